@@ -1,0 +1,176 @@
+//! The catalog model: StandardItem → Implementation → HandlingItem, MaterialRequirement.
+
+use crate::codes::{BasicCode, CreditCode, ImplCode, RegionCode};
+use crate::enums::{
+    Audience, AnywhereScope, CaseType, Channel, ExerciseLevel, HandlingKind, ItemType, OnlineDepth,
+    TimeUnit,
+};
+use serde::{Deserialize, Serialize};
+
+/// 基本目录事项: owned once by the catalog; implementations may not change these fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StandardItem {
+    pub basic_code: BasicCode,
+    pub name: String,
+    pub item_type: ItemType,
+    pub level: ExerciseLevel,
+    pub legal_basis: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeLimit {
+    pub amount: u32,
+    pub unit: TimeUnit,
+}
+
+impl TimeLimit {
+    /// Approximate length in natural days (a working week is seven natural days).
+    fn natural_equivalent(self) -> u64 {
+        match self.unit {
+            TimeUnit::NaturalDays => u64::from(self.amount),
+            TimeUnit::WorkingDays => (u64::from(self.amount) * 7).div_ceil(5),
+        }
+    }
+    /// True when this (promised) limit is longer than `statutory`.
+    pub fn exceeds(self, statutory: TimeLimit) -> bool {
+        if self.unit == statutory.unit {
+            self.amount > statutory.amount
+        } else {
+            self.natural_equivalent() > statutory.natural_equivalent()
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Department {
+    pub credit_code: CreditCode,
+    pub name: String,
+    pub region: RegionCode,
+}
+
+/// 业务办理项: a variant of an implementation (new, change, renew, cancel).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlingItem {
+    pub kind: HandlingKind,
+    pub name: String,
+}
+
+/// 申请材料.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaterialRequirement {
+    pub name: String,
+    pub issuer: String,
+    pub originals: u32,
+    pub copies: u32,
+    pub mandatory: bool,
+    /// The e-licence type that can replace the paper document; empty when none.
+    pub licence_type: String,
+    pub instructions: String,
+    /// Columns the file had that the standard does not define, kept in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extras: Vec<(String, String)>,
+}
+
+/// 实施清单 entry: one department's implementation of a standard item in one region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Implementation {
+    pub code: ImplCode,
+    pub basic_code: BasicCode,
+    pub department_code: CreditCode,
+    pub department_name: String,
+    pub region: RegionCode,
+    pub acceptance_conditions: String,
+    pub statutory_limit: TimeLimit,
+    pub promised_limit: TimeLimit,
+    pub case_type: CaseType,
+    pub visits: u8,
+    pub online_depth: OnlineDepth,
+    pub charged: bool,
+    pub fee_basis: String,
+    pub audiences: Vec<Audience>,
+    pub themes: Vec<String>,
+    pub channels: Vec<Channel>,
+    pub anywhere: Option<AnywhereScope>,
+    pub hall_address: String,
+    pub hours: String,
+    pub consult_phone: String,
+    pub complaint_phone: String,
+    pub result_name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extras: Vec<(String, String)>,
+    #[serde(default)]
+    pub handling_items: Vec<HandlingItem>,
+    #[serde(default)]
+    pub materials: Vec<MaterialRequirement>,
+}
+
+/// A standard item with one implementation: one row of an items sheet plus its materials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogEntry {
+    pub standard: StandardItem,
+    pub implementation: Implementation,
+}
+
+/// Where an entry came from in a file, so rule violations can name the place.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EntrySource {
+    pub row: u64,
+    /// Row numbers of the materials, in the order of `implementation.materials`.
+    pub material_rows: Vec<u64>,
+}
+
+/// A whole parsed file (or a console edit) ready for the catalog rules.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogBatch {
+    pub entries: Vec<(EntrySource, CatalogEntry)>,
+}
+
+/// Publication state of an implementation version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionStatus {
+    Draft,
+    Published,
+    Superseded,
+}
+
+impl VersionStatus {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Published => "published",
+            Self::Superseded => "superseded",
+        }
+    }
+    pub fn from_key(s: &str) -> Option<Self> {
+        Some(match s {
+            "draft" => Self::Draft,
+            "published" => Self::Published,
+            "superseded" => Self::Superseded,
+            _ => return None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_compare_across_units() {
+        let wd = |n| TimeLimit {
+            amount: n,
+            unit: TimeUnit::WorkingDays,
+        };
+        let nd = |n| TimeLimit {
+            amount: n,
+            unit: TimeUnit::NaturalDays,
+        };
+        assert!(!wd(5).exceeds(wd(20)));
+        assert!(wd(21).exceeds(wd(20)));
+        assert!(!nd(10).exceeds(wd(20)));
+        assert!(wd(20).exceeds(nd(20)));
+        assert!(!wd(5).exceeds(nd(30)));
+        assert!(nd(30).exceeds(wd(20)));
+    }
+}

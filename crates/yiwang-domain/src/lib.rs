@@ -1,0 +1,13 @@
+//! The yiwang domain: pure types and rules, no HTTP, no SQL, no clock.
+//! Time and randomness are passed in by callers.
+
+pub mod catalog;
+pub mod codes;
+pub mod drift;
+pub mod enums;
+pub mod error;
+pub mod policy;
+pub mod rules;
+
+pub use codes::{BasicCode, CreditCode, ImplCode, RegionCode, RegionLevel};
+pub use error::{ErrorCode, Issue};
