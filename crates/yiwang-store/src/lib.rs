@@ -1,0 +1,158 @@
+//! One repository API over SQLite (embedded default) and PostgreSQL.
+//!
+//! All SQL lives in this crate. Shared tables use only BIGINT/INTEGER and TEXT so the same
+//! statements (with `$1` placeholders) run unchanged on both backends through sqlx's `Any` driver.
+
+mod accounts;
+mod catalog_read;
+mod catalog_write;
+mod departments;
+mod error;
+mod regions;
+mod rows;
+
+pub use accounts::{NewUser, hash_password, verify_password};
+pub use catalog_read::{
+    HistoryEntry, ImplementationFilter, ImplementationSummary, PublishedImplementation,
+};
+pub use catalog_write::{ImportSummary, PublishSummary};
+pub use error::StoreError;
+pub use regions::{Region, RegionRow};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The repository. Cheap to clone (the pool is shared).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    /// PostgreSQL schema to use (tests give each run its own).
+    pub schema: Option<String>,
+    pub max_connections: Option<u32>,
+}
+
+impl Store {
+    /// Connects to `sqlite://path` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, ConnectOptions::default()).await
+    }
+
+    pub async fn connect_with(url: &str, opts: ConnectOptions) -> Result<Self, StoreError> {
+        install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        let schema = opts.schema.clone();
+        if let Some(s) = &schema
+            && !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return Err(StoreError::UnsupportedUrl);
+        }
+        let max = opts.max_connections.unwrap_or(match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        });
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                let schema = schema.clone();
+                Box::pin(async move {
+                    match backend {
+                        Backend::Sqlite => {
+                            conn.execute(
+                                "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
+                                 PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;",
+                            )
+                            .await?;
+                        }
+                        Backend::Postgres => {
+                            if let Some(s) = schema {
+                                let sql = format!("SET search_path TO {s}");
+                                conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&Self::with_create_mode(url, backend))
+            .await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// SQLite URLs get `mode=rwc` so that a new data directory just works.
+    fn with_create_mode(url: &str, backend: Backend) -> String {
+        if backend == Backend::Sqlite && !url.contains("mode=") && !url.contains(":memory:") {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}mode=rwc")
+        } else {
+            url.to_string()
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATOR.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATOR.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Reads a pragma (SQLite) for health checks and tests.
+    pub async fn sqlite_pragma(&self, name: &str) -> Result<Option<String>, StoreError> {
+        if self.backend != Backend::Sqlite || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            return Ok(None);
+        }
+        let sql = format!("PRAGMA {name}");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&self.pool).await?;
+        use sqlx::Row;
+        let v: Result<String, _> = row.try_get(0);
+        Ok(Some(match v {
+            Ok(s) => s,
+            Err(_) => row.try_get::<i64, _>(0)?.to_string(),
+        }))
+    }
+}

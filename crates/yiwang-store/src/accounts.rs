@@ -1,0 +1,196 @@
+//! Staff accounts, role grants and server-side sessions.
+
+use crate::rows::{get_i64, get_opt_str, get_str, parse_stored};
+use crate::{Store, StoreError};
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use argon2::Argon2;
+use sqlx::Row;
+use yiwang_domain::enums::CodeSet;
+use yiwang_domain::policy::{Grant, Principal, Role};
+use yiwang_domain::{CreditCode, ErrorCode, RegionCode};
+
+/// Argon2id with a fresh random salt, as a PHC string.
+pub fn hash_password(password: &str) -> Result<String, StoreError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|_| StoreError::Domain(ErrorCode::Internal))
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A password policy small enough to explain in one sentence.
+pub fn password_acceptable(password: &str) -> bool {
+    let n = password.chars().count();
+    let classes = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    (10..=128).contains(&n) && classes.iter().filter(|b| **b).count() >= 3
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub grants: Vec<Grant>,
+}
+
+fn username_ok(s: &str) -> bool {
+    (3..=64).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+}
+
+impl Store {
+    /// Creates an account with its grants in one transaction.
+    pub async fn create_user(&self, u: &NewUser, now_ms: i64) -> Result<i64, StoreError> {
+        if !username_ok(&u.username) {
+            return Err(ErrorCode::InvalidUsername.into());
+        }
+        if !password_acceptable(&u.password) {
+            return Err(ErrorCode::WeakPassword.into());
+        }
+        let hash = hash_password(&u.password)?;
+        let mut tx = self.pool.begin().await?;
+        let exists = sqlx::query("SELECT id FROM users WHERE username = $1")
+            .bind(u.username.clone())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            return Err(ErrorCode::UsernameTaken.into());
+        }
+        let row = sqlx::query(
+            "INSERT INTO users (username, display_name, password_hash, disabled, created_at) \
+             VALUES ($1, $2, $3, 0, $4) RETURNING id",
+        )
+        .bind(u.username.clone())
+        .bind(u.display_name.trim().to_string())
+        .bind(hash)
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id = get_i64(&row, "id")?;
+        for g in &u.grants {
+            sqlx::query(
+                "INSERT INTO role_grants (user_id, role, region_code, department_code) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(g.role.key())
+            .bind(g.region.as_ref().map(|r| r.as_str().to_string()))
+            .bind(g.department.as_ref().map(|d| d.as_str().to_string()))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                    StoreError::Domain(ErrorCode::UnknownDepartment)
+                }
+                _ => StoreError::Db(e),
+            })?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The principal if the username exists, is enabled and the password matches.
+    pub async fn authenticate(&self, username: &str, password: &str) -> Result<Option<Principal>, StoreError> {
+        let row = sqlx::query("SELECT id, password_hash, disabled FROM users WHERE username = $1")
+            .bind(username.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            // Spend the same time as a real check so usernames cannot be probed by timing.
+            let _ = verify_password(password, DUMMY_HASH);
+            return Ok(None);
+        };
+        let hash = get_str(&row, "password_hash")?;
+        if get_i64(&row, "disabled")? != 0 || !verify_password(password, &hash) {
+            return Ok(None);
+        }
+        self.principal(get_i64(&row, "id")?).await
+    }
+
+    pub async fn principal(&self, user_id: i64) -> Result<Option<Principal>, StoreError> {
+        let Some(user) = sqlx::query("SELECT id, username, display_name FROM users WHERE id = $1 AND disabled = 0")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let rows = sqlx::query(
+            "SELECT role, region_code, department_code FROM role_grants WHERE user_id = $1 ORDER BY id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut grants = Vec::new();
+        for r in &rows {
+            let role = get_str(r, "role")?;
+            grants.push(Grant {
+                role: Role::from_key(&role).ok_or_else(|| StoreError::Corrupt(format!("role={role}")))?,
+                region: match get_opt_str(r, "region_code")? {
+                    Some(c) => Some(parse_stored("region_code", &c, RegionCode::parse)?),
+                    None => None,
+                },
+                department: match get_opt_str(r, "department_code")? {
+                    Some(c) => Some(parse_stored("department_code", &c, CreditCode::parse)?),
+                    None => None,
+                },
+            });
+        }
+        Ok(Some(Principal {
+            user_id: get_i64(&user, "id")?,
+            username: get_str(&user, "username")?,
+            display_name: get_str(&user, "display_name")?,
+            grants,
+        }))
+    }
+
+    pub async fn create_session(&self, token_hash: &str, user_id: i64, now_ms: i64, ttl_ms: i64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash.to_string())
+            .bind(user_id)
+            .bind(now_ms)
+            .bind(now_ms + ttl_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn session_principal(&self, token_hash: &str, now_ms: i64) -> Result<Option<Principal>, StoreError> {
+        let row = sqlx::query("SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+            .bind(token_hash.to_string())
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => self.principal(r.try_get::<i64, _>("user_id")?).await,
+            None => Ok(None),
+        }
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn user_count(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&self.pool).await?;
+        get_i64(&row, "n")
+    }
+}
+
+/// A valid Argon2id hash of a random string, used to equalise timing for unknown usernames.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$V8Cwf0F0H4p6i/7s1C8D6j6m8o1HkXkqg1zZcQ6Yx2k";

@@ -1,0 +1,32 @@
+use yiwang_domain::ErrorCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database URL must start with sqlite: or postgres://")]
+    UnsupportedUrl,
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Domain(ErrorCode),
+}
+
+impl StoreError {
+    /// The closed error code shown to users; database trouble is `internal`.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            StoreError::Domain(c) => *c,
+            StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation() => ErrorCode::Conflict,
+            _ => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<ErrorCode> for StoreError {
+    fn from(c: ErrorCode) -> Self {
+        StoreError::Domain(c)
+    }
+}
