@@ -1,0 +1,93 @@
+//! HTTP: the public portal, the staff console and the JSON API. Handlers are thin: they parse
+//! input into checked types, ask the policy, call the store, and render.
+
+pub mod api;
+pub mod auth;
+pub mod console;
+mod error;
+mod locale;
+mod page;
+pub mod portal;
+mod security;
+
+pub use auth::{CurrentUser, SESSION_COOKIE, hash_token};
+pub use error::{AppError, status_for};
+pub use locale::Locale;
+pub use page::Page;
+
+use axum::Router;
+use std::sync::Arc;
+use yiwang_store::Store;
+
+/// Where "now" comes from; tests pass a fixed clock.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> i64;
+}
+
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Send cookies with `Secure` (behind HTTPS). Off only for local development.
+    pub secure_cookies: bool,
+    pub session_ttl_ms: i64,
+    /// Largest accepted upload (catalog files), bytes.
+    pub max_upload_bytes: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: true,
+            session_ttl_ms: 8 * 3600 * 1000,
+            max_upload_bytes: 20 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<WebConfig>,
+    pub cache: Arc<api::cache::CatalogCache>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> Self {
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            config: Arc::new(config),
+            cache: Arc::new(api::cache::CatalogCache::default()),
+        }
+    }
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let (api_router, _openapi) = api::router().split_for_parts();
+    Router::new()
+        .merge(portal::router())
+        .merge(console::router())
+        .merge(api_router)
+        .route("/api/openapi.json", axum::routing::get(api::openapi_json))
+        .route("/static/site.css", axum::routing::get(page::stylesheet))
+        .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::extract::DefaultBodyLimit::max(state.config.max_upload_bytes))
+        .with_state(state)
+}

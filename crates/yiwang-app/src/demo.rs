@@ -1,0 +1,67 @@
+//! The demo data set: Tianjin's regions, the departments of 津南区 and its catalog, published.
+
+use crate::catalog::{ImportError, import_catalog};
+use crate::regions::tianjin;
+use yiwang_domain::catalog::Department;
+use yiwang_domain::policy::CatalogScope;
+use yiwang_domain::{CreditCode, RegionCode};
+use yiwang_store::{Store, StoreError};
+
+pub const DEMO_ITEMS: &[u8] = include_bytes!("../demo/items.csv");
+pub const DEMO_MATERIALS: &[u8] = include_bytes!("../demo/materials.csv");
+pub const DEMO_DEPARTMENTS: &[u8] = include_bytes!("../demo/departments.csv");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("regions: {0}")]
+    Regions(#[from] crate::regions::RegionFileError),
+    #[error("departments file line {0}: {1}")]
+    Department(u64, String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("catalog: {0:?}")]
+    Catalog(Vec<yiwang_domain::Issue>),
+}
+
+impl From<ImportError> for DemoError {
+    fn from(e: ImportError) -> Self {
+        DemoError::Catalog(e.issues())
+    }
+}
+
+/// Parses a departments CSV (`名称,统一社会信用代码,行政区划代码`).
+pub fn parse_departments(text: &[u8]) -> Result<Vec<Department>, DemoError> {
+    let mut rdr = csv::ReaderBuilder::new().from_reader(text);
+    let mut out = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i as u64 + 2;
+        let rec = rec.map_err(|e| DemoError::Department(line, e.to_string()))?;
+        let field = |n: usize| rec.get(n).unwrap_or("").trim().trim_start_matches('\u{feff}');
+        let credit_code = CreditCode::parse(field(1))
+            .map_err(|c| DemoError::Department(line, c.key().to_string()))?;
+        let region = RegionCode::parse(field(2)).map_err(|c| DemoError::Department(line, c.key().to_string()))?;
+        out.push(Department {
+            credit_code,
+            name: field(0).to_string(),
+            region,
+        });
+    }
+    Ok(out)
+}
+
+/// Loads the demo into an empty (or demo) database and publishes it. Idempotent.
+pub async fn load_demo(store: &Store, now_ms: i64) -> Result<(), DemoError> {
+    let regions = tianjin()?;
+    store.upsert_regions(&regions, &mut |_| {}).await?;
+    for d in parse_departments(DEMO_DEPARTMENTS)? {
+        store.upsert_department(&d, now_ms).await?;
+    }
+    let parsed = yiwang_interchange::parse_csv(DEMO_ITEMS, DEMO_MATERIALS);
+    let scope = CatalogScope {
+        all: true,
+        grants: Vec::new(),
+    };
+    import_catalog(store, parsed, &scope, None, now_ms, &mut |_| {}).await?;
+    store.publish_drafts(&scope, None, None, now_ms).await?;
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! Application services shared by the CLI and the web console: catalog import (parse → rules →
+//! one transaction), region files, departments files, and the demo data set.
+
+pub mod catalog;
+pub mod demo;
+pub mod regions;
+
+pub use catalog::{CatalogFormat, ImportError, import_catalog, validate_catalog};

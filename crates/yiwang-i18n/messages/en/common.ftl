@@ -1,0 +1,21 @@
+# Shared strings
+app.name = Yiwang Government Services
+app.tagline = One portal for every government service
+sheet.items = Items sheet
+sheet.materials = Materials sheet
+issue.row = row {row}
+issue.field = column "{field}"
+issue.detail =  ({detail})
+issue.sep = , 
+issue.colon = : 
+nav.skip = Skip to content
+nav.label = Main navigation
+nav.home = Home
+nav.regions = By region
+nav.departments = By department
+nav.themes = By theme
+nav.console = Console
+nav.switch_lang = 中文
+nav.back_home = Back to home
+nav.login = Staff sign-in
+footer.hotline = Government service hotline 12345

@@ -1,0 +1,21 @@
+# Shared strings
+app.name = 一网通办
+app.tagline = 一网通办 · 数据多跑路，群众少跑腿
+sheet.items = 事项表
+sheet.materials = 材料表
+issue.row = 第 {row} 行
+issue.field = “{field}”
+issue.detail = （{detail}）
+issue.sep = ，
+issue.colon = ：
+nav.skip = 跳到正文
+nav.label = 主导航
+nav.home = 首页
+nav.regions = 按地区
+nav.departments = 按部门
+nav.themes = 按主题
+nav.console = 工作台
+nav.switch_lang = English
+nav.back_home = 返回首页
+nav.login = 工作人员登录
+footer.hotline = 政务服务便民热线 12345

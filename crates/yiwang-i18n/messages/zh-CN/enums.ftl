@@ -1,0 +1,1 @@
+# Chinese enum labels come from the standard itself (yiwang-domain); only extra labels here.

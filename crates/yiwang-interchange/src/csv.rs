@@ -1,0 +1,139 @@
+//! `items.csv` + `materials.csv`: UTF-8 (BOM accepted on reading, written on writing).
+
+use crate::ParsedFile;
+use crate::columns::{Sheet, items_sheet, materials_sheet};
+use crate::table::{RawCell, RawRow, Table, build};
+use yiwang_domain::catalog::CatalogEntry;
+use yiwang_domain::error::{ErrorCode, Issue};
+use yiwang_domain::rules::{ITEMS, MATERIALS};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Parses the two CSV files of a catalog. Never fails: every problem is an [`Issue`].
+pub fn parse_csv(items: &[u8], materials: &[u8]) -> ParsedFile {
+    let mut issues = Vec::new();
+    let items = read_table(items, ITEMS, &mut issues);
+    let materials = read_table(materials, MATERIALS, &mut issues);
+    build(items, materials, issues)
+}
+
+/// Writes `(items.csv, materials.csv)`, UTF-8 with a BOM, CRLF line ends.
+pub fn write_csv(entries: &[CatalogEntry]) -> (Vec<u8>, Vec<u8>) {
+    (
+        encode(&items_sheet(entries)),
+        encode(&materials_sheet(entries)),
+    )
+}
+
+fn read_table(bytes: &[u8], sheet: &'static str, issues: &mut Vec<Issue>) -> Option<Table> {
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut record = ::csv::ByteRecord::new();
+    let mut header: Option<Vec<(u32, RawCell)>> = None;
+    let mut rows = Vec::new();
+    let mut number: u64 = 0;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                number += 1;
+                let cells = record
+                    .iter()
+                    .enumerate()
+                    .map(|(i, field)| {
+                        let cell = match std::str::from_utf8(field) {
+                            Ok(s) => RawCell::Text(s.to_string()),
+                            Err(_) => RawCell::InvalidUtf8,
+                        };
+                        (u32::try_from(i).unwrap_or(u32::MAX), cell)
+                    })
+                    .collect();
+                if header.is_none() {
+                    header = Some(cells);
+                } else {
+                    rows.push(RawRow { row: number, cells });
+                }
+            }
+            Err(e) => {
+                issues.push(
+                    Issue::new(ErrorCode::MalformedFile)
+                        .at(sheet, number + 1)
+                        .detail(e.to_string()),
+                );
+                break;
+            }
+        }
+    }
+    let Some(header) = header else {
+        let mut issue = Issue::new(ErrorCode::MalformedFile).detail("empty file: no header row");
+        issue.sheet = Some(sheet.to_string());
+        issues.push(issue);
+        return None;
+    };
+    Some(Table {
+        sheet,
+        header_row: 1,
+        header,
+        rows,
+    })
+}
+
+fn encode(sheet: &Sheet) -> Vec<u8> {
+    let mut out = String::new();
+    write_record(&mut out, &sheet.headers);
+    for row in &sheet.rows {
+        write_record(&mut out, row);
+    }
+    let mut bytes = BOM.to_vec();
+    bytes.extend_from_slice(out.as_bytes());
+    bytes
+}
+
+/// RFC 4180 record: fields quoted when they contain a comma, quote or line break.
+fn write_record(out: &mut String, fields: &[String]) {
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if field.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&field.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(field);
+        }
+    }
+    out.push_str("\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        let mut s = String::new();
+        write_record(
+            &mut s,
+            &["a".into(), "b,c".into(), "say \"hi\"".into(), "x\ny".into()],
+        );
+        assert_eq!(s, "a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\"\r\n");
+    }
+
+    #[test]
+    fn empty_input_is_reported_per_file() {
+        let parsed = parse_csv(b"", BOM);
+        assert_eq!(parsed.issues.len(), 2);
+        assert!(
+            parsed
+                .issues
+                .iter()
+                .all(|i| i.code == ErrorCode::MalformedFile && i.row.is_none())
+        );
+        assert_eq!(parsed.issues[0].sheet.as_deref(), Some(ITEMS));
+        assert_eq!(parsed.issues[1].sheet.as_deref(), Some(MATERIALS));
+    }
+}

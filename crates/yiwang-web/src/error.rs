@@ -1,0 +1,104 @@
+//! Errors: a closed set of codes, mapped to HTTP status in one place, rendered as JSON for the
+//! API and as a page for browsers.
+
+use crate::locale::Locale;
+use crate::page::Page;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use yiwang_domain::{ErrorCode, Issue};
+use yiwang_i18n::{Lang, error_message, issue_message};
+
+/// The one mapping from error codes to HTTP status.
+pub fn status_for(code: ErrorCode) -> StatusCode {
+    use ErrorCode::*;
+    match code {
+        NotAuthenticated | BadLogin => StatusCode::UNAUTHORIZED,
+        Forbidden => StatusCode::FORBIDDEN,
+        NotFound => StatusCode::NOT_FOUND,
+        Conflict | UsernameTaken | DuplicateImplCode | NothingToPublish => StatusCode::CONFLICT,
+        FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+#[derive(Debug)]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub lang: Lang,
+    pub json: bool,
+    pub issues: Vec<Issue>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, lang: Lang) -> Self {
+        Self {
+            code,
+            lang,
+            json: false,
+            issues: Vec::new(),
+        }
+    }
+    pub fn json(code: ErrorCode, lang: Lang) -> Self {
+        Self {
+            json: true,
+            ..Self::new(code, lang)
+        }
+    }
+    pub fn store(e: yiwang_store::StoreError, lang: Lang) -> Self {
+        if e.code() == ErrorCode::Internal {
+            tracing::error!(error = %e, "store error");
+        }
+        Self::new(e.code(), lang)
+    }
+    pub fn as_json(mut self) -> Self {
+        self.json = true;
+        self
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    page: Page,
+    message: String,
+    issues: Vec<String>,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = status_for(self.code);
+        let message = error_message(self.lang, self.code);
+        if self.json {
+            let body = serde_json::json!({
+                "error": {
+                    "code": self.code.key(),
+                    "message": message,
+                    "issues": self.issues.iter().map(|i| serde_json::json!({
+                        "sheet": i.sheet, "row": i.row, "field": i.field,
+                        "code": i.code.key(), "detail": i.detail,
+                        "message": issue_message(self.lang, i),
+                    })).collect::<Vec<_>>(),
+                }
+            });
+            return (status, axum::Json(body)).into_response();
+        }
+        let page = ErrorPage {
+            page: Page::bare(Locale::of(self.lang), message.clone()),
+            message,
+            issues: self.issues.iter().map(|i| issue_message(self.lang, i)).collect(),
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => status.into_response(),
+        }
+    }
+}
+
+pub async fn not_found(locale: Locale, uri: axum::http::Uri) -> AppError {
+    let mut e = AppError::new(ErrorCode::NotFound, locale.lang);
+    e.json = uri.path().starts_with("/api/");
+    e
+}
