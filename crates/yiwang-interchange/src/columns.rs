@@ -288,7 +288,10 @@ mod tests {
 
     #[test]
     fn lists_split_on_both_semicolons() {
-        assert_eq!(split_list(" 自然人；企业法人; ;"), vec!["自然人", "企业法人"]);
+        assert_eq!(
+            split_list(" 自然人；企业法人; ;"),
+            vec!["自然人", "企业法人"]
+        );
         assert!(split_list(" ; ；").is_empty());
     }
 

@@ -67,6 +67,17 @@ fn read_table(bytes: &[u8], sheet: &'static str, issues: &mut Vec<Issue>) -> Opt
             }
         }
     }
+    if let Some(h) = &header
+        && h.iter().any(|(_, c)| matches!(c, RawCell::InvalidUtf8))
+    {
+        // Most likely a GBK export: one issue instead of one per cell of every row.
+        issues.push(
+            Issue::new(ErrorCode::InvalidUtf8)
+                .at(sheet, 1)
+                .detail("header row is not UTF-8; save the file as UTF-8"),
+        );
+        return None;
+    }
     let Some(header) = header else {
         let mut issue = Issue::new(ErrorCode::MalformedFile).detail("empty file: no header row");
         issue.sheet = Some(sheet.to_string());

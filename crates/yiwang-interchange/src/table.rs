@@ -17,7 +17,6 @@ use yiwang_domain::enums::{
     TimeUnit, parse_yes_no,
 };
 use yiwang_domain::error::{ErrorCode, Issue};
-use yiwang_domain::rules::{ITEMS, MATERIALS};
 
 /// One cell as read from the file, before trimming.
 #[derive(Debug, Clone)]
@@ -147,7 +146,13 @@ impl Layout {
             vals: self
                 .present
                 .iter()
-                .map(|p| if *p { Val::Text(String::new()) } else { Val::Missing })
+                .map(|p| {
+                    if *p {
+                        Val::Text(String::new())
+                    } else {
+                        Val::Missing
+                    }
+                })
                 .collect(),
             extras: self
                 .extras
@@ -160,16 +165,19 @@ impl Layout {
         let mut any = false;
         for (col, cell) in &raw.cells {
             let role = self.roles.get(col).copied();
-            let field = match role {
-                Some(Role::Standard(i)) => self.headers.get(i).map(|h| (*h).to_string()),
-                Some(Role::Extra(k)) => self.extras.get(k).map(|(_, h)| h.clone()),
-                Some(Role::Ignored) | None => None,
-            }
-            .unwrap_or_else(|| column_label(*col));
+            // The header named in an issue; computed only when there is one.
+            let field = || {
+                match role {
+                    Some(Role::Standard(i)) => self.headers.get(i).map(|h| (*h).to_string()),
+                    Some(Role::Extra(k)) => self.extras.get(k).map(|(_, h)| h.clone()),
+                    Some(Role::Ignored) | None => None,
+                }
+                .unwrap_or_else(|| column_label(*col))
+            };
             let text = match cell {
                 RawCell::InvalidUtf8 => {
                     any = true;
-                    row.push(Issue::new(ErrorCode::InvalidUtf8).field(&field));
+                    row.push(Issue::new(ErrorCode::InvalidUtf8).field(&field()));
                     row.set_bad(role);
                     continue;
                 }
@@ -183,7 +191,7 @@ impl Layout {
             if chars > crate::MAX_CELL_CHARS {
                 row.push(
                     Issue::new(ErrorCode::CellTooLarge)
-                        .field(&field)
+                        .field(&field())
                         .detail(too_large_detail(chars)),
                 );
                 row.set_bad(role);
@@ -203,7 +211,7 @@ impl Layout {
                 Some(Role::Ignored) => {}
                 None => row.push(
                     Issue::new(ErrorCode::MalformedFile)
-                        .field(&field)
+                        .field(&field())
                         .detail(format!("value in a column without header: {text}")),
                 ),
             }
@@ -444,7 +452,11 @@ fn parse_item(row: &mut Row) -> Option<CatalogEntry> {
     let level = row.enumerated::<ExerciseLevel>(LEVEL);
     let department_name = row.required(DEPARTMENT_NAME);
     let department_code = row.code(DEPARTMENT_CODE, CreditCode::parse);
-    let region = row.code(REGION, RegionCode::parse);
+    // The format allows 6, 9 or 12 digits (the domain type also accepts 2 and 4).
+    let region = row.code(REGION, |s| match s.len() {
+        6 | 9 | 12 => RegionCode::parse(s),
+        _ => Err(ErrorCode::InvalidRegionCode),
+    });
     let code = row.code(IMPL_CODE, ImplCode::parse);
     let legal_basis = row.required(LEGAL_BASIS);
     let acceptance_conditions = row.optional(ACCEPTANCE);
@@ -553,7 +565,6 @@ pub(crate) fn build(
     let mut by_code: HashMap<ImplCode, usize> = HashMap::new();
 
     if let Some(table) = items {
-        debug_assert_eq!(table.sheet, ITEMS);
         let layout = Layout::new(&table, &ITEM_HEADERS, &mut issues);
         let mut codes = HashSet::new();
         for raw in &table.rows {
@@ -587,7 +598,6 @@ pub(crate) fn build(
     }
 
     if let Some(table) = materials {
-        debug_assert_eq!(table.sheet, MATERIALS);
         let layout = Layout::new(&table, &MATERIAL_HEADERS, &mut issues);
         for raw in &table.rows {
             let Some(mut row) = layout.row(raw) else {
@@ -601,10 +611,7 @@ pub(crate) fn build(
             m.extras = extras;
             // A material of an implementation row that had problems has nowhere to go; that
             // row is already reported.
-            if let Some((src, entry)) = by_code
-                .get(&code)
-                .and_then(|i| batch.entries.get_mut(*i))
-            {
+            if let Some((src, entry)) = by_code.get(&code).and_then(|i| batch.entries.get_mut(*i)) {
                 entry.implementation.materials.push(m);
                 src.material_rows.push(raw.row);
             }

@@ -78,9 +78,7 @@ fn read_sheet(
     let malformed = |e: calamine::XlsxError| {
         sheet_issue(ErrorCode::MalformedFile, sheet, format!("{name}: {e}"))
     };
-    let mut reader = workbook
-        .worksheet_cells_reader(actual)
-        .map_err(malformed)?;
+    let mut reader = workbook.worksheet_cells_reader(actual).map_err(malformed)?;
     // Sparse on purpose: a hostile file may put one cell at XFD1048576.
     let mut grid: BTreeMap<u32, BTreeMap<u32, RawCell>> = BTreeMap::new();
     while let Some(cell) = reader.next_cell().map_err(malformed)? {

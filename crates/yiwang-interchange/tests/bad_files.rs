@@ -1,6 +1,8 @@
+#[cfg(test)] // test-only helpers: unwrap is allowed here as in tests
 mod common;
 
 use common::*;
+use helpers::{Cell, string_cells, workbook};
 use yiwang_domain::enums::{Audience, CodeSet, ItemType};
 use yiwang_domain::error::{ErrorCode, Issue};
 use yiwang_domain::rules::{ITEMS, MATERIALS};
@@ -53,7 +55,11 @@ fn every_problem_is_reported_and_good_rows_kept() {
     let good = credit("91350100M000100Y4");
     let mut bad_check = good.to_string();
     bad_check.pop();
-    bad_check.push(if good.as_str().ends_with('0') { '1' } else { '0' });
+    bad_check.push(if good.as_str().ends_with('0') {
+        '1'
+    } else {
+        '0'
+    });
 
     let mut r3 = good_item_row("A3");
     set(&mut r3, "事项类型", "行政审批");
@@ -71,13 +77,7 @@ fn every_problem_is_reported_and_good_rows_kept() {
     set(&mut r6, "事项名称", &"名".repeat(201));
     set(&mut r6, "通办范围", "全球");
     set(&mut r6, "实施主体编码", "123");
-    let items = items_csv(&[
-        good_item_row("A2"),
-        r3,
-        r4,
-        good_item_row("A5"),
-        r6,
-    ]);
+    let items = items_csv(&[good_item_row("A2"), r3, r4, good_item_row("A5"), r6]);
 
     let mut m4 = good_material_row("A5", "结婚证");
     m4[col(&MATERIAL_HEADERS, "原件份数")] = "-1".into();
@@ -142,18 +142,33 @@ fn every_problem_is_reported_and_good_rows_kept() {
         find(ITEMS, 3, "实施主体编码").detail.as_deref(),
         Some(bad_check.as_str())
     );
-    assert_eq!(find(ITEMS, 4, "法定办结时限").detail.as_deref(), Some("二十"));
-    assert_eq!(find(ITEMS, 6, "到办事现场次数").detail.as_deref(), Some("3"));
+    assert_eq!(
+        find(ITEMS, 4, "法定办结时限").detail.as_deref(),
+        Some("二十")
+    );
+    assert_eq!(
+        find(ITEMS, 6, "到办事现场次数").detail.as_deref(),
+        Some("3")
+    );
     let audience = find(ITEMS, 6, "服务对象").detail.clone().unwrap();
     assert!(audience.starts_with("游客"), "{audience}");
     assert!(audience.contains(&Audience::allowed()[..6]));
-    assert_eq!(find(MATERIALS, 3, "实施编码").detail.as_deref(), Some("NOPE"));
-    assert_eq!(find(MATERIALS, 4, "是否必备").detail.as_deref(), Some("是/否"));
+    assert_eq!(
+        find(MATERIALS, 3, "实施编码").detail.as_deref(),
+        Some("NOPE")
+    );
+    assert_eq!(
+        find(MATERIALS, 4, "是否必备").detail.as_deref(),
+        Some("是/否")
+    );
 
     // Good rows are in the batch with their materials; bad ones are not.
     assert_eq!(
         codes_in_batch(&parsed),
-        vec![(2, "A2".to_string(), vec![2]), (5, "A5".to_string(), vec![5])]
+        vec![
+            (2, "A2".to_string(), vec![2]),
+            (5, "A5".to_string(), vec![5])
+        ]
     );
 }
 
@@ -180,7 +195,14 @@ fn missing_headers_are_each_reported_once() {
         place(ITEMS, 1, "事项名称", ErrorCode::MissingColumn),
         place(ITEMS, 1, "监督电话", ErrorCode::MissingColumn),
     ];
-    for h in ["出具机构", "原件份数", "复印件份数", "是否必备", "电子证照类型", "材料说明"] {
+    for h in [
+        "出具机构",
+        "原件份数",
+        "复印件份数",
+        "是否必备",
+        "电子证照类型",
+        "材料说明",
+    ] {
         expected.push(place(MATERIALS, 1, h, ErrorCode::MissingColumn));
     }
     expected.sort_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));
@@ -226,14 +248,21 @@ fn duplicate_headers_are_reported() {
     assert_eq!(e.standard.name, "生育登记");
     assert_eq!(
         e.implementation.extras,
-        vec![("备注".to_string(), "x".to_string()), ("备注".into(), "y".into())]
+        vec![
+            ("备注".to_string(), "x".to_string()),
+            ("备注".into(), "y".into())
+        ]
     );
 }
 
 #[test]
 fn columns_match_by_name_in_any_order_with_bom_and_padding() {
     // Reverse the columns, pad the headers, add an unknown column in the middle.
-    let mut headers: Vec<String> = ITEM_HEADERS.iter().rev().map(|h| format!(" {h}\t")).collect();
+    let mut headers: Vec<String> = ITEM_HEADERS
+        .iter()
+        .rev()
+        .map(|h| format!(" {h}\t"))
+        .collect();
     headers.insert(5, "内部编号".into());
     let mut row = good_item_row("A1");
     // Full-width separators, an empty part and padding in a list cell.
@@ -267,7 +296,11 @@ fn columns_match_by_name_in_any_order_with_bom_and_padding() {
 
 #[test]
 fn invalid_utf8_row_is_reported_and_others_continue() {
-    let rows = [good_item_row("A1"), good_item_row("A2"), good_item_row("A3")];
+    let rows = [
+        good_item_row("A1"),
+        good_item_row("A2"),
+        good_item_row("A3"),
+    ];
     let mut items = items_csv(&rows[..1]);
     // Row 3: invalid UTF-8 inside 事项名称.
     let mut bad = csv_record(&rows[1].iter().map(String::as_str).collect::<Vec<_>>()).into_bytes();
@@ -286,7 +319,10 @@ fn invalid_utf8_row_is_reported_and_others_continue() {
     );
     assert_eq!(
         codes_in_batch(&parsed),
-        vec![(2, "A1".to_string(), vec![]), (4, "A3".to_string(), vec![3])]
+        vec![
+            (2, "A1".to_string(), vec![]),
+            (4, "A3".to_string(), vec![3])
+        ]
     );
 
     // Invalid UTF-8 in a materials row.
@@ -357,7 +393,12 @@ fn empty_rows_are_skipped_and_stray_values_reported() {
 fn empty_files() {
     let parsed = parse_csv(b"", b"");
     assert_eq!(parsed.issues.len(), 2);
-    assert!(parsed.issues.iter().all(|i| i.code == ErrorCode::MalformedFile));
+    assert!(
+        parsed
+            .issues
+            .iter()
+            .all(|i| i.code == ErrorCode::MalformedFile)
+    );
     assert!(parsed.batch.entries.is_empty());
 
     // Header only: clean and empty.
@@ -376,7 +417,12 @@ fn empty_files() {
 
 #[test]
 fn garbage_xlsx_and_json() {
-    for bytes in [&b""[..], b"PK\x03\x04garbage", b"\x00\x01\x02", "事项".as_bytes()] {
+    for bytes in [
+        &b""[..],
+        b"PK\x03\x04garbage",
+        b"\x00\x01\x02",
+        "事项".as_bytes(),
+    ] {
         let parsed = parse_xlsx(bytes);
         assert_eq!(parsed.issues.len(), 1);
         assert_eq!(parsed.issues[0].code, ErrorCode::MalformedFile);
@@ -429,33 +475,6 @@ fn bad_json_elements_do_not_hide_good_ones() {
     assert_eq!(parsed.batch.entries[1].1, entries[2]);
 }
 
-fn workbook(sheets: &[(&str, Vec<Vec<Cell>>)]) -> Vec<u8> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    for (name, rows) in sheets {
-        let ws = wb.add_worksheet();
-        ws.set_name(*name).unwrap();
-        for (r, row) in rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                let (r, c) = (r as u32, c as u16);
-                match cell {
-                    Cell::S(s) => ws.write_string(r, c, s).unwrap(),
-                    Cell::N(n) => ws.write_number(r, c, *n).unwrap(),
-                };
-            }
-        }
-    }
-    wb.save_to_buffer().unwrap()
-}
-
-enum Cell {
-    S(String),
-    N(f64),
-}
-
-fn string_cells(v: &[&str]) -> Vec<Cell> {
-    v.iter().map(|s| Cell::S(s.to_string())).collect()
-}
-
 #[test]
 fn xlsx_missing_sheet_and_numeric_cells() {
     // Only the items sheet, with numbers typed as numbers.
@@ -466,10 +485,7 @@ fn xlsx_missing_sheet_and_numeric_cells() {
     row[col(&ITEM_HEADERS, "行政区划代码")] = Cell::N(120112.0);
     let mut bad: Vec<Cell> = good_item_row("A2").into_iter().map(Cell::S).collect();
     bad[col(&ITEM_HEADERS, "法定办结时限")] = Cell::N(2.5);
-    let bytes = workbook(&[(
-        "事项",
-        vec![string_cells(&ITEM_HEADERS), row, bad],
-    )]);
+    let bytes = workbook(&[("事项", vec![string_cells(&ITEM_HEADERS), row, bad])]);
     let parsed = parse_xlsx(&bytes);
     assert_eq!(
         places(&parsed.issues),
@@ -478,7 +494,10 @@ fn xlsx_missing_sheet_and_numeric_cells() {
             place(MATERIALS, 0, "", ErrorCode::MissingSheet),
         ]
     );
-    let limit = parsed.issues.iter().find(|i| i.code == ErrorCode::NotAnInteger);
+    let limit = parsed
+        .issues
+        .iter()
+        .find(|i| i.code == ErrorCode::NotAnInteger);
     assert_eq!(limit.unwrap().detail.as_deref(), Some("2.5"));
     assert_eq!(parsed.batch.entries.len(), 1);
     let imp = &parsed.batch.entries[0].1.implementation;
@@ -520,8 +539,14 @@ fn xlsx_reports_rows_as_spreadsheet_numbers() {
             "材料",
             vec![
                 string_cells(&MATERIAL_HEADERS),
-                good_material_row("A1", "身份证").into_iter().map(Cell::S).collect(),
-                good_material_row("ZZ", "身份证").into_iter().map(Cell::S).collect(),
+                good_material_row("A1", "身份证")
+                    .into_iter()
+                    .map(Cell::S)
+                    .collect(),
+                good_material_row("ZZ", "身份证")
+                    .into_iter()
+                    .map(Cell::S)
+                    .collect(),
             ],
         ),
     ]);
@@ -533,5 +558,89 @@ fn xlsx_reports_rows_as_spreadsheet_numbers() {
             place(MATERIALS, 3, "实施编码", ErrorCode::UnknownImplementation),
         ]
     );
-    assert_eq!(codes_in_batch(&parsed), vec![(2, "A1".to_string(), vec![2])]);
+    assert_eq!(
+        codes_in_batch(&parsed),
+        vec![(2, "A1".to_string(), vec![2])]
+    );
+}
+
+#[cfg(test)]
+mod helpers {
+    pub fn workbook(sheets: &[(&str, Vec<Vec<Cell>>)]) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        for (name, rows) in sheets {
+            let ws = wb.add_worksheet();
+            ws.set_name(*name).unwrap();
+            for (r, row) in rows.iter().enumerate() {
+                for (c, cell) in row.iter().enumerate() {
+                    let (r, c) = (r as u32, c as u16);
+                    match cell {
+                        Cell::S(s) => ws.write_string(r, c, s).unwrap(),
+                        Cell::N(n) => ws.write_number(r, c, *n).unwrap(),
+                    };
+                }
+            }
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    pub enum Cell {
+        S(String),
+        N(f64),
+    }
+
+    pub fn string_cells(v: &[&str]) -> Vec<Cell> {
+        v.iter().map(|s| Cell::S(s.to_string())).collect()
+    }
+}
+
+#[test]
+fn non_utf8_file_gives_one_issue_not_one_per_cell() {
+    // "基本编码,事项名称" in GBK, then a data row in GBK.
+    let gbk_header: &[u8] =
+        b"\xBB\xF9\xB1\xBE\xB1\xE0\xC2\xEB,\xCA\xC2\xCF\xEE\xC3\xFB\xB3\xC6\r\n";
+    let mut items = gbk_header.to_vec();
+    items.extend(b"000117001,\xC9\xFA\xD3\xFD\r\n".repeat(50));
+    let parsed = parse_csv(&items, &materials_csv(&[]));
+    assert_eq!(
+        places(&parsed.issues),
+        vec![place(ITEMS, 1, "", ErrorCode::InvalidUtf8)]
+    );
+    assert!(parsed.batch.entries.is_empty());
+}
+
+#[test]
+fn region_codes_follow_the_format() {
+    let mut rows = Vec::new();
+    for (i, code) in [
+        "12",
+        "1201",
+        "120112",
+        "120112100",
+        "120112100201",
+        "1201121002",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut r = good_item_row(&format!("R{i}"));
+        set(&mut r, "行政区划代码", code);
+        rows.push(r);
+    }
+    let parsed = parse_csv(&items_csv(&rows), &materials_csv(&[]));
+    assert_eq!(
+        places(&parsed.issues),
+        vec![
+            place(ITEMS, 2, "行政区划代码", ErrorCode::InvalidRegionCode),
+            place(ITEMS, 3, "行政区划代码", ErrorCode::InvalidRegionCode),
+            place(ITEMS, 7, "行政区划代码", ErrorCode::InvalidRegionCode),
+        ]
+    );
+    let regions: Vec<&str> = parsed
+        .batch
+        .entries
+        .iter()
+        .map(|(_, e)| e.implementation.region.as_str())
+        .collect();
+    assert_eq!(regions, ["120112000000", "120112100000", "120112100201"]);
 }

@@ -1,12 +1,10 @@
+#[cfg(test)] // test-only helpers: unwrap is allowed here as in tests
 mod common;
 
 use common::*;
 use proptest::prelude::*;
-use yiwang_domain::catalog::{CatalogEntry, MaterialRequirement};
-use yiwang_domain::enums::{
-    AnywhereScope, Audience, CaseType, Channel, CodeSet, ExerciseLevel, ItemType, OnlineDepth,
-    TimeUnit,
-};
+use strategies::entry;
+use yiwang_domain::catalog::CatalogEntry;
 use yiwang_interchange::{
     ITEM_HEADERS, MATERIAL_HEADERS, ParsedFile, parse_csv, parse_json, parse_xlsx, write_csv,
     write_json, write_xlsx,
@@ -34,7 +32,11 @@ fn all_issues_are_placed(parsed: &ParsedFile) -> Result<(), TestCaseError> {
 
 fn valid_tables() -> (Vec<Vec<String>>, Vec<Vec<String>>) {
     (
-        vec![good_item_row("A1"), good_item_row("A2"), good_item_row("A3")],
+        vec![
+            good_item_row("A1"),
+            good_item_row("A2"),
+            good_item_row("A3"),
+        ],
         vec![
             good_material_row("A1", "居民身份证"),
             good_material_row("A2", "户口簿"),
@@ -44,8 +46,6 @@ fn valid_tables() -> (Vec<Vec<String>>, Vec<Vec<String>>) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
-
     #[test]
     fn arbitrary_bytes_never_panic(a in proptest::collection::vec(any::<u8>(), 0..600),
                                    b in proptest::collection::vec(any::<u8>(), 0..600)) {
@@ -150,99 +150,133 @@ proptest! {
     }
 }
 
-/// Text as a parsed cell holds it: trimmed, may contain separators, quotes and line breaks.
-fn text() -> impl Strategy<Value = String> {
-    "[a-z办事,，\"'\n\r ;；：]{0,12}".prop_map(|s| s.trim().to_string())
-}
+#[cfg(test)]
+mod strategies {
+    use super::common::{credit, sample_entries};
+    use proptest::prelude::*;
+    use yiwang_domain::catalog::{CatalogEntry, MaterialRequirement};
+    use yiwang_domain::enums::{
+        AnywhereScope, Audience, CaseType, Channel, CodeSet, ExerciseLevel, ItemType, OnlineDepth,
+        TimeUnit,
+    };
 
-fn required_text() -> impl Strategy<Value = String> {
-    text().prop_map(|s| format!("文{s}"))
-}
+    /// Text as a parsed cell holds it: trimmed, may contain separators, quotes and line breaks.
+    pub fn text() -> impl Strategy<Value = String> {
+        "[a-z办事,，\"'\n\r ;；：]{0,12}".prop_map(|s| s.trim().to_string())
+    }
 
-fn one_of<T: CodeSet + std::fmt::Debug>() -> impl Strategy<Value = T> {
-    prop::sample::select(T::ALL)
-}
+    pub fn required_text() -> impl Strategy<Value = String> {
+        text().prop_map(|s| format!("文{s}"))
+    }
 
-fn some_of<T: CodeSet + std::fmt::Debug>() -> impl Strategy<Value = Vec<T>> {
-    prop::sample::subsequence(T::ALL, 1..=T::ALL.len())
-}
+    pub fn one_of<T: CodeSet + std::fmt::Debug>() -> impl Strategy<Value = T> {
+        prop::sample::select(T::ALL)
+    }
 
-fn material() -> impl Strategy<Value = MaterialRequirement> {
-    (required_text(), text(), any::<u32>(), any::<u32>(), any::<bool>(), text(), text(), text())
-        .prop_map(|(name, issuer, originals, copies, mandatory, licence_type, instructions, extra)| {
-            MaterialRequirement {
-                name,
-                issuer,
-                originals,
-                copies,
-                mandatory,
-                licence_type,
-                instructions,
-                extras: vec![("附注".into(), extra)],
-            }
-        })
-}
+    pub fn some_of<T: CodeSet + std::fmt::Debug>() -> impl Strategy<Value = Vec<T>> {
+        prop::sample::subsequence(T::ALL, 1..=T::ALL.len())
+    }
 
-fn entry() -> impl Strategy<Value = CatalogEntry> {
-    let codes = (
-        "[0-9A-Z]{1,10}",
-        "[0-9A-Z][0-9A-Z-]{0,35}",
-        "[0-9A-HJ-NP-RTUWXY]{17}",
-        "[1-9][0-9]{5}([0-9]{6})?",
-    );
-    let kinds = (
-        one_of::<ItemType>(),
-        one_of::<ExerciseLevel>(),
-        one_of::<TimeUnit>(),
-        one_of::<TimeUnit>(),
-        one_of::<CaseType>(),
-        one_of::<OnlineDepth>(),
-        proptest::option::of(one_of::<AnywhereScope>()),
-        some_of::<Audience>(),
-        some_of::<Channel>(),
-    );
-    let texts = proptest::collection::vec(text(), 9);
-    let names = (required_text(), required_text(), required_text());
-    let numbers = (any::<u32>(), any::<u32>(), 0u8..=2, any::<bool>());
-    let themes = proptest::collection::vec("[a-z生育收养]{1,6}", 0..3);
-    let materials = proptest::collection::vec(material(), 0..3);
-    (codes, kinds, texts, names, numbers, themes, materials).prop_map(
-        |(codes, kinds, t, names, numbers, themes, materials)| {
-            let mut e = sample_entries().remove(0);
-            let basic = yiwang_domain::BasicCode::parse(&codes.0).unwrap();
-            e.standard.basic_code = basic.clone();
-            e.standard.name = names.0;
-            e.standard.item_type = kinds.0;
-            e.standard.level = kinds.1;
-            e.standard.legal_basis = names.1;
-            let i = &mut e.implementation;
-            i.code = yiwang_domain::ImplCode::parse(&codes.1).unwrap();
-            i.basic_code = basic;
-            i.department_code = credit(&codes.2);
-            i.department_name = names.2;
-            i.region = yiwang_domain::RegionCode::parse(&codes.3).unwrap();
-            i.acceptance_conditions = t[0].clone();
-            i.statutory_limit.amount = numbers.0;
-            i.statutory_limit.unit = kinds.2;
-            i.promised_limit.amount = numbers.1;
-            i.promised_limit.unit = kinds.3;
-            i.case_type = kinds.4;
-            i.visits = numbers.2;
-            i.online_depth = kinds.5;
-            i.charged = numbers.3;
-            i.fee_basis = t[1].clone();
-            i.audiences = kinds.7;
-            i.themes = themes;
-            i.channels = kinds.8;
-            i.anywhere = kinds.6;
-            i.hall_address = t[2].clone();
-            i.hours = t[3].clone();
-            i.consult_phone = t[4].clone();
-            i.complaint_phone = t[5].clone();
-            i.result_name = t[6].clone();
-            i.extras = vec![("备注".into(), t[7].clone()), ("来源系统".into(), t[8].clone())];
-            i.materials = materials;
-            e
-        },
-    )
+    pub fn material() -> impl Strategy<Value = MaterialRequirement> {
+        (
+            required_text(),
+            text(),
+            any::<u32>(),
+            any::<u32>(),
+            any::<bool>(),
+            text(),
+            text(),
+            text(),
+        )
+            .prop_map(
+                |(
+                    name,
+                    issuer,
+                    originals,
+                    copies,
+                    mandatory,
+                    licence_type,
+                    instructions,
+                    extra,
+                )| {
+                    MaterialRequirement {
+                        name,
+                        issuer,
+                        originals,
+                        copies,
+                        mandatory,
+                        licence_type,
+                        instructions,
+                        extras: vec![("附注".into(), extra)],
+                    }
+                },
+            )
+    }
+
+    pub fn entry() -> impl Strategy<Value = CatalogEntry> {
+        let codes = (
+            "[0-9A-Z]{1,10}",
+            "[0-9A-Z][0-9A-Z-]{0,35}",
+            "[0-9A-HJ-NP-RTUWXY]{17}",
+            "[1-9][0-9]{5}([0-9]{6})?",
+        );
+        let kinds = (
+            one_of::<ItemType>(),
+            one_of::<ExerciseLevel>(),
+            one_of::<TimeUnit>(),
+            one_of::<TimeUnit>(),
+            one_of::<CaseType>(),
+            one_of::<OnlineDepth>(),
+            proptest::option::of(one_of::<AnywhereScope>()),
+            some_of::<Audience>(),
+            some_of::<Channel>(),
+        );
+        let texts = proptest::collection::vec(text(), 9);
+        let names = (required_text(), required_text(), required_text());
+        let numbers = (any::<u32>(), any::<u32>(), 0u8..=2, any::<bool>());
+        let themes = proptest::collection::vec("[a-z生育收养]{1,6}", 0..3);
+        let materials = proptest::collection::vec(material(), 0..3);
+        (codes, kinds, texts, names, numbers, themes, materials).prop_map(
+            |(codes, kinds, t, names, numbers, themes, materials)| {
+                let mut e = sample_entries().remove(0);
+                let basic = yiwang_domain::BasicCode::parse(&codes.0).unwrap();
+                e.standard.basic_code = basic.clone();
+                e.standard.name = names.0;
+                e.standard.item_type = kinds.0;
+                e.standard.level = kinds.1;
+                e.standard.legal_basis = names.1;
+                let i = &mut e.implementation;
+                i.code = yiwang_domain::ImplCode::parse(&codes.1).unwrap();
+                i.basic_code = basic;
+                i.department_code = credit(&codes.2);
+                i.department_name = names.2;
+                i.region = yiwang_domain::RegionCode::parse(&codes.3).unwrap();
+                i.acceptance_conditions = t[0].clone();
+                i.statutory_limit.amount = numbers.0;
+                i.statutory_limit.unit = kinds.2;
+                i.promised_limit.amount = numbers.1;
+                i.promised_limit.unit = kinds.3;
+                i.case_type = kinds.4;
+                i.visits = numbers.2;
+                i.online_depth = kinds.5;
+                i.charged = numbers.3;
+                i.fee_basis = t[1].clone();
+                i.audiences = kinds.7;
+                i.themes = themes;
+                i.channels = kinds.8;
+                i.anywhere = kinds.6;
+                i.hall_address = t[2].clone();
+                i.hours = t[3].clone();
+                i.consult_phone = t[4].clone();
+                i.complaint_phone = t[5].clone();
+                i.result_name = t[6].clone();
+                i.extras = vec![
+                    ("备注".into(), t[7].clone()),
+                    ("来源系统".into(), t[8].clone()),
+                ];
+                i.materials = materials;
+                e
+            },
+        )
+    }
 }

@@ -1,3 +1,4 @@
+#[cfg(test)] // test-only helpers: unwrap is allowed here as in tests
 mod common;
 
 use common::sample_entries;
@@ -7,7 +8,12 @@ use yiwang_interchange::{
 };
 
 fn entries_of(parsed: &ParsedFile) -> Vec<CatalogEntry> {
-    parsed.batch.entries.iter().map(|(_, e)| e.clone()).collect()
+    parsed
+        .batch
+        .entries
+        .iter()
+        .map(|(_, e)| e.clone())
+        .collect()
 }
 
 #[test]
@@ -22,7 +28,12 @@ fn csv_round_trip_is_exact() {
     assert_eq!(entries_of(&parsed), entries);
 
     // Rows and material rows are spreadsheet numbers.
-    let sources: Vec<_> = parsed.batch.entries.iter().map(|(s, _)| s.clone()).collect();
+    let sources: Vec<_> = parsed
+        .batch
+        .entries
+        .iter()
+        .map(|(s, _)| s.clone())
+        .collect();
     assert_eq!(sources[0].row, 2);
     assert_eq!(sources[0].material_rows, vec![2, 3]);
     assert_eq!(sources[1].row, 3);
@@ -40,7 +51,11 @@ fn csv_headers_are_written_in_standard_order_then_extras() {
     expected.extend(["备注", "来源系统"]);
     assert_eq!(first, expected.join(","));
     let materials = String::from_utf8(materials).unwrap();
-    let first = materials.trim_start_matches('\u{feff}').lines().next().unwrap();
+    let first = materials
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap();
     let mut expected: Vec<&str> = MATERIAL_HEADERS.to_vec();
     expected.push("页数");
     assert_eq!(first, expected.join(","));
@@ -56,7 +71,12 @@ fn xlsx_round_trip_is_exact() {
     let parsed = parse_xlsx(&bytes);
     assert_eq!(parsed.issues, vec![]);
     assert_eq!(entries_of(&parsed), entries);
-    let sources: Vec<_> = parsed.batch.entries.iter().map(|(s, _)| s.clone()).collect();
+    let sources: Vec<_> = parsed
+        .batch
+        .entries
+        .iter()
+        .map(|(s, _)| s.clone())
+        .collect();
     assert_eq!(sources[0].row, 2);
     assert_eq!(sources[0].material_rows, vec![2, 3]);
     assert_eq!(sources[2].row, 4);

@@ -42,8 +42,9 @@ pub fn sample_entries() -> Vec<CatalogEntry> {
             name: "生育登记，含\"一孩\"、二孩".into(),
             item_type: ItemType::PublicService,
             level: ExerciseLevel::County,
-            legal_basis: "《中华人民共和国人口与计划生育法》第二十条,\n《某省人口与计划生育条例》第十条"
-                .into(),
+            legal_basis:
+                "《中华人民共和国人口与计划生育法》第二十条,\n《某省人口与计划生育条例》第十条"
+                    .into(),
         },
         implementation: Implementation {
             code: ImplCode::parse("11120112MB0000001-000117001-01").unwrap(),
