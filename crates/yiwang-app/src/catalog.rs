@@ -93,3 +93,28 @@ pub async fn import_catalog(
     let entries: Vec<_> = batch.entries.into_iter().map(|(_, e)| e).collect();
     Ok(store.save_drafts(&entries, user_id, now_ms, progress).await?)
 }
+
+/// The drift report over the published catalog, limited to implementations in `scope`.
+pub async fn drift(
+    store: &Store,
+    scope: &CatalogScope,
+) -> Result<yiwang_domain::drift::DriftReport, StoreError> {
+    let published = store.published_all().await?;
+    let mut groups: Vec<(
+        yiwang_domain::catalog::StandardItem,
+        Vec<yiwang_domain::catalog::Implementation>,
+    )> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for p in published {
+        let imp = p.implementation;
+        if !scope.covers(&imp.department_code, &imp.region) {
+            continue;
+        }
+        let i = *index.entry(p.standard.basic_code.clone()).or_insert_with(|| {
+            groups.push((p.standard.clone(), Vec::new()));
+            groups.len() - 1
+        });
+        groups[i].1.push(imp);
+    }
+    Ok(yiwang_domain::drift::drift_report(&groups))
+}

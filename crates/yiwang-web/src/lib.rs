@@ -91,3 +91,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(state.config.max_upload_bytes))
         .with_state(state)
 }
+
+/// What the binary needs to serve the router without depending on axum itself.
+pub mod serve_support {
+    pub use axum::Router;
+    pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+        axum::serve(listener, app).await
+    }
+}

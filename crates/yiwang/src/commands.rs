@@ -1,0 +1,336 @@
+//! What each subcommand does. Business rules live in the domain and app crates; this file
+//! wires arguments, progress output and exit codes.
+
+use crate::cli::{CatalogCommand, Cli, Command, DepartmentsCommand, ExportFormat, RegionsCommand, UserCommand};
+use crate::config::{Config, DEFAULT_TOML};
+use anyhow::{Context, anyhow, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::Path;
+use std::time::Instant;
+use yiwang_app::{CatalogFormat, ImportError};
+use yiwang_domain::enums::CodeSet;
+use yiwang_domain::policy::{CatalogScope, Grant, Role};
+use yiwang_domain::{CreditCode, RegionCode};
+use yiwang_i18n::{Lang, issue_message};
+use yiwang_store::{NewUser, Store};
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn lang() -> Lang {
+    std::env::var("YIWANG_LANG").ok().and_then(|l| Lang::from_tag(&l)).unwrap_or_default()
+}
+
+fn everything() -> CatalogScope {
+    CatalogScope { all: true, grants: Vec::new() }
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} ({elapsed})") {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb.set_message(what.to_string());
+    pb
+}
+
+async fn open(cli: &Cli, cfg: &Config) -> anyhow::Result<Store> {
+    let url = cfg.database_url(cli.database_url.as_deref())?;
+    let store = Store::connect(&url).await.with_context(|| "cannot open the database")?;
+    store.migrate().await.context("migrations failed")?;
+    Ok(store)
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let cfg = Config::load(cli.config.as_deref())?;
+    match &cli.command {
+        Command::DefaultConfig => {
+            print!("{DEFAULT_TOML}");
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = open(&cli, &cfg).await?;
+            println!("migrations applied ({})", store.backend().name());
+            Ok(())
+        }
+        Command::Serve(args) => {
+            let store = open(&cli, &cfg).await?;
+            if args.demo {
+                load_demo(&store).await?;
+            }
+            let listen = args.listen.clone().unwrap_or_else(|| cfg.listen.clone());
+            serve(store, &cfg, &listen).await
+        }
+        Command::Demo => {
+            let store = open(&cli, &cfg).await?;
+            load_demo(&store).await
+        }
+        Command::Import(args) => {
+            let store = open(&cli, &cfg).await?;
+            import(&store, &args.files, args.publish).await
+        }
+        Command::Export(args) => {
+            let store = open(&cli, &cfg).await?;
+            export(&store, args.format, &args.out).await
+        }
+        Command::Regions { command: RegionsCommand::Import { dir } } => {
+            let store = open(&cli, &cfg).await?;
+            regions_import(&store, dir).await
+        }
+        Command::Departments { command: DepartmentsCommand::Import { file } } => {
+            let store = open(&cli, &cfg).await?;
+            let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let depts = yiwang_app::demo::parse_departments(&text)?;
+            for d in &depts {
+                store.upsert_department(d, now_ms()).await.map_err(|e| {
+                    anyhow!("{}: {}", d.credit_code, yiwang_i18n::error_message(lang(), e.code()))
+                })?;
+            }
+            println!("{} departments loaded", depts.len());
+            Ok(())
+        }
+        Command::User { command } => {
+            let store = open(&cli, &cfg).await?;
+            user_create(&store, command).await
+        }
+        Command::Catalog { command: CatalogCommand::Drift { json } } => {
+            let store = open(&cli, &cfg).await?;
+            drift(&store, *json).await
+        }
+        Command::Catalog { command: CatalogCommand::Publish } => {
+            let store = open(&cli, &cfg).await?;
+            let res = store
+                .publish_drafts(&everything(), None, None, now_ms())
+                .await
+                .map_err(|e| anyhow!(yiwang_i18n::error_message(lang(), e.code())))?;
+            println!("published {} implementation(s)", res.published);
+            Ok(())
+        }
+    }
+}
+
+/// Demo accounts (password printed at start; a demo is not a production install).
+pub const DEMO_PASSWORD: &str = "Yiwang-Demo-2026";
+
+async fn load_demo(store: &Store) -> anyhow::Result<()> {
+    let started = Instant::now();
+    if store.published_all().await?.is_empty() {
+        yiwang_app::demo::load_demo(store, now_ms()).await?;
+    }
+    if store.user_count().await? == 0 {
+        let jinnan = RegionCode::parse("120112")?;
+        let users = [
+            ("admin", "平台管理员（演示）", Role::PlatformAdmin, None),
+            ("jinnan", "津南区区域管理员（演示）", Role::RegionAdmin, Some(jinnan)),
+        ];
+        for (username, name, role, region) in users {
+            store
+                .create_user(
+                    &NewUser {
+                        username: username.into(),
+                        display_name: name.into(),
+                        password: DEMO_PASSWORD.into(),
+                        grants: vec![Grant { role, region, department: None }],
+                    },
+                    now_ms(),
+                )
+                .await?;
+        }
+    }
+    eprintln!(
+        "demo data ready in {:.1}s: 天津市津南区 catalog; staff sign-in admin / jinnan, password {DEMO_PASSWORD}",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn serve(store: Store, cfg: &Config, listen: &str) -> anyhow::Result<()> {
+    let state = yiwang_web::AppState::new(
+        store,
+        yiwang_web::WebConfig {
+            secure_cookies: cfg.secure_cookies,
+            max_upload_bytes: cfg.max_upload_mb * 1024 * 1024,
+            ..Default::default()
+        },
+    );
+    let app = yiwang_web::router(state);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("yiwang is running at http://{addr}/  (staff console: http://{addr}/console)");
+    axum_serve(listener, app).await
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, app: axum_router::Router) -> anyhow::Result<()> {
+    axum_router::serve(listener, app).await
+}
+
+mod axum_router {
+    pub use yiwang_web::serve_support::Router;
+    pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> anyhow::Result<()> {
+        yiwang_web::serve_support::serve(listener, app).await?;
+        Ok(())
+    }
+}
+
+fn print_issues(issues: &[yiwang_domain::Issue]) {
+    let l = lang();
+    for i in issues {
+        eprintln!("  - {}", issue_message(l, i));
+    }
+}
+
+async fn import(store: &Store, files: &[std::path::PathBuf], publish: bool) -> anyhow::Result<()> {
+    let read = |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+    let started = Instant::now();
+    let first = &files[0];
+    let format = CatalogFormat::from_name(&first.to_string_lossy())
+        .ok_or_else(|| anyhow!(yiwang_i18n::error_message(lang(), yiwang_domain::ErrorCode::UnsupportedFormat)))?;
+    let parsed = match (format, files.get(1)) {
+        (CatalogFormat::Csv, Some(materials)) => yiwang_interchange::parse_csv(&read(first)?, &read(materials)?),
+        (CatalogFormat::Csv, None) => bail!("a CSV import needs two files: items.csv and materials.csv"),
+        (CatalogFormat::Xlsx, None) => yiwang_interchange::parse_xlsx(&read(first)?),
+        (CatalogFormat::Json, None) => yiwang_interchange::parse_json(&read(first)?),
+        _ => bail!("give one .xlsx or .json file, or items.csv and materials.csv"),
+    };
+    let total = parsed.batch.entries.len() as u64;
+    let pb = bar(total, "saving");
+    let result = yiwang_app::import_catalog(store, parsed, &everything(), None, now_ms(), &mut |n| {
+        pb.set_position(n as u64)
+    })
+    .await;
+    pb.finish_and_clear();
+    match result {
+        Ok(summary) => {
+            println!(
+                "imported {} implementation(s) as drafts ({} new standard items) in {:.2}s",
+                summary.drafts_written,
+                summary.standard_items_created,
+                started.elapsed().as_secs_f64()
+            );
+            if publish {
+                let res = store.publish_drafts(&everything(), None, None, now_ms()).await?;
+                println!("published {} implementation(s)", res.published);
+            }
+            Ok(())
+        }
+        Err(ImportError::Invalid(issues)) => {
+            eprintln!("the file was not imported; {} problem(s), nothing was written:", issues.len());
+            print_issues(&issues);
+            bail!("import rejected")
+        }
+        Err(ImportError::Store(e)) => Err(e.into()),
+    }
+}
+
+async fn export(store: &Store, format: ExportFormat, out: &Path) -> anyhow::Result<()> {
+    let entries: Vec<_> = store.published_all().await?.iter().map(|p| p.entry()).collect();
+    match format {
+        ExportFormat::Csv => {
+            std::fs::create_dir_all(out)?;
+            let (items, materials) = yiwang_interchange::write_csv(&entries);
+            std::fs::write(out.join("items.csv"), items)?;
+            std::fs::write(out.join("materials.csv"), materials)?;
+        }
+        ExportFormat::Xlsx => {
+            let bytes = yiwang_interchange::write_xlsx(&entries).map_err(|e| anyhow!("xlsx: {e}"))?;
+            std::fs::write(out, bytes)?;
+        }
+        ExportFormat::Json => std::fs::write(out, yiwang_interchange::write_json(&entries))?,
+    }
+    println!("exported {} implementation(s) to {}", entries.len(), out.display());
+    Ok(())
+}
+
+async fn regions_import(store: &Store, dir: &Path) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let rows = yiwang_app::regions::read_region_dir(dir)?;
+    let read_s = started.elapsed().as_secs_f64();
+    let pb = bar(rows.len() as u64, "regions");
+    store.upsert_regions(&rows, &mut |n| pb.set_position(n as u64)).await?;
+    pb.finish_and_clear();
+    println!(
+        "{} regions loaded in {:.2}s (read {:.2}s); the table now holds {}",
+        rows.len(),
+        started.elapsed().as_secs_f64(),
+        read_s,
+        store.region_count().await?
+    );
+    Ok(())
+}
+
+async fn user_create(store: &Store, command: &UserCommand) -> anyhow::Result<()> {
+    let UserCommand::Create { username, display_name, role, region, department, password_env } = command;
+    let role = Role::from_key(role).ok_or_else(|| {
+        anyhow!(
+            "unknown role {role}; use one of {}",
+            Role::ALL.iter().map(|r| r.key()).collect::<Vec<_>>().join(", ")
+        )
+    })?;
+    let region = region
+        .as_deref()
+        .map(RegionCode::parse)
+        .transpose()
+        .map_err(|e| anyhow!(yiwang_i18n::error_message(lang(), e)))?;
+    let department = department
+        .as_deref()
+        .map(CreditCode::parse)
+        .transpose()
+        .map_err(|e| anyhow!(yiwang_i18n::error_message(lang(), e)))?;
+    let password = match std::env::var(password_env) {
+        Ok(p) => p,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    let id = store
+        .create_user(
+            &NewUser {
+                username: username.clone(),
+                display_name: display_name.clone(),
+                password,
+                grants: vec![Grant { role, region, department }],
+            },
+            now_ms(),
+        )
+        .await
+        .map_err(|e| anyhow!(yiwang_i18n::error_message(lang(), e.code())))?;
+    println!("user {username} created (id {id}, role {})", role.key());
+    Ok(())
+}
+
+async fn drift(store: &Store, json: bool) -> anyhow::Result<()> {
+    let report = yiwang_app::catalog::drift(store, &everything()).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!("Standard items whose implementations differ ({}):", report.items.len());
+    for item in &report.items {
+        let aspects: Vec<_> = item.differing.iter().map(|a| a.key()).collect();
+        println!("\n{} {}  differs in: {}", item.basic_code, item.name, aspects.join(", "));
+        for imp in &item.implementations {
+            let dev: Vec<_> = imp.deviations.iter().map(|a| a.key()).collect();
+            println!(
+                "  {} {} {}{}",
+                imp.region,
+                imp.department_name,
+                imp.code,
+                if dev.is_empty() { String::new() } else { format!("  ← deviates: {}", dev.join(", ")) }
+            );
+        }
+    }
+    println!("\nRegion scores (share of comparable implementations following common practice):");
+    for r in &report.regions {
+        let name = store.region(&r.region).await?.map(|x| x.name).unwrap_or_default();
+        println!("  {} {:<12} {:>3}  ({}/{})", r.region, name, r.score, r.conforming, r.comparable);
+    }
+    Ok(())
+}

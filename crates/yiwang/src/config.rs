@@ -1,0 +1,81 @@
+//! Configuration: a TOML file, overridden by environment variables and flags.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub listen: String,
+    pub secure_cookies: bool,
+    pub max_upload_mb: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            listen: "127.0.0.1:8080".into(),
+            secure_cookies: false,
+            max_upload_mb: 20,
+        }
+    }
+}
+
+pub const DEFAULT_TOML: &str = r#"# yiwang configuration. Every key is optional; environment variables win over this file:
+# YIWANG_DATABASE_URL, YIWANG_LISTEN, YIWANG_DATA_DIR.
+
+# Where the embedded SQLite database lives when database_url is not set.
+data_dir = "data"
+
+# sqlite:///var/lib/yiwang/yiwang.db or postgres://user@host:5432/yiwang
+# database_url = "postgres://yiwang@127.0.0.1:5432/yiwang"
+
+listen = "127.0.0.1:8080"
+
+# Set to true when served over HTTPS (production): session cookies get the Secure flag.
+secure_cookies = false
+
+# Largest catalog upload accepted by the console, in MiB.
+max_upload_mb = 20
+"#;
+
+impl Config {
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let mut cfg = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", p.display()))?;
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?
+            }
+            None => Config::default(),
+        };
+        if let Ok(d) = std::env::var("YIWANG_DATA_DIR") {
+            cfg.data_dir = PathBuf::from(d);
+        }
+        Ok(cfg)
+    }
+
+    /// The database URL: explicit, or a SQLite file in the data directory (created on demand).
+    pub fn database_url(&self, flag: Option<&str>) -> anyhow::Result<String> {
+        if let Some(u) = flag.or(self.database_url.as_deref()) {
+            return Ok(u.to_string());
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", self.data_dir.display()))?;
+        Ok(format!("sqlite://{}", self.data_dir.join("yiwang.db").display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn default_config_parses_and_rejects_typos() {
+        let c: super::Config = toml::from_str(super::DEFAULT_TOML).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert!(toml::from_str::<super::Config>("lisen = \"x\"").is_err());
+    }
+}
