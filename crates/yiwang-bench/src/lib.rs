@@ -1,0 +1,18 @@
+//! Performance benchmarks of yiwang: the JSON API against a bare axum baseline, the national
+//! region dataset, and catalog imports. Baselines are measured in the same run, on the same
+//! machine, with the same load generator.
+
+pub mod api;
+pub mod db;
+pub mod import;
+pub mod load;
+pub mod regions;
+pub mod report;
+
+/// Wall-clock "now" in epoch milliseconds (for `created_at` columns).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

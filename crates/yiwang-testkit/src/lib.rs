@@ -11,6 +11,8 @@ pub const PG_ENV: &str = "YIWANG_TEST_DATABASE_URL";
 pub struct TestDb {
     pub store: Store,
     pub backend: Backend,
+    /// A URL another process (the CLI under test) can use to reach the same database.
+    pub url: String,
     _dir: Option<TempDir>,
 }
 
@@ -36,6 +38,7 @@ pub async fn sqlite() -> TestDb {
     TestDb {
         store,
         backend: Backend::Sqlite,
+        url,
         _dir: Some(TempDir(dir)),
     }
 }
@@ -59,6 +62,8 @@ pub async fn postgres() -> Option<TestDb> {
         .await
         .expect("create schema");
     admin.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let child_url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
     let store = Store::connect_with(
         &url,
         ConnectOptions {
@@ -72,6 +77,7 @@ pub async fn postgres() -> Option<TestDb> {
     Some(TestDb {
         store,
         backend: Backend::Postgres,
+        url: child_url,
         _dir: None,
     })
 }

@@ -121,7 +121,11 @@ pub fn decode_cursor<T>(
 }
 
 /// Splits a page fetched with `limit + 1` rows into the page and the next cursor.
-pub fn split_page<T>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> &str) -> (Vec<T>, Option<String>) {
+pub fn split_page<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> &str,
+) -> (Vec<T>, Option<String>) {
     let limit = usize::try_from(limit).unwrap_or(0);
     if rows.len() > limit {
         rows.truncate(limit);
@@ -163,7 +167,6 @@ pub struct ErrorBody {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    /// One of a closed set of stable codes, e.g. `not_found`, `invalid_region_code`.
     #[schema(schema_with = error_code_schema)]
     pub code: String,
     /// Human-readable message in the requested language.
@@ -186,6 +189,7 @@ pub struct IssueDto {
 fn error_code_schema() -> Object {
     ObjectBuilder::new()
         .schema_type(Type::String)
+        .description(Some("One of a closed set of stable error codes."))
         .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.key())))
         .build()
 }
@@ -226,19 +230,37 @@ mod tests {
         let back = decode_cursor(&Some(c), Lang::En, yiwang_domain::ImplCode::parse).unwrap();
         assert_eq!(back.unwrap().as_str(), "11120112MB1W167324000123001001");
         for junk in ["zz", "0", "ff", &encode_cursor("a b")] {
-            let e = decode_cursor(&Some(junk.to_string()), Lang::En, yiwang_domain::ImplCode::parse).unwrap_err();
+            let e = decode_cursor(
+                &Some(junk.to_string()),
+                Lang::En,
+                yiwang_domain::ImplCode::parse,
+            )
+            .unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidCursor, "{junk}");
         }
-        assert!(decode_cursor(&Some(" ".into()), Lang::En, yiwang_domain::ImplCode::parse).unwrap().is_none());
+        assert!(
+            decode_cursor(&Some(" ".into()), Lang::En, yiwang_domain::ImplCode::parse)
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
     fn limits() {
         assert_eq!(parse_limit(&None, Lang::Zh).unwrap(), DEFAULT_LIMIT);
         assert_eq!(parse_limit(&Some("200".into()), Lang::Zh).unwrap(), 200);
-        assert_eq!(parse_limit(&Some("0".into()), Lang::Zh).unwrap_err().code, ErrorCode::OutOfRange);
-        assert_eq!(parse_limit(&Some("201".into()), Lang::Zh).unwrap_err().code, ErrorCode::OutOfRange);
-        assert_eq!(parse_limit(&Some("x".into()), Lang::Zh).unwrap_err().code, ErrorCode::NotAnInteger);
+        assert_eq!(
+            parse_limit(&Some("0".into()), Lang::Zh).unwrap_err().code,
+            ErrorCode::OutOfRange
+        );
+        assert_eq!(
+            parse_limit(&Some("201".into()), Lang::Zh).unwrap_err().code,
+            ErrorCode::OutOfRange
+        );
+        assert_eq!(
+            parse_limit(&Some("x".into()), Lang::Zh).unwrap_err().code,
+            ErrorCode::NotAnInteger
+        );
     }
 
     #[test]

@@ -49,7 +49,11 @@ pub struct DepartmentQuery {
 }
 
 /// Checks that a region filter names an existing region.
-pub(super) async fn known_region(state: &AppState, code: &RegionCode, lang: Lang) -> Result<(), AppError> {
+pub(super) async fn known_region(
+    state: &AppState,
+    code: &RegionCode,
+    lang: Lang,
+) -> Result<(), AppError> {
     match state.store.region(code).await.map_err(store_error(lang))? {
         Some(_) => Ok(()),
         None => Err(super::common::param_error(
@@ -62,9 +66,9 @@ pub(super) async fn known_region(state: &AppState, code: &RegionCode, lang: Lang
 }
 
 /// Departments, by region then name.
-#[utoipa::path(get, path = "/api/v1/departments", tag = "departments", params(DepartmentQuery),
+#[utoipa::path(get, path = "/api/v1/departments", tag = "departments", operation_id = "list_departments", params(DepartmentQuery),
     responses(
-        (status = 200, body = DepartmentList),
+        (status = 200, description = "Departments by region, then name", body = DepartmentList),
         (status = 422, description = "Malformed or unknown region", body = ErrorBody),
     ))]
 pub async fn list(
@@ -88,10 +92,10 @@ pub async fn list(
 }
 
 /// One department.
-#[utoipa::path(get, path = "/api/v1/departments/{credit_code}", tag = "departments",
+#[utoipa::path(get, path = "/api/v1/departments/{credit_code}", tag = "departments", operation_id = "get_department",
     params(("credit_code" = String, Path, description = "Unified social credit code (18 characters)"), LangQuery),
     responses(
-        (status = 200, body = DepartmentDto),
+        (status = 200, description = "The department", body = DepartmentDto),
         (status = 404, description = "No such department", body = ErrorBody),
         (status = 422, description = "Malformed credit code or wrong check character", body = ErrorBody),
     ))]

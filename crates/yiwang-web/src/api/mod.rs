@@ -1,19 +1,58 @@
 //! The JSON API under `/api/v1`, with its OpenAPI 3.1 document generated from the routes.
+//!
+//! Read-only and public: regions, departments, the basic catalog and the published
+//! implementations. Lists are keyset-paged (`after` + `limit`, answer `{items, next}`). Errors are
+//! `{"error": {code, message, issues}}` with a code from the closed set, in the language of
+//! `?lang=` or `Accept-Language`.
 
 pub mod cache;
+mod common;
+mod departments;
+mod implementation;
+mod implementations;
+mod regions;
+mod standard_items;
+
+pub use common::{ApiLang, DEFAULT_LIMIT, MAX_LIMIT};
 
 use crate::AppState;
-use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use std::sync::OnceLock;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(OpenApi)]
-#[openapi(info(title = "yiwang API", version = "1", description = "Catalog of government services"))]
+#[openapi(
+    info(
+        title = "yiwang API",
+        version = "1",
+        description = "Catalog of government services: regions, departments, the basic catalog and \
+            the published implementations. Enumerated values are stable English keys. Lists are \
+            keyset-paged: pass the `next` cursor of one page as `after` to get the following page.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    tags(
+        (name = "regions", description = "Administrative divisions (five levels, 12-digit codes)"),
+        (name = "departments", description = "Government bodies by unified social credit code"),
+        (name = "catalog", description = "Standard items and published implementations"),
+    )
+)]
 pub struct ApiDoc;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(regions::provinces))
+        .routes(routes!(regions::region))
+        .routes(routes!(regions::children))
+        .routes(routes!(regions::region_path))
+        .routes(routes!(departments::list))
+        .routes(routes!(departments::department))
+        .routes(routes!(standard_items::list))
+        .routes(routes!(implementations::list))
+        .routes(routes!(implementation::implementation))
 }
 
 /// The OpenAPI document of every `/api/v1` route.
@@ -21,6 +60,19 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     router().split_for_parts().1
 }
 
-pub async fn openapi_json(State(_): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi())
+/// The document, serialized once.
+fn openapi_text() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| openapi().to_json().unwrap_or_default())
+}
+
+pub async fn openapi_json(State(_): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        openapi_text(),
+    )
+        .into_response()
 }

@@ -57,7 +57,10 @@ impl RegionList {
     }
 }
 
-fn region_code(path: Result<Path<String>, PathRejection>, lang: Lang) -> Result<RegionCode, AppError> {
+fn region_code(
+    path: Result<Path<String>, PathRejection>,
+    lang: Lang,
+) -> Result<RegionCode, AppError> {
     let Path(raw) = path.map_err(bad_path(lang))?;
     RegionCode::parse(&raw).map_err(|c| AppError::json(c, lang))
 }
@@ -72,18 +75,25 @@ async fn existing(state: &AppState, code: &RegionCode, lang: Lang) -> Result<Reg
 }
 
 /// The provinces.
-#[utoipa::path(get, path = "/api/v1/regions", tag = "regions", params(LangQuery),
+#[utoipa::path(get, path = "/api/v1/regions", tag = "regions", operation_id = "list_provinces", params(LangQuery),
     responses((status = 200, description = "Every province", body = RegionList)))]
-pub async fn provinces(State(state): State<AppState>, ApiLang(lang): ApiLang) -> Result<Json<RegionList>, AppError> {
-    let regions = state.store.region_children(None).await.map_err(store_error(lang))?;
+pub async fn provinces(
+    State(state): State<AppState>,
+    ApiLang(lang): ApiLang,
+) -> Result<Json<RegionList>, AppError> {
+    let regions = state
+        .store
+        .region_children(None)
+        .await
+        .map_err(store_error(lang))?;
     Ok(RegionList::of(regions))
 }
 
 /// One region.
-#[utoipa::path(get, path = "/api/v1/regions/{code}", tag = "regions",
+#[utoipa::path(get, path = "/api/v1/regions/{code}", tag = "regions", operation_id = "get_region",
     params(("code" = String, Path, description = "Region code: 2, 4, 6, 9 or 12 digits"), LangQuery),
     responses(
-        (status = 200, body = RegionDto),
+        (status = 200, description = "The region", body = RegionDto),
         (status = 404, description = "No such region", body = ErrorBody),
         (status = 422, description = "Malformed region code", body = ErrorBody),
     ))]
@@ -97,10 +107,10 @@ pub async fn region(
 }
 
 /// The direct children of a region.
-#[utoipa::path(get, path = "/api/v1/regions/{code}/children", tag = "regions",
+#[utoipa::path(get, path = "/api/v1/regions/{code}/children", tag = "regions", operation_id = "list_region_children",
     params(("code" = String, Path, description = "Region code: 2, 4, 6, 9 or 12 digits"), LangQuery),
     responses(
-        (status = 200, body = RegionList),
+        (status = 200, description = "The direct children, by code", body = RegionList),
         (status = 404, description = "No such region", body = ErrorBody),
         (status = 422, description = "Malformed region code", body = ErrorBody),
     ))]
@@ -120,10 +130,10 @@ pub async fn children(
 }
 
 /// The regions from the province down to this one, inclusive.
-#[utoipa::path(get, path = "/api/v1/regions/{code}/path", tag = "regions",
+#[utoipa::path(get, path = "/api/v1/regions/{code}/path", tag = "regions", operation_id = "get_region_path",
     params(("code" = String, Path, description = "Region code: 2, 4, 6, 9 or 12 digits"), LangQuery),
     responses(
-        (status = 200, body = RegionList),
+        (status = 200, description = "From the province down to the region", body = RegionList),
         (status = 404, description = "No such region", body = ErrorBody),
         (status = 422, description = "Malformed region code", body = ErrorBody),
     ))]
@@ -133,7 +143,11 @@ pub async fn region_path(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<RegionList>, AppError> {
     let code = region_code(path, lang)?;
-    let regions = state.store.region_path(&code).await.map_err(store_error(lang))?;
+    let regions = state
+        .store
+        .region_path(&code)
+        .await
+        .map_err(store_error(lang))?;
     if regions.last().is_none_or(|r| r.code != code) {
         return Err(AppError::json(ErrorCode::NotFound, lang));
     }

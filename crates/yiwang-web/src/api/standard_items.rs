@@ -50,9 +50,9 @@ pub struct StandardItemPage {
 }
 
 /// Standard items ordered by basic code.
-#[utoipa::path(get, path = "/api/v1/standard-items", tag = "catalog", params(PageQuery),
+#[utoipa::path(get, path = "/api/v1/standard-items", tag = "catalog", operation_id = "list_standard_items", params(PageQuery),
     responses(
-        (status = 200, body = StandardItemPage),
+        (status = 200, description = "One page of standard items", body = StandardItemPage),
         (status = 422, description = "Malformed cursor or limit", body = ErrorBody),
     ))]
 pub async fn list(

@@ -1,0 +1,137 @@
+//! `/items/{impl_code}`: the guide (办事指南) of the current published version, and
+//! `/items/{impl_code}/versions/{n}`: an earlier published version, marked as historical.
+
+use super::guide_view::{self, Guide};
+use super::{Crumb, Ctx, Link};
+use crate::error::AppError;
+use crate::page::Page;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::Path;
+use axum::extract::rejection::PathRejection;
+use yiwang_domain::catalog::VersionStatus;
+use yiwang_domain::{ErrorCode, ImplCode};
+use yiwang_store::PublishedImplementation;
+use yiwang_i18n::tf;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "portal/guide.html")]
+pub struct GuidePage {
+    page: Page,
+    crumbs: Vec<Crumb>,
+    g: Guide,
+    /// Set on an older version: the notice text and the link to the current one, if any.
+    historical: Option<String>,
+    current: Option<String>,
+    /// Other published versions, newest first (shown when there is more than one).
+    versions: Vec<Link>,
+}
+
+fn impl_code(ctx: &Ctx, raw: &str) -> Result<ImplCode, AppError> {
+    ImplCode::parse(raw).map_err(|c| ctx.err(c))
+}
+
+async fn render(
+    ctx: Ctx,
+    p: PublishedImplementation,
+    historical: bool,
+) -> Result<GuidePage, AppError> {
+    let store = &ctx.st.store;
+    let code = p.implementation.code.clone();
+    let path = store
+        .region_path(&p.implementation.region)
+        .await
+        .map_err(ctx.store_err())?;
+    let history = store.implementation_history(&code).await.map_err(ctx.store_err())?;
+    let (current, notice) = if historical {
+        let has_current = history.iter().any(|h| h.status == VersionStatus::Published);
+        let notice = ctx.tf("portal.guide.historical", "n", &p.version.to_string());
+        (has_current.then(|| ctx.page.href(&format!("/items/{code}"))), Some(notice))
+    } else {
+        (None, None)
+    };
+    let lang = ctx.page.lang;
+    let shown: Vec<_> = history
+        .iter()
+        .filter(|h| h.status != VersionStatus::Draft)
+        .collect();
+    let versions = if shown.len() > 1 {
+        shown
+            .iter()
+            .map(|h| {
+                let date = ctx.page.date_opt(&h.published_at);
+                let text = tf(
+                    lang,
+                    "portal.guide.version_line",
+                    &[("n", &h.version.to_string()), ("date", &date)],
+                );
+                let href = if h.status == VersionStatus::Published {
+                    format!("/items/{code}")
+                } else {
+                    format!("/items/{code}/versions/{}", h.version)
+                };
+                ctx.link(text, &href)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let g = guide_view::build(&ctx, &p, &path);
+    let ctx = ctx.titled(g.name.clone());
+    let middle = vec![
+        ctx.link(ctx.t("portal.departments.title"), "/departments"),
+        g.department.clone(),
+    ];
+    Ok(GuidePage {
+        crumbs: ctx.crumbs(middle, &g.name),
+        g,
+        historical: notice,
+        current,
+        versions,
+        page: ctx.page,
+    })
+}
+
+pub async fn current(
+    ctx: Ctx,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<GuidePage, AppError> {
+    let Path(raw) = path.map_err(|_| ctx.err(ErrorCode::InvalidImplCode))?;
+    let code = impl_code(&ctx, &raw)?;
+    let found = ctx
+        .st
+        .store
+        .published_implementation(&code)
+        .await
+        .map_err(ctx.store_err())?;
+    match found {
+        Some(p) => render(ctx, p, false).await,
+        None => Err(ctx.err(ErrorCode::NotFound)),
+    }
+}
+
+pub async fn version(
+    ctx: Ctx,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<GuidePage, AppError> {
+    let Path((raw, n)) = path.map_err(|_| ctx.err(ErrorCode::InvalidInput))?;
+    let code = impl_code(&ctx, &raw)?;
+    let n: i64 = n.trim().parse().map_err(|_| ctx.err(ErrorCode::NotAnInteger))?;
+    if n < 1 {
+        return Err(ctx.err(ErrorCode::OutOfRange));
+    }
+    let found = ctx
+        .st
+        .store
+        .implementation_version(&code, n)
+        .await
+        .map_err(ctx.store_err())?;
+    match found {
+        // Drafts are not public: they do not exist for the portal.
+        Some(p) if p.status != VersionStatus::Draft => {
+            let historical = p.status == VersionStatus::Superseded;
+            render(ctx, p, historical).await
+        }
+        _ => Err(ctx.err(ErrorCode::NotFound)),
+    }
+}

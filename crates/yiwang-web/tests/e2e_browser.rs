@@ -1,0 +1,246 @@
+//! A real headless Chromium (Debian's chromium + chromedriver) reads a guide page at phone
+//! width and a staff member imports a catalog file through the console.
+
+use fantoccini::{ClientBuilder, Locator};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use yiwang_domain::policy::{Grant, Role};
+use yiwang_store::NewUser;
+use yiwang_testkit::{DEMO_NOW_MS, backends, with_demo};
+use yiwang_web::{AppState, WebConfig, router};
+
+struct Driver(Child);
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// chromedriver, or `None` outside CI when it is not installed (CI installs it and must run this).
+fn start_driver() -> Option<(Driver, u16)> {
+    let path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(path) = path else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("chromedriver is required under CI (apt-get install chromium chromium-driver)");
+        }
+        eprintln!("note: chromedriver not installed; browser test not run");
+        return None;
+    };
+    let port = free_port();
+    let child = Command::new(path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    Some((Driver(child), port))
+}
+
+#[tokio::test]
+async fn guide_page_and_console_import_in_chromium() {
+    let Some((_driver, port)) = start_driver() else {
+        return;
+    };
+    for db in backends().await {
+        with_demo(&db).await;
+        db.store
+            .create_user(
+                &NewUser {
+                    username: "e2e".into(),
+                    display_name: "E2E Admin".into(),
+                    password: "Browser-Test-2026".into(),
+                    grants: vec![Grant {
+                        role: Role::PlatformAdmin,
+                        region: None,
+                        department: None,
+                    }],
+                },
+                DEMO_NOW_MS,
+            )
+            .await
+            .unwrap();
+        let state = AppState::new(
+            db.store.clone(),
+            WebConfig {
+                secure_cookies: false,
+                ..Default::default()
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router(state)).await });
+
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--window-size=360,800", "--disable-quic", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+            }),
+        );
+        let mut client = None;
+        for _ in 0..50 {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(c) => {
+                    client = Some(c);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+        let c = client.expect("webdriver session");
+
+        // The guide page, at phone width.
+        let published = db.store.published_all().await.unwrap();
+        let item = &published[0];
+        c.goto(&format!("{base}/items/{}", item.implementation.code))
+            .await
+            .unwrap();
+        let h1 = c
+            .find(Locator::Css("h1"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(h1.contains(&item.standard.name), "{h1}");
+        let body = c
+            .find(Locator::Css("main"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for m in &item.implementation.materials {
+            assert!(body.contains(&m.name), "material {} missing", m.name);
+        }
+        assert!(body.contains(&item.implementation.hall_address));
+        assert!(body.contains("第 1 版"), "version line");
+        let width = c
+            .execute("return document.documentElement.scrollWidth", vec![])
+            .await
+            .unwrap()
+            .as_i64()
+            .unwrap();
+        assert!(width <= 360, "guide page overflows a 360px screen: {width}px");
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(
+            std::env::temp_dir().join(format!("yiwang-guide-360-{:?}.png", db.backend)),
+            png,
+        )
+        .unwrap();
+
+        // Console: sign in, import a clean file, then a bad one.
+        c.goto(&format!("{base}/console/login")).await.unwrap();
+        c.find(Locator::Id("username"))
+            .await
+            .unwrap()
+            .send_keys("e2e")
+            .await
+            .unwrap();
+        c.find(Locator::Id("password"))
+            .await
+            .unwrap()
+            .send_keys("Browser-Test-2026")
+            .await
+            .unwrap();
+        c.find(Locator::Css("main form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let url = c.current_url().await.unwrap();
+        assert!(url.path().starts_with("/console"), "{url}");
+        assert!(!url.path().starts_with("/console/login"), "login failed: {url}");
+
+        let dir = std::env::temp_dir().join(format!(
+            "yiwang-e2e-{}-{:?}",
+            std::process::id(),
+            db.backend
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut entries: Vec<_> = published.iter().take(3).map(|p| p.entry()).collect();
+        for e in &mut entries {
+            e.implementation.hours = "周一至周六 9:00-17:00".into();
+        }
+        let good = dir.join("good.json");
+        std::fs::write(&good, yiwang_interchange::write_json(&entries)).unwrap();
+        c.goto(&format!("{base}/console/import")).await.unwrap();
+        c.find(Locator::Id("file"))
+            .await
+            .unwrap()
+            .send_keys(good.to_str().unwrap())
+            .await
+            .unwrap();
+        c.find(Locator::Css("form.console-form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let status = c
+            .find(Locator::Css(".ok"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(status.contains('3'), "{status}");
+        assert_eq!(db.store.drafts_all().await.unwrap().len(), 3);
+
+        entries[0].implementation.materials[0].name = "其他材料".into();
+        entries[1].implementation.promised_limit.amount = 9999;
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, yiwang_interchange::write_json(&entries)).unwrap();
+        c.goto(&format!("{base}/console/import")).await.unwrap();
+        c.find(Locator::Id("file"))
+            .await
+            .unwrap()
+            .send_keys(bad.to_str().unwrap())
+            .await
+            .unwrap();
+        c.find(Locator::Css("form.console-form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let rows = c
+            .find_all(Locator::Css(".issues-table tbody tr"))
+            .await
+            .unwrap();
+        assert!(rows.len() >= 2, "every problem listed, got {}", rows.len());
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(
+            std::env::temp_dir().join(format!("yiwang-import-issues-{:?}.png", db.backend)),
+            png,
+        )
+        .unwrap();
+        let drafts = db.store.drafts_all().await.unwrap();
+        assert!(
+            drafts
+                .iter()
+                .all(|d| d.implementation.promised_limit.amount != 9999),
+            "nothing written"
+        );
+        c.close().await.unwrap();
+    }
+}
