@@ -91,7 +91,9 @@ pub async fn import_catalog(
 ) -> Result<ImportSummary, ImportError> {
     let batch = validate_catalog(store, parsed, scope).await?;
     let entries: Vec<_> = batch.entries.into_iter().map(|(_, e)| e).collect();
-    Ok(store.save_drafts(&entries, user_id, now_ms, progress).await?)
+    Ok(store
+        .save_drafts(&entries, user_id, now_ms, progress)
+        .await?)
 }
 
 /// The drift report over the published catalog, limited to implementations in `scope`.
@@ -110,10 +112,12 @@ pub async fn drift(
         if !scope.covers(&imp.department_code, &imp.region) {
             continue;
         }
-        let i = *index.entry(p.standard.basic_code.clone()).or_insert_with(|| {
-            groups.push((p.standard.clone(), Vec::new()));
-            groups.len() - 1
-        });
+        let i = *index
+            .entry(p.standard.basic_code.clone())
+            .or_insert_with(|| {
+                groups.push((p.standard.clone(), Vec::new()));
+                groups.len() - 1
+            });
         groups[i].1.push(imp);
     }
     Ok(yiwang_domain::drift::drift_report(&groups))

@@ -36,10 +36,16 @@ pub fn parse_departments(text: &[u8]) -> Result<Vec<Department>, DemoError> {
     for (i, rec) in rdr.records().enumerate() {
         let line = i as u64 + 2;
         let rec = rec.map_err(|e| DemoError::Department(line, e.to_string()))?;
-        let field = |n: usize| rec.get(n).unwrap_or("").trim().trim_start_matches('\u{feff}');
+        let field = |n: usize| {
+            rec.get(n)
+                .unwrap_or("")
+                .trim()
+                .trim_start_matches('\u{feff}')
+        };
         let credit_code = CreditCode::parse(field(1))
             .map_err(|c| DemoError::Department(line, c.key().to_string()))?;
-        let region = RegionCode::parse(field(2)).map_err(|c| DemoError::Department(line, c.key().to_string()))?;
+        let region = RegionCode::parse(field(2))
+            .map_err(|c| DemoError::Department(line, c.key().to_string()))?;
         out.push(Department {
             credit_code,
             name: field(0).to_string(),

@@ -37,8 +37,15 @@ fn find(dir: &Path, stem: &str) -> Option<PathBuf> {
 }
 
 /// Parses one level's CSV text. The parent is the code's own ancestor one level up.
-pub fn parse_level(file: &str, text: &[u8], level: RegionLevel) -> Result<Vec<RegionRow>, RegionFileError> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text);
+pub fn parse_level(
+    file: &str,
+    text: &[u8],
+    level: RegionLevel,
+) -> Result<Vec<RegionRow>, RegionFileError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text);
     let mut out = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let line = i as u64 + 2;
@@ -80,7 +87,9 @@ pub fn read_region_dir(dir: &Path) -> Result<Vec<RegionRow>, RegionFileError> {
         let raw = std::fs::read(&path).map_err(io)?;
         let text = if path.extension().is_some_and(|e| e == "gz") {
             let mut s = Vec::with_capacity(raw.len() * 4);
-            GzDecoder::new(raw.as_slice()).read_to_end(&mut s).map_err(io)?;
+            GzDecoder::new(raw.as_slice())
+                .read_to_end(&mut s)
+                .map_err(io)?;
             s
         } else {
             raw

@@ -21,7 +21,11 @@ pub struct ApiOptions {
 }
 
 fn describe(report: &mut Report, name: &str, r: &LoadResult) {
-    report.info(BENCH, &format!("{name}: requests/s"), format!("{:.0}", r.rps()));
+    report.info(
+        BENCH,
+        &format!("{name}: requests/s"),
+        format!("{:.0}", r.rps()),
+    );
     report.info(
         BENCH,
         &format!("{name}: latency p50 / p99"),
@@ -80,15 +84,28 @@ pub async fn run(database_url: Option<&str>, opts: ApiOptions) -> anyhow::Result
     );
     let (addr, task) = load::serve(yiwang_web::router(state)).await?;
 
-    let api_paths: Vec<String> = codes.iter().map(|c| format!("/api/v1/implementations/{c}")).collect();
+    let api_paths: Vec<String> = codes
+        .iter()
+        .map(|c| format!("/api/v1/implementations/{c}"))
+        .collect();
     let (status, body) = load::probe(addr, &api_paths[0]).await?;
     if status != 200 {
-        report.note(format!("GET {} answered {status}: {body:.200}", api_paths[0]));
+        report.note(format!(
+            "GET {} answered {status}: {body:.200}",
+            api_paths[0]
+        ));
     }
-    eprintln!("api: GET /api/v1/implementations/{{code}} over {} codes…", codes.len());
+    eprintln!(
+        "api: GET /api/v1/implementations/{{code}} over {} codes…",
+        codes.len()
+    );
     let api = load::run(addr, &api_paths, cfg).await?;
     describe(&mut report, "GET /api/v1/implementations/{code}", &api);
-    let ratio = if baseline.rps() > 0.0 { api.rps() / baseline.rps() } else { 0.0 };
+    let ratio = if baseline.rps() > 0.0 {
+        api.rps() / baseline.rps()
+    } else {
+        0.0
+    };
     report.check(
         BENCH,
         "implementation GET / bare axum",

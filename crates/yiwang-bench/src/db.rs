@@ -42,7 +42,9 @@ pub async fn fresh(database_url: Option<&str>, label: &str) -> anyhow::Result<Be
         }
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
             let schema = unique(label);
-            let admin = Store::connect(url).await.context("connecting to PostgreSQL")?;
+            let admin = Store::connect(url)
+                .await
+                .context("connecting to PostgreSQL")?;
             // Test scaffolding only: a private schema per run, like the test kit does.
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
                 .execute(admin.pool())
@@ -68,7 +70,9 @@ pub async fn fresh(database_url: Option<&str>, label: &str) -> anyhow::Result<Be
                 },
             })
         }
-        Some(other) => bail!("--database-url must be a postgres:// URL (got {other:?}); SQLite is the default"),
+        Some(other) => {
+            bail!("--database-url must be a postgres:// URL (got {other:?}); SQLite is the default")
+        }
     }
 }
 

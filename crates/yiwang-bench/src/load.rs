@@ -37,7 +37,11 @@ pub struct LoadResult {
 impl LoadResult {
     pub fn rps(&self) -> f64 {
         let s = self.elapsed.as_secs_f64();
-        if s > 0.0 { self.requests as f64 / s } else { 0.0 }
+        if s > 0.0 {
+            self.requests as f64 / s
+        } else {
+            0.0
+        }
     }
     /// The latency at quantile `q` (0..=1), milliseconds.
     pub fn quantile_ms(&self, q: f64) -> f64 {
@@ -49,11 +53,19 @@ impl LoadResult {
         f64::from(self.latencies_us[i.min(last)]) / 1000.0
     }
     pub fn ok(&self) -> u64 {
-        self.statuses.iter().filter(|(s, _)| (200..300).contains(*s)).map(|(_, n)| n).sum()
+        self.statuses
+            .iter()
+            .filter(|(s, _)| (200..300).contains(*s))
+            .map(|(_, n)| n)
+            .sum()
     }
     /// `200×1234 404×5` style summary.
     pub fn status_summary(&self) -> String {
-        let mut parts: Vec<String> = self.statuses.iter().map(|(s, n)| format!("{s}x{n}")).collect();
+        let mut parts: Vec<String> = self
+            .statuses
+            .iter()
+            .map(|(s, n)| format!("{s}x{n}"))
+            .collect();
         if self.transport_errors > 0 {
             parts.push(format!("errors x{}", self.transport_errors));
         }
@@ -71,7 +83,11 @@ struct WorkerResult {
 }
 
 /// Drives GETs of `paths` (rotated; each connection starts at its own offset) on `addr`.
-pub async fn run(addr: SocketAddr, paths: &[String], cfg: LoadConfig) -> anyhow::Result<LoadResult> {
+pub async fn run(
+    addr: SocketAddr,
+    paths: &[String],
+    cfg: LoadConfig,
+) -> anyhow::Result<LoadResult> {
     if paths.is_empty() {
         bail!("no paths to request");
     }
@@ -90,7 +106,9 @@ pub async fn run(addr: SocketAddr, paths: &[String], cfg: LoadConfig) -> anyhow:
     let mut tasks = Vec::with_capacity(cfg.connections);
     for w in 0..cfg.connections.max(1) {
         let uris = uris.clone();
-        tasks.push(tokio::spawn(async move { worker(w, &uris, measure_from, end).await }));
+        tasks.push(tokio::spawn(async move {
+            worker(w, &uris, measure_from, end).await
+        }));
     }
     let mut total = LoadResult::default();
     for t in tasks {
@@ -184,9 +202,12 @@ pub async fn serve(app: axum::Router) -> anyhow::Result<(SocketAddr, tokio::task
 
 /// One GET, for checking a route before loading it.
 pub async fn probe(addr: SocketAddr, path: &str) -> anyhow::Result<(u16, String)> {
-    let client: Client<HttpConnector, Body> = Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+    let client: Client<HttpConnector, Body> =
+        Client::builder(TokioExecutor::new()).build(HttpConnector::new());
     let uri: Uri = format!("http://{addr}{path}").parse()?;
-    let res = client.request(Request::get(uri).body(Body::empty())?).await?;
+    let res = client
+        .request(Request::get(uri).body(Body::empty())?)
+        .await?;
     let status = res.status().as_u16();
     let body = axum::body::to_bytes(Body::new(res.into_body()), 4 * 1024 * 1024).await?;
     Ok((status, String::from_utf8_lossy(&body).into_owned()))

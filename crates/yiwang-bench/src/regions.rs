@@ -59,7 +59,11 @@ pub async fn run(database_url: Option<&str>, dir: &Path, runs: usize) -> anyhow:
 
         let county = RegionCode::parse("120112").map_err(|c| anyhow::anyhow!("{c}"))?;
         let sub = store.region_subtree(&county, RegionLevel::Village).await?;
-        report.info(BENCH, "subtree(120112, village) rows", sub.len().to_string());
+        report.info(
+            BENCH,
+            "subtree(120112, village) rows",
+            sub.len().to_string(),
+        );
         for _ in 0..20 {
             store.region_subtree(&county, RegionLevel::Village).await?;
         }

@@ -26,7 +26,14 @@ impl Report {
             met: None,
         });
     }
-    pub fn check(&mut self, bench: &str, metric: &str, value: impl Into<String>, target: &str, met: bool) {
+    pub fn check(
+        &mut self,
+        bench: &str,
+        metric: &str,
+        value: impl Into<String>,
+        target: &str,
+        met: bool,
+    ) {
         self.rows.push(Row {
             bench: bench.into(),
             metric: metric.into(),
@@ -58,7 +65,13 @@ impl Report {
                     Some(false) => "MISSED",
                     None => "",
                 };
-                [r.bench.clone(), r.metric.clone(), r.value.clone(), r.target.clone(), verdict.into()]
+                [
+                    r.bench.clone(),
+                    r.metric.clone(),
+                    r.value.clone(),
+                    r.target.clone(),
+                    verdict.into(),
+                ]
             })
             .collect();
         let mut width = header.map(|h| h.chars().count());
@@ -86,7 +99,9 @@ impl Report {
         let mut out = String::new();
         out.push_str(&line(header));
         out.push('\n');
-        out.push_str(&line(width.map(|w| "-".repeat(w)).each_ref().map(String::as_str)));
+        out.push_str(&line(
+            width.map(|w| "-".repeat(w)).each_ref().map(String::as_str),
+        ));
         out.push('\n');
         for row in &cells {
             out.push_str(&line(row.each_ref().map(String::as_str)));

@@ -2,7 +2,7 @@
 
 use crate::codes::{BasicCode, CreditCode, ImplCode, RegionCode};
 use crate::enums::{
-    Audience, AnywhereScope, CaseType, Channel, ExerciseLevel, HandlingKind, ItemType, OnlineDepth,
+    AnywhereScope, Audience, CaseType, Channel, ExerciseLevel, HandlingKind, ItemType, OnlineDepth,
     TimeUnit,
 };
 use serde::{Deserialize, Serialize};

@@ -172,11 +172,7 @@ impl CreditCode {
         Ok(Self(s))
     }
     fn check_value(first17: &[u32]) -> u32 {
-        let sum: u32 = first17
-            .iter()
-            .zip(CREDIT_WEIGHTS)
-            .map(|(v, w)| v * w)
-            .sum();
+        let sum: u32 = first17.iter().zip(CREDIT_WEIGHTS).map(|(v, w)| v * w).sum();
         (31 - sum % 31) % 31
     }
     /// Completes 17 valid characters with their check character (used by tests and demo tools).

@@ -129,10 +129,15 @@ pub fn authorize(principal: Option<&Principal>, action: Action, target: &Target)
     let Some(p) = principal else {
         return Decision::Unauthenticated;
     };
-    let allowed = p.grants.iter().any(|g| {
-        grant_is_scoped(g) && role_allows(g.role, action) && grant_covers(g, target)
-    });
-    if allowed { Decision::Allow } else { Decision::Deny }
+    let allowed = p
+        .grants
+        .iter()
+        .any(|g| grant_is_scoped(g) && role_allows(g.role, action) && grant_covers(g, target));
+    if allowed {
+        Decision::Allow
+    } else {
+        Decision::Deny
+    }
 }
 
 /// The region subtrees and departments whose catalog this principal may see in the console;
@@ -209,7 +214,11 @@ mod tests {
             Decision::Unauthenticated
         );
         assert_eq!(
-            authorize(Some(&principal(vec![])), Action::UseConsole, &Target::Anything),
+            authorize(
+                Some(&principal(vec![])),
+                Action::UseConsole,
+                &Target::Anything
+            ),
             Decision::Deny
         );
         let region_admin = principal(vec![Grant {
@@ -217,15 +226,27 @@ mod tests {
             region: Some(region("120112")),
             department: None,
         }]);
-        assert_eq!(authorize(Some(&region_admin), Action::PublishCatalog, &in_jinnan), Decision::Allow);
-        assert_eq!(authorize(Some(&region_admin), Action::PublishCatalog, &elsewhere), Decision::Deny);
+        assert_eq!(
+            authorize(Some(&region_admin), Action::PublishCatalog, &in_jinnan),
+            Decision::Allow
+        );
+        assert_eq!(
+            authorize(Some(&region_admin), Action::PublishCatalog, &elsewhere),
+            Decision::Deny
+        );
         let catalog_admin = principal(vec![Grant {
             role: Role::CatalogAdmin,
             region: None,
             department: Some(d1.clone()),
         }]);
-        assert_eq!(authorize(Some(&catalog_admin), Action::ImportCatalog, &in_jinnan), Decision::Allow);
-        assert_eq!(authorize(Some(&catalog_admin), Action::ImportCatalog, &other_dept), Decision::Deny);
+        assert_eq!(
+            authorize(Some(&catalog_admin), Action::ImportCatalog, &in_jinnan),
+            Decision::Allow
+        );
+        assert_eq!(
+            authorize(Some(&catalog_admin), Action::ImportCatalog, &other_dept),
+            Decision::Deny
+        );
         assert_eq!(
             authorize(Some(&catalog_admin), Action::ManageUsers, &Target::Anything),
             Decision::Deny
@@ -236,7 +257,10 @@ mod tests {
             region: None,
             department: None,
         }]);
-        assert_eq!(authorize(Some(&unscoped), Action::UseConsole, &Target::Anything), Decision::Deny);
+        assert_eq!(
+            authorize(Some(&unscoped), Action::UseConsole, &Target::Anything),
+            Decision::Deny
+        );
         let scope = CatalogScope::of(&catalog_admin, Action::EditImplementation);
         assert!(scope.covers(&d1, &region("120112100000")));
         assert!(!scope.covers(&d2, &region("120112100000")));

@@ -52,7 +52,9 @@ pub fn check_entry(src: &EntrySource, entry: &CatalogEntry) -> Vec<Issue> {
         out.push(at(ErrorCode::FeeWithoutBasis, "收费依据"));
     }
     if imp.online_depth == OnlineDepth::Level4 && imp.visits > 0 {
-        out.push(at(ErrorCode::FullyOnlineWithVisits, "到办事现场次数").detail(imp.visits.to_string()));
+        out.push(
+            at(ErrorCode::FullyOnlineWithVisits, "到办事现场次数").detail(imp.visits.to_string()),
+        );
     }
     if imp.visits > 2 {
         out.push(at(ErrorCode::OutOfRange, "到办事现场次数").detail(imp.visits.to_string()));
@@ -94,9 +96,9 @@ pub fn check_batch(batch: &CatalogBatch, known: &KnownRefs) -> Vec<Issue> {
                 at(ErrorCode::UnknownDepartment, "实施主体编码")
                     .detail(imp.department_code.to_string()),
             ),
-            Some(d) if d.name != imp.department_name.trim() => out.push(
-                at(ErrorCode::DepartmentNameMismatch, "实施主体").detail(d.name.clone()),
-            ),
+            Some(d) if d.name != imp.department_name.trim() => {
+                out.push(at(ErrorCode::DepartmentNameMismatch, "实施主体").detail(d.name.clone()))
+            }
             Some(_) => {}
         }
         // 四级四同: the standard item's own elements are the same wherever it is implemented.
@@ -107,7 +109,9 @@ pub fn check_batch(batch: &CatalogBatch, known: &KnownRefs) -> Vec<Issue> {
             .or_else(|| known.standard_items.get(&std.basic_code));
         if let Some(reference) = reference {
             for field in standard_differences(reference, std) {
-                out.push(at(ErrorCode::StandardItemConflict, field).detail(std.basic_code.to_string()));
+                out.push(
+                    at(ErrorCode::StandardItemConflict, field).detail(std.basic_code.to_string()),
+                );
             }
         }
         standards.entry(&std.basic_code).or_insert((std, src.row));
@@ -142,7 +146,10 @@ mod tests {
         assert!(is_catch_all_material("其他材料", ""));
         assert!(is_catch_all_material("相关材料", "按要求提供"));
         assert!(is_catch_all_material("身份证明等", ""));
-        assert!(!is_catch_all_material("身份证明等", "居民身份证或户口簿原件"));
+        assert!(!is_catch_all_material(
+            "身份证明等",
+            "居民身份证或户口簿原件"
+        ));
         assert!(!is_catch_all_material("居民身份证", ""));
         assert!(is_catch_all_material("其他证明材料", ""));
     }

@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 use yiwang_domain::enums::CodeSet;
 use yiwang_domain::{ErrorCode, Issue};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 pub enum Lang {
     #[default]
     #[serde(rename = "zh-CN")]
@@ -141,7 +143,12 @@ pub fn issue_message(lang: Lang, issue: &Issue) -> String {
     if place.is_empty() {
         msg
     } else {
-        format!("{}{}{}", place.join(t(lang, "issue.sep")), t(lang, "issue.colon"), msg)
+        format!(
+            "{}{}{}",
+            place.join(t(lang, "issue.sep")),
+            t(lang, "issue.colon"),
+            msg
+        )
     }
 }
 
@@ -162,8 +169,14 @@ mod tests {
     fn both_languages_have_the_same_keys() {
         let zh = keys(Lang::Zh);
         let en = keys(Lang::En);
-        let missing_en: Vec<_> = zh.iter().filter(|k| !en.contains(k) && !k.starts_with("zh_only.")).collect();
-        let missing_zh: Vec<_> = en.iter().filter(|k| !zh.contains(k) && !is_enum_key(k)).collect();
+        let missing_en: Vec<_> = zh
+            .iter()
+            .filter(|k| !en.contains(k) && !k.starts_with("zh_only."))
+            .collect();
+        let missing_zh: Vec<_> = en
+            .iter()
+            .filter(|k| !zh.contains(k) && !is_enum_key(k))
+            .collect();
         assert!(missing_en.is_empty(), "missing in en: {missing_en:?}");
         assert!(missing_zh.is_empty(), "missing in zh-CN: {missing_zh:?}");
     }
@@ -188,7 +201,10 @@ mod tests {
     fn all_labelled<T: CodeSet>() {
         for v in T::ALL {
             let key = format!("{}.{}", T::GROUP, v.key());
-            assert!(table(Lang::En).contains_key(key.as_str()), "no English label {key}");
+            assert!(
+                table(Lang::En).contains_key(key.as_str()),
+                "no English label {key}"
+            );
         }
     }
 
@@ -197,7 +213,10 @@ mod tests {
         for c in ErrorCode::ALL {
             for lang in Lang::ALL {
                 let key = format!("error.{}", c.key());
-                assert!(table(lang).contains_key(key.as_str()), "{lang:?} lacks {key}");
+                assert!(
+                    table(lang).contains_key(key.as_str()),
+                    "{lang:?} lacks {key}"
+                );
             }
         }
         all_labelled::<ItemType>();
@@ -211,7 +230,10 @@ mod tests {
         all_labelled::<HandlingKind>();
         all_labelled::<Role>();
         assert_eq!(label(Lang::Zh, ItemType::Licensing), "行政许可");
-        assert_eq!(label(Lang::En, ItemType::Licensing), "Administrative licensing");
+        assert_eq!(
+            label(Lang::En, ItemType::Licensing),
+            "Administrative licensing"
+        );
     }
 
     #[test]
@@ -221,10 +243,16 @@ mod tests {
             .field("承诺办结时限")
             .detail("30 > 20");
         let zh = issue_message(Lang::Zh, &i);
-        assert!(zh.contains("第 7 行") && zh.contains("承诺办结时限") && zh.contains("30 > 20"), "{zh}");
+        assert!(
+            zh.contains("第 7 行") && zh.contains("承诺办结时限") && zh.contains("30 > 20"),
+            "{zh}"
+        );
         let en = issue_message(Lang::En, &i);
         assert!(en.contains("row 7") && en.contains("promised"), "{en}");
         assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Some(Lang::En));
-        assert_eq!(Lang::from_accept_language("fr, zh-CN;q=0.5"), Some(Lang::Zh));
+        assert_eq!(
+            Lang::from_accept_language("fr, zh-CN;q=0.5"),
+            Some(Lang::Zh)
+        );
     }
 }

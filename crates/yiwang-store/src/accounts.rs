@@ -2,8 +2,8 @@
 
 use crate::rows::{get_i64, get_opt_str, get_str, parse_stored};
 use crate::{Store, StoreError};
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use sqlx::Row;
 use yiwang_domain::enums::CodeSet;
 use yiwang_domain::policy::{Grant, Principal, Role};
@@ -19,7 +19,9 @@ pub fn hash_password(password: &str) -> Result<String, StoreError> {
 
 pub fn verify_password(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Ok(h) => Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -46,7 +48,8 @@ pub struct NewUser {
 
 fn username_ok(s: &str) -> bool {
     (3..=64).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
 }
 
 impl Store {
@@ -100,7 +103,11 @@ impl Store {
     }
 
     /// The principal if the username exists, is enabled and the password matches.
-    pub async fn authenticate(&self, username: &str, password: &str) -> Result<Option<Principal>, StoreError> {
+    pub async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Principal>, StoreError> {
         let row = sqlx::query("SELECT id, password_hash, disabled FROM users WHERE username = $1")
             .bind(username.to_string())
             .fetch_optional(&self.pool)
@@ -118,10 +125,12 @@ impl Store {
     }
 
     pub async fn principal(&self, user_id: i64) -> Result<Option<Principal>, StoreError> {
-        let Some(user) = sqlx::query("SELECT id, username, display_name FROM users WHERE id = $1 AND disabled = 0")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?
+        let Some(user) = sqlx::query(
+            "SELECT id, username, display_name FROM users WHERE id = $1 AND disabled = 0",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?
         else {
             return Ok(None);
         };
@@ -135,7 +144,8 @@ impl Store {
         for r in &rows {
             let role = get_str(r, "role")?;
             grants.push(Grant {
-                role: Role::from_key(&role).ok_or_else(|| StoreError::Corrupt(format!("role={role}")))?,
+                role: Role::from_key(&role)
+                    .ok_or_else(|| StoreError::Corrupt(format!("role={role}")))?,
                 region: match get_opt_str(r, "region_code")? {
                     Some(c) => Some(parse_stored("region_code", &c, RegionCode::parse)?),
                     None => None,
@@ -154,7 +164,13 @@ impl Store {
         }))
     }
 
-    pub async fn create_session(&self, token_hash: &str, user_id: i64, now_ms: i64, ttl_ms: i64) -> Result<(), StoreError> {
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(token_hash.to_string())
             .bind(user_id)
@@ -165,12 +181,17 @@ impl Store {
         Ok(())
     }
 
-    pub async fn session_principal(&self, token_hash: &str, now_ms: i64) -> Result<Option<Principal>, StoreError> {
-        let row = sqlx::query("SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-            .bind(token_hash.to_string())
-            .bind(now_ms)
-            .fetch_optional(&self.pool)
-            .await?;
+    pub async fn session_principal(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<Principal>, StoreError> {
+        let row =
+            sqlx::query("SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
+                .bind(token_hash.to_string())
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?;
         match row {
             Some(r) => self.principal(r.try_get::<i64, _>("user_id")?).await,
             None => Ok(None),
@@ -186,11 +207,12 @@ impl Store {
     }
 
     pub async fn user_count(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&self.pool).await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
+            .fetch_one(&self.pool)
+            .await?;
         get_i64(&row, "n")
     }
 }
 
 /// A valid Argon2id hash of a random string, used to equalise timing for unknown usernames.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$V8Cwf0F0H4p6i/7s1C8D6j6m8o1HkXkqg1zZcQ6Yx2k";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$V8Cwf0F0H4p6i/7s1C8D6j6m8o1HkXkqg1zZcQ6Yx2k";

@@ -11,7 +11,7 @@ use yiwang_domain::catalog::{
     VersionStatus,
 };
 use yiwang_domain::enums::{
-    Audience, AnywhereScope, CaseType, Channel, CodeSet, HandlingKind, OnlineDepth, TimeUnit,
+    AnywhereScope, Audience, CaseType, Channel, CodeSet, HandlingKind, OnlineDepth, TimeUnit,
 };
 use yiwang_domain::{BasicCode, CreditCode, ImplCode, RegionCode};
 
@@ -111,16 +111,26 @@ fn core_from(row: &sqlx::any::AnyRow) -> Result<PublishedImplementation, StoreEr
     let implementation = Implementation {
         code: parse_stored("code", &code, ImplCode::parse)?,
         basic_code: std.basic_code.clone(),
-        department_code: parse_stored("department_code", &get_str(row, "department_code")?, CreditCode::parse)?,
+        department_code: parse_stored(
+            "department_code",
+            &get_str(row, "department_code")?,
+            CreditCode::parse,
+        )?,
         department_name: get_str(row, "department_name")?,
-        region: parse_stored("region_code", &get_str(row, "region_code")?, RegionCode::parse)?,
+        region: parse_stored(
+            "region_code",
+            &get_str(row, "region_code")?,
+            RegionCode::parse,
+        )?,
         acceptance_conditions: get_str(row, "acceptance_conditions")?,
         statutory_limit: TimeLimit {
-            amount: u32::try_from(get_i64(row, "statutory_amount")?).map_err(|_| corrupt("statutory_amount"))?,
+            amount: u32::try_from(get_i64(row, "statutory_amount")?)
+                .map_err(|_| corrupt("statutory_amount"))?,
             unit: key_of::<TimeUnit>(row, "statutory_unit")?,
         },
         promised_limit: TimeLimit {
-            amount: u32::try_from(get_i64(row, "promised_amount")?).map_err(|_| corrupt("promised_amount"))?,
+            amount: u32::try_from(get_i64(row, "promised_amount")?)
+                .map_err(|_| corrupt("promised_amount"))?,
             unit: key_of::<TimeUnit>(row, "promised_unit")?,
         },
         case_type: key_of::<CaseType>(row, "case_type")?,
@@ -168,13 +178,16 @@ impl Store {
         where_sql: &'static str,
         binds: &[String],
     ) -> Result<Vec<PublishedImplementation>, StoreError> {
-        let sql = format!("SELECT {IMPL_COLUMNS} {IMPL_FROM} WHERE {where_sql} ORDER BY i.code, i.version");
+        let sql = format!(
+            "SELECT {IMPL_COLUMNS} {IMPL_FROM} WHERE {where_sql} ORDER BY i.code, i.version"
+        );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for b in binds {
             q = q.bind(b.clone());
         }
         let rows = q.fetch_all(&self.pool).await?;
-        let mut out: Vec<PublishedImplementation> = rows.iter().map(core_from).collect::<Result<_, _>>()?;
+        let mut out: Vec<PublishedImplementation> =
+            rows.iter().map(core_from).collect::<Result<_, _>>()?;
         self.load_children(&mut out).await?;
         Ok(out)
     }
@@ -199,7 +212,10 @@ impl Store {
             .await?;
             for r in &rows {
                 if let Some(i) = index.get(&get_i64(r, "implementation_id")?) {
-                    out[*i].implementation.audiences.push(key_of::<Audience>(r, "audience")?);
+                    out[*i]
+                        .implementation
+                        .audiences
+                        .push(key_of::<Audience>(r, "audience")?);
                 }
             }
             let rows = bind_all(format!(
@@ -225,8 +241,10 @@ impl Store {
                     out[*i].implementation.materials.push(MaterialRequirement {
                         name: get_str(r, "name")?,
                         issuer: get_str(r, "issuer")?,
-                        originals: u32::try_from(get_i64(r, "originals")?).map_err(|_| corrupt("originals"))?,
-                        copies: u32::try_from(get_i64(r, "copies")?).map_err(|_| corrupt("copies"))?,
+                        originals: u32::try_from(get_i64(r, "originals")?)
+                            .map_err(|_| corrupt("originals"))?,
+                        copies: u32::try_from(get_i64(r, "copies")?)
+                            .map_err(|_| corrupt("copies"))?,
                         mandatory: get_i64(r, "mandatory")? != 0,
                         licence_type: get_str(r, "licence_type")?,
                         instructions: get_str(r, "instructions")?,
@@ -253,19 +271,34 @@ impl Store {
     }
 
     /// The current published version of an implementation.
-    pub async fn published_implementation(&self, code: &ImplCode) -> Result<Option<PublishedImplementation>, StoreError> {
+    pub async fn published_implementation(
+        &self,
+        code: &ImplCode,
+    ) -> Result<Option<PublishedImplementation>, StoreError> {
         let mut v = self
-            .load_where("i.code = $1 AND i.status = 'published'", &[code.as_str().to_string()])
+            .load_where(
+                "i.code = $1 AND i.status = 'published'",
+                &[code.as_str().to_string()],
+            )
             .await?;
         Ok(v.pop())
     }
 
     /// The draft if there is one, else the published version: what the console edits.
-    pub async fn working_implementation(&self, code: &ImplCode) -> Result<Option<PublishedImplementation>, StoreError> {
+    pub async fn working_implementation(
+        &self,
+        code: &ImplCode,
+    ) -> Result<Option<PublishedImplementation>, StoreError> {
         let v = self
-            .load_where("i.code = $1 AND i.status IN ('draft', 'published')", &[code.as_str().to_string()])
+            .load_where(
+                "i.code = $1 AND i.status IN ('draft', 'published')",
+                &[code.as_str().to_string()],
+            )
             .await?;
-        Ok(v.iter().find(|p| p.status == VersionStatus::Draft).or(v.first()).cloned())
+        Ok(v.iter()
+            .find(|p| p.status == VersionStatus::Draft)
+            .or(v.first())
+            .cloned())
     }
 
     pub async fn implementation_version(
@@ -280,7 +313,10 @@ impl Store {
     }
 
     /// Every version of an implementation, newest first.
-    pub async fn implementation_history(&self, code: &ImplCode) -> Result<Vec<HistoryEntry>, StoreError> {
+    pub async fn implementation_history(
+        &self,
+        code: &ImplCode,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
         let rows = sqlx::query(
             "SELECT i.version, i.status, i.created_at, i.published_at, u.display_name AS published_by_name \
              FROM implementations i LEFT JOIN users u ON u.id = i.published_by \
@@ -337,7 +373,11 @@ impl Store {
             next(&mut sql, " AND i.region_code <= $?", hi);
         }
         if let Some(d) = &f.department {
-            next(&mut sql, " AND i.department_code = $?", d.as_str().to_string());
+            next(
+                &mut sql,
+                " AND i.department_code = $?",
+                d.as_str().to_string(),
+            );
         }
         if let Some(b) = &f.basic_code {
             next(&mut sql, " AND i.basic_code = $?", b.as_str().to_string());
@@ -358,8 +398,15 @@ impl Store {
             next(&mut sql, clause, Audience::NaturalPerson.key().to_string());
         }
         if let Some(n) = &f.name_contains {
-            let escaped = n.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            next(&mut sql, " AND s.name LIKE $? ESCAPE '\\'", format!("%{escaped}%"));
+            let escaped = n
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            next(
+                &mut sql,
+                " AND s.name LIKE $? ESCAPE '\\'",
+                format!("%{escaped}%"),
+            );
         }
         if let Some(a) = after {
             next(&mut sql, " AND i.code > $?", a.to_string());
@@ -397,10 +444,16 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| Ok((get_str(r, "theme")?, get_i64(r, "n")?))).collect()
+        rows.iter()
+            .map(|r| Ok((get_str(r, "theme")?, get_i64(r, "n")?)))
+            .collect()
     }
 
-    pub async fn standard_items(&self, after: Option<&str>, limit: i64) -> Result<Vec<StandardItem>, StoreError> {
+    pub async fn standard_items(
+        &self,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<StandardItem>, StoreError> {
         let rows = sqlx::query(
             "SELECT basic_code, name, item_type, level, legal_basis FROM standard_items \
              WHERE basic_code > $1 ORDER BY basic_code LIMIT $2",

@@ -210,7 +210,11 @@ impl Store {
                 );
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for (p, h) in imp.handling_items.iter().enumerate() {
-                    q = q.bind(id).bind(p as i64).bind(h.kind.key()).bind(h.name.clone());
+                    q = q
+                        .bind(id)
+                        .bind(p as i64)
+                        .bind(h.kind.key())
+                        .bind(h.name.clone());
                 }
                 q.execute(&mut *tx).await?;
             }

@@ -50,7 +50,10 @@ impl Store {
     }
 
     /// Departments whose region lies in `within`'s subtree (all when `None`), by region then name.
-    pub async fn departments(&self, within: Option<&RegionCode>) -> Result<Vec<Department>, StoreError> {
+    pub async fn departments(
+        &self,
+        within: Option<&RegionCode>,
+    ) -> Result<Vec<Department>, StoreError> {
         let (lo, hi) = match within {
             Some(r) => r.subtree_bounds(),
             None => ("0".to_string(), "9".repeat(12)),

@@ -19,7 +19,9 @@ impl StoreError {
     pub fn code(&self) -> ErrorCode {
         match self {
             StoreError::Domain(c) => *c,
-            StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation() => ErrorCode::Conflict,
+            StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                ErrorCode::Conflict
+            }
             _ => ErrorCode::Internal,
         }
     }

@@ -143,11 +143,15 @@ impl Store {
 
     /// Reads a pragma (SQLite) for health checks and tests.
     pub async fn sqlite_pragma(&self, name: &str) -> Result<Option<String>, StoreError> {
-        if self.backend != Backend::Sqlite || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        if self.backend != Backend::Sqlite
+            || !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        {
             return Ok(None);
         }
         let sql = format!("PRAGMA {name}");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&self.pool).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&self.pool)
+            .await?;
         use sqlx::Row;
         let v: Result<String, _> = row.try_get(0);
         Ok(Some(match v {

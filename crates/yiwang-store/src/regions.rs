@@ -83,7 +83,10 @@ impl Store {
     }
 
     /// Direct children, or the provinces when `parent` is `None`.
-    pub async fn region_children(&self, parent: Option<&RegionCode>) -> Result<Vec<Region>, StoreError> {
+    pub async fn region_children(
+        &self,
+        parent: Option<&RegionCode>,
+    ) -> Result<Vec<Region>, StoreError> {
         let rows = match parent {
             Some(p) => {
                 sqlx::query(
@@ -141,7 +144,10 @@ impl Store {
     }
 
     /// Which of `codes` exist.
-    pub async fn existing_regions(&self, codes: &[RegionCode]) -> Result<HashSet<RegionCode>, StoreError> {
+    pub async fn existing_regions(
+        &self,
+        codes: &[RegionCode],
+    ) -> Result<HashSet<RegionCode>, StoreError> {
         let mut out = HashSet::new();
         for chunk in codes.chunks(500) {
             let sql = format!(
@@ -161,7 +167,9 @@ impl Store {
     }
 
     pub async fn region_count(&self) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM regions").fetch_one(&self.pool).await?;
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM regions")
+            .fetch_one(&self.pool)
+            .await?;
         get_i64(&row, "n")
     }
 }

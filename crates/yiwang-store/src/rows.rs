@@ -35,6 +35,10 @@ pub fn get_opt_i64(row: &AnyRow, col: &str) -> Result<Option<i64>, StoreError> {
 
 /// Parses a stored value back into a checked type; a failure means the database was altered
 /// outside the application.
-pub fn parse_stored<T, E>(col: &str, v: &str, f: impl FnOnce(&str) -> Result<T, E>) -> Result<T, StoreError> {
+pub fn parse_stored<T, E>(
+    col: &str,
+    v: &str,
+    f: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, StoreError> {
     f(v).map_err(|_| StoreError::Corrupt(format!("{col}={v}")))
 }

@@ -16,8 +16,22 @@ fn all_scope() -> CatalogScope {
 #[tokio::test]
 async fn sqlite_is_wal_with_foreign_keys() {
     let db = yiwang_testkit::sqlite().await;
-    assert_eq!(db.store.sqlite_pragma("journal_mode").await.unwrap().as_deref(), Some("wal"));
-    assert_eq!(db.store.sqlite_pragma("foreign_keys").await.unwrap().as_deref(), Some("1"));
+    assert_eq!(
+        db.store
+            .sqlite_pragma("journal_mode")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("wal")
+    );
+    assert_eq!(
+        db.store
+            .sqlite_pragma("foreign_keys")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("1")
+    );
 }
 
 #[tokio::test]
@@ -29,21 +43,41 @@ async fn regions_are_idempotent_and_indexed_by_subtree() {
         let n = s.region_count().await.unwrap();
         assert_eq!(n as usize, rows.len(), "{:?}", db.backend);
         s.upsert_regions(&rows, &mut |_| {}).await.unwrap();
-        assert_eq!(s.region_count().await.unwrap(), n, "second import duplicates on {:?}", db.backend);
+        assert_eq!(
+            s.region_count().await.unwrap(),
+            n,
+            "second import duplicates on {:?}",
+            db.backend
+        );
 
         let county = RegionCode::parse("120112").unwrap();
         let towns = s.region_children(Some(&county)).await.unwrap();
         assert!(towns.iter().any(|r| r.name == "咸水沽镇"));
         assert!(towns.iter().all(|r| r.level == RegionLevel::Township));
-        let sub = s.region_subtree(&county, RegionLevel::Village).await.unwrap();
+        let sub = s
+            .region_subtree(&county, RegionLevel::Village)
+            .await
+            .unwrap();
         assert!(sub.len() > towns.len());
-        assert!(sub.iter().all(|r| county.contains(&r.code) && r.code != county));
-        let village = sub.iter().find(|r| r.level == RegionLevel::Village).unwrap();
+        assert!(
+            sub.iter()
+                .all(|r| county.contains(&r.code) && r.code != county)
+        );
+        let village = sub
+            .iter()
+            .find(|r| r.level == RegionLevel::Village)
+            .unwrap();
         let path = s.region_path(&village.code).await.unwrap();
         let names: Vec<_> = path.iter().map(|r| r.level).collect();
         assert_eq!(
             names,
-            [RegionLevel::Province, RegionLevel::City, RegionLevel::County, RegionLevel::Township, RegionLevel::Village]
+            [
+                RegionLevel::Province,
+                RegionLevel::City,
+                RegionLevel::County,
+                RegionLevel::Township,
+                RegionLevel::Village
+            ]
         );
         assert_eq!(path[0].name, "天津市");
         let provinces = s.region_children(None).await.unwrap();
@@ -64,7 +98,10 @@ async fn demo_catalog_publishes_versions_and_history() {
         assert!(!first.implementation.materials.is_empty());
 
         // Read back is lossless: the published entry equals what the file said.
-        let parsed = yiwang_interchange::parse_csv(yiwang_app::demo::DEMO_ITEMS, yiwang_app::demo::DEMO_MATERIALS);
+        let parsed = yiwang_interchange::parse_csv(
+            yiwang_app::demo::DEMO_ITEMS,
+            yiwang_app::demo::DEMO_MATERIALS,
+        );
         let from_file = parsed
             .batch
             .entries
@@ -76,11 +113,23 @@ async fn demo_catalog_publishes_versions_and_history() {
         // Edit → draft → publish gives version 2; version 1 stays viewable.
         let mut e = first.entry();
         e.implementation.promised_limit.amount = 0;
-        s.save_drafts(&[e.clone()], None, DEMO_NOW_MS + 1000, &mut |_| {}).await.unwrap();
+        s.save_drafts(&[e.clone()], None, DEMO_NOW_MS + 1000, &mut |_| {})
+            .await
+            .unwrap();
         let code: &ImplCode = &first.implementation.code;
-        assert_eq!(s.published_implementation(code).await.unwrap().unwrap().version, 1);
+        assert_eq!(
+            s.published_implementation(code)
+                .await
+                .unwrap()
+                .unwrap()
+                .version,
+            1
+        );
         let gen_before = s.catalog_generation().await.unwrap();
-        let res = s.publish_drafts(&all_scope(), None, None, DEMO_NOW_MS + 2000).await.unwrap();
+        let res = s
+            .publish_drafts(&all_scope(), None, None, DEMO_NOW_MS + 2000)
+            .await
+            .unwrap();
         assert_eq!(res.published, 1);
         assert!(s.catalog_generation().await.unwrap() > gen_before);
         let now = s.published_implementation(code).await.unwrap().unwrap();
@@ -92,7 +141,10 @@ async fn demo_catalog_publishes_versions_and_history() {
         let old = s.implementation_version(code, 1).await.unwrap().unwrap();
         assert_eq!(old.implementation, first.implementation);
         assert_eq!(
-            s.publish_drafts(&all_scope(), None, None, DEMO_NOW_MS).await.unwrap_err().code(),
+            s.publish_drafts(&all_scope(), None, None, DEMO_NOW_MS)
+                .await
+                .unwrap_err()
+                .code(),
             ErrorCode::NothingToPublish
         );
 
@@ -116,17 +168,34 @@ async fn demo_catalog_publishes_versions_and_history() {
         assert_eq!(seen.len(), all.len());
         assert_eq!(sorted.len(), seen.len());
         let persons = s
-            .list_published(&ImplementationFilter { persons: Some(true), ..Default::default() }, None, 500)
+            .list_published(
+                &ImplementationFilter {
+                    persons: Some(true),
+                    ..Default::default()
+                },
+                None,
+                500,
+            )
             .await
             .unwrap();
         let legal = s
-            .list_published(&ImplementationFilter { persons: Some(false), ..Default::default() }, None, 500)
+            .list_published(
+                &ImplementationFilter {
+                    persons: Some(false),
+                    ..Default::default()
+                },
+                None,
+                500,
+            )
             .await
             .unwrap();
         assert!(!persons.is_empty() && !legal.is_empty() && persons.len() < all.len());
         let hostile = s
             .list_published(
-                &ImplementationFilter { name_contains: Some("%' OR 1=1 --".into()), ..Default::default() },
+                &ImplementationFilter {
+                    name_contains: Some("%' OR 1=1 --".into()),
+                    ..Default::default()
+                },
                 None,
                 50,
             )
@@ -134,7 +203,14 @@ async fn demo_catalog_publishes_versions_and_history() {
             .unwrap();
         assert!(hostile.is_empty());
         let by_name = s
-            .list_published(&ImplementationFilter { name_contains: Some("生育".into()), ..Default::default() }, None, 50)
+            .list_published(
+                &ImplementationFilter {
+                    name_contains: Some("生育".into()),
+                    ..Default::default()
+                },
+                None,
+                50,
+            )
             .await
             .unwrap();
         assert!(by_name.iter().all(|p| p.name.contains("生育")) && !by_name.is_empty());
@@ -156,28 +232,78 @@ async fn departments_and_accounts() {
         assert_eq!(s.department(&code).await.unwrap().unwrap().name, "测试部门");
         let mut elsewhere = d.clone();
         elsewhere.region = RegionCode::parse("990000").unwrap();
-        assert_eq!(s.upsert_department(&elsewhere, DEMO_NOW_MS).await.unwrap_err().code(), ErrorCode::UnknownRegion);
+        assert_eq!(
+            s.upsert_department(&elsewhere, DEMO_NOW_MS)
+                .await
+                .unwrap_err()
+                .code(),
+            ErrorCode::UnknownRegion
+        );
 
         let user = NewUser {
             username: "zhangsan".into(),
             display_name: "张三".into(),
             password: "Correct-Horse-9".into(),
-            grants: vec![Grant { role: Role::CatalogAdmin, region: None, department: Some(code.clone()) }],
+            grants: vec![Grant {
+                role: Role::CatalogAdmin,
+                region: None,
+                department: Some(code.clone()),
+            }],
         };
         let id = s.create_user(&user, DEMO_NOW_MS).await.unwrap();
-        assert_eq!(s.create_user(&user, DEMO_NOW_MS).await.unwrap_err().code(), ErrorCode::UsernameTaken);
-        let weak = NewUser { username: "lisi".into(), password: "123456".into(), ..user.clone() };
-        assert_eq!(s.create_user(&weak, DEMO_NOW_MS).await.unwrap_err().code(), ErrorCode::WeakPassword);
-        assert!(s.authenticate("zhangsan", "wrong-password-1A").await.unwrap().is_none());
-        assert!(s.authenticate("nobody", "Correct-Horse-9").await.unwrap().is_none());
-        let p = s.authenticate("zhangsan", "Correct-Horse-9").await.unwrap().unwrap();
+        assert_eq!(
+            s.create_user(&user, DEMO_NOW_MS).await.unwrap_err().code(),
+            ErrorCode::UsernameTaken
+        );
+        let weak = NewUser {
+            username: "lisi".into(),
+            password: "123456".into(),
+            ..user.clone()
+        };
+        assert_eq!(
+            s.create_user(&weak, DEMO_NOW_MS).await.unwrap_err().code(),
+            ErrorCode::WeakPassword
+        );
+        assert!(
+            s.authenticate("zhangsan", "wrong-password-1A")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.authenticate("nobody", "Correct-Horse-9")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let p = s
+            .authenticate("zhangsan", "Correct-Horse-9")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(p.user_id, id);
         assert_eq!(p.grants[0].department.as_ref(), Some(&code));
 
         s.create_session("h1", id, DEMO_NOW_MS, 1000).await.unwrap();
-        assert!(s.session_principal("h1", DEMO_NOW_MS + 10).await.unwrap().is_some());
-        assert!(s.session_principal("h1", DEMO_NOW_MS + 2000).await.unwrap().is_none(), "expired");
+        assert!(
+            s.session_principal("h1", DEMO_NOW_MS + 10)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            s.session_principal("h1", DEMO_NOW_MS + 2000)
+                .await
+                .unwrap()
+                .is_none(),
+            "expired"
+        );
         s.delete_session("h1").await.unwrap();
-        assert!(s.session_principal("h1", DEMO_NOW_MS + 10).await.unwrap().is_none());
+        assert!(
+            s.session_principal("h1", DEMO_NOW_MS + 10)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 }

@@ -2,6 +2,9 @@
 //! `YIWANG_TEST_DATABASE_URL` is set. Under CI (`CI=true`) a missing PostgreSQL URL fails the
 //! test run instead of silently testing one backend.
 
+// Test support: failing loudly on a broken test database is the point.
+#![allow(clippy::expect_used, clippy::panic)]
+
 use rand::RngCore;
 use yiwang_store::{Backend, ConnectOptions, Store};
 
@@ -95,5 +98,7 @@ pub async fn backends() -> Vec<TestDb> {
 pub const DEMO_NOW_MS: i64 = 1_795_968_000_000;
 
 pub async fn with_demo(db: &TestDb) {
-    yiwang_app::demo::load_demo(&db.store, DEMO_NOW_MS).await.expect("demo loads");
+    yiwang_app::demo::load_demo(&db.store, DEMO_NOW_MS)
+        .await
+        .expect("demo loads");
 }

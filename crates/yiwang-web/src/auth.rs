@@ -33,7 +33,12 @@ impl CurrentUser {
         self.0.as_ref().map(|p| p.display_name.clone())
     }
     /// Asks the policy; an anonymous visitor gets `not_authenticated`, others `forbidden`.
-    pub fn require(&self, action: Action, target: &Target, locale: Locale) -> Result<&Principal, AppError> {
+    pub fn require(
+        &self,
+        action: Action,
+        target: &Target,
+        locale: Locale,
+    ) -> Result<&Principal, AppError> {
         match (authorize(self.0.as_ref(), action, target), &self.0) {
             (Decision::Allow, Some(p)) => Ok(p),
             (Decision::Unauthenticated, _) | (Decision::Allow, None) => {
@@ -46,7 +51,10 @@ impl CurrentUser {
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Some(token) = crate::locale::cookie(parts, SESSION_COOKIE) else {
             return Ok(CurrentUser(None));
         };
@@ -66,13 +74,25 @@ impl FromRequestParts<AppState> for CurrentUser {
 }
 
 /// Starts a session; returns the Set-Cookie value.
-pub async fn start_session(state: &AppState, user_id: i64) -> Result<String, yiwang_store::StoreError> {
+pub async fn start_session(
+    state: &AppState,
+    user_id: i64,
+) -> Result<String, yiwang_store::StoreError> {
     let token = new_token();
     state
         .store
-        .create_session(&hash_token(&token), user_id, state.now_ms(), state.config.session_ttl_ms)
+        .create_session(
+            &hash_token(&token),
+            user_id,
+            state.now_ms(),
+            state.config.session_ttl_ms,
+        )
         .await?;
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     Ok(format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         state.config.session_ttl_ms / 1000
@@ -80,9 +100,14 @@ pub async fn start_session(state: &AppState, user_id: i64) -> Result<String, yiw
 }
 
 /// Ends the session named by the request's cookie; returns the clearing Set-Cookie value.
-pub async fn end_session(state: &AppState, parts_cookie: Option<&str>) -> Result<String, yiwang_store::StoreError> {
+pub async fn end_session(
+    state: &AppState,
+    parts_cookie: Option<&str>,
+) -> Result<String, yiwang_store::StoreError> {
     if let Some(token) = parts_cookie {
         state.store.delete_session(&hash_token(token)).await?;
     }
-    Ok(format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"))
+    Ok(format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+    ))
 }

@@ -88,7 +88,11 @@ impl IntoResponse for AppError {
         let page = ErrorPage {
             page: Page::bare(Locale::of(self.lang), message.clone()),
             message,
-            issues: self.issues.iter().map(|i| issue_message(self.lang, i)).collect(),
+            issues: self
+                .issues
+                .iter()
+                .map(|i| issue_message(self.lang, i))
+                .collect(),
         };
         match page.render() {
             Ok(html) => (status, Html(html)).into_response(),

@@ -88,7 +88,9 @@ pub fn router(state: AppState) -> Router {
         .route("/static/site.css", axum::routing::get(page::stylesheet))
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(security::headers))
-        .layer(axum::extract::DefaultBodyLimit::max(state.config.max_upload_bytes))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.max_upload_bytes,
+        ))
         .with_state(state)
 }
 

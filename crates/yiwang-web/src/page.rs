@@ -106,7 +106,8 @@ mod tests {
     #[test]
     fn dates_in_beijing_time() {
         assert_eq!(super::format_date(0), "1970-01-01");
-        // 2026-11-24T16:00:00Z is already the 25th in Beijing.
-        assert_eq!(super::format_date(1_795_968_000_000), "2026-11-25");
+        // 2026-11-29T16:00:00Z is already the 30th in Beijing.
+        assert_eq!(super::format_date(1_795_968_000_000), "2026-11-30");
+        assert_eq!(super::format_date(1_795_967_999_999), "2026-11-29");
     }
 }

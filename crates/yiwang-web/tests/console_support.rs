@@ -1,6 +1,6 @@
 //! Shared helpers of the console tests: a real server over a demo database, staff accounts and a
 //! plain HTTP client that handles the session cookie by hand.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode, redirect};

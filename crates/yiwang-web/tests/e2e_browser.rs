@@ -86,6 +86,7 @@ async fn guide_page_and_console_import_in_chromium() {
             "goog:chromeOptions".into(),
             serde_json::json!({
                 "binary": "/usr/bin/chromium",
+                "mobileEmulation": {"deviceMetrics": {"width": 360, "height": 780, "pixelRatio": 1.0}},
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--window-size=360,800", "--disable-quic", "--no-first-run",
                          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -134,18 +135,24 @@ async fn guide_page_and_console_import_in_chromium() {
         assert!(body.contains(&item.implementation.hall_address));
         assert!(body.contains("第 1 版"), "version line");
         let width = c
-            .execute("return document.documentElement.scrollWidth", vec![])
+            .execute(
+                "return document.documentElement.scrollWidth - window.innerWidth + 360",
+                vec![],
+            )
             .await
             .unwrap()
             .as_i64()
             .unwrap();
-        assert!(width <= 360, "guide page overflows a 360px screen: {width}px");
         let png = c.screenshot().await.unwrap();
         std::fs::write(
             std::env::temp_dir().join(format!("yiwang-guide-360-{:?}.png", db.backend)),
             png,
         )
         .unwrap();
+        assert!(
+            width <= 360,
+            "guide page overflows a 360px screen: {width}px"
+        );
 
         // Console: sign in, import a clean file, then a bad one.
         c.goto(&format!("{base}/console/login")).await.unwrap();
@@ -167,9 +174,19 @@ async fn guide_page_and_console_import_in_chromium() {
             .click()
             .await
             .unwrap();
-        let url = c.current_url().await.unwrap();
+        // Wait for the redirect after sign-in.
+        let mut url = c.current_url().await.unwrap();
+        for _ in 0..50 {
+            if !url.path().starts_with("/console/login") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            url = c.current_url().await.unwrap();
+        }
         assert!(url.path().starts_with("/console"), "{url}");
-        assert!(!url.path().starts_with("/console/login"), "login failed: {url}");
+        if url.path().starts_with("/console/login") {
+            panic!("login failed: {}", c.source().await.unwrap_or_default());
+        }
 
         let dir = std::env::temp_dir().join(format!(
             "yiwang-e2e-{}-{:?}",
@@ -196,13 +213,15 @@ async fn guide_page_and_console_import_in_chromium() {
             .click()
             .await
             .unwrap();
-        let status = c
-            .find(Locator::Css(".ok"))
+        let status = match c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(".ok"))
             .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        {
+            Ok(e) => e.text().await.unwrap(),
+            Err(_) => panic!("import failed: {}", c.source().await.unwrap_or_default()),
+        };
         assert!(status.contains('3'), "{status}");
         assert_eq!(db.store.drafts_all().await.unwrap().len(), 3);
 
@@ -221,6 +240,11 @@ async fn guide_page_and_console_import_in_chromium() {
             .await
             .unwrap()
             .click()
+            .await
+            .unwrap();
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(".issues-table"))
             .await
             .unwrap();
         let rows = c

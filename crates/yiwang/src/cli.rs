@@ -2,7 +2,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "yiwang", version, about = "一网 yiwang: integrated online government services")]
+#[command(
+    name = "yiwang",
+    version,
+    about = "一网 yiwang: integrated online government services"
+)]
 pub struct Cli {
     /// Configuration file (TOML); see `yiwang default-config`.
     #[arg(long, global = true, env = "YIWANG_CONFIG")]

@@ -1,7 +1,9 @@
 //! What each subcommand does. Business rules live in the domain and app crates; this file
 //! wires arguments, progress output and exit codes.
 
-use crate::cli::{CatalogCommand, Cli, Command, DepartmentsCommand, ExportFormat, RegionsCommand, UserCommand};
+use crate::cli::{
+    CatalogCommand, Cli, Command, DepartmentsCommand, ExportFormat, RegionsCommand, UserCommand,
+};
 use crate::config::{Config, DEFAULT_TOML};
 use anyhow::{Context, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -22,11 +24,17 @@ fn now_ms() -> i64 {
 }
 
 fn lang() -> Lang {
-    std::env::var("YIWANG_LANG").ok().and_then(|l| Lang::from_tag(&l)).unwrap_or_default()
+    std::env::var("YIWANG_LANG")
+        .ok()
+        .and_then(|l| Lang::from_tag(&l))
+        .unwrap_or_default()
 }
 
 fn everything() -> CatalogScope {
-    CatalogScope { all: true, grants: Vec::new() }
+    CatalogScope {
+        all: true,
+        grants: Vec::new(),
+    }
 }
 
 fn bar(len: u64, what: &str) -> ProgressBar {
@@ -40,7 +48,9 @@ fn bar(len: u64, what: &str) -> ProgressBar {
 
 async fn open(cli: &Cli, cfg: &Config) -> anyhow::Result<Store> {
     let url = cfg.database_url(cli.database_url.as_deref())?;
-    let store = Store::connect(&url).await.with_context(|| "cannot open the database")?;
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| "cannot open the database")?;
     store.migrate().await.context("migrations failed")?;
     Ok(store)
 }
@@ -77,17 +87,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(&cli, &cfg).await?;
             export(&store, args.format, &args.out).await
         }
-        Command::Regions { command: RegionsCommand::Import { dir } } => {
+        Command::Regions {
+            command: RegionsCommand::Import { dir },
+        } => {
             let store = open(&cli, &cfg).await?;
             regions_import(&store, dir).await
         }
-        Command::Departments { command: DepartmentsCommand::Import { file } } => {
+        Command::Departments {
+            command: DepartmentsCommand::Import { file },
+        } => {
             let store = open(&cli, &cfg).await?;
-            let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let text =
+                std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
             let depts = yiwang_app::demo::parse_departments(&text)?;
             for d in &depts {
                 store.upsert_department(d, now_ms()).await.map_err(|e| {
-                    anyhow!("{}: {}", d.credit_code, yiwang_i18n::error_message(lang(), e.code()))
+                    anyhow!(
+                        "{}: {}",
+                        d.credit_code,
+                        yiwang_i18n::error_message(lang(), e.code())
+                    )
                 })?;
             }
             println!("{} departments loaded", depts.len());
@@ -97,11 +116,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(&cli, &cfg).await?;
             user_create(&store, command).await
         }
-        Command::Catalog { command: CatalogCommand::Drift { json } } => {
+        Command::Catalog {
+            command: CatalogCommand::Drift { json },
+        } => {
             let store = open(&cli, &cfg).await?;
             drift(&store, *json).await
         }
-        Command::Catalog { command: CatalogCommand::Publish } => {
+        Command::Catalog {
+            command: CatalogCommand::Publish,
+        } => {
             let store = open(&cli, &cfg).await?;
             let res = store
                 .publish_drafts(&everything(), None, None, now_ms())
@@ -125,7 +148,12 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
         let jinnan = RegionCode::parse("120112")?;
         let users = [
             ("admin", "平台管理员（演示）", Role::PlatformAdmin, None),
-            ("jinnan", "津南区区域管理员（演示）", Role::RegionAdmin, Some(jinnan)),
+            (
+                "jinnan",
+                "津南区区域管理员（演示）",
+                Role::RegionAdmin,
+                Some(jinnan),
+            ),
         ];
         for (username, name, role, region) in users {
             store
@@ -134,7 +162,11 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
                         username: username.into(),
                         display_name: name.into(),
                         password: DEMO_PASSWORD.into(),
-                        grants: vec![Grant { role, region, department: None }],
+                        grants: vec![Grant {
+                            role,
+                            region,
+                            department: None,
+                        }],
                     },
                     now_ms(),
                 )
@@ -166,7 +198,10 @@ async fn serve(store: Store, cfg: &Config, listen: &str) -> anyhow::Result<()> {
     axum_serve(listener, app).await
 }
 
-async fn axum_serve(listener: tokio::net::TcpListener, app: axum_router::Router) -> anyhow::Result<()> {
+async fn axum_serve(
+    listener: tokio::net::TcpListener,
+    app: axum_router::Router,
+) -> anyhow::Result<()> {
     axum_router::serve(listener, app).await
 }
 
@@ -189,21 +224,30 @@ async fn import(store: &Store, files: &[std::path::PathBuf], publish: bool) -> a
     let read = |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
     let started = Instant::now();
     let first = &files[0];
-    let format = CatalogFormat::from_name(&first.to_string_lossy())
-        .ok_or_else(|| anyhow!(yiwang_i18n::error_message(lang(), yiwang_domain::ErrorCode::UnsupportedFormat)))?;
+    let format = CatalogFormat::from_name(&first.to_string_lossy()).ok_or_else(|| {
+        anyhow!(yiwang_i18n::error_message(
+            lang(),
+            yiwang_domain::ErrorCode::UnsupportedFormat
+        ))
+    })?;
     let parsed = match (format, files.get(1)) {
-        (CatalogFormat::Csv, Some(materials)) => yiwang_interchange::parse_csv(&read(first)?, &read(materials)?),
-        (CatalogFormat::Csv, None) => bail!("a CSV import needs two files: items.csv and materials.csv"),
+        (CatalogFormat::Csv, Some(materials)) => {
+            yiwang_interchange::parse_csv(&read(first)?, &read(materials)?)
+        }
+        (CatalogFormat::Csv, None) => {
+            bail!("a CSV import needs two files: items.csv and materials.csv")
+        }
         (CatalogFormat::Xlsx, None) => yiwang_interchange::parse_xlsx(&read(first)?),
         (CatalogFormat::Json, None) => yiwang_interchange::parse_json(&read(first)?),
         _ => bail!("give one .xlsx or .json file, or items.csv and materials.csv"),
     };
     let total = parsed.batch.entries.len() as u64;
     let pb = bar(total, "saving");
-    let result = yiwang_app::import_catalog(store, parsed, &everything(), None, now_ms(), &mut |n| {
-        pb.set_position(n as u64)
-    })
-    .await;
+    let result =
+        yiwang_app::import_catalog(store, parsed, &everything(), None, now_ms(), &mut |n| {
+            pb.set_position(n as u64)
+        })
+        .await;
     pb.finish_and_clear();
     match result {
         Ok(summary) => {
@@ -214,13 +258,18 @@ async fn import(store: &Store, files: &[std::path::PathBuf], publish: bool) -> a
                 started.elapsed().as_secs_f64()
             );
             if publish {
-                let res = store.publish_drafts(&everything(), None, None, now_ms()).await?;
+                let res = store
+                    .publish_drafts(&everything(), None, None, now_ms())
+                    .await?;
                 println!("published {} implementation(s)", res.published);
             }
             Ok(())
         }
         Err(ImportError::Invalid(issues)) => {
-            eprintln!("the file was not imported; {} problem(s), nothing was written:", issues.len());
+            eprintln!(
+                "the file was not imported; {} problem(s), nothing was written:",
+                issues.len()
+            );
             print_issues(&issues);
             bail!("import rejected")
         }
@@ -229,7 +278,12 @@ async fn import(store: &Store, files: &[std::path::PathBuf], publish: bool) -> a
 }
 
 async fn export(store: &Store, format: ExportFormat, out: &Path) -> anyhow::Result<()> {
-    let entries: Vec<_> = store.published_all().await?.iter().map(|p| p.entry()).collect();
+    let entries: Vec<_> = store
+        .published_all()
+        .await?
+        .iter()
+        .map(|p| p.entry())
+        .collect();
     match format {
         ExportFormat::Csv => {
             std::fs::create_dir_all(out)?;
@@ -238,12 +292,17 @@ async fn export(store: &Store, format: ExportFormat, out: &Path) -> anyhow::Resu
             std::fs::write(out.join("materials.csv"), materials)?;
         }
         ExportFormat::Xlsx => {
-            let bytes = yiwang_interchange::write_xlsx(&entries).map_err(|e| anyhow!("xlsx: {e}"))?;
+            let bytes =
+                yiwang_interchange::write_xlsx(&entries).map_err(|e| anyhow!("xlsx: {e}"))?;
             std::fs::write(out, bytes)?;
         }
         ExportFormat::Json => std::fs::write(out, yiwang_interchange::write_json(&entries))?,
     }
-    println!("exported {} implementation(s) to {}", entries.len(), out.display());
+    println!(
+        "exported {} implementation(s) to {}",
+        entries.len(),
+        out.display()
+    );
     Ok(())
 }
 
@@ -252,7 +311,9 @@ async fn regions_import(store: &Store, dir: &Path) -> anyhow::Result<()> {
     let rows = yiwang_app::regions::read_region_dir(dir)?;
     let read_s = started.elapsed().as_secs_f64();
     let pb = bar(rows.len() as u64, "regions");
-    store.upsert_regions(&rows, &mut |n| pb.set_position(n as u64)).await?;
+    store
+        .upsert_regions(&rows, &mut |n| pb.set_position(n as u64))
+        .await?;
     pb.finish_and_clear();
     println!(
         "{} regions loaded in {:.2}s (read {:.2}s); the table now holds {}",
@@ -265,11 +326,22 @@ async fn regions_import(store: &Store, dir: &Path) -> anyhow::Result<()> {
 }
 
 async fn user_create(store: &Store, command: &UserCommand) -> anyhow::Result<()> {
-    let UserCommand::Create { username, display_name, role, region, department, password_env } = command;
+    let UserCommand::Create {
+        username,
+        display_name,
+        role,
+        region,
+        department,
+        password_env,
+    } = command;
     let role = Role::from_key(role).ok_or_else(|| {
         anyhow!(
             "unknown role {role}; use one of {}",
-            Role::ALL.iter().map(|r| r.key()).collect::<Vec<_>>().join(", ")
+            Role::ALL
+                .iter()
+                .map(|r| r.key())
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     })?;
     let region = region
@@ -296,7 +368,11 @@ async fn user_create(store: &Store, command: &UserCommand) -> anyhow::Result<()>
                 username: username.clone(),
                 display_name: display_name.clone(),
                 password,
-                grants: vec![Grant { role, region, department }],
+                grants: vec![Grant {
+                    role,
+                    region,
+                    department,
+                }],
             },
             now_ms(),
         )
@@ -312,10 +388,18 @@ async fn drift(store: &Store, json: bool) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
-    println!("Standard items whose implementations differ ({}):", report.items.len());
+    println!(
+        "Standard items whose implementations differ ({}):",
+        report.items.len()
+    );
     for item in &report.items {
         let aspects: Vec<_> = item.differing.iter().map(|a| a.key()).collect();
-        println!("\n{} {}  differs in: {}", item.basic_code, item.name, aspects.join(", "));
+        println!(
+            "\n{} {}  differs in: {}",
+            item.basic_code,
+            item.name,
+            aspects.join(", ")
+        );
         for imp in &item.implementations {
             let dev: Vec<_> = imp.deviations.iter().map(|a| a.key()).collect();
             println!(
@@ -323,14 +407,25 @@ async fn drift(store: &Store, json: bool) -> anyhow::Result<()> {
                 imp.region,
                 imp.department_name,
                 imp.code,
-                if dev.is_empty() { String::new() } else { format!("  ← deviates: {}", dev.join(", ")) }
+                if dev.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ← deviates: {}", dev.join(", "))
+                }
             );
         }
     }
     println!("\nRegion scores (share of comparable implementations following common practice):");
     for r in &report.regions {
-        let name = store.region(&r.region).await?.map(|x| x.name).unwrap_or_default();
-        println!("  {} {:<12} {:>3}  ({}/{})", r.region, name, r.score, r.conforming, r.comparable);
+        let name = store
+            .region(&r.region)
+            .await?
+            .map(|x| x.name)
+            .unwrap_or_default();
+        println!(
+            "  {} {:<12} {:>3}  ({}/{})",
+            r.region, name, r.score, r.conforming, r.comparable
+        );
     }
     Ok(())
 }

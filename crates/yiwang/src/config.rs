@@ -64,9 +64,16 @@ impl Config {
         if let Some(u) = flag.or(self.database_url.as_deref()) {
             return Ok(u.to_string());
         }
-        std::fs::create_dir_all(&self.data_dir)
-            .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", self.data_dir.display()))?;
-        Ok(format!("sqlite://{}", self.data_dir.join("yiwang.db").display()))
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create data directory {}: {e}",
+                self.data_dir.display()
+            )
+        })?;
+        Ok(format!(
+            "sqlite://{}",
+            self.data_dir.join("yiwang.db").display()
+        ))
     }
 }
 

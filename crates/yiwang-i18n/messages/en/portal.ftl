@@ -48,7 +48,7 @@ portal.regions.home = Region served by this platform
 portal.regions.provinces = Provinces and municipalities
 portal.regions.none = No regions have been loaded yet.
 portal.region.code = Division code
-portal.region.children = Areas within
+portal.region.children = Smaller areas within this one
 portal.region.no_children = There are no smaller areas.
 portal.region.items = Services handled in this area
 # Departments

@@ -93,7 +93,9 @@ pub(crate) fn allow<'a>(
         if e.code == ErrorCode::NotAuthenticated {
             // Both the sign-in page and the way back stay in the reader's language.
             let login = format!("/console/login?next={}", encode(&href(locale, next)));
-            ConsoleError(Box::new(Redirect::to(&href(locale, &login)).into_response()))
+            ConsoleError(Box::new(
+                Redirect::to(&href(locale, &login)).into_response(),
+            ))
         } else {
             e.into()
         }

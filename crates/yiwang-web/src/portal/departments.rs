@@ -80,7 +80,10 @@ pub async fn show(
     let Some(dep) = store.department(&code).await.map_err(ctx.store_err())? else {
         return Err(ctx.err(ErrorCode::NotFound));
     };
-    let path = store.region_path(&dep.region).await.map_err(ctx.store_err())?;
+    let path = store
+        .region_path(&dep.region)
+        .await
+        .map_err(ctx.store_err())?;
     let filter = ImplementationFilter {
         department: Some(code.clone()),
         ..Default::default()

@@ -11,8 +11,8 @@ use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
 use yiwang_domain::catalog::VersionStatus;
 use yiwang_domain::{ErrorCode, ImplCode};
-use yiwang_store::PublishedImplementation;
 use yiwang_i18n::tf;
+use yiwang_store::PublishedImplementation;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "portal/guide.html")]
@@ -42,11 +42,17 @@ async fn render(
         .region_path(&p.implementation.region)
         .await
         .map_err(ctx.store_err())?;
-    let history = store.implementation_history(&code).await.map_err(ctx.store_err())?;
+    let history = store
+        .implementation_history(&code)
+        .await
+        .map_err(ctx.store_err())?;
     let (current, notice) = if historical {
         let has_current = history.iter().any(|h| h.status == VersionStatus::Published);
         let notice = ctx.tf("portal.guide.historical", "n", &p.version.to_string());
-        (has_current.then(|| ctx.page.href(&format!("/items/{code}"))), Some(notice))
+        (
+            has_current.then(|| ctx.page.href(&format!("/items/{code}"))),
+            Some(notice),
+        )
     } else {
         (None, None)
     };
@@ -116,7 +122,10 @@ pub async fn version(
 ) -> Result<GuidePage, AppError> {
     let Path((raw, n)) = path.map_err(|_| ctx.err(ErrorCode::InvalidInput))?;
     let code = impl_code(&ctx, &raw)?;
-    let n: i64 = n.trim().parse().map_err(|_| ctx.err(ErrorCode::NotAnInteger))?;
+    let n: i64 = n
+        .trim()
+        .parse()
+        .map_err(|_| ctx.err(ErrorCode::NotAnInteger))?;
     if n < 1 {
         return Err(ctx.err(ErrorCode::OutOfRange));
     }

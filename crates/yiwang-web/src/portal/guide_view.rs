@@ -122,7 +122,10 @@ pub fn build(ctx: &Ctx, p: &PublishedImplementation, path: &[Region]) -> Guide {
         &[("n", &p.version.to_string()), ("date", &date)],
     );
     let region_path = if path.is_empty() {
-        vec![ctx.link(i.region.to_string(), &format!("/regions/{}", i.region.prefix()))]
+        vec![ctx.link(
+            i.region.to_string(),
+            &format!("/regions/{}", i.region.prefix()),
+        )]
     } else {
         path.iter().map(|r| ctx.region_link(r)).collect()
     };

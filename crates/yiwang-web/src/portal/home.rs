@@ -22,13 +22,22 @@ pub struct HomePage {
 
 /// Published themes as links with their counts, most used first.
 pub(super) async fn theme_links(ctx: &Ctx) -> Result<Vec<Link>, AppError> {
-    let themes = ctx.st.store.published_themes().await.map_err(ctx.store_err())?;
+    let themes = ctx
+        .st
+        .store
+        .published_themes()
+        .await
+        .map_err(ctx.store_err())?;
     Ok(themes
         .into_iter()
         .map(|(theme, n)| {
-            let count = words::counted(ctx.page.lang, "portal.count", u64::try_from(n).unwrap_or(0));
+            let count =
+                words::counted(ctx.page.lang, "portal.count", u64::try_from(n).unwrap_or(0));
             let href = format!("/themes/{}", super::encode(&theme));
-            ctx.link(format!("{theme}{}", ctx.tf("portal.count_wrap", "count", &count)), &href)
+            ctx.link(
+                format!("{theme}{}", ctx.tf("portal.count_wrap", "count", &count)),
+                &href,
+            )
         })
         .collect())
 }
@@ -36,7 +45,12 @@ pub(super) async fn theme_links(ctx: &Ctx) -> Result<Vec<Link>, AppError> {
 pub async fn show(ctx: Ctx) -> Result<HomePage, AppError> {
     let home = home_region(&ctx).await?;
     let towns = match &home {
-        Some(r) => ctx.st.store.region_children(Some(&r.code)).await.map_err(ctx.store_err())?,
+        Some(r) => ctx
+            .st
+            .store
+            .region_children(Some(&r.code))
+            .await
+            .map_err(ctx.store_err())?,
         None => Vec::new(),
     };
     let themes = theme_links(&ctx).await?;

@@ -35,7 +35,10 @@ pub struct PageQuery {
 }
 
 /// Reads `?after=`; a cursor that is not an implementation code is a 4xx, not an empty page.
-pub fn cursor(ctx: &Ctx, q: Result<Query<PageQuery>, QueryRejection>) -> Result<Option<ImplCode>, AppError> {
+pub fn cursor(
+    ctx: &Ctx,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Option<ImplCode>, AppError> {
     let Query(q) = q.map_err(|_| ctx.err(ErrorCode::InvalidInput))?;
     parse_cursor(ctx, q.after.as_deref())
 }
@@ -43,7 +46,9 @@ pub fn cursor(ctx: &Ctx, q: Result<Query<PageQuery>, QueryRejection>) -> Result<
 pub fn parse_cursor(ctx: &Ctx, after: Option<&str>) -> Result<Option<ImplCode>, AppError> {
     match after.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(a) => ImplCode::parse(a).map(Some).map_err(|_| ctx.err(ErrorCode::InvalidCursor)),
+        Some(a) => ImplCode::parse(a)
+            .map(Some)
+            .map_err(|_| ctx.err(ErrorCode::InvalidCursor)),
     }
 }
 
@@ -64,7 +69,10 @@ pub async fn load(
     found.truncate(PAGE_SIZE);
     let sep = if base.contains('?') { '&' } else { '?' };
     let next = match found.last() {
-        Some(last) if more => Some(ctx.page.href(&format!("{base}{sep}after={}", super::encode(&last.code)))),
+        Some(last) if more => Some(
+            ctx.page
+                .href(&format!("{base}{sep}after={}", super::encode(&last.code))),
+        ),
         _ => None,
     };
     let lang = ctx.page.lang;

@@ -12,15 +12,15 @@ mod search;
 mod themes;
 pub mod words;
 
+use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::locale::Locale;
 use crate::page::Page;
-use crate::AppState;
+use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::routing::get;
-use axum::Router;
 use std::fmt::Write;
 use yiwang_domain::{ErrorCode, RegionCode};
 use yiwang_store::{Region, StoreError};
@@ -48,10 +48,14 @@ pub(crate) struct Ctx {
 
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Ok(locale) = Locale::from_request_parts(parts, state).await;
         let user = CurrentUser::from_request_parts(parts, state).await?;
-        let page = Page::new(locale, String::new(), here(&parts.uri)).with_user(user.display_name());
+        let page =
+            Page::new(locale, String::new(), here(&parts.uri)).with_user(user.display_name());
         Ok(Self {
             st: state.clone(),
             page,
@@ -155,7 +159,12 @@ impl Ctx {
 
 /// The region this platform serves: the smallest region holding every registered department.
 pub(crate) async fn home_region(ctx: &Ctx) -> Result<Option<Region>, AppError> {
-    let deps = ctx.st.store.departments(None).await.map_err(ctx.store_err())?;
+    let deps = ctx
+        .st
+        .store
+        .departments(None)
+        .await
+        .map_err(ctx.store_err())?;
     let mut iter = deps.iter().map(|d| &d.region);
     let Some(first) = iter.next() else {
         return Ok(None);

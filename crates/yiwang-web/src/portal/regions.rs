@@ -33,7 +33,12 @@ pub struct RegionPage {
 }
 
 pub async fn index(ctx: Ctx) -> Result<RegionsPage, AppError> {
-    let provinces = ctx.st.store.region_children(None).await.map_err(ctx.store_err())?;
+    let provinces = ctx
+        .st
+        .store
+        .region_children(None)
+        .await
+        .map_err(ctx.store_err())?;
     let home = home_region(&ctx).await?;
     let title = ctx.t("portal.regions.title");
     let ctx = ctx.titled(title.clone());
@@ -58,7 +63,10 @@ pub async fn show(
         return Err(ctx.err(ErrorCode::NotFound));
     };
     let path = store.region_path(&code).await.map_err(ctx.store_err())?;
-    let children = store.region_children(Some(&code)).await.map_err(ctx.store_err())?;
+    let children = store
+        .region_children(Some(&code))
+        .await
+        .map_err(ctx.store_err())?;
     let filter = ImplementationFilter {
         region: Some(code.clone()),
         ..Default::default()

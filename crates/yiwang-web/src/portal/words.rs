@@ -25,7 +25,12 @@ pub fn days(lang: Lang, limit: TimeLimit) -> String {
 }
 
 /// The promised and statutory limits in one sentence; 即办件 are handled on the spot.
-pub fn time_limits(lang: Lang, case_type: CaseType, promised: TimeLimit, statutory: TimeLimit) -> String {
+pub fn time_limits(
+    lang: Lang,
+    case_type: CaseType,
+    promised: TimeLimit,
+    statutory: TimeLimit,
+) -> String {
     let statutory_text = days(lang, statutory);
     let key = match (case_type, promised.amount) {
         (CaseType::Immediate, _) => "portal.limit.immediate",
@@ -35,7 +40,10 @@ pub fn time_limits(lang: Lang, case_type: CaseType, promised: TimeLimit, statuto
     tf(
         lang,
         key,
-        &[("promised", &days(lang, promised)), ("statutory", &statutory_text)],
+        &[
+            ("promised", &days(lang, promised)),
+            ("statutory", &statutory_text),
+        ],
     )
 }
 
@@ -53,7 +61,11 @@ pub fn visits(lang: Lang, n: i64) -> String {
 pub fn paper(lang: Lang, originals: u32, copies: u32) -> String {
     let mut parts = Vec::new();
     if originals > 0 {
-        parts.push(counted(lang, "portal.material.originals", u64::from(originals)));
+        parts.push(counted(
+            lang,
+            "portal.material.originals",
+            u64::from(originals),
+        ));
     }
     if copies > 0 {
         parts.push(counted(lang, "portal.material.copies", u64::from(copies)));
