@@ -1,6 +1,8 @@
 //! A real headless Chromium (Debian's chromium + chromedriver) reads a guide page at phone
 //! width and a staff member imports a catalog file through the console.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use fantoccini::{ClientBuilder, Locator};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

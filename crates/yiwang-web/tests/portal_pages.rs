@@ -1,6 +1,8 @@
 //! The public portal's browse pages and search over real HTTP, on every backend, with the demo
 //! catalog (天津市津南区).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod portal_support;
 
 use portal_support::*;

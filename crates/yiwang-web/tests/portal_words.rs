@@ -1,5 +1,7 @@
 //! Facts said in words on the guide page: time limits, trips in person and paper copies.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use yiwang_domain::catalog::TimeLimit;
 use yiwang_domain::enums::{CaseType, TimeUnit};
 use yiwang_i18n::Lang;

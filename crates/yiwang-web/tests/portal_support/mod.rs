@@ -1,5 +1,5 @@
 //! Shared by the portal tests: a real server over the demo catalog and page checks.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use reqwest::StatusCode;
 use yiwang_store::{ImplementationFilter, Store};
