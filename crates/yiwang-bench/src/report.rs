@@ -55,7 +55,7 @@ impl Report {
 
     /// The table, columns padded to the widest cell (by characters).
     pub fn render(&self) -> String {
-        let header = ["benchmark", "metric", "value", "target", ""];
+        let header = ["benchmark", "metric", "value", "target", "result"];
         let cells: Vec<[String; 5]> = self
             .rows
             .iter()
