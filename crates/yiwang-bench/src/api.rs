@@ -115,10 +115,15 @@ pub async fn run(database_url: Option<&str>, opts: ApiOptions) -> anyhow::Result
     );
 
     let guide_paths: Vec<String> = codes.iter().map(|c| format!("/items/{c}")).collect();
-    let (status, _) = load::probe(addr, &guide_paths[0]).await?;
+    let (status, body) = load::probe(addr, &guide_paths[0]).await?;
     if status != 200 {
+        let title = body
+            .split_once("<title>")
+            .and_then(|(_, t)| t.split_once("</title>"))
+            .map_or("", |(t, _)| t);
         report.note(format!(
-            "the guide page GET /items/{{code}} answered {status} (portal route not there yet?); measured anyway"
+            "the guide page GET {} answered {status} ({title}); measured anyway",
+            guide_paths[0]
         ));
     }
     eprintln!("api: GET /items/{{code}}…");

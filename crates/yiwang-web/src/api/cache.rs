@@ -33,6 +33,20 @@ impl CatalogCache {
             e.clear();
         }
     }
+    /// Re-reads the store's catalog generation when the last check is a second old, dropping
+    /// every entry if it moved. Call before `get`; remember `generation()` before a load and
+    /// store its result with `put_for`.
+    pub async fn refresh(
+        &self,
+        store: &yiwang_store::Store,
+        now_ms: i64,
+    ) -> Result<(), yiwang_store::StoreError> {
+        if self.stale(now_ms) {
+            let generation = store.catalog_generation().await?;
+            self.observe(generation, now_ms);
+        }
+        Ok(())
+    }
     /// The generation entries currently belong to.
     pub fn generation(&self) -> i64 {
         self.generation.load(Ordering::Acquire)

@@ -203,15 +203,10 @@ async fn cached(
     lang: Lang,
 ) -> Result<Option<Arc<str>>, AppError> {
     let cache = &state.cache;
-    let now = state.now_ms();
-    if cache.stale(now) {
-        let generation = state
-            .store
-            .catalog_generation()
-            .await
-            .map_err(store_error(lang))?;
-        cache.observe(generation, now);
-    }
+    cache
+        .refresh(&state.store, state.now_ms())
+        .await
+        .map_err(store_error(lang))?;
     if let Some(body) = cache.get(code.as_str()) {
         return Ok(Some(body));
     }
