@@ -58,8 +58,14 @@ pub fn parse_level(
         let code = rec.get(0).unwrap_or("").trim();
         let name = rec.get(1).unwrap_or("").trim();
         let code = RegionCode::parse(code).map_err(|_| bad(format!("invalid code {code:?}")))?;
-        if code.level() != level && level != RegionLevel::Village {
-            return Err(bad(format!("code {code} is not a {} code", level.key())));
+        match code.level().cmp(&level) {
+            std::cmp::Ordering::Equal => {}
+            // Where a level is missing (东莞 has no counties, 金门 no townships) the dataset
+            // repeats the parent's code as a placeholder; the parent row already exists.
+            std::cmp::Ordering::Less => continue,
+            std::cmp::Ordering::Greater => {
+                return Err(bad(format!("code {code} is not a {} code", level.key())));
+            }
         }
         if name.is_empty() {
             return Err(bad("empty name".into()));
@@ -76,6 +82,7 @@ pub fn parse_level(
 }
 
 /// Reads all five levels from a directory, gzipped or plain.
+/// Placeholder rows that repeat a parent's code at a lower level are skipped.
 pub fn read_region_dir(dir: &Path) -> Result<Vec<RegionRow>, RegionFileError> {
     let mut all = Vec::new();
     for (stem, level) in LEVEL_FILES {
@@ -113,4 +120,35 @@ pub fn tianjin() -> Result<Vec<RegionRow>, RegionFileError> {
         all.extend(parse_level(stem, text, level)?);
     }
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_for_missing_levels_are_skipped() {
+        // 东莞 (4419) has no counties: the areas file repeats the city's code.
+        let areas = "code,name\n441900,\"东莞市\"\n350527,\"金门县\"\n".as_bytes();
+        let rows = parse_level("areas", areas, RegionLevel::County).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].code.as_str(), "350527000000");
+        // 金门 has no townships: the villages file repeats the county code; it must not
+        // overwrite the county with level 5.
+        let villages = "code,name\n350527000000,\"金门县\"\n120112100201,\"某村\"\n".as_bytes();
+        let rows = parse_level("villages", villages, RegionLevel::Village).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].parent.as_ref().map(|p| p.as_str()), Some("120112100000"));
+        // A code deeper than its file is an error that names the line.
+        let bad = "code,name\n120112100\n".as_bytes();
+        let err = parse_level("areas", bad, RegionLevel::County).unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn tianjin_subset_is_complete() {
+        let rows = tianjin().unwrap();
+        assert_eq!(rows.len(), 5934);
+        assert!(rows.iter().any(|r| r.code.as_str() == "120112000000" && r.name == "津南区"));
+    }
 }

@@ -4,12 +4,9 @@
 use crate::db;
 use crate::report::{Report, ms, secs};
 use anyhow::Context;
-use flate2::read::GzDecoder;
-use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use yiwang_domain::{RegionCode, RegionLevel};
-use yiwang_store::RegionRow;
 
 const BENCH: &str = "regions";
 
@@ -17,21 +14,8 @@ pub async fn run(database_url: Option<&str>, dir: &Path, runs: usize) -> anyhow:
     let mut report = Report::default();
     eprintln!("regions: reading {}…", dir.display());
     let t = Instant::now();
-    let rows = match yiwang_app::regions::read_region_dir(dir) {
-        Ok(rows) => rows,
-        Err(e) => {
-            // The national dataset repeats a parent's code one level down where a level is
-            // missing (东莞市, 中山市, 儋州市 have no counties; 金门县 no townships), which
-            // read_region_dir rejects. Measure the store anyway with those rows left out.
-            report.note(format!(
-                "yiwang_app::regions::read_region_dir rejects this dataset: {e}; \
-                 measured with placeholder rows (a parent's code repeated one level down) skipped"
-            ));
-            let (rows, skipped) = read_skipping_placeholders(dir)?;
-            report.info(BENCH, "placeholder rows skipped", skipped.join(" "));
-            rows
-        }
-    };
+    let rows = yiwang_app::regions::read_region_dir(dir)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let read = t.elapsed();
     report.info(BENCH, "rows in files", rows.len().to_string());
     report.info(BENCH, "read + parse files", secs(read));
@@ -110,45 +94,4 @@ pub async fn run(database_url: Option<&str>, dir: &Path, runs: usize) -> anyhow:
     bench_db.close().await;
     result?;
     Ok(report)
-}
-
-/// Reads the five files like `read_region_dir`, dropping rows whose code, padded to 12 digits,
-/// belongs to a higher level than the file's (placeholders for a missing level: the same region
-/// as the parent row). Returns the rows and the codes skipped.
-pub fn read_skipping_placeholders(dir: &Path) -> anyhow::Result<(Vec<RegionRow>, Vec<String>)> {
-    let mut all = Vec::new();
-    let mut skipped = Vec::new();
-    for (stem, level) in yiwang_app::regions::LEVEL_FILES {
-        let gz = dir.join(format!("{stem}.csv.gz"));
-        let plain = dir.join(format!("{stem}.csv"));
-        let text = if gz.is_file() {
-            let raw = std::fs::read(&gz).with_context(|| gz.display().to_string())?;
-            let mut s = Vec::with_capacity(raw.len() * 4);
-            GzDecoder::new(raw.as_slice())
-                .read_to_end(&mut s)
-                .with_context(|| gz.display().to_string())?;
-            s
-        } else {
-            std::fs::read(&plain).with_context(|| plain.display().to_string())?
-        };
-        let mut kept = Vec::with_capacity(text.len());
-        for (i, line) in text.split_inclusive(|b| *b == b'\n').enumerate() {
-            let code = line.split(|b| *b == b',').next().unwrap_or_default();
-            let placeholder = i > 0
-                && std::str::from_utf8(code)
-                    .ok()
-                    .and_then(|c| RegionCode::parse(c).ok())
-                    .is_some_and(|c| c.level() < level);
-            if placeholder {
-                skipped.push(String::from_utf8_lossy(code).into_owned());
-            } else {
-                kept.extend_from_slice(line);
-            }
-        }
-        all.extend(
-            yiwang_app::regions::parse_level(stem, &kept, level)
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-        );
-    }
-    Ok((all, skipped))
 }

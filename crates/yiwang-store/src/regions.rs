@@ -24,7 +24,15 @@ pub struct RegionRow {
     pub parent: Option<RegionCode>,
 }
 
-const REGION_CHUNK: usize = 800;
+/// Rows per multi-row INSERT. sqlx-sqlite resolves each `$N` by a linear scan of the
+/// statement's parameter names, so large statements cost quadratic time there; PostgreSQL
+/// prefers fewer round trips.
+fn region_chunk(backend: crate::Backend) -> usize {
+    match backend {
+        crate::Backend::Sqlite => 64,
+        crate::Backend::Postgres => 800,
+    }
+}
 
 fn region_from(row: &sqlx::any::AnyRow) -> Result<Region, StoreError> {
     let code = get_str(row, "code")?;
@@ -51,7 +59,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let mut done = 0;
-        for chunk in rows.chunks(REGION_CHUNK) {
+        for chunk in rows.chunks(region_chunk(self.backend)) {
             let sql = format!(
                 "INSERT INTO regions (code, name, level, parent_code) VALUES {} \
                  ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, \
