@@ -138,7 +138,10 @@ mod tests {
         let villages = "code,name\n350527000000,\"金门县\"\n120112100201,\"某村\"\n".as_bytes();
         let rows = parse_level("villages", villages, RegionLevel::Village).unwrap();
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].parent.as_ref().map(|p| p.as_str()), Some("120112100000"));
+        assert_eq!(
+            rows[0].parent.as_ref().map(|p| p.as_str()),
+            Some("120112100000")
+        );
         // A code deeper than its file is an error that names the line.
         let bad = "code,name\n120112100\n".as_bytes();
         let err = parse_level("areas", bad, RegionLevel::County).unwrap_err();
@@ -149,6 +152,9 @@ mod tests {
     fn tianjin_subset_is_complete() {
         let rows = tianjin().unwrap();
         assert_eq!(rows.len(), 5934);
-        assert!(rows.iter().any(|r| r.code.as_str() == "120112000000" && r.name == "津南区"));
+        assert!(
+            rows.iter()
+                .any(|r| r.code.as_str() == "120112000000" && r.name == "津南区")
+        );
     }
 }

@@ -14,8 +14,7 @@ pub async fn run(database_url: Option<&str>, dir: &Path, runs: usize) -> anyhow:
     let mut report = Report::default();
     eprintln!("regions: reading {}…", dir.display());
     let t = Instant::now();
-    let rows = yiwang_app::regions::read_region_dir(dir)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rows = yiwang_app::regions::read_region_dir(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
     let read = t.elapsed();
     report.info(BENCH, "rows in files", rows.len().to_string());
     report.info(BENCH, "read + parse files", secs(read));

@@ -38,6 +38,16 @@ fn extras_json(extras: &[(String, String)]) -> String {
     serde_json::to_string(extras).unwrap_or_else(|_| "[]".to_string())
 }
 
+/// Marks every cached catalog read as outdated (published catalog, regions or departments changed).
+pub(crate) async fn bump_generation(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE catalog_generation SET generation = generation + 1 WHERE id = 1")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 impl Store {
     /// What the catalog rules need to know about the references in `batch`.
     pub async fn known_refs(&self, batch: &CatalogBatch) -> Result<KnownRefs, StoreError> {
@@ -271,9 +281,7 @@ impl Store {
             return Err(ErrorCode::NothingToPublish.into());
         }
         summary.published = summary.codes.len();
-        sqlx::query("UPDATE catalog_generation SET generation = generation + 1 WHERE id = 1")
-            .execute(&mut *tx)
-            .await?;
+        bump_generation(&mut tx).await?;
         tx.commit().await?;
         Ok(summary)
     }

@@ -26,6 +26,7 @@ impl Store {
         if name.is_empty() || name.chars().count() > 200 {
             return Err(ErrorCode::InvalidInput.into());
         }
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO departments (credit_code, name, region_code, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name, region_code = excluded.region_code",
@@ -34,8 +35,11 @@ impl Store {
         .bind(name.to_string())
         .bind(d.region.as_str().to_string())
         .bind(now_ms)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        // Department names appear on cached catalog pages.
+        crate::catalog_write::bump_generation(&mut tx).await?;
+        tx.commit().await?;
         Ok(())
     }
 

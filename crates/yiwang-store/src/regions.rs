@@ -78,6 +78,8 @@ impl Store {
             done += chunk.len();
             progress(done);
         }
+        // Region names appear on cached catalog pages.
+        crate::catalog_write::bump_generation(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }

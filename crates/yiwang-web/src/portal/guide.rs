@@ -9,6 +9,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
 use yiwang_domain::catalog::VersionStatus;
 use yiwang_domain::{ErrorCode, ImplCode};
 use yiwang_i18n::tf;
@@ -98,22 +101,59 @@ async fn render(
     })
 }
 
+/// The current guide. Rendered pages for anonymous readers are cached until the catalog
+/// generation moves (a publish anywhere, or a region or department change).
 pub async fn current(
     ctx: Ctx,
     path: Result<Path<String>, PathRejection>,
-) -> Result<GuidePage, AppError> {
+) -> Result<Response, AppError> {
     let Path(raw) = path.map_err(|_| ctx.err(ErrorCode::InvalidImplCode))?;
     let code = impl_code(&ctx, &raw)?;
-    let found = ctx
-        .st
+    let st = ctx.st.clone();
+    let key = ctx.page.user.is_none().then(|| {
+        format!(
+            "guide:{}:{}:{}",
+            ctx.page.lang.tag(),
+            ctx.page.explicit_lang,
+            ctx.page.path
+        )
+    });
+    if let Some(k) = &key {
+        st.cache
+            .refresh(&st.store, st.now_ms())
+            .await
+            .map_err(ctx.store_err())?;
+        if let Some(html) = st.cache.get(k) {
+            return Ok(html_response(html));
+        }
+    }
+    let generation = st.cache.generation();
+    let found = st
         .store
         .published_implementation(&code)
         .await
         .map_err(ctx.store_err())?;
-    match found {
-        Some(p) => render(ctx, p, false).await,
-        None => Err(ctx.err(ErrorCode::NotFound)),
+    let lang = ctx.page.lang;
+    let page = match found {
+        Some(p) => render(ctx, p, false).await?,
+        None => return Err(ctx.err(ErrorCode::NotFound)),
+    };
+    let html: Arc<str> = page
+        .render()
+        .map_err(|_| AppError::new(ErrorCode::Internal, lang))?
+        .into();
+    if let Some(k) = &key {
+        st.cache.put_for(generation, k, html.clone());
     }
+    Ok(html_response(html))
+}
+
+fn html_response(html: Arc<str>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html.to_string(),
+    )
+        .into_response()
 }
 
 pub async fn version(
