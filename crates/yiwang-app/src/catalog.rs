@@ -101,24 +101,28 @@ pub async fn drift(
     store: &Store,
     scope: &CatalogScope,
 ) -> Result<yiwang_domain::drift::DriftReport, StoreError> {
-    let published = store.published_all().await?;
-    let mut groups: Vec<(
-        yiwang_domain::catalog::StandardItem,
-        Vec<yiwang_domain::catalog::Implementation>,
-    )> = Vec::new();
-    let mut index = std::collections::HashMap::new();
+    Ok(drift_of(scope, &store.published_all().await?))
+}
+
+/// Groups published implementations by standard item (in basic-code order) and builds the
+/// drift report over those in `scope`.
+pub fn drift_of(
+    scope: &CatalogScope,
+    published: &[yiwang_store::PublishedImplementation],
+) -> yiwang_domain::drift::DriftReport {
+    use yiwang_domain::catalog::{Implementation, StandardItem};
+    let mut groups: std::collections::BTreeMap<String, (StandardItem, Vec<Implementation>)> =
+        std::collections::BTreeMap::new();
     for p in published {
-        let imp = p.implementation;
-        if !scope.covers(&imp.department_code, &imp.region) {
-            continue;
+        let imp = &p.implementation;
+        if scope.covers(&imp.department_code, &imp.region) {
+            groups
+                .entry(p.standard.basic_code.to_string())
+                .or_insert_with(|| (p.standard.clone(), Vec::new()))
+                .1
+                .push(imp.clone());
         }
-        let i = *index
-            .entry(p.standard.basic_code.clone())
-            .or_insert_with(|| {
-                groups.push((p.standard.clone(), Vec::new()));
-                groups.len() - 1
-            });
-        groups[i].1.push(imp);
     }
-    Ok(yiwang_domain::drift::drift_report(&groups))
+    let groups: Vec<_> = groups.into_values().collect();
+    yiwang_domain::drift::drift_report(&groups)
 }

@@ -7,7 +7,7 @@
 use serde_json::Value;
 use yiwang_web::{AppState, WebConfig};
 
-const PATHS: [&str; 9] = [
+const PATHS: [&str; 10] = [
     "/api/v1/regions",
     "/api/v1/regions/{code}",
     "/api/v1/regions/{code}/children",
@@ -17,6 +17,7 @@ const PATHS: [&str; 9] = [
     "/api/v1/standard-items",
     "/api/v1/implementations",
     "/api/v1/implementations/{code}",
+    "/api/v1/drift",
 ];
 
 #[test]

@@ -8,6 +8,7 @@
 pub mod cache;
 mod common;
 mod departments;
+mod drift;
 mod implementation;
 mod implementations;
 mod regions;
@@ -53,6 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(standard_items::list))
         .routes(routes!(implementations::list))
         .routes(routes!(implementation::implementation))
+        .routes(routes!(drift::drift))
 }
 
 /// The OpenAPI document of every `/api/v1` route.

@@ -9,10 +9,8 @@ use crate::page::Page;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use std::collections::BTreeMap;
 use yiwang_domain::RegionCode;
-use yiwang_domain::catalog::{Implementation, StandardItem};
-use yiwang_domain::drift::{Aspect, DriftReport, drift_report};
+use yiwang_domain::drift::{Aspect, DriftReport};
 use yiwang_domain::policy::{Action, CatalogScope, Target};
 use yiwang_i18n::t;
 use yiwang_store::PublishedImplementation;
@@ -22,20 +20,7 @@ const PATH: &str = "/console/drift";
 /// The drift report over the published implementations inside `scope`, grouped by standard item.
 /// Shared with the CLI and the API.
 pub fn drift_for(scope: &CatalogScope, published: &[PublishedImplementation]) -> DriftReport {
-    let mut groups: BTreeMap<String, (StandardItem, Vec<Implementation>)> = BTreeMap::new();
-    for p in published {
-        let imp = &p.implementation;
-        if !scope.covers(&imp.department_code, &imp.region) {
-            continue;
-        }
-        groups
-            .entry(p.standard.basic_code.to_string())
-            .or_insert_with(|| (p.standard.clone(), Vec::new()))
-            .1
-            .push(imp.clone());
-    }
-    let groups: Vec<_> = groups.into_values().collect();
-    drift_report(&groups)
+    yiwang_app::catalog::drift_of(scope, published)
 }
 
 struct Cell {
