@@ -2,7 +2,7 @@
 
 use crate::rows::{get_i64, get_str, placeholders, value_groups};
 use crate::{Store, StoreError};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use yiwang_domain::catalog::{CatalogBatch, CatalogEntry, StandardItem};
 use yiwang_domain::enums::{CodeSet, ExerciseLevel, ItemType};
 use yiwang_domain::policy::CatalogScope;
@@ -91,6 +91,8 @@ impl Store {
 
     /// Saves every entry as the draft of its implementation code, in one transaction.
     /// The caller has already run the catalog rules; nothing is written if any statement fails.
+    /// Entries are written in chunks with multi-row statements (a handful of statements per
+    /// chunk instead of eight per entry); when a code appears twice the last entry wins.
     pub async fn save_drafts(
         &self,
         entries: &[CatalogEntry],
@@ -98,138 +100,34 @@ impl Store {
         now_ms: i64,
         progress: &mut (dyn FnMut(usize) + Send),
     ) -> Result<ImportSummary, StoreError> {
+        let mut last: HashMap<&str, usize> = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            last.insert(e.implementation.code.as_str(), i);
+        }
+        let unique: Vec<&CatalogEntry> = entries
+            .iter()
+            .enumerate()
+            .filter(|(i, e)| last.get(e.implementation.code.as_str()) == Some(i))
+            .map(|(_, e)| e)
+            .collect();
         let mut tx = self.pool.begin().await?;
         let mut summary = ImportSummary::default();
-        for (i, e) in entries.iter().enumerate() {
-            let s = &e.standard;
-            let created = sqlx::query(
-                "INSERT INTO standard_items (basic_code, name, item_type, level, legal_basis, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (basic_code) DO NOTHING",
-            )
-            .bind(s.basic_code.as_str().to_string())
-            .bind(s.name.trim().to_string())
-            .bind(s.item_type.key())
-            .bind(s.level.key())
-            .bind(s.legal_basis.trim().to_string())
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-            summary.standard_items_created += created.rows_affected() as usize;
-
-            let imp = &e.implementation;
-            let code = imp.code.as_str().to_string();
-            sqlx::query("DELETE FROM implementations WHERE code = $1 AND status = 'draft'")
-                .bind(code.clone())
-                .execute(&mut *tx)
-                .await?;
-            let row = sqlx::query(
-                "SELECT COALESCE(MAX(version), 0) AS v FROM implementations WHERE code = $1",
-            )
-            .bind(code.clone())
-            .fetch_one(&mut *tx)
-            .await?;
-            let version = get_i64(&row, "v")? + 1;
-            let row = sqlx::query(
-                "INSERT INTO implementations (code, version, status, basic_code, department_code, \
-                 department_name, region_code, acceptance_conditions, statutory_amount, statutory_unit, \
-                 promised_amount, promised_unit, case_type, visits, online_depth, charged, fee_basis, \
-                 channels, anywhere, hall_address, hours, consult_phone, complaint_phone, result_name, \
-                 extras, created_at, created_by) VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, $8, $9, \
-                 $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26) \
-                 RETURNING id",
-            )
-            .bind(code)
-            .bind(version)
-            .bind(imp.basic_code.as_str().to_string())
-            .bind(imp.department_code.as_str().to_string())
-            .bind(imp.department_name.trim().to_string())
-            .bind(imp.region.as_str().to_string())
-            .bind(imp.acceptance_conditions.clone())
-            .bind(i64::from(imp.statutory_limit.amount))
-            .bind(imp.statutory_limit.unit.key())
-            .bind(i64::from(imp.promised_limit.amount))
-            .bind(imp.promised_limit.unit.key())
-            .bind(imp.case_type.key())
-            .bind(i64::from(imp.visits))
-            .bind(imp.online_depth.key())
-            .bind(i64::from(imp.charged))
-            .bind(imp.fee_basis.clone())
-            .bind(imp.channels.iter().map(|c| c.key()).collect::<Vec<_>>().join(";"))
-            .bind(imp.anywhere.map(|a| a.key()))
-            .bind(imp.hall_address.clone())
-            .bind(imp.hours.clone())
-            .bind(imp.consult_phone.clone())
-            .bind(imp.complaint_phone.clone())
-            .bind(imp.result_name.clone())
-            .bind(extras_json(&imp.extras))
-            .bind(now_ms)
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            let id = get_i64(&row, "id")?;
-
-            if !imp.audiences.is_empty() {
-                let sql = format!(
-                    "INSERT INTO implementation_audiences (implementation_id, position, audience) VALUES {}",
-                    value_groups(imp.audiences.len(), 3)
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (p, a) in imp.audiences.iter().enumerate() {
-                    q = q.bind(id).bind(p as i64).bind(a.key());
-                }
-                q.execute(&mut *tx).await?;
-            }
-            if !imp.themes.is_empty() {
-                let sql = format!(
-                    "INSERT INTO implementation_themes (implementation_id, position, theme) VALUES {}",
-                    value_groups(imp.themes.len(), 3)
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (p, t) in imp.themes.iter().enumerate() {
-                    q = q.bind(id).bind(p as i64).bind(t.clone());
-                }
-                q.execute(&mut *tx).await?;
-            }
-            for chunk in imp.materials.chunks(100).enumerate() {
-                let (ci, mats) = chunk;
-                let sql = format!(
-                    "INSERT INTO materials (implementation_id, position, name, issuer, originals, copies, \
-                     mandatory, licence_type, instructions, extras) VALUES {}",
-                    value_groups(mats.len(), 10)
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (p, m) in mats.iter().enumerate() {
-                    q = q
-                        .bind(id)
-                        .bind((ci * 100 + p) as i64)
-                        .bind(m.name.clone())
-                        .bind(m.issuer.clone())
-                        .bind(i64::from(m.originals))
-                        .bind(i64::from(m.copies))
-                        .bind(i64::from(m.mandatory))
-                        .bind(m.licence_type.clone())
-                        .bind(m.instructions.clone())
-                        .bind(extras_json(&m.extras));
-                }
-                q.execute(&mut *tx).await?;
-            }
-            if !imp.handling_items.is_empty() {
-                let sql = format!(
-                    "INSERT INTO handling_items (implementation_id, position, kind, name) VALUES {}",
-                    value_groups(imp.handling_items.len(), 4)
-                );
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for (p, h) in imp.handling_items.iter().enumerate() {
-                    q = q
-                        .bind(id)
-                        .bind(p as i64)
-                        .bind(h.kind.key())
-                        .bind(h.name.clone());
-                }
-                q.execute(&mut *tx).await?;
-            }
-            summary.drafts_written += 1;
-            progress(i + 1);
+        let mut seen_standards = HashSet::new();
+        for chunk in unique.chunks(SAVE_CHUNK) {
+            let standards: Vec<&StandardItem> = chunk
+                .iter()
+                .map(|e| &e.standard)
+                .filter(|s| seen_standards.insert(s.basic_code.clone()))
+                .collect();
+            summary.standard_items_created += insert_standards(&mut tx, &standards, now_ms).await?;
+            let codes: Vec<String> = chunk
+                .iter()
+                .map(|e| e.implementation.code.to_string())
+                .collect();
+            let ids = insert_drafts(&mut tx, chunk, &codes, user_id, now_ms).await?;
+            insert_children(&mut tx, chunk, &ids).await?;
+            summary.drafts_written += chunk.len();
+            progress(summary.drafts_written);
         }
         tx.commit().await?;
         Ok(summary)
@@ -293,4 +191,228 @@ impl Store {
             .await?;
         get_i64(&row, "generation")
     }
+}
+
+/// Entries per chunk; keeps every multi-row statement to a few hundred parameters, which both
+/// backends handle fast (sqlx-sqlite looks parameters up by a linear scan).
+const SAVE_CHUNK: usize = 16;
+
+type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+
+async fn insert_standards(
+    tx: &mut Tx<'_>,
+    standards: &[&StandardItem],
+    now_ms: i64,
+) -> Result<usize, StoreError> {
+    if standards.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "INSERT INTO standard_items (basic_code, name, item_type, level, legal_basis, updated_at) \
+         VALUES {} ON CONFLICT (basic_code) DO NOTHING",
+        value_groups(standards.len(), 6)
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for s in standards {
+        q = q
+            .bind(s.basic_code.as_str().to_string())
+            .bind(s.name.trim().to_string())
+            .bind(s.item_type.key())
+            .bind(s.level.key())
+            .bind(s.legal_basis.trim().to_string())
+            .bind(now_ms);
+    }
+    Ok(q.execute(&mut **tx).await?.rows_affected() as usize)
+}
+
+/// Replaces the drafts of `codes` and returns the new row ids, in the order of `chunk`.
+async fn insert_drafts(
+    tx: &mut Tx<'_>,
+    chunk: &[&CatalogEntry],
+    codes: &[String],
+    user_id: Option<i64>,
+    now_ms: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let ph = placeholders(1, codes.len());
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM implementations WHERE status = 'draft' AND code IN ({ph})"
+    )));
+    for c in codes {
+        q = q.bind(c.clone());
+    }
+    q.execute(&mut **tx).await?;
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT code, MAX(version) AS v FROM implementations WHERE code IN ({ph}) GROUP BY code"
+    )));
+    for c in codes {
+        q = q.bind(c.clone());
+    }
+    let mut versions: HashMap<String, i64> = HashMap::new();
+    for row in q.fetch_all(&mut **tx).await? {
+        versions.insert(get_str(&row, "code")?, get_i64(&row, "v")?);
+    }
+    const COLS: usize = 26;
+    let sql = format!(
+        "INSERT INTO implementations (code, version, basic_code, department_code, \
+         department_name, region_code, acceptance_conditions, statutory_amount, statutory_unit, \
+         promised_amount, promised_unit, case_type, visits, online_depth, charged, fee_basis, \
+         channels, anywhere, hall_address, hours, consult_phone, complaint_phone, result_name, \
+         extras, created_at, created_by, status) VALUES {} RETURNING id, code",
+        (0..chunk.len())
+            .map(|r| format!("({}, 'draft')", placeholders(r * COLS + 1, COLS)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (e, code) in chunk.iter().zip(codes) {
+        let imp = &e.implementation;
+        q = q
+            .bind(code.clone())
+            .bind(versions.get(code).copied().unwrap_or(0) + 1)
+            .bind(imp.basic_code.as_str().to_string())
+            .bind(imp.department_code.as_str().to_string())
+            .bind(imp.department_name.trim().to_string())
+            .bind(imp.region.as_str().to_string())
+            .bind(imp.acceptance_conditions.clone())
+            .bind(i64::from(imp.statutory_limit.amount))
+            .bind(imp.statutory_limit.unit.key())
+            .bind(i64::from(imp.promised_limit.amount))
+            .bind(imp.promised_limit.unit.key())
+            .bind(imp.case_type.key())
+            .bind(i64::from(imp.visits))
+            .bind(imp.online_depth.key())
+            .bind(i64::from(imp.charged))
+            .bind(imp.fee_basis.clone())
+            .bind(
+                imp.channels
+                    .iter()
+                    .map(|c| c.key())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            )
+            .bind(imp.anywhere.map(|a| a.key()))
+            .bind(imp.hall_address.clone())
+            .bind(imp.hours.clone())
+            .bind(imp.consult_phone.clone())
+            .bind(imp.complaint_phone.clone())
+            .bind(imp.result_name.clone())
+            .bind(extras_json(&imp.extras))
+            .bind(now_ms)
+            .bind(user_id);
+    }
+    // RETURNING order is not promised by SQL; match rows back by code.
+    let mut ids: HashMap<String, i64> = HashMap::new();
+    for row in q.fetch_all(&mut **tx).await? {
+        ids.insert(get_str(&row, "code")?, get_i64(&row, "id")?);
+    }
+    codes
+        .iter()
+        .map(|c| {
+            ids.get(c)
+                .copied()
+                .ok_or_else(|| StoreError::Corrupt(format!("no id for {c}")))
+        })
+        .collect()
+}
+
+/// One multi-row INSERT of `rows` (each a list of bound values) into `table (cols)`.
+async fn insert_rows(
+    tx: &mut Tx<'_>,
+    table_and_cols: &'static str,
+    cols: usize,
+    rows: Vec<Vec<Bound>>,
+) -> Result<(), StoreError> {
+    // Stay near a few hundred parameters per statement.
+    let per = (400 / cols).max(1);
+    for part in rows.chunks(per) {
+        let sql = format!(
+            "INSERT INTO {table_and_cols} VALUES {}",
+            value_groups(part.len(), cols)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in part {
+            for v in row {
+                q = match v {
+                    Bound::Int(i) => q.bind(*i),
+                    Bound::Text(s) => q.bind(s.clone()),
+                };
+            }
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+enum Bound {
+    Int(i64),
+    Text(String),
+}
+
+async fn insert_children(
+    tx: &mut Tx<'_>,
+    chunk: &[&CatalogEntry],
+    ids: &[i64],
+) -> Result<(), StoreError> {
+    use Bound::{Int, Text};
+    let (mut audiences, mut themes, mut materials, mut handling) = (vec![], vec![], vec![], vec![]);
+    for (e, id) in chunk.iter().zip(ids) {
+        let imp = &e.implementation;
+        for (p, a) in imp.audiences.iter().enumerate() {
+            audiences.push(vec![Int(*id), Int(p as i64), Text(a.key().to_string())]);
+        }
+        for (p, t) in imp.themes.iter().enumerate() {
+            themes.push(vec![Int(*id), Int(p as i64), Text(t.clone())]);
+        }
+        for (p, m) in imp.materials.iter().enumerate() {
+            materials.push(vec![
+                Int(*id),
+                Int(p as i64),
+                Text(m.name.clone()),
+                Text(m.issuer.clone()),
+                Int(i64::from(m.originals)),
+                Int(i64::from(m.copies)),
+                Int(i64::from(m.mandatory)),
+                Text(m.licence_type.clone()),
+                Text(m.instructions.clone()),
+                Text(extras_json(&m.extras)),
+            ]);
+        }
+        for (p, h) in imp.handling_items.iter().enumerate() {
+            handling.push(vec![
+                Int(*id),
+                Int(p as i64),
+                Text(h.kind.key().to_string()),
+                Text(h.name.clone()),
+            ]);
+        }
+    }
+    insert_rows(
+        tx,
+        "implementation_audiences (implementation_id, position, audience)",
+        3,
+        audiences,
+    )
+    .await?;
+    insert_rows(
+        tx,
+        "implementation_themes (implementation_id, position, theme)",
+        3,
+        themes,
+    )
+    .await?;
+    insert_rows(
+        tx,
+        "materials (implementation_id, position, name, issuer, originals, copies, mandatory, \
+         licence_type, instructions, extras)",
+        10,
+        materials,
+    )
+    .await?;
+    insert_rows(
+        tx,
+        "handling_items (implementation_id, position, kind, name)",
+        4,
+        handling,
+    )
+    .await
 }

@@ -307,3 +307,48 @@ async fn departments_and_accounts() {
         );
     }
 }
+
+#[tokio::test]
+async fn drafts_replace_drafts_and_the_last_duplicate_wins() {
+    for db in backends().await {
+        let s = &db.store;
+        with_demo(&db).await;
+        let all = s.published_all().await.unwrap();
+        let mut a = all[0].entry();
+        let mut b = a.clone();
+        a.implementation.hours = "A".into();
+        b.implementation.hours = "B".into();
+        let other = all[1].entry();
+        let res = s
+            .save_drafts(
+                &[a.clone(), other.clone(), b.clone()],
+                None,
+                DEMO_NOW_MS,
+                &mut |_| {},
+            )
+            .await
+            .unwrap();
+        assert_eq!(res.drafts_written, 2);
+        assert_eq!(res.standard_items_created, 0);
+        let drafts = s.drafts_all().await.unwrap();
+        assert_eq!(drafts.len(), 2);
+        let d = drafts
+            .iter()
+            .find(|d| d.implementation.code == a.implementation.code)
+            .unwrap();
+        assert_eq!(d.implementation.hours, "B");
+        assert_eq!(d.version, 2);
+        assert_eq!(d.implementation.materials, b.implementation.materials);
+        // Saving again replaces the draft instead of adding a version.
+        s.save_drafts(&[a.clone()], None, DEMO_NOW_MS, &mut |_| {})
+            .await
+            .unwrap();
+        let drafts = s.drafts_all().await.unwrap();
+        assert_eq!(drafts.len(), 2);
+        let d = drafts
+            .iter()
+            .find(|d| d.implementation.code == a.implementation.code)
+            .unwrap();
+        assert_eq!((d.implementation.hours.as_str(), d.version), ("A", 2));
+    }
+}
