@@ -4,6 +4,7 @@
 //! statements (with `$1` placeholders) run unchanged on both backends through sqlx's `Any` driver.
 
 mod accounts;
+pub mod audit;
 mod catalog_read;
 mod catalog_write;
 mod departments;
@@ -12,6 +13,7 @@ mod regions;
 mod rows;
 
 pub use accounts::{NewUser, hash_password, verify_password};
+pub use audit::{AuditEntry, AuditEvent};
 pub use catalog_read::{
     HistoryEntry, ImplementationFilter, ImplementationSummary, PublishedImplementation,
 };
