@@ -6,7 +6,7 @@ use yiwang_domain::policy::CatalogScope;
 use yiwang_domain::rules::{ITEMS, check_batch};
 use yiwang_domain::{ErrorCode, Issue};
 use yiwang_interchange::ParsedFile;
-use yiwang_store::{ImportSummary, Store, StoreError};
+use yiwang_store::{Actor, ImportSummary, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CatalogFormat {
@@ -80,19 +80,19 @@ pub async fn validate_catalog(
     }
 }
 
-/// Validates and saves every entry as a draft in one transaction.
+/// Validates and saves every entry as a draft in one transaction (audited as `catalog.import`).
 pub async fn import_catalog(
     store: &Store,
     parsed: ParsedFile,
     scope: &CatalogScope,
-    user_id: Option<i64>,
+    actor: &Actor,
     now_ms: i64,
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<ImportSummary, ImportError> {
     let batch = validate_catalog(store, parsed, scope).await?;
     let entries: Vec<_> = batch.entries.into_iter().map(|(_, e)| e).collect();
     Ok(store
-        .save_drafts(&entries, user_id, now_ms, progress)
+        .import_drafts(&entries, actor, now_ms, progress)
         .await?)
 }
 

@@ -5,7 +5,7 @@ use crate::regions::tianjin;
 use yiwang_domain::catalog::Department;
 use yiwang_domain::policy::CatalogScope;
 use yiwang_domain::{CreditCode, RegionCode};
-use yiwang_store::{Store, StoreError};
+use yiwang_store::{Actor, Store, StoreError};
 
 pub const DEMO_ITEMS: &[u8] = include_bytes!("../demo/items.csv");
 pub const DEMO_MATERIALS: &[u8] = include_bytes!("../demo/materials.csv");
@@ -59,15 +59,16 @@ pub fn parse_departments(text: &[u8]) -> Result<Vec<Department>, DemoError> {
 pub async fn load_demo(store: &Store, now_ms: i64) -> Result<(), DemoError> {
     let regions = tianjin()?;
     store.upsert_regions(&regions, &mut |_| {}).await?;
+    let actor = Actor::system("demo");
     for d in parse_departments(DEMO_DEPARTMENTS)? {
-        store.upsert_department(&d, now_ms).await?;
+        store.upsert_department(&d, &actor, now_ms).await?;
     }
     let parsed = yiwang_interchange::parse_csv(DEMO_ITEMS, DEMO_MATERIALS);
     let scope = CatalogScope {
         all: true,
         grants: Vec::new(),
     };
-    import_catalog(store, parsed, &scope, None, now_ms, &mut |_| {}).await?;
-    store.publish_drafts(&scope, None, None, now_ms).await?;
+    import_catalog(store, parsed, &scope, &actor, now_ms, &mut |_| {}).await?;
+    store.publish_drafts(&scope, None, &actor, now_ms).await?;
     Ok(())
 }

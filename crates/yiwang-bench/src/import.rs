@@ -121,16 +121,23 @@ pub async fn run(database_url: Option<&str>, n: usize) -> anyhow::Result<Report>
             all: true,
             grants: Vec::new(),
         };
+        let actor = yiwang_store::Actor::system("bench");
         let t = Instant::now();
-        let summary =
-            yiwang_app::import_catalog(&store, parsed, &scope, None, crate::now_ms(), &mut |_| {})
-                .await
-                .map_err(|e| match e {
-                    yiwang_app::ImportError::Invalid(issues) => {
-                        anyhow::anyhow!("{} problem(s), first: {:?}", issues.len(), issues.first())
-                    }
-                    yiwang_app::ImportError::Store(s) => anyhow::anyhow!("store: {s}"),
-                })?;
+        let summary = yiwang_app::import_catalog(
+            &store,
+            parsed,
+            &scope,
+            &actor,
+            crate::now_ms(),
+            &mut |_| {},
+        )
+        .await
+        .map_err(|e| match e {
+            yiwang_app::ImportError::Invalid(issues) => {
+                anyhow::anyhow!("{} problem(s), first: {:?}", issues.len(), issues.first())
+            }
+            yiwang_app::ImportError::Store(s) => anyhow::anyhow!("store: {s}"),
+        })?;
         let import = t.elapsed();
         if summary.drafts_written != n {
             bail!("wrote {} drafts, expected {n}", summary.drafts_written);
@@ -152,7 +159,7 @@ pub async fn run(database_url: Option<&str>, n: usize) -> anyhow::Result<Report>
         );
         let t = Instant::now();
         let published = store
-            .publish_drafts(&scope, None, None, crate::now_ms())
+            .publish_drafts(&scope, None, &actor, crate::now_ms())
             .await
             .context("publishing")?;
         report.info(

@@ -3,6 +3,8 @@
 //! machine, with the same load generator.
 
 pub mod api;
+pub mod audit;
+pub mod crypto;
 pub mod db;
 pub mod import;
 pub mod load;

@@ -5,6 +5,7 @@
 //! cargo run --release -p yiwang-bench -- api [--connections 64] [--seconds 5]
 //! cargo run --release -p yiwang-bench -- regions /work/shared/data/regions
 //! cargo run --release -p yiwang-bench -- import 10000
+//! cargo run --release -p yiwang-bench -- audit 1000000
 //! cargo run --release -p yiwang-bench -- --database-url postgres://postgres@127.0.0.1/test all
 //! ```
 
@@ -54,6 +55,17 @@ enum What {
         #[arg(default_value_t = 10_000)]
         n: usize,
     },
+    /// Audit chain: bulk-load N chained entries, verify them all; cost of an audit append.
+    Audit {
+        #[arg(default_value_t = 1_000_000)]
+        n: usize,
+    },
+    /// Personal-data protection: AEAD encrypt/decrypt and blind-index throughput (no database).
+    Crypto {
+        /// Measured seconds in all.
+        #[arg(long, default_value_t = 2.0)]
+        seconds: f64,
+    },
     /// Everything above with default settings.
     All {
         #[command(flatten)]
@@ -82,6 +94,8 @@ async fn run(cli: Cli) -> anyhow::Result<Report> {
             report.extend(yiwang_bench::regions::run(url, &dir, runs).await?)
         }
         What::Import { n } => report.extend(yiwang_bench::import::run(url, n).await?),
+        What::Audit { n } => report.extend(yiwang_bench::audit::run(url, n).await?),
+        What::Crypto { seconds } => report.extend(yiwang_bench::crypto::run(seconds)?),
         What::All {
             api,
             regions_dir,
@@ -106,6 +120,10 @@ async fn run(cli: Cli) -> anyhow::Result<Report> {
             match yiwang_bench::import::run(url, n).await {
                 Ok(r) => report.extend(r),
                 Err(e) => report.note(format!("import failed: {e:#}")),
+            }
+            match yiwang_bench::crypto::run(2.0) {
+                Ok(r) => report.extend(r),
+                Err(e) => report.note(format!("encryption failed: {e:#}")),
             }
         }
     }

@@ -268,6 +268,155 @@ macro_rules! string_newtype_impls {
 }
 string_newtype_impls!(BasicCode, ImplCode);
 
+/// Keeps the first `head` and last `tail` characters and stars the rest (e.g. `138****5678`).
+/// Values too short to keep anything are starred whole.
+pub fn mask_middle(s: &str, head: usize, tail: usize) -> String {
+    let n = s.chars().count();
+    if n <= head + tail {
+        return "*".repeat(n);
+    }
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| if i < head || i >= n - tail { c } else { '*' })
+        .collect()
+}
+
+const RESIDENT_ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const RESIDENT_ID_CHECK: &[u8; 11] = b"10X98765432";
+
+/// 公民身份号码 (GB 11643-1999): a 6-digit address code, the birth date `YYYYMMDD`, a 3-digit
+/// sequence and an ISO 7064 MOD 11-2 check character (`0`–`9` or `X`).
+///
+/// Personal data: `Display` and `Debug` show it masked (`120112********1234`); only
+/// [`ResidentId::reveal`] gives the full number, so logs and templates cannot leak it by accident.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ResidentId(String);
+
+impl ResidentId {
+    /// Accepts 18 characters (spaces ignored, `x` read as `X`) with a valid date and check character.
+    pub fn parse(s: &str) -> Result<Self, ErrorCode> {
+        let s: String = s
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let b = s.as_bytes();
+        if b.len() != 18
+            || !b[..17].iter().all(u8::is_ascii_digit)
+            || !(b[17].is_ascii_digit() || b[17] == b'X')
+        {
+            return Err(ErrorCode::InvalidInput);
+        }
+        if &s[0..2] == "00" || !Self::date_ok(&s[6..14]) {
+            return Err(ErrorCode::InvalidInput);
+        }
+        if b[17] != Self::check_char(&s[..17]) {
+            return Err(ErrorCode::InvalidInput);
+        }
+        Ok(Self(s))
+    }
+    fn check_char(first17: &str) -> u8 {
+        let sum: u32 = first17
+            .bytes()
+            .zip(RESIDENT_ID_WEIGHTS)
+            .map(|(d, w)| u32::from(d - b'0') * w)
+            .sum();
+        RESIDENT_ID_CHECK[(sum % 11) as usize]
+    }
+    fn date_ok(d: &str) -> bool {
+        let (Ok(y), Ok(m), Ok(day)) = (
+            d[0..4].parse::<u32>(),
+            d[4..6].parse::<u32>(),
+            d[6..8].parse::<u32>(),
+        ) else {
+            return false;
+        };
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let days = match m {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => return false,
+        };
+        (1900..=2100).contains(&y) && (1..=days).contains(&day)
+    }
+    /// Completes 17 digits with their check character (tests and demo data).
+    pub fn with_check_char(first17: &str) -> Result<Self, ErrorCode> {
+        if first17.len() != 17 || !first17.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ErrorCode::InvalidInput);
+        }
+        let check = Self::check_char(first17) as char;
+        Self::parse(&format!("{first17}{check}"))
+    }
+    /// The full number. Call only where the viewer is allowed to see it (and it is audited).
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+    /// `120112********1234`: address code and last four kept.
+    pub fn masked(&self) -> String {
+        mask_middle(&self.0, 6, 4)
+    }
+}
+
+impl fmt::Display for ResidentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+impl fmt::Debug for ResidentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ResidentId({})", self.masked())
+    }
+}
+
+/// A mainland mobile number: 11 digits, `1` then `3`–`9`. Spaces, hyphens and a `+86`/`86`
+/// prefix are dropped. Personal data: shown masked (`138****5678`) unless [`Phone::reveal`]ed.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(s: &str) -> Result<Self, ErrorCode> {
+        let t = s.trim();
+        let t = t.strip_prefix('+').unwrap_or(t);
+        if !t
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
+        {
+            return Err(ErrorCode::InvalidInput);
+        }
+        let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+        let digits = match digits.strip_prefix("86") {
+            Some(rest) if digits.len() == 13 => rest.to_string(),
+            _ => digits,
+        };
+        let b = digits.as_bytes();
+        if b.len() != 11 || b[0] != b'1' || !(b'3'..=b'9').contains(&b[1]) {
+            return Err(ErrorCode::InvalidInput);
+        }
+        Ok(Self(digits))
+    }
+    /// The full number. Call only where the viewer is allowed to see it (and it is audited).
+    pub fn reveal(&self) -> &str {
+        &self.0
+    }
+    /// `138****5678`.
+    pub fn masked(&self) -> String {
+        mask_middle(&self.0, 3, 4)
+    }
+}
+
+impl fmt::Display for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+impl fmt::Debug for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Phone({})", self.masked())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,6 +494,83 @@ mod tests {
             let _ = RegionCode::parse(&s);
             let _ = CreditCode::parse(&s);
             let _ = ImplCode::parse(&s);
+        }
+    }
+}
+
+#[cfg(test)]
+mod personal_data_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn resident_id_check_character_and_mask() {
+        // The example number of GB 11643-1999 itself.
+        let id = ResidentId::parse("11010519491231002x").unwrap();
+        assert_eq!(id.reveal(), "11010519491231002X");
+        assert_eq!(id.masked(), "110105********002X");
+        assert_eq!(id.to_string(), "110105********002X");
+        assert!(!format!("{id:?}").contains("19491231"));
+        assert!(ResidentId::parse("110105194912310021").is_err());
+        assert!(ResidentId::parse("11010519491331002X").is_err()); // month 13
+        assert!(ResidentId::parse("11010519490230002X").is_err()); // 30 February
+        assert!(ResidentId::parse("11010519491231002").is_err());
+        assert!(ResidentId::parse("1101051949123100ZX").is_err());
+        let made = ResidentId::with_check_char("12011219800101123").unwrap();
+        assert_eq!(made.masked().len(), 18);
+        assert!(made.masked().starts_with("120112********"));
+    }
+
+    #[test]
+    fn phone_normalised_and_masked() {
+        let p = Phone::parse("+86 138-1234-5678").unwrap();
+        assert_eq!(p.reveal(), "13812345678");
+        assert_eq!(p.masked(), "138****5678");
+        assert_eq!(format!("{p:?}"), "Phone(138****5678)");
+        assert_eq!(Phone::parse("8613812345678").unwrap(), p);
+        assert!(Phone::parse("23812345678").is_err());
+        assert!(Phone::parse("12812345678").is_err());
+        assert!(Phone::parse("1381234567").is_err());
+        assert!(Phone::parse("138123456789").is_err());
+        assert!(Phone::parse("138a2345678").is_err());
+        assert_eq!(mask_middle("ab", 1, 1), "**");
+    }
+
+    fn first17() -> impl Strategy<Value = String> {
+        (
+            "[1-9][0-9]{5}",
+            1900u32..=2100,
+            1u32..=12,
+            1u32..=28,
+            "[0-9]{3}",
+        )
+            .prop_map(|(a, y, m, d, s)| format!("{a}{y:04}{m:02}{d:02}{s}"))
+    }
+
+    proptest! {
+        #[test]
+        fn any_valid_prefix_completes_and_one_changed_digit_fails(
+            s in first17(),
+            pos in 0usize..17,
+            delta in 1u8..10,
+        ) {
+            let id = ResidentId::with_check_char(&s).unwrap();
+            prop_assert!(ResidentId::parse(id.reveal()).is_ok());
+            let masked = id.masked();
+            prop_assert_eq!(&masked[..6], &s[..6]);
+            prop_assert_eq!(&masked[6..14], "********");
+            // MOD 11-2 catches every single-digit substitution.
+            let mut b = id.reveal().as_bytes().to_vec();
+            b[pos] = b'0' + (b[pos] - b'0' + delta) % 10;
+            let altered = String::from_utf8(b).unwrap();
+            prop_assert!(ResidentId::parse(&altered).is_err());
+        }
+
+        #[test]
+        fn personal_data_parsers_never_panic(s in "\\PC{0,30}") {
+            let _ = ResidentId::parse(&s);
+            let _ = Phone::parse(&s);
+            let _ = mask_middle(&s, 3, 4);
         }
     }
 }

@@ -60,8 +60,9 @@ macro_rules! sources {
     };
 }
 
-const ZH: &[&str] = sources!("zh-CN": "common", "errors", "enums", "portal", "console", "api");
-const EN: &[&str] = sources!("en": "common", "errors", "enums", "portal", "console", "api");
+const ZH: &[&str] =
+    sources!("zh-CN": "common", "errors", "enums", "portal", "console", "api", "pii");
+const EN: &[&str] = sources!("en": "common", "errors", "enums", "portal", "console", "api", "pii");
 
 type Table = HashMap<&'static str, &'static str>;
 

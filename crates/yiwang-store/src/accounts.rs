@@ -54,7 +54,26 @@ fn username_ok(s: &str) -> bool {
 
 impl Store {
     /// Creates an account with its grants in one transaction.
-    pub async fn create_user(&self, u: &NewUser, now_ms: i64) -> Result<i64, StoreError> {
+    /// Records a `user.create` audit entry (name and grants; never password material).
+    pub async fn create_user(
+        &self,
+        u: &NewUser,
+        actor: &crate::audit::Actor,
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
+        self.create_user_with_pii(u, &crate::pii::UserPii::default(), actor, now_ms)
+            .await
+    }
+
+    /// [`Store::create_user`] with personal data (phone, resident ID number), encrypted under
+    /// the store's key ring in the same transaction.
+    pub async fn create_user_with_pii(
+        &self,
+        u: &NewUser,
+        pii: &crate::pii::UserPii,
+        actor: &crate::audit::Actor,
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
         if !username_ok(&u.username) {
             return Err(ErrorCode::InvalidUsername.into());
         }
@@ -81,6 +100,17 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let id = get_i64(&row, "id")?;
+        let detail = serde_json::json!({
+            "user_id": id,
+            "display_name": u.display_name.trim(),
+            "grants": u.grants,
+        });
+        let event = actor.event(
+            "user.create",
+            format!("user:{}", u.username),
+            detail.to_string(),
+        );
+        crate::audit::append_in(&mut tx, now_ms, &event).await?;
         for g in &u.grants {
             sqlx::query(
                 "INSERT INTO role_grants (user_id, role, region_code, department_code) VALUES ($1, $2, $3, $4)",
@@ -98,6 +128,7 @@ impl Store {
                 _ => StoreError::Db(e),
             })?;
         }
+        crate::pii::write_user_pii_in(&mut tx, self, id, pii).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -171,7 +202,7 @@ impl Store {
         now_ms: i64,
         ttl_ms: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)")
             .bind(token_hash.to_string())
             .bind(user_id)
             .bind(now_ms)

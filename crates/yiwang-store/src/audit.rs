@@ -1,10 +1,13 @@
 //! The tamper-evident audit log. Every entry stores the hash of the previous one, so altering,
 //! deleting or reordering entries breaks the chain. Entries are appended inside the same
-//! transaction as the business write they record.
+//! transaction as the business write they record, so a rolled-back write leaves no entry.
+//! Checking the chain lives in `audit_verify`.
 
 use crate::rows::{get_i64, get_str};
 use crate::{Store, StoreError};
 use sm3::{Digest, Sm3};
+use sqlx::Row;
+use yiwang_domain::policy::Principal;
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// Digest algorithm of new entries (recorded per entry so others stay possible).
@@ -25,6 +28,53 @@ pub struct AuditEvent {
     pub client: String,
 }
 
+/// Who performs an audited write: a signed-in account, or the system (command line, demo loader).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Actor {
+    pub id: Option<i64>,
+    /// Username, or `system`.
+    pub name: String,
+    /// Client address for web requests (empty when unknown); `cli:<os user>` for the command line.
+    pub client: String,
+}
+
+impl Actor {
+    /// The platform itself (demo loading, maintenance), with where it was started from.
+    pub fn system(client: impl Into<String>) -> Self {
+        Self {
+            id: None,
+            name: "system".to_string(),
+            client: client.into(),
+        }
+    }
+
+    /// A signed-in staff member; `client` is the request's address, or empty when unknown.
+    pub fn principal(p: &Principal, client: impl Into<String>) -> Self {
+        Self {
+            id: Some(p.user_id),
+            name: p.username.clone(),
+            client: client.into(),
+        }
+    }
+
+    /// The event this actor performs.
+    pub fn event(
+        &self,
+        action: impl Into<String>,
+        object: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            actor_id: self.id,
+            actor: self.name.clone(),
+            action: action.into(),
+            object: object.into(),
+            detail: detail.into(),
+            client: self.client.clone(),
+        }
+    }
+}
+
 /// A stored entry.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
@@ -36,13 +86,25 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
+impl AuditEntry {
+    /// Recomputes this entry's hash from its stored fields.
+    pub fn recomputed_hash(&self) -> String {
+        entry_hash(self.seq, self.at, &self.event, &self.prev_hash)
+    }
+}
+
 fn field(h: &mut Sm3, s: &str) {
     h.update((s.len() as u64).to_be_bytes());
     h.update(s.as_bytes());
 }
 
-/// The entry hash: SM3 over the previous hash and every field, each length-prefixed.
+/// The entry hash: SM3 over the previous hash and every field, each length-prefixed; hex.
 pub fn entry_hash(seq: i64, at: i64, e: &AuditEvent, prev_hash: &str) -> String {
+    hex::encode(entry_digest(seq, at, e, prev_hash))
+}
+
+/// [`entry_hash`] as bytes.
+pub fn entry_digest(seq: i64, at: i64, e: &AuditEvent, prev_hash: &str) -> [u8; 32] {
     let mut h = Sm3::new();
     field(&mut h, prev_hash);
     h.update(seq.to_be_bytes());
@@ -51,10 +113,11 @@ pub fn entry_hash(seq: i64, at: i64, e: &AuditEvent, prev_hash: &str) -> String 
     for s in [&e.actor, &e.action, &e.object, &e.detail, &e.client] {
         field(&mut h, s);
     }
-    hex::encode(h.finalize())
+    h.finalize().into()
 }
 
-/// Appends `event` inside `tx`.
+/// Appends `event` inside `tx`. The head row update serialises appenders; call this late in a
+/// long transaction so the head is held briefly.
 pub async fn append_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     at: i64,
@@ -90,6 +153,60 @@ pub async fn append_in(
     Ok(seq)
 }
 
+/// A short, bounded description of a list of codes for an entry's detail: the count, the first
+/// `CODES_SHOWN` codes, and an SM3 digest over all of them (one per line) so the entry still
+/// commits to the full list.
+pub fn codes_summary(codes: &[String]) -> serde_json::Value {
+    let mut h = Sm3::new();
+    for c in codes {
+        h.update(c.as_bytes());
+        h.update(b"\n");
+    }
+    serde_json::json!({
+        "count": codes.len(),
+        "codes": codes.iter().take(CODES_SHOWN).collect::<Vec<_>>(),
+        "codes_sm3": hex::encode(h.finalize()),
+    })
+}
+
+/// Codes listed verbatim in an entry's detail; longer lists are covered by the digest.
+pub const CODES_SHOWN: usize = 200;
+
+/// Which entries to list: by actor and/or object prefix, after a sequence number.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor_id: Option<i64>,
+    /// Entries whose object starts with this, e.g. `user:` or `implementation:1112…`.
+    pub object_prefix: Option<String>,
+    /// Only entries with a larger sequence number (0 for the start); pass the last `seq` of the
+    /// previous page to get the next one.
+    pub after_seq: i64,
+    /// At most this many entries (clamped to 1..=1000).
+    pub limit: i64,
+}
+
+pub(crate) const ENTRY_COLUMNS: &str =
+    "seq, at, actor_id, actor, action, object, detail, client, alg, prev_hash, hash";
+
+/// Decodes a row selected with [`ENTRY_COLUMNS`], by position.
+pub(crate) fn entry_from(row: &sqlx::any::AnyRow) -> Result<AuditEntry, StoreError> {
+    Ok(AuditEntry {
+        seq: row.try_get(0)?,
+        at: row.try_get(1)?,
+        event: AuditEvent {
+            actor_id: row.try_get(2)?,
+            actor: row.try_get(3)?,
+            action: row.try_get(4)?,
+            object: row.try_get(5)?,
+            detail: row.try_get(6)?,
+            client: row.try_get(7)?,
+        },
+        alg: row.try_get(8)?,
+        prev_hash: row.try_get(9)?,
+        hash: row.try_get(10)?,
+    })
+}
+
 impl Store {
     /// Appends one event in its own transaction (for events with no other write, e.g. a failed login).
     pub async fn audit(&self, at: i64, event: &AuditEvent) -> Result<i64, StoreError> {
@@ -97,5 +214,35 @@ impl Store {
         let seq = append_in(&mut tx, at, event).await?;
         tx.commit().await?;
         Ok(seq)
+    }
+
+    /// Entries in sequence order matching `filter`, one page at a time.
+    pub async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
+        let limit = filter.limit.clamp(1, 1000);
+        let prefix = filter.object_prefix.clone().unwrap_or_default();
+        // `substr` rather than LIKE: SQLite's LIKE ignores ASCII case and both treat `%`/`_`.
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 \
+             AND ($2 = 0 OR actor_id = $3) \
+             AND ($4 = '' OR substr(object, 1, length($4)) = $4) \
+             ORDER BY seq LIMIT $5"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(filter.after_seq)
+            .bind(i64::from(filter.actor_id.is_some()))
+            .bind(filter.actor_id.unwrap_or(0))
+            .bind(prefix)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(entry_from).collect()
+    }
+
+    /// How many entries the log holds.
+    pub async fn audit_count(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_log")
+            .fetch_one(&self.pool)
+            .await?;
+        get_i64(&row, "n")
     }
 }

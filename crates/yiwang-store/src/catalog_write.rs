@@ -1,5 +1,6 @@
 //! Writing the catalog: drafts from imports and edits, and publishing them as new versions.
 
+use crate::audit::{Actor, append_in, codes_summary};
 use crate::rows::{get_i64, get_str, placeholders, value_groups};
 use crate::{Store, StoreError};
 use std::collections::{HashMap, HashSet};
@@ -93,13 +94,39 @@ impl Store {
     /// The caller has already run the catalog rules; nothing is written if any statement fails.
     /// Entries are written in chunks with multi-row statements (a handful of statements per
     /// chunk instead of eight per entry); when a code appears twice the last entry wins.
+    /// Records one `catalog.draft` audit entry (codes and counts) in the same transaction.
     pub async fn save_drafts(
         &self,
         entries: &[CatalogEntry],
-        user_id: Option<i64>,
+        actor: &Actor,
         now_ms: i64,
         progress: &mut (dyn FnMut(usize) + Send),
     ) -> Result<ImportSummary, StoreError> {
+        self.write_drafts(entries, actor, "catalog.draft", now_ms, progress)
+            .await
+    }
+
+    /// Like [`Store::save_drafts`] for a whole imported file: the audit entry is `catalog.import`.
+    pub async fn import_drafts(
+        &self,
+        entries: &[CatalogEntry],
+        actor: &Actor,
+        now_ms: i64,
+        progress: &mut (dyn FnMut(usize) + Send),
+    ) -> Result<ImportSummary, StoreError> {
+        self.write_drafts(entries, actor, "catalog.import", now_ms, progress)
+            .await
+    }
+
+    async fn write_drafts(
+        &self,
+        entries: &[CatalogEntry],
+        actor: &Actor,
+        action: &str,
+        now_ms: i64,
+        progress: &mut (dyn FnMut(usize) + Send),
+    ) -> Result<ImportSummary, StoreError> {
+        let user_id = actor.id;
         let mut last: HashMap<&str, usize> = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
             last.insert(e.implementation.code.as_str(), i);
@@ -129,19 +156,29 @@ impl Store {
             summary.drafts_written += chunk.len();
             progress(summary.drafts_written);
         }
+        let codes: Vec<String> = unique
+            .iter()
+            .map(|e| e.implementation.code.to_string())
+            .collect();
+        let mut detail = codes_summary(&codes);
+        detail["standard_items_created"] = summary.standard_items_created.into();
+        let event = actor.event(action, catalog_object(&codes), detail.to_string());
+        append_in(&mut tx, now_ms, &event).await?;
         tx.commit().await?;
         Ok(summary)
     }
 
     /// Publishes every draft inside `scope` (or only `codes` when given) as the new current
     /// version; the previous published version is kept as superseded. One transaction.
+    /// Records one `catalog.publish` audit entry with the published codes.
     pub async fn publish_drafts(
         &self,
         scope: &CatalogScope,
         codes: Option<&[String]>,
-        user_id: Option<i64>,
+        actor: &Actor,
         now_ms: i64,
     ) -> Result<PublishSummary, StoreError> {
+        let user_id = actor.id;
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(
             "SELECT id, code, department_code, region_code FROM implementations WHERE status = 'draft' ORDER BY code",
@@ -180,6 +217,12 @@ impl Store {
         }
         summary.published = summary.codes.len();
         bump_generation(&mut tx).await?;
+        let event = actor.event(
+            "catalog.publish",
+            catalog_object(&summary.codes),
+            codes_summary(&summary.codes).to_string(),
+        );
+        append_in(&mut tx, now_ms, &event).await?;
         tx.commit().await?;
         Ok(summary)
     }
@@ -190,6 +233,14 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         get_i64(&row, "generation")
+    }
+}
+
+/// The audit object of a catalog write: the implementation when there is one, else `catalog`.
+fn catalog_object(codes: &[String]) -> String {
+    match codes {
+        [one] => format!("implementation:{one}"),
+        _ => "catalog".to_string(),
     }
 }
 

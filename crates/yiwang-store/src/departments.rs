@@ -1,5 +1,6 @@
 //! 部门: government bodies identified by their 统一社会信用代码.
 
+use crate::audit::Actor;
 use crate::rows::{get_str, parse_stored, placeholders};
 use crate::{Store, StoreError};
 use std::collections::HashMap;
@@ -18,7 +19,13 @@ fn department_from(row: &sqlx::any::AnyRow) -> Result<Department, StoreError> {
 
 impl Store {
     /// Adds a department, or renames/moves it when the credit code exists.
-    pub async fn upsert_department(&self, d: &Department, now_ms: i64) -> Result<(), StoreError> {
+    /// Records a `department.upsert` audit entry with the previous and new name and region.
+    pub async fn upsert_department(
+        &self,
+        d: &Department,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         if self.region(&d.region).await?.is_none() {
             return Err(ErrorCode::UnknownRegion.into());
         }
@@ -27,6 +34,18 @@ impl Store {
             return Err(ErrorCode::InvalidInput.into());
         }
         let mut tx = self.pool.begin().await?;
+        let before =
+            sqlx::query("SELECT name, region_code FROM departments WHERE credit_code = $1")
+                .bind(d.credit_code.as_str().to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let previous = match &before {
+            Some(r) => serde_json::json!({
+                "name": get_str(r, "name")?,
+                "region": get_str(r, "region_code")?,
+            }),
+            None => serde_json::Value::Null,
+        };
         sqlx::query(
             "INSERT INTO departments (credit_code, name, region_code, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name, region_code = excluded.region_code",
@@ -39,6 +58,17 @@ impl Store {
         .await?;
         // Department names appear on cached catalog pages.
         crate::catalog_write::bump_generation(&mut tx).await?;
+        let detail = serde_json::json!({
+            "name": name,
+            "region": d.region.as_str(),
+            "previous": previous,
+        });
+        let event = actor.event(
+            "department.upsert",
+            format!("department:{}", d.credit_code),
+            detail.to_string(),
+        );
+        crate::audit::append_in(&mut tx, now_ms, &event).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -12,6 +12,12 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Domain(ErrorCode),
+    #[error(
+        "no data keys are configured (YIWANG_DATA_KEYS + YIWANG_INDEX_KEY, or YIWANG_KEY_FILE)"
+    )]
+    NoKeys,
+    #[error("personal data: {0}")]
+    Crypto(#[from] yiwang_crypto::CryptoError),
 }
 
 impl StoreError {

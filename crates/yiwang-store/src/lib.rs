@@ -5,21 +5,31 @@
 
 mod accounts;
 pub mod audit;
+mod audit_verify;
+pub mod auth_guard;
 mod catalog_read;
 mod catalog_write;
 mod departments;
 mod error;
+pub mod login_steps;
+pub mod pii;
 mod regions;
 mod rows;
+pub mod tokens;
+pub mod totp;
 
 pub use accounts::{NewUser, hash_password, verify_password};
-pub use audit::{AuditEntry, AuditEvent};
+pub use audit::{Actor, AuditEntry, AuditEvent, AuditFilter};
+pub use audit_verify::{AuditProblem, ProblemKind, VerifyReport};
 pub use catalog_read::{
     HistoryEntry, ImplementationFilter, ImplementationSummary, PublishedImplementation,
 };
 pub use catalog_write::{ImportSummary, PublishSummary};
 pub use error::StoreError;
+pub use login_steps::{Challenge, ChallengeStage, StepOutcome};
+pub use pii::{PiiColumn, RevealedPii, RotateSummary, Shown, StaffPii, UserPii};
 pub use regions::{Region, RegionRow};
+pub use tokens::{ApiToken, NewApiToken};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
@@ -45,6 +55,8 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Keys for personal data (see `pii.rs`); from configuration, never the database.
+    keys: Option<std::sync::Arc<yiwang_crypto::KeyRing>>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -109,7 +121,11 @@ impl Store {
             })
             .connect(&Self::with_create_mode(url, backend))
             .await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            keys: None,
+        })
     }
 
     /// SQLite URLs get `mode=rwc` so that a new data directory just works.

@@ -6,6 +6,10 @@ use yiwang_domain::{CreditCode, ErrorCode, ImplCode, RegionCode, RegionLevel};
 use yiwang_store::{ImplementationFilter, NewUser, Store};
 use yiwang_testkit::{DEMO_NOW_MS, backends, with_demo};
 
+fn actor() -> yiwang_store::Actor {
+    yiwang_store::Actor::system("test")
+}
+
 fn all_scope() -> CatalogScope {
     CatalogScope {
         all: true,
@@ -113,7 +117,7 @@ async fn demo_catalog_publishes_versions_and_history() {
         // Edit → draft → publish gives version 2; version 1 stays viewable.
         let mut e = first.entry();
         e.implementation.promised_limit.amount = 0;
-        s.save_drafts(&[e.clone()], None, DEMO_NOW_MS + 1000, &mut |_| {})
+        s.save_drafts(&[e.clone()], &actor(), DEMO_NOW_MS + 1000, &mut |_| {})
             .await
             .unwrap();
         let code: &ImplCode = &first.implementation.code;
@@ -127,7 +131,7 @@ async fn demo_catalog_publishes_versions_and_history() {
         );
         let gen_before = s.catalog_generation().await.unwrap();
         let res = s
-            .publish_drafts(&all_scope(), None, None, DEMO_NOW_MS + 2000)
+            .publish_drafts(&all_scope(), None, &actor(), DEMO_NOW_MS + 2000)
             .await
             .unwrap();
         assert_eq!(res.published, 1);
@@ -141,7 +145,7 @@ async fn demo_catalog_publishes_versions_and_history() {
         let old = s.implementation_version(code, 1).await.unwrap().unwrap();
         assert_eq!(old.implementation, first.implementation);
         assert_eq!(
-            s.publish_drafts(&all_scope(), None, None, DEMO_NOW_MS)
+            s.publish_drafts(&all_scope(), None, &actor(), DEMO_NOW_MS)
                 .await
                 .unwrap_err()
                 .code(),
@@ -228,12 +232,14 @@ async fn departments_and_accounts() {
             name: "测试部门".into(),
             region: RegionCode::parse("120112").unwrap(),
         };
-        s.upsert_department(&d, DEMO_NOW_MS).await.unwrap();
+        s.upsert_department(&d, &actor(), DEMO_NOW_MS)
+            .await
+            .unwrap();
         assert_eq!(s.department(&code).await.unwrap().unwrap().name, "测试部门");
         let mut elsewhere = d.clone();
         elsewhere.region = RegionCode::parse("990000").unwrap();
         assert_eq!(
-            s.upsert_department(&elsewhere, DEMO_NOW_MS)
+            s.upsert_department(&elsewhere, &actor(), DEMO_NOW_MS)
                 .await
                 .unwrap_err()
                 .code(),
@@ -250,9 +256,12 @@ async fn departments_and_accounts() {
                 department: Some(code.clone()),
             }],
         };
-        let id = s.create_user(&user, DEMO_NOW_MS).await.unwrap();
+        let id = s.create_user(&user, &actor(), DEMO_NOW_MS).await.unwrap();
         assert_eq!(
-            s.create_user(&user, DEMO_NOW_MS).await.unwrap_err().code(),
+            s.create_user(&user, &actor(), DEMO_NOW_MS)
+                .await
+                .unwrap_err()
+                .code(),
             ErrorCode::UsernameTaken
         );
         let weak = NewUser {
@@ -261,7 +270,10 @@ async fn departments_and_accounts() {
             ..user.clone()
         };
         assert_eq!(
-            s.create_user(&weak, DEMO_NOW_MS).await.unwrap_err().code(),
+            s.create_user(&weak, &actor(), DEMO_NOW_MS)
+                .await
+                .unwrap_err()
+                .code(),
             ErrorCode::WeakPassword
         );
         assert!(
@@ -322,7 +334,7 @@ async fn drafts_replace_drafts_and_the_last_duplicate_wins() {
         let res = s
             .save_drafts(
                 &[a.clone(), other.clone(), b.clone()],
-                None,
+                &actor(),
                 DEMO_NOW_MS,
                 &mut |_| {},
             )
@@ -340,7 +352,7 @@ async fn drafts_replace_drafts_and_the_last_duplicate_wins() {
         assert_eq!(d.version, 2);
         assert_eq!(d.implementation.materials, b.implementation.materials);
         // Saving again replaces the draft instead of adding a version.
-        s.save_drafts(&[a.clone()], None, DEMO_NOW_MS, &mut |_| {})
+        s.save_drafts(&[a.clone()], &actor(), DEMO_NOW_MS, &mut |_| {})
             .await
             .unwrap();
         let drafts = s.drafts_all().await.unwrap();

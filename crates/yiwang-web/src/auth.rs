@@ -1,17 +1,52 @@
-//! Staff sessions: a random token in an HttpOnly cookie, only its SM3 digest in the database.
-//! Permission questions go to `yiwang_domain::policy`; nothing here looks at roles.
+//! Sessions and sign-in state: a random token in an HttpOnly cookie, only its SM3 digest in the
+//! database. Permission questions go to `yiwang_domain::policy`; nothing here looks at roles.
+//!
+//! Signing in has two steps. A correct password creates a server-side *challenge* (cookie
+//! `yw_pending`, valid five minutes); a correct one-time code for it (or, on first sign-in, for the
+//! secret being enrolled) replaces it by a new session. The session id is therefore always fresh
+//! at sign-in. Sessions end after [`WebConfig::session_idle_ms`](crate::WebConfig) without use
+//! and [`WebConfig::session_ttl_ms`](crate::WebConfig) after sign-in, whichever comes first.
+//!
+//! Failed passwords and codes count against the account (5 in 15 minutes lock it until an
+//! administrator unlocks it) and against the client address (20 in 15 minutes: 429 with
+//! Retry-After). The same rules suit applicant accounts once they exist.
+
+pub mod api_token;
 
 use crate::AppState;
 use crate::error::AppError;
 use crate::locale::Locale;
 use axum::extract::FromRequestParts;
+use axum::extract::connect_info::ConnectInfo;
 use axum::http::request::Parts;
 use rand::RngCore;
 use sm3::{Digest, Sm3};
+use std::convert::Infallible;
+use std::net::SocketAddr;
 use yiwang_domain::ErrorCode;
 use yiwang_domain::policy::{Action, Decision, Principal, Target, authorize};
+use yiwang_store::auth_guard::Throttle;
+
+pub use api_token::ApiPrincipal;
 
 pub const SESSION_COOKIE: &str = "yw_session";
+/// Names the pending sign-in between password and one-time code.
+pub const PENDING_COOKIE: &str = "yw_pending";
+/// How long a pending sign-in waits for its code.
+pub const CHALLENGE_TTL_MS: i64 = 5 * 60 * 1000;
+const WINDOW_MS: i64 = 15 * 60 * 1000;
+/// Failed passwords or codes per account before it is locked.
+pub const ACCOUNT_THROTTLE: Throttle = Throttle {
+    limit: 5,
+    window_ms: WINDOW_MS,
+    lock: true,
+};
+/// Failed attempts per client address before it must wait.
+pub const ADDRESS_THROTTLE: Throttle = Throttle {
+    limit: 20,
+    window_ms: WINDOW_MS,
+    lock: false,
+};
 
 /// SM3 digest of a session token, hex; what the sessions table stores.
 pub fn hash_token(token: &str) -> String {
@@ -22,6 +57,47 @@ pub fn new_token() -> String {
     let mut b = [0u8; 32];
     rand::rng().fill_bytes(&mut b);
     hex::encode(b)
+}
+
+/// A cookie value that could be one of our tokens (64 hex digits).
+fn token_shaped(v: &str) -> bool {
+    v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The request's cookie `name`, if it looks like a token.
+pub fn token_cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
+    crate::locale::cookie(parts, name).filter(|t| token_shaped(t))
+}
+
+/// The cookie `name` of a request's headers, if it looks like a token (for handlers that read the
+/// body afterwards).
+pub fn header_token(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, v)| *k == name && token_shaped(v))
+        .map(|(_, v)| v.to_string())
+}
+
+/// The client's address as the server saw it, or `unknown` when the server was started without
+/// connection info.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = Infallible;
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(a)| a.ip().to_string())
+                .unwrap_or_else(|| "unknown".to_string()),
+        ))
+    }
 }
 
 /// The signed-in staff member, if any.
@@ -55,29 +131,43 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = crate::locale::cookie(parts, SESSION_COOKIE) else {
+        let Some(token) = token_cookie(parts, SESSION_COOKIE) else {
             return Ok(CurrentUser(None));
         };
-        if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Ok(CurrentUser(None));
-        }
         let lang = crate::locale::cookie(parts, "lang")
             .and_then(yiwang_i18n::Lang::from_tag)
             .unwrap_or_default();
         let p = state
             .store
-            .session_principal(&hash_token(token), state.now_ms())
+            .active_session(
+                &hash_token(token),
+                state.now_ms(),
+                state.config.session_idle_ms,
+            )
             .await
             .map_err(|e| AppError::store(e, lang))?;
         Ok(CurrentUser(p))
     }
 }
 
-/// Starts a session; returns the Set-Cookie value.
+fn cookie(state: &AppState, name: &str, value: &str, path: &str, max_age_s: i64) -> String {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}")
+}
+
+/// Starts a session (a new id; the request's old session, if any, ends). Returns Set-Cookie.
 pub async fn start_session(
     state: &AppState,
     user_id: i64,
+    old_session: Option<&str>,
 ) -> Result<String, yiwang_store::StoreError> {
+    if let Some(old) = old_session {
+        state.store.delete_session(&hash_token(old)).await?;
+    }
     let token = new_token();
     state
         .store
@@ -88,14 +178,12 @@ pub async fn start_session(
             state.config.session_ttl_ms,
         )
         .await?;
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    Ok(format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        state.config.session_ttl_ms / 1000
+    Ok(cookie(
+        state,
+        SESSION_COOKIE,
+        &token,
+        "/",
+        state.config.session_ttl_ms / 1000,
     ))
 }
 
@@ -107,7 +195,43 @@ pub async fn end_session(
     if let Some(token) = parts_cookie {
         state.store.delete_session(&hash_token(token)).await?;
     }
-    Ok(format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
-    ))
+    Ok(clear_session_cookie(state))
+}
+
+pub fn clear_session_cookie(state: &AppState) -> String {
+    cookie(state, SESSION_COOKIE, "", "/", 0)
+}
+
+/// Starts a pending sign-in for `user_id`; returns the stage and the Set-Cookie value.
+pub async fn start_challenge(
+    state: &AppState,
+    user_id: i64,
+) -> Result<(yiwang_store::ChallengeStage, String), yiwang_store::StoreError> {
+    let token = new_token();
+    let stage = state
+        .store
+        .create_challenge(
+            &hash_token(&token),
+            user_id,
+            state.now_ms(),
+            CHALLENGE_TTL_MS,
+        )
+        .await?;
+    let set = cookie(
+        state,
+        PENDING_COOKIE,
+        &token,
+        "/console/login",
+        CHALLENGE_TTL_MS / 1000,
+    );
+    Ok((stage, set))
+}
+
+pub fn clear_pending_cookie(state: &AppState) -> String {
+    cookie(state, PENDING_COOKIE, "", "/console/login", 0)
+}
+
+/// Seconds until a limited client may try again (at least one).
+pub fn retry_after_seconds(retry_after_ms: i64) -> i64 {
+    (retry_after_ms + 999).div_euclid(1000).max(1)
 }

@@ -8,7 +8,8 @@ mod error;
 mod locale;
 mod page;
 pub mod portal;
-mod security;
+pub mod routes;
+pub mod security;
 
 pub use auth::{CurrentUser, SESSION_COOKIE, hash_token};
 pub use error::{AppError, status_for};
@@ -40,9 +41,14 @@ impl Clock for SystemClock {
 pub struct WebConfig {
     /// Send cookies with `Secure` (behind HTTPS). Off only for local development.
     pub secure_cookies: bool,
+    /// Absolute session lifetime from sign-in.
     pub session_ttl_ms: i64,
+    /// A session unused for this long ends (idle timeout).
+    pub session_idle_ms: i64,
     /// Largest accepted upload (catalog files), bytes.
     pub max_upload_bytes: usize,
+    /// A request not answered within this time gets 408 (slow clients, stuck handlers).
+    pub request_timeout_ms: u64,
 }
 
 impl Default for WebConfig {
@@ -50,7 +56,9 @@ impl Default for WebConfig {
         Self {
             secure_cookies: true,
             session_ttl_ms: 8 * 3600 * 1000,
+            session_idle_ms: 30 * 60 * 1000,
             max_upload_bytes: 20 * 1024 * 1024,
+            request_timeout_ms: 30_000,
         }
     }
 }
@@ -80,14 +88,16 @@ impl AppState {
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let (api_router, _openapi) = api::router().split_for_parts();
-    Router::new()
+    let app = Router::new()
         .merge(portal::router())
         .merge(console::router())
         .merge(api_router)
         .route("/api/openapi.json", axum::routing::get(api::openapi_json))
+        .route("/api/v1/me", axum::routing::get(auth::api_token::me))
         .route("/static/site.css", axum::routing::get(page::stylesheet))
-        .fallback(error::not_found)
-        .layer(axum::middleware::from_fn(security::headers))
+        .fallback(error::not_found);
+    // Every route is declared in routes.rs; headers, limits, CSRF and the policy wrap them all.
+    security::harden(app, &state)
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.max_upload_bytes,
         ))
@@ -97,7 +107,12 @@ pub fn router(state: AppState) -> Router {
 /// What the binary needs to serve the router without depending on axum itself.
 pub mod serve_support {
     pub use axum::Router;
+    /// Serves with the peer address available to handlers (sign-in throttling per address).
     pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
-        axum::serve(listener, app).await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
     }
 }

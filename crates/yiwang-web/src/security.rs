@@ -1,11 +1,61 @@
-//! Security headers on every response. The pages use no JavaScript, so the policy forbids it.
+//! The router-level defences, applied to every route (portal, console, API) by [`harden`] so that
+//! no handler can forget them:
+//!
+//! - security headers on every response (the pages use no JavaScript, so the policy forbids it);
+//!   `Strict-Transport-Security` when cookies are `Secure` (the site is behind HTTPS);
+//!   `Cache-Control: no-store` on the console;
+//! - a request timeout (408) and limits on the URI (414) and the header block (431); a NUL byte
+//!   (`%00`) in the path, query or a form body is refused (400: PostgreSQL cannot store one and
+//!   no field needs it); form bodies are limited to 4 MiB, uploads to `DefaultBodyLimit`;
+//! - cross-site request forgery: every method but GET/HEAD is refused (403) when its `Origin`
+//!   names another host than `Host`, is `null`, or `Sec-Fetch-Site` says `cross-site`. The
+//!   console handlers keep their own check (`console::same_origin`); it is now a second line;
+//! - the declared route policy (`routes.rs`): an undeclared route is not served, an undeclared
+//!   method gets 405, a non-public route refuses anonymous and unauthorised visitors before the
+//!   handler runs.
+//!
+//! Uploaded files are not served back by any route yet; when they are, they must go out as
+//! attachments (`Content-Disposition: attachment`, sanitised filename) with `nosniff`.
 
-use axum::extract::Request;
-use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
-use axum::response::Response;
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::AppError;
+use crate::locale::Locale;
+use crate::routes::{self, Policy};
+use axum::Router;
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use std::time::Duration;
+use tower_http::timeout::TimeoutLayer;
+use yiwang_domain::ErrorCode;
+use yiwang_domain::policy::{Action, Target};
 
-pub async fn headers(req: Request, next: Next) -> Response {
+/// Longest accepted path and query, bytes.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Largest accepted header block (names and values), bytes.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+/// Largest accepted urlencoded form body, bytes (file uploads are multipart, limited apart).
+pub const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
+
+/// Wraps every route of `router` (call it after the last route and the fallback).
+pub fn harden(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    let timeout = Duration::from_millis(state.config.request_timeout_ms);
+    router
+        // Innermost first: these run after routing, closest to the handler.
+        .layer(from_fn_with_state(state.clone(), enforce_policy))
+        .layer(from_fn(refuse_cross_site))
+        .layer(from_fn(limits))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(from_fn_with_state(state.clone(), headers))
+}
+
+pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let console = req.uri().path().starts_with("/console");
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
@@ -24,5 +74,218 @@ pub async fn headers(req: Request, next: Next) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
+    h.insert(
+        header::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+        ),
+    );
+    h.insert(
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    if state.config.secure_cookies {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    if console {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     res
+}
+
+/// The error response of a refused request: JSON under `/api/`, a page elsewhere.
+fn refusal(req: &Request, code: ErrorCode, status: StatusCode) -> Response {
+    let lang = lang_of(req);
+    let mut e = AppError::new(code, lang);
+    e.json = req.uri().path().starts_with("/api/");
+    let mut res = e.into_response();
+    *res.status_mut() = status;
+    res
+}
+
+fn lang_of(req: &Request) -> yiwang_i18n::Lang {
+    let from_query = req.uri().query().and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "lang")
+            .and_then(|(_, v)| yiwang_i18n::Lang::from_tag(v))
+    });
+    from_query.unwrap_or_default()
+}
+
+/// 414 for an over-long URI, 431 for an over-large header block, 413 for an over-large form,
+/// 400 for a NUL byte in the URI or a form.
+pub async fn limits(req: Request, next: Next) -> Response {
+    let uri_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if uri_len > MAX_URI_BYTES {
+        return refusal(&req, ErrorCode::TooLong, StatusCode::URI_TOO_LONG);
+    }
+    // A NUL byte is never valid input here, and PostgreSQL cannot store one in text: refuse
+    // `%00` anywhere in the path or query before any handler sees it.
+    let raw = req.uri().path_and_query().map_or("", |pq| pq.as_str());
+    if raw
+        .as_bytes()
+        .windows(3)
+        .any(|w| w.eq_ignore_ascii_case(b"%00"))
+    {
+        return refusal(&req, ErrorCode::InvalidInput, StatusCode::BAD_REQUEST);
+    }
+    let header_len: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if header_len > MAX_HEADER_BYTES {
+        return refusal(
+            &req,
+            ErrorCode::TooLong,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        );
+    }
+    let form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form {
+        return next.run(req).await;
+    }
+    // Form posts: read the (small) body once to refuse a NUL byte in any field, raw or encoded.
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            let req = Request::from_parts(parts, axum::body::Body::empty());
+            return refusal(&req, ErrorCode::FileTooLarge, StatusCode::PAYLOAD_TOO_LARGE);
+        }
+    };
+    let req = Request::from_parts(parts, axum::body::Body::from(bytes.clone()));
+    if bytes.contains(&0) || bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00")) {
+        return refusal(&req, ErrorCode::InvalidInput, StatusCode::BAD_REQUEST);
+    }
+    next.run(req).await
+}
+
+/// Whether a request comes from another site: its `Origin` is not this host (or is `null` or
+/// unreadable), or the browser says `Sec-Fetch-Site: cross-site`. No header at all (a script,
+/// another system) is not cross-site: those clients carry no ambient browser cookies.
+pub fn is_cross_site(headers: &HeaderMap) -> bool {
+    let text = |name: &header::HeaderName| headers.get(name).map(|v| v.to_str().ok());
+    let fetch_site = header::HeaderName::from_static("sec-fetch-site");
+    if text(&fetch_site)
+        .is_some_and(|site| site.is_none_or(|s| s.eq_ignore_ascii_case("cross-site")))
+    {
+        return true;
+    }
+    let Some(origin) = text(&header::ORIGIN) else {
+        return false;
+    };
+    let authority = origin.and_then(|o| {
+        o.strip_prefix("https://")
+            .or_else(|| o.strip_prefix("http://"))
+            .map(|a| a.trim_end_matches('/'))
+    });
+    let host = text(&header::HOST).flatten().map(str::trim);
+    !matches!((authority, host), (Some(a), Some(h)) if !a.is_empty() && a.eq_ignore_ascii_case(h))
+}
+
+/// 403 for a state-changing request from another site, on every route.
+pub async fn refuse_cross_site(req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD);
+    if !safe && is_cross_site(req.headers()) {
+        return refusal(&req, ErrorCode::Forbidden, StatusCode::FORBIDDEN);
+    }
+    next.run(req).await
+}
+
+/// Applies the declared policy of the matched route (see `routes.rs`).
+pub async fn enforce_policy(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    // No matched route: the fallback answers (404).
+    let Some(path) = req.extensions().get::<MatchedPath>().map(|m| m.as_str()) else {
+        return next.run(req).await;
+    };
+    let policy = match routes::policy_for(req.method(), path) {
+        Some(p) => p,
+        None => {
+            let methods = routes::methods_for(path);
+            if methods.is_empty() {
+                tracing::error!(path, "route without a declared policy; not served");
+                return refusal(&req, ErrorCode::NotFound, StatusCode::NOT_FOUND);
+            }
+            let allow = methods
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
+            let mut res = StatusCode::METHOD_NOT_ALLOWED.into_response();
+            if let Ok(v) = HeaderValue::from_str(&allow) {
+                res.headers_mut().insert(header::ALLOW, v);
+            }
+            return res;
+        }
+    };
+    let action = match policy {
+        Policy::Public => return next.run(req).await,
+        Policy::ApiToken => {
+            if req.headers().contains_key(header::AUTHORIZATION) {
+                return next.run(req).await;
+            }
+            let mut res = refusal(&req, ErrorCode::NotAuthenticated, StatusCode::UNAUTHORIZED);
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"yiwang\""),
+            );
+            return res;
+        }
+        Policy::SignedIn => None,
+        Policy::Staff(a) => Some(a),
+    };
+    let console = path.starts_with("/console");
+    let api = path.starts_with("/api/");
+    let (mut parts, body) = req.into_parts();
+    let Ok(locale) = Locale::from_request_parts(&mut parts, &state).await;
+    let user = match CurrentUser::from_request_parts(&mut parts, &state).await {
+        Ok(u) => u,
+        Err(mut e) => {
+            e.json = api;
+            return e.into_response();
+        }
+    };
+    let refused = match (action, &user.0) {
+        (_, None) => Some(ErrorCode::NotAuthenticated),
+        (None, Some(_)) => None,
+        (Some(a), Some(_)) => user
+            .require(a, &Target::Anything, locale)
+            .err()
+            .map(|e| e.code),
+    };
+    match refused {
+        None => next.run(Request::from_parts(parts, body)).await,
+        Some(ErrorCode::NotAuthenticated) if console => {
+            // The same 303 to the sign-in page a console handler gives.
+            let here = crate::console::here(&parts.uri);
+            match crate::console::allow(
+                &CurrentUser(None),
+                action.unwrap_or(Action::UseConsole),
+                &Target::Anything,
+                locale,
+                &here,
+            ) {
+                Ok(_) => AppError::new(ErrorCode::NotAuthenticated, locale.lang).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
+        Some(code) => {
+            let mut e = AppError::new(code, locale.lang);
+            e.json = api;
+            e.into_response()
+        }
+    }
 }

@@ -95,7 +95,12 @@ async fn republish(db: &TestDb, code: &ImplCode, hall: &str, now: i64) {
         .entry();
     entry.implementation.hall_address = hall.to_string();
     db.store
-        .save_drafts(&[entry], None, now, &mut |_| {})
+        .save_drafts(
+            &[entry],
+            &yiwang_store::Actor::system("test"),
+            now,
+            &mut |_| {},
+        )
         .await
         .unwrap();
     let scope = CatalogScope {
@@ -103,7 +108,12 @@ async fn republish(db: &TestDb, code: &ImplCode, hall: &str, now: i64) {
         grants: Vec::new(),
     };
     db.store
-        .publish_drafts(&scope, Some(&[code.to_string()]), None, now)
+        .publish_drafts(
+            &scope,
+            Some(&[code.to_string()]),
+            &yiwang_store::Actor::system("test"),
+            now,
+        )
         .await
         .unwrap();
 }

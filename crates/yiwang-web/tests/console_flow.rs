@@ -48,12 +48,14 @@ async fn sign_in_sessions_and_cross_site_posts() {
         let res = http.post_login("nobody", PASSWORD, "/console").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
-        // Success: HttpOnly SameSite=Strict cookie, back to `next`; only same-site paths.
+        // A correct password: on to the one-time code with a pending sign-in (HttpOnly
+        // SameSite=Strict cookie), `next` carried along; only same-site paths.
         let res = http
             .post_login("platform", PASSWORD, "/console/drift")
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert_eq!(location(&res), "/console/drift");
+        assert_eq!(location(&res), "/console/login/totp?next=/console/drift");
+        assert!(session_cookie(&res).is_none(), "no session before the code");
         let set = res
             .headers()
             .get(SET_COOKIE)
@@ -71,7 +73,11 @@ async fn sign_in_sessions_and_cross_site_posts() {
             "/\\evil.example",
         ] {
             let res = http.post_login("platform", PASSWORD, evil).await;
-            assert_eq!(location(&res), "/console", "next={evil}");
+            assert_eq!(
+                location(&res),
+                "/console/login/totp?next=/console",
+                "next={evil}"
+            );
         }
         let cookie = http.login("platform").await;
         let (status, html) = http.page("/console", &cookie).await;

@@ -4,6 +4,8 @@
 
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode, redirect};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use yiwang_domain::CreditCode;
 use yiwang_domain::RegionCode;
 use yiwang_domain::policy::{Grant, Role};
@@ -67,6 +69,7 @@ pub async fn create_users(db: &TestDb) {
                         department,
                     }],
                 },
+                &yiwang_store::Actor::system("test"),
                 DEMO_NOW_MS,
             )
             .await
@@ -85,6 +88,10 @@ pub fn client() -> Client {
 pub struct Http {
     pub base: String,
     pub client: Client,
+    /// TOTP keys learned at enrolment, by username.
+    pub secrets: Mutex<HashMap<String, String>>,
+    /// The last time step used by each username.
+    pub used_steps: Mutex<HashMap<String, i64>>,
 }
 
 impl Http {
@@ -92,6 +99,8 @@ impl Http {
         Self {
             base: base.to_string(),
             client: client(),
+            secrets: Mutex::default(),
+            used_steps: Mutex::default(),
         }
     }
 
@@ -99,11 +108,65 @@ impl Http {
         format!("{}{path}", self.base)
     }
 
-    /// The `yw_session=…` pair of a successful sign-in.
+    /// The `yw_session=…` pair of a successful sign-in: password, then the one-time code (the
+    /// first sign-in enrols, reading the key from the page as a person would type it).
     pub async fn login(&self, username: &str) -> String {
         let res = self.post_login(username, PASSWORD, "/console").await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in of {username}");
+        assert!(
+            location(&res).starts_with("/console/login/totp"),
+            "{}",
+            location(&res)
+        );
+        let pending = named_cookie(&res, "yw_pending").expect("pending cookie");
+        let page = self.get("/console/login/totp", Some(&pending)).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        let secret = {
+            let mut known = self.secrets.lock().unwrap();
+            if let Some(s) = enrol_secret(&html) {
+                known.insert(username.to_string(), s);
+            }
+            known.get(username).cloned().expect("TOTP key known")
+        };
+        let code = self.next_code(username, &secret).await;
+        let res = self.post_totp(&pending, &code, "/console").await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "code of {username}");
         session_cookie(&res).expect("session cookie")
+    }
+
+    /// A code for a time step this user has not used yet (waits when two sign-ins of the same
+    /// account fall into one 30-second step: each step is accepted once).
+    pub async fn next_code(&self, username: &str, secret: &str) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let current = yiwang_store::totp::step_of(now);
+        let step = {
+            let mut used = self.used_steps.lock().unwrap();
+            let step = used
+                .get(username)
+                .map_or(current, |last| current.max(last + 1));
+            used.insert(username.to_string(), step);
+            step
+        };
+        if step > current + 1 {
+            let wait = (step - 1) * 30_000 - now + 50;
+            tokio::time::sleep(std::time::Duration::from_millis(wait.max(0) as u64)).await;
+        }
+        yiwang_store::totp::code_at(secret, step * 30_000).unwrap()
+    }
+
+    /// The second sign-in step, as the one-time-code form posts it.
+    pub async fn post_totp(&self, pending: &str, code: &str, next: &str) -> Response {
+        self.client
+            .post(self.url("/console/login/totp"))
+            .header(COOKIE, pending)
+            .form(&[("code", code), ("next", next)])
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post_login(&self, username: &str, password: &str, next: &str) -> Response {
@@ -162,13 +225,27 @@ impl Http {
 }
 
 pub fn session_cookie(res: &Response) -> Option<String> {
+    named_cookie(res, "yw_session")
+}
+
+/// The `name=value` pair of a non-empty Set-Cookie of `name`.
+pub fn named_cookie(res: &Response, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
     res.headers()
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("yw_session=") && !v.starts_with("yw_session=;"))
+        .find(|v| v.starts_with(&prefix) && !v.starts_with(&format!("{name}=;")))
         .and_then(|v| v.split(';').next())
         .map(str::to_string)
+}
+
+/// The TOTP key shown on the enrolment page, if this is one.
+pub fn enrol_secret(html: &str) -> Option<String> {
+    let start = html.find(r#"id="totp-secret""#)?;
+    let rest = &html[start..];
+    let value = rest.split('>').nth(1)?.split('<').next()?;
+    Some(value.trim().to_string())
 }
 
 pub fn location(res: &Response) -> String {

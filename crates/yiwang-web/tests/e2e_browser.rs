@@ -68,6 +68,7 @@ async fn guide_page_and_console_import_in_chromium() {
                         department: None,
                     }],
                 },
+                &yiwang_store::Actor::system("test"),
                 DEMO_NOW_MS,
             )
             .await
@@ -168,6 +169,32 @@ async fn guide_page_and_console_import_in_chromium() {
             .await
             .unwrap()
             .send_keys("Browser-Test-2026")
+            .await
+            .unwrap();
+        c.find(Locator::Css("main form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        // Second step: the first sign-in sets up the one-time code; the key is on the page.
+        let secret = c
+            .wait()
+            .for_element(Locator::Id("totp-secret"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let code = yiwang_store::totp::code_at(secret.trim(), now).unwrap();
+        c.find(Locator::Id("code"))
+            .await
+            .unwrap()
+            .send_keys(&code)
             .await
             .unwrap();
         c.find(Locator::Css("main form button[type=submit]"))

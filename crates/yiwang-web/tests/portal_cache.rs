@@ -41,7 +41,12 @@ async fn cached_guide_follows_publishing() {
         let mut e = p.entry();
         e.implementation.hall_address = "新地址：津南区政务服务中心二楼".into();
         db.store
-            .save_drafts(&[e], None, DEMO_NOW_MS, &mut |_| {})
+            .save_drafts(
+                &[e],
+                &yiwang_store::Actor::system("test"),
+                DEMO_NOW_MS,
+                &mut |_| {},
+            )
             .await
             .unwrap();
         let all = CatalogScope {
@@ -49,7 +54,12 @@ async fn cached_guide_follows_publishing() {
             grants: vec![],
         };
         db.store
-            .publish_drafts(&all, None, None, DEMO_NOW_MS)
+            .publish_drafts(
+                &all,
+                None,
+                &yiwang_store::Actor::system("test"),
+                DEMO_NOW_MS,
+            )
             .await
             .unwrap();
         assert!(

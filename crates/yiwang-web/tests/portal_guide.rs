@@ -137,16 +137,31 @@ async fn older_versions_are_marked_and_drafts_stay_hidden() {
         };
         let later = DEMO_NOW_MS + 86_400_000;
         db.store
-            .save_drafts(&[entry.clone()], None, later, &mut |_| {})
+            .save_drafts(
+                &[entry.clone()],
+                &yiwang_store::Actor::system("test"),
+                later,
+                &mut |_| {},
+            )
             .await
             .unwrap();
         db.store
-            .publish_drafts(&scope, Some(&[FOOD_LICENCE.to_string()]), None, later)
+            .publish_drafts(
+                &scope,
+                Some(&[FOOD_LICENCE.to_string()]),
+                &yiwang_store::Actor::system("test"),
+                later,
+            )
             .await
             .unwrap();
         entry.implementation.hall_address = "草稿里的地点".to_string();
         db.store
-            .save_drafts(&[entry], None, later, &mut |_| {})
+            .save_drafts(
+                &[entry],
+                &yiwang_store::Actor::system("test"),
+                later,
+                &mut |_| {},
+            )
             .await
             .unwrap();
         let history = db.store.implementation_history(&code).await.unwrap();

@@ -48,6 +48,16 @@ pub enum Command {
         #[command(subcommand)]
         command: CatalogCommand,
     },
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        command: crate::cmd_audit::AuditCommand,
+    },
+    /// Keys that encrypt personal data: generate, rotate, status.
+    Keys {
+        #[command(subcommand)]
+        command: crate::cmd_keys::KeysCommand,
+    },
     /// Load the demo data set (Tianjin regions, 津南区 departments and catalog) and demo accounts.
     Demo,
     /// Print a commented default configuration file.
@@ -122,7 +132,18 @@ pub enum UserCommand {
         department: Option<String>,
         #[arg(long, default_value = "YIWANG_PASSWORD")]
         password_env: String,
+        /// Mobile number (stored encrypted; needs data keys, see `yiwang keys`).
+        #[arg(long)]
+        phone: Option<String>,
+        /// Resident ID number, 18 characters (stored encrypted; needs data keys).
+        #[arg(long)]
+        resident_id: Option<String>,
     },
+    /// Lift the lock of an account locked after too many failed sign-ins.
+    Unlock { username: String },
+    /// Remove an account's TOTP key (lost phone): its sessions end and the next sign-in sets up
+    /// a new key.
+    ResetTotp { username: String },
 }
 
 #[derive(Subcommand, Debug)]

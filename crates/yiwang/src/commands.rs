@@ -4,6 +4,7 @@
 use crate::cli::{
     CatalogCommand, Cli, Command, DepartmentsCommand, ExportFormat, RegionsCommand, UserCommand,
 };
+use crate::cmd_audit::cli_actor;
 use crate::config::{Config, DEFAULT_TOML};
 use anyhow::{Context, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -69,15 +70,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve(args) => {
             let store = open(&cli, &cfg).await?;
+            let store = crate::cmd_keys::attach(store, &cfg, args.demo)?;
             if args.demo {
                 load_demo(&store).await?;
+                crate::cmd_keys::seed_demo_pii(&store).await?;
             }
             let listen = args.listen.clone().unwrap_or_else(|| cfg.listen.clone());
             serve(store, &cfg, &listen).await
         }
         Command::Demo => {
             let store = open(&cli, &cfg).await?;
-            load_demo(&store).await
+            let store = crate::cmd_keys::attach(store, &cfg, true)?;
+            load_demo(&store).await?;
+            crate::cmd_keys::seed_demo_pii(&store).await
+        }
+        Command::Keys { command } => {
+            let url = cfg.database_url(cli.database_url.as_deref())?;
+            crate::cmd_keys::run(command, &cfg, &url).await
         }
         Command::Import(args) => {
             let store = open(&cli, &cfg).await?;
@@ -100,20 +109,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let text =
                 std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
             let depts = yiwang_app::demo::parse_departments(&text)?;
+            let actor = cli_actor();
             for d in &depts {
-                store.upsert_department(d, now_ms()).await.map_err(|e| {
-                    anyhow!(
-                        "{}: {}",
-                        d.credit_code,
-                        yiwang_i18n::error_message(lang(), e.code())
-                    )
-                })?;
+                store
+                    .upsert_department(d, &actor, now_ms())
+                    .await
+                    .map_err(|e| {
+                        anyhow!(
+                            "{}: {}",
+                            d.credit_code,
+                            yiwang_i18n::error_message(lang(), e.code())
+                        )
+                    })?;
             }
             println!("{} departments loaded", depts.len());
             Ok(())
         }
+        Command::Audit { command } => {
+            let store = open(&cli, &cfg).await?;
+            crate::cmd_audit::run(&store, command).await
+        }
         Command::User { command } => {
             let store = open(&cli, &cfg).await?;
+            if let Some(done) = crate::cmd_user::run(&store, command).await {
+                return done;
+            }
+            let store = crate::cmd_keys::attach(store, &cfg, false)?;
             user_create(&store, command).await
         }
         Command::Catalog {
@@ -127,7 +148,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let store = open(&cli, &cfg).await?;
             let res = store
-                .publish_drafts(&everything(), None, None, now_ms())
+                .publish_drafts(&everything(), None, &cli_actor(), now_ms())
                 .await
                 .map_err(|e| anyhow!(yiwang_i18n::error_message(lang(), e.code())))?;
             println!("published {} implementation(s)", res.published);
@@ -168,6 +189,7 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
                             department: None,
                         }],
                     },
+                    &cli_actor(),
                     now_ms(),
                 )
                 .await?;
@@ -243,11 +265,15 @@ async fn import(store: &Store, files: &[std::path::PathBuf], publish: bool) -> a
     };
     let total = parsed.batch.entries.len() as u64;
     let pb = bar(total, "saving");
-    let result =
-        yiwang_app::import_catalog(store, parsed, &everything(), None, now_ms(), &mut |n| {
-            pb.set_position(n as u64)
-        })
-        .await;
+    let result = yiwang_app::import_catalog(
+        store,
+        parsed,
+        &everything(),
+        &cli_actor(),
+        now_ms(),
+        &mut |n| pb.set_position(n as u64),
+    )
+    .await;
     pb.finish_and_clear();
     match result {
         Ok(summary) => {
@@ -259,7 +285,7 @@ async fn import(store: &Store, files: &[std::path::PathBuf], publish: bool) -> a
             );
             if publish {
                 let res = store
-                    .publish_drafts(&everything(), None, None, now_ms())
+                    .publish_drafts(&everything(), None, &cli_actor(), now_ms())
                     .await?;
                 println!("published {} implementation(s)", res.published);
             }
@@ -333,7 +359,13 @@ async fn user_create(store: &Store, command: &UserCommand) -> anyhow::Result<()>
         region,
         department,
         password_env,
-    } = command;
+        phone,
+        resident_id,
+    } = command
+    else {
+        bail!("not a create command");
+    };
+    let pii = crate::cmd_keys::user_pii(phone.as_deref(), resident_id.as_deref())?;
     let role = Role::from_key(role).ok_or_else(|| {
         anyhow!(
             "unknown role {role}; use one of {}",
@@ -363,7 +395,7 @@ async fn user_create(store: &Store, command: &UserCommand) -> anyhow::Result<()>
         }
     };
     let id = store
-        .create_user(
+        .create_user_with_pii(
             &NewUser {
                 username: username.clone(),
                 display_name: display_name.clone(),
@@ -374,6 +406,8 @@ async fn user_create(store: &Store, command: &UserCommand) -> anyhow::Result<()>
                     department,
                 }],
             },
+            &pii,
+            &cli_actor(),
             now_ms(),
         )
         .await

@@ -1,6 +1,9 @@
 //! `yiwang`: the one binary. `serve` runs the platform; the other subcommands manage data.
 
 mod cli;
+mod cmd_audit;
+mod cmd_keys;
+mod cmd_user;
 mod commands;
 mod config;
 

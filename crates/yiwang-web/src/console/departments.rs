@@ -184,7 +184,12 @@ pub async fn add(
         name: form.name.clone(),
         region,
     };
-    match state.store.upsert_department(&dep, state.now_ms()).await {
+    let actor = yiwang_store::Actor::principal(p, "");
+    match state
+        .store
+        .upsert_department(&dep, &actor, state.now_ms())
+        .await
+    {
         Ok(()) => Ok(see_other(locale, PATH)),
         Err(e) => match e.code() {
             ErrorCode::UnknownRegion => {

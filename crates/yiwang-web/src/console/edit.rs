@@ -266,7 +266,12 @@ pub async fn save(
     let entries: Vec<CatalogEntry> = batch.entries.into_iter().map(|(_, e)| e).collect();
     state
         .store
-        .save_drafts(&entries, Some(p.user_id), state.now_ms(), &mut |_| {})
+        .save_drafts(
+            &entries,
+            &yiwang_store::Actor::principal(p, ""),
+            state.now_ms(),
+            &mut |_| {},
+        )
         .await
         .map_err(|e| store_fail(e, locale))?;
     Ok(see_other(locale, "/console/drafts"))

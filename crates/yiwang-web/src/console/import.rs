@@ -247,7 +247,7 @@ pub async fn upload(
         &state.store,
         parsed,
         &scope,
-        Some(p.user_id),
+        &yiwang_store::Actor::principal(p, ""),
         state.now_ms(),
         &mut |_| {},
     )

@@ -1,16 +1,24 @@
-//! Sign in and sign out of the console.
+//! Sign in (first step: username and password) and sign out of the console.
+//!
+//! A correct password does not sign in yet: it starts a pending sign-in and sends the browser to
+//! the one-time-code step (`login_totp.rs`). Locked accounts and throttled addresses are refused
+//! before the password is even checked.
 
 use super::{ConsoleError, ConsoleResult, read_form, render, same_origin, store_fail};
 use crate::AppState;
-use crate::auth::{CurrentUser, SESSION_COOKIE, end_session, start_session};
+use crate::auth::{
+    ACCOUNT_THROTTLE, ADDRESS_THROTTLE, ClientAddr, CurrentUser, SESSION_COOKIE, end_session,
+    retry_after_seconds, start_challenge, token_cookie,
+};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
 use axum::extract::{Query, Request, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use yiwang_domain::ErrorCode;
-use yiwang_i18n::{error_message, t};
+use yiwang_i18n::{error_message, t, tf};
+use yiwang_store::auth_guard::{Failure, Gate, account_key, address_key};
 
 #[derive(Template)]
 #[template(path = "console/login.html")]
@@ -55,6 +63,120 @@ fn login_page(
     }
 }
 
+/// The sign-in page again, with a message and a status (and `Retry-After` when throttled).
+pub(super) fn login_again(
+    locale: Locale,
+    user: &CurrentUser,
+    username: &str,
+    next: &str,
+    refusal: Refusal,
+) -> Response {
+    let (status, message, retry) = match refusal {
+        Refusal::BadLogin => (
+            StatusCode::UNAUTHORIZED,
+            error_message(locale.lang, ErrorCode::BadLogin),
+            None,
+        ),
+        Refusal::Locked => (
+            StatusCode::LOCKED,
+            t(locale.lang, "console.login.locked").to_string(),
+            None,
+        ),
+        Refusal::Throttled { retry_after_ms } => {
+            let s = retry_after_seconds(retry_after_ms);
+            let minutes = (s + 59) / 60;
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                tf(
+                    locale.lang,
+                    "console.login.too_many",
+                    &[("minutes", &minutes.to_string())],
+                ),
+                Some(s),
+            )
+        }
+        Refusal::Expired => (
+            StatusCode::UNAUTHORIZED,
+            t(locale.lang, "console.login.expired").to_string(),
+            None,
+        ),
+    };
+    let tpl = login_page(
+        locale,
+        user,
+        username.to_string(),
+        next.to_string(),
+        Some(message),
+    );
+    let mut res = render(status, &tpl, locale.lang);
+    if let Some(s) = retry
+        && let Ok(v) = HeaderValue::from_str(&s.to_string())
+    {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+/// Why an attempt is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Refusal {
+    BadLogin,
+    Locked,
+    Throttled {
+        retry_after_ms: i64,
+    },
+    /// The pending sign-in is gone (expired, used, or never existed).
+    Expired,
+}
+
+/// Whether this address and this account may try now (no write).
+pub(super) async fn gate(
+    state: &AppState,
+    client: &str,
+    username: &str,
+    locale: Locale,
+) -> Result<Option<Refusal>, ConsoleError> {
+    let now = state.now_ms();
+    let store = &state.store;
+    let addr = store
+        .throttle_gate(&address_key(client), ADDRESS_THROTTLE, now)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    if let Gate::Limited { retry_after_ms } = addr {
+        return Ok(Some(Refusal::Throttled { retry_after_ms }));
+    }
+    let account = store
+        .throttle_gate(&account_key(username), ACCOUNT_THROTTLE, now)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    Ok(match account {
+        Gate::Open => None,
+        Gate::Locked => Some(Refusal::Locked),
+        Gate::Limited { retry_after_ms } => Some(Refusal::Throttled { retry_after_ms }),
+    })
+}
+
+/// Counts a failed attempt (audited) and says how to answer it.
+pub(super) async fn failed(
+    state: &AppState,
+    failure: Failure<'_>,
+    otherwise: Refusal,
+    locale: Locale,
+) -> Result<Refusal, ConsoleError> {
+    let (account, addr) = state
+        .store
+        .record_login_failure(&failure, ACCOUNT_THROTTLE, ADDRESS_THROTTLE)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    Ok(match (account, addr) {
+        (Gate::Locked, _) => Refusal::Locked,
+        (_, Gate::Limited { retry_after_ms }) | (Gate::Limited { retry_after_ms }, _) => {
+            Refusal::Throttled { retry_after_ms }
+        }
+        _ => otherwise,
+    })
+}
+
 pub async fn form(
     locale: Locale,
     user: CurrentUser,
@@ -73,6 +195,7 @@ pub async fn submit(
     State(state): State<AppState>,
     locale: Locale,
     user: CurrentUser,
+    ClientAddr(client): ClientAddr,
     req: Request,
 ) -> ConsoleResult {
     same_origin(req.headers(), locale)?;
@@ -80,34 +203,66 @@ pub async fn submit(
     let username = form.get("username").trim().to_string();
     let password = form.get("password");
     let next = safe_next(form.get("next"));
-    let principal = if username.is_empty()
+    let well_formed = !(username.is_empty()
         || password.is_empty()
         || username.len() > 64
-        || password.len() > 1024
-    {
-        None
-    } else {
-        state
-            .store
-            .authenticate(&username, password)
-            .await
-            .map_err(|e| store_fail(e, locale))?
-    };
-    let Some(p) = principal else {
-        let error = Some(error_message(locale.lang, ErrorCode::BadLogin));
-        let tpl = login_page(locale, &user, username, next, error);
-        return Ok(render(StatusCode::UNAUTHORIZED, &tpl, locale.lang));
-    };
-    let cookie = start_session(&state, p.user_id)
+        || password.len() > 1024);
+    if !well_formed {
+        return Ok(login_again(
+            locale,
+            &user,
+            &username,
+            &next,
+            Refusal::BadLogin,
+        ));
+    }
+    if let Some(refusal) = gate(&state, &client, &username, locale).await? {
+        let failure = Failure {
+            username: &username,
+            user_id: None,
+            client: &client,
+            reason: if refusal == Refusal::Locked {
+                "locked"
+            } else {
+                "throttled"
+            },
+            now_ms: state.now_ms(),
+        };
+        let refusal = failed(&state, failure, refusal, locale).await?;
+        return Ok(login_again(locale, &user, &username, &next, refusal));
+    }
+    let principal = state
+        .store
+        .authenticate(&username, password)
         .await
         .map_err(|e| store_fail(e, locale))?;
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
+    let Some(p) = principal else {
+        let failure = Failure {
+            username: &username,
+            user_id: None,
+            client: &client,
+            reason: "password",
+            now_ms: state.now_ms(),
+        };
+        let refusal = failed(&state, failure, Refusal::BadLogin, locale).await?;
+        return Ok(login_again(locale, &user, &username, &next, refusal));
+    };
+    let (_, pending) = start_challenge(&state, p.user_id)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let to = format!("/console/login/totp?next={}", super::encode(&next));
+    let mut res = super::see_other(locale, &to);
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&pending) {
+        h.append(header::SET_COOKIE, v);
+    }
+    Ok(res)
 }
 
 pub async fn logout(State(state): State<AppState>, locale: Locale, req: Request) -> ConsoleResult {
     same_origin(req.headers(), locale)?;
     let (parts, _) = req.into_parts();
-    let token = crate::locale::cookie(&parts, SESSION_COOKIE);
+    let token = token_cookie(&parts, SESSION_COOKIE);
     let cookie = end_session(&state, token)
         .await
         .map_err(|e| -> ConsoleError { store_fail(e, locale) })?;

@@ -5,6 +5,7 @@
 //! the sign-in page, a signed-in user without the permission gets the 403 page. Every POST handler
 //! first calls [`same_origin`] (a cross-site form post is refused) and only then reads the body.
 
+mod account;
 mod catalog;
 mod dashboard;
 mod departments;
@@ -13,8 +14,13 @@ mod edit;
 mod edit_form;
 mod history;
 mod import;
+mod locks;
 mod login;
+mod login_totp;
 mod publish;
+mod scope;
+mod tokens;
+mod users;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -37,6 +43,19 @@ pub fn router() -> Router<AppState> {
         .route("/console", get(dashboard::show))
         .route("/console/login", get(login::form).post(login::submit))
         .route("/console/logout", post(login::logout))
+        .route(
+            "/console/login/totp",
+            get(login_totp::form).post(login_totp::submit),
+        )
+        .route("/console/account", get(account::show))
+        .route("/console/account/password", post(account::password))
+        .route("/console/logout-all", post(account::logout_all))
+        .route("/console/tokens", get(tokens::list).post(tokens::create))
+        .route("/console/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/console/users", get(users::list))
+        .route("/console/users/{id}/reveal", post(users::reveal))
+        .route("/console/locks", get(locks::list))
+        .route("/console/locks/unlock", post(locks::unlock))
         .route("/console/import", get(import::form).post(import::upload))
         .route("/console/drafts", get(publish::drafts))
         .route("/console/publish", post(publish::publish))

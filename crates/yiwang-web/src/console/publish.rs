@@ -128,7 +128,12 @@ pub async fn publish(
     let only = (!codes.is_empty()).then_some(codes.as_slice());
     let summary = state
         .store
-        .publish_drafts(&scope, only, Some(p.user_id), state.now_ms())
+        .publish_drafts(
+            &scope,
+            only,
+            &yiwang_store::Actor::principal(p, ""),
+            state.now_ms(),
+        )
         .await
         .map_err(|e| store_fail(e, locale))?;
     state.cache.clear();

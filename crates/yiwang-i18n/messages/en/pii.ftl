@@ -1,0 +1,20 @@
+# Personal data protection: the staff list (masked) and the audited full view.
+pii.nav.users = Staff and personal data
+pii.users.title = Staff accounts
+pii.users.intro = Phone and ID numbers are shown in part only. To see a full number, state the purpose; every full view is recorded in the audit log.
+pii.users.none = There are no staff accounts you may manage.
+pii.users.username = Username
+pii.users.name = Name
+pii.users.roles = Roles
+pii.users.phone = Mobile number
+pii.users.resident_id = Resident ID number
+pii.users.full = Full view
+pii.users.purpose = Purpose
+pii.users.purpose_hint = e.g. identity check
+pii.users.show = Show in full
+pii.users.empty = Not given
+pii.users.unreadable = Cannot be read (contact the system administrator)
+pii.users.disabled = disabled
+pii.reveal.title = Full personal data
+pii.reveal.recorded = This view has been recorded in the audit log (who, whose data, when, and why). Do not copy or pass it on.
+pii.reveal.back = Back to the staff accounts

@@ -1,0 +1,20 @@
+# 个人信息保护：工作人员名单（脱敏显示）与查看完整信息（记入审计日志）。
+pii.nav.users = 人员与个人信息
+pii.users.title = 工作人员名单
+pii.users.intro = 手机号和身份证号只显示部分数字。确需查看完整号码时，请写明用途；每次查看都会记入审计日志。
+pii.users.none = 没有您可以管理的工作人员账号。
+pii.users.username = 登录名
+pii.users.name = 姓名
+pii.users.roles = 角色
+pii.users.phone = 手机号
+pii.users.resident_id = 身份证号
+pii.users.full = 查看完整信息
+pii.users.purpose = 查看用途
+pii.users.purpose_hint = 例如：核对身份
+pii.users.show = 查看完整号码
+pii.users.empty = 未填写
+pii.users.unreadable = 无法读取（请联系系统管理员）
+pii.users.disabled = 已停用
+pii.reveal.title = 完整个人信息
+pii.reveal.recorded = 本次查看已记入审计日志（查看人、被查看人、时间和用途）。请勿抄录或转发。
+pii.reveal.back = 返回工作人员名单

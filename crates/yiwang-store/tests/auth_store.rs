@@ -1,0 +1,320 @@
+//! The sign-in store on every backend: failure counters and locks, TOTP step replay, session
+//! idle/absolute ends, API tokens stored only as digests.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use sqlx::Row;
+use yiwang_domain::policy::{Grant, Role};
+use yiwang_store::auth_guard::{Failure, Gate, Throttle};
+use yiwang_store::{Actor, NewApiToken, NewUser, StepOutcome, Store, totp};
+use yiwang_testkit::{DEMO_NOW_MS, backends};
+
+const T0: i64 = DEMO_NOW_MS;
+const ACCOUNT: Throttle = Throttle {
+    limit: 5,
+    window_ms: 900_000,
+    lock: true,
+};
+const ADDRESS: Throttle = Throttle {
+    limit: 20,
+    window_ms: 900_000,
+    lock: false,
+};
+
+async fn user(s: &Store, name: &str) -> i64 {
+    s.create_user(
+        &NewUser {
+            username: name.into(),
+            display_name: name.into(),
+            password: "Store-Test-2026".into(),
+            grants: vec![Grant {
+                role: Role::PlatformAdmin,
+                region: None,
+                department: None,
+            }],
+        },
+        &Actor::system("test"),
+        T0,
+    )
+    .await
+    .unwrap()
+}
+
+fn failure<'a>(username: &'a str, client: &'a str, now_ms: i64) -> Failure<'a> {
+    Failure {
+        username,
+        user_id: None,
+        client,
+        reason: "password",
+        now_ms,
+    }
+}
+
+#[tokio::test]
+async fn counters_lock_accounts_and_limit_addresses() {
+    for db in backends().await {
+        let s = &db.store;
+        user(s, "wang").await;
+        for i in 0..4 {
+            let (a, _) = s
+                .record_login_failure(&failure("wang", "10.0.0.1", T0 + i), ACCOUNT, ADDRESS)
+                .await
+                .unwrap();
+            assert_eq!(a, Gate::Open, "failure {i}");
+        }
+        let (a, b) = s
+            .record_login_failure(&failure("wang", "10.0.0.1", T0 + 10), ACCOUNT, ADDRESS)
+            .await
+            .unwrap();
+        assert_eq!((a, b), (Gate::Locked, Gate::Open));
+        // A lock outlives the window; only an administrator lifts it.
+        let later = T0 + 3_600_000;
+        assert_eq!(
+            s.throttle_gate("account:wang", ACCOUNT, later)
+                .await
+                .unwrap(),
+            Gate::Locked
+        );
+        let locked = s.locked_accounts().await.unwrap();
+        assert_eq!(locked.len(), 1);
+        assert_eq!(locked[0].principal.username, "wang");
+        assert!(
+            s.unlock_account("wang", None, "system", "cli:test", later)
+                .await
+                .unwrap()
+        );
+        assert!(!s.account_locked("wang").await.unwrap());
+        assert!(
+            !s.unlock_account("nobody", None, "system", "", later)
+                .await
+                .unwrap()
+        );
+
+        // An address: 20 failures in 15 minutes, then a wait until the window ends.
+        let mut last = Gate::Open;
+        for i in 0..20 {
+            let name = format!("u{i}");
+            last = s
+                .record_login_failure(&failure(&name, "10.0.0.2", T0 + i * 1000), ACCOUNT, ADDRESS)
+                .await
+                .unwrap()
+                .1;
+        }
+        let Gate::Limited { retry_after_ms } = last else {
+            panic!("limited: {last:?}");
+        };
+        assert_eq!(retry_after_ms, 900_000 - 19_000);
+        assert_eq!(
+            s.throttle_gate("addr:10.0.0.9", ADDRESS, T0).await.unwrap(),
+            Gate::Open,
+            "other addresses unaffected"
+        );
+        assert_eq!(
+            s.throttle_gate("addr:10.0.0.2", ADDRESS, T0 + 900_001)
+                .await
+                .unwrap(),
+            Gate::Open
+        );
+        // A new window starts counting from one.
+        let (_, b) = s
+            .record_login_failure(&failure("x", "10.0.0.2", T0 + 900_001), ACCOUNT, ADDRESS)
+            .await
+            .unwrap();
+        assert_eq!(b, Gate::Open);
+        // Failures are in the audit log.
+        assert!(s.audit_count().await.unwrap() >= 27);
+    }
+}
+
+#[tokio::test]
+async fn totp_steps_are_accepted_once_and_enrolment_only_once() {
+    for db in backends().await {
+        let s = &db.store;
+        let id = user(s, "lisi").await;
+        let secret = totp::new_secret();
+        assert_eq!(
+            s.accept_totp_step(id, 100, None, T0).await.unwrap(),
+            StepOutcome::Replayed,
+            "no key yet"
+        );
+        assert_eq!(
+            s.accept_totp_step(id, 100, Some(&secret), T0)
+                .await
+                .unwrap(),
+            StepOutcome::Accepted
+        );
+        let info = s.user_totp(id).await.unwrap().unwrap();
+        assert_eq!(
+            (info.secret.as_str(), info.alg.as_str()),
+            (secret.as_str(), "totp-sha1-6-30")
+        );
+        // A second enrolment cannot replace the key.
+        let other = totp::new_secret();
+        assert_eq!(
+            s.accept_totp_step(id, 101, Some(&other), T0).await.unwrap(),
+            StepOutcome::Replayed
+        );
+        assert_eq!(s.user_totp(id).await.unwrap().unwrap().secret, secret);
+        for (step, want) in [
+            (100, StepOutcome::Replayed),
+            (99, StepOutcome::Replayed),
+            (101, StepOutcome::Accepted),
+            (101, StepOutcome::Replayed),
+            (105, StepOutcome::Accepted),
+        ] {
+            assert_eq!(
+                s.accept_totp_step(id, step, None, T0).await.unwrap(),
+                want,
+                "{step}"
+            );
+        }
+        // Reset: the key and the sessions go; the next sign-in enrols again.
+        s.create_session("h", id, T0, 1000).await.unwrap();
+        assert!(
+            s.reset_totp("lisi", "system", "cli:test", T0)
+                .await
+                .unwrap()
+        );
+        assert!(s.user_totp(id).await.unwrap().is_none());
+        assert!(
+            s.active_session("h", T0 + 1, 60_000)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(!s.reset_totp("nobody", "system", "", T0).await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn sessions_end_when_idle_or_old() {
+    for db in backends().await {
+        let s = &db.store;
+        let id = user(s, "zhao").await;
+        let idle = 30 * 60_000;
+        s.create_session("h1", id, T0, 8 * 3_600_000).await.unwrap();
+        // Used at +29 min (marked), alive at +58 min, ended at +90 min.
+        assert!(
+            s.active_session("h1", T0 + 29 * 60_000, idle)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            s.active_session("h1", T0 + 58 * 60_000, idle)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            s.active_session("h1", T0 + 90 * 60_000, idle)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // Within a minute of the last mark, no write is needed, and it stays alive.
+        s.create_session("h2", id, T0, 8 * 3_600_000).await.unwrap();
+        assert!(
+            s.active_session("h2", T0 + 30_000, idle)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            s.active_session("h2", T0 + 29 * 60_000, idle)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        // The absolute end holds even when used.
+        let mut t = T0;
+        while t + 20 * 60_000 < T0 + 8 * 3_600_000 {
+            t += 20 * 60_000;
+            assert!(s.active_session("h2", t, idle).await.unwrap().is_some());
+        }
+        assert!(
+            s.active_session("h2", T0 + 8 * 3_600_000, idle)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn api_tokens_are_stored_as_digests_only() {
+    for db in backends().await {
+        let s = &db.store;
+        let id = user(s, "sun").await;
+        let creator = s.principal(id).await.unwrap().unwrap();
+        let new = NewApiToken {
+            name: "交换平台".into(),
+            grant: Grant {
+                role: Role::CatalogAdmin,
+                region: None,
+                department: None,
+            },
+            expires_at: T0 + 1000,
+        };
+        let (tid, raw) = s
+            .create_api_token(&new, &creator, "test", T0)
+            .await
+            .unwrap();
+        // No column of any row holds the raw token or its random part.
+        let rows = sqlx::query("SELECT * FROM api_tokens")
+            .fetch_all(s.pool())
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        for (i, col) in rows[0].columns().iter().enumerate() {
+            use sqlx::Column;
+            if let Ok(Some(v)) = rows[0].try_get::<Option<String>, _>(i) {
+                assert!(
+                    !v.contains(&raw[4..20]),
+                    "column {} holds the token",
+                    col.name()
+                );
+            }
+        }
+        let t = s
+            .api_token_by_raw(&raw, T0 + 1)
+            .await
+            .unwrap()
+            .expect("valid");
+        assert_eq!((t.id, t.hash_alg.as_str()), (tid, "sm3"));
+        assert_eq!(t.principal().user_id, 0, "a token is no person");
+        assert!(
+            s.api_token_by_raw(&raw, T0 + 1000).await.unwrap().is_none(),
+            "expired"
+        );
+        let mut tampered = raw.clone();
+        tampered.replace_range(10..11, if &raw[10..11] == "0" { "1" } else { "0" });
+        assert!(
+            s.api_token_by_raw(&tampered, T0 + 1)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.revoke_api_token(tid, &creator, "test", T0 + 2)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.revoke_api_token(tid, &creator, "test", T0 + 3)
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.api_token_by_raw(&raw, T0 + 4).await.unwrap().is_none(),
+            "revoked"
+        );
+        // Past expiry or empty names are refused.
+        let mut bad = new.clone();
+        bad.expires_at = T0;
+        assert!(s.create_api_token(&bad, &creator, "", T0).await.is_err());
+        bad = new.clone();
+        bad.name = "  ".into();
+        assert!(s.create_api_token(&bad, &creator, "", T0).await.is_err());
+    }
+}

@@ -1,0 +1,145 @@
+//! The signed-in account's own security: when TOTP was set up, changing the password, and
+//! "log out everywhere" (every session of the account ends, this one included).
+
+use super::{ConsoleResult, allow, here, page, read_form, render, same_origin, store_fail};
+use crate::AppState;
+use crate::auth::{
+    ClientAddr, CurrentUser, SESSION_COOKIE, clear_session_cookie, hash_token, header_token,
+};
+use crate::locale::Locale;
+use crate::page::Page;
+use askama::Template;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use yiwang_domain::ErrorCode;
+use yiwang_domain::policy::{Action, Principal, Target};
+use yiwang_i18n::{error_message, t};
+
+const PATH: &str = "/console/account";
+
+#[derive(Template)]
+#[template(path = "console/account.html")]
+struct AccountPage {
+    page: Page,
+    username: String,
+    totp_since: Option<i64>,
+    /// A message after a change (`changed`) or an error of the password form.
+    notice: Option<String>,
+    error: Option<String>,
+    can_manage_users: bool,
+}
+
+async fn show_page(
+    state: &AppState,
+    locale: Locale,
+    user: &CurrentUser,
+    p: &Principal,
+    notice: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> ConsoleResult {
+    let totp = state
+        .store
+        .user_totp(p.user_id)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let tpl = AccountPage {
+        page: page(locale, p, "console.account.title", PATH),
+        username: p.username.clone(),
+        totp_since: totp.map(|i| i.enrolled_at),
+        notice,
+        error,
+        can_manage_users: super::may(user, Action::ManageUsers, locale),
+    };
+    Ok(render(status, &tpl, locale.lang))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    uri: Uri,
+    Query(q): Query<Vec<(String, String)>>,
+) -> ConsoleResult {
+    let p = allow(
+        &user,
+        Action::UseConsole,
+        &Target::Anything,
+        locale,
+        &here(&uri),
+    )?;
+    let notice = q
+        .iter()
+        .any(|(k, v)| k == "done" && v == "password")
+        .then(|| t(locale.lang, "console.account.password_changed").to_string());
+    show_page(&state, locale, &user, p, notice, None, StatusCode::OK).await
+}
+
+/// Changes the password (old + new + repeated); other sessions of the account end.
+pub async fn password(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    ClientAddr(client): ClientAddr,
+    req: Request,
+) -> ConsoleResult {
+    same_origin(req.headers(), locale)?;
+    let p = allow(&user, Action::UseConsole, &Target::Anything, locale, PATH)?;
+    let session = header_token(req.headers(), SESSION_COOKIE).unwrap_or_default();
+    let form = read_form(req, &state, locale).await?;
+    let (old, new, again) = (form.get("old"), form.get("new"), form.get("again"));
+    let error = if old.is_empty() || new.is_empty() || old.len() > 1024 || new.len() > 1024 {
+        Some(error_message(locale.lang, ErrorCode::Required))
+    } else if new != again {
+        Some(t(locale.lang, "console.account.mismatch").to_string())
+    } else {
+        match state
+            .store
+            .change_password(p, old, new, &hash_token(&session), &client, state.now_ms())
+            .await
+        {
+            Ok(()) => None,
+            Err(e) if matches!(e.code(), ErrorCode::BadLogin | ErrorCode::WeakPassword) => {
+                Some(error_message(locale.lang, e.code()))
+            }
+            Err(e) => return Err(store_fail(e, locale)),
+        }
+    };
+    match error {
+        None => Ok(super::see_other(locale, "/console/account?done=password")),
+        Some(e) => {
+            show_page(
+                &state,
+                locale,
+                &user,
+                p,
+                None,
+                Some(e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// Ends every session of the signed-in account, then shows the sign-in page.
+pub async fn logout_all(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    ClientAddr(client): ClientAddr,
+    req: Request,
+) -> ConsoleResult {
+    same_origin(req.headers(), locale)?;
+    let p = allow(&user, Action::UseConsole, &Target::Anything, locale, PATH)?;
+    state
+        .store
+        .delete_user_sessions(p, &client, state.now_ms())
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let mut res = super::see_other(locale, "/console/login");
+    if let Ok(v) = HeaderValue::from_str(&clear_session_cookie(&state)) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}

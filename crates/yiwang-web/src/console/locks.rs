@@ -1,0 +1,107 @@
+//! Accounts locked after too many failed sign-ins, and unlocking them. An administrator sees and
+//! unlocks only accounts whose every grant lies within their own `ManageUsers` scope.
+
+use super::scope::covers_all;
+use super::{ConsoleResult, allow, fail, here, page, read_form, render, same_origin, store_fail};
+use crate::AppState;
+use crate::auth::{ClientAddr, CurrentUser};
+use crate::locale::Locale;
+use crate::page::Page;
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, Uri};
+use yiwang_domain::ErrorCode;
+use yiwang_domain::policy::{Action, Principal, Target};
+use yiwang_store::auth_guard::LockedAccount;
+
+const PATH: &str = "/console/locks";
+
+struct Row {
+    username: String,
+    display_name: String,
+    locked_at: i64,
+}
+
+#[derive(Template)]
+#[template(path = "console/locks.html")]
+struct LocksPage {
+    page: Page,
+    rows: Vec<Row>,
+}
+
+async fn in_scope(
+    state: &AppState,
+    p: &Principal,
+    locale: Locale,
+) -> Result<Vec<LockedAccount>, super::ConsoleError> {
+    let all = state
+        .store
+        .locked_accounts()
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let mut out = Vec::new();
+    for a in all {
+        if covers_all(state, p, Action::ManageUsers, &a.principal.grants, locale).await? {
+            out.push(a);
+        }
+    }
+    Ok(out)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    uri: Uri,
+) -> ConsoleResult {
+    let p = allow(
+        &user,
+        Action::ManageUsers,
+        &Target::Anything,
+        locale,
+        &here(&uri),
+    )?;
+    let rows = in_scope(&state, p, locale)
+        .await?
+        .into_iter()
+        .map(|a| Row {
+            username: a.principal.username,
+            display_name: a.principal.display_name,
+            locked_at: a.locked_at,
+        })
+        .collect();
+    let tpl = LocksPage {
+        page: page(locale, p, "console.locks.title", PATH),
+        rows,
+    };
+    Ok(render(StatusCode::OK, &tpl, locale.lang))
+}
+
+pub async fn unlock(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    ClientAddr(client): ClientAddr,
+    req: Request,
+) -> ConsoleResult {
+    same_origin(req.headers(), locale)?;
+    let p = allow(&user, Action::ManageUsers, &Target::Anything, locale, PATH)?;
+    let form = read_form(req, &state, locale).await?;
+    let username = form.get("username");
+    let locked = in_scope(&state, p, locale).await?;
+    if !locked.iter().any(|a| a.principal.username == username) {
+        return Err(fail(ErrorCode::NotFound, locale));
+    }
+    state
+        .store
+        .unlock_account(
+            username,
+            Some(p.user_id),
+            &p.username,
+            &client,
+            state.now_ms(),
+        )
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    Ok(super::see_other(locale, PATH))
+}

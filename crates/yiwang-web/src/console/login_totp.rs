@@ -1,0 +1,221 @@
+//! Sign in, second step: the one-time code (TOTP) after a correct password.
+//!
+//! The pending sign-in lives on the server (`login_challenges`), named by the `yw_pending`
+//! cookie. An account without TOTP enrols here: the page shows the new key and its `otpauth://`
+//! link as text, and the first correct code stores the key. Each time step is accepted once.
+//! Success replaces the pending sign-in (and any older session of the browser) by a new session.
+
+use super::login::{Refusal, failed, gate, login_again, safe_next};
+use super::{ConsoleResult, read_form, render, same_origin, store_fail};
+use crate::AppState;
+use crate::auth::{
+    ClientAddr, CurrentUser, PENDING_COOKIE, SESSION_COOKIE, clear_pending_cookie, hash_token,
+    header_token, start_session,
+};
+use crate::locale::Locale;
+use crate::page::Page;
+use askama::Template;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use yiwang_i18n::t;
+use yiwang_store::auth_guard::Failure;
+use yiwang_store::{Challenge, ChallengeStage, StepOutcome, totp};
+
+#[derive(Template)]
+#[template(path = "console/login_totp.html")]
+struct TotpPage {
+    page: Page,
+    next: String,
+    /// On first sign-in: the key and its setup link.
+    enrol: Option<(String, String)>,
+    error: Option<String>,
+}
+
+fn totp_page(
+    locale: Locale,
+    challenge: &Challenge,
+    next: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let enrol = match &challenge.stage {
+        ChallengeStage::Enrol { secret } => Some((
+            secret.clone(),
+            totp::otpauth_url(secret, &challenge.username).unwrap_or_default(),
+        )),
+        ChallengeStage::Totp => None,
+    };
+    let key = if enrol.is_some() {
+        "console.enrol.title"
+    } else {
+        "console.totp.title"
+    };
+    let tpl = TotpPage {
+        page: Page::new(
+            locale,
+            t(locale.lang, key),
+            format!("/console/login/totp?next={}", super::encode(next)),
+        ),
+        next: next.to_string(),
+        enrol,
+        error,
+    };
+    render(status, &tpl, locale.lang)
+}
+
+fn with_cookies(mut res: Response, cookies: &[String]) -> Response {
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(c) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+async fn pending(
+    state: &AppState,
+    token: Option<&str>,
+    locale: Locale,
+) -> Result<Option<Challenge>, super::ConsoleError> {
+    match token {
+        None => Ok(None),
+        Some(t) => state
+            .store
+            .challenge(&hash_token(t), state.now_ms())
+            .await
+            .map_err(|e| store_fail(e, locale)),
+    }
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    locale: Locale,
+    Query(q): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> ConsoleResult {
+    let next = q
+        .iter()
+        .find(|(k, _)| k == "next")
+        .map(|(_, v)| safe_next(v))
+        .unwrap_or_else(|| "/console".to_string());
+    let Some(c) = pending(
+        &state,
+        header_token(&headers, PENDING_COOKIE).as_deref(),
+        locale,
+    )
+    .await?
+    else {
+        let to = format!("/console/login?next={}", super::encode(&next));
+        return Ok(super::see_other(locale, &to));
+    };
+    Ok(totp_page(locale, &c, &next, None, StatusCode::OK))
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    ClientAddr(client): ClientAddr,
+    req: Request,
+) -> ConsoleResult {
+    same_origin(req.headers(), locale)?;
+    let pending_token = header_token(req.headers(), PENDING_COOKIE);
+    let old_session = header_token(req.headers(), SESSION_COOKIE);
+    let form = read_form(req, &state, locale).await?;
+    let next = safe_next(form.get("next"));
+    let code = form.get("code");
+    let clear = clear_pending_cookie(&state);
+    let Some(c) = pending(&state, pending_token.as_deref(), locale).await? else {
+        let res = login_again(locale, &user, "", &next, Refusal::Expired);
+        return Ok(with_cookies(res, &[clear]));
+    };
+    let drop_challenge = || async {
+        if let Some(t) = &pending_token {
+            state.store.delete_challenge(&hash_token(t)).await
+        } else {
+            Ok(())
+        }
+    };
+    if let Some(refusal) = gate(&state, &client, &c.username, locale).await? {
+        if refusal == Refusal::Locked {
+            drop_challenge().await.map_err(|e| store_fail(e, locale))?;
+        }
+        let res = login_again(locale, &user, &c.username, &next, refusal);
+        return Ok(with_cookies(res, &[clear]));
+    }
+    let now = state.now_ms();
+    let (secret, enrol) = match &c.stage {
+        ChallengeStage::Enrol { secret } => (Some(secret.clone()), true),
+        ChallengeStage::Totp => (
+            state
+                .store
+                .user_totp(c.user_id)
+                .await
+                .map_err(|e| store_fail(e, locale))?
+                .map(|i| i.secret),
+            false,
+        ),
+    };
+    let step = secret
+        .as_deref()
+        .filter(|_| code.len() <= 16)
+        .and_then(|s| totp::verify(s, code, now));
+    let outcome = match (step, &secret) {
+        (Some(step), Some(s)) => Some(
+            state
+                .store
+                .accept_totp_step(c.user_id, step, enrol.then_some(s.as_str()), now)
+                .await
+                .map_err(|e| store_fail(e, locale))?,
+        ),
+        _ => None,
+    };
+    if outcome != Some(StepOutcome::Accepted) {
+        let (reason, message) = match outcome {
+            Some(StepOutcome::Replayed) => ("totp_replay", "console.totp.replayed"),
+            _ => ("totp", "console.totp.bad_code"),
+        };
+        let failure = Failure {
+            username: &c.username,
+            user_id: Some(c.user_id),
+            client: &client,
+            reason,
+            now_ms: now,
+        };
+        let refusal = failed(&state, failure, Refusal::BadLogin, locale).await?;
+        if refusal != Refusal::BadLogin {
+            drop_challenge().await.map_err(|e| store_fail(e, locale))?;
+            let res = login_again(locale, &user, &c.username, &next, refusal);
+            return Ok(with_cookies(res, &[clear]));
+        }
+        let error = Some(t(locale.lang, message).to_string());
+        return Ok(totp_page(
+            locale,
+            &c,
+            &next,
+            error,
+            StatusCode::UNAUTHORIZED,
+        ));
+    }
+    drop_challenge().await.map_err(|e| store_fail(e, locale))?;
+    let Some(p) = state
+        .store
+        .principal(c.user_id)
+        .await
+        .map_err(|e| store_fail(e, locale))?
+    else {
+        let res = login_again(locale, &user, "", &next, Refusal::Expired);
+        return Ok(with_cookies(res, &[clear]));
+    };
+    state
+        .store
+        .record_login_success(&p, &client, now)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let session = start_session(&state, p.user_id, old_session.as_deref())
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let res = axum::response::IntoResponse::into_response(axum::response::Redirect::to(&next));
+    Ok(with_cookies(res, &[session, clear]))
+}

@@ -1,0 +1,220 @@
+//! Every route of the router, with the policy it is declared to follow. This table is the
+//! truth about who may reach what:
+//!
+//! - at run time, [`crate::security`] looks every matched route up here (by method and the
+//!   route's path pattern): a route missing from the table is not served (404, logged), a method
+//!   the table does not list gets 405, and a non-public route refuses an anonymous visitor (or a
+//!   signed-in one without the action anywhere) before the handler runs; the handler still does
+//!   the object-level check (this department, this region);
+//! - the test `tests/security_routes.rs` reads the router's own route list and the source, and
+//!   fails when a route is missing here or an entry here is not routed; it then sends every
+//!   non-public route an anonymous and an unauthorised request;
+//! - `docs/routes.md` is generated from [`markdown`] (a test keeps it current).
+//!
+//! Adding a route means adding its line here, with the narrowest policy that works.
+
+use axum::http::Method;
+use std::fmt::Write;
+use yiwang_domain::policy::Action;
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Anyone, signed in or not (the portal, the public API, the sign-in form).
+    Public,
+    /// Any signed-in account; the handler limits what it shows to that account.
+    SignedIn,
+    /// A signed-in staff member whom the policy allows `Action` for at least one object; the
+    /// handler then checks the object itself (department, region).
+    Staff(Action),
+    /// Another system with an API token (`Authorization: Bearer`); the handler verifies the
+    /// token (`auth::api_token::ApiPrincipal`) and asks the policy with its scoped grant.
+    ApiToken,
+}
+
+impl Policy {
+    pub fn is_public(self) -> bool {
+        self == Policy::Public
+    }
+    /// The policy as written in `docs/routes.md`.
+    pub fn describe(self) -> String {
+        match self {
+            Policy::Public => "public".to_string(),
+            Policy::SignedIn => "signed in".to_string(),
+            Policy::Staff(a) => format!("staff: {a:?}"),
+            Policy::ApiToken => "API token".to_string(),
+        }
+    }
+}
+
+use Policy::{Public, Staff};
+
+static ROUTES: &[(Method, &str, Policy)] = &[
+    // The public portal (read only).
+    (Method::GET, "/", Public),
+    (Method::GET, "/regions", Public),
+    (Method::GET, "/regions/{code}", Public),
+    (Method::GET, "/departments", Public),
+    (Method::GET, "/departments/{code}", Public),
+    (Method::GET, "/themes", Public),
+    (Method::GET, "/themes/{theme}", Public),
+    (Method::GET, "/audience/{kind}", Public),
+    (Method::GET, "/search", Public),
+    (Method::GET, "/items/{code}", Public),
+    (Method::GET, "/items/{code}/versions/{version}", Public),
+    (Method::GET, "/static/site.css", Public),
+    // The staff console.
+    (Method::GET, "/console", Staff(Action::UseConsole)),
+    (Method::GET, "/console/login", Public),
+    (Method::POST, "/console/login", Public),
+    // Ends only the caller's own session (if any).
+    (Method::POST, "/console/logout", Public),
+    // Second sign-in step: needs the pending sign-in of a correct password (checked there).
+    (Method::GET, "/console/login/totp", Public),
+    (Method::POST, "/console/login/totp", Public),
+    // The signed-in account's own security: password, "log out everywhere".
+    (Method::GET, "/console/account", Policy::SignedIn),
+    (Method::POST, "/console/account/password", Policy::SignedIn),
+    (Method::POST, "/console/logout-all", Policy::SignedIn),
+    // API tokens and locked accounts: only within the administrator's scope (checked there).
+    (Method::GET, "/console/tokens", Staff(Action::ManageUsers)),
+    (Method::POST, "/console/tokens", Staff(Action::ManageUsers)),
+    (
+        Method::POST,
+        "/console/tokens/{id}/revoke",
+        Staff(Action::ManageUsers),
+    ),
+    // Staff personal data: masked list; the full view is audited (scope checked there).
+    (Method::GET, "/console/users", Staff(Action::ManageUsers)),
+    (
+        Method::POST,
+        "/console/users/{id}/reveal",
+        Staff(Action::ManageUsers),
+    ),
+    (Method::GET, "/console/locks", Staff(Action::ManageUsers)),
+    (
+        Method::POST,
+        "/console/locks/unlock",
+        Staff(Action::ManageUsers),
+    ),
+    (Method::GET, "/console/import", Staff(Action::ImportCatalog)),
+    (
+        Method::POST,
+        "/console/import",
+        Staff(Action::ImportCatalog),
+    ),
+    (
+        Method::GET,
+        "/console/drafts",
+        Staff(Action::PublishCatalog),
+    ),
+    (
+        Method::POST,
+        "/console/publish",
+        Staff(Action::PublishCatalog),
+    ),
+    (
+        Method::GET,
+        "/console/catalog",
+        Staff(Action::EditImplementation),
+    ),
+    (
+        Method::GET,
+        "/console/implementations/{code}/edit",
+        Staff(Action::EditImplementation),
+    ),
+    (
+        Method::POST,
+        "/console/implementations/{code}/edit",
+        Staff(Action::EditImplementation),
+    ),
+    (
+        Method::GET,
+        "/console/implementations/{code}/history",
+        Staff(Action::ViewCatalogHistory),
+    ),
+    (Method::GET, "/console/drift", Staff(Action::ViewDrift)),
+    (
+        Method::GET,
+        "/console/departments",
+        Staff(Action::ManageDepartments),
+    ),
+    (
+        Method::POST,
+        "/console/departments",
+        Staff(Action::ManageDepartments),
+    ),
+    // The JSON API (read only, public) and its OpenAPI document.
+    (Method::GET, "/api/openapi.json", Public),
+    (Method::GET, "/api/v1/regions", Public),
+    (Method::GET, "/api/v1/regions/{code}", Public),
+    (Method::GET, "/api/v1/regions/{code}/children", Public),
+    (Method::GET, "/api/v1/regions/{code}/path", Public),
+    (Method::GET, "/api/v1/departments", Public),
+    (Method::GET, "/api/v1/departments/{credit_code}", Public),
+    (Method::GET, "/api/v1/standard-items", Public),
+    (Method::GET, "/api/v1/implementations", Public),
+    (Method::GET, "/api/v1/implementations/{code}", Public),
+    (Method::GET, "/api/v1/drift", Public),
+    // Needs an API token (`Authorization: Bearer`); the handler's extractor refuses others (401).
+    (Method::GET, "/api/v1/me", Policy::ApiToken),
+];
+
+/// Every route: method, path pattern (as given to the router), policy.
+pub fn route_policies() -> &'static [(Method, &'static str, Policy)] {
+    ROUTES
+}
+
+/// The declared policy of a matched route; `HEAD` follows `GET`.
+pub fn policy_for(method: &Method, path: &str) -> Option<Policy> {
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
+    ROUTES
+        .iter()
+        .find(|(m, p, _)| m == method && *p == path)
+        .map(|(_, _, policy)| *policy)
+}
+
+/// The methods declared for a path pattern (for the `Allow` header of a 405).
+pub fn methods_for(path: &str) -> Vec<&'static Method> {
+    ROUTES
+        .iter()
+        .filter(|(_, p, _)| *p == path)
+        .map(|(m, _, _)| m)
+        .collect()
+}
+
+/// The table as the Markdown of `docs/routes.md`.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Routes and their policies\n\n\
+         Generated from `crates/yiwang-web/src/routes.rs` (`route_policies()`); the test \
+         `security_routes` fails when this file is stale (regenerate with \
+         `YIWANG_BLESS=1 cargo test -p yiwang-web --test security_routes`).\n\n\
+         - **public**: anyone.\n\
+         - **signed in**: any signed-in account.\n\
+         - **staff: Action**: a signed-in staff member whom `yiwang_domain::policy` allows \
+         that action for at least one object; refused (anonymous: 303 to the sign-in page or \
+         401; others: 403) before the handler runs, and the handler checks the object itself \
+         (department, region subtree).\n\
+         - **API token**: another system presenting `Authorization: Bearer` with a token made in \
+         the console (401 without one); the handler verifies it and applies its scoped grant.\n\
+         - Every method other than `GET`/`HEAD` is refused with 403 when the request is \
+         cross-site (Origin or Sec-Fetch-Site), on every route.\n\n\
+         | Method | Path | Policy |\n| --- | --- | --- |\n",
+    );
+    for (m, p, policy) in ROUTES {
+        let _ = writeln!(out, "| {m} | `{p}` | {} |", policy.describe());
+    }
+    let public = ROUTES.iter().filter(|r| r.2.is_public()).count();
+    let _ = writeln!(
+        out,
+        "\n{} routes: {public} public, {} restricted.",
+        ROUTES.len(),
+        ROUTES.len() - public
+    );
+    out
+}

@@ -1,0 +1,250 @@
+//! Shared helpers of the sign-in security tests: a server with a test clock (and, when asked,
+//! the client address), staff accounts, and a plain HTTP client that passes cookies by hand.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::{Client, Response, StatusCode, redirect};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use yiwang_domain::policy::{Grant, Role};
+use yiwang_domain::{CreditCode, RegionCode};
+use yiwang_store::NewUser;
+use yiwang_testkit::{DEMO_NOW_MS, TestDb};
+use yiwang_web::{AppState, Clock, WebConfig, router};
+
+pub const PASSWORD: &str = "Sign-In-Test-2026";
+/// 天津市津南区行政审批局.
+pub const APPROVAL_BUREAU: &str = "11120112MB1W167324";
+/// 咸水沽镇 of 津南区.
+pub const TOWNSHIP: &str = "120112100000";
+
+/// A clock the test moves by hand.
+#[derive(Debug)]
+pub struct TestClock(AtomicI64);
+
+impl TestClock {
+    pub fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        self.now()
+    }
+}
+
+pub struct Site {
+    pub base: String,
+    pub client: Client,
+    pub clock: Arc<TestClock>,
+}
+
+/// Serves the app over `db` with a test clock; `with_address` serves with connection info, as
+/// the binary does (per-address throttling then sees 127.0.0.1).
+pub async fn serve(db: &TestDb, with_address: bool) -> Site {
+    let clock = Arc::new(TestClock(AtomicI64::new(DEMO_NOW_MS)));
+    let mut state = AppState::new(
+        db.store.clone(),
+        WebConfig {
+            secure_cookies: false,
+            ..Default::default()
+        },
+    );
+    state.clock = clock.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = router(state);
+    if with_address {
+        tokio::spawn(yiwang_web::serve_support::serve(listener, app));
+    } else {
+        tokio::spawn(async move { axum::serve(listener, app).await });
+    }
+    Site {
+        base,
+        client: Client::builder()
+            .redirect(redirect::Policy::none())
+            .build()
+            .unwrap(),
+        clock,
+    }
+}
+
+/// `admin` (platform), `clerk` (catalog admin of one department), `township` (region admin of a
+/// township). Returns their ids in that order.
+pub async fn create_users(db: &TestDb) -> Vec<i64> {
+    let users = [
+        ("admin", Role::PlatformAdmin, None, None),
+        (
+            "clerk",
+            Role::CatalogAdmin,
+            None,
+            Some(CreditCode::parse(APPROVAL_BUREAU).unwrap()),
+        ),
+        (
+            "township",
+            Role::RegionAdmin,
+            Some(RegionCode::parse(TOWNSHIP).unwrap()),
+            None,
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (username, role, region, department) in users {
+        let id = db
+            .store
+            .create_user(
+                &NewUser {
+                    username: username.into(),
+                    display_name: format!("{username} (test)"),
+                    password: PASSWORD.into(),
+                    grants: vec![Grant {
+                        role,
+                        region,
+                        department,
+                    }],
+                },
+                &yiwang_store::Actor::system("test"),
+                DEMO_NOW_MS,
+            )
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    ids
+}
+
+pub fn named_cookie(res: &Response, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&prefix) && !v.starts_with(&format!("{name}=;")))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+}
+
+pub fn set_cookie_line(res: &Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+pub fn location(res: &Response) -> String {
+    res.headers()
+        .get(LOCATION)
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+/// The key shown on the enrolment page.
+pub fn enrol_secret(html: &str) -> Option<String> {
+    let start = html.find(r#"id="totp-secret""#)?;
+    let value = html[start..].split('>').nth(1)?.split('<').next()?;
+    Some(value.trim().to_string())
+}
+
+impl Site {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, c);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// A same-origin form post with the given cookies (`a=b; c=d`).
+    pub async fn post(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Response {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .header(ORIGIN, self.base.clone())
+            .form(form);
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, c);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn password(&self, username: &str, password: &str) -> Response {
+        self.post(
+            "/console/login",
+            None,
+            &[
+                ("username", username),
+                ("password", password),
+                ("next", "/console"),
+            ],
+        )
+        .await
+    }
+
+    /// The password step; returns the pending cookie (asserting it worked).
+    pub async fn pending(&self, username: &str) -> String {
+        let res = self.password(username, PASSWORD).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "password of {username}"
+        );
+        assert!(location(&res).starts_with("/console/login/totp"));
+        named_cookie(&res, "yw_pending").expect("pending cookie")
+    }
+
+    pub async fn code(&self, cookies: &str, code: &str) -> Response {
+        self.post(
+            "/console/login/totp",
+            Some(cookies),
+            &[("code", code), ("next", "/console")],
+        )
+        .await
+    }
+
+    /// The key of `username`: the stored one, or (first sign-in) the one the page offers.
+    pub async fn secret(&self, db: &TestDb, user_id: i64, pending: &str) -> String {
+        if let Some(t) = db.store.user_totp(user_id).await.unwrap() {
+            return t.secret;
+        }
+        let html = self
+            .get("/console/login/totp", Some(pending))
+            .await
+            .text()
+            .await
+            .unwrap();
+        enrol_secret(&html).expect("enrolment page shows the key")
+    }
+
+    /// A full sign-in (password, then a code computed from the key) in a fresh 30-second step;
+    /// returns the session cookie pair.
+    pub async fn sign_in(&self, db: &TestDb, username: &str) -> String {
+        self.clock.advance(30_000);
+        let id = db
+            .store
+            .user_id_by_username(username)
+            .await
+            .unwrap()
+            .unwrap();
+        let pending = self.pending(username).await;
+        let secret = self.secret(db, id, &pending).await;
+        let code = yiwang_store::totp::code_at(&secret, self.clock.now()).unwrap();
+        let res = self.code(&pending, &code).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "code of {username}");
+        named_cookie(&res, "yw_session").expect("session cookie")
+    }
+
+    /// Whether the session cookie still opens the console home.
+    pub async fn signed_in(&self, session: &str) -> bool {
+        let res = self.get("/console/account", Some(session)).await;
+        res.status() == StatusCode::OK
+    }
+}
