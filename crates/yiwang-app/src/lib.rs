@@ -1,6 +1,7 @@
 //! Application services shared by the CLI and the web console: catalog import (parse → rules →
 //! one transaction), region files, departments files, and the demo data set.
 
+pub mod calendar;
 pub mod catalog;
 pub mod demo;
 pub mod regions;

@@ -1,6 +1,7 @@
 //! The yiwang domain: pure types and rules, no HTTP, no SQL, no clock.
 //! Time and randomness are passed in by callers.
 
+pub mod calendar;
 pub mod catalog;
 pub mod codes;
 pub mod drift;
@@ -8,6 +9,7 @@ pub mod enums;
 pub mod error;
 pub mod policy;
 pub mod rules;
+pub mod workflow;
 
 pub use codes::{BasicCode, CreditCode, ImplCode, RegionCode, RegionLevel};
 pub use error::{ErrorCode, Issue};

@@ -12,6 +12,12 @@ pub enum Role {
     RegionAdmin,
     DepartmentAdmin,
     CatalogAdmin,
+    /// Reads the audit log (and checks its chain); changes nothing.
+    Auditor,
+    /// Case work (issue #4 adds their case actions; for now they may only open the console).
+    Clerk,
+    Reviewer,
+    Approver,
 }
 
 impl CodeSet for Role {
@@ -21,6 +27,10 @@ impl CodeSet for Role {
         Role::RegionAdmin,
         Role::DepartmentAdmin,
         Role::CatalogAdmin,
+        Role::Auditor,
+        Role::Clerk,
+        Role::Reviewer,
+        Role::Approver,
     ];
     fn key(self) -> &'static str {
         match self {
@@ -28,6 +38,10 @@ impl CodeSet for Role {
             Role::RegionAdmin => "region_admin",
             Role::DepartmentAdmin => "department_admin",
             Role::CatalogAdmin => "catalog_admin",
+            Role::Auditor => "auditor",
+            Role::Clerk => "clerk",
+            Role::Reviewer => "reviewer",
+            Role::Approver => "approver",
         }
     }
     fn zh(self) -> &'static str {
@@ -36,6 +50,10 @@ impl CodeSet for Role {
             Role::RegionAdmin => "区域管理员",
             Role::DepartmentAdmin => "部门管理员",
             Role::CatalogAdmin => "事项管理员",
+            Role::Auditor => "审计员",
+            Role::Clerk => "窗口人员",
+            Role::Reviewer => "审查人员",
+            Role::Approver => "审批人员",
         }
     }
 }
@@ -68,6 +86,10 @@ pub enum Action {
     ViewDrift,
     ManageDepartments,
     ManageUsers,
+    /// Read the audit log and check its chain. Scope (see [`audit_entry_visible`]): a
+    /// platform-wide grant sees every entry; a scoped grant sees entries of accounts whose every
+    /// grant lies within its scope.
+    ViewAudit,
 }
 
 /// What an action is applied to.
@@ -105,9 +127,14 @@ fn grant_covers(grant: &Grant, target: &Target) -> bool {
 fn role_allows(role: Role, action: Action) -> bool {
     use Action::*;
     match role {
+        // The platform administrator answers for the whole platform, its log included.
         Role::PlatformAdmin => true,
-        Role::RegionAdmin => true,
-        Role::DepartmentAdmin => !matches!(action, ManageDepartments),
+        // Administrators do not read the log that records what they did: that is the auditors'.
+        Role::RegionAdmin => !matches!(action, ViewAudit),
+        Role::DepartmentAdmin => !matches!(action, ManageDepartments | ViewAudit),
+        Role::Auditor => matches!(action, UseConsole | ViewAudit),
+        // Case actions arrive with case handling; nothing on the catalog or accounts.
+        Role::Clerk | Role::Reviewer | Role::Approver => matches!(action, UseConsole),
         Role::CatalogAdmin => matches!(
             action,
             UseConsole
@@ -120,9 +147,12 @@ fn role_allows(role: Role, action: Action) -> bool {
     }
 }
 
-/// A grant that is not global must actually name a scope; an unscoped non-platform grant is inert.
+/// A grant that is not global must actually name a scope; an unscoped grant is inert, except for
+/// the platform administrator and the platform-wide auditor (who only reads).
 fn grant_is_scoped(grant: &Grant) -> bool {
-    grant.role == Role::PlatformAdmin || grant.region.is_some() || grant.department.is_some()
+    matches!(grant.role, Role::PlatformAdmin | Role::Auditor)
+        || grant.region.is_some()
+        || grant.department.is_some()
 }
 
 pub fn authorize(principal: Option<&Principal>, action: Action, target: &Target) -> Decision {
@@ -155,7 +185,8 @@ impl CatalogScope {
             if !grant_is_scoped(g) || !role_allows(g.role, action) {
                 continue;
             }
-            if g.role == Role::PlatformAdmin {
+            // Only the platform administrator and the platform-wide auditor pass unscoped.
+            if g.region.is_none() && g.department.is_none() {
                 scope.all = true;
             }
             scope.grants.push((g.region.clone(), g.department.clone()));
@@ -172,6 +203,28 @@ impl CatalogScope {
     pub fn is_empty(&self) -> bool {
         !self.all && self.grants.is_empty()
     }
+}
+
+/// Whether `viewer` may see an audit entry whose actor held `actor_grants` (empty for the system,
+/// anonymous visitors and accounts without grants). A platform-wide `ViewAudit` grant sees every
+/// entry; a scoped one only entries of accounts whose every grant lies within it (a grant naming
+/// only a department must come with that department's region filled in, or it is not covered by
+/// a region-scoped viewer). Entries of actors without grants are for platform-wide viewers only.
+pub fn audit_entry_visible(viewer: &Principal, actor_grants: &[Grant]) -> bool {
+    let scope = CatalogScope::of(viewer, Action::ViewAudit);
+    if scope.all {
+        return true;
+    }
+    !actor_grants.is_empty()
+        && actor_grants.iter().all(|a| {
+            scope.grants.iter().any(|(r, d)| {
+                let region_ok = r
+                    .as_ref()
+                    .is_none_or(|r| a.region.as_ref().is_some_and(|ar| r.contains(ar)));
+                let dept_ok = d.as_ref().is_none_or(|d| a.department.as_ref() == Some(d));
+                region_ok && dept_ok
+            })
+        })
 }
 
 #[cfg(test)]
@@ -191,6 +244,164 @@ mod tests {
     }
     fn dept(s: &str) -> CreditCode {
         CreditCode::with_check_char(s).unwrap()
+    }
+
+    /// Every action, in the matrix's column order. The `match` has no wildcard, so a new action
+    /// does not compile until it is given a column here (and a decision for every role).
+    const ACTIONS: [Action; 9] = [
+        Action::UseConsole,
+        Action::ImportCatalog,
+        Action::EditImplementation,
+        Action::PublishCatalog,
+        Action::ViewCatalogHistory,
+        Action::ViewDrift,
+        Action::ManageDepartments,
+        Action::ManageUsers,
+        Action::ViewAudit,
+    ];
+    fn column(a: Action) -> usize {
+        match a {
+            Action::UseConsole => 0,
+            Action::ImportCatalog => 1,
+            Action::EditImplementation => 2,
+            Action::PublishCatalog => 3,
+            Action::ViewCatalogHistory => 4,
+            Action::ViewDrift => 5,
+            Action::ManageDepartments => 6,
+            Action::ManageUsers => 7,
+            Action::ViewAudit => 8,
+        }
+    }
+
+    /// Role × action: `x` allowed, `.` refused (columns as in [`ACTIONS`]). A role gaining or
+    /// losing any permission fails here.
+    const MATRIX: &[(Role, &str)] = &[
+        //                   console import edit publish history drift depts users audit
+        (Role::PlatformAdmin, "xxxxxxxxx"),
+        (Role::RegionAdmin, "xxxxxxxx."),
+        (Role::DepartmentAdmin, "xxxxxx.x."),
+        (Role::CatalogAdmin, "xxxxxx..."),
+        (Role::Auditor, "x.......x"),
+        (Role::Clerk, "x........"),
+        (Role::Reviewer, "x........"),
+        (Role::Approver, "x........"),
+    ];
+
+    #[test]
+    fn role_action_matrix() {
+        assert_eq!(MATRIX.len(), Role::ALL.len(), "every role has a row");
+        for (i, a) in ACTIONS.iter().enumerate() {
+            assert_eq!(column(*a), i);
+        }
+        let township = region("120112100000");
+        for role in Role::ALL {
+            let row = MATRIX
+                .iter()
+                .find(|(r, _)| r == role)
+                .map(|(_, row)| row.as_bytes())
+                .unwrap();
+            assert_eq!(row.len(), ACTIONS.len(), "{role:?}");
+            // Scoped to a region, asked about anything and about an object inside that region.
+            let p = principal(vec![Grant {
+                role: *role,
+                region: Some(region("120112")),
+                department: None,
+            }]);
+            for action in ACTIONS {
+                let want = row[column(action)] == b'x';
+                assert_eq!(role_allows(*role, action), want, "{role:?} {action:?}");
+                for target in [Target::Anything, Target::Region(township.clone())] {
+                    let got = authorize(Some(&p), action, &target) == Decision::Allow;
+                    assert_eq!(got, want, "{role:?} {action:?} {target:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn case_roles_and_auditors_touch_no_catalog() {
+        let catalog = [
+            Action::ImportCatalog,
+            Action::EditImplementation,
+            Action::PublishCatalog,
+            Action::ViewCatalogHistory,
+            Action::ViewDrift,
+            Action::ManageDepartments,
+            Action::ManageUsers,
+        ];
+        for role in [Role::Auditor, Role::Clerk, Role::Reviewer, Role::Approver] {
+            // Even unscoped (the platform-wide form an auditor may have).
+            let p = principal(vec![Grant {
+                role,
+                region: None,
+                department: None,
+            }]);
+            for action in catalog {
+                assert_ne!(
+                    authorize(Some(&p), action, &Target::Anything),
+                    Decision::Allow,
+                    "{role:?} {action:?}"
+                );
+                assert!(
+                    CatalogScope::of(&p, action).is_empty(),
+                    "{role:?} {action:?}"
+                );
+            }
+        }
+        // Unscoped case-work grants are inert; an unscoped auditor is platform-wide.
+        let clerk = principal(vec![Grant {
+            role: Role::Clerk,
+            region: None,
+            department: None,
+        }]);
+        assert_eq!(
+            authorize(Some(&clerk), Action::UseConsole, &Target::Anything),
+            Decision::Deny
+        );
+        let auditor = principal(vec![Grant {
+            role: Role::Auditor,
+            region: None,
+            department: None,
+        }]);
+        assert_eq!(
+            authorize(Some(&auditor), Action::ViewAudit, &Target::Anything),
+            Decision::Allow
+        );
+        assert!(CatalogScope::of(&auditor, Action::ViewAudit).all);
+    }
+
+    #[test]
+    fn audit_visibility_by_scope() {
+        let d1 = dept("11120112MB0000001");
+        let g = |role, r: Option<&str>, d: Option<&CreditCode>| Grant {
+            role,
+            region: r.map(region),
+            department: d.cloned(),
+        };
+        let everywhere = principal(vec![g(Role::Auditor, None, None)]);
+        let jinnan = principal(vec![g(Role::Auditor, Some("120112"), None)]);
+        let dept_auditor = principal(vec![g(Role::Auditor, Some("120112"), Some(&d1))]);
+        let region_admin = principal(vec![g(Role::RegionAdmin, Some("120112"), None)]);
+        let inside = vec![g(Role::CatalogAdmin, Some("120112100000"), Some(&d1))];
+        let outside = vec![g(Role::RegionAdmin, Some("120113"), None)];
+        let mixed = vec![inside[0].clone(), outside[0].clone()];
+        let no_region = vec![g(Role::CatalogAdmin, None, Some(&d1))];
+        for actor in [&inside, &outside, &mixed, &no_region, &vec![]] {
+            assert!(audit_entry_visible(&everywhere, actor));
+            assert!(!audit_entry_visible(&region_admin, actor));
+        }
+        assert!(audit_entry_visible(&jinnan, &inside));
+        assert!(!audit_entry_visible(&jinnan, &outside));
+        assert!(!audit_entry_visible(&jinnan, &mixed));
+        assert!(!audit_entry_visible(&jinnan, &no_region));
+        assert!(!audit_entry_visible(&jinnan, &[]));
+        assert!(audit_entry_visible(&dept_auditor, &inside));
+        let other_dept = vec![g(
+            Role::CatalogAdmin,
+            Some("120112100000"),
+            Some(&dept("11120112MB0000002")),
+        )];
+        assert!(!audit_entry_visible(&dept_auditor, &other_dept));
     }
 
     #[test]

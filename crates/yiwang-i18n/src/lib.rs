@@ -61,8 +61,9 @@ macro_rules! sources {
 }
 
 const ZH: &[&str] =
-    sources!("zh-CN": "common", "errors", "enums", "portal", "console", "api", "pii");
-const EN: &[&str] = sources!("en": "common", "errors", "enums", "portal", "console", "api", "pii");
+    sources!("zh-CN": "common", "errors", "enums", "portal", "console", "api", "pii", "audit");
+const EN: &[&str] =
+    sources!("en": "common", "errors", "enums", "portal", "console", "api", "pii", "audit");
 
 type Table = HashMap<&'static str, &'static str>;
 

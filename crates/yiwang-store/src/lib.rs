@@ -7,6 +7,7 @@ mod accounts;
 pub mod audit;
 mod audit_verify;
 pub mod auth_guard;
+pub mod calendar;
 mod catalog_read;
 mod catalog_write;
 mod departments;

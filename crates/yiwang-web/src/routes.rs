@@ -97,6 +97,13 @@ static ROUTES: &[(Method, &str, Policy)] = &[
         "/console/locks/unlock",
         Staff(Action::ManageUsers),
     ),
+    // The audit log: read and chain check, for auditors (entries limited to their scope there).
+    (Method::GET, "/console/audit", Staff(Action::ViewAudit)),
+    (
+        Method::POST,
+        "/console/audit/verify",
+        Staff(Action::ViewAudit),
+    ),
     (Method::GET, "/console/import", Staff(Action::ImportCatalog)),
     (
         Method::POST,

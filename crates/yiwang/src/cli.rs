@@ -48,6 +48,11 @@ pub enum Command {
         #[command(subcommand)]
         command: CatalogCommand,
     },
+    /// The official working calendar: holidays, adjusted working days, due dates.
+    Calendar {
+        #[command(subcommand)]
+        command: crate::cmd_calendar::CalendarCommand,
+    },
     /// The tamper-evident audit log.
     Audit {
         #[command(subcommand)]
@@ -121,7 +126,8 @@ pub enum UserCommand {
         username: String,
         #[arg(long)]
         display_name: String,
-        /// platform_admin, region_admin, department_admin or catalog_admin.
+        /// platform_admin, region_admin, department_admin, catalog_admin, auditor (platform-wide
+        /// without --region/--department), clerk, reviewer or approver.
         #[arg(long)]
         role: String,
         /// Limit the role to this region's subtree.

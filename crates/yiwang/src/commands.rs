@@ -125,6 +125,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{} departments loaded", depts.len());
             Ok(())
         }
+        Command::Calendar { command } => {
+            let store = open(&cli, &cfg).await?;
+            crate::cmd_calendar::run(&store, command).await
+        }
         Command::Audit { command } => {
             let store = open(&cli, &cfg).await?;
             crate::cmd_audit::run(&store, command).await

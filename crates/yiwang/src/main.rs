@@ -2,6 +2,7 @@
 
 mod cli;
 mod cmd_audit;
+mod cmd_calendar;
 mod cmd_keys;
 mod cmd_user;
 mod commands;

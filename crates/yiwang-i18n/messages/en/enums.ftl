@@ -46,3 +46,7 @@ role.platform_admin = Platform administrator
 role.region_admin = Region administrator
 role.department_admin = Department administrator
 role.catalog_admin = Catalog administrator
+role.auditor = Auditor
+role.clerk = Service-window clerk
+role.reviewer = Reviewer
+role.approver = Approver

@@ -6,6 +6,8 @@
 //! first calls [`same_origin`] (a cross-site form post is refused) and only then reads the body.
 
 mod account;
+mod audit;
+mod audit_scan;
 mod catalog;
 mod dashboard;
 mod departments;
@@ -54,6 +56,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/tokens/{id}/revoke", post(tokens::revoke))
         .route("/console/users", get(users::list))
         .route("/console/users/{id}/reveal", post(users::reveal))
+        .route("/console/audit", get(audit::list))
+        .route("/console/audit/verify", post(audit::verify))
         .route("/console/locks", get(locks::list))
         .route("/console/locks/unlock", post(locks::unlock))
         .route("/console/import", get(import::form).post(import::upload))
