@@ -37,3 +37,4 @@ audit.problem.truncated = the last entries were removed
 audit.problem.head_mismatch = the last entry was replaced
 audit.problem.unanchored = entries were added outside the chain
 audit.problem.unknown_algorithm = an entry uses an unknown digest algorithm
+audit.nav.link = Audit log

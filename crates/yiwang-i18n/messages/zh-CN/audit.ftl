@@ -37,3 +37,4 @@ audit.problem.truncated = 最后的一些记录被删除了
 audit.problem.head_mismatch = 最后一条记录被替换过
 audit.problem.unanchored = 有不在链上的记录被加了进来
 audit.problem.unknown_algorithm = 记录使用了不认识的校验算法
+audit.nav.link = 审计日志
