@@ -15,7 +15,7 @@ pub fn counted(lang: Lang, key: &str, n: u64) -> String {
     }
 }
 
-/// "5 个工作日" / "5 working days".
+/// 「5 个工作日」 / "5 working days".
 pub fn days(lang: Lang, limit: TimeLimit) -> String {
     let key = match limit.unit {
         TimeUnit::WorkingDays => "portal.days.working",
@@ -57,7 +57,7 @@ pub fn visits(lang: Lang, n: i64) -> String {
     }
 }
 
-/// "原件 1 份、复印件 2 份"; materials with no paper at all say so.
+/// 「原件 1 份、复印件 2 份」; materials with no paper at all say so.
 pub fn paper(lang: Lang, originals: u32, copies: u32) -> String {
     let mut parts = Vec::new();
     if originals > 0 {
