@@ -25,7 +25,7 @@ use crate::routes::{self, Policy};
 use axum::Router;
 use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 use tower_http::timeout::TimeoutLayer;
@@ -40,24 +40,38 @@ pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 pub const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
 
 /// Wraps every route of `router` (call it after the last route and the fallback).
+/// The checks run in one middleware (one boxed future per request instead of four): on the
+/// catalog read path the layers cost as much as the handler.
 pub fn harden(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let timeout = Duration::from_millis(state.config.request_timeout_ms);
     router
-        // Innermost first: these run after routing, closest to the handler.
-        .layer(from_fn_with_state(state.clone(), enforce_policy))
-        .layer(from_fn(refuse_cross_site))
-        .layer(from_fn(limits))
+        .layer(from_fn_with_state(state.clone(), guard))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
-        .layer(from_fn_with_state(state.clone(), headers))
 }
 
-pub async fn headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Limits, cross-site refusal and the route policy, in that order; then the security headers
+/// on whatever answer results.
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let console = req.uri().path().starts_with("/console");
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
+    let mut res = match check_limits(req).await {
+        Err(refused) => refused,
+        Ok(req) => {
+            let safe = matches!(*req.method(), Method::GET | Method::HEAD);
+            if !safe && is_cross_site(req.headers()) {
+                refusal(&req, ErrorCode::Forbidden, StatusCode::FORBIDDEN)
+            } else {
+                enforce_policy(State(state.clone()), req, next).await
+            }
+        }
+    };
+    set_headers(&state, console, res.headers_mut());
+    res
+}
+
+fn set_headers(state: &AppState, console: bool, h: &mut HeaderMap) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -97,7 +111,6 @@ pub async fn headers(State(state): State<AppState>, req: Request, next: Next) ->
     if console {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    res
 }
 
 /// The error response of a refused request: JSON under `/api/`, a page elsewhere.
@@ -122,10 +135,10 @@ fn lang_of(req: &Request) -> yiwang_i18n::Lang {
 
 /// 414 for an over-long URI, 431 for an over-large header block, 413 for an over-large form,
 /// 400 for a NUL byte in the URI or a form.
-pub async fn limits(req: Request, next: Next) -> Response {
+async fn check_limits(req: Request) -> Result<Request, Response> {
     let uri_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if uri_len > MAX_URI_BYTES {
-        return refusal(&req, ErrorCode::TooLong, StatusCode::URI_TOO_LONG);
+        return Err(refusal(&req, ErrorCode::TooLong, StatusCode::URI_TOO_LONG));
     }
     // A NUL byte is never valid input here, and PostgreSQL cannot store one in text: refuse
     // `%00` anywhere in the path or query before any handler sees it.
@@ -135,7 +148,11 @@ pub async fn limits(req: Request, next: Next) -> Response {
         .windows(3)
         .any(|w| w.eq_ignore_ascii_case(b"%00"))
     {
-        return refusal(&req, ErrorCode::InvalidInput, StatusCode::BAD_REQUEST);
+        return Err(refusal(
+            &req,
+            ErrorCode::InvalidInput,
+            StatusCode::BAD_REQUEST,
+        ));
     }
     let header_len: usize = req
         .headers()
@@ -143,11 +160,11 @@ pub async fn limits(req: Request, next: Next) -> Response {
         .map(|(k, v)| k.as_str().len() + v.len() + 4)
         .sum();
     if header_len > MAX_HEADER_BYTES {
-        return refusal(
+        return Err(refusal(
             &req,
             ErrorCode::TooLong,
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-        );
+        ));
     }
     let form = req
         .headers()
@@ -155,7 +172,7 @@ pub async fn limits(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if !form {
-        return next.run(req).await;
+        return Ok(req);
     }
     // Form posts: read the (small) body once to refuse a NUL byte in any field, raw or encoded.
     let (parts, body) = req.into_parts();
@@ -163,14 +180,22 @@ pub async fn limits(req: Request, next: Next) -> Response {
         Ok(b) => b,
         Err(_) => {
             let req = Request::from_parts(parts, axum::body::Body::empty());
-            return refusal(&req, ErrorCode::FileTooLarge, StatusCode::PAYLOAD_TOO_LARGE);
+            return Err(refusal(
+                &req,
+                ErrorCode::FileTooLarge,
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ));
         }
     };
     let req = Request::from_parts(parts, axum::body::Body::from(bytes.clone()));
     if bytes.contains(&0) || bytes.windows(3).any(|w| w.eq_ignore_ascii_case(b"%00")) {
-        return refusal(&req, ErrorCode::InvalidInput, StatusCode::BAD_REQUEST);
+        return Err(refusal(
+            &req,
+            ErrorCode::InvalidInput,
+            StatusCode::BAD_REQUEST,
+        ));
     }
-    next.run(req).await
+    Ok(req)
 }
 
 /// Whether a request comes from another site: its `Origin` is not this host (or is `null` or
@@ -194,15 +219,6 @@ pub fn is_cross_site(headers: &HeaderMap) -> bool {
     });
     let host = text(&header::HOST).flatten().map(str::trim);
     !matches!((authority, host), (Some(a), Some(h)) if !a.is_empty() && a.eq_ignore_ascii_case(h))
-}
-
-/// 403 for a state-changing request from another site, on every route.
-pub async fn refuse_cross_site(req: Request, next: Next) -> Response {
-    let safe = matches!(*req.method(), Method::GET | Method::HEAD);
-    if !safe && is_cross_site(req.headers()) {
-        return refusal(&req, ErrorCode::Forbidden, StatusCode::FORBIDDEN);
-    }
-    next.run(req).await
 }
 
 /// Applies the declared policy of the matched route (see `routes.rs`).
