@@ -5,7 +5,7 @@ use super::{
     see_other, store_fail,
 };
 use crate::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::{ClientAddr, CurrentUser};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -105,6 +105,7 @@ pub async fn add(
     State(state): State<AppState>,
     locale: Locale,
     user: CurrentUser,
+    ClientAddr(client): ClientAddr,
     req: Request,
 ) -> ConsoleResult {
     same_origin(req.headers(), locale)?;
@@ -184,7 +185,7 @@ pub async fn add(
         name: form.name.clone(),
         region,
     };
-    let actor = yiwang_store::Actor::principal(p, "");
+    let actor = yiwang_store::Actor::principal(p, client.as_str());
     match state
         .store
         .upsert_department(&dep, &actor, state.now_ms())

@@ -7,7 +7,7 @@ use super::{
     store_fail,
 };
 use crate::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::{ClientAddr, CurrentUser};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -214,6 +214,7 @@ pub async fn save(
     State(state): State<AppState>,
     locale: Locale,
     user: CurrentUser,
+    ClientAddr(client): ClientAddr,
     Path(code): Path<String>,
     req: Request,
 ) -> ConsoleResult {
@@ -268,7 +269,7 @@ pub async fn save(
         .store
         .save_drafts(
             &entries,
-            &yiwang_store::Actor::principal(p, ""),
+            &yiwang_store::Actor::principal(p, client.as_str()),
             state.now_ms(),
             &mut |_| {},
         )

@@ -3,7 +3,7 @@
 
 use super::{ConsoleResult, allow, page, render, same_origin, store_fail};
 use crate::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::{ClientAddr, CurrentUser};
 use crate::error::status_for;
 use crate::locale::Locale;
 use crate::page::Page;
@@ -205,6 +205,7 @@ pub async fn upload(
     State(state): State<AppState>,
     locale: Locale,
     user: CurrentUser,
+    ClientAddr(client): ClientAddr,
     req: Request,
 ) -> ConsoleResult {
     same_origin(req.headers(), locale)?;
@@ -247,7 +248,7 @@ pub async fn upload(
         &state.store,
         parsed,
         &scope,
-        &yiwang_store::Actor::principal(p, ""),
+        &yiwang_store::Actor::principal(p, client.as_str()),
         state.now_ms(),
         &mut |_| {},
     )

@@ -5,7 +5,7 @@ use super::{
     store_fail,
 };
 use crate::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::{ClientAddr, CurrentUser};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -108,6 +108,7 @@ pub async fn publish(
     State(state): State<AppState>,
     locale: Locale,
     user: CurrentUser,
+    ClientAddr(client): ClientAddr,
     req: Request,
 ) -> ConsoleResult {
     same_origin(req.headers(), locale)?;
@@ -131,7 +132,7 @@ pub async fn publish(
         .publish_drafts(
             &scope,
             only,
-            &yiwang_store::Actor::principal(p, ""),
+            &yiwang_store::Actor::principal(p, client.as_str()),
             state.now_ms(),
         )
         .await
