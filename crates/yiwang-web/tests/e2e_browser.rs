@@ -49,6 +49,23 @@ fn start_driver() -> Option<(Driver, u16)> {
     Some((Driver(child), port))
 }
 
+/// Chooses `file` on the console's import form and submits it.
+async fn upload(c: &fantoccini::Client, base: &str, file: &std::path::Path) {
+    c.goto(&format!("{base}/console/import")).await.unwrap();
+    c.find(Locator::Id("file"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.console-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn guide_page_and_console_import_in_chromium() {
     let Some((_driver, port)) = start_driver() else {
@@ -229,19 +246,7 @@ async fn guide_page_and_console_import_in_chromium() {
         }
         let good = dir.join("good.json");
         std::fs::write(&good, yiwang_interchange::write_json(&entries)).unwrap();
-        c.goto(&format!("{base}/console/import")).await.unwrap();
-        c.find(Locator::Id("file"))
-            .await
-            .unwrap()
-            .send_keys(good.to_str().unwrap())
-            .await
-            .unwrap();
-        c.find(Locator::Css("form.console-form button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        upload(&c, &base, &good).await;
         let status = match c
             .wait()
             .at_most(Duration::from_secs(10))
@@ -258,19 +263,7 @@ async fn guide_page_and_console_import_in_chromium() {
         entries[1].implementation.promised_limit.amount = 9999;
         let bad = dir.join("bad.json");
         std::fs::write(&bad, yiwang_interchange::write_json(&entries)).unwrap();
-        c.goto(&format!("{base}/console/import")).await.unwrap();
-        c.find(Locator::Id("file"))
-            .await
-            .unwrap()
-            .send_keys(bad.to_str().unwrap())
-            .await
-            .unwrap();
-        c.find(Locator::Css("form.console-form button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        upload(&c, &base, &bad).await;
         c.wait()
             .at_most(Duration::from_secs(10))
             .for_element(Locator::Css(".issues-table"))

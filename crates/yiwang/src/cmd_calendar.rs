@@ -1,13 +1,14 @@
 //! `yiwang calendar …`: loading the official working calendar and computing due dates on it.
 
 use crate::cmd_audit::cli_actor;
+use crate::env::{lang, now_ms};
 use anyhow::{Context, anyhow, bail};
 use clap::{Subcommand, ValueEnum};
 use std::path::PathBuf;
 use yiwang_domain::calendar::{CivilDate, Pause};
 use yiwang_domain::catalog::TimeLimit;
 use yiwang_domain::enums::TimeUnit;
-use yiwang_i18n::{Lang, issue_message};
+use yiwang_i18n::issue_message;
 use yiwang_store::Store;
 
 #[derive(Subcommand, Debug)]
@@ -39,20 +40,6 @@ pub enum CalendarCommand {
 pub enum DayUnit {
     Working,
     Natural,
-}
-
-fn lang() -> Lang {
-    std::env::var("YIWANG_LANG")
-        .ok()
-        .and_then(|l| Lang::from_tag(&l))
-        .unwrap_or_default()
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 fn date(s: &str) -> anyhow::Result<CivilDate> {

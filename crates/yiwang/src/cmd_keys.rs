@@ -6,6 +6,7 @@
 //! install supplies its own keys and keeps them away from the database and its backups.
 
 use crate::config::Config;
+use crate::env::now_ms;
 use anyhow::{Context, anyhow, bail};
 use clap::Subcommand;
 use std::io::Write;
@@ -134,13 +135,6 @@ pub async fn seed_demo_pii(store: &Store) -> anyhow::Result<()> {
             .await?;
     }
     Ok(())
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// Creates `path` with mode 0600 and writes the key file; never replaces an existing file.

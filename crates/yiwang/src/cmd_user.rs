@@ -3,15 +3,9 @@
 
 use crate::cli::UserCommand;
 use crate::cmd_audit::cli_actor;
+use crate::env::now_ms;
 use anyhow::bail;
 use yiwang_store::Store;
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 /// Runs the sign-in related user commands; `None` for the others.
 pub async fn run(store: &Store, command: &UserCommand) -> Option<anyhow::Result<()>> {

@@ -6,6 +6,7 @@ use crate::cli::{
 };
 use crate::cmd_audit::cli_actor;
 use crate::config::{Config, DEFAULT_TOML};
+use crate::env::{lang, now_ms};
 use anyhow::{Context, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::Path;
@@ -14,22 +15,8 @@ use yiwang_app::{CatalogFormat, ImportError};
 use yiwang_domain::enums::CodeSet;
 use yiwang_domain::policy::{CatalogScope, Grant, Role};
 use yiwang_domain::{CreditCode, RegionCode};
-use yiwang_i18n::{Lang, issue_message};
+use yiwang_i18n::issue_message;
 use yiwang_store::{NewUser, Store};
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-fn lang() -> Lang {
-    std::env::var("YIWANG_LANG")
-        .ok()
-        .and_then(|l| Lang::from_tag(&l))
-        .unwrap_or_default()
-}
 
 fn everything() -> CatalogScope {
     CatalogScope {

@@ -7,6 +7,7 @@ mod cmd_keys;
 mod cmd_user;
 mod commands;
 mod config;
+mod env;
 
 use clap::Parser;
 
