@@ -181,6 +181,9 @@ pub struct AuditFilter {
     /// Only entries with a larger sequence number (0 for the start); pass the last `seq` of the
     /// previous page to get the next one.
     pub after_seq: i64,
+    /// When set, list newest first, only entries with a smaller sequence number (the
+    /// `after_seq` cursor is then ignored): the audit page's "earlier entries".
+    pub before_seq: Option<i64>,
     /// At most this many entries (clamped to 1..=1000).
     pub limit: i64,
 }
@@ -221,14 +224,29 @@ impl Store {
         let limit = filter.limit.clamp(1, 1000);
         let prefix = filter.object_prefix.clone().unwrap_or_default();
         // `substr` rather than LIKE: SQLite's LIKE ignores ASCII case and both treat `%`/`_`.
-        let sql = format!(
-            "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 \
-             AND ($2 = 0 OR actor_id = $3) \
-             AND ($4 = '' OR substr(object, 1, length($4)) = $4) \
-             ORDER BY seq LIMIT $5"
-        );
+        // Both directions are keyset scans of the primary key.
+        let (sql, cursor) = match filter.before_seq {
+            None => (
+                format!(
+                    "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 \
+                     AND ($2 = 0 OR actor_id = $3) \
+                     AND ($4 = '' OR substr(object, 1, length($4)) = $4) \
+                     ORDER BY seq LIMIT $5"
+                ),
+                filter.after_seq,
+            ),
+            Some(before) => (
+                format!(
+                    "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq < $1 \
+                     AND ($2 = 0 OR actor_id = $3) \
+                     AND ($4 = '' OR substr(object, 1, length($4)) = $4) \
+                     ORDER BY seq DESC LIMIT $5"
+                ),
+                before,
+            ),
+        };
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(filter.after_seq)
+            .bind(cursor)
             .bind(i64::from(filter.actor_id.is_some()))
             .bind(filter.actor_id.unwrap_or(0))
             .bind(prefix)

@@ -446,3 +446,41 @@ async fn long_logs_are_checked_across_pages() {
         assert_problem(&r, ProblemKind::Reordered, 20_001, "renumbered");
     }
 }
+
+#[tokio::test]
+async fn newest_first_below_a_cursor() {
+    for db in yiwang_testkit::backends().await {
+        let s = &db.store;
+        let base = s.audit_count().await.unwrap();
+        for i in 0..10 {
+            let e = AuditEvent {
+                actor: "test".into(),
+                action: "test.event".into(),
+                object: format!("thing:{i}"),
+                ..Default::default()
+            };
+            s.audit(1_000 + i, &e).await.unwrap();
+        }
+        let newest = s
+            .audit_entries(&AuditFilter {
+                before_seq: Some(i64::MAX),
+                limit: 3,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let seqs: Vec<i64> = newest.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [base + 10, base + 9, base + 8]);
+        let older = s
+            .audit_entries(&AuditFilter {
+                before_seq: Some(base + 8),
+                object_prefix: Some("thing:".into()),
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(older.len(), 7);
+        assert!(older.windows(2).all(|w| w[0].seq > w[1].seq));
+    }
+}

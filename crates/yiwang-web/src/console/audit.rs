@@ -3,7 +3,7 @@
 //! `policy::audit_entry_visible`); and a check of the whole hash chain, itself recorded as
 //! `audit.verify`. Viewing the log changes nothing and is not recorded.
 
-use super::audit_scan::{Criteria, Found, Visibility, newest_before, top};
+use super::audit_scan::{Criteria, Found, Visibility, newest_before};
 use super::{
     ConsoleResult, allow, encode, fail, here, href, page, render, same_origin, store_fail,
 };
@@ -222,15 +222,11 @@ async fn show_page(
     };
     let mut visible = Visibility::new(&state.store, p);
     tpl.scoped = !visible.everything();
-    let cursor = match before {
-        Some(b) => b,
-        None => top(&state.store).await.map_err(store_err)?,
-    };
     let Found {
         entries,
         next_before,
         searched_to,
-    } = newest_before(&state.store, &criteria, cursor, &mut visible)
+    } = newest_before(&state.store, &criteria, before, &mut visible)
         .await
         .map_err(store_err)?;
     tpl.rows = entries.into_iter().map(|e| row(e, locale)).collect();

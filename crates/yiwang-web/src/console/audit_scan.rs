@@ -1,12 +1,9 @@
 //! Newest-first keyset paging over the audit log, limited to the entries the viewer may see.
 //!
-//! The store lists entries in sequence order after a given sequence number
-//! (`Store::audit_entries`). Going backwards, this reads windows of at most `width` sequence
-//! numbers just below the cursor: a window holds at most `width` entries, so one call with
-//! `limit = width` returns every matching entry of the window (later ones are dropped). Windows
-//! grow up to the store's page limit, and one request reads at most [`MAX_WINDOWS`] of them; when
-//! that budget runs out the page says how far back it looked and offers to continue from there.
-//! A page is therefore never wrong (no entry skipped or shown twice), only sometimes short.
+//! The store lists entries newest first below a cursor (`AuditFilter::before_seq`). A scoped
+//! auditor may not see every matching entry, so a page reads at most [`MAX_READS`] store pages;
+//! when that budget runs out the page says how far back it looked and offers to continue from
+//! there. A page is therefore never wrong (no entry skipped or shown twice), only sometimes short.
 //!
 //! Visibility is the policy's (`audit_entry_visible`); the actors' grants are looked up once per
 //! actor and request, with a department-only grant completed by that department's region.
@@ -17,10 +14,10 @@ use yiwang_store::{AuditEntry, AuditFilter, Store, StoreError};
 
 /// Entries per page.
 pub const PAGE: usize = 50;
-/// Windows read per request, at most.
-pub const MAX_WINDOWS: usize = 12;
+/// Store pages read per request, at most.
+pub const MAX_READS: usize = 12;
 /// The store's largest page.
-const MAX_WIDTH: i64 = 1000;
+const STORE_PAGE: i64 = 1000;
 
 /// What to list: the store filter's actor and object prefix (its cursor fields are ignored).
 #[derive(Debug, Clone, Default)]
@@ -95,53 +92,29 @@ impl<'a> Visibility<'a> {
     }
 }
 
-/// One past the largest sequence number in the log (the first page's cursor).
-pub async fn top(store: &Store) -> Result<i64, StoreError> {
-    let mut after = (store.audit_count().await? - 1).max(0);
-    let mut last = after;
-    loop {
-        let rows = store
-            .audit_entries(&AuditFilter {
-                after_seq: after,
-                limit: MAX_WIDTH,
-                ..Default::default()
-            })
-            .await?;
-        let Some(e) = rows.last() else { break };
-        last = last.max(e.seq);
-        if (rows.len() as i64) < MAX_WIDTH {
-            break;
-        }
-        after = e.seq;
-    }
-    Ok(last + 1)
-}
-
-/// The newest visible entries matching `criteria` with a sequence number below `before`.
+/// The newest visible entries matching `criteria` with a sequence number below `before`
+/// (`None`: from the newest entry).
 pub async fn newest_before(
     store: &Store,
     criteria: &Criteria,
-    before: i64,
+    before: Option<i64>,
     visible: &mut Visibility<'_>,
 ) -> Result<Found, StoreError> {
     let mut found = Vec::with_capacity(PAGE + 1);
-    let mut hi = before;
-    let mut width = (2 * PAGE) as i64;
-    for _ in 0..MAX_WINDOWS {
-        if hi <= 1 {
-            break;
-        }
-        // The window holds sequence numbers lo+1 ..= hi-1: at most `width` entries.
-        let lo = (hi - 1 - width).max(0);
+    let mut cursor = before.unwrap_or(i64::MAX);
+    for _ in 0..MAX_READS {
         let rows = store
             .audit_entries(&AuditFilter {
                 actor_id: criteria.actor_id,
                 object_prefix: criteria.object_prefix.clone(),
-                after_seq: lo,
-                limit: width,
+                before_seq: Some(cursor),
+                limit: STORE_PAGE,
+                ..Default::default()
             })
             .await?;
-        for e in rows.into_iter().filter(|e| e.seq < hi).rev() {
+        let exhausted = (rows.len() as i64) < STORE_PAGE;
+        for e in rows {
+            cursor = e.seq;
             if visible.allows(&e).await? {
                 found.push(e);
                 if found.len() > PAGE {
@@ -155,14 +128,18 @@ pub async fn newest_before(
                 }
             }
         }
-        hi = lo + 1;
-        width = (width * 2).min(MAX_WIDTH);
+        if exhausted {
+            return Ok(Found {
+                entries: found,
+                next_before: None,
+                searched_to: None,
+            });
+        }
     }
-    // Either the start of the log was reached, or the budget ran out below `hi`.
-    let more = hi > 1;
+    // The read budget ran out: continue below the last entry read.
     Ok(Found {
         entries: found,
-        next_before: more.then_some(hi),
-        searched_to: more.then_some(hi),
+        next_before: Some(cursor),
+        searched_to: Some(cursor),
     })
 }
