@@ -2,13 +2,17 @@
 //! Time and randomness are passed in by callers.
 
 pub mod calendar;
+pub mod case;
 pub mod catalog;
 pub mod codes;
+pub mod document;
 pub mod drift;
 pub mod enums;
 pub mod error;
+pub mod forms;
 pub mod policy;
 pub mod rules;
+pub mod upload;
 pub mod workflow;
 
 pub use codes::{BasicCode, CreditCode, ImplCode, RegionCode, RegionLevel};

@@ -18,6 +18,8 @@ pub enum Role {
     Clerk,
     Reviewer,
     Approver,
+    /// 代办员: a township or village service-point worker who applies on citizens' behalf.
+    Agent,
 }
 
 impl CodeSet for Role {
@@ -31,6 +33,7 @@ impl CodeSet for Role {
         Role::Clerk,
         Role::Reviewer,
         Role::Approver,
+        Role::Agent,
     ];
     fn key(self) -> &'static str {
         match self {
@@ -42,6 +45,7 @@ impl CodeSet for Role {
             Role::Clerk => "clerk",
             Role::Reviewer => "reviewer",
             Role::Approver => "approver",
+            Role::Agent => "agent",
         }
     }
     fn zh(self) -> &'static str {
@@ -54,6 +58,7 @@ impl CodeSet for Role {
             Role::Clerk => "窗口人员",
             Role::Reviewer => "审查人员",
             Role::Approver => "审批人员",
+            Role::Agent => "代办员",
         }
     }
 }
@@ -90,6 +95,11 @@ pub enum Action {
     /// platform-wide grant sees every entry; a scoped grant sees entries of accounts whose every
     /// grant lies within its scope.
     ViewAudit,
+    /// See the cases of a department or region and act on them as the workflow allows
+    /// (窗口人员, 审查人员, 审批人员; which step each may take is [`case_roles`]' answer).
+    HandleCases,
+    /// Register an application for a citizen: at the counter (窗口人员) or at a service point (代办员).
+    IntakeCases,
 }
 
 /// What an action is applied to.
@@ -128,13 +138,18 @@ fn role_allows(role: Role, action: Action) -> bool {
     use Action::*;
     match role {
         // The platform administrator answers for the whole platform, its log included.
-        Role::PlatformAdmin => true,
+        // Administrators configure; they do not decide cases (separation of duties).
+        Role::PlatformAdmin => !matches!(action, HandleCases | IntakeCases),
         // Administrators do not read the log that records what they did: that is the auditors'.
-        Role::RegionAdmin => !matches!(action, ViewAudit),
-        Role::DepartmentAdmin => !matches!(action, ManageDepartments | ViewAudit),
+        Role::RegionAdmin => !matches!(action, ViewAudit | HandleCases | IntakeCases),
+        Role::DepartmentAdmin => {
+            !matches!(action, ManageDepartments | ViewAudit | HandleCases | IntakeCases)
+        }
         Role::Auditor => matches!(action, UseConsole | ViewAudit),
-        // Case actions arrive with case handling; nothing on the catalog or accounts.
-        Role::Clerk | Role::Reviewer | Role::Approver => matches!(action, UseConsole),
+        // Case work only; nothing on the catalog or accounts.
+        Role::Clerk => matches!(action, UseConsole | HandleCases | IntakeCases),
+        Role::Reviewer | Role::Approver => matches!(action, UseConsole | HandleCases),
+        Role::Agent => matches!(action, UseConsole | IntakeCases),
         Role::CatalogAdmin => matches!(
             action,
             UseConsole
@@ -205,6 +220,61 @@ impl CatalogScope {
     }
 }
 
+/// The workflow roles `principal` holds for a case (or parallel task) of `department` in
+/// `region`: a staff grant of 窗口人员/审查人员/审批人员 whose scope covers the object. Empty when the
+/// principal may not act on it at all. The workflow definition then says which step each role
+/// may take.
+pub fn case_roles(
+    principal: &Principal,
+    department: &CreditCode,
+    region: &RegionCode,
+) -> Vec<crate::workflow::CaseRole> {
+    use crate::workflow::CaseRole;
+    let target = Target::Implementation {
+        department: department.clone(),
+        region: region.clone(),
+    };
+    let mut out: Vec<CaseRole> = principal
+        .grants
+        .iter()
+        .filter(|g| grant_is_scoped(g) && grant_covers(g, &target))
+        .filter_map(|g| match g.role {
+            Role::Clerk => Some(CaseRole::Clerk),
+            Role::Reviewer => Some(CaseRole::Reviewer),
+            Role::Approver => Some(CaseRole::Approver),
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether `principal` may register an application (counter or 代办) for an implementation of
+/// `department` in `region`: a clerk of that department, or a service-point agent whose region
+/// holds the implementation's region or lies inside it (a village worker applies for county items).
+pub fn may_intake(principal: &Principal, department: &CreditCode, region: &RegionCode) -> Option<crate::case::CaseSource> {
+    use crate::case::CaseSource;
+    let target = Target::Implementation {
+        department: department.clone(),
+        region: region.clone(),
+    };
+    let clerk = principal
+        .grants
+        .iter()
+        .any(|g| g.role == Role::Clerk && grant_is_scoped(g) && grant_covers(g, &target));
+    if clerk {
+        return Some(CaseSource::Counter);
+    }
+    let agent = principal.grants.iter().any(|g| {
+        g.role == Role::Agent
+            && g.region
+                .as_ref()
+                .is_some_and(|r| r.contains(region) || region.contains(r))
+    });
+    agent.then_some(CaseSource::Agent)
+}
+
 /// Whether `viewer` may see an audit entry whose actor held `actor_grants` (empty for the system,
 /// anonymous visitors and accounts without grants). A platform-wide `ViewAudit` grant sees every
 /// entry; a scoped one only entries of accounts whose every grant lies within it (a grant naming
@@ -248,7 +318,7 @@ mod tests {
 
     /// Every action, in the matrix's column order. The `match` has no wildcard, so a new action
     /// does not compile until it is given a column here (and a decision for every role).
-    const ACTIONS: [Action; 9] = [
+    const ACTIONS: [Action; 11] = [
         Action::UseConsole,
         Action::ImportCatalog,
         Action::EditImplementation,
@@ -258,6 +328,8 @@ mod tests {
         Action::ManageDepartments,
         Action::ManageUsers,
         Action::ViewAudit,
+        Action::HandleCases,
+        Action::IntakeCases,
     ];
     fn column(a: Action) -> usize {
         match a {
@@ -270,21 +342,24 @@ mod tests {
             Action::ManageDepartments => 6,
             Action::ManageUsers => 7,
             Action::ViewAudit => 8,
+            Action::HandleCases => 9,
+            Action::IntakeCases => 10,
         }
     }
 
     /// Role × action: `x` allowed, `.` refused (columns as in [`ACTIONS`]). A role gaining or
     /// losing any permission fails here.
     const MATRIX: &[(Role, &str)] = &[
-        //                   console import edit publish history drift depts users audit
-        (Role::PlatformAdmin, "xxxxxxxxx"),
-        (Role::RegionAdmin, "xxxxxxxx."),
-        (Role::DepartmentAdmin, "xxxxxx.x."),
-        (Role::CatalogAdmin, "xxxxxx..."),
-        (Role::Auditor, "x.......x"),
-        (Role::Clerk, "x........"),
-        (Role::Reviewer, "x........"),
-        (Role::Approver, "x........"),
+        //          console import edit publish history drift depts users audit cases intake
+        (Role::PlatformAdmin, "xxxxxxxxx.."),
+        (Role::RegionAdmin, "xxxxxxxx..."),
+        (Role::DepartmentAdmin, "xxxxxx.x..."),
+        (Role::CatalogAdmin, "xxxxxx....."),
+        (Role::Auditor, "x.......x.."),
+        (Role::Clerk, "x........xx"),
+        (Role::Reviewer, "x........x."),
+        (Role::Approver, "x........x."),
+        (Role::Agent, "x.........x"),
     ];
 
     #[test]

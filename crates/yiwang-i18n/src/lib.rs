@@ -60,10 +60,9 @@ macro_rules! sources {
     };
 }
 
-const ZH: &[&str] =
-    sources!("zh-CN": "common", "errors", "enums", "portal", "console", "api", "pii", "audit");
+const ZH: &[&str] = sources!("zh-CN": "common", "errors", "enums", "portal", "console", "api", "pii", "audit", "docs");
 const EN: &[&str] =
-    sources!("en": "common", "errors", "enums", "portal", "console", "api", "pii", "audit");
+    sources!("en": "common", "errors", "enums", "portal", "console", "api", "pii", "audit", "docs");
 
 type Table = HashMap<&'static str, &'static str>;
 

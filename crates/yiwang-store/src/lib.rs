@@ -4,6 +4,12 @@
 //! statements (with `$1` placeholders) run unchanged on both backends through sqlx's `Any` driver.
 
 mod accounts;
+pub mod applicants;
+pub mod applications;
+mod case_notify;
+pub mod case_read;
+pub mod cases;
+pub mod workflows;
 pub mod audit;
 mod audit_verify;
 pub mod auth_guard;
@@ -11,13 +17,19 @@ pub mod calendar;
 mod catalog_read;
 mod catalog_write;
 mod departments;
+pub mod documents;
 mod error;
+pub mod form_defs;
+pub mod jobs;
 pub mod login_steps;
+pub mod messages;
+pub mod outbox;
 pub mod pii;
 mod regions;
 mod rows;
 pub mod tokens;
 pub mod totp;
+pub mod uploads;
 
 pub use accounts::{NewUser, hash_password, verify_password};
 pub use audit::{Actor, AuditEntry, AuditEvent, AuditFilter};
@@ -27,6 +39,13 @@ pub use catalog_read::{
 };
 pub use catalog_write::{ImportSummary, PublishSummary};
 pub use error::StoreError;
+pub use form_defs::{FormSaved, FormScope, FormSource, FormVersion, InvalidForm, ResolvedForm};
+pub use jobs::{Job, JobState};
+pub use messages::{MessagePage, SiteMessage};
+pub use outbox::{
+    ChannelKind, ClaimedMessage, DeliveryAttempt, NewOutboxMessage, OutboxMessage, OutboxStatus,
+};
+pub use uploads::{NewUpload, Upload, UploadStatus};
 pub use login_steps::{Challenge, ChallengeStage, StepOutcome};
 pub use pii::{PiiColumn, RevealedPii, RotateSummary, Shown, StaffPii, UserPii};
 pub use regions::{Region, RegionRow};

@@ -87,7 +87,14 @@ pub const USER_ID_NUMBER: PiiColumn = PiiColumn {
 };
 
 /// Every encrypted column in the schema; `yiwang keys rotate` walks them all.
-pub const PII_COLUMNS: &[PiiColumn] = &[USER_PHONE, USER_ID_NUMBER];
+pub const PII_COLUMNS: &[PiiColumn] = &[
+    USER_PHONE,
+    USER_ID_NUMBER,
+    crate::applicants::APPLICANT_ID_NUMBER,
+    crate::applicants::APPLICANT_PHONE,
+    crate::applications::APPLICATION_ANSWERS,
+    crate::outbox::OUTBOX_RECIPIENT,
+];
 
 fn ident_ok(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')

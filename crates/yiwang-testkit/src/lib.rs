@@ -102,3 +102,13 @@ pub async fn with_demo(db: &TestDb) {
         .await
         .expect("demo loads");
 }
+
+/// `store` with a freshly generated key ring (SM4-GCM data key, HMAC-SM3 index key), for tests
+/// that write personal data.
+pub fn with_test_keys(store: Store) -> Store {
+    let file = yiwang_crypto::KeyFile::generate(yiwang_crypto::Alg::Sm4Gcm);
+    let ring = file
+        .ring(yiwang_crypto::KeySource::Inline)
+        .expect("generated keys make a ring");
+    store.with_keys(std::sync::Arc::new(ring))
+}

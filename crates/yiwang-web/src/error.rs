@@ -16,9 +16,15 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         NotAuthenticated | BadLogin => StatusCode::UNAUTHORIZED,
         Forbidden => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
-        Conflict | UsernameTaken | DuplicateImplCode | NothingToPublish => StatusCode::CONFLICT,
+        Conflict | UsernameTaken | DuplicateImplCode | NothingToPublish | ApplicantExists
+        | TransitionNotAllowed | CaseChanged | NotEditable => StatusCode::CONFLICT,
         FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        InvalidFormInput => StatusCode::BAD_REQUEST,
         UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        UnsupportedFileType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        EmptyFile => StatusCode::UNPROCESSABLE_ENTITY,
+        UploadLocked => StatusCode::CONFLICT,
+        TooManyFiles => StatusCode::UNPROCESSABLE_ENTITY,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }

@@ -130,3 +130,31 @@ pub fn builtin(case_type: CaseType) -> WorkflowDefinition {
         CaseType::Immediate => immediate(),
     }
 }
+
+/// 承诺件 with 并联审批: after acceptance the listed departments review in parallel (one task
+/// each); when all approve the approver decides; the first refusal cancels the other tasks and
+/// sends the case to the approver at once, the refusal on record. Five steps with a parallel
+/// pair, as used by the demo and the benchmark.
+pub fn promised_parallel(key: &str, reviewers: &[(&str, crate::codes::CreditCode)]) -> WorkflowDefinition {
+    use super::model::{DepartmentSelector, ParallelSplit, TaskDef};
+    let mut def = promised();
+    def.key = key.to_string();
+    def.name = format!("{}（并联审批）", CaseType::Promised.zh());
+    def.actions.retain(|a| a.key != "review");
+    def.parallel = vec![ParallelSplit {
+        at_state: "reviewing".to_string(),
+        tasks: reviewers
+            .iter()
+            .map(|(k, dept)| TaskDef {
+                key: (*k).to_string(),
+                department: DepartmentSelector::Department {
+                    credit_code: dept.clone(),
+                },
+                roles: vec![Reviewer],
+            })
+            .collect(),
+        join_state: "deciding".to_string(),
+        refusal_state: "deciding".to_string(),
+    }];
+    def
+}

@@ -10,7 +10,7 @@ pub mod model;
 pub mod resolve;
 pub mod validate;
 
-pub use builtin::{builtin, immediate, promised};
+pub use builtin::{builtin, immediate, promised, promised_parallel};
 pub use engine::{CaseState, Event, TaskState, TaskStatus, Transition, apply, available_actions};
 pub use error::WorkflowError;
 pub use model::{

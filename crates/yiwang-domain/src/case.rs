@@ -1,0 +1,273 @@
+//! Cases (办件) and applicants (申请人): the checked types of full online handling. The
+//! workflow itself is in [`crate::workflow`]; storage is the store's.
+
+use crate::calendar::CivilDate;
+use crate::codes::{CreditCode, ImplCode, ResidentId};
+use crate::enums::CodeSet;
+use crate::error::ErrorCode;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Digits of the daily sequence in a case number.
+pub const CASE_SEQ_DIGITS: usize = 6;
+/// The largest daily sequence a case number can carry.
+pub const CASE_SEQ_MAX: i64 = 999_999;
+
+/// 办件编号: the implementation code, the Beijing date of submission and a daily sequence,
+/// e.g. `11120112MB0000000X-0001-20261130-000042`. Unique because the store hands out the
+/// sequence per (implementation, date) prefix with an atomic counter.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CaseNumber(String);
+
+impl CaseNumber {
+    /// `<impl code>-<yyyymmdd>-`: what the sequence is counted per.
+    pub fn prefix(impl_code: &ImplCode, day: CivilDate) -> String {
+        let (y, m, d) = day.ymd();
+        format!("{}-{y:04}{m:02}{d:02}-", impl_code.as_str())
+    }
+
+    /// The number for sequence `seq` (1-based) under `prefix`.
+    pub fn new(prefix: &str, seq: i64) -> Result<Self, ErrorCode> {
+        if !(1..=CASE_SEQ_MAX).contains(&seq) {
+            return Err(ErrorCode::OutOfRange);
+        }
+        Self::parse(&format!("{prefix}{seq:0width$}", width = CASE_SEQ_DIGITS))
+    }
+
+    /// Accepts what [`CaseNumber::new`] produces: an implementation code, an eight-digit date
+    /// and a six-digit sequence, separated by hyphens.
+    pub fn parse(s: &str) -> Result<Self, ErrorCode> {
+        let s = s.trim();
+        let bad = || ErrorCode::InvalidCaseNumber;
+        let (rest, seq) = s.rsplit_once('-').ok_or_else(bad)?;
+        let (code, date) = rest.rsplit_once('-').ok_or_else(bad)?;
+        let digits = |v: &str, n: usize| v.len() == n && v.bytes().all(|b| b.is_ascii_digit());
+        if !digits(seq, CASE_SEQ_DIGITS) || !digits(date, 8) {
+            return Err(bad());
+        }
+        CivilDate::parse(&format!("{}-{}-{}", &date[..4], &date[4..6], &date[6..]))
+            .map_err(|_| bad())?;
+        ImplCode::parse(code).map_err(|_| bad())?;
+        Ok(Self(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for CaseNumber {
+    type Error = ErrorCode;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+impl From<CaseNumber> for String {
+    fn from(c: CaseNumber) -> String {
+        c.0
+    }
+}
+impl fmt::Display for CaseNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where an application came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseSource {
+    /// The applicant, on the portal or the API.
+    Online,
+    /// A window clerk registering a walk-in (窗口).
+    Counter,
+    /// A township or village service-point worker applying on the citizen's behalf (代办).
+    Agent,
+}
+
+impl CodeSet for CaseSource {
+    const GROUP: &'static str = "case_source";
+    const ALL: &'static [Self] = &[CaseSource::Online, CaseSource::Counter, CaseSource::Agent];
+    fn key(self) -> &'static str {
+        match self {
+            CaseSource::Online => "online",
+            CaseSource::Counter => "counter",
+            CaseSource::Agent => "agent",
+        }
+    }
+    fn zh(self) -> &'static str {
+        match self {
+            CaseSource::Online => "网上申请",
+            CaseSource::Counter => "窗口",
+            CaseSource::Agent => "代办",
+        }
+    }
+}
+
+/// A natural person signs in with a resident ID, a legal person with a credit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplicantId {
+    Person(ResidentId),
+    Organisation(CreditCode),
+}
+
+impl ApplicantId {
+    /// A resident ID (18 characters with a valid date and check digit) or a credit code.
+    pub fn parse(s: &str) -> Result<Self, ErrorCode> {
+        match ResidentId::parse(s) {
+            Ok(id) => Ok(ApplicantId::Person(id)),
+            Err(_) => CreditCode::parse(s)
+                .map(ApplicantId::Organisation)
+                .map_err(|_| ErrorCode::InvalidApplicantId),
+        }
+    }
+    pub fn kind(&self) -> ApplicantKind {
+        match self {
+            ApplicantId::Person(_) => ApplicantKind::Natural,
+            ApplicantId::Organisation(_) => ApplicantKind::Legal,
+        }
+    }
+    /// The full value, for encryption and the blind index only.
+    pub fn reveal(&self) -> String {
+        match self {
+            ApplicantId::Person(id) => id.reveal().to_string(),
+            ApplicantId::Organisation(c) => c.as_str().to_string(),
+        }
+    }
+    /// As shown on screens: resident IDs masked, credit codes (public) in full.
+    pub fn masked(&self) -> String {
+        match self {
+            ApplicantId::Person(id) => id.to_string(),
+            ApplicantId::Organisation(c) => c.as_str().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicantKind {
+    /// 自然人
+    Natural,
+    /// 法人
+    Legal,
+}
+
+impl CodeSet for ApplicantKind {
+    const GROUP: &'static str = "applicant_kind";
+    const ALL: &'static [Self] = &[ApplicantKind::Natural, ApplicantKind::Legal];
+    fn key(self) -> &'static str {
+        match self {
+            ApplicantKind::Natural => "natural",
+            ApplicantKind::Legal => "legal",
+        }
+    }
+    fn zh(self) -> &'static str {
+        match self {
+            ApplicantKind::Natural => "自然人",
+            ApplicantKind::Legal => "法人",
+        }
+    }
+}
+
+/// One line of a correction notice (补正材料通知书): which material or form field, and what is
+/// wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionItem {
+    /// `material:<id>` or `field:<key>`.
+    pub target: String,
+    /// The material's or field's name as the applicant sees it.
+    pub label: String,
+    /// What is missing or wrong, in the clerk's words.
+    pub problem: String,
+}
+
+/// Most lines one correction notice may have, and the longest problem text.
+pub const CORRECTION_MAX_ITEMS: usize = 50;
+pub const CORRECTION_MAX_PROBLEM_CHARS: usize = 500;
+
+/// Checks a correction list: at least one line, each naming a target and a problem.
+pub fn check_correction(items: &[CorrectionItem]) -> Result<(), ErrorCode> {
+    if items.is_empty() {
+        return Err(ErrorCode::Required);
+    }
+    if items.len() > CORRECTION_MAX_ITEMS {
+        return Err(ErrorCode::TooLong);
+    }
+    for i in items {
+        let ok_target = i.target.starts_with("material:") || i.target.starts_with("field:");
+        if !ok_target || i.label.trim().is_empty() {
+            return Err(ErrorCode::InvalidInput);
+        }
+        if i.problem.trim().is_empty() {
+            return Err(ErrorCode::Required);
+        }
+        if i.problem.chars().count() > CORRECTION_MAX_PROBLEM_CHARS {
+            return Err(ErrorCode::TooLong);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn case_numbers_round_trip_and_reject_garbage() {
+        let code = ImplCode::parse("11120112MB0000000X-0001").unwrap();
+        let day = CivilDate::from_ymd(2026, 11, 30).unwrap();
+        let p = CaseNumber::prefix(&code, day);
+        let n = CaseNumber::new(&p, 42).unwrap();
+        assert_eq!(n.as_str(), "11120112MB0000000X-0001-20261130-000042");
+        assert_eq!(CaseNumber::parse(n.as_str()).unwrap(), n);
+        assert!(CaseNumber::new(&p, 0).is_err());
+        assert!(CaseNumber::new(&p, CASE_SEQ_MAX + 1).is_err());
+        for bad in [
+            "",
+            "x",
+            "A-20261130-00004",
+            "A-20261330-000042",
+            "A/B-20261130-000042",
+            "A-2026113-000042",
+        ] {
+            assert_eq!(
+                CaseNumber::parse(bad),
+                Err(ErrorCode::InvalidCaseNumber),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn applicant_ids_are_resident_ids_or_credit_codes() {
+        let p = ApplicantId::parse("11010519491231002X").unwrap();
+        assert_eq!(p.kind(), ApplicantKind::Natural);
+        assert_eq!(p.masked(), "110105********002X");
+        let o = ApplicantId::parse("91350100M000100Y43").unwrap();
+        assert_eq!(o.kind(), ApplicantKind::Legal);
+        assert_eq!(
+            ApplicantId::parse("110105194912310021"),
+            Err(ErrorCode::InvalidApplicantId)
+        );
+    }
+
+    #[test]
+    fn correction_lists_need_targets_and_problems() {
+        let ok = CorrectionItem {
+            target: "material:3".into(),
+            label: "营业执照".into(),
+            problem: "复印件不清晰".into(),
+        };
+        assert!(check_correction(std::slice::from_ref(&ok)).is_ok());
+        assert_eq!(check_correction(&[]), Err(ErrorCode::Required));
+        let mut bad = ok.clone();
+        bad.target = "elsewhere".into();
+        assert_eq!(check_correction(&[bad]), Err(ErrorCode::InvalidInput));
+        let mut empty = ok.clone();
+        empty.problem = "  ".into();
+        assert_eq!(check_correction(&[empty]), Err(ErrorCode::Required));
+    }
+}

@@ -1,0 +1,285 @@
+//! The data shape of a form definition. Administrators store and edit definitions as JSON;
+//! [`super::load`] parses and validates them in one step. Every struct refuses unknown JSON
+//! keys, so a typo (`"requierd": true`) is an error, never a silently ignored rule.
+
+use serde::{Deserialize, Serialize};
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// A user-facing text written by the administrator: Chinese always, English optionally
+/// (the Chinese text is shown when the English one is missing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    pub zh: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<String>,
+}
+
+impl Text {
+    pub fn zh(s: &str) -> Self {
+        Self {
+            zh: s.to_string(),
+            en: None,
+        }
+    }
+    pub fn both(zh: &str, en: &str) -> Self {
+        Self {
+            zh: zh.to_string(),
+            en: Some(en.to_string()),
+        }
+    }
+    /// The English text when `english` and present, else the Chinese one.
+    pub fn pick(&self, english: bool) -> &str {
+        match (&self.en, english) {
+            (Some(en), true) if !en.trim().is_empty() => en,
+            _ => &self.zh,
+        }
+    }
+}
+
+/// A whole application form: titled sections of fields. Field keys are unique across the
+/// whole form (a group's member keys only within the group).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormDefinition {
+    /// `[a-z][a-z0-9_]*`, e.g. `food_business_licence`.
+    pub key: String,
+    /// Bumped by the store on every save; answers record the version they were given under.
+    #[serde(default = "one")]
+    pub version: u32,
+    pub title: Text,
+    pub sections: Vec<Section>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub key: String,
+    pub title: Text,
+    pub fields: Vec<Field>,
+}
+
+/// The closed list of field kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// One line of text.
+    Text,
+    /// Several lines of text.
+    Textarea,
+    /// A decimal number with at most `decimals` places (default 0).
+    Number,
+    /// A calendar date `YYYY-MM-DD`.
+    Date,
+    /// Exactly one of `options`.
+    Choice,
+    /// Any number of `options`.
+    MultiChoice,
+    /// 公民身份号码 (GB 11643 check digit).
+    ResidentId,
+    /// 统一社会信用代码 (GB 32100 check character).
+    CreditCode,
+    /// Mainland mobile number.
+    Phone,
+    /// A region (picked from a list under `region_root`) plus the street address.
+    Address,
+    /// Repeatable rows of `fields` ("add another").
+    Group,
+}
+
+impl FieldKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            FieldKind::Text => "text",
+            FieldKind::Textarea => "textarea",
+            FieldKind::Number => "number",
+            FieldKind::Date => "date",
+            FieldKind::Choice => "choice",
+            FieldKind::MultiChoice => "multi_choice",
+            FieldKind::ResidentId => "resident_id",
+            FieldKind::CreditCode => "credit_code",
+            FieldKind::Phone => "phone",
+            FieldKind::Address => "address",
+            FieldKind::Group => "group",
+        }
+    }
+    pub fn has_options(self) -> bool {
+        matches!(self, FieldKind::Choice | FieldKind::MultiChoice)
+    }
+    pub fn is_text(self) -> bool {
+        matches!(self, FieldKind::Text | FieldKind::Textarea)
+    }
+}
+
+/// A closed list of text formats instead of free regular expressions (no ReDoS, and every
+/// format has a translated message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextFormat {
+    /// ASCII digits only.
+    Digits,
+    /// ASCII letters and digits only.
+    Alphanumeric,
+    /// `local@domain.tld`, ASCII.
+    Email,
+    /// 6-digit postal code.
+    Postcode,
+    /// `http://` or `https://` followed by a host.
+    Url,
+}
+
+impl TextFormat {
+    pub fn key(self) -> &'static str {
+        match self {
+            TextFormat::Digits => "digits",
+            TextFormat::Alphanumeric => "alphanumeric",
+            TextFormat::Email => "email",
+            TextFormat::Postcode => "postcode",
+            TextFormat::Url => "url",
+        }
+    }
+}
+
+/// One option of a choice field. `value` is what the form posts and the answers store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOption {
+    /// `[a-z][a-z0-9_]*`.
+    pub value: String,
+    pub label: Text,
+}
+
+/// "Show this field only if field `field` has one of the values `any_of`". The target must
+/// be a choice or multi-choice field (for a multi-choice: any selected value matches) in the
+/// same scope: a top-level field, or a member of the same group, or a top-level field from a
+/// group member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub field: String,
+    pub any_of: Vec<String>,
+}
+
+/// One field. Which rules apply depends on `kind`; a rule given for a kind it does not apply
+/// to is a definition error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    /// `[a-z][a-z0-9_]*`; also the posted name.
+    pub key: String,
+    pub label: Text,
+    pub kind: FieldKind,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_if: Option<Condition>,
+    /// choice, multi_choice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<ChoiceOption>,
+    /// text, textarea (and `max_len` for an address's street part): length in characters.
+    /// multi_choice: number of selected options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_len: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_len: Option<u32>,
+    /// text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<TextFormat>,
+    /// number: inclusive bounds in whole units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+    /// number: decimal places allowed (0–4, default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u8>,
+    /// number: unit shown after the input, e.g. `m²`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// date: inclusive bounds `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_date: Option<String>,
+    /// address: the region picked must lie in this region's subtree (2–12 digits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_root: Option<String>,
+    /// group: member fields (no nested groups).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<Field>,
+    /// group: row count bounds (max at most [`super::MAX_GROUP_ITEMS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_items: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<u32>,
+}
+
+impl Field {
+    /// A field of `kind` with no rules (for building definitions in code).
+    pub fn new(key: &str, label: Text, kind: FieldKind) -> Self {
+        Self {
+            key: key.to_string(),
+            label,
+            kind,
+            required: false,
+            help: None,
+            show_if: None,
+            options: Vec::new(),
+            min_len: None,
+            max_len: None,
+            format: None,
+            min: None,
+            max: None,
+            decimals: None,
+            unit: None,
+            min_date: None,
+            max_date: None,
+            region_root: None,
+            fields: Vec::new(),
+            min_items: None,
+            max_items: None,
+        }
+    }
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    /// Largest accepted length in characters for text kinds (the rule, or the default).
+    pub fn effective_max_len(&self) -> usize {
+        let default = match self.kind {
+            FieldKind::Textarea => super::DEFAULT_TEXTAREA_MAX,
+            FieldKind::Address => super::DEFAULT_TEXT_MAX,
+            _ => super::DEFAULT_TEXT_MAX,
+        };
+        self.max_len.map_or(default, |m| m as usize)
+    }
+    /// Largest number of rows for a group.
+    pub fn effective_max_items(&self) -> usize {
+        self.max_items
+            .map_or(super::DEFAULT_GROUP_ITEMS, |m| m as usize)
+            .min(super::MAX_GROUP_ITEMS)
+    }
+    pub fn option(&self, value: &str) -> Option<&ChoiceOption> {
+        self.options.iter().find(|o| o.value == value)
+    }
+}
+
+impl FormDefinition {
+    /// Top-level fields in order, across sections.
+    pub fn fields(&self) -> impl Iterator<Item = &Field> {
+        self.sections.iter().flat_map(|s| s.fields.iter())
+    }
+    /// The top-level field `key`.
+    pub fn field(&self, key: &str) -> Option<&Field> {
+        self.fields().find(|f| f.key == key)
+    }
+}

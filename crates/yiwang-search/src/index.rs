@@ -1,0 +1,277 @@
+//! The tantivy index: one document per published implementation. Text fields are segmented
+//! by our analyzer and handed to tantivy pre-tokenized (frequencies only, no positions);
+//! filter and facet fields are raw strings with fast columns.
+
+use crate::analyzer::Analyzer;
+use crate::normalize::{normalize, strip_qualifier};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use tantivy::schema::{
+    Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::tokenizer::{PreTokenizedString, Token};
+use tantivy::{Index, IndexWriter, TantivyDocument};
+use yiwang_domain::enums::{Audience, CodeSet};
+use yiwang_store::PublishedImplementation;
+
+/// Display facts of a hit, stored with the document so a results page needs no database.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredInfo {
+    pub item_type: String,
+    pub online_depth: String,
+    pub visits: u8,
+    pub promised_amount: u32,
+    pub promised_unit: String,
+    pub result_name: String,
+    pub themes: Vec<String>,
+    pub materials: Vec<String>,
+}
+
+/// The schema's fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub code: Field,
+    pub basic_code: Field,
+    pub version: Field,
+    pub name: Field,
+    pub name_exact: Field,
+    pub keywords: Field,
+    pub dept_text: Field,
+    pub materials: Field,
+    pub conditions: Field,
+    pub department: Field,
+    pub department_name: Field,
+    pub theme: Field,
+    pub audience: Field,
+    pub level: Field,
+    pub region: Field,
+    pub region_path: Field,
+    pub info: Field,
+}
+
+/// Text fields scored for relevance, with their boosts: a name match counts most.
+pub fn scored_fields(f: &Fields) -> [(Field, f32, &'static str); 5] {
+    [
+        (f.name, 6.0, "name"),
+        (f.keywords, 2.5, "keywords"),
+        (f.dept_text, 1.2, "department"),
+        (f.materials, 1.0, "materials"),
+        (f.conditions, 0.4, "conditions"),
+    ]
+}
+
+pub fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |stored: bool| {
+        let o = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("raw")
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
+        if stored { o.set_stored() } else { o }
+    };
+    let facet = || STRING | STORED | TextOptions::default().set_fast("raw");
+    let fields = Fields {
+        code: b.add_text_field("code", STRING | STORED),
+        basic_code: b.add_text_field("basic_code", facet()),
+        version: b.add_u64_field("version", STORED | INDEXED),
+        name: b.add_text_field("name", text(true)),
+        name_exact: b.add_text_field("name_exact", STRING),
+        keywords: b.add_text_field("keywords", text(false)),
+        dept_text: b.add_text_field("dept_text", text(false)),
+        materials: b.add_text_field("materials", text(false)),
+        conditions: b.add_text_field("conditions", text(false)),
+        department: b.add_text_field("department", facet()),
+        department_name: b.add_text_field("department_name", STORED),
+        theme: b.add_text_field("theme", facet()),
+        audience: b.add_text_field("audience", facet()),
+        level: b.add_text_field("level", facet()),
+        region: b.add_text_field("region", facet()),
+        region_path: b.add_text_field("region_path", STRING),
+        info: b.add_text_field("info", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// `person` for natural persons, `legal` for every other audience.
+pub fn audience_key(a: Audience) -> &'static str {
+    if a == Audience::NaturalPerson {
+        "person"
+    } else {
+        "legal"
+    }
+}
+
+/// The exact-name forms of an item name: the whole name and the name without its qualifier.
+pub fn exact_forms(name: &str) -> Vec<String> {
+    let mut v = vec![normalize(name)];
+    if let Some(base) = strip_qualifier(name) {
+        let b = normalize(base);
+        if !b.is_empty() && !v.contains(&b) {
+            v.push(b);
+        }
+    }
+    v
+}
+
+/// Segments text once per distinct string (catalog text repeats across regions).
+#[derive(Default)]
+pub struct TokenCache {
+    map: HashMap<String, std::sync::Arc<[String]>>,
+}
+
+impl TokenCache {
+    fn get(&mut self, a: &Analyzer, text: &str) -> std::sync::Arc<[String]> {
+        if let Some(t) = self.map.get(text) {
+            return t.clone();
+        }
+        let toks: std::sync::Arc<[String]> = a.tokens(&normalize(text)).into();
+        if self.map.len() < 200_000 {
+            self.map.insert(text.to_string(), toks.clone());
+        }
+        toks
+    }
+}
+
+fn pre(text: String, tokens: &[String]) -> PreTokenizedString {
+    PreTokenizedString {
+        text,
+        tokens: tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Token {
+                offset_from: 0,
+                offset_to: 0,
+                position: i,
+                text: t.clone(),
+                position_length: 1,
+            })
+            .collect(),
+    }
+}
+
+/// The document of one published implementation.
+pub fn document(
+    f: &Fields,
+    a: &Analyzer,
+    cache: &mut TokenCache,
+    p: &PublishedImplementation,
+) -> TantivyDocument {
+    let imp = &p.implementation;
+    let std = &p.standard;
+    let mut d = TantivyDocument::default();
+    d.add_text(f.code, imp.code.as_str());
+    d.add_text(f.basic_code, std.basic_code.as_str());
+    d.add_u64(f.version, u64::try_from(p.version).unwrap_or(0));
+    d.add_pre_tokenized_text(f.name, pre(std.name.clone(), &cache.get(a, &std.name)));
+    for e in exact_forms(&std.name) {
+        d.add_text(f.name_exact, e);
+    }
+    let mut kw: Vec<String> = Vec::new();
+    for t in &imp.themes {
+        kw.extend(cache.get(a, t).iter().cloned());
+    }
+    for h in &imp.handling_items {
+        kw.extend(cache.get(a, &h.name).iter().cloned());
+    }
+    kw.extend(cache.get(a, &imp.result_name).iter().cloned());
+    d.add_pre_tokenized_text(f.keywords, pre(String::new(), &kw));
+    d.add_pre_tokenized_text(
+        f.dept_text,
+        pre(String::new(), &cache.get(a, &imp.department_name)),
+    );
+    let mut mats: Vec<String> = Vec::new();
+    for m in &imp.materials {
+        mats.extend(cache.get(a, &m.name).iter().cloned());
+    }
+    d.add_pre_tokenized_text(f.materials, pre(String::new(), &mats));
+    d.add_pre_tokenized_text(
+        f.conditions,
+        pre(String::new(), &cache.get(a, &imp.acceptance_conditions)),
+    );
+    d.add_text(f.department, imp.department_code.as_str());
+    d.add_text(f.department_name, &imp.department_name);
+    for t in &imp.themes {
+        d.add_text(f.theme, t);
+    }
+    let mut auds: Vec<&str> = imp.audiences.iter().map(|a| audience_key(*a)).collect();
+    auds.sort_unstable();
+    auds.dedup();
+    for a in auds {
+        d.add_text(f.audience, a);
+    }
+    d.add_text(f.level, std.level.key());
+    d.add_text(f.region, imp.region.as_str());
+    for r in imp.region.path() {
+        d.add_text(f.region_path, r.as_str());
+    }
+    let info = StoredInfo {
+        item_type: std.item_type.key().to_string(),
+        online_depth: imp.online_depth.key().to_string(),
+        visits: imp.visits,
+        promised_amount: imp.promised_limit.amount,
+        promised_unit: imp.promised_limit.unit.key().to_string(),
+        result_name: imp.result_name.clone(),
+        themes: imp.themes.clone(),
+        materials: imp.materials.iter().map(|m| m.name.clone()).collect(),
+    };
+    d.add_text(f.info, serde_json::to_string(&info).unwrap_or_default());
+    d
+}
+
+/// Adds documents with two segmenting threads (the writer indexes in its own threads).
+pub fn add_all(
+    writer: &IndexWriter,
+    f: &Fields,
+    a: &Analyzer,
+    docs: &[PublishedImplementation],
+) -> tantivy::Result<()> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    let chunk = docs.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = docs
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || -> tantivy::Result<()> {
+                    let mut cache = TokenCache::default();
+                    for p in part {
+                        writer.add_document(document(f, a, &mut cache, p))?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join()
+                .map_err(|_| tantivy::TantivyError::InternalError("indexing thread".into()))??;
+        }
+        Ok(())
+    })
+}
+
+/// A new empty index with our schema, in RAM or in `dir`.
+pub fn create(dir: Option<&std::path::Path>) -> tantivy::Result<(Index, Fields)> {
+    let (schema, fields) = schema();
+    let index = match dir {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            Index::create_in_dir(d, schema)?
+        }
+        None => Index::create_in_ram(schema),
+    };
+    Ok((index, fields))
+}
+
+/// Opens an index written by [`create`]; `None` when its schema is not ours.
+pub fn open(dir: &std::path::Path) -> tantivy::Result<Option<(Index, Fields)>> {
+    let index = Index::open_in_dir(dir)?;
+    let (ours, fields) = schema();
+    if index.schema() != ours {
+        return Ok(None);
+    }
+    Ok(Some((index, fields)))
+}
+

@@ -1,0 +1,358 @@
+//! Reading cases: an applicant's own cases, a case's timeline, tasks and corrections, and the
+//! staff worklist of exactly the cases a person may act on.
+
+use crate::cases::{CaseRecord, case_of};
+use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
+use crate::{Store, StoreError};
+use serde::Serialize;
+use yiwang_domain::calendar::{Calendar, CivilDate, DeadlineState};
+use yiwang_domain::case::CorrectionItem;
+use yiwang_domain::policy::{Principal, Role, case_roles};
+use yiwang_domain::workflow::{self, CaseRole};
+use yiwang_domain::{CreditCode, ErrorCode};
+
+/// One line of a case's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseEventRow {
+    pub seq: i64,
+    pub at: i64,
+    pub action: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub actor_kind: String,
+    pub actor_name: String,
+    pub opinion: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseTaskRow {
+    pub task_key: String,
+    pub department_code: String,
+    pub department_name: Option<String>,
+    pub status: String,
+    pub decided_at: Option<i64>,
+    pub opinion: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CorrectionRow {
+    pub round: i64,
+    pub items: Vec<CorrectionItem>,
+    pub requested_at: i64,
+    pub resolved_at: Option<i64>,
+}
+
+/// A case with everything its page shows.
+#[derive(Debug, Clone)]
+pub struct CaseFile {
+    pub case: CaseRecord,
+    pub events: Vec<CaseEventRow>,
+    pub tasks: Vec<CaseTaskRow>,
+    pub corrections: Vec<CorrectionRow>,
+}
+
+impl CaseFile {
+    /// The open correction request, if the case waits for the applicant.
+    pub fn open_correction(&self) -> Option<&CorrectionRow> {
+        self.corrections.iter().rev().find(|c| c.resolved_at.is_none())
+    }
+}
+
+/// One row of a list of cases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseSummary {
+    pub case_number: String,
+    pub item_name: String,
+    pub state: String,
+    pub applicant_status: String,
+    pub submitted_at: i64,
+    pub due_day: Option<CivilDate>,
+    pub terminal: bool,
+    pub source: String,
+}
+
+/// A worklist row: the case, the actions this person may take, and the deadline colour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorkItem {
+    pub summary: CaseSummary,
+    pub actions: Vec<String>,
+    pub deadline: DeadlineState,
+}
+
+/// Most cases a worklist considers before filtering to those the person may act on.
+pub const WORKLIST_SCAN: i64 = 2000;
+
+fn summary_of(c: &CaseRecord) -> CaseSummary {
+    CaseSummary {
+        case_number: c.number.as_str().to_string(),
+        item_name: c.item_name.clone(),
+        state: c.state().to_string(),
+        applicant_status: c.applicant_status(),
+        submitted_at: c.submitted_at,
+        due_day: c.due_day,
+        terminal: c.terminal,
+        source: c.source.clone(),
+    }
+}
+
+const CASE_COLUMNS: &str = "id, case_number, application_id, applicant_id, impl_code, item_name, \
+    department_code, region_code, source, staff_id, workflow_body, state_body, terminal, version, \
+    submitted_at, accepted_day, due_day, paused_since_day, updated_at";
+
+impl Store {
+    /// Timeline, tasks and corrections of a loaded case.
+    pub async fn case_file(&self, case: CaseRecord) -> Result<CaseFile, StoreError> {
+        let events = sqlx::query(
+            "SELECT seq, at, action, from_state, to_state, actor_kind, actor_name, opinion \
+             FROM case_events WHERE case_id = $1 ORDER BY seq",
+        )
+        .bind(case.id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(CaseEventRow {
+                seq: get_i64(r, "seq")?,
+                at: get_i64(r, "at")?,
+                action: get_str(r, "action")?,
+                from_state: get_str(r, "from_state")?,
+                to_state: get_str(r, "to_state")?,
+                actor_kind: get_str(r, "actor_kind")?,
+                actor_name: get_str(r, "actor_name")?,
+                opinion: get_opt_str(r, "opinion")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let tasks = sqlx::query(
+            "SELECT t.task_key, t.department_code, d.name AS department_name, t.status, t.decided_at, t.opinion \
+             FROM case_tasks t LEFT JOIN departments d ON d.credit_code = t.department_code \
+             WHERE t.case_id = $1 ORDER BY t.task_key",
+        )
+        .bind(case.id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(CaseTaskRow {
+                task_key: get_str(r, "task_key")?,
+                department_code: get_str(r, "department_code")?,
+                department_name: get_opt_str(r, "department_name")?,
+                status: get_str(r, "status")?,
+                decided_at: get_opt_i64(r, "decided_at")?,
+                opinion: get_opt_str(r, "opinion")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let corrections = sqlx::query(
+            "SELECT round, items, requested_at, resolved_at FROM corrections WHERE case_id = $1 ORDER BY round",
+        )
+        .bind(case.id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(CorrectionRow {
+                round: get_i64(r, "round")?,
+                items: serde_json::from_str(&get_str(r, "items")?)
+                    .map_err(|_| StoreError::Corrupt("correction items".into()))?,
+                requested_at: get_i64(r, "requested_at")?,
+                resolved_at: get_opt_i64(r, "resolved_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(CaseFile {
+            case,
+            events,
+            tasks,
+            corrections,
+        })
+    }
+
+    /// An applicant's cases, newest first.
+    pub async fn cases_of_applicant(
+        &self,
+        applicant_id: i64,
+    ) -> Result<Vec<CaseSummary>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE applicant_id = $1 \
+             ORDER BY submitted_at DESC, id DESC LIMIT 200"
+        )))
+        .bind(applicant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| case_of(r).map(|c| summary_of(&c))).collect()
+    }
+
+    /// The open cases `p` may act on now, soonest due first. Candidates are the cases of the
+    /// departments and regions of the person's case-handling grants and those with a pending
+    /// task for one of their departments; each is then asked of the workflow, so the list is
+    /// exactly the cases with at least one action for this person.
+    pub async fn worklist(
+        &self,
+        p: &Principal,
+        calendar: &Calendar,
+        today: CivilDate,
+    ) -> Result<Vec<WorkItem>, StoreError> {
+        let grants: Vec<_> = p
+            .grants
+            .iter()
+            .filter(|g| matches!(g.role, Role::Clerk | Role::Reviewer | Role::Approver))
+            .collect();
+        if grants.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut depts: Vec<String> = grants
+            .iter()
+            .filter_map(|g| g.department.as_ref().map(|d| d.as_str().to_string()))
+            .collect();
+        depts.sort();
+        depts.dedup();
+        let mut ranges: Vec<(String, String)> = grants
+            .iter()
+            .filter(|g| g.department.is_none())
+            .filter_map(|g| g.region.as_ref().map(|r| r.subtree_bounds()))
+            .collect();
+        ranges.sort();
+        ranges.dedup();
+        let mut ids: Vec<i64> = Vec::new();
+        for d in &depts {
+            for sql in [
+                "SELECT id FROM cases WHERE department_code = $1 AND terminal = 0 ORDER BY due_day LIMIT $2",
+                "SELECT c.id FROM case_tasks t JOIN cases c ON c.id = t.case_id \
+                 WHERE t.department_code = $1 AND t.status = 'pending' AND c.terminal = 0 LIMIT $2",
+            ] {
+                let rows = sqlx::query(sql)
+                    .bind(d.clone())
+                    .bind(WORKLIST_SCAN)
+                    .fetch_all(&self.pool)
+                    .await?;
+                for r in rows {
+                    ids.push(get_i64(&r, "id")?);
+                }
+            }
+        }
+        for (lo, hi) in &ranges {
+            let rows = sqlx::query(
+                "SELECT id FROM cases WHERE region_code >= $1 AND region_code <= $2 AND terminal = 0 \
+                 ORDER BY due_day LIMIT $3",
+            )
+            .bind(lo.clone())
+            .bind(hi.clone())
+            .bind(WORKLIST_SCAN)
+            .fetch_all(&self.pool)
+            .await?;
+            for r in rows {
+                ids.push(get_i64(&r, "id")?);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = Vec::new();
+        for chunk in ids.chunks(200) {
+            let sql = format!(
+                "SELECT {CASE_COLUMNS} FROM cases WHERE id IN ({})",
+                crate::rows::placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let case = case_of(&r)?;
+                let actions = self.actions_for_staff(p, &case).await?;
+                if actions.is_empty() {
+                    continue;
+                }
+                let deadline = case
+                    .due_day
+                    .filter(|_| case.paused_since.is_none())
+                    .map(|d| calendar.deadline_state(today, d))
+                    .unwrap_or(DeadlineState::Normal);
+                out.push(WorkItem {
+                    summary: summary_of(&case),
+                    actions,
+                    deadline,
+                });
+            }
+        }
+        out.sort_by(|a, b| {
+            a.summary
+                .due_day
+                .cmp(&b.summary.due_day)
+                .then_with(|| a.summary.case_number.cmp(&b.summary.case_number))
+        });
+        Ok(out)
+    }
+
+    /// The actions a staff member may take on a case now: ordinary actions for the roles the
+    /// case's department gives them, task decisions for the roles each task's department gives.
+    pub async fn actions_for_staff(
+        &self,
+        p: &Principal,
+        case: &CaseRecord,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut out: Vec<String> = Vec::new();
+        let state = &case.progress.case;
+        for role in case_roles(p, &case.department, &case.region) {
+            for a in workflow::available_actions(&case.workflow, state, role) {
+                if workflow::parse_task_action(&a).is_none() && !out.contains(&a) {
+                    out.push(a);
+                }
+            }
+        }
+        if case.workflow.split_at(state.state.as_str()).is_some() {
+            let rows = sqlx::query(
+                "SELECT task_key, department_code FROM case_tasks WHERE case_id = $1 AND status = 'pending'",
+            )
+            .bind(case.id)
+            .fetch_all(&self.pool)
+            .await?;
+            for r in rows {
+                let key = get_str(&r, "task_key")?;
+                let Ok(dept) = CreditCode::parse(&get_str(&r, "department_code")?) else {
+                    continue;
+                };
+                for role in case_roles(p, &dept, &case.region) {
+                    for a in workflow::available_actions(&case.workflow, state, role) {
+                        let mine = workflow::parse_task_action(&a).is_some_and(|(t, _)| t == key);
+                        if mine && !out.contains(&a) {
+                            out.push(a);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The actions the applicant may take on their own case now (e.g. `resubmit`).
+    pub fn actions_for_applicant(case: &CaseRecord) -> Vec<String> {
+        workflow::available_actions(&case.workflow, &case.progress.case, CaseRole::Applicant)
+    }
+
+    /// A case for its applicant (`not_found` for anyone else's).
+    pub async fn case_for_applicant(
+        &self,
+        number: &yiwang_domain::case::CaseNumber,
+        applicant_id: i64,
+    ) -> Result<CaseFile, StoreError> {
+        let case = self.case_record(number).await?;
+        if case.applicant_id != applicant_id {
+            return Err(ErrorCode::NotFound.into());
+        }
+        self.case_file(case).await
+    }
+
+    /// A case for a staff member who may see it (`not_found` otherwise).
+    pub async fn case_for_staff(
+        &self,
+        number: &yiwang_domain::case::CaseNumber,
+        p: &Principal,
+    ) -> Result<CaseFile, StoreError> {
+        let case = self.case_record(number).await?;
+        if !self.staff_sees_case(p, &case).await? {
+            return Err(ErrorCode::NotFound.into());
+        }
+        self.case_file(case).await
+    }
+}

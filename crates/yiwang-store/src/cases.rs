@@ -1,0 +1,809 @@
+//! Cases (办件): submission and every later action, each one transaction with its events,
+//! tasks, corrections, notifications and audit entry.
+//!
+//! Concurrency: the case row carries a `version`; an action loads the case, asks the pure
+//! workflow engine, and writes with `UPDATE … WHERE version = <loaded>`. Of two concurrent
+//! actions exactly one matches; the other gets `case_changed`. Submission is idempotent per
+//! application: the draft flips to `submitted` with a conditional update in the same
+//! transaction that creates the case, so a double click or a retried request finds the case
+//! the first one made.
+//!
+//! Time limits: at submission the case gets the start state's SLA (e.g. 5 working days to
+//! decide on acceptance); on acceptance (the first move out of the start state into a working
+//! state) the implementation's promised limit starts and the due date is fixed. Paused states
+//! (补正) stop the clock; on leaving one the pause is recorded and the due date recomputed on
+//! the official calendar.
+
+use crate::applicants::Applicant;
+use crate::audit::{Actor, append_in};
+use crate::rows::{get_i64, get_opt_i64, get_str};
+use crate::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use yiwang_domain::calendar::{Calendar, CivilDate, Pause};
+use yiwang_domain::case::{CaseNumber, CorrectionItem, check_correction};
+use yiwang_domain::catalog::TimeLimit;
+use yiwang_domain::enums::{CodeSet, TimeUnit};
+use yiwang_domain::policy::{Principal, case_roles};
+use yiwang_domain::workflow::{
+    self, CaseRole, CaseState, ClockMode, DepartmentSelector, Event, WorkflowDefinition,
+    WorkflowError,
+};
+use yiwang_domain::{CreditCode, ErrorCode, RegionCode};
+
+/// The time and calendar an operation runs under (passed in, so tests control them).
+#[derive(Debug, Clone, Copy)]
+pub struct CaseClock<'a> {
+    pub now_ms: i64,
+    pub today: CivilDate,
+    pub calendar: &'a Calendar,
+}
+
+/// Who takes an action.
+#[derive(Debug, Clone, Copy)]
+pub enum CaseActor<'a> {
+    Staff(&'a Principal),
+    Applicant(&'a Applicant),
+    /// The platform (e.g. the overdue escalation job).
+    System,
+}
+
+impl CaseActor<'_> {
+    fn audit_actor(&self, client: &str) -> Actor {
+        match self {
+            CaseActor::Staff(p) => Actor::principal(p, client),
+            CaseActor::Applicant(a) => a.actor(client),
+            CaseActor::System => Actor::system(client),
+        }
+    }
+    fn kind(&self) -> &'static str {
+        match self {
+            CaseActor::Staff(_) => "staff",
+            CaseActor::Applicant(_) => "applicant",
+            CaseActor::System => "system",
+        }
+    }
+    fn id(&self) -> Option<i64> {
+        match self {
+            CaseActor::Staff(p) => Some(p.user_id),
+            CaseActor::Applicant(a) => Some(a.id),
+            CaseActor::System => None,
+        }
+    }
+    fn name(&self) -> String {
+        match self {
+            CaseActor::Staff(p) => p.display_name.clone(),
+            CaseActor::Applicant(a) => a.masked_name(),
+            CaseActor::System => "system".to_string(),
+        }
+    }
+}
+
+/// The clock bookkeeping kept with the workflow state (`cases.state_body`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub case: CaseState,
+    /// True once the case has been accepted and the promised limit runs.
+    #[serde(default)]
+    pub accepted: bool,
+    /// The limit now running: the start state's SLA before acceptance, the promised limit after.
+    pub limit: TimeLimit,
+    /// Pauses of the running limit.
+    #[serde(default)]
+    pub pauses: Vec<Pause>,
+}
+
+/// A stored case, as loaded for an action or a page.
+#[derive(Debug, Clone)]
+pub struct CaseRecord {
+    pub id: i64,
+    pub number: CaseNumber,
+    pub application_id: i64,
+    pub applicant_id: i64,
+    pub impl_code: String,
+    pub item_name: String,
+    pub department: CreditCode,
+    pub region: RegionCode,
+    pub source: String,
+    pub staff_id: Option<i64>,
+    pub workflow: WorkflowDefinition,
+    pub progress: Progress,
+    pub terminal: bool,
+    pub version: i64,
+    pub submitted_at: i64,
+    /// The day the running limit counts from.
+    pub base_day: Option<CivilDate>,
+    pub due_day: Option<CivilDate>,
+    pub paused_since: Option<CivilDate>,
+    pub updated_at: i64,
+}
+
+impl CaseRecord {
+    pub fn state(&self) -> &str {
+        &self.progress.case.state
+    }
+    /// The status key the applicant sees (message group `case_status`).
+    pub fn applicant_status(&self) -> String {
+        self.workflow
+            .state(self.state())
+            .map(|s| s.applicant_status.clone())
+            .unwrap_or_else(|| self.state().to_string())
+    }
+}
+
+/// What submitting returned: the case, and whether this call created it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    pub number: CaseNumber,
+    pub created: bool,
+}
+
+/// An action on a case, as asked.
+#[derive(Debug, Clone, Default)]
+pub struct ActionRequest {
+    pub action: String,
+    pub opinion: Option<String>,
+    /// The correction list, for actions entering a correction (补正) state.
+    pub correction: Vec<CorrectionItem>,
+    /// The version the actor saw; a later version means someone else acted first.
+    pub expected_version: Option<i64>,
+}
+
+/// What an action did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionOutcome {
+    pub from: String,
+    pub to: String,
+    pub version: i64,
+    pub events: Vec<Event>,
+}
+
+/// Longest written opinion.
+pub const OPINION_MAX_CHARS: usize = 2000;
+
+const CASE_COLUMNS: &str = "id, case_number, application_id, applicant_id, impl_code, item_name, \
+    department_code, region_code, source, staff_id, workflow_body, state_body, terminal, version, \
+    submitted_at, accepted_day, due_day, paused_since_day, updated_at";
+
+fn day_of(v: Option<i64>) -> Option<CivilDate> {
+    v.and_then(|d| i32::try_from(d).ok())
+        .map(CivilDate::from_days_since_epoch)
+}
+
+fn day_col(d: Option<CivilDate>) -> Option<i64> {
+    d.map(|d| i64::from(d.days_since_epoch()))
+}
+
+pub(crate) fn case_of(r: &AnyRow) -> Result<CaseRecord, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(what.to_string());
+    let number = get_str(r, "case_number")?;
+    let progress: Progress = serde_json::from_str(&get_str(r, "state_body")?)
+        .map_err(|_| corrupt(&format!("case state of {number}")))?;
+    Ok(CaseRecord {
+        id: get_i64(r, "id")?,
+        number: CaseNumber::parse(&number).map_err(|_| corrupt("case number"))?,
+        application_id: get_i64(r, "application_id")?,
+        applicant_id: get_i64(r, "applicant_id")?,
+        impl_code: get_str(r, "impl_code")?,
+        item_name: get_str(r, "item_name")?,
+        department: CreditCode::parse(&get_str(r, "department_code")?)
+            .map_err(|_| corrupt("case department"))?,
+        region: RegionCode::parse(&get_str(r, "region_code")?)
+            .map_err(|_| corrupt("case region"))?,
+        source: get_str(r, "source")?,
+        staff_id: get_opt_i64(r, "staff_id")?,
+        workflow: crate::workflows::load_stored(&get_str(r, "workflow_body")?)?,
+        progress,
+        terminal: get_i64(r, "terminal")? != 0,
+        version: get_i64(r, "version")?,
+        submitted_at: get_i64(r, "submitted_at")?,
+        base_day: day_of(get_opt_i64(r, "accepted_day")?),
+        due_day: day_of(get_opt_i64(r, "due_day")?),
+        paused_since: day_of(get_opt_i64(r, "paused_since_day")?),
+        updated_at: get_i64(r, "updated_at")?,
+    })
+}
+
+fn workflow_refusal(e: &WorkflowError) -> StoreError {
+    match e {
+        WorkflowError::OpinionRequired { .. } => ErrorCode::Required.into(),
+        _ => ErrorCode::TransitionNotAllowed.into(),
+    }
+}
+
+fn clean_opinion(o: Option<&str>) -> Result<Option<String>, StoreError> {
+    match o.map(str::trim).filter(|o| !o.is_empty()) {
+        None => Ok(None),
+        Some(o) if o.chars().count() > OPINION_MAX_CHARS => Err(ErrorCode::TooLong.into()),
+        Some(o) if o.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') => {
+            Err(ErrorCode::InvalidInput.into())
+        }
+        Some(o) => Ok(Some(o.to_string())),
+    }
+}
+
+/// Default SLA of a start state without one: five working days to decide on acceptance.
+const DEFAULT_ACCEPTANCE_DAYS: u32 = 5;
+
+impl Store {
+    /// Submits a draft: creates the case with its number, first event, tasks, notification and
+    /// audit entry in one transaction. Submitting an application again returns its case.
+    pub async fn submit_application(
+        &self,
+        application_id: i64,
+        owner: crate::applications::DraftOwner,
+        actor: CaseActor<'_>,
+        client: &str,
+        clock: CaseClock<'_>,
+    ) -> Result<Submitted, StoreError> {
+        let app = self.application(application_id, owner).await?;
+        if let Some(n) = &app.case_number {
+            return Ok(Submitted {
+                number: CaseNumber::parse(n).map_err(|_| StoreError::Corrupt("case number".into()))?,
+                created: false,
+            });
+        }
+        let published = self
+            .published_implementation(&app.impl_code)
+            .await?
+            .ok_or(StoreError::Domain(ErrorCode::UnknownImplementation))?;
+        let imp = &published.implementation;
+        let bindings = self
+            .workflow_bindings_for(&imp.code, &imp.basic_code)
+            .await?;
+        let (def, _from) = workflow::resolve(
+            &bindings,
+            workflow::CaseSubject {
+                basic_code: &imp.basic_code,
+                impl_code: &imp.code,
+                handling: None,
+                case_type: imp.case_type,
+            },
+        );
+        let def = def.into_owned();
+        let case = CaseState::start(&def).map_err(|e| workflow_refusal(&e))?;
+        let start = def
+            .start_state()
+            .ok_or(StoreError::Domain(ErrorCode::InvalidWorkflow))?;
+        let limit = TimeLimit {
+            amount: start.sla_working_days.unwrap_or(DEFAULT_ACCEPTANCE_DAYS),
+            unit: TimeUnit::WorkingDays,
+        };
+        let due = clock
+            .calendar
+            .due_date(clock.today, limit, &[])
+            .map_err(StoreError::Domain)?;
+        let progress = Progress {
+            case,
+            accepted: false,
+            limit,
+            pauses: Vec::new(),
+        };
+        let body = def
+            .to_json()
+            .map_err(|_| StoreError::Domain(ErrorCode::InvalidWorkflow))?;
+        let state_body = serde_json::to_string(&progress)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+
+        let mut tx = self.pool.begin().await?;
+        let flipped = sqlx::query(
+            "UPDATE applications SET status = 'submitted', updated_at = $1 WHERE id = $2 AND status = 'draft'",
+        )
+        .bind(clock.now_ms)
+        .bind(application_id)
+        .execute(&mut *tx)
+        .await?;
+        if flipped.rows_affected() != 1 {
+            // Another request submitted it first; its transaction has committed.
+            drop(tx);
+            let row = sqlx::query("SELECT case_number FROM cases WHERE application_id = $1")
+                .bind(application_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::Domain(ErrorCode::NotEditable))?;
+            return Ok(Submitted {
+                number: CaseNumber::parse(&get_str(&row, "case_number")?)
+                    .map_err(|_| StoreError::Corrupt("case number".into()))?,
+                created: false,
+            });
+        }
+        let prefix = CaseNumber::prefix(&imp.code, clock.today);
+        sqlx::query(
+            "INSERT INTO case_counters (prefix, last_value) VALUES ($1, 0) ON CONFLICT (prefix) DO NOTHING",
+        )
+        .bind(prefix.clone())
+        .execute(&mut *tx)
+        .await?;
+        let seq = sqlx::query(
+            "UPDATE case_counters SET last_value = last_value + 1 WHERE prefix = $1 RETURNING last_value",
+        )
+        .bind(prefix.clone())
+        .fetch_one(&mut *tx)
+        .await?;
+        let number =
+            CaseNumber::new(&prefix, get_i64(&seq, "last_value")?).map_err(StoreError::Domain)?;
+        let terminal = def.state(&progress.case.state).is_some_and(|s| s.terminal);
+        let row = sqlx::query(
+            "INSERT INTO cases (case_number, application_id, applicant_id, impl_code, item_name, \
+               department_code, region_code, source, staff_id, workflow_key, workflow_version, \
+               workflow_body, state, state_body, terminal, version, limit_unit, limit_amount, \
+               submitted_at, accepted_day, due_day, paused_since_day, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $17, \
+               $18, $19, $20, NULL, $18) RETURNING id",
+        )
+        .bind(number.as_str().to_string())
+        .bind(application_id)
+        .bind(app.applicant_id)
+        .bind(imp.code.as_str().to_string())
+        .bind(published.standard.name.clone())
+        .bind(imp.department_code.as_str().to_string())
+        .bind(imp.region.as_str().to_string())
+        .bind(app.source.key())
+        .bind(app.staff_id)
+        .bind(def.key.clone())
+        .bind(i64::from(def.version))
+        .bind(body)
+        .bind(progress.case.state.clone())
+        .bind(state_body)
+        .bind(i64::from(terminal))
+        .bind(imp.promised_limit.unit.key())
+        .bind(i64::from(imp.promised_limit.amount))
+        .bind(clock.now_ms)
+        .bind(day_col(Some(clock.today)))
+        .bind(day_col(Some(due)))
+        .fetch_one(&mut *tx)
+        .await?;
+        let case_id = get_i64(&row, "id")?;
+        let events = vec![Event::Moved {
+            from: String::new(),
+            to: progress.case.state.clone(),
+            action: "submit".into(),
+        }];
+        insert_event(
+            &mut tx,
+            case_id,
+            clock.now_ms,
+            "submit",
+            ("", &progress.case.state),
+            &actor,
+            None,
+            &events,
+        )
+        .await?;
+        if !progress.case.tasks.is_empty() {
+            let keys: Vec<String> = progress.case.tasks.iter().map(|t| t.key.clone()).collect();
+            create_tasks(&mut tx, case_id, &def, &progress.case.state, &keys, &imp.department_code).await?;
+        }
+        notify_in(
+            self,
+            &mut tx,
+            app.applicant_id,
+            &number,
+            "submit",
+            &def,
+            &progress.case.state,
+            clock.now_ms,
+        )
+        .await?;
+        let event = actor.audit_actor(client).event(
+            "case.submit",
+            format!("case:{number}"),
+            serde_json::json!({ "source": app.source.key(), "application": application_id })
+                .to_string(),
+        );
+        append_in(&mut tx, clock.now_ms, &event).await?;
+        tx.commit().await?;
+        Ok(Submitted {
+            number,
+            created: true,
+        })
+    }
+
+    /// Loads one case by number.
+    pub async fn case_record(&self, number: &CaseNumber) -> Result<CaseRecord, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE case_number = $1"
+        )))
+        .bind(number.as_str().to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::Domain(ErrorCode::NotFound))?;
+        case_of(&row)
+    }
+
+    /// The workflow roles `actor` holds for `action` on this case. Applicants hold the
+    /// applicant role on their own cases only; staff the roles their grants give for the
+    /// case's department (or, for a parallel task, the task's department) and region. A
+    /// person with no relation to the case gets `not_found`, so case numbers cannot be probed.
+    pub async fn roles_for_action(
+        &self,
+        case: &CaseRecord,
+        actor: CaseActor<'_>,
+        action: &str,
+    ) -> Result<Vec<CaseRole>, StoreError> {
+        match actor {
+            CaseActor::Applicant(a) if a.id == case.applicant_id => Ok(vec![CaseRole::Applicant]),
+            CaseActor::Applicant(_) => Err(ErrorCode::NotFound.into()),
+            CaseActor::System => Ok(Vec::new()),
+            CaseActor::Staff(p) => {
+                let mut roles = case_roles(p, &case.department, &case.region);
+                if let Some((task, _)) = workflow::parse_task_action(action) {
+                    let row = sqlx::query(
+                        "SELECT department_code FROM case_tasks WHERE case_id = $1 AND task_key = $2",
+                    )
+                    .bind(case.id)
+                    .bind(task.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    if let Some(r) = row {
+                        let dept = CreditCode::parse(&get_str(&r, "department_code")?)
+                            .map_err(|_| StoreError::Corrupt("task department".into()))?;
+                        roles = case_roles(p, &dept, &case.region);
+                    }
+                }
+                if roles.is_empty() && !self.staff_sees_case(p, case).await? {
+                    return Err(ErrorCode::NotFound.into());
+                }
+                Ok(roles)
+            }
+        }
+    }
+
+    /// Whether a staff member may see a case at all: a case role for its department, or for the
+    /// department of one of its tasks.
+    pub async fn staff_sees_case(
+        &self,
+        p: &Principal,
+        case: &CaseRecord,
+    ) -> Result<bool, StoreError> {
+        if !case_roles(p, &case.department, &case.region).is_empty() {
+            return Ok(true);
+        }
+        let rows = sqlx::query("SELECT department_code FROM case_tasks WHERE case_id = $1")
+            .bind(case.id)
+            .fetch_all(&self.pool)
+            .await?;
+        for r in rows {
+            if let Ok(d) = CreditCode::parse(&get_str(&r, "department_code")?)
+                && !case_roles(p, &d, &case.region).is_empty()
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Takes an action on a case: checks it against the definition and the actor's roles,
+    /// then writes the new state (version-checked), events, tasks, correction, notification
+    /// and audit entry in one transaction.
+    pub async fn act_on_case(
+        &self,
+        number: &CaseNumber,
+        req: &ActionRequest,
+        actor: CaseActor<'_>,
+        client: &str,
+        clock: CaseClock<'_>,
+    ) -> Result<ActionOutcome, StoreError> {
+        let case = self.case_record(number).await?;
+        let roles = self.roles_for_action(&case, actor, &req.action).await?;
+        if let Some(v) = req.expected_version
+            && v != case.version
+        {
+            return Err(ErrorCode::CaseChanged.into());
+        }
+        let opinion = clean_opinion(req.opinion.as_deref())?;
+        let mut last_err = None;
+        let mut transition = None;
+        for role in &roles {
+            match workflow::apply(
+                &case.workflow,
+                &case.progress.case,
+                &req.action,
+                *role,
+                opinion.as_deref(),
+            ) {
+                Ok(t) => {
+                    transition = Some(t);
+                    break;
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+        let t = match (transition, last_err) {
+            (Some(t), _) => t,
+            (None, Some(e)) => return Err(workflow_refusal(&e)),
+            (None, None) => return Err(ErrorCode::TransitionNotAllowed.into()),
+        };
+        let def = &case.workflow;
+        let paused = |s: &str| def.state(s).is_some_and(|s| s.clock == ClockMode::Paused);
+        let entering_pause = paused(&t.to) && !paused(&t.from);
+        if entering_pause {
+            check_correction(&req.correction).map_err(StoreError::Domain)?;
+        } else if !req.correction.is_empty() {
+            return Err(ErrorCode::InvalidInput.into());
+        }
+
+        // The clock.
+        let mut progress = Progress {
+            case: t.case.clone(),
+            ..case.progress.clone()
+        };
+        let mut base_day = case.base_day;
+        let mut due_day = case.due_day;
+        let mut paused_since = case.paused_since;
+        if entering_pause {
+            paused_since = Some(clock.today);
+        }
+        if paused(&t.from) && !paused(&t.to) {
+            if let Some(since) = paused_since.take() {
+                progress.pauses.push(Pause {
+                    from: since,
+                    to: clock.today,
+                    counts_toward_limit: false,
+                });
+            }
+            if let Some(base) = base_day {
+                due_day = Some(
+                    clock
+                        .calendar
+                        .due_date(base, progress.limit, &progress.pauses)
+                        .map_err(StoreError::Domain)?,
+                );
+            }
+        }
+        let start = def.start_state().map(|s| s.key.as_str());
+        let to_terminal = def.state(&t.to).is_some_and(|s| s.terminal);
+        if !progress.accepted && Some(t.from.as_str()) == start && !paused(&t.to) && !to_terminal {
+            progress.accepted = true;
+            progress.limit = self.promised_limit_of(case.id).await?;
+            progress.pauses.clear();
+            base_day = Some(clock.today);
+            due_day = Some(
+                clock
+                    .calendar
+                    .due_date(clock.today, progress.limit, &[])
+                    .map_err(StoreError::Domain)?,
+            );
+        }
+        let state_body =
+            serde_json::to_string(&progress).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE cases SET state = $1, state_body = $2, terminal = $3, version = version + 1, \
+               accepted_day = $4, due_day = $5, paused_since_day = $6, updated_at = $7 \
+             WHERE id = $8 AND version = $9",
+        )
+        .bind(t.to.clone())
+        .bind(state_body)
+        .bind(i64::from(to_terminal))
+        .bind(day_col(base_day))
+        .bind(day_col(due_day))
+        .bind(day_col(paused_since))
+        .bind(clock.now_ms)
+        .bind(case.id)
+        .bind(case.version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(ErrorCode::CaseChanged.into());
+        }
+        insert_event(
+            &mut tx,
+            case.id,
+            clock.now_ms,
+            &req.action,
+            (&t.from, &t.to),
+            &actor,
+            opinion.as_deref(),
+            &t.events,
+        )
+        .await?;
+        for e in &t.events {
+            match e {
+                Event::TasksCreated { tasks } => {
+                    create_tasks(&mut tx, case.id, def, &t.to, tasks, &case.department).await?;
+                }
+                Event::TaskApproved { task } | Event::TaskRefused { task } => {
+                    let status = if matches!(e, Event::TaskApproved { .. }) {
+                        "approved"
+                    } else {
+                        "refused"
+                    };
+                    sqlx::query(
+                        "UPDATE case_tasks SET status = $1, decided_by = $2, decided_at = $3, opinion = $4 \
+                         WHERE case_id = $5 AND task_key = $6",
+                    )
+                    .bind(status)
+                    .bind(match actor {
+                        CaseActor::Staff(p) => Some(p.user_id),
+                        _ => None,
+                    })
+                    .bind(clock.now_ms)
+                    .bind(opinion.clone())
+                    .bind(case.id)
+                    .bind(task.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Event::TasksCancelled { tasks } => {
+                    for task in tasks {
+                        sqlx::query(
+                            "UPDATE case_tasks SET status = 'cancelled', decided_at = $1 \
+                             WHERE case_id = $2 AND task_key = $3 AND status = 'pending'",
+                        )
+                        .bind(clock.now_ms)
+                        .bind(case.id)
+                        .bind(task.clone())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if entering_pause {
+            let round = sqlx::query("SELECT COUNT(*) AS n FROM corrections WHERE case_id = $1")
+                .bind(case.id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let items = serde_json::to_string(&req.correction)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO corrections (case_id, round, items, requested_at, requested_by, resolved_at) \
+                 VALUES ($1, $2, $3, $4, $5, NULL)",
+            )
+            .bind(case.id)
+            .bind(get_i64(&round, "n")? + 1)
+            .bind(items)
+            .bind(clock.now_ms)
+            .bind(match actor {
+                CaseActor::Staff(p) => Some(p.user_id),
+                _ => None,
+            })
+            .execute(&mut *tx)
+            .await?;
+        }
+        if paused(&t.from) && !paused(&t.to) {
+            sqlx::query(
+                "UPDATE corrections SET resolved_at = $1 WHERE case_id = $2 AND resolved_at IS NULL",
+            )
+            .bind(clock.now_ms)
+            .bind(case.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if t.from != t.to {
+            notify_in(
+                self,
+                &mut tx,
+                case.applicant_id,
+                number,
+                &req.action,
+                def,
+                &t.to,
+                clock.now_ms,
+            )
+            .await?;
+        }
+        let event = actor.audit_actor(client).event(
+            format!("case.{}", req.action),
+            format!("case:{number}"),
+            serde_json::json!({ "from": t.from, "to": t.to }).to_string(),
+        );
+        append_in(&mut tx, clock.now_ms, &event).await?;
+        tx.commit().await?;
+        Ok(ActionOutcome {
+            from: t.from,
+            to: t.to,
+            version: case.version + 1,
+            events: t.events,
+        })
+    }
+
+    async fn promised_limit_of(&self, case_id: i64) -> Result<TimeLimit, StoreError> {
+        let r = sqlx::query("SELECT limit_unit, limit_amount FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let unit = get_str(&r, "limit_unit")?;
+        Ok(TimeLimit {
+            unit: TimeUnit::from_key(&unit)
+                .ok_or_else(|| StoreError::Corrupt(format!("limit unit {unit}")))?,
+            amount: u32::try_from(get_i64(&r, "limit_amount")?)
+                .map_err(|_| StoreError::Corrupt("limit amount".into()))?,
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    case_id: i64,
+    at: i64,
+    action: &str,
+    (from, to): (&str, &str),
+    actor: &CaseActor<'_>,
+    opinion: Option<&str>,
+    events: &[Event],
+) -> Result<(), StoreError> {
+    let seq = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM case_events WHERE case_id = $1")
+        .bind(case_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO case_events (case_id, seq, at, action, from_state, to_state, actor_kind, actor_id, actor_name, opinion, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(case_id)
+    .bind(get_i64(&seq, "seq")?)
+    .bind(at)
+    .bind(action.to_string())
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .bind(actor.kind())
+    .bind(actor.id())
+    .bind(actor.name())
+    .bind(opinion.map(str::to_string))
+    .bind(serde_json::to_string(events).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Creates the pending tasks of a parallel split, each with the department it goes to.
+async fn create_tasks(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    case_id: i64,
+    def: &WorkflowDefinition,
+    state: &str,
+    tasks: &[String],
+    implementing: &CreditCode,
+) -> Result<(), StoreError> {
+    let Some(split) = def.split_at(state) else {
+        return Ok(());
+    };
+    for key in tasks {
+        let Some(task) = split.tasks.iter().find(|t| &t.key == key) else {
+            continue;
+        };
+        // A function-based selector needs a function registry the catalog does not have yet;
+        // such tasks go to the implementing department.
+        let dept = match &task.department {
+            DepartmentSelector::Department { credit_code } => credit_code.clone(),
+            DepartmentSelector::Implementing | DepartmentSelector::Function { .. } => {
+                implementing.clone()
+            }
+        };
+        sqlx::query(
+            "INSERT INTO case_tasks (case_id, task_key, department_code, status) VALUES ($1, $2, $3, 'pending') \
+             ON CONFLICT (case_id, task_key) DO UPDATE SET status = 'pending', decided_by = NULL, decided_at = NULL, opinion = NULL",
+        )
+        .bind(case_id)
+        .bind(key.clone())
+        .bind(dept.as_str().to_string())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Tells the applicant about a status change, inside the transaction that made it: the
+/// in-site message centre and the outbound channels (through the outbox).
+#[allow(clippy::too_many_arguments)]
+async fn notify_in(
+    store: &Store,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    applicant_id: i64,
+    number: &CaseNumber,
+    action: &str,
+    def: &WorkflowDefinition,
+    to_state: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let status = def
+        .state(to_state)
+        .map(|s| s.applicant_status.clone())
+        .unwrap_or_else(|| to_state.to_string());
+    crate::case_notify::notify_in(store, tx, applicant_id, number, action, &status, now_ms).await
+}
