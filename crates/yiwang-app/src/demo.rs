@@ -21,6 +21,8 @@ pub enum DemoError {
     Store(#[from] StoreError),
     #[error("catalog: {0:?}")]
     Catalog(Vec<yiwang_domain::Issue>),
+    #[error("form definition {0}: {1:?}")]
+    Form(&'static str, Vec<yiwang_domain::forms::FormDefError>),
 }
 
 impl From<ImportError> for DemoError {
@@ -70,5 +72,45 @@ pub async fn load_demo(store: &Store, now_ms: i64) -> Result<(), DemoError> {
     };
     import_catalog(store, parsed, &scope, &actor, now_ms, &mut |_| {}).await?;
     store.publish_drafts(&scope, None, &actor, now_ms).await?;
+    load_demo_forms(store, &actor, now_ms).await?;
+    Ok(())
+}
+
+/// The demo's application forms: 食品经营许可（新办） for 津南区's implementation, and two
+/// standard-item forms (个体工商户设立登记, 生育登记) that every implementation of those items uses.
+pub const DEMO_FORMS: &[(&str, &str, &str)] = &[
+    (
+        "implementation",
+        "11120112MB1W167324000123001001",
+        include_str!("../demo/forms/food_business_licence.json"),
+    ),
+    (
+        "standard_item",
+        "000123003",
+        include_str!("../demo/forms/individual_business.json"),
+    ),
+    (
+        "standard_item",
+        "002012001",
+        include_str!("../demo/forms/birth_registration.json"),
+    ),
+];
+
+/// Saves the demo forms (a form equal to the stored one is not saved again).
+pub async fn load_demo_forms(store: &Store, actor: &Actor, now_ms: i64) -> Result<(), DemoError> {
+    use yiwang_store::FormScope;
+    for (level, code, json) in DEMO_FORMS {
+        let bad = |_| DemoError::Form(code, Vec::new());
+        let scope = match *level {
+            "implementation" => {
+                FormScope::Implementation(yiwang_domain::ImplCode::parse(code).map_err(bad)?)
+            }
+            _ => FormScope::StandardItem(yiwang_domain::BasicCode::parse(code).map_err(bad)?),
+        };
+        store
+            .save_form_definition(&scope, json, actor, now_ms)
+            .await?
+            .map_err(|e| DemoError::Form(code, e.0))?;
+    }
     Ok(())
 }

@@ -3,7 +3,12 @@
 
 pub mod calendar;
 pub mod catalog;
+pub mod clock;
 pub mod demo;
+pub mod files;
+pub mod jobs;
+pub mod notify;
 pub mod regions;
 
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use catalog::{CatalogFormat, ImportError, import_catalog, validate_catalog};

@@ -6,6 +6,7 @@ pub mod api;
 pub mod audit;
 pub mod crypto;
 pub mod db;
+pub mod docs;
 pub mod import;
 pub mod load;
 pub mod regions;

@@ -6,6 +6,7 @@
 //! cargo run --release -p yiwang-bench -- regions /work/shared/data/regions
 //! cargo run --release -p yiwang-bench -- import 10000
 //! cargo run --release -p yiwang-bench -- audit 1000000
+//! cargo run --release -p yiwang-bench -- docs
 //! cargo run --release -p yiwang-bench -- --database-url postgres://postgres@127.0.0.1/test all
 //! ```
 
@@ -66,6 +67,12 @@ enum What {
         #[arg(long, default_value_t = 2.0)]
         seconds: f64,
     },
+    /// PDF notices rendered per second (one core and all cores) and their size (no database).
+    Docs {
+        /// Measured seconds in all.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
     /// Everything above with default settings.
     All {
         #[command(flatten)]
@@ -96,6 +103,7 @@ async fn run(cli: Cli) -> anyhow::Result<Report> {
         What::Import { n } => report.extend(yiwang_bench::import::run(url, n).await?),
         What::Audit { n } => report.extend(yiwang_bench::audit::run(url, n).await?),
         What::Crypto { seconds } => report.extend(yiwang_bench::crypto::run(seconds)?),
+        What::Docs { seconds } => report.extend(yiwang_bench::docs::run(seconds)?),
         What::All {
             api,
             regions_dir,
@@ -124,6 +132,10 @@ async fn run(cli: Cli) -> anyhow::Result<Report> {
             match yiwang_bench::crypto::run(2.0) {
                 Ok(r) => report.extend(r),
                 Err(e) => report.note(format!("encryption failed: {e:#}")),
+            }
+            match yiwang_bench::docs::run(3.0) {
+                Ok(r) => report.extend(r),
+                Err(e) => report.note(format!("documents failed: {e:#}")),
             }
         }
     }

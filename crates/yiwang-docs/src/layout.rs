@@ -203,6 +203,7 @@ impl<'f> Composer<'f> {
     }
 
     /// Places one line between `left` and `right` with the given alignment.
+    #[allow(clippy::too_many_arguments)]
     pub fn line_in(
         &mut self,
         glyphs: Vec<Glyph>,

@@ -334,7 +334,7 @@ fn verification(c: &mut Composer, doc: &Notice, qr: &QrMatrix) {
     let mut y = QR_Y + QR_SIZE - 14.0;
     for text in lines {
         for line in crate::layout::wrap(font, &text, SMALL, RIGHT - x, RIGHT - x) {
-            if y < QR_Y - 14.0 || y > BOTTOM {
+            if !(QR_Y - 14.0..=BOTTOM).contains(&y) {
                 break;
             }
             c.text_at(line, x, y, SMALL, false);

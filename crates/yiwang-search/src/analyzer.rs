@@ -9,7 +9,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 /// Words that carry no meaning in catalog text; never indexed.
-const INDEX_STOP: &[&str] = &["的", "和", "或", "及", "与", "等", "了", "在", "为", "对", "由"];
+const INDEX_STOP: &[&str] = &[
+    "的", "和", "或", "及", "与", "等", "了", "在", "为", "对", "由",
+];
 
 /// jieba with its default dictionary, loaded once per process (each analyzer clones it).
 fn base_jieba() -> &'static Jieba {
@@ -213,7 +215,10 @@ mod tests {
         assert!(t.contains(&"开".to_string()), "{t:?}");
         assert!(a.tokens("营业执照").contains(&"营业执照".to_string()));
         assert_eq!(a.terms_by_initials("yyzz"), ["营业执照".to_string()]);
-        assert!(a.terms_by_pinyin("yingyezhizhao").contains(&"营业执照".to_string()));
+        assert!(
+            a.terms_by_pinyin("yingyezhizhao")
+                .contains(&"营业执照".to_string())
+        );
         assert_eq!(a.one_char_off("营亚执照"), ["营业执照".to_string()]);
     }
 }

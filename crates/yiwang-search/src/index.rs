@@ -274,4 +274,3 @@ pub fn open(dir: &std::path::Path) -> tantivy::Result<Option<(Index, Fields)>> {
     }
     Ok(Some((index, fields)))
 }
-

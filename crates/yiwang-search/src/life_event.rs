@@ -124,7 +124,10 @@ impl LifeEvent {
             out.push(problem("bad_region", &self.region));
         }
         if self.questions.len() > MAX_QUESTIONS {
-            out.push(problem("too_many_questions", self.questions.len().to_string()));
+            out.push(problem(
+                "too_many_questions",
+                self.questions.len().to_string(),
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for q in &self.questions {

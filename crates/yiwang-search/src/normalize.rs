@@ -140,7 +140,10 @@ mod tests {
 
     #[test]
     fn qualifiers() {
-        assert_eq!(strip_qualifier("食品经营许可（新办）"), Some("食品经营许可"));
+        assert_eq!(
+            strip_qualifier("食品经营许可（新办）"),
+            Some("食品经营许可")
+        );
         assert_eq!(strip_qualifier("生育登记"), None);
         assert_eq!(strip_qualifier("（x）"), None);
     }

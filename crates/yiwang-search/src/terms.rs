@@ -103,8 +103,8 @@ pub fn parse_terms(text: &str) -> Result<Vec<Term>, String> {
             .ok_or_else(|| format!("line {}: unknown kind {kind:?}", i + 1))?;
         let phrase = cols.next().unwrap_or("");
         let expansion = cols.next().unwrap_or("");
-        let t = Term::checked(kind, phrase, expansion)
-            .map_err(|e| format!("line {}: {e}", i + 1))?;
+        let t =
+            Term::checked(kind, phrase, expansion).map_err(|e| format!("line {}: {e}", i + 1))?;
         out.push(t);
     }
     Ok(out)
@@ -175,9 +175,11 @@ impl Rules {
     /// The synonyms whose every part occurs in the (normalised) query.
     pub fn matching<'a>(&'a self, query: &'a str) -> impl Iterator<Item = &'a SynonymRule> + 'a {
         let compact: String = query.chars().filter(|c| *c != ' ').collect();
-        self.synonyms
-            .iter()
-            .filter(move |s| s.parts.iter().all(|p| compact.contains(&p.replace(' ', ""))))
+        self.synonyms.iter().filter(move |s| {
+            s.parts
+                .iter()
+                .all(|p| compact.contains(&p.replace(' ', "")))
+        })
     }
 }
 
@@ -190,8 +192,14 @@ mod tests {
         let terms = parse_terms(SEED_TERMS).unwrap();
         assert!(terms.iter().filter(|t| t.kind == TermKind::Synonym).count() >= 50);
         let rules = Rules::compile(&terms);
-        let hits: Vec<_> = rules.matching("准生证怎么办").map(|s| &s.expansion).collect();
-        assert!(hits.iter().any(|e| e.contains(&"生育登记".to_string())), "{hits:?}");
+        let hits: Vec<_> = rules
+            .matching("准生证怎么办")
+            .map(|s| &s.expansion)
+            .collect();
+        assert!(
+            hits.iter().any(|e| e.contains(&"生育登记".to_string())),
+            "{hits:?}"
+        );
         assert!(rules.matching("身份证不小心丢了").next().is_some());
     }
 

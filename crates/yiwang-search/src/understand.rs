@@ -63,8 +63,7 @@ impl Understanding {
         }
     }
     fn add_exact(&mut self, phrase: &str) {
-        if !phrase.is_empty() && !self.exact.iter().any(|e| e == phrase) && self.exact.len() < 16
-        {
+        if !phrase.is_empty() && !self.exact.iter().any(|e| e == phrase) && self.exact.len() < 16 {
             self.exact.push(phrase.to_string());
         }
     }
@@ -98,7 +97,9 @@ fn from_pinyin(a: &Analyzer, letters: &str) -> Option<String> {
 /// Replaces pinyin in the query by the terms it spells; returns the rewritten text.
 fn rewrite_pinyin(a: &Analyzer, text: &str, u: &mut Understanding) -> String {
     let words: Vec<&str> = text.split(' ').collect();
-    let all_letters = words.iter().all(|w| w.chars().all(|c| c.is_ascii_lowercase()));
+    let all_letters = words
+        .iter()
+        .all(|w| w.chars().all(|c| c.is_ascii_lowercase()));
     if all_letters && words.len() > 1 {
         let joined: String = words.concat();
         if let Some(t) = from_pinyin(a, &joined) {
@@ -198,8 +199,7 @@ pub fn understand(a: &Analyzer, rules: &Rules, raw: &str) -> Understanding {
     let mut synonym_terms: Vec<String> = Vec::new();
     for form in [&text, &corrected] {
         for s in rules.matching(form) {
-            if u
-                .expansions
+            if u.expansions
                 .iter()
                 .any(|e| e.kind == ExpansionKind::Synonym && e.from == s.phrase)
             {
@@ -216,7 +216,13 @@ pub fn understand(a: &Analyzer, rules: &Rules, raw: &str) -> Understanding {
     // Exact-name candidates: the whole query and the whole corrected query.
     u.add_exact(&text);
     u.add_exact(&corrected);
-    let typed_weight = |tok: &str| if rules.stopwords.contains(tok) { None } else { Some(TYPED) };
+    let typed_weight = |tok: &str| {
+        if rules.stopwords.contains(tok) {
+            None
+        } else {
+            Some(TYPED)
+        }
+    };
     for tok in a.tokens(&text) {
         if let Some(w) = typed_weight(&tok) {
             u.add_term(&tok, w);

@@ -27,11 +27,12 @@ pub mod outbox;
 pub mod pii;
 mod regions;
 mod rows;
+pub mod search_data;
 pub mod tokens;
 pub mod totp;
 pub mod uploads;
 
-pub use accounts::{NewUser, hash_password, verify_password};
+pub use accounts::{NewUser, hash_password, password_acceptable, verify_password};
 pub use audit::{Actor, AuditEntry, AuditEvent, AuditFilter};
 pub use audit_verify::{AuditProblem, ProblemKind, VerifyReport};
 pub use catalog_read::{
@@ -49,6 +50,7 @@ pub use uploads::{NewUpload, Upload, UploadStatus};
 pub use login_steps::{Challenge, ChallengeStage, StepOutcome};
 pub use pii::{PiiColumn, RevealedPii, RotateSummary, Shown, StaffPii, UserPii};
 pub use regions::{Region, RegionRow};
+pub use search_data::{LifeEventRow, SearchSeed, SearchTermRow};
 pub use tokens::{ApiToken, NewApiToken};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

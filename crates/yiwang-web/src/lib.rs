@@ -4,12 +4,16 @@
 pub mod api;
 pub mod auth;
 pub mod console;
+pub mod download;
 mod error;
+pub mod forms_html;
+pub mod me;
 mod locale;
 mod page;
 pub mod portal;
 pub mod routes;
 pub mod security;
+pub mod upload;
 
 pub use auth::{CurrentUser, SESSION_COOKIE, hash_token};
 pub use error::{AppError, status_for};
@@ -69,6 +73,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<WebConfig>,
     pub cache: Arc<api::cache::CatalogCache>,
+    /// The search index (in memory unless [`AppState::with_search`] gives an on-disk one).
+    pub search: Arc<yiwang_search::SearchService>,
 }
 
 impl AppState {
@@ -78,10 +84,22 @@ impl AppState {
             clock: Arc::new(SystemClock),
             config: Arc::new(config),
             cache: Arc::new(api::cache::CatalogCache::default()),
+            search: Arc::new(yiwang_search::SearchService::in_memory()),
         }
+    }
+    /// Uses this search service (the binary's, with its index under the data directory).
+    pub fn with_search(mut self, search: Arc<yiwang_search::SearchService>) -> Self {
+        self.search = search;
+        self
     }
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
+    }
+    /// The official calendar as stored (holidays and adjusted working days).
+    pub async fn calendar(
+        &self,
+    ) -> Result<yiwang_domain::calendar::Calendar, yiwang_store::StoreError> {
+        self.store.calendar().await
     }
 }
 
@@ -91,6 +109,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(portal::router())
         .merge(console::router())
+        .merge(me::router())
         .merge(api_router)
         .route("/api/openapi.json", axum::routing::get(api::openapi_json))
         .route("/api/v1/me", axum::routing::get(auth::api_token::me))

@@ -12,6 +12,8 @@ pub struct Page {
     pub title: String,
     /// Display name of the signed-in staff member, if any.
     pub user: Option<String>,
+    /// Masked name of the signed-in applicant, on the applicant's own pages.
+    pub applicant: Option<String>,
     /// Current path and query without `lang`, for the language switch link.
     pub path: String,
     /// Carry `lang=en` in links when the language was chosen by query string.
@@ -24,6 +26,7 @@ impl Page {
             lang: locale.lang,
             title: title.into(),
             user: None,
+            applicant: None,
             path: path.into(),
             explicit_lang: locale.explicit,
         }
@@ -68,6 +71,17 @@ impl Page {
     /// Epoch milliseconds as a Beijing-time date (YYYY-MM-DD).
     pub fn date(&self, ms: &i64) -> String {
         format_date(*ms)
+    }
+    /// Epoch milliseconds as Beijing date and time (YYYY-MM-DD HH:MM).
+    pub fn datetime(&self, ms: &i64) -> String {
+        let local = ms + 8 * 3600 * 1000;
+        let mins = local.div_euclid(60_000).rem_euclid(24 * 60);
+        format!("{} {:02}:{:02}", format_date(*ms), mins / 60, mins % 60)
+    }
+    /// A calendar day as YYYY-MM-DD.
+    pub fn day(&self, d: &yiwang_domain::calendar::CivilDate) -> String {
+        let (y, m, dd) = d.ymd();
+        format!("{y:04}-{m:02}-{dd:02}")
     }
     pub fn date_opt(&self, ms: &Option<i64>) -> String {
         ms.map(format_date).unwrap_or_default()

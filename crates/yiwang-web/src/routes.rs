@@ -27,6 +27,9 @@ pub enum Policy {
     /// A signed-in staff member whom the policy allows `Action` for at least one object; the
     /// handler then checks the object itself (department, region).
     Staff(Action),
+    /// A signed-in applicant (applicant session, not a staff one); the handler limits what it
+    /// shows to the applicant's own records.
+    Applicant,
     /// Another system with an API token (`Authorization: Bearer`); the handler verifies the
     /// token (`auth::api_token::ApiPrincipal`) and asks the policy with its scoped grant.
     ApiToken,
@@ -43,6 +46,7 @@ impl Policy {
             Policy::SignedIn => "signed in".to_string(),
             Policy::Staff(a) => format!("staff: {a:?}"),
             Policy::ApiToken => "API token".to_string(),
+            Policy::Applicant => "applicant (own records)".to_string(),
         }
     }
 }
@@ -60,9 +64,44 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (Method::GET, "/themes/{theme}", Public),
     (Method::GET, "/audience/{kind}", Public),
     (Method::GET, "/search", Public),
+    (Method::GET, "/life-events", Public),
+    (Method::GET, "/life-events/{code}", Public),
     (Method::GET, "/items/{code}", Public),
     (Method::GET, "/items/{code}/versions/{version}", Public),
+    // Document verification (文书核验) from the QR code: status only, no personal data.
+    (Method::GET, "/verify/{code}", Public),
     (Method::GET, "/static/site.css", Public),
+    // Applicants (申请人): their own account and records; each handler shows only the signed-in
+    // applicant's own drafts and cases (others are not found). Registration and sign-in are
+    // throttled per address (and per account for sign-in).
+    (Method::GET, "/register", Public),
+    (Method::POST, "/register", Public),
+    (Method::GET, "/login", Public),
+    (Method::POST, "/login", Public),
+    (Method::POST, "/logout", Public),
+    (Method::GET, "/me", Policy::Applicant),
+    (Method::GET, "/me/messages", Policy::Applicant),
+    (Method::GET, "/me/data-use", Policy::Applicant),
+    (Method::POST, "/items/{code}/apply", Policy::Applicant),
+    (Method::GET, "/me/applications/{id}", Policy::Applicant),
+    (Method::POST, "/me/applications/{id}", Policy::Applicant),
+    (Method::GET, "/me/applications/{id}/check", Policy::Applicant),
+    (Method::POST, "/me/applications/{id}/submit", Policy::Applicant),
+    (Method::GET, "/me/cases/{number}", Policy::Applicant),
+    (Method::POST, "/me/cases/{number}/resubmit", Policy::Applicant),
+    // Case work: the worklist and case files, scoped by role × department × region (checked
+    // against each case there; other cases are not found).
+    (Method::GET, "/console/cases", Staff(Action::HandleCases)),
+    (
+        Method::GET,
+        "/console/cases/{number}",
+        Staff(Action::HandleCases),
+    ),
+    (
+        Method::POST,
+        "/console/cases/{number}/act",
+        Staff(Action::HandleCases),
+    ),
     // The staff console.
     (Method::GET, "/console", Staff(Action::UseConsole)),
     (Method::GET, "/console/login", Public),
@@ -140,6 +179,17 @@ static ROUTES: &[(Method, &str, Policy)] = &[
         "/console/implementations/{code}/history",
         Staff(Action::ViewCatalogHistory),
     ),
+    // An implementation's application form (JSON definition, preview, versions).
+    (
+        Method::GET,
+        "/console/forms/{code}",
+        Staff(Action::EditImplementation),
+    ),
+    (
+        Method::POST,
+        "/console/forms/{code}",
+        Staff(Action::EditImplementation),
+    ),
     (Method::GET, "/console/drift", Staff(Action::ViewDrift)),
     (
         Method::GET,
@@ -163,6 +213,10 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (Method::GET, "/api/v1/implementations", Public),
     (Method::GET, "/api/v1/implementations/{code}", Public),
     (Method::GET, "/api/v1/drift", Public),
+    (Method::GET, "/api/v1/search", Public),
+    (Method::GET, "/api/v1/life-events", Public),
+    (Method::GET, "/api/v1/life-events/{code}", Public),
+    (Method::GET, "/api/v1/documents/verify/{code}", Public),
     // Needs an API token (`Authorization: Bearer`); the handler's extractor refuses others (401).
     (Method::GET, "/api/v1/me", Policy::ApiToken),
 ];

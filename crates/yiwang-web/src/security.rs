@@ -260,6 +260,25 @@ pub async fn enforce_policy(State(state): State<AppState>, req: Request, next: N
             );
             return res;
         }
+        Policy::Applicant => {
+            // An applicant session is required; without one, the sign-in page (with a way back).
+            let (mut parts, body) = req.into_parts();
+            let Ok(locale) = Locale::from_request_parts(&mut parts, &state).await;
+            return match crate::me::CurrentApplicant::from_request_parts(&mut parts, &state).await {
+                Ok(crate::me::CurrentApplicant(Some(_))) => {
+                    next.run(Request::from_parts(parts, body)).await
+                }
+                Ok(none) => {
+                    let here = crate::console::here(&parts.uri);
+                    match none.require(locale, &here) {
+                        Ok(_) => AppError::new(ErrorCode::NotAuthenticated, locale.lang)
+                            .into_response(),
+                        Err(e) => e.into_response(),
+                    }
+                }
+                Err(e) => e.into_response(),
+            };
+        }
         Policy::SignedIn => None,
         Policy::Staff(a) => Some(a),
     };

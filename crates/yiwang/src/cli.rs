@@ -63,6 +63,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cmd_keys::KeysCommand,
     },
+    /// The search index: rebuild, evaluate relevance, try a query.
+    Search {
+        #[command(subcommand)]
+        command: crate::cmd_search::SearchCommand,
+    },
     /// Load the demo data set (Tianjin regions, 津南区 departments and catalog) and demo accounts.
     Demo,
     /// Print a commented default configuration file.

@@ -112,6 +112,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{} departments loaded", depts.len());
             Ok(())
         }
+        Command::Search { command } => {
+            let store = open(&cli, &cfg).await?;
+            crate::cmd_search::run(&store, &cfg, command).await
+        }
         Command::Calendar { command } => {
             let store = open(&cli, &cfg).await?;
             crate::cmd_calendar::run(&store, command).await
@@ -195,20 +199,42 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
 
 async fn serve(store: Store, cfg: &Config, listen: &str) -> anyhow::Result<()> {
     let state = yiwang_web::AppState::new(
-        store,
+        store.clone(),
         yiwang_web::WebConfig {
             secure_cookies: cfg.secure_cookies,
             max_upload_bytes: cfg.max_upload_mb * 1024 * 1024,
             ..Default::default()
         },
     );
+    // The search index lives under the data directory: reopened when current, else built now;
+    // a watcher applies publications and edited search data within a second.
+    let search = std::sync::Arc::new(yiwang_search::SearchService::on_disk(
+        crate::cmd_search::index_dir(cfg),
+    ));
+    search.engine(&store, now_ms()).await?;
+    let watcher = (search.clone(), store.clone());
+    tokio::spawn(async move {
+        let (search, store) = watcher;
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        loop {
+            tick.tick().await;
+            if let Err(e) = search.refresh(&store, now_ms()).await {
+                tracing::warn!(error = %e, "search index refresh");
+            }
+        }
+    });
+    let state = state.with_search(search);
     let app = yiwang_web::router(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
+    // Jobs and notifications run beside HTTP in this process (see background.rs).
+    let background = crate::background::start(&store, cfg)?;
     println!("yiwang is running at http://{addr}/  (staff console: http://{addr}/console)");
-    axum_serve(listener, app).await
+    let served = axum_serve(listener, app).await;
+    background.stop().await;
+    served
 }
 
 async fn axum_serve(

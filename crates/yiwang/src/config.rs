@@ -11,6 +11,31 @@ pub struct Config {
     pub listen: String,
     pub secure_cookies: bool,
     pub max_upload_mb: usize,
+    pub notify: NotifyConfig,
+}
+
+/// Outbound notifications: one webhook per channel (unset: that channel's messages wait in the
+/// outbox until it is configured).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifyConfig {
+    pub sms_webhook: Option<String>,
+    pub wechat_webhook: Option<String>,
+    /// Time-out of one webhook call.
+    pub timeout_ms: u64,
+    /// How often the background loop looks for due jobs and messages.
+    pub poll_ms: u64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        Self {
+            sms_webhook: None,
+            wechat_webhook: None,
+            timeout_ms: 5_000,
+            poll_ms: 1_000,
+        }
+    }
 }
 
 impl Default for Config {
@@ -21,6 +46,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             secure_cookies: false,
             max_upload_mb: 20,
+            notify: NotifyConfig::default(),
         }
     }
 }
@@ -41,6 +67,19 @@ secure_cookies = false
 
 # Largest catalog upload accepted by the console, in MiB.
 max_upload_mb = 20
+
+# ---- Tables come last: a plain key written below a [table] line belongs to that table. ----
+
+# Outbound notifications (SMS, WeChat) leave through the outbox: each message is POSTed as JSON
+# ({"id", "channel", "to", "text", "template", "args", "case_number", "attempt"}, header
+# Idempotency-Key) to the channel's webhook; a 2xx answer is delivery, anything else is retried
+# with backoff. Plain http:// only (point it at a gateway or relay inside the network).
+# A channel left unset keeps its messages waiting in the outbox.
+[notify]
+# sms_webhook = "http://127.0.0.1:9000/sms"
+# wechat_webhook = "http://127.0.0.1:9000/wechat"
+timeout_ms = 5000
+poll_ms = 1000
 "#;
 
 impl Config {
@@ -84,5 +123,12 @@ mod tests {
         let c: super::Config = toml::from_str(super::DEFAULT_TOML).unwrap();
         assert_eq!(c.listen, "127.0.0.1:8080");
         assert!(toml::from_str::<super::Config>("lisen = \"x\"").is_err());
+        assert_eq!(c.notify.timeout_ms, 5000);
+        assert!(c.notify.sms_webhook.is_none());
+        let n: super::Config =
+            toml::from_str("[notify]\nsms_webhook = \"http://10.0.0.1/sms\"").unwrap();
+        assert_eq!(n.notify.sms_webhook.as_deref(), Some("http://10.0.0.1/sms"));
+        assert_eq!(n.notify.poll_ms, 1000);
+        assert!(toml::from_str::<super::Config>("[notify]\nsms_hook = \"x\"").is_err());
     }
 }

@@ -1,9 +1,11 @@
 //! `yiwang`: the one binary. `serve` runs the platform; the other subcommands manage data.
 
+mod background;
 mod cli;
 mod cmd_audit;
 mod cmd_calendar;
 mod cmd_keys;
+mod cmd_search;
 mod cmd_user;
 mod commands;
 mod config;

@@ -105,7 +105,7 @@ async fn regions_departments_import_publish_export() {
                 "--publish",
             ],
         ));
-        assert!(out.contains("published 70"), "{out}");
+        assert!(out.contains("published 78"), "{out}");
 
         // Export → import is lossless: same entries, next version identical in content.
         let before: Vec<_> = db

@@ -50,3 +50,4 @@ role.auditor = Auditor
 role.clerk = Service-window clerk
 role.reviewer = Reviewer
 role.approver = Approver
+role.agent = Service-point agent (acts for citizens)

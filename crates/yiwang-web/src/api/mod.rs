@@ -11,8 +11,11 @@ mod departments;
 mod drift;
 mod implementation;
 mod implementations;
+mod life_events;
 mod regions;
+mod search;
 mod standard_items;
+mod verify;
 
 pub use common::{ApiLang, DEFAULT_LIMIT, MAX_LIMIT};
 
@@ -39,6 +42,8 @@ use utoipa_axum::routes;
         (name = "regions", description = "Administrative divisions (five levels, 12-digit codes)"),
         (name = "departments", description = "Government bodies by unified social credit code"),
         (name = "catalog", description = "Standard items and published implementations"),
+        (name = "search", description = "Service search in plain Chinese and life events (一件事)"),
+        (name = "documents", description = "Public verification of issued documents (no personal data)"),
     )
 )]
 pub struct ApiDoc;
@@ -55,6 +60,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(implementations::list))
         .routes(routes!(implementation::implementation))
         .routes(routes!(drift::drift))
+        .routes(routes!(search::search))
+        .routes(routes!(life_events::list))
+        .routes(routes!(life_events::detail))
+        .routes(routes!(verify::verify))
 }
 
 /// The OpenAPI document of every `/api/v1` route.

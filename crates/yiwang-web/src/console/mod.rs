@@ -8,12 +8,14 @@
 mod account;
 mod audit;
 mod audit_scan;
+mod cases;
 mod catalog;
 mod dashboard;
 mod departments;
 pub mod drift;
 mod edit;
 mod edit_form;
+mod forms;
 mod history;
 mod import;
 mod locks;
@@ -23,6 +25,8 @@ mod publish;
 mod scope;
 mod tokens;
 mod users;
+
+pub(crate) use login::safe_next as login_safe_next;
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -72,7 +76,11 @@ pub fn router() -> Router<AppState> {
             "/console/implementations/{code}/history",
             get(history::show),
         )
+        .route("/console/forms/{code}", get(forms::show).post(forms::save))
         .route("/console/drift", get(drift::show))
+        .route("/console/cases", get(cases::worklist))
+        .route("/console/cases/{number}", get(cases::show))
+        .route("/console/cases/{number}/act", post(cases::act))
         .route(
             "/console/departments",
             get(departments::list).post(departments::add),
@@ -81,6 +89,13 @@ pub fn router() -> Router<AppState> {
 
 /// A console handler's early exit: an error page, a 403, or the redirect to the sign-in page.
 pub struct ConsoleError(Box<Response>);
+
+impl ConsoleError {
+    /// Ends a handler early with this response (a redirect, say).
+    pub fn from_response(r: Response) -> Self {
+        ConsoleError(Box::new(r))
+    }
+}
 
 impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {

@@ -6,10 +6,12 @@ mod departments;
 mod guide;
 mod guide_view;
 mod home;
+mod life_events;
 mod listing;
 mod regions;
 mod search;
 mod themes;
+mod verify;
 pub mod words;
 
 use crate::AppState;
@@ -36,8 +38,11 @@ pub fn router() -> Router<AppState> {
         .route("/themes/{theme}", get(themes::show))
         .route("/audience/{kind}", get(audience::show))
         .route("/search", get(search::show))
+        .route("/life-events", get(life_events::index))
+        .route("/life-events/{code}", get(life_events::show))
         .route("/items/{code}", get(guide::current))
         .route("/items/{code}/versions/{version}", get(guide::version))
+        .route("/verify/{code}", get(verify::show))
 }
 
 /// What every portal handler needs: the state, the reader's language and the page frame.

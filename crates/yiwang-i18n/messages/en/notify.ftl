@@ -1,0 +1,10 @@
+# Outbound notifications (SMS / WeChat). Sent in zh-CN; the English texts are for the console.
+notify.case_submitted = Your application was submitted: case {case_number}. Follow its progress online.
+notify.case_accepted = Your case {case_number} was accepted; promised completion by {due_date}.
+notify.case_rejected = Your case {case_number} was not accepted; sign in to read the decision.
+notify.correction_required = Your case {case_number} needs corrected materials; sign in to read the notice.
+notify.case_resumed = Corrections for case {case_number} received; handling continues.
+notify.case_decided = A decision was made on your case {case_number}; sign in to read it.
+notify.case_completed = Your case {case_number} is complete; sign in to download the result.
+notify.case_status = Case {case_number}: {status}.
+notify.test = Test message: {text}

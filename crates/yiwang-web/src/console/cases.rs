@@ -1,0 +1,219 @@
+//! Case work in the console: the worklist (exactly the cases this person may act on, soonest
+//! due first, with yellow and red warnings), a case's file (answers, tasks, corrections,
+//! timeline) and its actions with written opinions. Opening a case file is a staff read of
+//! personal data, so it is audited (and shown to the applicant on "who used my data").
+
+use super::{ConsoleResult, allow, here, page, read_form, render, same_origin, see_other, store_fail};
+use crate::AppState;
+use crate::auth::{ClientAddr, CurrentUser};
+use crate::locale::Locale;
+use crate::page::Page;
+use askama::Template;
+use axum::extract::{Path, Request, State};
+use axum::http::{StatusCode, Uri};
+use yiwang_domain::calendar::CivilDate;
+use yiwang_domain::case::{CaseNumber, CorrectionItem};
+use yiwang_domain::policy::{Action, Target};
+use yiwang_domain::ErrorCode;
+use yiwang_store::Actor;
+use yiwang_store::case_read::{CaseEventRow, CaseTaskRow, CorrectionRow, WorkItem};
+use yiwang_store::cases::{ActionRequest, CaseActor, CaseClock};
+
+#[derive(Template)]
+#[template(path = "console/worklist.html")]
+struct WorklistPage {
+    page: Page,
+    items: Vec<WorkItem>,
+}
+
+fn today(state: &AppState) -> CivilDate {
+    CivilDate::from_unix_ms(state.now_ms(), 8 * 3600)
+}
+
+pub async fn worklist(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    uri: Uri,
+) -> ConsoleResult {
+    let p = allow(&user, Action::HandleCases, &Target::Anything, locale, &here(&uri))?;
+    let calendar = state.calendar().await.map_err(|e| store_fail(e, locale))?;
+    let items = state
+        .store
+        .worklist(p, &calendar, today(&state))
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let tpl = WorklistPage {
+        page: page(locale, p, "console.cases.title", "/console/cases"),
+        items,
+    };
+    Ok(render(StatusCode::OK, &tpl, locale.lang))
+}
+
+#[derive(Template)]
+#[template(path = "console/case.html")]
+struct CasePage {
+    page: Page,
+    number: String,
+    item_name: String,
+    status: String,
+    source: String,
+    due_day: Option<CivilDate>,
+    version: i64,
+    actions: Vec<String>,
+    /// Whether an action enters the correction state (the form then asks for the list).
+    correction_actions: Vec<String>,
+    answers: Vec<(String, String)>,
+    tasks: Vec<CaseTaskRow>,
+    corrections: Vec<CorrectionRow>,
+    events: Vec<CaseEventRow>,
+    error: Option<String>,
+}
+
+fn parse_number(n: &str, locale: Locale) -> Result<CaseNumber, super::ConsoleError> {
+    CaseNumber::parse(n).map_err(|_| super::fail(ErrorCode::NotFound, locale))
+}
+
+async fn case_page(
+    state: &AppState,
+    locale: Locale,
+    p: &yiwang_domain::policy::Principal,
+    number: &CaseNumber,
+    client: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> ConsoleResult {
+    let file = state
+        .store
+        .case_for_staff(number, p)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    // A staff read of the applicant's personal data: who, whose, which case.
+    let actor = Actor::principal(p, client);
+    state
+        .store
+        .audit(
+            state.now_ms(),
+            &actor.event("case.view", format!("case:{number}"), "case file"),
+        )
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let actions = state
+        .store
+        .actions_for_staff(p, &file.case)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let wf = &file.case.workflow;
+    let correction_actions = wf
+        .actions_from(file.case.state())
+        .filter(|a| {
+            wf.state(&a.to_state)
+                .is_some_and(|s| s.clock == yiwang_domain::workflow::ClockMode::Paused)
+        })
+        .map(|a| a.key.clone())
+        .collect();
+    let app = state
+        .store
+        .application(
+            file.case.application_id,
+            yiwang_store::applications::DraftOwner::Applicant(file.case.applicant_id),
+        )
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let answers = app
+        .answers
+        .get("pairs")
+        .and_then(|v| serde_json::from_value::<Vec<(String, String)>>(v.clone()).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, v)| !k.starts_with('_') && !v.is_empty())
+        .collect();
+    let tpl = CasePage {
+        page: page(locale, p, "console.case.title", &format!("/console/cases/{number}")),
+        number: number.to_string(),
+        item_name: file.case.item_name.clone(),
+        status: file.case.applicant_status(),
+        source: file.case.source.clone(),
+        due_day: file.case.due_day,
+        version: file.case.version,
+        actions,
+        correction_actions,
+        answers,
+        tasks: file.tasks.clone(),
+        corrections: file.corrections.clone(),
+        events: file.events.clone(),
+        error,
+    };
+    Ok(render(status, &tpl, locale.lang))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    ClientAddr(client): ClientAddr,
+    uri: Uri,
+    Path(n): Path<String>,
+) -> ConsoleResult {
+    let p = allow(&user, Action::HandleCases, &Target::Anything, locale, &here(&uri))?;
+    let number = parse_number(&n, locale)?;
+    case_page(&state, locale, p, &number, &client, None, StatusCode::OK).await
+}
+
+/// Takes one action. The correction list comes as up to ten `item_label`/`item_problem` pairs.
+pub async fn act(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    ClientAddr(client): ClientAddr,
+    Path(n): Path<String>,
+    req: Request,
+) -> ConsoleResult {
+    same_origin(req.headers(), locale)?;
+    let path = format!("/console/cases/{}", super::encode(&n));
+    let p = allow(&user, Action::HandleCases, &Target::Anything, locale, &path)?;
+    let number = parse_number(&n, locale)?;
+    let form = read_form(req, &state, locale).await?;
+    let labels = form.all("item_label");
+    let problems = form.all("item_problem");
+    let correction: Vec<CorrectionItem> = labels
+        .iter()
+        .zip(problems.iter())
+        .filter(|(l, pr)| !l.trim().is_empty() || !pr.trim().is_empty())
+        .map(|(l, pr)| CorrectionItem {
+            target: format!("material:{}", l.trim()),
+            label: l.trim().to_string(),
+            problem: pr.trim().to_string(),
+        })
+        .collect();
+    let calendar = state.calendar().await.map_err(|e| store_fail(e, locale))?;
+    let request = ActionRequest {
+        action: form.get("action").to_string(),
+        opinion: Some(form.get("opinion").to_string()),
+        correction,
+        expected_version: form.get("version").parse().ok(),
+    };
+    let result = state
+        .store
+        .act_on_case(
+            &number,
+            &request,
+            CaseActor::Staff(p),
+            &client,
+            CaseClock {
+                now_ms: state.now_ms(),
+                today: today(&state),
+                calendar: &calendar,
+            },
+        )
+        .await;
+    match result {
+        Ok(_) => Ok(see_other(locale, &path)),
+        Err(e) if e.code() != ErrorCode::Internal && e.code() != ErrorCode::NotFound => {
+            let msg = yiwang_i18n::error_message(locale.lang, e.code());
+            let status = crate::error::status_for(e.code());
+            case_page(&state, locale, p, &number, &client, Some(msg), status).await
+        }
+        Err(e) => Err(store_fail(e, locale)),
+    }
+}

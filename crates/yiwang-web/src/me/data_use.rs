@@ -1,0 +1,87 @@
+//! 谁用了我的数据: which staff (by department) opened or acted on the applicant's cases, when,
+//! and for which case, read from the audit log (every staff read of a case is audited).
+
+use super::{CurrentApplicant, page};
+use crate::AppState;
+use crate::console::{ConsoleResult, render, store_fail};
+use crate::locale::Locale;
+use crate::page::Page;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use yiwang_store::AuditFilter;
+
+pub struct UseLine {
+    pub at: i64,
+    pub case_number: String,
+    pub action: String,
+    pub departments: String,
+}
+
+#[derive(Template)]
+#[template(path = "me/data_use.html")]
+struct DataUsePage {
+    page: Page,
+    lines: Vec<UseLine>,
+}
+
+/// Most audit entries read per case for this page.
+const PER_CASE: i64 = 200;
+
+pub async fn show(State(state): State<AppState>, locale: Locale, me: CurrentApplicant) -> ConsoleResult {
+    let a = me.require(locale, "/me/data-use")?;
+    let fail = |e| store_fail(e, locale);
+    let cases = state.store.cases_of_applicant(a.id).await.map_err(fail)?;
+    let mut lines = Vec::new();
+    let mut dept_names = std::collections::HashMap::new();
+    for c in &cases {
+        let entries = state
+            .store
+            .audit_entries(&AuditFilter {
+                object_prefix: Some(format!("case:{}", c.case_number)),
+                limit: PER_CASE,
+                ..Default::default()
+            })
+            .await
+            .map_err(fail)?;
+        for e in entries {
+            // Staff only: the applicant's own acts and the system's are not "use of data".
+            let Some(uid) = e.event.actor_id else { continue };
+            let Some(p) = state.store.principal(uid).await.map_err(fail)? else {
+                continue;
+            };
+            let mut names = Vec::new();
+            for g in &p.grants {
+                if let Some(d) = &g.department {
+                    if !dept_names.contains_key(d) {
+                        let name = state
+                            .store
+                            .department(d)
+                            .await
+                            .map_err(fail)?
+                            .map(|x| x.name)
+                            .unwrap_or_else(|| d.to_string());
+                        dept_names.insert(d.clone(), name);
+                    }
+                    if let Some(n) = dept_names.get(d)
+                        && !names.contains(n)
+                    {
+                        names.push(n.clone());
+                    }
+                }
+            }
+            lines.push(UseLine {
+                at: e.at,
+                case_number: c.case_number.clone(),
+                action: e.event.action.clone(),
+                departments: names.join("、"),
+            });
+        }
+    }
+    lines.sort_by(|x, y| y.at.cmp(&x.at));
+    let tpl = DataUsePage {
+        page: page(locale, Some(a), "me.data_use.title", "/me/data-use"),
+        lines,
+    };
+    Ok(render(StatusCode::OK, &tpl, locale.lang))
+}

@@ -1,0 +1,38 @@
+//! 我的办事: the signed-in applicant's drafts, cases and unread messages.
+
+use super::{CurrentApplicant, page};
+use crate::AppState;
+use crate::console::{ConsoleResult, render, store_fail};
+use crate::locale::Locale;
+use crate::page::Page;
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use yiwang_store::applications::Application;
+use yiwang_store::case_read::CaseSummary;
+
+#[derive(Template)]
+#[template(path = "me/home.html")]
+struct HomePage {
+    page: Page,
+    name: String,
+    drafts: Vec<Application>,
+    cases: Vec<CaseSummary>,
+    unread: i64,
+}
+
+pub async fn show(State(state): State<AppState>, locale: Locale, me: CurrentApplicant) -> ConsoleResult {
+    let a = me.require(locale, "/me")?;
+    let fail = |e| store_fail(e, locale);
+    let drafts = state.store.drafts_of(a.id).await.map_err(fail)?;
+    let cases = state.store.cases_of_applicant(a.id).await.map_err(fail)?;
+    let unread = state.store.unread_count(a.id).await.map_err(fail)?;
+    let tpl = HomePage {
+        page: page(locale, Some(a), "me.home.title", "/me"),
+        name: a.masked_name(),
+        drafts,
+        cases,
+        unread,
+    };
+    Ok(render(StatusCode::OK, &tpl, locale.lang))
+}

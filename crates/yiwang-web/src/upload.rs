@@ -1,0 +1,206 @@
+//! Material uploads at the HTTP edge: read one file part of a multipart form (with its few text
+//! fields) under a size limit into a [`CheckedUpload`] — type sniffed from the content, name
+//! sanitised, SHA-256 computed — and serve a stored file back as a download. Every problem is
+//! an [`ErrorCode`] the user can act on (too large, wrong type, empty, missing, malformed);
+//! none is a 5xx.
+
+use axum::body::Body;
+use axum::extract::Multipart;
+use axum::extract::multipart::MultipartError;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use yiwang_app::files::CheckedUpload;
+use yiwang_domain::ErrorCode;
+use yiwang_domain::upload::{FileKind, UploadPolicy, sanitize_filename};
+
+/// Most text fields accepted beside the file, and their largest size.
+const MAX_TEXT_FIELDS: usize = 20;
+const MAX_TEXT_BYTES: usize = 4 * 1024;
+
+/// A multipart form with one checked file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadForm {
+    pub file: CheckedUpload,
+    /// The other (text) fields, e.g. the material key; the last value of a repeated name wins.
+    pub fields: BTreeMap<String, String>,
+}
+
+fn mp_err(e: &MultipartError) -> ErrorCode {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ErrorCode::FileTooLarge
+    } else {
+        ErrorCode::MalformedFile
+    }
+}
+
+/// Reads the whole form: exactly one file in the part named `file_field` (`Required` if it is
+/// missing or empty-named, `TooManyFiles` for a second file), at most `policy.max_bytes`
+/// (`FileTooLarge`, reading stops there), a type the policy allows by its content
+/// (`UnsupportedFileType`), not empty (`EmptyFile`); text fields bounded (`TooLong`).
+pub async fn read_upload_form(
+    mp: &mut Multipart,
+    file_field: &str,
+    policy: &UploadPolicy,
+) -> Result<UploadForm, ErrorCode> {
+    let max = usize::try_from(policy.max_bytes).unwrap_or(usize::MAX);
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut fields = BTreeMap::new();
+    while let Some(mut field) = mp.next_field().await.map_err(|e| mp_err(&e))? {
+        let name = field.name().unwrap_or("").to_string();
+        match field.file_name().map(str::to_string) {
+            Some(file_name) => {
+                if name != file_field {
+                    return Err(ErrorCode::TooManyFiles);
+                }
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(|e| mp_err(&e))? {
+                    if bytes.len().saturating_add(chunk.len()) > max {
+                        return Err(ErrorCode::FileTooLarge);
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                // A file input left empty still sends a part, without a name and bytes.
+                if file_name.is_empty() && bytes.is_empty() {
+                    continue;
+                }
+                if file.is_some() {
+                    return Err(ErrorCode::TooManyFiles);
+                }
+                file = Some((file_name, bytes));
+            }
+            None => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(|e| mp_err(&e))? {
+                    if bytes.len().saturating_add(chunk.len()) > MAX_TEXT_BYTES {
+                        return Err(ErrorCode::TooLong);
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                let value = String::from_utf8(bytes).map_err(|_| ErrorCode::InvalidUtf8)?;
+                fields.insert(name, value);
+                if fields.len() > MAX_TEXT_FIELDS {
+                    return Err(ErrorCode::InvalidInput);
+                }
+            }
+        }
+    }
+    let (name, bytes) = file.ok_or(ErrorCode::Required)?;
+    let file = CheckedUpload::check(bytes, &name, policy)?;
+    Ok(UploadForm { file, fields })
+}
+
+/// How the browser should treat a served file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Save as a file (the default for applicants' materials).
+    Attachment,
+    /// Show in the browser (staff preview of PDFs and images), sandboxed.
+    Inline,
+}
+
+/// RFC 5987 `ext-value` (UTF-8, percent-encoded outside attr-char).
+fn rfc5987(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+/// An ASCII stand-in for old clients: non-ASCII and header-special characters become `_`.
+fn ascii_fallback(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if (c.is_ascii_graphic() && !matches!(c, '"' | '\\' | ';' | '%')) || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The file as a response: its real `Content-Type`, `Content-Disposition` with an ASCII
+/// fallback `filename` and the UTF-8 `filename*`, `nosniff`, a sandboxing CSP, and no caching
+/// (materials are personal data).
+pub fn serve_file(
+    kind: FileKind,
+    filename: &str,
+    bytes: Vec<u8>,
+    disposition: Disposition,
+) -> Response {
+    let name = sanitize_filename(filename);
+    let mode = match disposition {
+        Disposition::Attachment => "attachment",
+        Disposition::Inline => "inline",
+    };
+    let cd = format!(
+        "{mode}; filename=\"{}\"; filename*=UTF-8''{}",
+        ascii_fallback(&name),
+        rfc5987(&name)
+    );
+    let mut resp = Response::new(Body::from(bytes));
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind.mime()));
+    if let Ok(v) = HeaderValue::from_str(&cd) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    } else {
+        h.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment"),
+        );
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; img-src 'self'; sandbox"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn attachment_headers_carry_a_safe_utf8_name() {
+        let r = serve_file(
+            FileKind::Pdf,
+            "../营业执照 \"副本\".pdf",
+            b"%PDF-1.4".to_vec(),
+            Disposition::Attachment,
+        );
+        let h = r.headers();
+        assert_eq!(h[header::CONTENT_TYPE], "application/pdf");
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        let cd = h[header::CONTENT_DISPOSITION].to_str().unwrap();
+        assert!(cd.starts_with("attachment; filename=\""), "{cd}");
+        assert!(
+            cd.ends_with(
+                "filename*=UTF-8''%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7%20%E5%89%AF%E6%9C%AC.pdf"
+            ),
+            "{cd}"
+        );
+        assert!(!cd.contains(".."), "{cd}");
+        let inline = serve_file(FileKind::Png, "a.png", Vec::new(), Disposition::Inline);
+        let cd = inline.headers()[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap();
+        assert!(cd.starts_with("inline;"));
+        assert_eq!(inline.headers()[header::CONTENT_TYPE], "image/png");
+    }
+}

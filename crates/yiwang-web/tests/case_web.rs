@@ -1,0 +1,300 @@
+//! Full online handling over real HTTP on every backend: an applicant registers, applies
+//! (draft saved, errors per field, check page, declaration), submits (twice: one case), the
+//! clerk sends a correction notice from the worklist, the applicant sees exactly what to fix
+//! and resubmits, the clerk accepts; another applicant and staff outside the department get
+//! 404; the applicant's messages and "who used my data" show what happened.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod auth_support;
+
+use auth_support::{APPROVAL_BUREAU, PASSWORD, Site, location, named_cookie, serve};
+use reqwest::StatusCode;
+use yiwang_domain::policy::{Grant, Role};
+use yiwang_domain::{CreditCode, RegionCode};
+use yiwang_store::{Actor, NewUser};
+use yiwang_testkit::{DEMO_NOW_MS, backends, with_demo, with_test_keys};
+
+/// 公共场所卫生许可 of 津南区行政审批局 (the built-in generic form).
+const ITEM: &str = "11120112MB1W167324000112001001";
+const ID_A: &str = "11010519491231002X";
+const ID_B: &str = "120112199001011238";
+const APPLICANT_PASSWORD: &str = "Shenqing-2026!";
+
+async fn register(site: &Site, name: &str, id: &str) -> String {
+    let res = site
+        .post(
+            "/register",
+            None,
+            &[
+                ("name", name),
+                ("id_number", id),
+                ("phone", "13800138000"),
+                ("password", APPLICANT_PASSWORD),
+                ("again", APPLICANT_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "register {name}");
+    assert_eq!(location(&res), "/me");
+    named_cookie(&res, "yw_app").expect("applicant session")
+}
+
+async fn staff(db: &yiwang_testkit::TestDb, name: &str, role: Role, dept: &str) {
+    db.store
+        .create_user(
+            &NewUser {
+                username: name.into(),
+                display_name: format!("{name} (test)"),
+                password: PASSWORD.into(),
+                grants: vec![Grant {
+                    role,
+                    region: Some(RegionCode::parse("120112").unwrap()),
+                    department: Some(CreditCode::parse(dept).unwrap()),
+                }],
+            },
+            &Actor::system("test"),
+            DEMO_NOW_MS,
+        )
+        .await
+        .unwrap();
+}
+
+async fn text(res: reqwest::Response) -> String {
+    res.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn apply_correct_and_accept_over_http_on_every_backend() {
+    for mut db in backends().await {
+        let b = db.backend.name();
+        with_demo(&db).await;
+        db.store = with_test_keys(db.store.clone());
+        yiwang_app::calendar::import_shipped_calendar(&db.store, &Actor::system("t"), DEMO_NOW_MS)
+            .await
+            .unwrap();
+        let site = serve(&db, true).await;
+
+        // The applicant's space needs an applicant session.
+        let res = site.get("/me", None).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        assert!(location(&res).starts_with("/login?next="), "{b}");
+
+        // Registration checks the ID number's check digit and explains.
+        let res = site
+            .post(
+                "/register",
+                None,
+                &[
+                    ("name", "张三"),
+                    ("id_number", "110105194912310021"),
+                    ("phone", "13800138000"),
+                    ("password", APPLICANT_PASSWORD),
+                    ("again", APPLICANT_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(text(res).await.contains("公民身份号码"));
+        let alice = register(&site, "张三", ID_A).await;
+        let bob = register(&site, "李四", ID_B).await;
+        // The same ID twice: a clear conflict, nothing written.
+        let res = site
+            .post(
+                "/register",
+                None,
+                &[
+                    ("name", "张三"),
+                    ("id_number", ID_A),
+                    ("phone", "13800138000"),
+                    ("password", APPLICANT_PASSWORD),
+                    ("again", APPLICANT_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CONFLICT, "{b}");
+        // Sign-in with the ID number works; a wrong password is 401.
+        let res = site
+            .post("/login", None, &[("id_number", ID_A), ("password", "wrong-Password-1")])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{b}");
+        let res = site
+            .post(
+                "/login",
+                None,
+                &[("id_number", ID_A), ("password", APPLICANT_PASSWORD), ("next", "/me")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+
+        // 在线申请 → a draft.
+        let res = site
+            .post(&format!("/items/{ITEM}/apply"), Some(&alice), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let form_path = location(&res);
+        assert!(form_path.starts_with("/me/applications/"), "{b}: {form_path}");
+        let html = text(site.get(&form_path, Some(&alice)).await).await;
+        assert!(html.contains("name=\"contact_phone\""), "{b}: the form is rendered");
+        // Another applicant cannot open it.
+        assert_eq!(
+            site.get(&form_path, Some(&bob)).await.status(),
+            StatusCode::NOT_FOUND,
+            "{b}"
+        );
+        // Continue with a bad phone: per-field error, values kept; then a forged field is refused.
+        let res = site
+            .post(
+                &form_path,
+                Some(&alice),
+                &[
+                    ("description", "开办小型游泳馆<script>alert(1)</script>"),
+                    ("contact_name", "张三"),
+                    ("contact_phone", "12345"),
+                    ("_action", "continue"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        let html = text(res).await;
+        assert!(html.contains("&lt;script&gt;"), "{b}: escaped");
+        assert!(!html.contains("<script>alert(1)"), "{b}");
+        let res = site
+            .post(&form_path, Some(&alice), &[("is_admin", "1"), ("_action", "save")])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}: forged field");
+        let res = site
+            .post(
+                &form_path,
+                Some(&alice),
+                &[
+                    ("description", "开办小型游泳馆"),
+                    ("contact_name", "张三"),
+                    ("contact_phone", "13800138000"),
+                    ("_action", "continue"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let check = location(&res);
+        assert!(check.ends_with("/check"));
+        let html = text(site.get(&check, Some(&alice)).await).await;
+        assert!(html.contains("开办小型游泳馆"), "{b}: check your answers");
+        // Without the declaration: refused, nothing submitted.
+        let submit = check.replace("/check", "/submit");
+        let res = site.post(&submit, Some(&alice), &[]).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        // With it: the case number at once; a double click lands on the same case.
+        let res = site.post(&submit, Some(&alice), &[("_declaration", "yes")]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let case_path = location(&res);
+        assert!(case_path.starts_with(&format!("/me/cases/{ITEM}-")), "{b}: {case_path}");
+        let res = site.post(&submit, Some(&alice), &[("_declaration", "yes")]).await;
+        assert_eq!(location(&res), case_path, "{b}: one case");
+        let case_path = case_path.trim_end_matches("?new=1").to_string();
+        let number = case_path.trim_start_matches("/me/cases/").to_string();
+        let html = text(site.get(&case_path, Some(&alice)).await).await;
+        assert!(html.contains("已提交，等待受理"), "{b}");
+        assert_eq!(
+            site.get(&case_path, Some(&bob)).await.status(),
+            StatusCode::NOT_FOUND,
+            "{b}: someone else's case does not exist for them"
+        );
+
+        // The clerk of the bureau sees it; a reviewer of another department does not.
+        staff(&db, "windowclerk", Role::Clerk, APPROVAL_BUREAU).await;
+        staff(&db, "otherdept", Role::Clerk, "11120112MB1L902463").await;
+        let clerk = site.sign_in(&db, "windowclerk").await;
+        let other = site.sign_in(&db, "otherdept").await;
+        let html = text(site.get("/console/cases", Some(&clerk)).await).await;
+        assert!(html.contains(&number), "{b}: on the clerk's worklist");
+        let html = text(site.get("/console/cases", Some(&other)).await).await;
+        assert!(!html.contains(&number), "{b}");
+        let staff_case = format!("/console/cases/{number}");
+        assert_eq!(
+            site.get(&staff_case, Some(&other)).await.status(),
+            StatusCode::NOT_FOUND,
+            "{b}"
+        );
+        // Applicants have no business in the console, staff none in the applicant's space.
+        assert_ne!(site.get("/console/cases", Some(&alice)).await.status(), StatusCode::OK);
+        assert_eq!(site.get("/me", Some(&clerk)).await.status(), StatusCode::SEE_OTHER);
+
+        let html = text(site.get(&staff_case, Some(&clerk)).await).await;
+        assert!(html.contains("开办小型游泳馆"), "{b}: the clerk reads the form");
+        let version = html
+            .split("name=\"version\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_string();
+        // A correction without a list is refused with a message, nothing changes.
+        let act = format!("{staff_case}/act");
+        let res = site
+            .post(&act, Some(&clerk), &[("action", "request_correction"), ("opinion", "请补正"), ("version", &version)])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        let res = site
+            .post(
+                &act,
+                Some(&clerk),
+                &[
+                    ("action", "request_correction"),
+                    ("opinion", "请补正"),
+                    ("version", &version),
+                    ("item_label", "卫生管理制度"),
+                    ("item_problem", "缺少从业人员健康检查制度"),
+                    ("item_label", ""),
+                    ("item_problem", ""),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        // A stale form (the old version) now gets a clear conflict.
+        let res = site
+            .post(&act, Some(&clerk), &[("action", "accept"), ("version", &version)])
+            .await;
+        assert_eq!(res.status(), StatusCode::CONFLICT, "{b}");
+
+        // The applicant sees exactly what to fix and resubmits.
+        let html = text(site.get(&case_path, Some(&alice)).await).await;
+        assert!(html.contains("缺少从业人员健康检查制度"), "{b}");
+        assert!(html.contains("需要补正材料"), "{b}");
+        let v2 = html
+            .split("name=\"version\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_string();
+        let res = site
+            .post(&format!("{case_path}/resubmit"), Some(&bob), &[("version", &v2)])
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{b}");
+        let res = site
+            .post(&format!("{case_path}/resubmit"), Some(&alice), &[("version", &v2)])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let html = text(site.get(&staff_case, Some(&clerk)).await).await;
+        let v3 = html
+            .split("name=\"version\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap()
+            .to_string();
+        let res = site
+            .post(&act, Some(&clerk), &[("action", "accept"), ("version", &v3)])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let html = text(site.get(&case_path, Some(&alice)).await).await;
+        assert!(html.contains("审查中"), "{b}");
+
+        // Messages for every status change; the clerk's reads show on "who used my data".
+        let html = text(site.get("/me/messages", Some(&alice)).await).await;
+        assert_eq!(html.matches(&number).count() >= 4, true, "{b}: {html}");
+        let html = text(site.get("/me/data-use", Some(&alice)).await).await;
+        assert!(html.contains("天津市津南区行政审批局"), "{b}");
+        assert!(html.contains("查看办件材料"), "{b}");
+        let html = text(site.get("/me/data-use", Some(&bob)).await).await;
+        assert!(!html.contains(&number), "{b}");
+    }
+}

@@ -1,0 +1,63 @@
+//! The background work `yiwang serve` runs beside HTTP, in the same process: the job runner
+//! (every job kind this binary handles is registered in [`register_jobs`]) and the notification
+//! dispatcher (webhook channels from the `[notify]` configuration). Several processes on one
+//! database share the work safely (claims with leases).
+
+use crate::config::Config;
+use anyhow::Context;
+use std::sync::Arc;
+use std::time::Duration;
+use yiwang_app::SystemClock;
+use yiwang_app::jobs::{Background, JobRunner, Pass, spawn};
+use yiwang_app::notify::{Dispatcher, WebhookChannel};
+use yiwang_store::{ChannelKind, Store};
+
+/// Every job kind this binary handles. Register new kinds here, e.g.
+/// `runner.register(KIND, move |job, now_ms| { let store = store.clone(); async move { … } })`.
+pub fn register_jobs(runner: &mut JobRunner, store: &Store) {
+    let _ = (runner, store);
+}
+
+/// The notification dispatcher with the configured channels; a bad URL stops the start.
+pub fn dispatcher(store: &Store, cfg: &Config) -> anyhow::Result<Dispatcher> {
+    let timeout = Duration::from_millis(cfg.notify.timeout_ms.max(1));
+    let mut d = Dispatcher::new(store.clone()).lease_ms(
+        i64::try_from(cfg.notify.timeout_ms)
+            .unwrap_or(i64::MAX / 4)
+            .saturating_mul(4)
+            .max(60_000),
+    );
+    for (kind, url, key) in [
+        (
+            ChannelKind::Sms,
+            &cfg.notify.sms_webhook,
+            "notify.sms_webhook",
+        ),
+        (
+            ChannelKind::Wechat,
+            &cfg.notify.wechat_webhook,
+            "notify.wechat_webhook",
+        ),
+    ] {
+        if let Some(url) = url {
+            let ch = WebhookChannel::new(url, timeout).with_context(|| key.to_string())?;
+            d = d.with_channel(kind, Arc::new(ch));
+        }
+    }
+    Ok(d)
+}
+
+/// Starts the background loop; stop it with [`Background::stop`] when the server ends.
+pub fn start(store: &Store, cfg: &Config) -> anyhow::Result<Background> {
+    let mut runner = JobRunner::new(store.clone());
+    register_jobs(&mut runner, store);
+    let dispatcher = dispatcher(store, cfg)?;
+    let channels: Vec<&str> = dispatcher.channels().iter().map(|c| c.key()).collect();
+    tracing::info!(jobs = ?runner.kinds(), ?channels, "background work started");
+    let passes: Vec<Arc<dyn Pass>> = vec![Arc::new(runner), Arc::new(dispatcher)];
+    Ok(spawn(
+        passes,
+        Arc::new(SystemClock),
+        Duration::from_millis(cfg.notify.poll_ms.max(10)),
+    ))
+}
