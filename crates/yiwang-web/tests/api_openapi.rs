@@ -7,7 +7,7 @@
 use serde_json::Value;
 use yiwang_web::{AppState, WebConfig};
 
-const PATHS: [&str; 10] = [
+const PATHS: [&str; 13] = [
     "/api/v1/regions",
     "/api/v1/regions/{code}",
     "/api/v1/regions/{code}/children",
@@ -18,6 +18,9 @@ const PATHS: [&str; 10] = [
     "/api/v1/implementations",
     "/api/v1/implementations/{code}",
     "/api/v1/drift",
+    "/api/v1/search",
+    "/api/v1/life-events",
+    "/api/v1/life-events/{code}",
 ];
 
 #[test]

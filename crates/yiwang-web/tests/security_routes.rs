@@ -282,10 +282,18 @@ async fn restricted_routes_refuse_outsiders() {
             }
             restricted += 1;
 
-            // Anonymous: to the sign-in page (console) or 401; never served.
+            // Anonymous: to the sign-in page (console, applicant space) or 401; never served.
             let res = send(None).await;
             let s = res.status();
-            if pattern.starts_with("/console") {
+            if *policy == Policy::Applicant {
+                assert_eq!(s, StatusCode::SEE_OTHER, "anonymous {method} {path}");
+                assert!(location(&res).starts_with("/login?next="), "anonymous {method} {path}");
+                // A staff session is no applicant session.
+                let res = send(Some(platform.clone())).await;
+                assert_eq!(res.status(), StatusCode::SEE_OTHER, "staff {method} {path}");
+                assert!(location(&res).starts_with("/login?next="), "staff {method} {path}");
+                continue;
+            } else if pattern.starts_with("/console") {
                 assert_eq!(s, StatusCode::SEE_OTHER, "anonymous {method} {path}");
                 assert!(
                     location(&res).starts_with("/console/login?next="),
@@ -351,10 +359,15 @@ async fn restricted_routes_refuse_outsiders() {
                 );
             }
 
-            // The platform administrator reaches every page (so the entry is really routed).
+            // The platform administrator reaches every page (so the entry is really routed),
+            // except case work: administrators configure, they do not decide cases.
             if method == "GET" {
                 let res = send(Some(platform.clone())).await;
-                assert_eq!(res.status(), StatusCode::OK, "platform {method} {path}");
+                let want = match action.as_deref() {
+                    Some("HandleCases" | "IntakeCases") => StatusCode::FORBIDDEN,
+                    _ => StatusCode::OK,
+                };
+                assert_eq!(res.status(), want, "platform {method} {path}");
             }
         }
         assert!(restricted >= 10, "only {restricted} restricted routes");

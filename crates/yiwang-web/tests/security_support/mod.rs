@@ -117,6 +117,8 @@ impl Samples {
             "version" => self.version.to_string(),
             "theme" => encode(&self.theme),
             "kind" => "person".into(),
+            // A well-formed case number no sample account may see.
+            "number" => format!("{}-20261130-000001", self.impl_code),
             // Numeric ids of rows the sample accounts do not own (API tokens, ...).
             "id" => "1".into(),
             other => panic!(
