@@ -128,6 +128,8 @@ struct Registered {
 pub struct JobRunner {
     store: Store,
     handlers: HashMap<String, Registered>,
+    /// Kinds run once per period: `(kind, period_ms)`.
+    schedules: Vec<(String, i64)>,
     /// Retry timing for jobs of a kind nobody registered (another version may know it).
     unknown_backoff: Backoff,
     worker: String,
@@ -140,6 +142,7 @@ impl JobRunner {
         Self {
             store,
             handlers: HashMap::new(),
+            schedules: Vec::new(),
             unknown_backoff: Backoff::default(),
             worker: worker_name("jobs"),
             lease_ms: 5 * 60_000,
@@ -180,6 +183,26 @@ impl JobRunner {
         self
     }
 
+    /// Registers `kind` to run once every `period_ms` (at the start of each period), by one
+    /// worker among all processes: each round enqueues the job of the current period under the
+    /// dedup key `every:<kind>:<period number>`. For scans such as "escalate overdue cases".
+    pub fn every(&mut self, kind: &str, period_ms: i64, handler: impl JobHandler) -> &mut Self {
+        self.schedules.push((kind.to_string(), period_ms.max(1)));
+        self.register(kind, handler)
+    }
+
+    async fn enqueue_scheduled(&self, now_ms: i64) -> Result<(), StoreError> {
+        for (kind, period) in &self.schedules {
+            let slot = now_ms.div_euclid(*period);
+            let key = format!("every:{kind}:{slot}");
+            let payload = serde_json::json!({ "period_start_ms": slot.saturating_mul(*period) });
+            self.store
+                .enqueue_job(kind, &payload, slot.saturating_mul(*period), Some(&key))
+                .await?;
+        }
+        Ok(())
+    }
+
     pub fn kinds(&self) -> Vec<&str> {
         let mut k: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
         k.sort_unstable();
@@ -188,6 +211,7 @@ impl JobRunner {
 
     /// Runs the jobs due at `now_ms` (at most one batch); returns how many were run.
     pub async fn run_once(&self, now_ms: i64) -> Result<usize, StoreError> {
+        self.enqueue_scheduled(now_ms).await?;
         let mut processed = 0;
         while processed < self.batch {
             let Some(job) = self

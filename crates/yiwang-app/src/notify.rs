@@ -39,30 +39,47 @@ pub trait Channel: Send + Sync {
     fn send<'a>(&'a self, msg: &'a OutboundMessage) -> BoxFuture<'a, Result<String, String>>;
 }
 
-/// The text of a notification: the catalog entry `template` in zh-CN with `args` filled in;
-/// `None` when the catalog has no such entry.
+/// The text of a notification as sent: [`render_in`] zh-CN.
 pub fn render(template: &str, args: &Value) -> Option<String> {
-    if t(Lang::Zh, template) == template {
+    render_in(Lang::Zh, template, args)
+}
+
+/// The catalog entry `template` in `lang` with `args` (a JSON object) filled in; `None` when
+/// the catalog has no such entry. An argument named `<x>_key` names a catalog entry and fills
+/// `{x}` with its text: `status_key` → `case_status.<value>`, any other → `<x>.<value>`.
+/// The message centre renders its titles the same way.
+pub fn render_in(lang: Lang, template: &str, args: &Value) -> Option<String> {
+    if t(lang, template) == template {
         return None;
     }
-    let pairs: Vec<(String, String)> = match args {
-        Value::Object(m) => m
-            .iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                (k.clone(), v)
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    if let Value::Object(m) = args {
+        for (k, v) in m {
+            let v = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            match k.strip_suffix("_key") {
+                Some(base) if !base.is_empty() => {
+                    let group = if base == "status" {
+                        "case_status"
+                    } else {
+                        base
+                    };
+                    pairs.push((
+                        base.to_string(),
+                        t(lang, &format!("{group}.{v}")).to_string(),
+                    ));
+                }
+                _ => pairs.push((k.clone(), v)),
+            }
+        }
+    }
     let refs: Vec<(&str, &str)> = pairs
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    Some(tf(Lang::Zh, template, &refs))
+    Some(tf(lang, template, &refs))
 }
 
 /// A configuration problem of a channel.

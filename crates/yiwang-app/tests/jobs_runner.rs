@@ -193,3 +193,43 @@ async fn background_loop_runs_jobs_and_stops_gracefully() {
         assert_eq!(s.job(after).await.unwrap().unwrap().state, JobState::Queued);
     }
 }
+
+#[tokio::test]
+async fn periodic_jobs_run_once_per_period_across_runners() {
+    for db in backends().await {
+        let s = &db.store;
+        let b = db.backend.name();
+        let runs = Arc::new(std::sync::Mutex::new(Vec::new()));
+        // Two runners (two processes) with the same schedule.
+        let mut runners = Vec::new();
+        for _ in 0..2 {
+            let mut r = JobRunner::new(s.clone());
+            let seen = runs.clone();
+            r.every("t.scan", 600_000, move |job: Job, _now: i64| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock()
+                        .unwrap()
+                        .push(job.payload["period_start_ms"].as_i64().unwrap());
+                    Ok(())
+                }
+            });
+            runners.push(r);
+        }
+        let start = 1_800_000_000_000 - 1_800_000_000_000 % 600_000;
+        for t in [start + 1, start + 5_000, start + 599_999] {
+            for r in &runners {
+                r.run_once(t).await.unwrap();
+            }
+        }
+        assert_eq!(
+            *runs.lock().unwrap(),
+            vec![start],
+            "one run in the period, {b}"
+        );
+        for r in &runners {
+            r.run_once(start + 600_000).await.unwrap();
+        }
+        assert_eq!(*runs.lock().unwrap(), vec![start, start + 600_000], "{b}");
+    }
+}

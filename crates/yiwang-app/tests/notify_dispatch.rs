@@ -101,11 +101,22 @@ fn texts_come_from_the_catalog_in_chinese() {
         &json!({"case_number": "C-9", "due_date": "2027-01-15"}),
     )
     .unwrap();
-    assert_eq!(
-        text,
-        "【一网通办】您的办件C-9已受理，承诺办结日期2027-01-15。"
-    );
+    assert_eq!(text, "您的办件C-9已受理，承诺办结日期2027-01-15。");
     assert_eq!(render("notify.no_such_template", &json!({})), None);
+    // `*_key` arguments name catalog entries (as the case workflow writes them).
+    let status = render(
+        "notify.case_status",
+        &json!({"case_number": "C-9", "status_key": "under_review"}),
+    )
+    .unwrap();
+    assert_eq!(status, "您的办件C-9状态更新：审查中。");
+    let en = yiwang_app::notify::render_in(
+        yiwang_i18n::Lang::En,
+        "notify.case_status",
+        &json!({"case_number": "C-9", "status_key": "under_review"}),
+    )
+    .unwrap();
+    assert!(en.starts_with("Case C-9: "), "{en}");
 }
 
 #[tokio::test]
@@ -179,10 +190,7 @@ async fn gateway_down_then_failing_then_up_delivers_once() {
         assert_eq!(body["id"], id);
         assert_eq!(body["channel"], "sms");
         assert_eq!(body["case_number"], "C-1");
-        assert_eq!(
-            body["text"],
-            "【一网通办】您的办件C-1已受理，承诺办结日期2027-01-15。"
-        );
+        assert_eq!(body["text"], "您的办件C-1已受理，承诺办结日期2027-01-15。");
         assert_eq!(key, &format!("yiwang-outbox-{id}"));
         // Every attempt is on record.
         let attempts = s.outbox_attempts(id).await.unwrap();

@@ -129,3 +129,82 @@ proptest! {
         let _ = load(&FOOD[..cut]);
     }
 }
+
+/// A resident ID with a valid birth date and check digit.
+fn resident_id() -> impl Strategy<Value = String> {
+    (1950u32..2005, 1u32..13, 1u32..29, 0u32..1000).prop_map(|(y, m, d, seq)| {
+        let first17 = format!("120112{y:04}{m:02}{d:02}{seq:03}");
+        ResidentId::with_check_char(&first17)
+            .unwrap()
+            .reveal()
+            .to_string()
+    })
+}
+
+fn valid_food() -> impl Strategy<Value = Vec<(String, String)>> {
+    let manager = ("[\\p{Han}]{2,4}", resident_id(), "1[3-9][0-9]{9}");
+    (
+        "[\\p{Han}a-zA-Z0-9][\\p{Han}a-zA-Z0-9 ]{0,28}[\\p{Han}a-zA-Z0-9]",
+        resident_id(),
+        "1[3-9][0-9]{9}",
+        prop_oneof![Just("120112100000"), Just("120112101000")],
+        "[\\p{Han}0-9][\\p{Han}0-9 ]{0,40}",
+        proptest::sample::subsequence(vec!["prepackaged", "bulk", "hot_food", "drinks"], 1..4),
+        "[1-9][0-9]{0,4}(\\.[0-9]{1,2})?",
+        proptest::option::of("[a-z]{3,12}\\.cn"),
+        proptest::collection::vec(manager, 1..5),
+        proptest::option::of("\\PC{0,200}"),
+    )
+        .prop_map(
+            |(name, rep_id, phone, region, detail, types, area, website, managers, remarks)| {
+                let mut p: Vec<(String, String)> = vec![
+                    ("business_name".into(), name),
+                    ("credit_code".into(), "91120112MA05T8XK4U".into()),
+                    ("legal_rep".into(), "王小明".into()),
+                    ("legal_rep_id".into(), rep_id),
+                    ("phone".into(), phone),
+                    ("address.region".into(), region.into()),
+                    ("address.detail".into(), detail),
+                    ("area".into(), area),
+                    (
+                        "online".into(),
+                        if website.is_some() { "yes" } else { "no" }.into(),
+                    ),
+                ];
+                for t in types {
+                    p.push(("business_types".into(), t.into()));
+                }
+                if let Some(w) = website {
+                    p.push(("website".into(), w));
+                }
+                if let Some(r) = remarks {
+                    p.push(("remarks".into(), r));
+                }
+                for (i, (n, id, ph)) in managers.into_iter().enumerate() {
+                    p.push((format!("managers[{i}].name"), n));
+                    p.push((format!("managers[{i}].id_number"), id));
+                    p.push((format!("managers[{i}].phone"), ph));
+                }
+                p
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn valid_submissions_validate_and_round_trip(p in valid_food()) {
+        let def = load(FOOD).unwrap();
+        let raw = RawAnswers::from_pairs(&def, p).unwrap();
+        let a = validate(&def, &raw, Mode::Submit);
+        prop_assert!(a.is_ok(), "{:?}", a);
+        let a = a.unwrap();
+        let back = validate(&def, &RawAnswers::from_answers(&def, &a), Mode::Submit);
+        prop_assert_eq!(back.as_ref(), Ok(&a));
+        let j = Answers::from_json(&a.to_json());
+        prop_assert_eq!(j.as_ref(), Ok(&a));
+        let rows = summary(&def, &a).iter().map(|s| s.rows.len()).sum::<usize>();
+        prop_assert!(rows >= 12);
+    }
+}

@@ -53,6 +53,10 @@ impl Understanding {
         self.terms.is_empty() && self.exact.is_empty()
     }
     fn add_term(&mut self, term: &str, weight: f32) {
+        // A lone Latin letter or digit matches everything and means nothing.
+        if term.len() == 1 && term.is_ascii() {
+            return;
+        }
         if let Some(t) = self.terms.iter_mut().find(|t| t.term == term) {
             t.weight = t.weight.max(weight);
         } else if self.terms.len() < 48 {

@@ -182,6 +182,74 @@ impl Store {
         Ok(applicant)
     }
 
+    /// Registers a citizen who applies at the counter or a service point and has no account:
+    /// no password (nobody can sign in with it until the citizen sets one), the staff member
+    /// who entered it on record. An identifier already registered returns that applicant.
+    pub async fn register_walk_in(
+        &self,
+        id: &ApplicantId,
+        display_name: &str,
+        legal_rep: Option<&str>,
+        phone: &Phone,
+        staff: &Actor,
+        now_ms: i64,
+    ) -> Result<Applicant, StoreError> {
+        if let Some(a) = self.applicant_by_id_number(id).await? {
+            return Ok(a);
+        }
+        let display_name = clean_name(display_name)?;
+        let legal_rep = match (id, legal_rep.map(str::trim).filter(|r| !r.is_empty())) {
+            (ApplicantId::Organisation(_), Some(r)) => Some(clean_name(r)?),
+            (ApplicantId::Organisation(_), None) => return Err(ErrorCode::Required.into()),
+            (ApplicantId::Person(_), _) => None,
+        };
+        let keys = self.keys().ok_or(StoreError::NoKeys)?;
+        let idx = APPLICANT_ID_NUMBER
+            .index(keys, &id.reveal())
+            .ok_or(StoreError::NoKeys)?;
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO applicants (handle, kind, display_name, legal_rep, password_hash, disabled, created_at) \
+             VALUES ($1, $2, $3, $4, '!', 0, $5) RETURNING id",
+        )
+        .bind(format!("pending-{idx}"))
+        .bind(id.kind().key())
+        .bind(display_name.clone())
+        .bind(legal_rep.clone())
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| unique_as_exists(e.into()))?;
+        let row_id = get_i64(&row, "id")?;
+        let handle = format!("applicant-{row_id}");
+        sqlx::query("UPDATE applicants SET handle = $1 WHERE id = $2")
+            .bind(handle.clone())
+            .bind(row_id)
+            .execute(&mut *tx)
+            .await?;
+        APPLICANT_ID_NUMBER
+            .write_in(&mut tx, Some(keys), row_id, Some(&id.reveal()))
+            .await
+            .map_err(unique_as_exists)?;
+        APPLICANT_PHONE
+            .write_in(&mut tx, Some(keys), row_id, Some(phone.reveal()))
+            .await?;
+        let event = staff.event(
+            "applicant.register_walk_in",
+            format!("applicant:{handle}"),
+            serde_json::json!({ "kind": id.kind().key() }).to_string(),
+        );
+        append_in(&mut tx, now_ms, &event).await?;
+        tx.commit().await?;
+        Ok(Applicant {
+            id: row_id,
+            handle,
+            kind: id.kind(),
+            display_name,
+            legal_rep,
+        })
+    }
+
     /// The account behind a sign-in identifier: the applicant and the password hash.
     pub async fn applicant_for_login(
         &self,

@@ -98,8 +98,8 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
 }
 
 /// Enqueues a job inside `tx` (so it exists exactly when the business fact commits). Returns
-/// the job's id; with a `dedup_key` already used (by a job in any state) nothing is added and
-/// the existing job's id is returned.
+/// the job's id; with a `dedup_key` already used (by a job still kept, in any state) nothing is
+/// added and the existing job's id is returned.
 pub async fn enqueue_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     kind: &str,
@@ -296,16 +296,15 @@ impl Store {
         rows.iter().map(job_from).collect()
     }
 
-    /// Deletes finished jobs (done or dead) that finished before `before_ms` and carry no
-    /// dedup key (keyed jobs stay, so the key keeps its meaning). Returns how many.
+    /// Deletes finished jobs (done or dead) that finished before `before_ms`; returns how
+    /// many. A dedup key is remembered as long as its job is kept, so keep finished jobs longer
+    /// than any retry of the business action that enqueues them.
     pub async fn purge_finished_jobs(&self, before_ms: i64) -> Result<u64, StoreError> {
-        let res = sqlx::query(
-            "DELETE FROM jobs WHERE state IN ('done', 'dead') AND finished_at < $1 \
-             AND dedup_key IS NULL",
-        )
-        .bind(before_ms)
-        .execute(&self.pool)
-        .await?;
+        let res =
+            sqlx::query("DELETE FROM jobs WHERE state IN ('done', 'dead') AND finished_at < $1")
+                .bind(before_ms)
+                .execute(&self.pool)
+                .await?;
         Ok(res.rows_affected())
     }
 }

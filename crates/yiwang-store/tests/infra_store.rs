@@ -128,13 +128,16 @@ async fn jobs_enqueue_claim_complete_fail_and_dedup() {
         let e = s.enqueue_job("", &json!({}), T0, None).await.unwrap_err();
         assert_eq!(e.code(), ErrorCode::InvalidInput);
 
-        // Purge keeps keyed jobs.
+        // Purge removes finished jobs before the cut-off only.
+        assert_eq!(s.purge_finished_jobs(T0 + 2001).await.unwrap(), 1, "{b}");
+        assert!(s.job(a).await.unwrap().is_some(), "{b}");
+        assert!(s.job(g).await.unwrap().is_none(), "{b}");
         assert_eq!(
             s.purge_finished_jobs(T0 + 10_000_000).await.unwrap(),
             1,
             "{b}"
         );
-        assert!(s.job(a).await.unwrap().is_some(), "{b}");
+        assert!(s.job(a).await.unwrap().is_none(), "{b}");
     }
 }
 

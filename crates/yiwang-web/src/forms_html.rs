@@ -667,7 +667,7 @@ fn summary_row(
                         .unwrap_or_else(|| c.clone())
                 })
                 .unwrap_or_default();
-            esc(&format!("{region} {detail}").trim().to_string())
+            esc(format!("{region} {detail}").trim())
         }
         SummaryValue::Group(rows) => {
             let mut g = String::new();

@@ -2,6 +2,7 @@
 //! input into checked types, ask the policy, call the store, and render.
 
 pub mod api;
+mod apply_flow;
 pub mod auth;
 pub mod console;
 pub mod download;

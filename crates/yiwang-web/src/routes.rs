@@ -91,6 +91,27 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (Method::POST, "/me/cases/{number}/resubmit", Policy::Applicant),
     // Case work: the worklist and case files, scoped by role × department × region (checked
     // against each case there; other cases are not found).
+    // Counter intake (窗口) and applying for a citizen at a service point (代办): the items
+    // offered and each draft are limited to what this person may take in (checked there).
+    (Method::GET, "/console/intake", Staff(Action::IntakeCases)),
+    (Method::POST, "/console/intake", Staff(Action::IntakeCases)),
+    (Method::GET, "/console/intake/{id}", Staff(Action::IntakeCases)),
+    (Method::POST, "/console/intake/{id}", Staff(Action::IntakeCases)),
+    (
+        Method::GET,
+        "/console/intake/{id}/check",
+        Staff(Action::IntakeCases),
+    ),
+    (
+        Method::POST,
+        "/console/intake/{id}/submit",
+        Staff(Action::IntakeCases),
+    ),
+    (
+        Method::GET,
+        "/console/intake/done/{number}",
+        Staff(Action::IntakeCases),
+    ),
     (Method::GET, "/console/cases", Staff(Action::HandleCases)),
     (
         Method::GET,

@@ -7,7 +7,7 @@
 use serde_json::Value;
 use yiwang_web::{AppState, WebConfig};
 
-const PATHS: [&str; 13] = [
+const PATHS: [&str; 14] = [
     "/api/v1/regions",
     "/api/v1/regions/{code}",
     "/api/v1/regions/{code}/children",
@@ -21,6 +21,7 @@ const PATHS: [&str; 13] = [
     "/api/v1/search",
     "/api/v1/life-events",
     "/api/v1/life-events/{code}",
+    "/api/v1/documents/verify/{code}",
 ];
 
 #[test]

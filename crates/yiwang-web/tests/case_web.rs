@@ -298,3 +298,118 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         assert!(!html.contains(&number), "{b}");
     }
 }
+
+async fn fill_and_submit(site: &Site, cookie: &str, draft: &str) -> String {
+    let res = site
+        .post(
+            draft,
+            Some(cookie),
+            &[
+                ("description", "申请公共场所卫生许可（窗口代填）"),
+                ("contact_name", "王五"),
+                ("contact_phone", "13700137000"),
+                ("_action", "continue"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = site
+        .post(&format!("{draft}/submit"), Some(cookie), &[("_declaration", "yes")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    location(&res)
+}
+
+#[tokio::test]
+async fn counter_intake_and_service_point_agents_on_every_backend() {
+    for mut db in backends().await {
+        let b = db.backend.name();
+        with_demo(&db).await;
+        db.store = with_test_keys(db.store.clone());
+        yiwang_app::calendar::import_shipped_calendar(&db.store, &Actor::system("t"), DEMO_NOW_MS)
+            .await
+            .unwrap();
+        let site = serve(&db, true).await;
+        staff(&db, "windowclerk", Role::Clerk, APPROVAL_BUREAU).await;
+        // A service-point worker of 咸水沽镇 (no department; a region grant).
+        db.store
+            .create_user(
+                &NewUser {
+                    username: "villageagent".into(),
+                    display_name: "代办员".into(),
+                    password: PASSWORD.into(),
+                    grants: vec![Grant {
+                        role: Role::Agent,
+                        region: Some(RegionCode::parse("120112100000").unwrap()),
+                        department: None,
+                    }],
+                },
+                &Actor::system("test"),
+                DEMO_NOW_MS,
+            )
+            .await
+            .unwrap();
+        let clerk = site.sign_in(&db, "windowclerk").await;
+        let agent = site.sign_in(&db, "villageagent").await;
+
+        let html = text(site.get("/console/intake", Some(&clerk)).await).await;
+        assert!(html.contains(ITEM), "{b}: the clerk's own department's items are offered");
+        // A walk-in without an account: ID number, name and phone register them.
+        let res = site
+            .post("/console/intake", Some(&clerk), &[("id_number", ID_A), ("item", ITEM)])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}: name and phone needed");
+        let res = site
+            .post(
+                "/console/intake",
+                Some(&clerk),
+                &[("id_number", ID_A), ("name", "王五"), ("phone", "13700137000"), ("item", ITEM)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let draft = location(&res);
+        assert!(draft.starts_with("/console/intake/"), "{b}: {draft}");
+        // Only the staff member who entered it may open the draft.
+        assert_eq!(site.get(&draft, Some(&agent)).await.status(), StatusCode::NOT_FOUND, "{b}");
+        let receipt = fill_and_submit(&site, &clerk, &draft).await;
+        assert!(receipt.starts_with("/console/intake/done/"), "{b}: {receipt}");
+        let html = text(site.get(&receipt, Some(&clerk)).await).await;
+        let number = receipt.trim_start_matches("/console/intake/done/");
+        assert!(html.contains(number), "{b}");
+        let case = db
+            .store
+            .case_record(&yiwang_domain::case::CaseNumber::parse(number).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(case.source, "counter", "{b}");
+        assert!(case.staff_id.is_some());
+        // The walk-in has no password: nobody signs in to that account yet.
+        let res = site
+            .post("/login", None, &[("id_number", ID_A), ("password", "!")])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{b}");
+
+        // The village agent applies for the same citizen (found by ID number): source 代办.
+        let html = text(site.get("/console/intake", Some(&agent)).await).await;
+        assert!(html.contains(ITEM), "{b}: county items are offered at the village");
+        let res = site
+            .post("/console/intake", Some(&agent), &[("id_number", ID_A), ("item", ITEM)])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let receipt = fill_and_submit(&site, &agent, &location(&res)).await;
+        let number2 = receipt.trim_start_matches("/console/intake/done/").to_string();
+        let case2 = db
+            .store
+            .case_record(&yiwang_domain::case::CaseNumber::parse(&number2).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(case2.source, "agent", "{b}");
+        assert_eq!(case2.applicant_id, case.applicant_id, "{b}: the same citizen");
+        assert_ne!(number2, number);
+        // Both cases wait on the clerk's worklist, entered the same way as online ones.
+        let html = text(site.get("/console/cases", Some(&clerk)).await).await;
+        assert!(html.contains(number) && html.contains(&number2), "{b}");
+        // The agent takes in but does not handle cases.
+        assert_eq!(site.get("/console/cases", Some(&agent)).await.status(), StatusCode::FORBIDDEN);
+    }
+}

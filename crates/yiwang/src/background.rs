@@ -10,12 +10,27 @@ use std::time::Duration;
 use yiwang_app::SystemClock;
 use yiwang_app::jobs::{Background, JobRunner, Pass, spawn};
 use yiwang_app::notify::{Dispatcher, WebhookChannel};
-use yiwang_store::{ChannelKind, Store};
+use yiwang_store::{ChannelKind, Job, Store};
+
+/// Finished jobs are kept this long (their dedup keys with them).
+const KEEP_FINISHED_JOBS_MS: i64 = 30 * DAY_MS;
+const DAY_MS: i64 = 24 * 3600 * 1000;
 
 /// Every job kind this binary handles. Register new kinds here, e.g.
-/// `runner.register(KIND, move |job, now_ms| { let store = store.clone(); async move { … } })`.
+/// `runner.register(KIND, move |job, now_ms| { let store = store.clone(); async move { … } })`
+/// or, for periodic scans, `runner.every(KIND, period_ms, …)`.
 pub fn register_jobs(runner: &mut JobRunner, store: &Store) {
-    let _ = (runner, store);
+    let s = store.clone();
+    runner.every("jobs.purge", DAY_MS, move |_job: Job, now_ms: i64| {
+        let s = s.clone();
+        async move {
+            let n = s
+                .purge_finished_jobs(now_ms.saturating_sub(KEEP_FINISHED_JOBS_MS))
+                .await?;
+            tracing::info!(purged = n, "finished jobs purged");
+            Ok(())
+        }
+    });
 }
 
 /// The notification dispatcher with the configured channels; a bad URL stops the start.

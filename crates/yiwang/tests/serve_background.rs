@@ -118,7 +118,7 @@ async fn serve_delivers_outbox_messages_to_the_configured_webhook() {
         assert_eq!(got[0]["to"], "13800138000");
         assert_eq!(
             got[0]["text"],
-            "【一网通办】您的办件C-42已办结，可登录下载结果文书。"
+            "您的办件C-42已办结，可登录下载结果文书。"
         );
         gateway.abort();
         drop(_server);

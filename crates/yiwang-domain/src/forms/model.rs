@@ -255,10 +255,10 @@ impl Field {
     }
     /// Largest accepted length in characters for text kinds (the rule, or the default).
     pub fn effective_max_len(&self) -> usize {
-        let default = match self.kind {
-            FieldKind::Textarea => super::DEFAULT_TEXTAREA_MAX,
-            FieldKind::Address => super::DEFAULT_TEXT_MAX,
-            _ => super::DEFAULT_TEXT_MAX,
+        let default = if self.kind == FieldKind::Textarea {
+            super::DEFAULT_TEXTAREA_MAX
+        } else {
+            super::DEFAULT_TEXT_MAX
         };
         self.max_len.map_or(default, |m| m as usize)
     }

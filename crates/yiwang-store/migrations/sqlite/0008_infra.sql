@@ -5,7 +5,7 @@
 -- Background jobs. state: queued | running | done | dead. due_at is when the job may be claimed:
 -- for a queued job the time it should run, for a running job the end of its lease (a worker that
 -- died leaves a lease that expires, and the job is claimed again). dedup_key, when given, is
--- unique for all time: enqueueing the same key again is a no-op. scheduled_at: the run time
+-- unique while the job is kept: enqueueing the same key again is a no-op. scheduled_at: the run time
 -- first asked for.
 CREATE TABLE jobs (
     id INTEGER PRIMARY KEY,

@@ -17,6 +17,7 @@ mod edit;
 mod edit_form;
 mod forms;
 mod history;
+mod intake;
 mod import;
 mod locks;
 mod login;
@@ -78,6 +79,11 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/forms/{code}", get(forms::show).post(forms::save))
         .route("/console/drift", get(drift::show))
+        .route("/console/intake", get(intake::form).post(intake::start))
+        .route("/console/intake/{id}", get(intake::draft).post(intake::save))
+        .route("/console/intake/{id}/check", get(intake::check))
+        .route("/console/intake/{id}/submit", post(intake::submit))
+        .route("/console/intake/done/{number}", get(intake::done))
         .route("/console/cases", get(cases::worklist))
         .route("/console/cases/{number}", get(cases::show))
         .route("/console/cases/{number}/act", post(cases::act))

@@ -1,162 +1,17 @@
-//! Applying online: start a draft from an item's guide page, fill the form (saved as a draft
-//! and resumed later), check the answers, agree to the declaration and submit. The case number
-//! comes back at once. The draft keeps the posted values (`{"pairs": …}`) so an unfinished or
-//! not-yet-valid form comes back exactly as left; the typed answers are added on submission.
+//! Applying online (在线申请): a draft from an item's guide page, then the shared flow of
+//! [`crate::apply_flow`] as the signed-in applicant.
 
-use super::{CurrentApplicant, not_found, page, today};
+use super::{CurrentApplicant, not_found};
 use crate::AppState;
+use crate::apply_flow::{self, Filer};
 use crate::auth::ClientAddr;
-use crate::console::{ConsoleError, ConsoleResult, fail, render, same_origin, see_other, store_fail};
-use crate::forms_html::{
-    self, ACTION_CONTROL, DECLARATION_CONTROL, FormView, RegionOption, SummaryView,
-};
+use crate::console::{ConsoleResult, same_origin, see_other, store_fail};
 use crate::locale::Locale;
-use crate::page::Page;
-use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use std::collections::{BTreeMap, HashMap};
+use axum::http::HeaderMap;
+use yiwang_domain::ImplCode;
 use yiwang_domain::case::CaseSource;
-use yiwang_domain::forms::{FieldError, FieldKind, FormDefinition, Mode, RawAnswers, validate};
-use yiwang_domain::{ErrorCode, ImplCode, RegionCode};
-use yiwang_store::applicants::Applicant;
-use yiwang_store::applications::{Application, ApplicationStatus, DraftOwner};
-use yiwang_store::cases::{CaseActor, CaseClock};
-
-#[derive(Template)]
-#[template(path = "me/apply.html")]
-struct FormPage {
-    page: Page,
-    item_name: String,
-    /// The form, rendered by `forms_html` (all text escaped there).
-    form: String,
-    saved: bool,
-}
-
-#[derive(Template)]
-#[template(path = "me/check.html")]
-struct CheckPage {
-    page: Page,
-    item_name: String,
-    summary: String,
-    declaration: String,
-    id: i64,
-}
-
-/// The draft's posted values, as stored.
-fn stored_pairs(app: &Application) -> Vec<(String, String)> {
-    app.answers
-        .get("pairs")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default()
-}
-
-struct Loaded {
-    app: Application,
-    def: FormDefinition,
-    item_name: String,
-    region: RegionCode,
-}
-
-async fn load(state: &AppState, locale: Locale, a: &Applicant, id: i64) -> Result<Loaded, ConsoleError> {
-    let app = state
-        .store
-        .application(id, DraftOwner::Applicant(a.id))
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let published = state
-        .store
-        .published_implementation(&app.impl_code)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-        .ok_or_else(|| not_found(locale))?;
-    let form = state
-        .store
-        .form_definition_for(&app.impl_code, &published.implementation.basic_code)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    Ok(Loaded {
-        app,
-        def: form.definition,
-        item_name: published.standard.name.clone(),
-        region: published.implementation.region.clone(),
-    })
-}
-
-/// Region choices for the address pickers: the children of each field's root (the item's
-/// region for fields without one).
-async fn region_choices(
-    state: &AppState,
-    def: &FormDefinition,
-    item_region: &RegionCode,
-) -> Result<BTreeMap<String, Vec<RegionOption>>, yiwang_store::StoreError> {
-    let mut out = BTreeMap::new();
-    let mut roots: Vec<(String, RegionCode)> = vec![(String::new(), item_region.clone())];
-    for f in def.fields().filter(|f| f.kind == FieldKind::Address) {
-        if let Some(r) = f.region_root.as_deref()
-            && let Ok(code) = RegionCode::parse(r)
-        {
-            roots.push((r.to_string(), code));
-        }
-    }
-    for (key, root) in roots {
-        if out.contains_key(&key) {
-            continue;
-        }
-        let children = state.store.region_children(Some(&root)).await?;
-        out.insert(
-            key,
-            children
-                .into_iter()
-                .map(|r| RegionOption {
-                    code: r.code.as_str().to_string(),
-                    name: r.name,
-                    depth: 0,
-                })
-                .collect(),
-        );
-    }
-    Ok(out)
-}
-
-async fn form_page(
-    state: &AppState,
-    locale: Locale,
-    a: &Applicant,
-    l: &Loaded,
-    raw: &RawAnswers,
-    errors: &[FieldError],
-    saved: bool,
-    status: StatusCode,
-) -> ConsoleResult {
-    let regions = region_choices(state, &l.def, &l.region)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let view = FormView {
-        def: &l.def,
-        raw,
-        errors,
-        lang: locale.lang,
-        regions: &regions,
-        default_action: "continue",
-    };
-    let path = format!("/me/applications/{}", l.app.id);
-    let save = yiwang_i18n::t(locale.lang, "me.apply.save").to_string();
-    let cont = yiwang_i18n::t(locale.lang, "me.apply.continue").to_string();
-    let form = forms_html::form_html(
-        &view,
-        &crate::console::href(locale, &path),
-        &[("continue", cont.as_str()), ("save", save.as_str())],
-    );
-    let tpl = FormPage {
-        page: page(locale, Some(a), "me.apply.title", &path),
-        item_name: l.item_name.clone(),
-        form,
-        saved,
-    };
-    Ok(render(status, &tpl, locale.lang))
-}
 
 /// 在线申请: a new draft for a published implementation.
 pub async fn start(
@@ -185,19 +40,9 @@ pub async fn form(
     Path(id): Path<i64>,
 ) -> ConsoleResult {
     let a = me.require(locale, &format!("/me/applications/{id}"))?;
-    let l = load(&state, locale, a, id).await?;
-    if l.app.status == ApplicationStatus::Submitted {
-        return match &l.app.case_number {
-            Some(n) => Ok(see_other(locale, &format!("/me/cases/{n}"))),
-            None => Err(not_found(locale)),
-        };
-    }
-    let raw = RawAnswers::from_pairs(&l.def, stored_pairs(&l.app)).unwrap_or_default();
-    form_page(&state, locale, a, &l, &raw, &[], false, StatusCode::OK).await
+    apply_flow::show_form(&state, locale, Filer::Applicant(a), id).await
 }
 
-/// Save (draft rules: what is filled must be well-formed) or continue (all rules) — or add /
-/// remove a group row and show the form again.
 pub async fn save(
     State(state): State<AppState>,
     locale: Locale,
@@ -208,87 +53,7 @@ pub async fn save(
 ) -> ConsoleResult {
     same_origin(&headers, locale)?;
     let a = me.require(locale, &format!("/me/applications/{id}"))?;
-    let l = load(&state, locale, a, id).await?;
-    if l.app.status == ApplicationStatus::Submitted {
-        return Err(fail(ErrorCode::NotEditable, locale));
-    }
-    let pairs = forms_html::parse_pairs(&body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
-    let action = pairs
-        .iter()
-        .find(|(k, _)| k == ACTION_CONTROL)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let mut raw =
-        RawAnswers::from_pairs(&l.def, pairs).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
-    if raw.apply_row_action(&l.def).is_some() {
-        return form_page(&state, locale, a, &l, &raw, &[], false, StatusCode::OK).await;
-    }
-    let mode = if action == "continue" { Mode::Submit } else { Mode::Draft };
-    let checked = validate(&l.def, &raw, mode);
-    // A draft keeps what was typed even when some of it is not valid yet; only the page says so.
-    let doc = serde_json::json!({ "pairs": raw.to_pairs() });
-    state
-        .store
-        .save_answers(id, DraftOwner::Applicant(a.id), &doc, state.now_ms())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    match checked {
-        Ok(_) if mode == Mode::Submit => {
-            Ok(see_other(locale, &format!("/me/applications/{id}/check")))
-        }
-        Ok(_) => form_page(&state, locale, a, &l, &raw, &[], true, StatusCode::OK).await,
-        Err(errors) => {
-            form_page(
-                &state,
-                locale,
-                a,
-                &l,
-                &raw,
-                &errors,
-                false,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
-}
-
-async fn check_page(
-    state: &AppState,
-    locale: Locale,
-    a: &Applicant,
-    l: &Loaded,
-    declaration_error: Option<&str>,
-    status: StatusCode,
-) -> ConsoleResult {
-    let raw = RawAnswers::from_pairs(&l.def, stored_pairs(&l.app)).unwrap_or_default();
-    let Ok(answers) = validate(&l.def, &raw, Mode::Submit) else {
-        return Ok(see_other(locale, &format!("/me/applications/{}", l.app.id)));
-    };
-    let mut region_names = HashMap::new();
-    for r in answers.regions() {
-        if let Some(reg) = state.store.region(r).await.map_err(|e| store_fail(e, locale))? {
-            region_names.insert(r.as_str().to_string(), reg.name);
-        }
-    }
-    let change = crate::console::href(locale, &format!("/me/applications/{}", l.app.id));
-    let summary = forms_html::summary_html(
-        &SummaryView {
-            lang: locale.lang,
-            region_names: &region_names,
-            change_href: Some(&change),
-            reveal: true,
-        },
-        &yiwang_domain::forms::summary(&l.def, &answers),
-    );
-    let tpl = CheckPage {
-        page: page(locale, Some(a), "me.check.title", &format!("/me/applications/{}/check", l.app.id)),
-        item_name: l.item_name.clone(),
-        summary,
-        declaration: forms_html::declaration_html(locale.lang, false, declaration_error),
-        id: l.app.id,
-    };
-    Ok(render(status, &tpl, locale.lang))
+    apply_flow::save_form(&state, locale, Filer::Applicant(a), id, &body).await
 }
 
 pub async fn check(
@@ -298,15 +63,9 @@ pub async fn check(
     Path(id): Path<i64>,
 ) -> ConsoleResult {
     let a = me.require(locale, &format!("/me/applications/{id}/check"))?;
-    let l = load(&state, locale, a, id).await?;
-    if let Some(n) = &l.app.case_number {
-        return Ok(see_other(locale, &format!("/me/cases/{n}")));
-    }
-    check_page(&state, locale, a, &l, None, StatusCode::OK).await
+    apply_flow::show_check(&state, locale, Filer::Applicant(a), id).await
 }
 
-/// Submits: the declaration must be ticked and the answers complete; a repeated submit (double
-/// click, retried request) lands on the same case.
 pub async fn submit(
     State(state): State<AppState>,
     locale: Locale,
@@ -317,49 +76,6 @@ pub async fn submit(
     body: Bytes,
 ) -> ConsoleResult {
     same_origin(&headers, locale)?;
-    let a = me.require(locale, &format!("/me/applications/{id}/check"))?.clone();
-    let l = load(&state, locale, &a, id).await?;
-    if let Some(n) = &l.app.case_number {
-        return Ok(see_other(locale, &format!("/me/cases/{n}")));
-    }
-    let pairs = forms_html::parse_pairs(&body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
-    if !pairs.iter().any(|(k, _)| k == DECLARATION_CONTROL) {
-        let msg = yiwang_i18n::t(locale.lang, "me.check.declaration_required").to_string();
-        return check_page(&state, locale, &a, &l, Some(&msg), StatusCode::UNPROCESSABLE_ENTITY)
-            .await;
-    }
-    let raw = RawAnswers::from_pairs(&l.def, stored_pairs(&l.app)).unwrap_or_default();
-    let Ok(answers) = validate(&l.def, &raw, Mode::Submit) else {
-        return Ok(see_other(locale, &format!("/me/applications/{id}")));
-    };
-    let doc = serde_json::json!({
-        "pairs": raw.to_pairs(),
-        "answers": serde_json::from_str::<serde_json::Value>(&answers.to_json()).unwrap_or_default(),
-    });
-    state
-        .store
-        .save_answers(id, DraftOwner::Applicant(a.id), &doc, state.now_ms())
-        .await
-        .or_else(|e| {
-            // Submitted by a concurrent request: fall through to the idempotent submit.
-            if e.code() == ErrorCode::NotEditable { Ok(()) } else { Err(e) }
-        })
-        .map_err(|e| store_fail(e, locale))?;
-    let calendar = state.calendar().await.map_err(|e| store_fail(e, locale))?;
-    let done = state
-        .store
-        .submit_application(
-            id,
-            DraftOwner::Applicant(a.id),
-            CaseActor::Applicant(&a),
-            &client,
-            CaseClock {
-                now_ms: state.now_ms(),
-                today: today(&state),
-                calendar: &calendar,
-            },
-        )
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    Ok(see_other(locale, &format!("/me/cases/{}", done.number)))
+    let a = me.require(locale, &format!("/me/applications/{id}/check"))?;
+    apply_flow::submit(&state, locale, Filer::Applicant(a), &client, id, &body).await
 }

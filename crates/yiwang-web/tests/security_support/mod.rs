@@ -78,6 +78,8 @@ pub struct Samples {
     pub impl_code: String,
     pub version: i64,
     pub theme: String,
+    /// The verification code of a document issued for the sample (public `/verify/{code}`).
+    pub verify_code: String,
 }
 
 impl Samples {
@@ -88,10 +90,28 @@ impl Samples {
             .find(|p| p.implementation.department_code.as_str() == APPROVAL_BUREAU)
             .expect("a published implementation of the approval bureau");
         let themes = db.store.published_themes().await.unwrap();
+        let code = yiwang_domain::document::VerifyCode::from_random([42; 13]);
+        let issued = db.store.document_by_verify_code(&code).await.unwrap();
+        if issued.is_none() {
+            db.store
+                .issue_document(&yiwang_store::documents::NewDocument {
+                    verify_code: &code,
+                    case_number: "sample-case",
+                    kind: yiwang_domain::document::DocumentKind::Acceptance,
+                    department_credit_code: APPROVAL_BUREAU,
+                    department_name: "sample",
+                    issued_at_ms: 0,
+                    notice_json: "{}",
+                    pdf: b"%PDF",
+                })
+                .await
+                .unwrap();
+        }
         Self {
             impl_code: mine.implementation.code.to_string(),
             version: mine.version,
             theme: themes.first().expect("a theme").0.clone(),
+            verify_code: code.to_string(),
         }
     }
 
@@ -112,6 +132,7 @@ impl Samples {
         match name {
             "code" if pattern.contains("/regions/") => "120112".into(),
             "code" if pattern.starts_with("/departments/") => APPROVAL_BUREAU.into(),
+            "code" if pattern.contains("/verify/") => self.verify_code.clone(),
             "credit_code" => APPROVAL_BUREAU.into(),
             "code" => self.impl_code.clone(),
             "version" => self.version.to_string(),
