@@ -23,6 +23,8 @@ pub enum DemoError {
     Catalog(Vec<yiwang_domain::Issue>),
     #[error("form definition {0}: {1:?}")]
     Form(&'static str, Vec<yiwang_domain::forms::FormDefError>),
+    #[error("workflow definition {0}")]
+    Workflow(String),
 }
 
 impl From<ImportError> for DemoError {
@@ -73,6 +75,46 @@ pub async fn load_demo(store: &Store, now_ms: i64) -> Result<(), DemoError> {
     import_catalog(store, parsed, &scope, &actor, now_ms, &mut |_| {}).await?;
     store.publish_drafts(&scope, None, &actor, now_ms).await?;
     load_demo_forms(store, &actor, now_ms).await?;
+    load_demo_workflows(store, &actor, now_ms).await?;
+    Ok(())
+}
+
+/// 食品经营许可（新办） of 津南区 follows 承诺件 with a parallel review by 市场监管局 and 卫健委.
+pub const DEMO_FOOD_LICENCE: &str = "11120112MB1W167324000123001001";
+pub const DEMO_MARKET: &str = "11120112MB1L902463";
+pub const DEMO_HEALTH: &str = "11120112MB1M05719N";
+
+/// Saves and binds the demo's parallel-review workflow (idempotent).
+pub async fn load_demo_workflows(store: &Store, actor: &Actor, now_ms: i64) -> Result<(), DemoError> {
+    use yiwang_domain::workflow::{BindingScope, promised_parallel};
+    let cc = |s: &str| {
+        yiwang_domain::CreditCode::parse(s).map_err(|_| DemoError::Workflow(s.to_string()))
+    };
+    let def = promised_parallel(
+        "food_licence_parallel",
+        &[("market", cc(DEMO_MARKET)?), ("health", cc(DEMO_HEALTH)?)],
+    );
+    let json = def
+        .to_json()
+        .map_err(|_| DemoError::Workflow(def.key.clone()))?;
+    match store.save_workflow(&json, actor, now_ms).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return Err(DemoError::Workflow(format!("{}: {:?}", def.key, e.0))),
+        // Saved by an earlier run.
+        Err(e) if e.code() == yiwang_domain::ErrorCode::Conflict => {}
+        Err(e) => return Err(e.into()),
+    }
+    let impl_code = yiwang_domain::ImplCode::parse(DEMO_FOOD_LICENCE)
+        .map_err(|_| DemoError::Workflow(DEMO_FOOD_LICENCE.to_string()))?;
+    store
+        .bind_workflow(
+            &BindingScope::Implementation { impl_code },
+            &def.key,
+            def.version,
+            actor,
+            now_ms,
+        )
+        .await?;
     Ok(())
 }
 

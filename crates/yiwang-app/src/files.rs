@@ -144,6 +144,49 @@ impl FileStore for LocalDirStore {
     }
 }
 
+/// Files in memory: the default of a web state built without a directory (tests, tools).
+#[derive(Debug, Default)]
+pub struct MemoryFileStore {
+    files: std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>,
+}
+
+impl MemoryFileStore {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Vec<u8>>> {
+        // A panic while holding the lock cannot leave a half-written entry: keep going.
+        self.files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl FileStore for MemoryFileStore {
+    fn put<'a>(&'a self, bytes: &'a [u8]) -> BoxFuture<'a, Result<String, FileStoreError>> {
+        Box::pin(async move {
+            let key = key_for(&sha256_hex(bytes));
+            self.lock()
+                .entry(key.clone())
+                .or_insert_with(|| bytes.to_vec());
+            Ok(key)
+        })
+    }
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Vec<u8>, FileStoreError>> {
+        Box::pin(async move {
+            parse_key(key).ok_or(FileStoreError::BadKey)?;
+            self.lock()
+                .get(key)
+                .cloned()
+                .ok_or(FileStoreError::NotFound)
+        })
+    }
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), FileStoreError>> {
+        Box::pin(async move {
+            parse_key(key).ok_or(FileStoreError::BadKey)?;
+            self.lock().remove(key);
+            Ok(())
+        })
+    }
+}
+
 /// An uploaded file that passed every check at the edge: its real type (sniffed), a safe
 /// display name, its size and SHA-256, and the bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,6 +321,17 @@ mod tests {
         fs.delete(&key).await.unwrap();
         assert!(matches!(fs.get(&key).await, Err(FileStoreError::NotFound)));
         std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[tokio::test]
+    async fn memory_store_behaves_like_the_directory() {
+        let m = MemoryFileStore::default();
+        let key = m.put(b"x").await.unwrap();
+        assert_eq!(key, key_for(&sha256_hex(b"x")));
+        assert_eq!(m.get(&key).await.unwrap(), b"x");
+        assert!(matches!(m.get("../x").await, Err(FileStoreError::BadKey)));
+        m.delete(&key).await.unwrap();
+        assert!(matches!(m.get(&key).await, Err(FileStoreError::NotFound)));
     }
 
     #[test]

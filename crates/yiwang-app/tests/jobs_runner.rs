@@ -216,7 +216,7 @@ async fn periodic_jobs_run_once_per_period_across_runners() {
             });
             runners.push(r);
         }
-        let start = 1_800_000_000_000 - 1_800_000_000_000 % 600_000;
+        let start = T0 - T0.rem_euclid(600_000);
         for t in [start + 1, start + 5_000, start + 599_999] {
             for r in &runners {
                 r.run_once(t).await.unwrap();

@@ -100,6 +100,9 @@ pub enum Action {
     HandleCases,
     /// Register an application for a citizen: at the counter (窗口人员) or at a service point (代办员).
     IntakeCases,
+    /// Read the case-event feed (GB/T 39046 6.2–6.5) for reporting to a higher platform: the
+    /// platform administrator, region administrators and auditors, within their region.
+    ReadCaseFeed,
 }
 
 /// What an action is applied to.
@@ -142,10 +145,11 @@ fn role_allows(role: Role, action: Action) -> bool {
         Role::PlatformAdmin => !matches!(action, HandleCases | IntakeCases),
         // Administrators do not read the log that records what they did: that is the auditors'.
         Role::RegionAdmin => !matches!(action, ViewAudit | HandleCases | IntakeCases),
-        Role::DepartmentAdmin => {
-            !matches!(action, ManageDepartments | ViewAudit | HandleCases | IntakeCases)
-        }
-        Role::Auditor => matches!(action, UseConsole | ViewAudit),
+        Role::DepartmentAdmin => !matches!(
+            action,
+            ManageDepartments | ViewAudit | HandleCases | IntakeCases | ReadCaseFeed
+        ),
+        Role::Auditor => matches!(action, UseConsole | ViewAudit | ReadCaseFeed),
         // Case work only; nothing on the catalog or accounts.
         Role::Clerk => matches!(action, UseConsole | HandleCases | IntakeCases),
         Role::Reviewer | Role::Approver => matches!(action, UseConsole | HandleCases),
@@ -318,7 +322,7 @@ mod tests {
 
     /// Every action, in the matrix's column order. The `match` has no wildcard, so a new action
     /// does not compile until it is given a column here (and a decision for every role).
-    const ACTIONS: [Action; 11] = [
+    const ACTIONS: [Action; 12] = [
         Action::UseConsole,
         Action::ImportCatalog,
         Action::EditImplementation,
@@ -330,6 +334,7 @@ mod tests {
         Action::ViewAudit,
         Action::HandleCases,
         Action::IntakeCases,
+        Action::ReadCaseFeed,
     ];
     fn column(a: Action) -> usize {
         match a {
@@ -344,22 +349,23 @@ mod tests {
             Action::ViewAudit => 8,
             Action::HandleCases => 9,
             Action::IntakeCases => 10,
+            Action::ReadCaseFeed => 11,
         }
     }
 
     /// Role × action: `x` allowed, `.` refused (columns as in [`ACTIONS`]). A role gaining or
     /// losing any permission fails here.
     const MATRIX: &[(Role, &str)] = &[
-        //          console import edit publish history drift depts users audit cases intake
-        (Role::PlatformAdmin, "xxxxxxxxx.."),
-        (Role::RegionAdmin, "xxxxxxxx..."),
-        (Role::DepartmentAdmin, "xxxxxx.x..."),
-        (Role::CatalogAdmin, "xxxxxx....."),
-        (Role::Auditor, "x.......x.."),
-        (Role::Clerk, "x........xx"),
-        (Role::Reviewer, "x........x."),
-        (Role::Approver, "x........x."),
-        (Role::Agent, "x.........x"),
+        //      console import edit publish history drift depts users audit cases intake feed
+        (Role::PlatformAdmin, "xxxxxxxxx..x"),
+        (Role::RegionAdmin, "xxxxxxxx...x"),
+        (Role::DepartmentAdmin, "xxxxxx.x...."),
+        (Role::CatalogAdmin, "xxxxxx......"),
+        (Role::Auditor, "x.......x..x"),
+        (Role::Clerk, "x........xx."),
+        (Role::Reviewer, "x........x.."),
+        (Role::Approver, "x........x.."),
+        (Role::Agent, "x.........x."),
     ];
 
     #[test]

@@ -472,12 +472,12 @@ impl Engine {
             buf.clone()
         };
         for (score, addr) in &top {
-            if !cols.contains_key(&addr.segment_ord) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = cols.entry(addr.segment_ord) {
                 let ff = searcher.segment_reader(addr.segment_ord).fast_fields();
                 let (Some(b), Some(r)) = (ff.str("basic_code")?, ff.str("region")?) else {
                     continue;
                 };
-                cols.insert(addr.segment_ord, (b, r));
+                slot.insert((b, r));
             }
             let Some((bcol, rcol)) = cols.get(&addr.segment_ord) else {
                 continue;

@@ -6,6 +6,7 @@
 mod accounts;
 pub mod applicants;
 pub mod applications;
+pub mod case_feed;
 mod case_notify;
 pub mod case_read;
 pub mod cases;

@@ -63,6 +63,17 @@ impl AppError {
         self.json = true;
         self
     }
+    /// Adds one issue per form field error (the field's posted name and its message).
+    pub fn with_field_issues(mut self, errors: &[yiwang_domain::forms::FieldError], lang: Lang) -> Self {
+        self.issues.extend(errors.iter().map(|e| Issue {
+            sheet: None,
+            row: None,
+            field: Some(e.field.clone()),
+            code: ErrorCode::InvalidInput,
+            detail: Some(crate::forms_html::error_text(lang, e)),
+        }));
+        self
+    }
 }
 
 #[derive(Template)]

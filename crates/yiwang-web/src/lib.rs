@@ -76,6 +76,8 @@ pub struct AppState {
     pub cache: Arc<api::cache::CatalogCache>,
     /// The search index (in memory unless [`AppState::with_search`] gives an on-disk one).
     pub search: Arc<yiwang_search::SearchService>,
+    /// Uploaded materials (in memory unless [`AppState::with_files`] gives a directory).
+    pub files: Arc<dyn yiwang_app::files::FileStore>,
 }
 
 impl AppState {
@@ -86,7 +88,13 @@ impl AppState {
             config: Arc::new(config),
             cache: Arc::new(api::cache::CatalogCache::default()),
             search: Arc::new(yiwang_search::SearchService::in_memory()),
+            files: Arc::new(yiwang_app::files::MemoryFileStore::default()),
         }
+    }
+    /// Stores uploaded materials here (the binary's `<data_dir>/files`).
+    pub fn with_files(mut self, files: Arc<dyn yiwang_app::files::FileStore>) -> Self {
+        self.files = files;
+        self
     }
     /// Uses this search service (the binary's, with its index under the data directory).
     pub fn with_search(mut self, search: Arc<yiwang_search::SearchService>) -> Self {

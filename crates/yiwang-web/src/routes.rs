@@ -71,6 +71,27 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     // Document verification (文书核验) from the QR code: status only, no personal data.
     (Method::GET, "/verify/{code}", Public),
     (Method::GET, "/static/site.css", Public),
+    // Full online handling over JSON: applicant endpoints need the applicant session (their own
+    // drafts and cases only); staff actions and the GB/T 39046 feed need an API token whose
+    // grant allows them (case roles × department × region; feed within the token's region).
+    (Method::POST, "/api/v1/applications", Policy::Applicant),
+    (
+        Method::PUT,
+        "/api/v1/applications/{id}/answers",
+        Policy::Applicant,
+    ),
+    (
+        Method::POST,
+        "/api/v1/applications/{id}/submit",
+        Policy::Applicant,
+    ),
+    (Method::GET, "/api/v1/my/cases/{number}", Policy::Applicant),
+    (
+        Method::POST,
+        "/api/v1/cases/{number}/actions",
+        Policy::ApiToken,
+    ),
+    (Method::GET, "/api/v1/feed/case-events", Policy::ApiToken),
     // Applicants (申请人): their own account and records; each handler shows only the signed-in
     // applicant's own drafts and cases (others are not found). Registration and sign-in are
     // throttled per address (and per account for sign-in).

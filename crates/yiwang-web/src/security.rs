@@ -269,7 +269,19 @@ pub async fn enforce_policy(State(state): State<AppState>, req: Request, next: N
                     next.run(Request::from_parts(parts, body)).await
                 }
                 Ok(none) => {
-                    let here = crate::console::here(&parts.uri);
+                    // After signing in, a GET page comes back; a form post cannot be replayed,
+                    // so its page (the item's guide for 在线申请) or the applicant's home.
+                    let here = if parts.method == axum::http::Method::GET {
+                        crate::console::here(&parts.uri)
+                    } else {
+                        parts
+                            .uri
+                            .path()
+                            .strip_suffix("/apply")
+                            .filter(|p| p.starts_with("/items/"))
+                            .unwrap_or("/me")
+                            .to_string()
+                    };
                     match none.require(locale, &here) {
                         Ok(_) => AppError::new(ErrorCode::NotAuthenticated, locale.lang)
                             .into_response(),

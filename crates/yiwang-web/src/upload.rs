@@ -91,6 +91,12 @@ pub async fn read_upload_form(
     Ok(UploadForm { file, fields })
 }
 
+/// The code for a request that is not a multipart form at all (extract
+/// `Result<Multipart, MultipartRejection>` and map the error with this).
+pub fn rejection_code(_: &axum::extract::multipart::MultipartRejection) -> ErrorCode {
+    ErrorCode::InvalidInput
+}
+
 /// How the browser should treat a served file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Disposition {

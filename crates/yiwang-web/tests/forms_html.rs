@@ -119,7 +119,11 @@ fn controls_are_labelled_and_errors_linked() {
         assert!(html.contains(&format!("href=\"#{id}\"")), "no link to {id}");
         assert!(html.contains(&format!("id=\"{id}\"")), "no control {id}");
         // An address's two parts share one error line (the fieldset's).
-        let line = html_id(e.field.trim_end_matches(".region").trim_end_matches(".detail"));
+        let line = html_id(
+            e.field
+                .trim_end_matches(".region")
+                .trim_end_matches(".detail"),
+        );
         assert!(
             html.contains(&format!("id=\"e-{line}\"")) || e.field == "managers",
             "no error line for {id}"

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use axum::Json;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{IntoResponse, Response};
 use reqwest::multipart::{Form, Part};
@@ -16,7 +17,7 @@ use yiwang_domain::upload::UploadPolicy;
 use yiwang_store::Store;
 use yiwang_testkit::backends;
 use yiwang_web::status_for;
-use yiwang_web::upload::{Disposition, read_upload_form, serve_file};
+use yiwang_web::upload::{Disposition, read_upload_form, rejection_code, serve_file};
 
 const T0: i64 = 1_800_000_000_000;
 const LIMIT: u64 = 64 * 1024;
@@ -32,7 +33,15 @@ fn refuse(code: ErrorCode) -> Response {
     (status_for(code), Json(json!({ "code": code.key() }))).into_response()
 }
 
-async fn upload(State(s): State<S>, Path(owner): Path<i64>, mut mp: Multipart) -> Response {
+async fn upload(
+    State(s): State<S>,
+    Path(owner): Path<i64>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let mut mp = match mp {
+        Ok(mp) => mp,
+        Err(r) => return refuse(rejection_code(&r)),
+    };
     let policy = UploadPolicy {
         max_bytes: LIMIT,
         ..Default::default()
@@ -235,7 +244,8 @@ async fn uploads_are_checked_recorded_and_served_back() {
             .send()
             .await
             .unwrap();
-        assert!(r.status().is_client_error(), "{}", r.status());
+        assert_eq!(r.status().as_u16(), 422);
+        assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_input");
 
         // Download: same bytes, honest type, safe UTF-8 name, nosniff.
         let r = c

@@ -154,6 +154,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Demo accounts (password printed at start; a demo is not a production install).
 pub const DEMO_PASSWORD: &str = "Yiwang-Demo-2026";
+/// The demo applicant's resident ID number (a made-up one with a valid check digit).
+pub const DEMO_APPLICANT_ID: &str = "12011219800101002X";
 
 async fn load_demo(store: &Store) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -162,16 +164,21 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
     }
     if store.user_count().await? == 0 {
         let jinnan = RegionCode::parse("120112")?;
+        let bureau = CreditCode::parse("11120112MB1W167324")?;
+        let market = CreditCode::parse(yiwang_app::demo::DEMO_MARKET)?;
+        let health = CreditCode::parse(yiwang_app::demo::DEMO_HEALTH)?;
+        let township = RegionCode::parse("120112100000")?;
+        let j = || Some(jinnan.clone());
         let users = [
-            ("admin", "平台管理员（演示）", Role::PlatformAdmin, None),
-            (
-                "jinnan",
-                "津南区区域管理员（演示）",
-                Role::RegionAdmin,
-                Some(jinnan),
-            ),
+            ("admin", "平台管理员（演示）", Role::PlatformAdmin, None, None),
+            ("jinnan", "津南区区域管理员（演示）", Role::RegionAdmin, j(), None),
+            ("chuangkou", "审批局窗口（演示）", Role::Clerk, j(), Some(bureau.clone())),
+            ("shichang", "市场监管局审查（演示）", Role::Reviewer, j(), Some(market)),
+            ("weijian", "卫健委审查（演示）", Role::Reviewer, j(), Some(health)),
+            ("shenpi", "审批局审批（演示）", Role::Approver, j(), Some(bureau)),
+            ("daiban", "咸水沽镇代办员（演示）", Role::Agent, Some(township), None),
         ];
-        for (username, name, role, region) in users {
+        for (username, name, role, region, department) in users {
             store
                 .create_user(
                     &NewUser {
@@ -181,7 +188,7 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
                         grants: vec![Grant {
                             role,
                             region,
-                            department: None,
+                            department,
                         }],
                     },
                     &cli_actor(),
@@ -190,8 +197,28 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
                 .await?;
         }
     }
+    // A demo applicant (needs the data keys, which `serve --demo` generates).
+    let demo_id = yiwang_domain::case::ApplicantId::parse(DEMO_APPLICANT_ID)?;
+    if store.keys().is_some() && store.applicant_by_id_number(&demo_id).await?.is_none() {
+        store
+            .register_applicant(
+                &yiwang_store::applicants::NewApplicant {
+                    id: demo_id,
+                    display_name: "赵明（演示）".into(),
+                    legal_rep: None,
+                    phone: yiwang_domain::codes::Phone::parse("13900000000")?,
+                    password: DEMO_PASSWORD.into(),
+                },
+                "cli",
+                now_ms(),
+            )
+            .await?;
+    }
     eprintln!(
-        "demo data ready in {:.1}s: 天津市津南区 catalog; staff sign-in admin / jinnan, password {DEMO_PASSWORD}",
+        "demo applicant sign-in at /login: {DEMO_APPLICANT_ID}, password {DEMO_PASSWORD}"
+    );
+    eprintln!(
+        "demo data ready in {:.1}s: 天津市津南区 catalog; staff sign-in admin / jinnan / chuangkou (window) / shichang, weijian (review) / shenpi (approval) / daiban (service point), password {DEMO_PASSWORD}",
         started.elapsed().as_secs_f64()
     );
     Ok(())
@@ -224,6 +251,10 @@ async fn serve(store: Store, cfg: &Config, listen: &str) -> anyhow::Result<()> {
         }
     });
     let state = state.with_search(search);
+    // Uploaded materials, content-addressed under the data directory.
+    let files = yiwang_app::files::LocalDirStore::new(cfg.data_dir.join("files"))
+        .with_context(|| format!("cannot use {}", cfg.data_dir.join("files").display()))?;
+    let state = state.with_files(std::sync::Arc::new(files));
     let app = yiwang_web::router(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await

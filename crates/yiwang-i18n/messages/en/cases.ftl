@@ -134,3 +134,4 @@ console.intake.done = Application taken in
 console.intake.done_text = The application is submitted. Give the citizen the case number; it lets them follow the case.
 console.intake.open_case = Open the case
 console.intake.another = Take in another
+portal.guide.apply_hint = You will be asked to sign in; registering is free.

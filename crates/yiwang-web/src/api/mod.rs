@@ -6,6 +6,7 @@
 //! `?lang=` or `Accept-Language`.
 
 pub mod cache;
+mod cases;
 mod common;
 mod departments;
 mod drift;
@@ -43,10 +44,26 @@ use utoipa_axum::routes;
         (name = "departments", description = "Government bodies by unified social credit code"),
         (name = "catalog", description = "Standard items and published implementations"),
         (name = "search", description = "Service search in plain Chinese and life events (一件事)"),
+        (name = "cases", description = "Applications, cases and staff actions; the case-event feed (GB/T 39046 6.2–6.5)"),
         (name = "documents", description = "Public verification of issued documents (no personal data)"),
-    )
+    ),
+    modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` scheme (API tokens) that staff and feed operations name.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -64,6 +81,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(life_events::list))
         .routes(routes!(life_events::detail))
         .routes(routes!(verify::verify))
+        .routes(routes!(cases::create_application))
+        .routes(routes!(cases::save_answers))
+        .routes(routes!(cases::submit))
+        .routes(routes!(cases::my_case))
+        .routes(routes!(cases::case_action))
+        .routes(routes!(cases::case_feed))
 }
 
 /// The OpenAPI document of every `/api/v1` route.

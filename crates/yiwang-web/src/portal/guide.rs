@@ -28,6 +28,8 @@ pub struct GuidePage {
     current: Option<String>,
     /// Other published versions, newest first (shown when there is more than one).
     versions: Vec<Link>,
+    /// Where the 在线申请 button posts, for the current version of an item handled online.
+    apply_href: Option<String>,
 }
 
 fn impl_code(ctx: &Ctx, raw: &str) -> Result<ImplCode, AppError> {
@@ -91,7 +93,14 @@ async fn render(
         ctx.link(ctx.t("portal.departments.title"), "/departments"),
         g.department.clone(),
     ];
+    let online = p
+        .implementation
+        .channels
+        .contains(&yiwang_domain::enums::Channel::Online);
+    let apply_href = (online && !historical)
+        .then(|| ctx.page.href(&format!("/items/{}/apply", super::encode(code.as_str()))));
     Ok(GuidePage {
+        apply_href,
         crumbs: ctx.crumbs(middle, &g.name),
         g,
         historical: notice,

@@ -174,7 +174,7 @@ pub async fn show(
                     )
                     .replace("{copies}", &m.copies.to_string());
                 if !m.licence_type.is_empty() {
-                    detail.push_str("；");
+                    detail.push('；');
                     detail.push_str(&ctx.tf("life.materials.licence", "licence", &m.licence_type));
                 }
                 MaterialView {

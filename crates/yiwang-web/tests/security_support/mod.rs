@@ -131,6 +131,7 @@ impl Samples {
     fn value(&self, pattern: &str, name: &str) -> String {
         match name {
             "code" if pattern.contains("/regions/") => "120112".into(),
+            "code" if pattern.contains("/life-events/") => "open-restaurant".into(),
             "code" if pattern.starts_with("/departments/") => APPROVAL_BUREAU.into(),
             "code" if pattern.contains("/verify/") => self.verify_code.clone(),
             "credit_code" => APPROVAL_BUREAU.into(),

@@ -1,0 +1,546 @@
+//! Full online handling over JSON: an applicant (signed in, applicant session) starts an
+//! application, saves answers, submits and follows the case; another system with an API token
+//! takes staff actions within its grant and reads the case-event feed (GB/T 39046 6.2–6.5).
+//! The same store functions, rules and audit entries as the pages.
+
+use super::common::{ApiLang, ErrorBody, store_error};
+use crate::AppState;
+use crate::auth::{ApiPrincipal, ClientAddr};
+use crate::error::AppError;
+use crate::me::CurrentApplicant;
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use yiwang_domain::ErrorCode;
+use yiwang_domain::calendar::CivilDate;
+use yiwang_domain::case::{CaseNumber, CaseSource, CorrectionItem};
+use yiwang_domain::forms::{FieldError, Mode, RawAnswers, validate};
+use yiwang_domain::policy::{Action, Decision, Target, authorize};
+use yiwang_domain::ImplCode;
+use yiwang_i18n::Lang;
+use yiwang_store::applicants::Applicant;
+use yiwang_store::applications::DraftOwner;
+use yiwang_store::case_feed::{FEED_PAGE_MAX, FeedEvent, parse_cursor};
+use yiwang_store::cases::{ActionRequest, CaseActor, CaseClock};
+
+/// One line of a correction notice: which material (`material:<name>`) or field
+/// (`field:<key>`), its name, and what is wrong.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CorrectionItemDto {
+    pub target: String,
+    pub label: String,
+    pub problem: String,
+}
+
+impl From<CorrectionItem> for CorrectionItemDto {
+    fn from(c: CorrectionItem) -> Self {
+        Self {
+            target: c.target,
+            label: c.label,
+            problem: c.problem,
+        }
+    }
+}
+
+impl From<CorrectionItemDto> for CorrectionItem {
+    fn from(c: CorrectionItemDto) -> Self {
+        Self {
+            target: c.target,
+            label: c.label,
+            problem: c.problem,
+        }
+    }
+}
+
+fn applicant(me: CurrentApplicant, lang: Lang) -> Result<Applicant, AppError> {
+    me.0.ok_or_else(|| AppError::json(ErrorCode::NotAuthenticated, lang))
+}
+
+fn json_body<T>(body: Result<Json<T>, JsonRejection>, lang: Lang) -> Result<T, AppError> {
+    body.map(|Json(b)| b)
+        .map_err(|_| AppError::json(ErrorCode::InvalidInput, lang))
+}
+
+fn today(state: &AppState) -> CivilDate {
+    CivilDate::from_unix_ms(state.now_ms(), 8 * 3600)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewApplicationBody {
+    /// 实施编码 of a published implementation.
+    pub impl_code: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationDto {
+    pub id: i64,
+    pub impl_code: String,
+    pub status: String,
+    pub case_number: Option<String>,
+}
+
+/// Starts a draft application for the signed-in applicant.
+#[utoipa::path(post, path = "/api/v1/applications", tag = "cases", operation_id = "create_application",
+    request_body = NewApplicationBody,
+    responses(
+        (status = 201, description = "The new draft", body = ApplicationDto),
+        (status = 401, description = "No applicant session", body = ErrorBody),
+        (status = 422, description = "Unknown or unpublished implementation", body = ErrorBody),
+    ))]
+pub async fn create_application(
+    State(state): State<AppState>,
+    ApiLang(lang): ApiLang,
+    me: CurrentApplicant,
+    body: Result<Json<NewApplicationBody>, JsonRejection>,
+) -> Result<(axum::http::StatusCode, Json<ApplicationDto>), AppError> {
+    let a = applicant(me, lang)?;
+    let b = json_body(body, lang)?;
+    let code = ImplCode::parse(&b.impl_code).map_err(|c| AppError::json(c, lang))?;
+    let app = state
+        .store
+        .create_application(a.id, &code, CaseSource::Online, None, state.now_ms())
+        .await
+        .map_err(|e| store_error(lang)(e).as_json())?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(ApplicationDto {
+            id: app.id,
+            impl_code: app.impl_code.to_string(),
+            status: app.status.key().to_string(),
+            case_number: None,
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AnswersBody {
+    /// The form's values as name/value pairs, named as on the page (`field`, `group[0].member`,
+    /// `address.region`).
+    pub pairs: Vec<(String, String)>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldErrorDto {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnswersResult {
+    /// Problems under the submission rules (the draft is saved either way); empty when the
+    /// application may be submitted.
+    pub errors: Vec<FieldErrorDto>,
+}
+
+fn field_errors(errors: &[FieldError], lang: Lang) -> Vec<FieldErrorDto> {
+    errors
+        .iter()
+        .map(|e| FieldErrorDto {
+            field: e.field.clone(),
+            code: e.key.clone(),
+            message: crate::forms_html::error_text(lang, e),
+        })
+        .collect()
+}
+
+/// Saves a draft's answers; says what still stands in the way of submitting.
+#[utoipa::path(put, path = "/api/v1/applications/{id}/answers", tag = "cases", operation_id = "save_answers",
+    params(("id" = i64, Path, description = "Application id")),
+    request_body = AnswersBody,
+    responses(
+        (status = 200, description = "Saved; remaining problems listed", body = AnswersResult),
+        (status = 400, description = "Unknown (forged) field names or oversized input", body = ErrorBody),
+        (status = 404, description = "No such draft of this applicant", body = ErrorBody),
+        (status = 409, description = "Already submitted", body = ErrorBody),
+    ))]
+pub async fn save_answers(
+    State(state): State<AppState>,
+    ApiLang(lang): ApiLang,
+    me: CurrentApplicant,
+    Path(id): Path<i64>,
+    body: Result<Json<AnswersBody>, JsonRejection>,
+) -> Result<Json<AnswersResult>, AppError> {
+    let a = applicant(me, lang)?;
+    let b = json_body(body, lang)?;
+    let (def, _) = draft_form(&state, a.id, id, lang).await?;
+    let raw = RawAnswers::from_pairs(&def, b.pairs)
+        .map_err(|_| AppError::json(ErrorCode::InvalidFormInput, lang))?;
+    if let Err(errors) = validate(&def, &raw, Mode::Draft) {
+        return Err(AppError::json(ErrorCode::InvalidInput, lang).with_field_issues(&errors, lang));
+    }
+    let doc = serde_json::json!({ "pairs": raw.to_pairs() });
+    state
+        .store
+        .save_answers(id, DraftOwner::Applicant(a.id), &doc, state.now_ms())
+        .await
+        .map_err(|e| store_error(lang)(e).as_json())?;
+    let errors = validate(&def, &raw, Mode::Submit).err().unwrap_or_default();
+    Ok(Json(AnswersResult {
+        errors: field_errors(&errors, lang),
+    }))
+}
+
+/// The form definition of an applicant's draft.
+async fn draft_form(
+    state: &AppState,
+    applicant_id: i64,
+    id: i64,
+    lang: Lang,
+) -> Result<(yiwang_domain::forms::FormDefinition, yiwang_store::applications::Application), AppError> {
+    let err = |e| store_error(lang)(e).as_json();
+    let app = state
+        .store
+        .application(id, DraftOwner::Applicant(applicant_id))
+        .await
+        .map_err(err)?;
+    let published = state
+        .store
+        .published_implementation(&app.impl_code)
+        .await
+        .map_err(err)?
+        .ok_or_else(|| AppError::json(ErrorCode::UnknownImplementation, lang))?;
+    let form = state
+        .store
+        .form_definition_for(&app.impl_code, &published.implementation.basic_code)
+        .await
+        .map_err(err)?;
+    Ok((form.definition, app))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SubmitBody {
+    /// The applicant agrees to the declaration (must be true).
+    pub declaration: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubmittedDto {
+    pub case_number: String,
+    /// False when this application had already been submitted (the same case is returned).
+    pub created: bool,
+}
+
+/// Submits a complete draft; repeating the call returns the same case.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = "cases", operation_id = "submit_application",
+    params(("id" = i64, Path, description = "Application id")),
+    request_body = SubmitBody,
+    responses(
+        (status = 200, description = "The case", body = SubmittedDto),
+        (status = 404, description = "No such draft of this applicant", body = ErrorBody),
+        (status = 422, description = "Declaration not given, or answers incomplete", body = ErrorBody),
+    ))]
+pub async fn submit(
+    State(state): State<AppState>,
+    ApiLang(lang): ApiLang,
+    me: CurrentApplicant,
+    ClientAddr(client): ClientAddr,
+    Path(id): Path<i64>,
+    body: Result<Json<SubmitBody>, JsonRejection>,
+) -> Result<Json<SubmittedDto>, AppError> {
+    let a = applicant(me, lang)?;
+    let b = json_body(body, lang)?;
+    let (def, app) = draft_form(&state, a.id, id, lang).await?;
+    if app.case_number.is_none() {
+        if !b.declaration {
+            return Err(AppError::json(ErrorCode::Required, lang));
+        }
+        let pairs: Vec<(String, String)> = app
+            .answers
+            .get("pairs")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        let raw = RawAnswers::from_pairs(&def, pairs).unwrap_or_default();
+        let answers = validate(&def, &raw, Mode::Submit).map_err(|errors| {
+            AppError::json(ErrorCode::InvalidInput, lang).with_field_issues(&errors, lang)
+        })?;
+        let doc = serde_json::json!({
+            "pairs": raw.to_pairs(),
+            "answers": serde_json::from_str::<serde_json::Value>(&answers.to_json()).unwrap_or_default(),
+        });
+        match state
+            .store
+            .save_answers(id, DraftOwner::Applicant(a.id), &doc, state.now_ms())
+            .await
+        {
+            Ok(()) => {}
+            Err(e) if e.code() == ErrorCode::NotEditable => {}
+            Err(e) => return Err(store_error(lang)(e).as_json()),
+        }
+    }
+    let calendar = state
+        .calendar()
+        .await
+        .map_err(|e| store_error(lang)(e).as_json())?;
+    let done = state
+        .store
+        .submit_application(
+            id,
+            DraftOwner::Applicant(a.id),
+            CaseActor::Applicant(&a),
+            &client,
+            CaseClock {
+                now_ms: state.now_ms(),
+                today: today(&state),
+                calendar: &calendar,
+            },
+        )
+        .await
+        .map_err(|e| store_error(lang)(e).as_json())?;
+    Ok(Json(SubmittedDto {
+        case_number: done.number.to_string(),
+        created: done.created,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseStatusDto {
+    pub case_number: String,
+    pub item_name: String,
+    pub state: String,
+    /// Status as the applicant sees it (message key of group `case_status`) and its text.
+    pub status: String,
+    pub status_text: String,
+    pub terminal: bool,
+    pub version: i64,
+    /// Promised date (YYYY-MM-DD) of the running limit.
+    pub due_date: Option<String>,
+    /// The open correction notice: what to fix.
+    pub correction: Vec<CorrectionItemDto>,
+    /// Actions the caller may take now.
+    pub actions: Vec<String>,
+    pub events: Vec<CaseEventDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseEventDto {
+    pub at: i64,
+    pub action: String,
+    pub from_state: String,
+    pub to_state: String,
+    pub opinion: Option<String>,
+}
+
+fn day(d: CivilDate) -> String {
+    let (y, m, dd) = d.ymd();
+    format!("{y:04}-{m:02}-{dd:02}")
+}
+
+fn status_dto(
+    file: &yiwang_store::case_read::CaseFile,
+    actions: Vec<String>,
+    lang: Lang,
+) -> CaseStatusDto {
+    let status = file.case.applicant_status();
+    CaseStatusDto {
+        case_number: file.case.number.to_string(),
+        item_name: file.case.item_name.clone(),
+        state: file.case.state().to_string(),
+        status_text: yiwang_i18n::t(lang, &format!("case_status.{status}")).to_string(),
+        status,
+        terminal: file.case.terminal,
+        version: file.case.version,
+        due_date: file.case.due_day.filter(|_| !file.case.terminal).map(day),
+        correction: file
+            .open_correction()
+            .map(|c| c.items.iter().cloned().map(Into::into).collect())
+            .unwrap_or_default(),
+        actions,
+        events: file
+            .events
+            .iter()
+            .map(|e| CaseEventDto {
+                at: e.at,
+                action: e.action.clone(),
+                from_state: e.from_state.clone(),
+                to_state: e.to_state.clone(),
+                opinion: e.opinion.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn number(raw: &str, lang: Lang) -> Result<CaseNumber, AppError> {
+    CaseNumber::parse(raw).map_err(|_| AppError::json(ErrorCode::NotFound, lang))
+}
+
+/// One of the signed-in applicant's cases.
+#[utoipa::path(get, path = "/api/v1/my/cases/{number}", tag = "cases", operation_id = "my_case",
+    params(("number" = String, Path, description = "办件编号")),
+    responses(
+        (status = 200, description = "Status, correction notice, history", body = CaseStatusDto),
+        (status = 404, description = "No such case of this applicant", body = ErrorBody),
+    ))]
+pub async fn my_case(
+    State(state): State<AppState>,
+    ApiLang(lang): ApiLang,
+    me: CurrentApplicant,
+    Path(n): Path<String>,
+) -> Result<Json<CaseStatusDto>, AppError> {
+    let a = applicant(me, lang)?;
+    let file = state
+        .store
+        .case_for_applicant(&number(&n, lang)?, a.id)
+        .await
+        .map_err(|e| store_error(lang)(e).as_json())?;
+    let actions = yiwang_store::Store::actions_for_applicant(&file.case);
+    Ok(Json(status_dto(&file, actions, lang)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ActionBody {
+    /// The workflow action, e.g. `accept`, `request_correction`, `market.approve`.
+    pub action: String,
+    pub opinion: Option<String>,
+    #[serde(default)]
+    pub correction: Vec<CorrectionItemDto>,
+    /// The case version the caller saw; a different one is a conflict (409).
+    pub expected_version: Option<i64>,
+}
+
+/// A staff action taken by another system (API token with a case-handling role).
+#[utoipa::path(post, path = "/api/v1/cases/{number}/actions", tag = "cases", operation_id = "case_action",
+    params(("number" = String, Path, description = "办件编号")),
+    request_body = ActionBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The case after the action", body = CaseStatusDto),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 404, description = "No such case within the token's scope", body = ErrorBody),
+        (status = 409, description = "Not possible now, or the case changed meanwhile", body = ErrorBody),
+        (status = 422, description = "Opinion or correction list missing", body = ErrorBody),
+    ))]
+pub async fn case_action(
+    State(state): State<AppState>,
+    ApiLang(lang): ApiLang,
+    caller: ApiPrincipal,
+    ClientAddr(client): ClientAddr,
+    Path(n): Path<String>,
+    body: Result<Json<ActionBody>, JsonRejection>,
+) -> Result<Json<CaseStatusDto>, AppError> {
+    let b = json_body(body, lang)?;
+    let number = number(&n, lang)?;
+    let p = &caller.principal;
+    if authorize(Some(p), Action::HandleCases, &Target::Anything) != Decision::Allow {
+        return Err(AppError::json(ErrorCode::Forbidden, lang));
+    }
+    let calendar = state
+        .calendar()
+        .await
+        .map_err(|e| store_error(lang)(e).as_json())?;
+    let req = ActionRequest {
+        action: b.action,
+        opinion: b.opinion,
+        correction: b.correction.into_iter().map(Into::into).collect(),
+        expected_version: b.expected_version,
+    };
+    state
+        .store
+        .act_on_case(
+            &number,
+            &req,
+            CaseActor::Staff(p),
+            &format!("token:{}@{client}", caller.token.id),
+            CaseClock {
+                now_ms: state.now_ms(),
+                today: today(&state),
+                calendar: &calendar,
+            },
+        )
+        .await
+        .map_err(|e| store_error(lang)(e).as_json())?;
+    let file = state
+        .store
+        .case_for_staff(&number, p)
+        .await
+        .map_err(|e| store_error(lang)(e).as_json())?;
+    let actions = state
+        .store
+        .actions_for_staff(p, &file.case)
+        .await
+        .map_err(|e| store_error(lang)(e).as_json())?;
+    Ok(Json(status_dto(&file, actions, lang)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FeedQuery {
+    /// The `cursor` of the last event already read; omit to start at the beginning.
+    pub after: Option<String>,
+    /// 1–500, default 100.
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedPage {
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<FeedEvent>,
+    /// Pass as `after` for the next page; absent when there is nothing more now.
+    pub next: Option<String>,
+}
+
+/// Case events in the shapes of GB/T 39046 6.2 办事申请, 6.3 事项受理, 6.4 事项办理, 6.5 事项办结,
+/// oldest first, for reporting to a provincial platform. Limited to the token's region.
+#[utoipa::path(get, path = "/api/v1/feed/case-events", tag = "cases", operation_id = "case_feed",
+    params(FeedQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of events", body = FeedPage),
+        (status = 401, description = "No valid token", body = ErrorBody),
+        (status = 403, description = "The token may not read the feed", body = ErrorBody),
+        (status = 422, description = "Malformed cursor or limit", body = ErrorBody),
+    ))]
+pub async fn case_feed(
+    State(state): State<AppState>,
+    ApiLang(lang): ApiLang,
+    caller: ApiPrincipal,
+    ClientAddr(client): ClientAddr,
+    query: Result<Query<FeedQuery>, QueryRejection>,
+) -> Result<Json<FeedPage>, AppError> {
+    let Query(q) = query.map_err(super::common::bad_query(lang))?;
+    let p = &caller.principal;
+    if authorize(Some(p), Action::ReadCaseFeed, &Target::Anything) != Decision::Allow {
+        return Err(AppError::json(ErrorCode::Forbidden, lang));
+    }
+    let cursor = match q.after.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(parse_cursor(c).map_err(|code| AppError::json(code, lang))?),
+    };
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=FEED_PAGE_MAX).contains(&limit) {
+        return Err(AppError::json(ErrorCode::OutOfRange, lang));
+    }
+    let bounds = caller.token.grant.region.as_ref().map(|r| r.subtree_bounds());
+    let events = state
+        .store
+        .case_feed(cursor, bounds, limit)
+        .await
+        .map_err(|e| store_error(lang)(e).as_json())?;
+    // Reporting upstream carries personal data (6.2): every page read is on the record.
+    if let (Some(first), Some(last)) = (events.first(), events.last()) {
+        let actor = yiwang_store::Actor {
+            id: None,
+            name: format!("token:{}", caller.token.name),
+            client,
+        };
+        state
+            .store
+            .audit(
+                state.now_ms(),
+                &actor.event(
+                    "feed.read",
+                    "feed:case-events",
+                    serde_json::json!({"from": first.cursor, "to": last.cursor, "count": events.len()})
+                        .to_string(),
+                ),
+            )
+            .await
+            .map_err(|e| store_error(lang)(e).as_json())?;
+    }
+    let next = (events.len() as i64 == limit)
+        .then(|| events.last().map(|e| e.cursor.clone()))
+        .flatten();
+    Ok(Json(FeedPage { events, next }))
+}

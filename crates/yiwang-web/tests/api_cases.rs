@@ -1,0 +1,205 @@
+//! The case API on every backend: an applicant applies, saves answers (forged names refused),
+//! submits (idempotent) and follows the case; another system acts with an API token within its
+//! grant (stale versions conflict); a provincial platform reads the GB/T 39046 feed page by page.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod auth_support;
+
+use auth_support::{APPROVAL_BUREAU, Site, named_cookie, serve};
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, COOKIE, ORIGIN};
+use serde_json::{Value, json};
+use yiwang_domain::policy::{Grant, Principal, Role};
+use yiwang_domain::{CreditCode, RegionCode};
+use yiwang_store::{Actor, NewApiToken, NewUser};
+use yiwang_testkit::{DEMO_NOW_MS, TestDb, backends, with_demo, with_test_keys};
+
+const ITEM: &str = "11120112MB1W167324000112001001";
+const PASSWORD: &str = "Shenqing-2026!";
+
+async fn register(site: &Site, name: &str, id: &str) -> String {
+    let res = site
+        .post(
+            "/register",
+            None,
+            &[
+                ("name", name),
+                ("id_number", id),
+                ("phone", "13800138000"),
+                ("password", PASSWORD),
+                ("again", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    named_cookie(&res, "yw_app").unwrap()
+}
+
+async fn send(
+    site: &Site,
+    method: reqwest::Method,
+    path: &str,
+    cookie: Option<&str>,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = site
+        .client
+        .request(method, site.url(path))
+        .header(ORIGIN, site.base.clone());
+    if let Some(c) = cookie {
+        req = req.header(COOKIE, c);
+    }
+    if let Some(t) = token {
+        req = req.header(AUTHORIZATION, format!("Bearer {t}"));
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    let v = res.json::<Value>().await.unwrap_or(Value::Null);
+    (status, v)
+}
+
+async fn token(db: &TestDb, admin: &Principal, name: &str, role: Role, dept: Option<&str>) -> String {
+    db.store
+        .create_api_token(
+            &NewApiToken {
+                name: name.into(),
+                grant: Grant {
+                    role,
+                    region: Some(RegionCode::parse("120112").unwrap()),
+                    department: dept.map(|d| CreditCode::parse(d).unwrap()),
+                },
+                expires_at: DEMO_NOW_MS + 86_400_000 * 30,
+            },
+            admin,
+            "test",
+            DEMO_NOW_MS,
+        )
+        .await
+        .unwrap()
+        .1
+}
+
+#[tokio::test]
+async fn case_api_and_feed_on_every_backend() {
+    use reqwest::Method;
+    for mut db in backends().await {
+        let b = db.backend.name();
+        with_demo(&db).await;
+        db.store = with_test_keys(db.store.clone());
+        yiwang_app::calendar::import_shipped_calendar(&db.store, &Actor::system("t"), DEMO_NOW_MS)
+            .await
+            .unwrap();
+        let site = serve(&db, true).await;
+        let alice = register(&site, "张三", "11010519491231002X").await;
+        let bob = register(&site, "李四", "120112199001011238").await;
+
+        // Without an applicant session: 401 JSON (or the sign-in redirect), never a draft.
+        let (s, _) = send(&site, Method::POST, "/api/v1/applications", None, None, Some(json!({"impl_code": ITEM}))).await;
+        assert!(s == StatusCode::UNAUTHORIZED || s == StatusCode::SEE_OTHER, "{b}: {s}");
+        let (s, v) = send(&site, Method::POST, "/api/v1/applications", Some(&alice), None, Some(json!({"impl_code": "nope"}))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}: {v}");
+        let (s, v) = send(&site, Method::POST, "/api/v1/applications", Some(&alice), None, Some(json!({"impl_code": ITEM}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}: {v}");
+        let id = v["id"].as_i64().unwrap();
+        let answers = format!("/api/v1/applications/{id}/answers");
+        // Forged field names: 400, nothing saved.
+        let (s, _) = send(&site, Method::PUT, &answers, Some(&alice), None, Some(json!({"pairs": [["is_admin", "1"]]}))).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+        // Someone else's draft does not exist for them.
+        let (s, _) = send(&site, Method::PUT, &answers, Some(&bob), None, Some(json!({"pairs": []}))).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+        // A partial draft saves and lists what is still missing.
+        let (s, v) = send(&site, Method::PUT, &answers, Some(&alice), None, Some(json!({"pairs": [["contact_name", "张三"]]}))).await;
+        assert_eq!(s, StatusCode::OK, "{b}: {v}");
+        assert!(v["errors"].as_array().unwrap().len() >= 2, "{b}: {v}");
+        let submit = format!("/api/v1/applications/{id}/submit");
+        let (s, _) = send(&site, Method::POST, &submit, Some(&alice), None, Some(json!({"declaration": true}))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}: incomplete");
+        let full = json!({"pairs": [["description", "开办游泳馆"], ["contact_name", "张三"], ["contact_phone", "13800138000"]]});
+        let (s, v) = send(&site, Method::PUT, &answers, Some(&alice), None, Some(full)).await;
+        assert_eq!((s, v["errors"].as_array().unwrap().len()), (StatusCode::OK, 0), "{b}: {v}");
+        let (s, _) = send(&site, Method::POST, &submit, Some(&alice), None, Some(json!({"declaration": false}))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}: no declaration");
+        let (s, v) = send(&site, Method::POST, &submit, Some(&alice), None, Some(json!({"declaration": true}))).await;
+        assert_eq!(s, StatusCode::OK, "{b}: {v}");
+        assert_eq!(v["created"], true);
+        let number = v["case_number"].as_str().unwrap().to_string();
+        let (_, again) = send(&site, Method::POST, &submit, Some(&alice), None, Some(json!({"declaration": true}))).await;
+        assert_eq!((again["case_number"].as_str(), again["created"].as_bool()), (Some(number.as_str()), Some(false)), "{b}");
+
+        let mine = format!("/api/v1/my/cases/{number}");
+        let (s, v) = send(&site, Method::GET, &mine, Some(&alice), None, None).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(v["status"], "submitted");
+        assert_eq!(v["status_text"], "已提交，等待受理");
+        let (s, _) = send(&site, Method::GET, &mine, Some(&bob), None, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+
+        // Tokens: a clerk system of the bureau, one of another department, an auditor platform.
+        let admin_id = db
+            .store
+            .create_user(
+                &NewUser {
+                    username: "tokenadmin".into(),
+                    display_name: "admin".into(),
+                    password: "Token-Admin-2026".into(),
+                    grants: vec![Grant { role: Role::PlatformAdmin, region: None, department: None }],
+                },
+                &Actor::system("t"),
+                DEMO_NOW_MS,
+            )
+            .await
+            .unwrap();
+        let admin = db.store.principal(admin_id).await.unwrap().unwrap();
+        let clerk = token(&db, &admin, "window system", Role::Clerk, Some(APPROVAL_BUREAU)).await;
+        let other = token(&db, &admin, "market system", Role::Clerk, Some("11120112MB1L902463")).await;
+        let province = token(&db, &admin, "provincial platform", Role::Auditor, None).await;
+
+        let act = format!("/api/v1/cases/{number}/actions");
+        let (s, _) = send(&site, Method::POST, &act, None, Some(&other), Some(json!({"action": "accept"}))).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{b}: outside the token's department");
+        let (s, _) = send(&site, Method::POST, &act, None, Some(&clerk), Some(json!({"action": "approve", "opinion": "x"}))).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b}: not possible in this state");
+        let (s, _) = send(&site, Method::POST, &act, None, Some(&clerk), Some(json!({"action": "accept", "expected_version": 99}))).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b}: stale version");
+        let (s, v) = send(&site, Method::POST, &act, None, Some(&clerk), Some(json!({"action": "accept", "expected_version": 1}))).await;
+        assert_eq!(s, StatusCode::OK, "{b}: {v}");
+        assert_eq!(v["state"], "reviewing");
+        assert!(v["due_date"].is_string(), "{b}");
+
+        // The feed: page by page, in order; the clerk token may not read it.
+        let (s, _) = send(&site, Method::GET, "/api/v1/feed/case-events", None, Some(&clerk), None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+        let (s, _) = send(&site, Method::GET, "/api/v1/feed/case-events?after=x.y", None, Some(&province), None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        let (s, p1) = send(&site, Method::GET, "/api/v1/feed/case-events?limit=1", None, Some(&province), None).await;
+        assert_eq!(s, StatusCode::OK, "{b}: {p1}");
+        let e = &p1["events"][0];
+        assert_eq!(e["kind"], "application", "{b}");
+        assert_eq!(e["case_number"], number.as_str());
+        assert_eq!(e["applicant"]["id_type"], "111");
+        assert_eq!(e["applicant"]["id_number"], "11010519491231002X");
+        let next = p1["next"].as_str().unwrap();
+        let (_, p2) = send(&site, Method::GET, &format!("/api/v1/feed/case-events?after={next}"), None, Some(&province), None).await;
+        let kinds: Vec<&str> = p2["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["acceptance"], "{b}: {p2}");
+        assert!(p2["events"][0]["due_date"].is_string());
+        assert!(p2["next"].is_null());
+        // Every page read is on the record.
+        let audited = db
+            .store
+            .audit_entries(&yiwang_store::AuditFilter {
+                object_prefix: Some("feed:".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(audited.len(), 2, "{b}");
+    }
+}
