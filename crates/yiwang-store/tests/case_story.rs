@@ -364,3 +364,56 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
         assert!(store.audit_verify(&mut |_| {}).await.unwrap().ok(), "{b}");
     }
 }
+
+#[tokio::test]
+async fn overdue_cases_are_escalated_once_on_every_backend() {
+    for db in backends().await {
+        let b = db.backend.name();
+        with_demo(&db).await;
+        let store = with_test_keys(db.store.clone());
+        yiwang_app::calendar::import_shipped_calendar(&store, &Actor::system("test"), DEMO_NOW_MS)
+            .await
+            .unwrap();
+        let calendar = store.calendar().await.unwrap();
+        let monday = CivilDate::from_ymd(2026, 11, 30).unwrap();
+        let a = store
+            .register_applicant(
+                &NewApplicant {
+                    id: ApplicantId::parse("11010519491231002X").unwrap(),
+                    display_name: "张三".into(),
+                    legal_rep: None,
+                    phone: Phone::parse("13800138000").unwrap(),
+                    password: PASSWORD.into(),
+                },
+                "t",
+                DEMO_NOW_MS,
+            )
+            .await
+            .unwrap();
+        let app = store
+            .create_application(a.id, &ImplCode::parse(FOOD).unwrap(), CaseSource::Online, None, DEMO_NOW_MS)
+            .await
+            .unwrap();
+        let clock = CaseClock { now_ms: DEMO_NOW_MS, today: monday, calendar: &calendar };
+        let n = store
+            .submit_application(app.id, DraftOwner::Applicant(a.id), CaseActor::Applicant(&a), "t", clock)
+            .await
+            .unwrap()
+            .number;
+        // Due Mon 7 Dec (five working days to accept): nothing on the due day itself.
+        let due = CivilDate::from_ymd(2026, 12, 7).unwrap();
+        assert!(store.escalate_overdue(due, DEMO_NOW_MS).await.unwrap().is_empty(), "{b}");
+        let clerk = staff(&store, "clerk", Role::Clerk, APPROVALS).await;
+        let wl = store.worklist(&clerk, &calendar, due).await.unwrap();
+        assert_eq!(wl[0].deadline, yiwang_domain::calendar::DeadlineState::Yellow, "{b}");
+        let tuesday = CivilDate::from_ymd(2026, 12, 8).unwrap();
+        let first = store.escalate_overdue(tuesday, DEMO_NOW_MS + 1).await.unwrap();
+        assert_eq!(first, vec![n.clone()], "{b}");
+        assert!(store.escalate_overdue(tuesday, DEMO_NOW_MS + 2).await.unwrap().is_empty(), "{b}: once");
+        let wl = store.worklist(&clerk, &calendar, tuesday).await.unwrap();
+        assert_eq!(wl[0].deadline, yiwang_domain::calendar::DeadlineState::Red, "{b}");
+        let file = store.case_for_staff(&n, &clerk).await.unwrap();
+        assert_eq!(file.events.last().unwrap().action, "escalate", "{b}");
+        assert_eq!(file.case.state(), "applied", "{b}: escalation does not move the case");
+    }
+}

@@ -15,11 +15,26 @@ use yiwang_store::{ChannelKind, Job, Store};
 /// Finished jobs are kept this long (their dedup keys with them).
 const KEEP_FINISHED_JOBS_MS: i64 = 30 * DAY_MS;
 const DAY_MS: i64 = 24 * 3600 * 1000;
+const HOUR_MS: i64 = 3600 * 1000;
+/// The hourly scan that escalates cases past their due date (督办).
+pub const ESCALATE_OVERDUE: &str = "cases.escalate_overdue";
 
 /// Every job kind this binary handles. Register new kinds here, e.g.
 /// `runner.register(KIND, move |job, now_ms| { let store = store.clone(); async move { … } })`
 /// or, for periodic scans, `runner.every(KIND, period_ms, …)`.
 pub fn register_jobs(runner: &mut JobRunner, store: &Store) {
+    let s = store.clone();
+    runner.every(ESCALATE_OVERDUE, HOUR_MS, move |_job: Job, now_ms: i64| {
+        let s = s.clone();
+        async move {
+            let today = yiwang_domain::calendar::CivilDate::from_unix_ms(now_ms, 8 * 3600);
+            let n = s.escalate_overdue(today, now_ms).await?;
+            if !n.is_empty() {
+                tracing::warn!(cases = n.len(), "overdue cases escalated");
+            }
+            Ok(())
+        }
+    });
     let s = store.clone();
     runner.every("jobs.purge", DAY_MS, move |_job: Job, now_ms: i64| {
         let s = s.clone();

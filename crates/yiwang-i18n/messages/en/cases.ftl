@@ -135,3 +135,5 @@ console.intake.done_text = The application is submitted. Give the citizen the ca
 console.intake.open_case = Open the case
 console.intake.another = Take in another
 portal.guide.apply_hint = You will be asked to sign in; registering is free.
+case_action.escalate = Escalated: overdue
+audit_use.case.escalate = Escalated: overdue

@@ -135,3 +135,5 @@ console.intake.done_text = 申请已提交。请把办件编号告诉申请人�
 console.intake.open_case = 打开办件
 console.intake.another = 继续收件
 portal.guide.apply_hint = 需要先登录；没有账号可以免费注册。
+case_action.escalate = 超期督办
+audit_use.case.escalate = 超期督办
