@@ -7,6 +7,7 @@ pub mod clock;
 pub mod demo;
 pub mod files;
 pub mod jobs;
+pub mod notices;
 pub mod notify;
 pub mod regions;
 

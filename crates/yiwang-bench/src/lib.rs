@@ -11,6 +11,7 @@ pub mod import;
 pub mod load;
 pub mod regions;
 pub mod report;
+pub mod search;
 
 /// Wall-clock "now" in epoch milliseconds (for `created_at` columns).
 pub fn now_ms() -> i64 {

@@ -7,6 +7,7 @@
 //! cargo run --release -p yiwang-bench -- import 10000
 //! cargo run --release -p yiwang-bench -- audit 1000000
 //! cargo run --release -p yiwang-bench -- docs
+//! cargo run --release -p yiwang-bench -- search [100000] [--connections 64] [--seconds 5]
 //! cargo run --release -p yiwang-bench -- --database-url postgres://postgres@127.0.0.1/test all
 //! ```
 
@@ -73,6 +74,17 @@ enum What {
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
     },
+    /// Search at national scale: N generated implementations; reindex docs/s, server-side
+    /// latency with a region filter, `GET /api/v1/search` queries/s next to bare axum.
+    Search {
+        #[arg(default_value_t = 100_000)]
+        n: usize,
+        #[command(flatten)]
+        api: ApiArgs,
+        /// Server-side searches timed one by one.
+        #[arg(long, default_value_t = 5000)]
+        runs: usize,
+    },
     /// Everything above with default settings.
     All {
         #[command(flatten)]
@@ -104,6 +116,17 @@ async fn run(cli: Cli) -> anyhow::Result<Report> {
         What::Audit { n } => report.extend(yiwang_bench::audit::run(url, n).await?),
         What::Crypto { seconds } => report.extend(yiwang_bench::crypto::run(seconds)?),
         What::Docs { seconds } => report.extend(yiwang_bench::docs::run(seconds)?),
+        What::Search { n, api, runs } => {
+            let a = api_options(api);
+            let opts = yiwang_bench::search::SearchOptions {
+                n: n.clamp(1, 2_000_000),
+                connections: a.connections,
+                seconds: a.seconds,
+                warmup: a.warmup,
+                runs: runs.clamp(1, 10_000_000),
+            };
+            report.extend(yiwang_bench::search::run(url, opts).await?)
+        }
         What::All {
             api,
             regions_dir,

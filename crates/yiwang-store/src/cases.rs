@@ -31,12 +31,57 @@ use yiwang_domain::workflow::{
 };
 use yiwang_domain::{CreditCode, ErrorCode, RegionCode};
 
-/// The time and calendar an operation runs under (passed in, so tests control them).
-#[derive(Debug, Clone, Copy)]
+/// What an operation runs under, passed in so tests control it: the time, the official
+/// calendar, and who renders the notices a step issues (none: no documents).
+#[derive(Clone, Copy)]
 pub struct CaseClock<'a> {
     pub now_ms: i64,
     pub today: CivilDate,
     pub calendar: &'a Calendar,
+    pub docs: Option<&'a dyn DocumentIssuer>,
+}
+
+/// The facts of a step that a notice (受理通知书, 补正材料通知书, 准予许可决定书 …) states.
+#[derive(Debug, Clone)]
+pub struct DocumentFacts<'a> {
+    pub action: &'a str,
+    pub case_number: &'a CaseNumber,
+    pub item_name: &'a str,
+    /// 结果名称 of the implementation (e.g. 食品经营许可证), for certificates.
+    pub result_name: &'a str,
+    pub department_code: &'a str,
+    pub department_name: &'a str,
+    pub applicant_name: &'a str,
+    pub today: CivilDate,
+    /// The day the running limit counts from (the acceptance day after acceptance).
+    pub accepted_on: Option<CivilDate>,
+    pub due_on: Option<CivilDate>,
+    pub opinion: Option<&'a str>,
+    pub correction: &'a [CorrectionItem],
+}
+
+/// A rendered notice, ready to be recorded with the step that issued it.
+#[derive(Debug, Clone)]
+pub struct PreparedDocument {
+    pub verify_code: yiwang_domain::document::VerifyCode,
+    pub kind: yiwang_domain::document::DocumentKind,
+    pub notice_json: String,
+    pub pdf: Vec<u8>,
+}
+
+/// Renders the notices a step issues (the PDF engine lives outside the store).
+pub trait DocumentIssuer: Send + Sync {
+    fn prepare(&self, facts: &DocumentFacts<'_>) -> Result<Vec<PreparedDocument>, StoreError>;
+}
+
+impl std::fmt::Debug for CaseClock<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaseClock")
+            .field("now_ms", &self.now_ms)
+            .field("today", &self.today)
+            .field("docs", &self.docs.is_some())
+            .finish()
+    }
 }
 
 /// Who takes an action.
@@ -567,6 +612,26 @@ impl Store {
         }
         let state_body =
             serde_json::to_string(&progress).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let documents = match clock.docs {
+            Some(issuer) => {
+                let (dept_name, applicant_name, result_name) = self.document_names(&case).await?;
+                issuer.prepare(&DocumentFacts {
+                    action: &req.action,
+                    case_number: number,
+                    item_name: &case.item_name,
+                    result_name: &result_name,
+                    department_code: case.department.as_str(),
+                    department_name: &dept_name,
+                    applicant_name: &applicant_name,
+                    today: clock.today,
+                    accepted_on: base_day.filter(|_| progress.accepted),
+                    due_on: due_day,
+                    opinion: opinion.as_deref(),
+                    correction: &req.correction,
+                })?
+            }
+            None => Vec::new(),
+        };
 
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
@@ -673,6 +738,22 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        for d in &documents {
+            crate::documents::issue_in(
+                &mut tx,
+                &crate::documents::NewDocument {
+                    verify_code: &d.verify_code,
+                    case_number: number.as_str(),
+                    kind: d.kind,
+                    department_credit_code: case.department.as_str(),
+                    department_name: &self.document_names(&case).await?.0,
+                    issued_at_ms: clock.now_ms,
+                    notice_json: &d.notice_json,
+                    pdf: &d.pdf,
+                },
+            )
+            .await?;
+        }
         if t.from != t.to {
             notify_in(
                 self,
@@ -699,6 +780,29 @@ impl Store {
             version: case.version + 1,
             events: t.events,
         })
+    }
+
+    /// The department's name, the applicant's name and the result's name, as notices print them.
+    async fn document_names(&self, case: &CaseRecord) -> Result<(String, String, String), StoreError> {
+        let dept = self
+            .department(&case.department)
+            .await?
+            .map(|d| d.name)
+            .unwrap_or_else(|| case.department.to_string());
+        let applicant = self
+            .applicant(case.applicant_id)
+            .await?
+            .map(|a| a.display_name)
+            .unwrap_or_default();
+        let result = match yiwang_domain::ImplCode::parse(&case.impl_code) {
+            Ok(code) => self
+                .published_implementation(&code)
+                .await?
+                .map(|p| p.implementation.result_name)
+                .unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        Ok((dept, applicant, result))
     }
 
     async fn promised_limit_of(&self, case_id: i64) -> Result<TimeLimit, StoreError> {

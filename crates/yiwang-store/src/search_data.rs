@@ -172,6 +172,84 @@ impl Store {
         Ok(id)
     }
 
+    /// Changes a term in place (kind, phrase and expansion); false when there is no such term.
+    /// Another term with the same kind and phrase is a conflict. Audited as
+    /// `search.term.update` with the values before and after.
+    pub async fn update_search_term(
+        &self,
+        id: i64,
+        kind: &str,
+        phrase: &str,
+        expansion: &str,
+        actor: &Actor,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        if phrase.trim().is_empty() || kind.is_empty() {
+            return Err(ErrorCode::InvalidInput.into());
+        }
+        let mut tx = self.pool.begin().await?;
+        let before = sqlx::query(
+            "SELECT id, kind, phrase, expansion, updated_at, updated_by FROM search_terms WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(before) = before else {
+            return Ok(false);
+        };
+        let before = term_from(&before)?;
+        let clash =
+            sqlx::query("SELECT id FROM search_terms WHERE kind = $1 AND phrase = $2 AND id <> $3")
+                .bind(kind.to_string())
+                .bind(phrase.to_string())
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if clash.is_some() {
+            return Err(ErrorCode::Conflict.into());
+        }
+        sqlx::query(
+            "UPDATE search_terms SET kind = $1, phrase = $2, expansion = $3, updated_at = $4, \
+             updated_by = $5 WHERE id = $6",
+        )
+        .bind(kind.to_string())
+        .bind(phrase.to_string())
+        .bind(expansion.to_string())
+        .bind(now_ms)
+        .bind(actor.name.clone())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        bump(&mut tx).await?;
+        let detail = serde_json::json!({
+            "before": {"kind": before.kind, "phrase": before.phrase, "expansion": before.expansion},
+            "after": {"kind": kind, "phrase": phrase, "expansion": expansion},
+        });
+        let event = actor.event(
+            "search.term.update",
+            format!("search_term:{id}"),
+            detail.to_string(),
+        );
+        append_in(&mut tx, now_ms, &event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The codes among `codes` that name no standard item of the catalog.
+    pub async fn unknown_basic_codes(&self, codes: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        for c in codes {
+            let row = sqlx::query("SELECT basic_code FROM standard_items WHERE basic_code = $1")
+                .bind(c.clone())
+                .fetch_optional(&self.pool)
+                .await?;
+            if row.is_none() && !out.contains(c) {
+                out.push(c.clone());
+            }
+        }
+        Ok(out)
+    }
+
     /// Deletes a term; false when there was none. Audited as `search.term.delete`.
     pub async fn delete_search_term(
         &self,

@@ -84,6 +84,7 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
             now_ms: DEMO_NOW_MS + n * 60_000,
             today: day,
             calendar: &calendar,
+            docs: None,
         };
 
         // Registration: the identifier is checked, encrypted and unique.
@@ -394,7 +395,7 @@ async fn overdue_cases_are_escalated_once_on_every_backend() {
             .create_application(a.id, &ImplCode::parse(FOOD).unwrap(), CaseSource::Online, None, DEMO_NOW_MS)
             .await
             .unwrap();
-        let clock = CaseClock { now_ms: DEMO_NOW_MS, today: monday, calendar: &calendar };
+        let clock = CaseClock { now_ms: DEMO_NOW_MS, today: monday, calendar: &calendar, docs: None };
         let n = store
             .submit_application(app.id, DraftOwner::Applicant(a.id), CaseActor::Applicant(&a), "t", clock)
             .await

@@ -9,7 +9,7 @@
 
 use crate::AppState;
 use crate::console::{ConsoleError, ConsoleResult, fail, render, see_other, store_fail};
-use crate::me::{not_found, today};
+use crate::me::not_found;
 use crate::forms_html::{
     self, ACTION_CONTROL, DECLARATION_CONTROL, FormView, RegionOption, SummaryView,
 };
@@ -23,7 +23,7 @@ use yiwang_domain::policy::Principal;
 use yiwang_domain::{ErrorCode, RegionCode};
 use yiwang_store::applicants::Applicant;
 use yiwang_store::applications::{Application, ApplicationStatus, DraftOwner};
-use yiwang_store::cases::{CaseActor, CaseClock};
+use yiwang_store::cases::CaseActor;
 
 /// Who files the application: the applicant, or a staff member for a citizen.
 #[derive(Clone, Copy)]
@@ -351,11 +351,7 @@ pub(crate) async fn submit(
             who.owner(),
             who.actor(),
             client,
-            CaseClock {
-                now_ms: state.now_ms(),
-                today: today(state),
-                calendar: &calendar,
-            },
+            state.case_clock(&calendar),
         )
         .await
         .map_err(|e| store_fail(e, locale))?;

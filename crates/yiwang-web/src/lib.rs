@@ -3,6 +3,7 @@
 
 pub mod api;
 mod apply_flow;
+mod case_documents;
 pub mod auth;
 pub mod console;
 pub mod download;
@@ -54,6 +55,8 @@ pub struct WebConfig {
     pub max_upload_bytes: usize,
     /// A request not answered within this time gets 408 (slow clients, stuck handlers).
     pub request_timeout_ms: u64,
+    /// The site's public address, printed in notices' verification links and QR codes.
+    pub public_url: String,
 }
 
 impl Default for WebConfig {
@@ -64,6 +67,7 @@ impl Default for WebConfig {
             session_idle_ms: 30 * 60 * 1000,
             max_upload_bytes: 20 * 1024 * 1024,
             request_timeout_ms: 30_000,
+            public_url: "http://127.0.0.1:8080".to_string(),
         }
     }
 }
@@ -78,11 +82,15 @@ pub struct AppState {
     pub search: Arc<yiwang_search::SearchService>,
     /// Uploaded materials (in memory unless [`AppState::with_files`] gives a directory).
     pub files: Arc<dyn yiwang_app::files::FileStore>,
+    /// Renders the notices case steps issue (links under `config.public_url`).
+    pub docs: Arc<dyn yiwang_store::cases::DocumentIssuer>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
+        let docs = Arc::new(yiwang_app::notices::PdfIssuer::new(&config.public_url));
         Self {
+            docs,
             store,
             clock: Arc::new(SystemClock),
             config: Arc::new(config),
@@ -103,6 +111,18 @@ impl AppState {
     }
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
+    }
+    /// The time, calendar and notice renderer a case operation runs under.
+    pub fn case_clock<'a>(
+        &'a self,
+        calendar: &'a yiwang_domain::calendar::Calendar,
+    ) -> yiwang_store::cases::CaseClock<'a> {
+        yiwang_store::cases::CaseClock {
+            now_ms: self.now_ms(),
+            today: yiwang_domain::calendar::CivilDate::from_unix_ms(self.now_ms(), 8 * 3600),
+            calendar,
+            docs: Some(self.docs.as_ref()),
+        }
     }
     /// The official calendar as stored (holidays and adjusted working days).
     pub async fn calendar(

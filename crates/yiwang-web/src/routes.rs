@@ -110,6 +110,11 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (Method::POST, "/me/applications/{id}/submit", Policy::Applicant),
     (Method::GET, "/me/cases/{number}", Policy::Applicant),
     (Method::POST, "/me/cases/{number}/resubmit", Policy::Applicant),
+    (
+        Method::GET,
+        "/me/cases/{number}/documents/{code}",
+        Policy::Applicant,
+    ),
     // Case work: the worklist and case files, scoped by role × department × region (checked
     // against each case there; other cases are not found).
     // Counter intake (窗口) and applying for a citizen at a service point (代办): the items
@@ -142,6 +147,11 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (
         Method::POST,
         "/console/cases/{number}/act",
+        Staff(Action::HandleCases),
+    ),
+    (
+        Method::GET,
+        "/console/cases/{number}/documents/{code}",
         Staff(Action::HandleCases),
     ),
     // The staff console.

@@ -287,6 +287,32 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let html = text(site.get(&case_path, Some(&alice)).await).await;
         assert!(html.contains("审查中"), "{b}");
+        // The notices issued so far: the correction notice and the acceptance notice, as PDF,
+        // for the applicant only; each verifiable in public without personal data.
+        assert!(html.contains("补正材料通知书") && html.contains("受理通知书"), "{b}");
+        let links: Vec<String> = html
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .filter(|h| h.contains("/documents/"))
+            .map(str::to_string)
+            .collect();
+        assert_eq!(links.len(), 2, "{b}: {links:?}");
+        for link in &links {
+            let res = site.get(link, Some(&alice)).await;
+            assert_eq!(res.status(), StatusCode::OK, "{b}: {link}");
+            assert_eq!(res.headers()["content-type"], "application/pdf");
+            assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+            let body = res.bytes().await.unwrap();
+            assert!(body.starts_with(b"%PDF"), "{b}");
+            assert_eq!(site.get(link, Some(&bob)).await.status(), StatusCode::NOT_FOUND, "{b}");
+            let code = link.rsplit('/').next().unwrap();
+            let res = site.get(&format!("/verify/{code}"), None).await;
+            assert_eq!(res.status(), StatusCode::OK, "{b}");
+            let page = text(res).await;
+            assert!(page.contains(&number), "{b}");
+            assert!(!page.contains("张三"), "{b}: no personal data on the public page");
+        }
 
         // Messages for every status change; the clerk's reads show on "who used my data".
         let html = text(site.get("/me/messages", Some(&alice)).await).await;

@@ -230,6 +230,10 @@ async fn serve(store: Store, cfg: &Config, listen: &str) -> anyhow::Result<()> {
         yiwang_web::WebConfig {
             secure_cookies: cfg.secure_cookies,
             max_upload_bytes: cfg.max_upload_mb * 1024 * 1024,
+            public_url: cfg
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", cfg.listen)),
             ..Default::default()
         },
     );

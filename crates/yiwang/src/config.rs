@@ -9,6 +9,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub listen: String,
+    /// The public address of the site (printed in notices' QR codes); `http://<listen>` when unset.
+    #[serde(default)]
+    pub public_url: Option<String>,
     pub secure_cookies: bool,
     pub max_upload_mb: usize,
     pub notify: NotifyConfig,
@@ -44,6 +47,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             database_url: None,
             listen: "127.0.0.1:8080".into(),
+            public_url: None,
             secure_cookies: false,
             max_upload_mb: 20,
             notify: NotifyConfig::default(),
@@ -61,6 +65,9 @@ data_dir = "data"
 # database_url = "postgres://yiwang@127.0.0.1:5432/yiwang"
 
 listen = "127.0.0.1:8080"
+
+# The public address of the site, printed in the QR codes of notices (verification links).
+# public_url = "https://zwfw.example.gov.cn"
 
 # Set to true when served over HTTPS (production): session cookies get the Secure flag.
 secure_cookies = false

@@ -137,3 +137,5 @@ console.intake.another = Take in another
 portal.guide.apply_hint = You will be asked to sign in; registering is free.
 case_action.escalate = Escalated: overdue
 audit_use.case.escalate = Escalated: overdue
+me.case.documents = Notices and certificates
+me.case.revoked = revoked

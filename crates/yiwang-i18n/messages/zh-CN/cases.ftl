@@ -137,3 +137,5 @@ console.intake.another = 继续收件
 portal.guide.apply_hint = 需要先登录；没有账号可以免费注册。
 case_action.escalate = 超期督办
 audit_use.case.escalate = 超期督办
+me.case.documents = 文书和证照
+me.case.revoked = 已撤销

@@ -23,7 +23,7 @@ use yiwang_i18n::Lang;
 use yiwang_store::applicants::Applicant;
 use yiwang_store::applications::DraftOwner;
 use yiwang_store::case_feed::{FEED_PAGE_MAX, FeedEvent, parse_cursor};
-use yiwang_store::cases::{ActionRequest, CaseActor, CaseClock};
+use yiwang_store::cases::{ActionRequest, CaseActor};
 
 /// One line of a correction notice: which material (`material:<name>`) or field
 /// (`field:<key>`), its name, and what is wrong.
@@ -63,9 +63,6 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>, lang: Lang) -> Result<T, A
         .map_err(|_| AppError::json(ErrorCode::InvalidInput, lang))
 }
 
-fn today(state: &AppState) -> CivilDate {
-    CivilDate::from_unix_ms(state.now_ms(), 8 * 3600)
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewApplicationBody {
@@ -281,11 +278,7 @@ pub async fn submit(
             DraftOwner::Applicant(a.id),
             CaseActor::Applicant(&a),
             &client,
-            CaseClock {
-                now_ms: state.now_ms(),
-                today: today(&state),
-                calendar: &calendar,
-            },
+            state.case_clock(&calendar),
         )
         .await
         .map_err(|e| store_error(lang)(e).as_json())?;
@@ -443,11 +436,7 @@ pub async fn case_action(
             &req,
             CaseActor::Staff(p),
             &format!("token:{}@{client}", caller.token.id),
-            CaseClock {
-                now_ms: state.now_ms(),
-                today: today(&state),
-                calendar: &calendar,
-            },
+            state.case_clock(&calendar),
         )
         .await
         .map_err(|e| store_error(lang)(e).as_json())?;

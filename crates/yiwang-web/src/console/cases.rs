@@ -17,7 +17,7 @@ use yiwang_domain::policy::{Action, Target};
 use yiwang_domain::ErrorCode;
 use yiwang_store::Actor;
 use yiwang_store::case_read::{CaseEventRow, CaseTaskRow, CorrectionRow, WorkItem};
-use yiwang_store::cases::{ActionRequest, CaseActor, CaseClock};
+use yiwang_store::cases::{ActionRequest, CaseActor};
 
 #[derive(Template)]
 #[template(path = "console/worklist.html")]
@@ -68,6 +68,7 @@ struct CasePage {
     corrections: Vec<CorrectionRow>,
     events: Vec<CaseEventRow>,
     error: Option<String>,
+    documents: Vec<crate::case_documents::DocumentLink>,
 }
 
 fn parse_number(n: &str, locale: Locale) -> Result<CaseNumber, super::ConsoleError> {
@@ -128,7 +129,11 @@ async fn case_page(
         .into_iter()
         .filter(|(k, v)| !k.starts_with('_') && !v.is_empty())
         .collect();
+    let documents =
+        crate::case_documents::links(state, locale, number, &format!("/console/cases/{number}"))
+            .await?;
     let tpl = CasePage {
+        documents,
         page: page(locale, p, "console.case.title", &format!("/console/cases/{number}")),
         number: number.to_string(),
         item_name: file.case.item_name.clone(),
@@ -200,11 +205,7 @@ pub async fn act(
             &request,
             CaseActor::Staff(p),
             &client,
-            CaseClock {
-                now_ms: state.now_ms(),
-                today: today(&state),
-                calendar: &calendar,
-            },
+            state.case_clock(&calendar),
         )
         .await;
     match result {
@@ -216,4 +217,30 @@ pub async fn act(
         }
         Err(e) => Err(store_fail(e, locale)),
     }
+}
+
+/// A notice of a case the staff member may see, as PDF.
+pub async fn document(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    uri: Uri,
+    Path((n, code)): Path<(String, String)>,
+) -> ConsoleResult {
+    let p = allow(&user, Action::HandleCases, &Target::Anything, locale, &here(&uri))?;
+    let number = parse_number(&n, locale)?;
+    let case = state
+        .store
+        .case_record(&number)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    if !state
+        .store
+        .staff_sees_case(p, &case)
+        .await
+        .map_err(|e| store_fail(e, locale))?
+    {
+        return Err(super::fail(ErrorCode::NotFound, locale));
+    }
+    crate::case_documents::download(&state, locale, &number, &code).await
 }

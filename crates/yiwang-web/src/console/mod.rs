@@ -88,6 +88,10 @@ pub fn router() -> Router<AppState> {
         .route("/console/cases/{number}", get(cases::show))
         .route("/console/cases/{number}/act", post(cases::act))
         .route(
+            "/console/cases/{number}/documents/{code}",
+            get(cases::document),
+        )
+        .route(
             "/console/departments",
             get(departments::list).post(departments::add),
         )

@@ -1,7 +1,7 @@
 //! One of the applicant's cases: status, due date, what to fix (一次性告知) and the timeline;
 //! resubmission after a correction.
 
-use super::{CurrentApplicant, not_found, page, today};
+use super::{CurrentApplicant, not_found, page};
 use crate::AppState;
 use crate::console::{ConsoleResult, read_form, render, same_origin, see_other, store_fail};
 use crate::locale::Locale;
@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use yiwang_domain::calendar::CivilDate;
 use yiwang_domain::case::CaseNumber;
 use yiwang_store::case_read::{CaseEventRow, CaseTaskRow, CorrectionRow};
-use yiwang_store::cases::{ActionRequest, CaseActor, CaseClock};
+use yiwang_store::cases::{ActionRequest, CaseActor};
 
 #[derive(Template)]
 #[template(path = "me/case.html")]
@@ -30,6 +30,7 @@ struct CasePage {
     events: Vec<CaseEventRow>,
     tasks: Vec<CaseTaskRow>,
     application_id: i64,
+    documents: Vec<crate::case_documents::DocumentLink>,
 }
 
 fn parse(locale: Locale, n: &str) -> Result<CaseNumber, crate::console::ConsoleError> {
@@ -51,7 +52,9 @@ pub async fn show(
         .await
         .map_err(|e| store_fail(e, locale))?;
     let actions = yiwang_store::Store::actions_for_applicant(&file.case);
+    let documents = crate::case_documents::links(&state, locale, &number, &path).await?;
     let tpl = CasePage {
+        documents,
         page: page(locale, Some(a), "me.case.title", &path),
         number: number.to_string(),
         item_name: file.case.item_name.clone(),
@@ -97,13 +100,28 @@ pub async fn resubmit(
             &request,
             CaseActor::Applicant(&a),
             &client,
-            CaseClock {
-                now_ms: state.now_ms(),
-                today: today(&state),
-                calendar: &calendar,
-            },
+            state.case_clock(&calendar),
         )
         .await
         .map_err(|e| store_fail(e, locale))?;
     Ok(see_other(locale, &path))
+}
+
+/// A notice of the applicant's own case, as PDF.
+pub async fn document(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+    Path((n, code)): Path<(String, String)>,
+) -> ConsoleResult {
+    let path = format!("/me/cases/{}", crate::console::encode(&n));
+    let a = me.require(locale, &path)?;
+    let number = parse(locale, &n)?;
+    // Only the applicant's own case (others: not found).
+    state
+        .store
+        .case_for_applicant(&number, a.id)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    crate::case_documents::download(&state, locale, &number, &code).await
 }

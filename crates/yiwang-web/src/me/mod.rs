@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/applications/{id}/submit", post(apply::submit))
         .route("/me/cases/{number}", get(case::show))
         .route("/me/cases/{number}/resubmit", post(case::resubmit))
+        .route("/me/cases/{number}/documents/{code}", get(case::document))
 }
 
 /// The signed-in applicant, if any.
@@ -134,9 +135,4 @@ pub(crate) fn page(locale: Locale, a: Option<&Applicant>, title_key: &str, path:
 
 pub(crate) fn not_found(locale: Locale) -> ConsoleError {
     AppError::new(ErrorCode::NotFound, locale.lang).into()
-}
-
-/// Beijing date of an instant, for case deadlines.
-pub(crate) fn today(state: &AppState) -> yiwang_domain::calendar::CivilDate {
-    yiwang_domain::calendar::CivilDate::from_unix_ms(state.now_ms(), 8 * 3600)
 }
