@@ -9,6 +9,8 @@ pub struct BenchDb {
     pub store: Store,
     /// `sqlite` or `postgres`, for the report.
     pub backend: &'static str,
+    /// The URL the store was opened with (a second pool on the same database can use it).
+    pub url: String,
     cleanup: Cleanup,
 }
 
@@ -27,16 +29,34 @@ fn unique(label: &str) -> String {
 
 /// Creates and migrates a new, empty database.
 pub async fn fresh(database_url: Option<&str>, label: &str) -> anyhow::Result<BenchDb> {
+    fresh_with(database_url, label, false).await
+}
+
+/// [`fresh`], with SQLite commits fsynced (`synchronous = FULL`) when `durable`.
+pub async fn fresh_with(
+    database_url: Option<&str>,
+    label: &str,
+    durable: bool,
+) -> anyhow::Result<BenchDb> {
     match database_url {
         None => {
             let dir = std::env::temp_dir().join(unique(label));
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             let url = format!("sqlite://{}", dir.join("bench.db").display());
-            let store = Store::connect(&url).await.context("opening SQLite")?;
+            let store = Store::connect_with(
+                &url,
+                ConnectOptions {
+                    durable,
+                    ..Default::default()
+                },
+            )
+            .await
+            .context("opening SQLite")?;
             store.migrate().await.context("migrating SQLite")?;
             Ok(BenchDb {
                 store,
                 backend: "sqlite",
+                url,
                 cleanup: Cleanup::Dir(dir),
             })
         }
@@ -56,6 +76,7 @@ pub async fn fresh(database_url: Option<&str>, label: &str) -> anyhow::Result<Be
                 ConnectOptions {
                     schema: Some(schema.clone()),
                     max_connections: None,
+                    durable,
                 },
             )
             .await
@@ -64,6 +85,7 @@ pub async fn fresh(database_url: Option<&str>, label: &str) -> anyhow::Result<Be
             Ok(BenchDb {
                 store,
                 backend: "postgres",
+                url: url.to_string(),
                 cleanup: Cleanup::Schema {
                     url: url.to_string(),
                     schema,

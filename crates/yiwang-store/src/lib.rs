@@ -91,6 +91,11 @@ pub struct ConnectOptions {
     /// PostgreSQL schema to use (tests give each run its own).
     pub schema: Option<String>,
     pub max_connections: Option<u32>,
+    /// SQLite: `synchronous = FULL`, every commit fsynced before it returns (survives a power
+    /// loss), instead of the default `NORMAL` (WAL: survives a crash of the process, a power
+    /// loss may drop the last commits). PostgreSQL: no effect (the server's `synchronous_commit`
+    /// decides).
+    pub durable: bool,
 }
 
 impl Store {
@@ -109,6 +114,13 @@ impl Store {
             return Err(StoreError::UnsupportedUrl);
         };
         let schema = opts.schema.clone();
+        let sqlite_pragmas = if opts.durable {
+            "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;"
+        } else {
+            "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
+             PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;"
+        };
         if let Some(s) = &schema
             && !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
         {
@@ -126,11 +138,7 @@ impl Store {
                 Box::pin(async move {
                     match backend {
                         Backend::Sqlite => {
-                            conn.execute(
-                                "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
-                                 PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;",
-                            )
-                            .await?;
+                            conn.execute(sqlite_pragmas).await?;
                         }
                         Backend::Postgres => {
                             if let Some(s) = schema {

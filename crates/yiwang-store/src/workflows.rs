@@ -166,3 +166,59 @@ impl Store {
 pub(crate) fn load_stored(body: &str) -> Result<WorkflowDefinition, StoreError> {
     workflow::load(body).map_err(|e| StoreError::Corrupt(format!("workflow definition: {e:?}")))
 }
+
+/// A saved definition, for listings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedWorkflow {
+    pub key: String,
+    pub version: i64,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+/// Where a definition is bound: `(level, code, handling kind, key, version)`.
+pub type BindingRow = (String, String, String, String, i64);
+
+impl Store {
+    /// Every saved definition, newest first.
+    pub async fn saved_workflows(&self) -> Result<Vec<SavedWorkflow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT wf_key, version, created_by, created_at FROM workflow_definitions \
+             ORDER BY created_at DESC, id DESC LIMIT 500",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SavedWorkflow {
+                    key: get_str(r, "wf_key")?,
+                    version: get_i64(r, "version")?,
+                    created_by: get_str(r, "created_by")?,
+                    created_at: get_i64(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every binding with the key and version it binds.
+    pub async fn workflow_binding_rows(&self) -> Result<Vec<BindingRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT b.scope_level, b.scope_code, b.handling_kind, d.wf_key, d.version \
+             FROM workflow_bindings b JOIN workflow_definitions d ON d.id = b.definition_id \
+             ORDER BY b.scope_level, b.scope_code LIMIT 2000",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    get_str(r, "scope_level")?,
+                    get_str(r, "scope_code")?,
+                    get_str(r, "handling_kind")?,
+                    get_str(r, "wf_key")?,
+                    get_i64(r, "version")?,
+                ))
+            })
+            .collect()
+    }
+}

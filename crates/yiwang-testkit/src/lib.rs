@@ -72,6 +72,7 @@ pub async fn postgres() -> Option<TestDb> {
         ConnectOptions {
             schema: Some(schema),
             max_connections: Some(4),
+            ..Default::default()
         },
     )
     .await

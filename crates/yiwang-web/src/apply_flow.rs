@@ -11,14 +11,14 @@ use crate::AppState;
 use crate::console::{ConsoleError, ConsoleResult, fail, render, see_other, store_fail};
 use crate::me::not_found;
 use crate::forms_html::{
-    self, ACTION_CONTROL, DECLARATION_CONTROL, FormView, RegionOption, SummaryView,
+    self, ACTION_CONTROL, DECLARATION_CONTROL, FormView, SummaryView,
 };
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
 use axum::http::StatusCode;
-use std::collections::{BTreeMap, HashMap};
-use yiwang_domain::forms::{FieldError, FieldKind, FormDefinition, Mode, RawAnswers, validate};
+use std::collections::HashMap;
+use yiwang_domain::forms::{FieldError, FormDefinition, Mode, RawAnswers, validate};
 use yiwang_domain::policy::Principal;
 use yiwang_domain::{ErrorCode, RegionCode};
 use yiwang_store::applicants::Applicant;
@@ -128,42 +128,6 @@ async fn load(state: &AppState, locale: Locale, who: Filer<'_>, id: i64) -> Resu
     })
 }
 
-/// Region choices for the address pickers: the children of each field's root (the item's
-/// region for fields without one).
-async fn region_choices(
-    state: &AppState,
-    def: &FormDefinition,
-    item_region: &RegionCode,
-) -> Result<BTreeMap<String, Vec<RegionOption>>, yiwang_store::StoreError> {
-    let mut out = BTreeMap::new();
-    let mut roots: Vec<(String, RegionCode)> = vec![(String::new(), item_region.clone())];
-    for f in def.fields().filter(|f| f.kind == FieldKind::Address) {
-        if let Some(r) = f.region_root.as_deref()
-            && let Ok(code) = RegionCode::parse(r)
-        {
-            roots.push((r.to_string(), code));
-        }
-    }
-    for (key, root) in roots {
-        if out.contains_key(&key) {
-            continue;
-        }
-        let children = state.store.region_children(Some(&root)).await?;
-        out.insert(
-            key,
-            children
-                .into_iter()
-                .map(|r| RegionOption {
-                    code: r.code.as_str().to_string(),
-                    name: r.name,
-                    depth: 0,
-                })
-                .collect(),
-        );
-    }
-    Ok(out)
-}
-
 async fn form_page(
     state: &AppState,
     locale: Locale,
@@ -174,7 +138,7 @@ async fn form_page(
     saved: bool,
     status: StatusCode,
 ) -> ConsoleResult {
-    let regions = region_choices(state, &l.def, &l.region)
+    let regions = crate::console::forms::region_choices(state, &l.def, &l.region)
         .await
         .map_err(|e| store_fail(e, locale))?;
     let view = FormView {

@@ -138,6 +138,23 @@ static ROUTES: &[(Method, &str, Policy)] = &[
         "/console/intake/done/{number}",
         Staff(Action::IntakeCases),
     ),
+    // Workflow definitions as data: saving is checked in full; binding is limited to the
+    // implementations the administrator may edit (checked there).
+    (
+        Method::GET,
+        "/console/workflows",
+        Staff(Action::EditImplementation),
+    ),
+    (
+        Method::POST,
+        "/console/workflows",
+        Staff(Action::EditImplementation),
+    ),
+    (
+        Method::POST,
+        "/console/workflows/bind",
+        Staff(Action::EditImplementation),
+    ),
     (Method::GET, "/console/cases", Staff(Action::HandleCases)),
     (
         Method::GET,
@@ -252,6 +269,33 @@ static ROUTES: &[(Method, &str, Policy)] = &[
         Method::POST,
         "/console/departments",
         Staff(Action::ManageDepartments),
+    ),
+    // How people ask (synonyms, words, stop words) and 一件事 definitions: live at once, like a
+    // publication; terms need the permission platform-wide, a life event over its region.
+    (
+        Method::GET,
+        "/console/search-terms",
+        Staff(Action::PublishCatalog),
+    ),
+    (
+        Method::POST,
+        "/console/search-terms",
+        Staff(Action::PublishCatalog),
+    ),
+    (
+        Method::POST,
+        "/console/search-terms/{id}/delete",
+        Staff(Action::PublishCatalog),
+    ),
+    (
+        Method::GET,
+        "/console/life-events/{code}",
+        Staff(Action::PublishCatalog),
+    ),
+    (
+        Method::POST,
+        "/console/life-events/{code}",
+        Staff(Action::PublishCatalog),
     ),
     // The JSON API (read only, public) and its OpenAPI document.
     (Method::GET, "/api/openapi.json", Public),

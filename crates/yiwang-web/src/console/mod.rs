@@ -15,7 +15,7 @@ mod departments;
 pub mod drift;
 mod edit;
 mod edit_form;
-mod forms;
+pub(crate) mod forms;
 mod history;
 mod intake;
 mod import;
@@ -24,8 +24,10 @@ mod login;
 mod login_totp;
 mod publish;
 mod scope;
+mod search_terms;
 mod tokens;
 mod users;
+mod workflows;
 
 pub(crate) use login::safe_next as login_safe_next;
 
@@ -84,6 +86,11 @@ pub fn router() -> Router<AppState> {
         .route("/console/intake/{id}/check", get(intake::check))
         .route("/console/intake/{id}/submit", post(intake::submit))
         .route("/console/intake/done/{number}", get(intake::done))
+        .route(
+            "/console/workflows",
+            get(workflows::list).post(workflows::save),
+        )
+        .route("/console/workflows/bind", post(workflows::bind))
         .route("/console/cases", get(cases::worklist))
         .route("/console/cases/{number}", get(cases::show))
         .route("/console/cases/{number}/act", post(cases::act))
@@ -94,6 +101,18 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/departments",
             get(departments::list).post(departments::add),
+        )
+        .route(
+            "/console/search-terms",
+            get(search_terms::list).post(search_terms::save),
+        )
+        .route(
+            "/console/search-terms/{id}/delete",
+            post(search_terms::delete),
+        )
+        .route(
+            "/console/life-events/{code}",
+            get(search_terms::show_event).post(search_terms::save_event),
         )
 }
 

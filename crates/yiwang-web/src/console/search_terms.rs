@@ -1,0 +1,649 @@
+//! How people ask, edited as data: search terms (synonyms and colloquial phrasings, dictionary
+//! words, query stop words) and 一件事 life-event definitions. Saved changes reach every
+//! running searcher within a second (the search service watches the store's search-data
+//! generation), like a catalog publication, which is why these pages follow the publishing
+//! permission rather than the editing one:
+//!
+//! - the routes need `PublishCatalog` somewhere (a change goes live at once, without a draft
+//!   and a separate publication step);
+//! - search terms apply to every search of the platform: changing them needs
+//!   `PublishCatalog` platform-wide;
+//! - a life event applies to a region and its subtree: saving one needs `PublishCatalog` for
+//!   that region (`Target::Region`: a region-wide grant, not a single department's), both the
+//!   region it had and the one it gets.
+//!
+//! A definition or a term is checked in full before anything is saved; the administrator's
+//! text comes back with every problem listed.
+
+use super::{
+    ConsoleError, ConsoleResult, allow, fail, page, read_form, render, same_origin, see_other,
+    store_fail,
+};
+use crate::AppState;
+use crate::auth::{ClientAddr, CurrentUser};
+use crate::locale::Locale;
+use crate::page::Page;
+use askama::Template;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
+use yiwang_domain::ErrorCode;
+use yiwang_domain::policy::{Action, CatalogScope, Principal, Target};
+use yiwang_domain::{BasicCode, RegionCode};
+use yiwang_i18n::{Lang, error_message, t, tf};
+use yiwang_search::life_event::{LifeEvent, Problem};
+use yiwang_search::terms::{Term, TermKind, TermProblem};
+use yiwang_store::SearchTermRow;
+
+const PATH: &str = "/console/search-terms";
+/// Most terms listed at once (the filter narrows the list).
+const MAX_LISTED: usize = 400;
+
+struct TermRow {
+    id: i64,
+    kind: String,
+    phrase: String,
+    expansion: String,
+    updated: String,
+    edit_href: String,
+    delete_action: String,
+}
+
+struct EventRow {
+    code: String,
+    name: String,
+    region: String,
+    href: String,
+    updated: String,
+}
+
+#[derive(Default)]
+struct TermForm {
+    /// Set when editing an existing term.
+    id: Option<i64>,
+    kind: String,
+    phrase: String,
+    expansion: String,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/search_terms.html")]
+struct TermsPage {
+    page: Page,
+    /// Whether this user may change terms (platform-wide permission).
+    may_edit: bool,
+    filter: String,
+    count_text: String,
+    rows: Vec<TermRow>,
+    events: Vec<EventRow>,
+    form: TermForm,
+    kinds: Vec<(&'static str, String)>,
+    notice: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct ListQuery {
+    q: Option<String>,
+    edit: Option<i64>,
+    saved: Option<u8>,
+    deleted: Option<u8>,
+}
+
+fn platform_wide(p: &Principal) -> bool {
+    CatalogScope::of(p, Action::PublishCatalog).all
+}
+
+fn kind_name(lang: Lang, key: &str) -> String {
+    t(lang, &format!("terms.kind.{key}")).to_string()
+}
+
+fn term_problem(lang: Lang, p: TermProblem) -> String {
+    let key = match p {
+        TermProblem::EmptyPhrase => "empty_phrase",
+        TermProblem::TooLong => "too_long",
+        TermProblem::EmptyExpansion => "empty_expansion",
+        TermProblem::UnexpectedExpansion => "unexpected_expansion",
+    };
+    t(lang, &format!("terms.problem.{key}")).to_string()
+}
+
+async fn terms_page(
+    state: &AppState,
+    locale: Locale,
+    p: &Principal,
+    filter: &str,
+    form: TermForm,
+    notice: Option<String>,
+) -> Result<TermsPage, ConsoleError> {
+    let lang = locale.lang;
+    let pg = page(locale, p, "terms.title", PATH);
+    let all: Vec<SearchTermRow> = state
+        .store
+        .search_terms()
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let total = all.len();
+    let needle = filter.trim();
+    let rows: Vec<TermRow> = all
+        .into_iter()
+        .filter(|r| needle.is_empty() || r.phrase.contains(needle) || r.expansion.contains(needle))
+        .take(MAX_LISTED)
+        .map(|r| TermRow {
+            kind: kind_name(lang, &r.kind),
+            updated: format!("{} · {}", pg.datetime(&r.updated_at), r.updated_by),
+            edit_href: super::href(locale, &format!("{PATH}?edit={}#term-form", r.id)),
+            delete_action: super::href(locale, &format!("{PATH}/{}/delete", r.id)),
+            id: r.id,
+            phrase: r.phrase,
+            expansion: r.expansion,
+        })
+        .collect();
+    let events = state
+        .store
+        .life_events()
+        .await
+        .map_err(|e| store_fail(e, locale))?
+        .into_iter()
+        .map(|e| EventRow {
+            href: super::href(locale, &format!("/console/life-events/{}", e.code)),
+            updated: format!("{} · {}", pg.datetime(&e.updated_at), e.updated_by),
+            code: e.code,
+            name: e.name,
+            region: e.region_code,
+        })
+        .collect();
+    Ok(TermsPage {
+        may_edit: platform_wide(p),
+        filter: needle.to_string(),
+        count_text: tf(
+            lang,
+            "terms.count",
+            &[
+                ("shown", &rows.len().to_string()),
+                ("total", &total.to_string()),
+            ],
+        ),
+        rows,
+        events,
+        form,
+        kinds: TermKind::ALL
+            .into_iter()
+            .map(|k| (k.key(), kind_name(lang, k.key())))
+            .collect(),
+        notice,
+        page: pg,
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    Query(q): Query<ListQuery>,
+) -> ConsoleResult {
+    let p = allow(
+        &user,
+        Action::PublishCatalog,
+        &Target::Anything,
+        locale,
+        PATH,
+    )?;
+    let lang = locale.lang;
+    let mut form = TermForm {
+        kind: TermKind::Synonym.key().to_string(),
+        ..TermForm::default()
+    };
+    if let Some(id) = q.edit {
+        let terms = state
+            .store
+            .search_terms()
+            .await
+            .map_err(|e| store_fail(e, locale))?;
+        let Some(r) = terms.into_iter().find(|r| r.id == id) else {
+            return Err(fail(ErrorCode::NotFound, locale));
+        };
+        form = TermForm {
+            id: Some(r.id),
+            kind: r.kind,
+            phrase: r.phrase,
+            expansion: r.expansion,
+            error: None,
+        };
+    }
+    let notice = if q.saved.is_some() {
+        Some(t(lang, "terms.saved").to_string())
+    } else if q.deleted.is_some() {
+        Some(t(lang, "terms.deleted").to_string())
+    } else {
+        None
+    };
+    let filter = q.q.unwrap_or_default();
+    let tpl = terms_page(&state, locale, p, &filter, form, notice).await?;
+    Ok(render(StatusCode::OK, &tpl, lang))
+}
+
+/// Adds a term, or changes one (`id`), after checking it.
+pub async fn save(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    ClientAddr(client): ClientAddr,
+    req: Request,
+) -> ConsoleResult {
+    same_origin(req.headers(), locale)?;
+    let p = allow(
+        &user,
+        Action::PublishCatalog,
+        &Target::Anything,
+        locale,
+        PATH,
+    )?;
+    if !platform_wide(p) {
+        return Err(fail(ErrorCode::Forbidden, locale));
+    }
+    let data = read_form(req, &state, locale).await?;
+    let lang = locale.lang;
+    let mut form = TermForm {
+        id: data.get("id").trim().parse().ok(),
+        kind: data.get("kind").trim().to_string(),
+        phrase: data.get("phrase").to_string(),
+        expansion: data.get("expansion").to_string(),
+        error: None,
+    };
+    let checked = match TermKind::from_key(&form.kind) {
+        None => Err(error_message(lang, ErrorCode::UnknownEnumValue)),
+        Some(kind) => {
+            Term::checked(kind, &form.phrase, &form.expansion).map_err(|e| term_problem(lang, e))
+        }
+    };
+    let term = match checked {
+        Ok(term) => term,
+        Err(message) => {
+            form.error = Some(message);
+            let tpl = terms_page(&state, locale, p, "", form, None).await?;
+            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &tpl, lang));
+        }
+    };
+    let actor = yiwang_store::Actor::principal(p, client.as_str());
+    let now = state.now_ms();
+    let saved = match form.id {
+        Some(id) => state
+            .store
+            .update_search_term(
+                id,
+                term.kind.key(),
+                &term.phrase,
+                &term.expansion,
+                &actor,
+                now,
+            )
+            .await
+            .map(|found| found.then_some(id)),
+        None => state
+            .store
+            .save_search_term(term.kind.key(), &term.phrase, &term.expansion, &actor, now)
+            .await
+            .map(Some),
+    };
+    match saved {
+        Ok(Some(_)) => Ok(see_other(locale, &format!("{PATH}?saved=1"))),
+        Ok(None) => Err(fail(ErrorCode::NotFound, locale)),
+        Err(e) if e.code() == ErrorCode::Conflict => {
+            form.error = Some(t(lang, "terms.problem.duplicate").to_string());
+            let tpl = terms_page(&state, locale, p, "", form, None).await?;
+            Ok(render(StatusCode::CONFLICT, &tpl, lang))
+        }
+        Err(e) => Err(store_fail(e, locale)),
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    ClientAddr(client): ClientAddr,
+    Path(id): Path<String>,
+    req: Request,
+) -> ConsoleResult {
+    same_origin(req.headers(), locale)?;
+    let p = allow(
+        &user,
+        Action::PublishCatalog,
+        &Target::Anything,
+        locale,
+        PATH,
+    )?;
+    if !platform_wide(p) {
+        return Err(fail(ErrorCode::Forbidden, locale));
+    }
+    let id: i64 = id.parse().map_err(|_| fail(ErrorCode::NotFound, locale))?;
+    let actor = yiwang_store::Actor::principal(p, client.as_str());
+    let found = state
+        .store
+        .delete_search_term(id, &actor, state.now_ms())
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    if !found {
+        return Err(fail(ErrorCode::NotFound, locale));
+    }
+    Ok(see_other(locale, &format!("{PATH}?deleted=1")))
+}
+
+#[derive(Template)]
+#[template(path = "console/life_event_edit.html")]
+struct EventPage {
+    page: Page,
+    heading: String,
+    code: String,
+    exists: bool,
+    action: String,
+    portal_href: String,
+    json: String,
+    errors: Vec<String>,
+    invalid_title: String,
+    notice: Option<String>,
+    updated: String,
+}
+
+fn event_path(code: &str) -> String {
+    format!("/console/life-events/{code}")
+}
+
+/// A life event's key: lower-case letters, digits, `-` and `_`, at most 40.
+fn code_ok(code: &str) -> bool {
+    (1..=40).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn problem_messages(lang: Lang, problems: &[Problem]) -> Vec<String> {
+    problems
+        .iter()
+        .map(|p| {
+            let key = format!("life.problem.{}", p.key);
+            let detail: String = p.detail.chars().take(200).collect();
+            let msg = tf(lang, &key, &[("detail", &detail)]);
+            if msg == key {
+                // A problem without its own message still says what and where.
+                format!("{}: {detail}", p.key)
+            } else {
+                msg
+            }
+        })
+        .collect()
+}
+
+/// A starting point for a new life event.
+fn skeleton(code: &str, region: &str) -> String {
+    serde_json::to_string_pretty(&serde_json::json!({
+        "code": code,
+        "name": "",
+        "summary": "",
+        "region": region,
+        "keywords": [],
+        "questions": [],
+        "items": [],
+    }))
+    .unwrap_or_default()
+}
+
+struct Shown {
+    json: String,
+    errors: Vec<String>,
+    notice: Option<String>,
+}
+
+fn event_page(
+    locale: Locale,
+    p: &Principal,
+    code: &str,
+    stored: Option<&yiwang_store::LifeEventRow>,
+    shown: Shown,
+) -> EventPage {
+    let lang = locale.lang;
+    let pg = page(locale, p, "life.console.title", &event_path(code));
+    let heading = match stored {
+        Some(r) => tf(lang, "life.console.heading", &[("name", &r.name)]),
+        None => tf(lang, "life.console.new", &[("code", code)]),
+    };
+    EventPage {
+        heading,
+        code: code.to_string(),
+        exists: stored.is_some(),
+        action: super::href(locale, &event_path(code)),
+        portal_href: super::href(locale, &format!("/life-events/{code}")),
+        invalid_title: tf(
+            lang,
+            "life.console.invalid",
+            &[("count", &shown.errors.len().to_string())],
+        ),
+        updated: stored
+            .map(|r| format!("{} · {}", pg.datetime(&r.updated_at), r.updated_by))
+            .unwrap_or_default(),
+        json: shown.json,
+        errors: shown.errors,
+        notice: shown.notice,
+        page: pg,
+    }
+}
+
+async fn stored_event(
+    state: &AppState,
+    locale: Locale,
+    code: &str,
+) -> Result<Option<yiwang_store::LifeEventRow>, ConsoleError> {
+    Ok(state
+        .store
+        .life_events()
+        .await
+        .map_err(|e| store_fail(e, locale))?
+        .into_iter()
+        .find(|r| r.code == code))
+}
+
+/// The policy for one life event: `PublishCatalog` over its region (or anywhere for a new one;
+/// platform-wide when a stored region no longer reads as a region code).
+fn allow_event<'a>(
+    user: &'a CurrentUser,
+    locale: Locale,
+    code: &str,
+    region: Option<&str>,
+) -> Result<&'a Principal, ConsoleError> {
+    let path = event_path(code);
+    match region.map(RegionCode::parse) {
+        Some(Ok(r)) => allow(
+            user,
+            Action::PublishCatalog,
+            &Target::Region(r),
+            locale,
+            &path,
+        ),
+        Some(Err(_)) => {
+            let p = allow(
+                user,
+                Action::PublishCatalog,
+                &Target::Anything,
+                locale,
+                &path,
+            )?;
+            if platform_wide(p) {
+                Ok(p)
+            } else {
+                Err(fail(ErrorCode::Forbidden, locale))
+            }
+        }
+        None => allow(
+            user,
+            Action::PublishCatalog,
+            &Target::Anything,
+            locale,
+            &path,
+        ),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct EventQuery {
+    saved: Option<u8>,
+}
+
+pub async fn show_event(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    Path(code): Path<String>,
+    Query(q): Query<EventQuery>,
+) -> ConsoleResult {
+    allow(
+        &user,
+        Action::PublishCatalog,
+        &Target::Anything,
+        locale,
+        PATH,
+    )?;
+    if !code_ok(&code) {
+        return Err(fail(ErrorCode::NotFound, locale));
+    }
+    let lang = locale.lang;
+    let stored = stored_event(&state, locale, &code).await?;
+    let p = allow_event(
+        &user,
+        locale,
+        &code,
+        stored.as_ref().map(|r| r.region_code.as_str()),
+    )?;
+    let json = match &stored {
+        // Shown pretty-printed; the stored text may be compact.
+        Some(r) => serde_json::from_str::<serde_json::Value>(&r.definition)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_else(|| r.definition.clone()),
+        None => skeleton(&code, ""),
+    };
+    let notice = q.saved.map(|_| t(lang, "life.console.saved").to_string());
+    let shown = Shown {
+        json,
+        errors: Vec::new(),
+        notice,
+    };
+    let tpl = event_page(locale, p, &code, stored.as_ref(), shown);
+    Ok(render(StatusCode::OK, &tpl, lang))
+}
+
+/// Checks a definition, and saves it when `op=save` and it has no problem.
+pub async fn save_event(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    ClientAddr(client): ClientAddr,
+    Path(code): Path<String>,
+    req: Request,
+) -> ConsoleResult {
+    same_origin(req.headers(), locale)?;
+    allow(
+        &user,
+        Action::PublishCatalog,
+        &Target::Anything,
+        locale,
+        PATH,
+    )?;
+    if !code_ok(&code) {
+        return Err(fail(ErrorCode::NotFound, locale));
+    }
+    let lang = locale.lang;
+    let stored = stored_event(&state, locale, &code).await?;
+    let p = allow_event(
+        &user,
+        locale,
+        &code,
+        stored.as_ref().map(|r| r.region_code.as_str()),
+    )?;
+    let data = read_form(req, &state, locale).await?;
+    let json = data.get("definition").to_string();
+    let mut problems = Vec::new();
+    let parsed = if json.len() > 256 * 1024 {
+        problems.push(Problem {
+            key: "too_long",
+            detail: String::new(),
+        });
+        None
+    } else {
+        match LifeEvent::parse(&json) {
+            Ok(e) => Some(e),
+            Err(p) => {
+                problems = p;
+                None
+            }
+        }
+    };
+    if let Some(e) = &parsed {
+        if e.code != code {
+            problems.push(Problem {
+                key: "code_mismatch",
+                detail: e.code.clone(),
+            });
+        }
+        let codes: Vec<String> = e
+            .items
+            .iter()
+            .map(|i| i.basic_code.clone())
+            .filter(|c| BasicCode::parse(c).is_ok())
+            .collect();
+        for c in state
+            .store
+            .unknown_basic_codes(&codes)
+            .await
+            .map_err(|e| store_fail(e, locale))?
+        {
+            problems.push(Problem {
+                key: "unknown_item",
+                detail: c,
+            });
+        }
+    }
+    let event = match parsed {
+        Some(e) if problems.is_empty() => e,
+        _ => {
+            // Nothing is saved; the text comes back with every problem.
+            let shown = Shown {
+                json,
+                errors: problem_messages(lang, &problems),
+                notice: None,
+            };
+            let tpl = event_page(locale, p, &code, stored.as_ref(), shown);
+            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &tpl, lang));
+        }
+    };
+    // The new region must be this user's too.
+    let p = allow_event(&user, locale, &code, Some(&event.region))?;
+    if data.get("op") != "save" {
+        let shown = Shown {
+            json,
+            errors: Vec::new(),
+            notice: Some(t(lang, "life.console.valid").to_string()),
+        };
+        let tpl = event_page(locale, p, &code, stored.as_ref(), shown);
+        return Ok(render(StatusCode::OK, &tpl, lang));
+    }
+    let region = event
+        .region_code()
+        .map(|r| r.as_str().to_string())
+        .unwrap_or_else(|| event.region.clone());
+    let definition =
+        serde_json::to_string(&event).map_err(|_| fail(ErrorCode::Internal, locale))?;
+    let actor = yiwang_store::Actor::principal(p, client.as_str());
+    state
+        .store
+        .save_life_event(
+            &event.code,
+            &event.name,
+            &region,
+            &definition,
+            &actor,
+            state.now_ms(),
+        )
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    Ok(see_other(locale, &format!("{}?saved=1", event_path(&code))))
+}
