@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod cases;
 pub mod crypto;
 pub mod db;
 pub mod docs;

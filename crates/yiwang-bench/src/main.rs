@@ -8,6 +8,7 @@
 //! cargo run --release -p yiwang-bench -- audit 1000000
 //! cargo run --release -p yiwang-bench -- docs
 //! cargo run --release -p yiwang-bench -- search [100000] [--connections 64] [--seconds 5]
+//! cargo run --release -p yiwang-bench -- cases [--connections 64] [--cases 5000]
 //! cargo run --release -p yiwang-bench -- --database-url postgres://postgres@127.0.0.1/test all
 //! ```
 
@@ -85,6 +86,24 @@ enum What {
         #[arg(long, default_value_t = 5000)]
         runs: usize,
     },
+    /// Full online handling under HTTP load with durable commits: case submissions/s and
+    /// parallel-task completions/s (5-step template with a parallel pair), p50/p99, each phase
+    /// verified against the database; bare axum POST and INSERT+COMMIT baselines; statements
+    /// per request.
+    Cases {
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Measured requests per phase, each on a different prepared draft or case.
+        #[arg(long, default_value_t = 5000)]
+        cases: usize,
+        /// A phase stops after this many seconds even with requests left.
+        #[arg(long, default_value_t = 60.0)]
+        max_seconds: f64,
+        /// Seconds of each baseline.
+        #[arg(long, default_value_t = 3.0)]
+        baseline_seconds: f64,
+    },
     /// Everything above with default settings.
     All {
         #[command(flatten)]
@@ -101,6 +120,20 @@ fn api_options(a: ApiArgs) -> ApiOptions {
         connections: a.connections.clamp(1, 4096),
         seconds: a.seconds.clamp(0.1, 600.0),
         warmup: a.warmup.clamp(0.0, 60.0),
+    }
+}
+
+fn cases_options(
+    connections: usize,
+    cases: usize,
+    max_seconds: f64,
+    baseline_seconds: f64,
+) -> yiwang_bench::cases::CasesOptions {
+    yiwang_bench::cases::CasesOptions {
+        connections: connections.clamp(1, 4096),
+        cases: cases.clamp(1, 10_000_000),
+        max_seconds: max_seconds.clamp(0.1, 3600.0),
+        baseline_seconds: baseline_seconds.clamp(0.1, 600.0),
     }
 }
 
@@ -127,6 +160,18 @@ async fn run(cli: Cli) -> anyhow::Result<Report> {
             };
             report.extend(yiwang_bench::search::run(url, opts).await?)
         }
+        What::Cases {
+            connections,
+            cases,
+            max_seconds,
+            baseline_seconds,
+        } => report.extend(
+            yiwang_bench::cases::run(
+                url,
+                cases_options(connections, cases, max_seconds, baseline_seconds),
+            )
+            .await?,
+        ),
         What::All {
             api,
             regions_dir,
@@ -159,6 +204,11 @@ async fn run(cli: Cli) -> anyhow::Result<Report> {
             match yiwang_bench::docs::run(3.0) {
                 Ok(r) => report.extend(r),
                 Err(e) => report.note(format!("documents failed: {e:#}")),
+            }
+            let cases = cases_options(api.connections, 5000, 60.0, 3.0);
+            match yiwang_bench::cases::run(url, cases).await {
+                Ok(r) => report.extend(r),
+                Err(e) => report.note(format!("cases failed: {e:#}")),
             }
         }
     }

@@ -71,7 +71,8 @@ pub enum RegionMatch {
 /// Which query terms a field of the hit contains.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MatchReason {
-    /// `exact_name`, `name`, `keywords`, `department`, `materials` or `conditions`.
+    /// `exact_name`, `synonym_name` (a synonym of the query names the item), `name`,
+    /// `keywords`, `department`, `materials` or `conditions`.
     pub field: &'static str,
     pub terms: Vec<String>,
 }
@@ -550,10 +551,24 @@ impl Engine {
         let (_, region_match) = Self::region_rank(req, &region);
         let mut matched = Vec::new();
         let exact = index::exact_forms(&name);
-        if u.exact.iter().any(|e| exact.contains(e)) {
+        let hit_exact: Vec<&String> = u.exact.iter().filter(|e| exact.contains(e)).collect();
+        // The phrasings (准生证) whose synonym named this item, when the query itself did not.
+        let via: Vec<String> = u
+            .expansions
+            .iter()
+            .filter(|x| x.kind == crate::understand::ExpansionKind::Synonym)
+            .filter(|x| x.to.iter().any(|t| hit_exact.contains(&t)))
+            .map(|x| x.from.replace('+', ""))
+            .collect();
+        if hit_exact.iter().any(|e| !via.is_empty() && **e == u.text) || (via.is_empty() && !hit_exact.is_empty()) {
             matched.push(MatchReason {
                 field: "exact_name",
                 terms: vec![name.clone()],
+            });
+        } else if !via.is_empty() {
+            matched.push(MatchReason {
+                field: "synonym_name",
+                terms: via,
             });
         }
         let norm = |t: &str| normalize(t).replace(' ', "");

@@ -352,6 +352,8 @@ impl Store {
                 created: false,
             });
         }
+        // The materials become part of the submission: no more changes until a correction.
+        crate::uploads::lock_uploads_in(&mut tx, application_id, clock.now_ms).await?;
         let prefix = CaseNumber::prefix(&imp.code, clock.today);
         sqlx::query(
             "INSERT INTO case_counters (prefix, last_value) VALUES ($1, 0) ON CONFLICT (prefix) DO NOTHING",
@@ -729,7 +731,17 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        if entering_pause {
+            // Only the materials the notice names may be replaced (一次性告知: and only those).
+            let materials: Vec<&str> = req
+                .correction
+                .iter()
+                .filter_map(|c| c.target.strip_prefix("material:"))
+                .collect();
+            crate::uploads::reopen_uploads_in(&mut tx, case.application_id, &materials).await?;
+        }
         if paused(&t.from) && !paused(&t.to) {
+            crate::uploads::lock_uploads_in(&mut tx, case.application_id, clock.now_ms).await?;
             sqlx::query(
                 "UPDATE corrections SET resolved_at = $1 WHERE case_id = $2 AND resolved_at IS NULL",
             )

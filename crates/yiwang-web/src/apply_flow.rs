@@ -22,6 +22,7 @@ use yiwang_domain::forms::{FieldError, FormDefinition, Mode, RawAnswers, validat
 use yiwang_domain::policy::Principal;
 use yiwang_domain::{ErrorCode, RegionCode};
 use yiwang_store::applicants::Applicant;
+use crate::materials::MaterialView;
 use yiwang_store::applications::{Application, ApplicationStatus, DraftOwner};
 use yiwang_store::cases::CaseActor;
 
@@ -75,6 +76,12 @@ struct FormPage {
     /// The form, rendered by `forms_html` (all text escaped there).
     form: String,
     saved: bool,
+    materials: Vec<MaterialView>,
+    /// Where a material's file is posted, and where removals go.
+    upload_href: String,
+    remove_href: String,
+    back: String,
+    upload_error: Option<String>,
 }
 
 #[derive(Template)]
@@ -86,6 +93,8 @@ struct CheckPage {
     declaration: String,
     base: String,
     id: i64,
+    materials: Vec<MaterialView>,
+    missing: Vec<String>,
 }
 
 /// The draft's posted values, as stored.
@@ -101,6 +110,7 @@ struct Loaded {
     def: FormDefinition,
     item_name: String,
     region: RegionCode,
+    required: Vec<yiwang_domain::catalog::MaterialRequirement>,
 }
 
 async fn load(state: &AppState, locale: Locale, who: Filer<'_>, id: i64) -> Result<Loaded, ConsoleError> {
@@ -125,9 +135,11 @@ async fn load(state: &AppState, locale: Locale, who: Filer<'_>, id: i64) -> Resu
         def: form.definition,
         item_name: published.standard.name.clone(),
         region: published.implementation.region.clone(),
+        required: published.implementation.materials.clone(),
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn form_page(
     state: &AppState,
     locale: Locale,
@@ -136,6 +148,21 @@ async fn form_page(
     raw: &RawAnswers,
     errors: &[FieldError],
     saved: bool,
+    status: StatusCode,
+) -> ConsoleResult {
+    form_page_with(state, locale, who, l, raw, errors, saved, None, status).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn form_page_with(
+    state: &AppState,
+    locale: Locale,
+    who: Filer<'_>,
+    l: &Loaded,
+    raw: &RawAnswers,
+    errors: &[FieldError],
+    saved: bool,
+    upload_error: Option<String>,
     status: StatusCode,
 ) -> ConsoleResult {
     let regions = crate::console::forms::region_choices(state, &l.def, &l.region)
@@ -162,6 +189,11 @@ async fn form_page(
         item_name: l.item_name.clone(),
         form,
         saved,
+        materials: crate::materials::views(state, locale, &l.required, &l.app).await?,
+        upload_href: crate::console::href(locale, &format!("{path}/materials")),
+        remove_href: crate::console::href(locale, &format!("{path}/materials/remove")),
+        back: path.clone(),
+        upload_error,
     };
     Ok(render(status, &tpl, locale.lang))
 }
@@ -242,6 +274,7 @@ async fn check_page(
             region_names.insert(r.as_str().to_string(), reg.name);
         }
     }
+    let materials = crate::materials::views(state, locale, &l.required, &l.app).await?;
     let change = crate::console::href(locale, &format!("{}/{}", who.base(), l.app.id));
     let summary = forms_html::summary_html(
         &SummaryView {
@@ -259,6 +292,8 @@ async fn check_page(
         declaration: forms_html::declaration_html(locale.lang, false, declaration_error),
         base: who.base().to_string(),
         id: l.app.id,
+        missing: crate::materials::missing(&materials),
+        materials,
     };
     Ok(render(status, &tpl, locale.lang))
 }
@@ -290,6 +325,10 @@ pub(crate) async fn submit(
         let msg = yiwang_i18n::t(locale.lang, "me.check.declaration_required").to_string();
         return check_page(state, locale, who, &l, Some(&msg), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
+    let materials = crate::materials::views(state, locale, &l.required, &l.app).await?;
+    if !crate::materials::missing(&materials).is_empty() {
+        return check_page(state, locale, who, &l, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
     let raw = RawAnswers::from_pairs(&l.def, stored_pairs(&l.app)).unwrap_or_default();
     let Ok(answers) = validate(&l.def, &raw, Mode::Submit) else {
         return Ok(see_other(locale, &format!("{}/{id}", who.base())));
@@ -320,4 +359,62 @@ pub(crate) async fn submit(
         .await
         .map_err(|e| store_fail(e, locale))?;
     Ok(see_other(locale, &who.case_href(done.number.as_str())))
+}
+
+/// Uploads one file for a material (a draft, or a material a correction notice reopened),
+/// then back to the page it came from.
+pub(crate) async fn upload_material(
+    state: &AppState,
+    locale: Locale,
+    who: Filer<'_>,
+    id: i64,
+    mp: axum::extract::Multipart,
+) -> ConsoleResult {
+    let l = load(state, locale, who, id).await?;
+    match crate::materials::upload(state, &l.required, &l.app, mp).await {
+        Ok(back) => {
+            let fallback = format!("{}/{id}", who.base());
+            Ok(see_other(locale, &back.unwrap_or(fallback)))
+        }
+        Err(code) if l.app.status == ApplicationStatus::Draft => {
+            let raw = RawAnswers::from_pairs(&l.def, stored_pairs(&l.app)).unwrap_or_default();
+            let msg = yiwang_i18n::error_message(locale.lang, code);
+            let status = crate::error::status_for(code);
+            form_page_with(state, locale, who, &l, &raw, &[], false, Some(msg), status).await
+        }
+        Err(code) => Err(fail(code, locale)),
+    }
+}
+
+/// Removes one file of a material.
+pub(crate) async fn remove_material(
+    state: &AppState,
+    locale: Locale,
+    who: Filer<'_>,
+    id: i64,
+    body: &[u8],
+) -> ConsoleResult {
+    let l = load(state, locale, who, id).await?;
+    let pairs = forms_html::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
+    let upload_id: i64 = pairs
+        .iter()
+        .find(|(k, _)| k == "upload")
+        .and_then(|(_, v)| v.parse().ok())
+        .ok_or_else(|| fail(ErrorCode::InvalidInput, locale))?;
+    crate::materials::remove(state, &l.app, upload_id)
+        .await
+        .map_err(|c| fail(c, locale))?;
+    Ok(see_other(locale, &format!("{}/{id}", who.base())))
+}
+
+/// A file of this filer's application, as an attachment.
+pub(crate) async fn material_file(
+    state: &AppState,
+    locale: Locale,
+    who: Filer<'_>,
+    id: i64,
+    upload_id: i64,
+) -> ConsoleResult {
+    let l = load(state, locale, who, id).await?;
+    crate::materials::download(state, locale, l.app.id, upload_id).await
 }

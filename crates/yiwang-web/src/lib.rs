@@ -11,6 +11,7 @@ mod error;
 pub mod forms_html;
 pub mod me;
 mod locale;
+mod materials;
 mod page;
 pub mod portal;
 pub mod routes;

@@ -82,6 +82,11 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     ),
     (
         Method::POST,
+        "/api/v1/applications/{id}/materials",
+        Policy::Applicant,
+    ),
+    (
+        Method::POST,
         "/api/v1/applications/{id}/submit",
         Policy::Applicant,
     ),
@@ -107,6 +112,21 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (Method::GET, "/me/applications/{id}", Policy::Applicant),
     (Method::POST, "/me/applications/{id}", Policy::Applicant),
     (Method::GET, "/me/applications/{id}/check", Policy::Applicant),
+    (
+        Method::POST,
+        "/me/applications/{id}/materials",
+        Policy::Applicant,
+    ),
+    (
+        Method::POST,
+        "/me/applications/{id}/materials/remove",
+        Policy::Applicant,
+    ),
+    (
+        Method::GET,
+        "/me/applications/{id}/files/{upload}",
+        Policy::Applicant,
+    ),
     (Method::POST, "/me/applications/{id}/submit", Policy::Applicant),
     (Method::GET, "/me/cases/{number}", Policy::Applicant),
     (Method::POST, "/me/cases/{number}/resubmit", Policy::Applicant),
@@ -131,6 +151,16 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (
         Method::POST,
         "/console/intake/{id}/submit",
+        Staff(Action::IntakeCases),
+    ),
+    (
+        Method::POST,
+        "/console/intake/{id}/materials",
+        Staff(Action::IntakeCases),
+    ),
+    (
+        Method::POST,
+        "/console/intake/{id}/materials/remove",
         Staff(Action::IntakeCases),
     ),
     (
@@ -169,6 +199,11 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (
         Method::GET,
         "/console/cases/{number}/documents/{code}",
+        Staff(Action::HandleCases),
+    ),
+    (
+        Method::GET,
+        "/console/cases/{number}/files/{upload}",
         Staff(Action::HandleCases),
     ),
     // The staff console.

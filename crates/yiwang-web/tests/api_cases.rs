@@ -125,6 +125,56 @@ async fn case_api_and_feed_on_every_backend() {
         assert_eq!((s, v["errors"].as_array().unwrap().len()), (StatusCode::OK, 0), "{b}: {v}");
         let (s, _) = send(&site, Method::POST, &submit, Some(&alice), None, Some(json!({"declaration": false}))).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}: no declaration");
+        // The required materials are missing: named in the error.
+        let (s, v) = send(&site, Method::POST, &submit, Some(&alice), None, Some(json!({"declaration": true}))).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        let missing = v["error"]["issues"].as_array().unwrap().len();
+        assert_eq!(missing, 6, "{b}: {v}");
+        let materials = db
+            .store
+            .published_implementation(&yiwang_domain::ImplCode::parse(ITEM).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .implementation
+            .materials;
+        let pdf: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+        for (i, m) in materials.iter().filter(|m| m.mandatory).enumerate() {
+            let bytes: Vec<u8> = if i == 0 { b"MZ\x90\x00not a pdf".to_vec() } else { pdf.to_vec() };
+            let form = reqwest::multipart::Form::new()
+                .text("material", m.name.clone())
+                .part("file", reqwest::multipart::Part::bytes(bytes).file_name("材料.pdf"));
+            let res = site
+                .client
+                .post(site.url(&format!("/api/v1/applications/{id}/materials")))
+                .header(ORIGIN, site.base.clone())
+                .header(COOKIE, alice.clone())
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            if i == 0 {
+                assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{b}: a renamed program");
+                let form = reqwest::multipart::Form::new()
+                    .text("material", m.name.clone())
+                    .part("file", reqwest::multipart::Part::bytes(pdf.to_vec()).file_name("材料.pdf"));
+                let res = site
+                    .client
+                    .post(site.url(&format!("/api/v1/applications/{id}/materials")))
+                    .header(ORIGIN, site.base.clone())
+                    .header(COOKIE, alice.clone())
+                    .multipart(form)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), StatusCode::CREATED, "{b}");
+                let v: Value = res.json().await.unwrap();
+                assert_eq!(v["kind"], "pdf");
+                assert_eq!(v["sha256"].as_str().unwrap().len(), 64);
+                continue;
+            }
+            assert_eq!(res.status(), StatusCode::CREATED, "{b}: {}", m.name);
+        }
         let (s, v) = send(&site, Method::POST, &submit, Some(&alice), None, Some(json!({"declaration": true}))).await;
         assert_eq!(s, StatusCode::OK, "{b}: {v}");
         assert_eq!(v["created"], true);

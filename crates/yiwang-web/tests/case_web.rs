@@ -64,6 +64,42 @@ async fn text(res: reqwest::Response) -> String {
     res.text().await.unwrap()
 }
 
+/// The mandatory materials of ITEM (demo catalog).
+const MATERIALS: [&str; 6] = [
+    "公共场所卫生许可申请表",
+    "营业执照",
+    "法定代表人（负责人）居民身份证",
+    "公共场所地址方位示意图和卫生设施平面布局图",
+    "公共场所卫生检测报告",
+    "从业人员健康合格证明",
+];
+
+/// A small but real PDF.
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+/// Posts one file for a material of the application at `app_path`; returns the response.
+async fn upload(site: &Site, cookie: &str, app_path: &str, material: &str, name: &str, bytes: &[u8], back: &str) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("material", material.to_string())
+        .text("back", back.to_string())
+        .part("file", reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()));
+    site.client
+        .post(site.url(&format!("{app_path}/materials")))
+        .header(reqwest::header::ORIGIN, site.base.clone())
+        .header(reqwest::header::COOKIE, cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn upload_all(site: &Site, cookie: &str, app_path: &str) {
+    for m in MATERIALS {
+        let res = upload(site, cookie, app_path, m, "扫描件.pdf", PDF, app_path).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "upload {m}");
+    }
+}
+
 #[tokio::test]
 async fn apply_correct_and_accept_over_http_on_every_backend() {
     for mut db in backends().await {
@@ -178,6 +214,19 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let check = location(&res);
         assert!(check.ends_with("/check"));
+        // Submitting without the required materials is refused and names them.
+        let res = site.post(&check.replace("/check", "/submit"), Some(&alice), &[("_declaration", "yes")]).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(text(res).await.contains("公共场所卫生检测报告"), "{b}");
+        // A renamed program is refused by its content, whatever its name says.
+        let res = upload(&site, &alice, &form_path, MATERIALS[0], "申请表.pdf", b"MZ\x90\x00\x03\x00\x00\x00program", &form_path).await;
+        assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{b}");
+        // Someone else cannot upload into this application.
+        let res = upload(&site, &bob, &form_path, MATERIALS[0], "a.pdf", PDF, &form_path).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{b}");
+        upload_all(&site, &alice, &form_path).await;
+        let html = text(site.get(&form_path, Some(&alice)).await).await;
+        assert_eq!(html.matches("扫描件.pdf").count(), 6, "{b}: each material lists its file");
         let html = text(site.get(&check, Some(&alice)).await).await;
         assert!(html.contains("开办小型游泳馆"), "{b}: check your answers");
         // Without the declaration: refused, nothing submitted.
@@ -242,8 +291,8 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
                     ("action", "request_correction"),
                     ("opinion", "请补正"),
                     ("version", &version),
-                    ("item_label", "卫生管理制度"),
-                    ("item_problem", "缺少从业人员健康检查制度"),
+                    ("item_label", "公共场所卫生检测报告"),
+                    ("item_problem", "检测报告已超过一年，请上传一年内的报告"),
                     ("item_label", ""),
                     ("item_problem", ""),
                 ],
@@ -258,7 +307,15 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
 
         // The applicant sees exactly what to fix and resubmits.
         let html = text(site.get(&case_path, Some(&alice)).await).await;
-        assert!(html.contains("缺少从业人员健康检查制度"), "{b}");
+        assert!(html.contains("检测报告已超过一年"), "{b}");
+        // Only the named material may be replaced now; the others are locked with the submission.
+        let res = upload(&site, &alice, &form_path, "营业执照", "a.pdf", PDF, &case_path).await;
+        assert_eq!(res.status(), StatusCode::CONFLICT, "{b}: locked");
+        let res = upload(&site, &alice, &form_path, "公共场所卫生检测报告", "新检测报告.pdf", PDF, &case_path).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        assert_eq!(location(&res), case_path, "{b}: back to the case");
+        let html = text(site.get(&case_path, Some(&alice)).await).await;
+        assert!(html.contains("新检测报告.pdf"), "{b}");
         assert!(html.contains("需要补正材料"), "{b}");
         let v2 = html
             .split("name=\"version\" value=\"")
@@ -339,6 +396,7 @@ async fn fill_and_submit(site: &Site, cookie: &str, draft: &str) -> String {
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    upload_all(site, cookie, draft).await;
     let res = site
         .post(&format!("{draft}/submit"), Some(cookie), &[("_declaration", "yes")])
         .await;

@@ -17,7 +17,6 @@ search.events.heading = Life events: several services in one go
 search.events.all = Life events
 search.items.heading = Services
 search.why = Matched: 
-search.facts = {visits} visit(s) · online level {depth}
 search.field.exact_name = exact service name
 search.field.name = name has
 search.field.keywords = theme or result has

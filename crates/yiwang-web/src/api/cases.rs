@@ -207,6 +207,110 @@ async fn draft_form(
     Ok((form.definition, app))
 }
 
+/// The mandatory materials of a draft that have no file yet.
+async fn missing_materials(
+    state: &AppState,
+    app: &yiwang_store::applications::Application,
+    lang: Lang,
+) -> Result<Vec<String>, AppError> {
+    let err = |e| store_error(lang)(e).as_json();
+    let required = state
+        .store
+        .published_implementation(&app.impl_code)
+        .await
+        .map_err(err)?
+        .map(|p| p.implementation.materials)
+        .unwrap_or_default();
+    let files = state
+        .store
+        .uploads_for_application(app.id, false)
+        .await
+        .map_err(err)?;
+    Ok(required
+        .into_iter()
+        .filter(|m| m.mandatory && !files.iter().any(|f| f.material_key == m.name))
+        .map(|m| m.name)
+        .collect())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadDto {
+    pub id: i64,
+    pub material: String,
+    pub filename: String,
+    /// The type found in the content: `pdf`, `jpeg`, `png` or `ofd`.
+    pub kind: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+/// Uploads one file for a material of a draft (multipart: `material`, `file`). The type is
+/// decided by the content (PDF, JPG, PNG, OFD), never by the name; at most 20 MB.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/materials", tag = "cases", operation_id = "upload_material",
+    params(("id" = i64, Path, description = "Application id")),
+    request_body(content_type = "multipart/form-data", description = "`material` (the material's name) and `file`"),
+    responses(
+        (status = 201, description = "Stored", body = UploadDto),
+        (status = 404, description = "No such draft of this applicant", body = ErrorBody),
+        (status = 409, description = "Submitted: the material is locked", body = ErrorBody),
+        (status = 413, description = "Too large", body = ErrorBody),
+        (status = 415, description = "Not a PDF, JPG, PNG or OFD file", body = ErrorBody),
+    ))]
+pub async fn upload_material(
+    State(state): State<AppState>,
+    ApiLang(lang): ApiLang,
+    me: CurrentApplicant,
+    Path(id): Path<i64>,
+    mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(axum::http::StatusCode, Json<UploadDto>), AppError> {
+    let a = applicant(me, lang)?;
+    let mut mp = mp.map_err(|r| AppError::json(crate::upload::rejection_code(&r), lang))?;
+    let (_, app) = draft_form(&state, a.id, id, lang).await?;
+    let required = state
+        .store
+        .published_implementation(&app.impl_code)
+        .await
+        .map_err(|e| store_error(lang)(e).as_json())?
+        .map(|p| p.implementation.materials)
+        .unwrap_or_default();
+    let form = crate::upload::read_upload_form(
+        &mut mp,
+        "file",
+        &yiwang_domain::upload::UploadPolicy::default(),
+    )
+    .await
+    .map_err(|c| AppError::json(c, lang))?;
+    let material = form.fields.get("material").cloned().unwrap_or_default();
+    if !required.iter().any(|m| m.name == material) {
+        return Err(AppError::json(ErrorCode::InvalidInput, lang));
+    }
+    let up = yiwang_app::files::save_upload(
+        &state.store,
+        state.files.as_ref(),
+        &yiwang_app::files::UploadTarget {
+            owner_applicant_id: app.applicant_id,
+            application_id: app.id,
+            material_key: &material,
+            replaces: None,
+        },
+        &form.file,
+        state.now_ms(),
+    )
+    .await
+    .map_err(|e| AppError::json(e.code(), lang))?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(UploadDto {
+            id: up.id,
+            material: up.material_key,
+            filename: up.filename,
+            kind: up.kind.key().to_string(),
+            size: up.size,
+            sha256: up.sha256,
+        }),
+    ))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SubmitBody {
     /// The applicant agrees to the declaration (must be true).
@@ -243,6 +347,21 @@ pub async fn submit(
     if app.case_number.is_none() {
         if !b.declaration {
             return Err(AppError::json(ErrorCode::Required, lang));
+        }
+        let missing = missing_materials(&state, &app, lang).await?;
+        if !missing.is_empty() {
+            let mut e = AppError::json(ErrorCode::Required, lang);
+            e.issues = missing
+                .into_iter()
+                .map(|m| yiwang_domain::Issue {
+                    sheet: None,
+                    row: None,
+                    field: Some(format!("material:{m}")),
+                    code: ErrorCode::Required,
+                    detail: Some(m),
+                })
+                .collect();
+            return Err(e);
         }
         let pairs: Vec<(String, String)> = app
             .answers

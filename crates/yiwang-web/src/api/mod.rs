@@ -83,6 +83,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(verify::verify))
         .routes(routes!(cases::create_application))
         .routes(routes!(cases::save_answers))
+        .routes(routes!(cases::upload_material))
         .routes(routes!(cases::submit))
         .routes(routes!(cases::my_case))
         .routes(routes!(cases::case_action))

@@ -69,6 +69,7 @@ struct CasePage {
     events: Vec<CaseEventRow>,
     error: Option<String>,
     documents: Vec<crate::case_documents::DocumentLink>,
+    materials: Vec<crate::materials::MaterialView>,
 }
 
 fn parse_number(n: &str, locale: Locale) -> Result<CaseNumber, super::ConsoleError> {
@@ -121,6 +122,17 @@ async fn case_page(
         )
         .await
         .map_err(|e| store_fail(e, locale))?;
+    let required = match yiwang_domain::ImplCode::parse(&file.case.impl_code) {
+        Ok(code) => state
+            .store
+            .published_implementation(&code)
+            .await
+            .map_err(|e| store_fail(e, locale))?
+            .map(|p| p.implementation.materials)
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let materials = crate::materials::views(state, locale, &required, &app).await?;
     let answers = app
         .answers
         .get("pairs")
@@ -133,6 +145,7 @@ async fn case_page(
         crate::case_documents::links(state, locale, number, &format!("/console/cases/{number}"))
             .await?;
     let tpl = CasePage {
+        materials,
         documents,
         page: page(locale, p, "console.case.title", &format!("/console/cases/{number}")),
         number: number.to_string(),
@@ -243,4 +256,30 @@ pub async fn document(
         return Err(super::fail(ErrorCode::NotFound, locale));
     }
     crate::case_documents::download(&state, locale, &number, &code).await
+}
+
+/// An uploaded material of a case the staff member may see (attachment, `nosniff`).
+pub async fn file(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    uri: Uri,
+    Path((n, upload)): Path<(String, i64)>,
+) -> ConsoleResult {
+    let p = allow(&user, Action::HandleCases, &Target::Anything, locale, &here(&uri))?;
+    let number = parse_number(&n, locale)?;
+    let case = state
+        .store
+        .case_record(&number)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    if !state
+        .store
+        .staff_sees_case(p, &case)
+        .await
+        .map_err(|e| store_fail(e, locale))?
+    {
+        return Err(super::fail(ErrorCode::NotFound, locale));
+    }
+    crate::materials::download(&state, locale, case.application_id, upload).await
 }

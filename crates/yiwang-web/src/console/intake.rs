@@ -260,3 +260,32 @@ pub async fn done(
     };
     Ok(render(StatusCode::OK, &tpl, locale.lang))
 }
+
+pub async fn upload(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ConsoleResult {
+    same_origin(&headers, locale)?;
+    let p = staff(&user, locale, &uri)?;
+    let mp = mp.map_err(|r| super::fail(crate::upload::rejection_code(&r), locale))?;
+    apply_flow::upload_material(&state, locale, Filer::Staff(p), id, mp).await
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ConsoleResult {
+    same_origin(&headers, locale)?;
+    let p = staff(&user, locale, &uri)?;
+    apply_flow::remove_material(&state, locale, Filer::Staff(p), id, &body).await
+}

@@ -84,6 +84,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/intake", get(intake::form).post(intake::start))
         .route("/console/intake/{id}", get(intake::draft).post(intake::save))
         .route("/console/intake/{id}/check", get(intake::check))
+        .route("/console/intake/{id}/materials", post(intake::upload))
+        .route("/console/intake/{id}/materials/remove", post(intake::remove))
         .route("/console/intake/{id}/submit", post(intake::submit))
         .route("/console/intake/done/{number}", get(intake::done))
         .route(
@@ -98,6 +100,7 @@ pub fn router() -> Router<AppState> {
             "/console/cases/{number}/documents/{code}",
             get(cases::document),
         )
+        .route("/console/cases/{number}/files/{upload}", get(cases::file))
         .route(
             "/console/departments",
             get(departments::list).post(departments::add),

@@ -577,7 +577,9 @@ pub async fn save_event(
             }
         }
     };
-    if let Some(e) = &parsed {
+    // The definition's shape, even with problems: every problem is listed at once.
+    let shape: Option<LifeEvent> = parsed.clone().or_else(|| serde_json::from_str(&json).ok());
+    if let Some(e) = &shape {
         if e.code != code {
             problems.push(Problem {
                 key: "code_mismatch",

@@ -79,3 +79,40 @@ pub async fn submit(
     let a = me.require(locale, &format!("/me/applications/{id}/check"))?;
     apply_flow::submit(&state, locale, Filer::Applicant(a), &client, id, &body).await
 }
+
+pub async fn upload(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> ConsoleResult {
+    same_origin(&headers, locale)?;
+    let a = me.require(locale, &format!("/me/applications/{id}"))?;
+    let mp = mp.map_err(|r| crate::console::fail(crate::upload::rejection_code(&r), locale))?;
+    apply_flow::upload_material(&state, locale, Filer::Applicant(a), id, mp).await
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ConsoleResult {
+    same_origin(&headers, locale)?;
+    let a = me.require(locale, &format!("/me/applications/{id}"))?;
+    apply_flow::remove_material(&state, locale, Filer::Applicant(a), id, &body).await
+}
+
+pub async fn file(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+    Path((id, upload)): Path<(i64, i64)>,
+) -> ConsoleResult {
+    let a = me.require(locale, &format!("/me/applications/{id}"))?;
+    apply_flow::material_file(&state, locale, Filer::Applicant(a), id, upload).await
+}

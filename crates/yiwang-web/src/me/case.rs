@@ -29,8 +29,12 @@ struct CasePage {
     version: i64,
     events: Vec<CaseEventRow>,
     tasks: Vec<CaseTaskRow>,
-    application_id: i64,
     documents: Vec<crate::case_documents::DocumentLink>,
+    /// The materials the open correction notice names, with their current files.
+    fix_materials: Vec<crate::materials::MaterialView>,
+    upload_href: String,
+    remove_href: String,
+    back: String,
 }
 
 fn parse(locale: Locale, n: &str) -> Result<CaseNumber, crate::console::ConsoleError> {
@@ -53,7 +57,42 @@ pub async fn show(
         .map_err(|e| store_fail(e, locale))?;
     let actions = yiwang_store::Store::actions_for_applicant(&file.case);
     let documents = crate::case_documents::links(&state, locale, &number, &path).await?;
+    let fix_materials = match file.open_correction() {
+        Some(c) => {
+            let named: Vec<&str> = c
+                .items
+                .iter()
+                .filter_map(|i| i.target.strip_prefix("material:"))
+                .collect();
+            let app = state
+                .store
+                .application(
+                    file.case.application_id,
+                    yiwang_store::applications::DraftOwner::Applicant(a.id),
+                )
+                .await
+                .map_err(|e| store_fail(e, locale))?;
+            let required = state
+                .store
+                .published_implementation(&app.impl_code)
+                .await
+                .map_err(|e| store_fail(e, locale))?
+                .map(|p| p.implementation.materials)
+                .unwrap_or_default();
+            crate::materials::views(&state, locale, &required, &app)
+                .await?
+                .into_iter()
+                .filter(|m| named.contains(&m.name.as_str()))
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let app_path = format!("/me/applications/{}", file.case.application_id);
     let tpl = CasePage {
+        fix_materials,
+        upload_href: crate::console::href(locale, &format!("{app_path}/materials")),
+        remove_href: crate::console::href(locale, &format!("{app_path}/materials/remove")),
+        back: path.clone(),
         documents,
         page: page(locale, Some(a), "me.case.title", &path),
         number: number.to_string(),
@@ -67,7 +106,6 @@ pub async fn show(
         version: file.case.version,
         events: file.events.clone(),
         tasks: file.tasks.clone(),
-        application_id: file.case.application_id,
     };
     Ok(render(StatusCode::OK, &tpl, locale.lang))
 }

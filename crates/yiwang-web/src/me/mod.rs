@@ -42,6 +42,9 @@ pub fn router() -> Router<AppState> {
             get(apply::form).post(apply::save),
         )
         .route("/me/applications/{id}/check", get(apply::check))
+        .route("/me/applications/{id}/materials", post(apply::upload))
+        .route("/me/applications/{id}/materials/remove", post(apply::remove))
+        .route("/me/applications/{id}/files/{upload}", get(apply::file))
         .route("/me/applications/{id}/submit", post(apply::submit))
         .route("/me/cases/{number}", get(case::show))
         .route("/me/cases/{number}/resubmit", post(case::resubmit))

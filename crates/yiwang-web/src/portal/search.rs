@@ -12,7 +12,7 @@ use askama_web::WebTemplate;
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
 use serde::Deserialize;
-use yiwang_domain::enums::{CodeSet, ExerciseLevel, OnlineDepth};
+use yiwang_domain::enums::{CodeSet, ExerciseLevel};
 use yiwang_domain::{ErrorCode, RegionCode};
 use yiwang_search::engine::{EventHit, SearchRequest};
 use yiwang_search::normalize::MAX_QUERY_CHARS;
@@ -174,7 +174,8 @@ pub async fn show(
                 ExpansionKind::Pinyin => "search.understood.pinyin",
                 ExpansionKind::Typo => "search.understood.typo",
             };
-            ctx.tf(key, "from", &e.from)
+            // A synonym's parts (身份证+丢) read as the words they are.
+            ctx.tf(key, "from", &e.from.replace('+', ""))
                 .replace("{to}", &e.to.join("、"))
         })
         .take(4)
@@ -193,12 +194,8 @@ pub async fn show(
         .hits
         .iter()
         .map(|h| {
-            let depth = OnlineDepth::from_key(&h.info.online_depth)
-                .map(|d| ctx.page.label(&d).to_string())
-                .unwrap_or_default();
-            let facts = ctx
-                .tf("search.facts", "visits", &h.info.visits.to_string())
-                .replace("{depth}", &depth);
+            // Plain words (最多跑一次), not the catalog's jargon (跑动次数, 网办深度).
+            let facts = super::words::visits(ctx.page.lang, i64::from(h.info.visits));
             let why = h
                 .matched
                 .iter()
@@ -209,6 +206,8 @@ pub async fn show(
                         format!("{}「{}」", field_label(m.field), m.terms.join("」「"))
                     }
                 })
+                // The two strongest reasons: enough to trust the hit, short enough to read.
+                .take(2)
                 .collect::<Vec<_>>()
                 .join("；");
             HitRow {

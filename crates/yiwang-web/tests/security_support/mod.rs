@@ -139,6 +139,7 @@ impl Samples {
             "version" => self.version.to_string(),
             "theme" => encode(&self.theme),
             "kind" => "person".into(),
+            "upload" => "1".into(),
             // A well-formed case number no sample account may see.
             "number" => format!("{}-20261130-000001", self.impl_code),
             // Numeric ids of rows the sample accounts do not own (API tokens, ...).

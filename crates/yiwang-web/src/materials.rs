@@ -1,0 +1,139 @@
+//! Application materials (申请材料): the list an implementation requires, the files uploaded
+//! for each (sniffed, hashed, stored by content), upload and removal until submission, and
+//! after a correction notice only for the materials it names. Downloads go out as attachments
+//! with `nosniff`, to the owner or to staff who may see the case.
+
+use crate::AppState;
+use crate::console::{ConsoleError, fail, store_fail};
+use crate::locale::Locale;
+use axum::extract::Multipart;
+use axum::response::Response;
+use yiwang_domain::ErrorCode;
+use yiwang_domain::catalog::MaterialRequirement;
+use yiwang_domain::upload::UploadPolicy;
+use yiwang_store::Upload;
+use yiwang_store::applications::Application;
+
+/// One required material with its current files, for a page.
+#[derive(Debug, Clone)]
+pub struct MaterialView {
+    /// The material's name, also its key (names are unique within an implementation).
+    pub name: String,
+    pub mandatory: bool,
+    pub instructions: String,
+    pub files: Vec<Upload>,
+}
+
+/// Materials of `app`'s implementation with the application's current files.
+pub(crate) async fn views(
+    state: &AppState,
+    locale: Locale,
+    required: &[MaterialRequirement],
+    app: &Application,
+) -> Result<Vec<MaterialView>, ConsoleError> {
+    let files = state
+        .store
+        .uploads_for_application(app.id, false)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    Ok(required
+        .iter()
+        .map(|m| MaterialView {
+            name: m.name.clone(),
+            mandatory: m.mandatory,
+            instructions: m.instructions.clone(),
+            files: files
+                .iter()
+                .filter(|f| f.material_key == m.name)
+                .cloned()
+                .collect(),
+        })
+        .collect())
+}
+
+/// The mandatory materials without a file (what still blocks submission).
+pub fn missing(views: &[MaterialView]) -> Vec<String> {
+    views
+        .iter()
+        .filter(|v| v.mandatory && v.files.is_empty())
+        .map(|v| v.name.clone())
+        .collect()
+}
+
+/// Reads one uploaded file for a material of `app` and stores it. Returns where to go back to
+/// (the form field `back`, when it is a page of this site) or an error code for the page.
+pub(crate) async fn upload(
+    state: &AppState,
+    required: &[MaterialRequirement],
+    app: &Application,
+    mut mp: Multipart,
+) -> Result<Option<String>, ErrorCode> {
+    let form = crate::upload::read_upload_form(&mut mp, "file", &UploadPolicy::default()).await?;
+    let material = form.fields.get("material").map(String::as_str).unwrap_or("");
+    if !required.iter().any(|m| m.name == material) {
+        return Err(ErrorCode::InvalidInput);
+    }
+    let target = yiwang_app::files::UploadTarget {
+        owner_applicant_id: app.applicant_id,
+        application_id: app.id,
+        material_key: material,
+        replaces: None,
+    };
+    yiwang_app::files::save_upload(&state.store, state.files.as_ref(), &target, &form.file, state.now_ms())
+        .await
+        .map_err(|e| {
+            if e.code() == ErrorCode::Internal {
+                tracing::error!(error = %e, "upload not saved");
+            }
+            e.code()
+        })?;
+    let back = form
+        .fields
+        .get("back")
+        .map(|b| crate::console::login_safe_next(b))
+        .filter(|b| b != "/console");
+    Ok(back)
+}
+
+/// Removes one of the application's files (before submission, or a reopened material).
+pub(crate) async fn remove(state: &AppState, app: &Application, upload_id: i64) -> Result<(), ErrorCode> {
+    let up = state
+        .store
+        .upload_for_owner(app.applicant_id, upload_id)
+        .await
+        .map_err(|e| e.code())?;
+    if up.application_id != app.id {
+        return Err(ErrorCode::NotFound);
+    }
+    state
+        .store
+        .remove_upload(app.applicant_id, upload_id, state.now_ms())
+        .await
+        .map_err(|e| e.code())
+}
+
+/// A file of application `application_id` as an attachment (the caller checked access).
+pub(crate) async fn download(
+    state: &AppState,
+    locale: Locale,
+    application_id: i64,
+    upload_id: i64,
+) -> Result<Response, ConsoleError> {
+    let up = state
+        .store
+        .upload_by_id(upload_id)
+        .await
+        .map_err(|e| store_fail(e, locale))?
+        .filter(|u| u.application_id == application_id)
+        .ok_or_else(|| fail(ErrorCode::NotFound, locale))?;
+    let bytes = state.files.get(&up.storage_key).await.map_err(|e| {
+        tracing::error!(error = %e, upload = up.id, "stored file unreadable");
+        fail(ErrorCode::Internal, locale)
+    })?;
+    Ok(crate::upload::serve_file(
+        up.kind,
+        &up.filename,
+        bytes,
+        crate::upload::Disposition::Attachment,
+    ))
+}
