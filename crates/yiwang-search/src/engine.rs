@@ -560,7 +560,13 @@ impl Engine {
             .filter(|x| x.to.iter().any(|t| hit_exact.contains(&t)))
             .map(|x| x.from.replace('+', ""))
             .collect();
-        if hit_exact.iter().any(|e| !via.is_empty() && **e == u.text) || (via.is_empty() && !hit_exact.is_empty()) {
+        let from_synonym = |e: &String| {
+            *e != u.text
+                && u.expansions.iter().any(|x| {
+                    x.kind == crate::understand::ExpansionKind::Synonym && x.to.contains(e)
+                })
+        };
+        if hit_exact.iter().any(|e| !from_synonym(e)) {
             matched.push(MatchReason {
                 field: "exact_name",
                 terms: vec![name.clone()],

@@ -18,6 +18,7 @@ search.events.all = Life events
 search.items.heading = Services
 search.why = Matched: 
 search.field.exact_name = exact service name
+search.field.synonym_name = common phrasing
 search.field.name = name has
 search.field.keywords = theme or result has
 search.field.department = department has
