@@ -85,7 +85,11 @@ pub const DEMO_MARKET: &str = "11120112MB1L902463";
 pub const DEMO_HEALTH: &str = "11120112MB1M05719N";
 
 /// Saves and binds the demo's parallel-review workflow (idempotent).
-pub async fn load_demo_workflows(store: &Store, actor: &Actor, now_ms: i64) -> Result<(), DemoError> {
+pub async fn load_demo_workflows(
+    store: &Store,
+    actor: &Actor,
+    now_ms: i64,
+) -> Result<(), DemoError> {
     use yiwang_domain::workflow::{BindingScope, promised_parallel};
     let cc = |s: &str| {
         yiwang_domain::CreditCode::parse(s).map_err(|_| DemoError::Workflow(s.to_string()))

@@ -11,5 +11,5 @@ pub mod notices;
 pub mod notify;
 pub mod regions;
 
-pub use clock::{Clock, FixedClock, SystemClock};
 pub use catalog::{CatalogFormat, ImportError, import_catalog, validate_catalog};
+pub use clock::{Clock, FixedClock, SystemClock};

@@ -36,15 +36,16 @@ impl PdfIssuer {
     }
 
     fn notice(&self, kind: DocumentKind, f: &DocumentFacts<'_>, code: &VerifyCode) -> Notice {
-        let licence = (kind == DocumentKind::Certificate || kind == DocumentKind::Approval).then(|| {
-            LicenceInfo {
-                title: Some(f.result_name.to_string()).filter(|t| !t.is_empty()),
-                // The certificate number: the case number, which is unique and traceable.
-                number: f.case_number.to_string(),
-                valid_from: f.today,
-                valid_until: Some(f.today.add_days(5 * 365)),
-            }
-        });
+        let licence =
+            (kind == DocumentKind::Certificate || kind == DocumentKind::Approval).then(|| {
+                LicenceInfo {
+                    title: Some(f.result_name.to_string()).filter(|t| !t.is_empty()),
+                    // The certificate number: the case number, which is unique and traceable.
+                    number: f.case_number.to_string(),
+                    valid_from: f.today,
+                    valid_until: Some(f.today.add_days(5 * 365)),
+                }
+            });
         Notice {
             kind,
             lang: yiwang_i18n::Lang::Zh,
@@ -82,8 +83,8 @@ impl DocumentIssuer for PdfIssuer {
             let notice = self.notice(*kind, f, &code);
             let pdf = render_pdf(&notice)
                 .map_err(|e| StoreError::Corrupt(format!("notice {}: {e}", kind.key())))?;
-            let notice_json = serde_json::to_string(&notice)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let notice_json =
+                serde_json::to_string(&notice).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             out.push(PreparedDocument {
                 verify_code: code,
                 kind: *kind,

@@ -276,7 +276,19 @@ async fn serve(app: axum::Router) -> anyhow::Result<(SocketAddr, tokio::task::Jo
 static PROFILING: AtomicBool = AtomicBool::new(false);
 static STATEMENTS: Mutex<BTreeMap<String, (u64, f64)>> = Mutex::new(BTreeMap::new());
 
+static REPORTED: Mutex<std::collections::BTreeSet<String>> =
+    Mutex::new(std::collections::BTreeSet::new());
+
 struct StatementCounter;
+
+struct Printer<'a>(&'a mut String);
+
+impl tracing::field::Visit for Printer<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write;
+        let _ = write!(self.0, "{}={value:?} ", field.name());
+    }
+}
 
 #[derive(Default)]
 struct StatementFields {
@@ -308,6 +320,8 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StatementCounter {
     ) -> tracing::subscriber::Interest {
         if meta.target() == "sqlx::query" {
             tracing::subscriber::Interest::sometimes()
+        } else if *meta.level() <= tracing::Level::WARN {
+            tracing::subscriber::Interest::always()
         } else {
             tracing::subscriber::Interest::never()
         }
@@ -317,13 +331,33 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StatementCounter {
         meta: &tracing::Metadata<'_>,
         _ctx: tracing_subscriber::layer::Context<'_, S>,
     ) -> bool {
-        meta.target() == "sqlx::query" && PROFILING.load(Ordering::Relaxed)
+        if meta.target() == "sqlx::query" {
+            PROFILING.load(Ordering::Relaxed)
+        } else {
+            *meta.level() <= tracing::Level::WARN
+        }
     }
     fn on_event(
         &self,
         event: &tracing::Event<'_>,
         _ctx: tracing_subscriber::layer::Context<'_, S>,
     ) {
+        if event.metadata().target() != "sqlx::query" {
+            // Server-side warnings and errors (a 500's cause), once per distinct text.
+            let mut text = String::new();
+            event.record(&mut Printer(&mut text));
+            if let Ok(mut seen) = REPORTED.lock()
+                && seen.len() < 20
+                && seen.insert(text.clone())
+            {
+                eprintln!(
+                    "{} {}: {text}",
+                    event.metadata().level(),
+                    event.metadata().target()
+                );
+            }
+            return;
+        }
         let mut f = StatementFields::default();
         event.record(&mut f);
         let text = if f.statement.trim().is_empty() {
@@ -478,6 +512,38 @@ fn clock<'a>(calendar: &'a Calendar) -> CaseClock<'a> {
     }
 }
 
+/// A small, valid PDF for every mandatory material of a draft.
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+async fn upload_materials(
+    store: &Store,
+    files: &dyn yiwang_app::files::FileStore,
+    materials: &[String],
+    applicant_id: i64,
+    application_id: i64,
+) -> anyhow::Result<()> {
+    let policy = yiwang_domain::upload::UploadPolicy::default();
+    let pdf = yiwang_app::files::CheckedUpload::check(PDF.to_vec(), "材料.pdf", &policy)
+        .map_err(|c| anyhow::anyhow!("the baseline PDF is refused: {c:?}"))?;
+    for m in materials {
+        yiwang_app::files::save_upload(
+            store,
+            files,
+            &yiwang_app::files::UploadTarget {
+                owner_applicant_id: applicant_id,
+                application_id,
+                material_key: m,
+                replaces: None,
+            },
+            &pdf,
+            crate::now_ms(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("uploading {m}: {e}"))?;
+    }
+    Ok(())
+}
+
 /// What one preparation worker made.
 #[derive(Default)]
 struct Prepared {
@@ -492,23 +558,38 @@ async fn prepare(
     store: &Store,
     people: Arc<Vec<Applicant>>,
     clerk: &Principal,
+    files: Arc<yiwang_app::files::MemoryFileStore>,
     drafts: usize,
     accepted: usize,
     par: usize,
 ) -> anyhow::Result<Prepared> {
+    let materials: Arc<Vec<String>> = Arc::new(
+        store
+            .published_implementation(&ImplCode::parse(FOOD).map_err(|c| anyhow::anyhow!("{c:?}"))?)
+            .await?
+            .context("the demo food licence is not published")?
+            .implementation
+            .materials
+            .into_iter()
+            .filter(|m| m.mandatory)
+            .map(|m| m.name)
+            .collect(),
+    );
     let code = ImplCode::parse(FOOD).map_err(|c| anyhow::anyhow!("impl code: {c:?}"))?;
     let calendar = Arc::new(store.calendar().await?);
     let done = Arc::new(AtomicUsize::new(0));
     let total = drafts + accepted;
     let mut set = tokio::task::JoinSet::new();
     for w in 0..par.max(1) {
-        let (store, people, code, calendar, clerk, done) = (
+        let (store, people, code, calendar, clerk, done, files, materials) = (
             store.clone(),
             people.clone(),
             code.clone(),
             calendar.clone(),
             clerk.clone(),
             done.clone(),
+            files.clone(),
+            materials.clone(),
         );
         set.spawn(async move {
             let mut out = Prepared::default();
@@ -527,6 +608,7 @@ async fn prepare(
                     )
                     .await?;
                 if i < drafts {
+                    upload_materials(&store, files.as_ref(), &materials, a.id, app.id).await?;
                     out.drafts.push((app.id, who));
                 } else {
                     let s = store
@@ -568,6 +650,77 @@ async fn prepare(
         all.accepted.extend(r.accepted);
     }
     Ok(all)
+}
+
+/// `health.approve` on each case through `Store::act_on_case`, by `workers` concurrent tasks.
+async fn store_completions(
+    store: &Store,
+    cases: &[CaseNumber],
+    reviewer: &Principal,
+    workers: usize,
+    max: Duration,
+) -> anyhow::Result<Measured> {
+    let cases = Arc::new(cases.to_vec());
+    let calendar = Arc::new(store.calendar().await?);
+    let issuer = Arc::new(yiwang_app::notices::PdfIssuer::new("http://127.0.0.1:8080"));
+    let next = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let deadline = start + max;
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..workers.max(1) {
+        let (store, cases, calendar, issuer, next, reviewer) = (
+            store.clone(),
+            cases.clone(),
+            calendar.clone(),
+            issuer.clone(),
+            next.clone(),
+            reviewer.clone(),
+        );
+        set.spawn(async move {
+            let mut out = Measured::default();
+            let req = ActionRequest {
+                action: "health.approve".into(),
+                opinion: Some("卫生条件符合要求，同意。".into()),
+                ..Default::default()
+            };
+            while Instant::now() < deadline {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(n) = cases.get(i) else { break };
+                let t0 = Instant::now();
+                let mut c = clock(&calendar);
+                c.docs = Some(issuer.as_ref());
+                let r = store
+                    .act_on_case(n, &req, CaseActor::Staff(&reviewer), "127.0.0.1", c)
+                    .await;
+                out.requests += 1;
+                out.latencies_us
+                    .push(u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX));
+                match r {
+                    Ok(_) => *out.statuses.entry(200).or_default() += 1,
+                    Err(e) => {
+                        *out.statuses.entry(500).or_default() += 1;
+                        if out.samples.len() < 3 {
+                            out.samples.push(format!("{n}: {e}"));
+                        }
+                    }
+                }
+            }
+            out
+        });
+    }
+    let mut out = Measured::default();
+    while let Some(r) = set.join_next().await {
+        let r = r.context("store worker")?;
+        out.requests += r.requests;
+        for (s, n) in r.statuses {
+            *out.statuses.entry(s).or_default() += n;
+        }
+        out.latencies_us.extend(r.latencies_us);
+        out.samples.extend(r.samples.into_iter().take(3));
+    }
+    out.elapsed = start.elapsed();
+    out.latencies_us.sort_unstable();
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -797,7 +950,17 @@ pub async fn run(database_url: Option<&str>, opts: CasesOptions) -> anyhow::Resu
     let per_phase = warmup + opts.cases + PROFILED;
     eprintln!("cases: preparing {per_phase} drafts and {per_phase} accepted cases…");
     let t = Instant::now();
-    let prepared = prepare(&prep, plain, &clerk, per_phase, per_phase, par).await?;
+    let files = Arc::new(yiwang_app::files::MemoryFileStore::default());
+    let prepared = prepare(
+        &prep,
+        plain,
+        &clerk,
+        files.clone(),
+        per_phase,
+        per_phase,
+        par,
+    )
+    .await?;
     report.info(
         BENCH,
         &format!(
@@ -818,7 +981,8 @@ pub async fn run(database_url: Option<&str>, opts: CasesOptions) -> anyhow::Resu
             secure_cookies: false,
             ..Default::default()
         },
-    );
+    )
+    .with_files(files);
     let (addr, server) = serve(yiwang_web::router(state)).await?;
 
     // Submissions.
@@ -903,7 +1067,51 @@ pub async fn run(database_url: Option<&str>, opts: CasesOptions) -> anyhow::Resu
         report.note(format!("{backend} submission answered {s}"));
     }
 
-    // Task completions: one parallel-task approval per accepted case.
+    // Task completions in the store, in process (no HTTP): `health.approve` by a reviewer of
+    // 卫健委 on each case, `connections` at a time, notices issued as the server would.
+    let health =
+        CreditCode::parse(yiwang_app::demo::DEMO_HEALTH).map_err(|c| anyhow::anyhow!("{c:?}"))?;
+    let health_reviewer = staff(
+        &store,
+        "bench_health",
+        Role::Reviewer,
+        Some(&health),
+        Some(&region),
+        now,
+    )
+    .await?;
+    eprintln!("cases: {backend}: task completions in the store…");
+    let direct = store_completions(
+        &store,
+        &prepared.accepted,
+        &health_reviewer,
+        conns,
+        phase_max,
+    )
+    .await?;
+    describe(
+        &mut report,
+        &format!("{backend}: task completions, store only (no HTTP)"),
+        "completions/s",
+        &direct,
+    );
+    let health_done = count(
+        &store,
+        "SELECT COUNT(*) FROM case_tasks WHERE task_key = 'health' AND status = 'approved'",
+    )
+    .await?;
+    report.check(
+        BENCH,
+        &format!("{backend}: store task completions verified"),
+        format!("{health_done} tasks approved for {} successes", direct.ok()),
+        "equal, no errors",
+        health_done == direct.ok() as i64 && direct.ok() == direct.requests,
+    );
+    for s in &direct.samples {
+        report.note(format!("{backend} store task completion failed: {s}"));
+    }
+
+    // Task completions over HTTP: one parallel-task approval per accepted case.
     let approves: Vec<Post> = prepared
         .accepted
         .iter()

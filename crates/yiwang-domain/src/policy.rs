@@ -257,7 +257,11 @@ pub fn case_roles(
 /// Whether `principal` may register an application (counter or 代办) for an implementation of
 /// `department` in `region`: a clerk of that department, or a service-point agent whose region
 /// holds the implementation's region or lies inside it (a village worker applies for county items).
-pub fn may_intake(principal: &Principal, department: &CreditCode, region: &RegionCode) -> Option<crate::case::CaseSource> {
+pub fn may_intake(
+    principal: &Principal,
+    department: &CreditCode,
+    region: &RegionCode,
+) -> Option<crate::case::CaseSource> {
     use crate::case::CaseSource;
     let target = Target::Implementation {
         department: department.clone(),

@@ -29,6 +29,9 @@ async fn shipped_queries_meet_the_threshold() {
         .collect();
     let text = report.text(&|c| names.get(c).cloned().unwrap_or_else(|| c.to_string()));
     println!("{text}");
-    assert!(report.ndcg5 >= NDCG_THRESHOLD, "nDCG@5 below threshold\n{text}");
+    assert!(
+        report.ndcg5 >= NDCG_THRESHOLD,
+        "nDCG@5 below threshold\n{text}"
+    );
     assert_eq!(report.exact_at_1, report.exact_queries, "{text}");
 }

@@ -106,11 +106,7 @@ impl Store {
     }
 
     /// One application, if `owner` may open it.
-    pub async fn application(
-        &self,
-        id: i64,
-        owner: DraftOwner,
-    ) -> Result<Application, StoreError> {
+    pub async fn application(&self, id: i64, owner: DraftOwner) -> Result<Application, StoreError> {
         let row = sqlx::query(
             "SELECT a.id, a.applicant_id, a.impl_code, a.catalog_version, a.answers_enc, a.source, \
                     a.staff_id, a.status, a.created_at, a.updated_at, c.case_number \

@@ -280,7 +280,12 @@ async fn bump(
 impl Store {
     /// Counts one attempt against `key` (e.g. registrations from one address) and returns the
     /// gate after counting; no audit entry (the caller audits what succeeded).
-    pub async fn count_attempt(&self, key: &str, t: Throttle, now_ms: i64) -> Result<Gate, StoreError> {
+    pub async fn count_attempt(
+        &self,
+        key: &str,
+        t: Throttle,
+        now_ms: i64,
+    ) -> Result<Gate, StoreError> {
         let mut tx = self.pool.begin().await?;
         let (gate, _) = bump(&mut tx, key, t, now_ms).await?;
         tx.commit().await?;

@@ -144,7 +144,11 @@ impl Store {
             } else {
                 None
             };
-            let (e_at, e_case, e_seq) = (get_i64(r, "at")?, get_i64(r, "case_id")?, get_i64(r, "seq")?);
+            let (e_at, e_case, e_seq) = (
+                get_i64(r, "at")?,
+                get_i64(r, "case_id")?,
+                get_i64(r, "seq")?,
+            );
             let due_date = get_opt_i64(r, "due_day")?
                 .filter(|_| kind == FeedKind::Acceptance)
                 .and_then(|d| i32::try_from(d).ok())
@@ -182,7 +186,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        assert_eq!(parse_cursor("1795968000000.3.2"), Ok((1_795_968_000_000, 3, 2)));
+        assert_eq!(
+            parse_cursor("1795968000000.3.2"),
+            Ok((1_795_968_000_000, 3, 2))
+        );
         for bad in ["", "1.2", "1.2.3.4", "a.b.c", "1..2"] {
             assert_eq!(parse_cursor(bad), Err(ErrorCode::InvalidCursor), "{bad}");
         }

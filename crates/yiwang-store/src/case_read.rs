@@ -54,7 +54,10 @@ pub struct CaseFile {
 impl CaseFile {
     /// The open correction request, if the case waits for the applicant.
     pub fn open_correction(&self) -> Option<&CorrectionRow> {
-        self.corrections.iter().rev().find(|c| c.resolved_at.is_none())
+        self.corrections
+            .iter()
+            .rev()
+            .find(|c| c.resolved_at.is_none())
     }
 }
 
@@ -180,7 +183,9 @@ impl Store {
         .bind(applicant_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(|r| case_of(r).map(|c| summary_of(&c))).collect()
+        rows.iter()
+            .map(|r| case_of(r).map(|c| summary_of(&c)))
+            .collect()
     }
 
     /// The open cases `p` may act on now, soonest due first. Candidates are the cases of the

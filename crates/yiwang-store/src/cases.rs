@@ -260,7 +260,10 @@ fn clean_opinion(o: Option<&str>) -> Result<Option<String>, StoreError> {
     match o.map(str::trim).filter(|o| !o.is_empty()) {
         None => Ok(None),
         Some(o) if o.chars().count() > OPINION_MAX_CHARS => Err(ErrorCode::TooLong.into()),
-        Some(o) if o.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') => {
+        Some(o)
+            if o.chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') =>
+        {
             Err(ErrorCode::InvalidInput.into())
         }
         Some(o) => Ok(Some(o.to_string())),
@@ -284,7 +287,8 @@ impl Store {
         let app = self.application(application_id, owner).await?;
         if let Some(n) = &app.case_number {
             return Ok(Submitted {
-                number: CaseNumber::parse(n).map_err(|_| StoreError::Corrupt("case number".into()))?,
+                number: CaseNumber::parse(n)
+                    .map_err(|_| StoreError::Corrupt("case number".into()))?,
                 created: false,
             });
         }
@@ -327,8 +331,8 @@ impl Store {
         let body = def
             .to_json()
             .map_err(|_| StoreError::Domain(ErrorCode::InvalidWorkflow))?;
-        let state_body = serde_json::to_string(&progress)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let state_body =
+            serde_json::to_string(&progress).map_err(|e| StoreError::Corrupt(e.to_string()))?;
 
         let mut tx = self.pool.begin().await?;
         let flipped = sqlx::query(
@@ -419,7 +423,15 @@ impl Store {
         .await?;
         if !progress.case.tasks.is_empty() {
             let keys: Vec<String> = progress.case.tasks.iter().map(|t| t.key.clone()).collect();
-            create_tasks(&mut tx, case_id, &def, &progress.case.state, &keys, &imp.department_code).await?;
+            create_tasks(
+                &mut tx,
+                case_id,
+                &def,
+                &progress.case.state,
+                &keys,
+                &imp.department_code,
+            )
+            .await?;
         }
         notify_in(
             self,
@@ -795,7 +807,10 @@ impl Store {
     }
 
     /// The department's name, the applicant's name and the result's name, as notices print them.
-    async fn document_names(&self, case: &CaseRecord) -> Result<(String, String, String), StoreError> {
+    async fn document_names(
+        &self,
+        case: &CaseRecord,
+    ) -> Result<(String, String, String), StoreError> {
         let dept = self
             .department(&case.department)
             .await?
@@ -843,10 +858,11 @@ async fn insert_event(
     opinion: Option<&str>,
     events: &[Event],
 ) -> Result<(), StoreError> {
-    let seq = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM case_events WHERE case_id = $1")
-        .bind(case_id)
-        .fetch_one(&mut **tx)
-        .await?;
+    let seq =
+        sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM case_events WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_one(&mut **tx)
+            .await?;
     sqlx::query(
         "INSERT INTO case_events (case_id, seq, at, action, from_state, to_state, actor_kind, actor_id, actor_name, opinion, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",

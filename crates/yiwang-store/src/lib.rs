@@ -6,15 +6,14 @@
 mod accounts;
 pub mod applicants;
 pub mod applications;
-pub mod case_feed;
-mod case_notify;
-pub mod case_read;
-pub mod cases;
-pub mod workflows;
 pub mod audit;
 mod audit_verify;
 pub mod auth_guard;
 pub mod calendar;
+pub mod case_feed;
+mod case_notify;
+pub mod case_read;
+pub mod cases;
 mod catalog_read;
 mod catalog_write;
 mod departments;
@@ -32,6 +31,7 @@ pub mod search_data;
 pub mod tokens;
 pub mod totp;
 pub mod uploads;
+pub mod workflows;
 
 pub use accounts::{NewUser, hash_password, password_acceptable, verify_password};
 pub use audit::{Actor, AuditEntry, AuditEvent, AuditFilter};
@@ -43,16 +43,16 @@ pub use catalog_write::{ImportSummary, PublishSummary};
 pub use error::StoreError;
 pub use form_defs::{FormSaved, FormScope, FormSource, FormVersion, InvalidForm, ResolvedForm};
 pub use jobs::{Job, JobState};
+pub use login_steps::{Challenge, ChallengeStage, StepOutcome};
 pub use messages::{MessagePage, SiteMessage};
 pub use outbox::{
     ChannelKind, ClaimedMessage, DeliveryAttempt, NewOutboxMessage, OutboxMessage, OutboxStatus,
 };
-pub use uploads::{NewUpload, Upload, UploadStatus};
-pub use login_steps::{Challenge, ChallengeStage, StepOutcome};
 pub use pii::{PiiColumn, RevealedPii, RotateSummary, Shown, StaffPii, UserPii};
 pub use regions::{Region, RegionRow};
 pub use search_data::{LifeEventRow, SearchSeed, SearchTermRow};
 pub use tokens::{ApiToken, NewApiToken};
+pub use uploads::{NewUpload, Upload, UploadStatus};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

@@ -19,12 +19,16 @@ fn scope_columns(scope: &BindingScope) -> (&'static str, String, String) {
             impl_code.as_str().to_string(),
             kind.key().to_string(),
         ),
-        BindingScope::Implementation { impl_code } => {
-            ("implementation", impl_code.as_str().to_string(), String::new())
-        }
-        BindingScope::StandardItem { basic_code } => {
-            ("standard_item", basic_code.as_str().to_string(), String::new())
-        }
+        BindingScope::Implementation { impl_code } => (
+            "implementation",
+            impl_code.as_str().to_string(),
+            String::new(),
+        ),
+        BindingScope::StandardItem { basic_code } => (
+            "standard_item",
+            basic_code.as_str().to_string(),
+            String::new(),
+        ),
     }
 }
 
@@ -61,7 +65,9 @@ impl Store {
             Ok(d) => d,
             Err(errors) => return Ok(Err(InvalidWorkflow(errors))),
         };
-        let body = def.to_json().map_err(|_| StoreError::Domain(ErrorCode::InvalidWorkflow))?;
+        let body = def
+            .to_json()
+            .map_err(|_| StoreError::Domain(ErrorCode::InvalidWorkflow))?;
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "INSERT INTO workflow_definitions (wf_key, version, body, created_by, created_at) \
@@ -97,12 +103,13 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (level, code, kind) = scope_columns(scope);
         let mut tx = self.pool.begin().await?;
-        let def = sqlx::query("SELECT id FROM workflow_definitions WHERE wf_key = $1 AND version = $2")
-            .bind(key.to_string())
-            .bind(i64::from(version))
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::Domain(ErrorCode::NotFound))?;
+        let def =
+            sqlx::query("SELECT id FROM workflow_definitions WHERE wf_key = $1 AND version = $2")
+                .bind(key.to_string())
+                .bind(i64::from(version))
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::Domain(ErrorCode::NotFound))?;
         let def_id = get_i64(&def, "id")?;
         sqlx::query(
             "DELETE FROM workflow_bindings WHERE scope_level = $1 AND scope_code = $2 AND handling_kind = $3",

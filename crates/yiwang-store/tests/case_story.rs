@@ -100,7 +100,12 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
             .await
             .unwrap();
         assert_eq!(
-            code(store.register_applicant(&new, "127.0.0.1", DEMO_NOW_MS).await.unwrap_err()),
+            code(
+                store
+                    .register_applicant(&new, "127.0.0.1", DEMO_NOW_MS)
+                    .await
+                    .unwrap_err()
+            ),
             ErrorCode::ApplicantExists,
             "{b}"
         );
@@ -137,7 +142,10 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
             .unwrap();
 
         // The food licence follows a parallel-review definition bound to its implementation.
-        let def = promised_parallel("food_licence", &[("market", cc(MARKET)), ("health", cc(HEALTH))]);
+        let def = promised_parallel(
+            "food_licence",
+            &[("market", cc(MARKET)), ("health", cc(HEALTH))],
+        );
         let admin = Actor::system("test");
         store
             .save_workflow(&def.to_json().unwrap(), &admin, DEMO_NOW_MS)
@@ -159,7 +167,11 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
             .unwrap();
         // A broken definition is refused with its problems, and nothing is saved.
         let broken = store
-            .save_workflow(r#"{"key":"x","version":1,"name":"x","states":[],"actions":[]}"#, &admin, DEMO_NOW_MS)
+            .save_workflow(
+                r#"{"key":"x","version":1,"name":"x","states":[],"actions":[]}"#,
+                &admin,
+                DEMO_NOW_MS,
+            )
             .await
             .unwrap()
             .unwrap_err();
@@ -170,29 +182,72 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
             .create_application(alice.id, &food, CaseSource::Online, None, DEMO_NOW_MS)
             .await
             .unwrap();
-        let answers = serde_json::json!({"business_name": "津南小馆", "resident_id": "11010519491231002X"});
+        let answers =
+            serde_json::json!({"business_name": "津南小馆", "resident_id": "11010519491231002X"});
         store
-            .save_answers(app.id, DraftOwner::Applicant(alice.id), &answers, DEMO_NOW_MS)
+            .save_answers(
+                app.id,
+                DraftOwner::Applicant(alice.id),
+                &answers,
+                DEMO_NOW_MS,
+            )
             .await
             .unwrap();
         assert_eq!(
-            code(store.application(app.id, DraftOwner::Applicant(bob.id)).await.unwrap_err()),
+            code(
+                store
+                    .application(app.id, DraftOwner::Applicant(bob.id))
+                    .await
+                    .unwrap_err()
+            ),
             ErrorCode::NotFound,
             "{b}: another applicant's draft does not exist for them"
         );
         let first = store
-            .submit_application(app.id, DraftOwner::Applicant(alice.id), CaseActor::Applicant(&alice), "127.0.0.1", clock(monday, 1))
+            .submit_application(
+                app.id,
+                DraftOwner::Applicant(alice.id),
+                CaseActor::Applicant(&alice),
+                "127.0.0.1",
+                clock(monday, 1),
+            )
             .await
             .unwrap();
         assert!(first.created);
-        assert!(first.number.as_str().starts_with(&format!("{FOOD}-20261130-")), "{b}");
+        assert!(
+            first
+                .number
+                .as_str()
+                .starts_with(&format!("{FOOD}-20261130-")),
+            "{b}"
+        );
         let again = store
-            .submit_application(app.id, DraftOwner::Applicant(alice.id), CaseActor::Applicant(&alice), "127.0.0.1", clock(monday, 2))
+            .submit_application(
+                app.id,
+                DraftOwner::Applicant(alice.id),
+                CaseActor::Applicant(&alice),
+                "127.0.0.1",
+                clock(monday, 2),
+            )
             .await
             .unwrap();
-        assert_eq!((again.number.clone(), again.created), (first.number.clone(), false), "{b}");
         assert_eq!(
-            code(store.save_answers(app.id, DraftOwner::Applicant(alice.id), &answers, DEMO_NOW_MS).await.unwrap_err()),
+            (again.number.clone(), again.created),
+            (first.number.clone(), false),
+            "{b}"
+        );
+        assert_eq!(
+            code(
+                store
+                    .save_answers(
+                        app.id,
+                        DraftOwner::Applicant(alice.id),
+                        &answers,
+                        DEMO_NOW_MS
+                    )
+                    .await
+                    .unwrap_err()
+            ),
             ErrorCode::NotEditable
         );
         let number = first.number;
@@ -210,10 +265,27 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
         let wl = store.worklist(&clerk, &calendar, monday).await.unwrap();
         assert_eq!(wl.len(), 1, "{b}");
         assert!(wl[0].actions.contains(&"accept".to_string()));
-        assert!(store.worklist(&market, &calendar, monday).await.unwrap().is_empty());
+        assert!(
+            store
+                .worklist(&market, &calendar, monday)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         // Someone with no relation to the case cannot even find it.
         assert_eq!(
-            code(store.act_on_case(&number, &req("accept", None), CaseActor::Staff(&market), "t", clock(monday, 3)).await.unwrap_err()),
+            code(
+                store
+                    .act_on_case(
+                        &number,
+                        &req("accept", None),
+                        CaseActor::Staff(&market),
+                        "t",
+                        clock(monday, 3)
+                    )
+                    .await
+                    .unwrap_err()
+            ),
             ErrorCode::NotFound,
             "{b}"
         );
@@ -224,7 +296,18 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
 
         // One correction notice; an empty list is refused; the clock pauses.
         assert_eq!(
-            code(store.act_on_case(&number, &req("request_correction", Some("材料不全")), CaseActor::Staff(&clerk), "t", clock(monday, 4)).await.unwrap_err()),
+            code(
+                store
+                    .act_on_case(
+                        &number,
+                        &req("request_correction", Some("材料不全")),
+                        CaseActor::Staff(&clerk),
+                        "t",
+                        clock(monday, 4)
+                    )
+                    .await
+                    .unwrap_err()
+            ),
             ErrorCode::Required
         );
         let mut corr = req("request_correction", Some("请补正以下材料"));
@@ -234,7 +317,13 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
             problem: "复印件不清晰，请上传清晰的扫描件".into(),
         }];
         store
-            .act_on_case(&number, &corr, CaseActor::Staff(&clerk), "t", clock(monday, 5))
+            .act_on_case(
+                &number,
+                &corr,
+                CaseActor::Staff(&clerk),
+                "t",
+                clock(monday, 5),
+            )
             .await
             .unwrap();
         let file = store.case_for_applicant(&number, alice.id).await.unwrap();
@@ -245,11 +334,28 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
         // working days (7 Dec → 10 Dec).
         let thursday = CivilDate::from_ymd(2026, 12, 3).unwrap();
         assert_eq!(
-            code(store.act_on_case(&number, &req("resubmit", None), CaseActor::Applicant(&bob), "t", clock(thursday, 0)).await.unwrap_err()),
+            code(
+                store
+                    .act_on_case(
+                        &number,
+                        &req("resubmit", None),
+                        CaseActor::Applicant(&bob),
+                        "t",
+                        clock(thursday, 0)
+                    )
+                    .await
+                    .unwrap_err()
+            ),
             ErrorCode::NotFound
         );
         store
-            .act_on_case(&number, &req("resubmit", None), CaseActor::Applicant(&alice), "t", clock(thursday, 1))
+            .act_on_case(
+                &number,
+                &req("resubmit", None),
+                CaseActor::Applicant(&alice),
+                "t",
+                clock(thursday, 1),
+            )
             .await
             .unwrap();
         let case = store.case_record(&number).await.unwrap();
@@ -258,13 +364,30 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
         assert_eq!(case.due_day, CivilDate::from_ymd(2026, 12, 10), "{b}");
         // Only one correction round.
         assert_eq!(
-            code(store.act_on_case(&number, &corr, CaseActor::Staff(&clerk), "t", clock(thursday, 2)).await.unwrap_err()),
+            code(
+                store
+                    .act_on_case(
+                        &number,
+                        &corr,
+                        CaseActor::Staff(&clerk),
+                        "t",
+                        clock(thursday, 2)
+                    )
+                    .await
+                    .unwrap_err()
+            ),
             ErrorCode::TransitionNotAllowed
         );
 
         // Acceptance fixes the promised limit: 3 working days from Thu 3 Dec → Tue 8 Dec.
         store
-            .act_on_case(&number, &req("accept", None), CaseActor::Staff(&clerk), "t", clock(thursday, 3))
+            .act_on_case(
+                &number,
+                &req("accept", None),
+                CaseActor::Staff(&clerk),
+                "t",
+                clock(thursday, 3),
+            )
             .await
             .unwrap();
         let case = store.case_record(&number).await.unwrap();
@@ -274,10 +397,24 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
         assert_eq!(file.tasks.len(), 2, "{b}: one task per department");
         let wl = store.worklist(&market, &calendar, thursday).await.unwrap();
         assert_eq!(wl.len(), 1);
-        assert_eq!(wl[0].actions, vec!["market.approve".to_string(), "market.refuse".to_string()]);
+        assert_eq!(
+            wl[0].actions,
+            vec!["market.approve".to_string(), "market.refuse".to_string()]
+        );
         // The market reviewer cannot decide the health task.
         assert_eq!(
-            code(store.act_on_case(&number, &req("health.approve", None), CaseActor::Staff(&market), "t", clock(thursday, 4)).await.unwrap_err()),
+            code(
+                store
+                    .act_on_case(
+                        &number,
+                        &req("health.approve", None),
+                        CaseActor::Staff(&market),
+                        "t",
+                        clock(thursday, 4)
+                    )
+                    .await
+                    .unwrap_err()
+            ),
             ErrorCode::TransitionNotAllowed,
             "{b}"
         );
@@ -289,23 +426,61 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
         let mut h = req("health.approve", None);
         h.expected_version = Some(seen);
         store
-            .act_on_case(&number, &m, CaseActor::Staff(&market), "t", clock(thursday, 5))
+            .act_on_case(
+                &number,
+                &m,
+                CaseActor::Staff(&market),
+                "t",
+                clock(thursday, 5),
+            )
             .await
             .unwrap();
         assert_eq!(
-            code(store.act_on_case(&number, &h, CaseActor::Staff(&health), "t", clock(thursday, 6)).await.unwrap_err()),
+            code(
+                store
+                    .act_on_case(
+                        &number,
+                        &h,
+                        CaseActor::Staff(&health),
+                        "t",
+                        clock(thursday, 6)
+                    )
+                    .await
+                    .unwrap_err()
+            ),
             ErrorCode::CaseChanged,
             "{b}"
         );
         store
-            .act_on_case(&number, &req("health.approve", None), CaseActor::Staff(&health), "t", clock(thursday, 7))
+            .act_on_case(
+                &number,
+                &req("health.approve", None),
+                CaseActor::Staff(&health),
+                "t",
+                clock(thursday, 7),
+            )
             .await
             .unwrap();
-        assert_eq!(store.case_record(&number).await.unwrap().state(), "deciding", "{b}: joined");
+        assert_eq!(
+            store.case_record(&number).await.unwrap().state(),
+            "deciding",
+            "{b}: joined"
+        );
 
         // The approver needs a written opinion.
         assert_eq!(
-            code(store.act_on_case(&number, &req("approve", None), CaseActor::Staff(&approver), "t", clock(thursday, 8)).await.unwrap_err()),
+            code(
+                store
+                    .act_on_case(
+                        &number,
+                        &req("approve", None),
+                        CaseActor::Staff(&approver),
+                        "t",
+                        clock(thursday, 8)
+                    )
+                    .await
+                    .unwrap_err()
+            ),
             ErrorCode::Required
         );
         for (who, action, opinion) in [
@@ -314,7 +489,13 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
             (&clerk, "deliver", None),
         ] {
             store
-                .act_on_case(&number, &req(action, opinion), CaseActor::Staff(who), "t", clock(thursday, 9))
+                .act_on_case(
+                    &number,
+                    &req(action, opinion),
+                    CaseActor::Staff(who),
+                    "t",
+                    clock(thursday, 9),
+                )
                 .await
                 .unwrap();
         }
@@ -337,7 +518,13 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
             ],
             "{b}"
         );
-        assert!(store.worklist(&clerk, &calendar, thursday).await.unwrap().is_empty());
+        assert!(
+            store
+                .worklist(&clerk, &calendar, thursday)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(store.cases_of_applicant(alice.id).await.unwrap().len(), 1);
         assert!(store.cases_of_applicant(bob.id).await.unwrap().is_empty());
 
@@ -361,7 +548,11 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
             .await
             .unwrap();
         assert_eq!(audit.len(), 9, "{b}");
-        assert!(audit.iter().any(|e| e.event.action == "case.accept" && e.event.actor == "clerk"));
+        assert!(
+            audit
+                .iter()
+                .any(|e| e.event.action == "case.accept" && e.event.actor == "clerk")
+        );
         assert!(store.audit_verify(&mut |_| {}).await.unwrap().ok(), "{b}");
     }
 }
@@ -392,29 +583,75 @@ async fn overdue_cases_are_escalated_once_on_every_backend() {
             .await
             .unwrap();
         let app = store
-            .create_application(a.id, &ImplCode::parse(FOOD).unwrap(), CaseSource::Online, None, DEMO_NOW_MS)
+            .create_application(
+                a.id,
+                &ImplCode::parse(FOOD).unwrap(),
+                CaseSource::Online,
+                None,
+                DEMO_NOW_MS,
+            )
             .await
             .unwrap();
-        let clock = CaseClock { now_ms: DEMO_NOW_MS, today: monday, calendar: &calendar, docs: None };
+        let clock = CaseClock {
+            now_ms: DEMO_NOW_MS,
+            today: monday,
+            calendar: &calendar,
+            docs: None,
+        };
         let n = store
-            .submit_application(app.id, DraftOwner::Applicant(a.id), CaseActor::Applicant(&a), "t", clock)
+            .submit_application(
+                app.id,
+                DraftOwner::Applicant(a.id),
+                CaseActor::Applicant(&a),
+                "t",
+                clock,
+            )
             .await
             .unwrap()
             .number;
         // Due Mon 7 Dec (five working days to accept): nothing on the due day itself.
         let due = CivilDate::from_ymd(2026, 12, 7).unwrap();
-        assert!(store.escalate_overdue(due, DEMO_NOW_MS).await.unwrap().is_empty(), "{b}");
+        assert!(
+            store
+                .escalate_overdue(due, DEMO_NOW_MS)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{b}"
+        );
         let clerk = staff(&store, "clerk", Role::Clerk, APPROVALS).await;
         let wl = store.worklist(&clerk, &calendar, due).await.unwrap();
-        assert_eq!(wl[0].deadline, yiwang_domain::calendar::DeadlineState::Yellow, "{b}");
+        assert_eq!(
+            wl[0].deadline,
+            yiwang_domain::calendar::DeadlineState::Yellow,
+            "{b}"
+        );
         let tuesday = CivilDate::from_ymd(2026, 12, 8).unwrap();
-        let first = store.escalate_overdue(tuesday, DEMO_NOW_MS + 1).await.unwrap();
+        let first = store
+            .escalate_overdue(tuesday, DEMO_NOW_MS + 1)
+            .await
+            .unwrap();
         assert_eq!(first, vec![n.clone()], "{b}");
-        assert!(store.escalate_overdue(tuesday, DEMO_NOW_MS + 2).await.unwrap().is_empty(), "{b}: once");
+        assert!(
+            store
+                .escalate_overdue(tuesday, DEMO_NOW_MS + 2)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{b}: once"
+        );
         let wl = store.worklist(&clerk, &calendar, tuesday).await.unwrap();
-        assert_eq!(wl[0].deadline, yiwang_domain::calendar::DeadlineState::Red, "{b}");
+        assert_eq!(
+            wl[0].deadline,
+            yiwang_domain::calendar::DeadlineState::Red,
+            "{b}"
+        );
         let file = store.case_for_staff(&n, &clerk).await.unwrap();
         assert_eq!(file.events.last().unwrap().action, "escalate", "{b}");
-        assert_eq!(file.case.state(), "applied", "{b}: escalation does not move the case");
+        assert_eq!(
+            file.case.state(),
+            "applied",
+            "{b}: escalation does not move the case"
+        );
     }
 }

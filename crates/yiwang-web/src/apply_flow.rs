@@ -9,11 +9,10 @@
 
 use crate::AppState;
 use crate::console::{ConsoleError, ConsoleResult, fail, render, see_other, store_fail};
-use crate::me::not_found;
-use crate::forms_html::{
-    self, ACTION_CONTROL, DECLARATION_CONTROL, FormView, SummaryView,
-};
+use crate::forms_html::{self, ACTION_CONTROL, DECLARATION_CONTROL, FormView, SummaryView};
 use crate::locale::Locale;
+use crate::materials::MaterialView;
+use crate::me::not_found;
 use crate::page::Page;
 use askama::Template;
 use axum::http::StatusCode;
@@ -22,7 +21,6 @@ use yiwang_domain::forms::{FieldError, FormDefinition, Mode, RawAnswers, validat
 use yiwang_domain::policy::Principal;
 use yiwang_domain::{ErrorCode, RegionCode};
 use yiwang_store::applicants::Applicant;
-use crate::materials::MaterialView;
 use yiwang_store::applications::{Application, ApplicationStatus, DraftOwner};
 use yiwang_store::cases::CaseActor;
 
@@ -113,7 +111,12 @@ struct Loaded {
     required: Vec<yiwang_domain::catalog::MaterialRequirement>,
 }
 
-async fn load(state: &AppState, locale: Locale, who: Filer<'_>, id: i64) -> Result<Loaded, ConsoleError> {
+async fn load(
+    state: &AppState,
+    locale: Locale,
+    who: Filer<'_>,
+    id: i64,
+) -> Result<Loaded, ConsoleError> {
     let app = state
         .store
         .application(id, who.owner())
@@ -199,7 +202,12 @@ async fn form_page_with(
 }
 
 /// The form page of a draft (a submitted one goes to its case).
-pub(crate) async fn show_form(state: &AppState, locale: Locale, who: Filer<'_>, id: i64) -> ConsoleResult {
+pub(crate) async fn show_form(
+    state: &AppState,
+    locale: Locale,
+    who: Filer<'_>,
+    id: i64,
+) -> ConsoleResult {
     let l = load(state, locale, who, id).await?;
     if l.app.status == ApplicationStatus::Submitted {
         return match &l.app.case_number {
@@ -235,7 +243,11 @@ pub(crate) async fn save_form(
     if raw.apply_row_action(&l.def).is_some() {
         return form_page(state, locale, who, &l, &raw, &[], false, StatusCode::OK).await;
     }
-    let mode = if action == "continue" { Mode::Submit } else { Mode::Draft };
+    let mode = if action == "continue" {
+        Mode::Submit
+    } else {
+        Mode::Draft
+    };
     let checked = validate(&l.def, &raw, mode);
     // A draft keeps what was typed even when some of it is not valid yet; only the page says so.
     let doc = serde_json::json!({ "pairs": raw.to_pairs() });
@@ -250,8 +262,17 @@ pub(crate) async fn save_form(
         }
         Ok(_) => form_page(state, locale, who, &l, &raw, &[], true, StatusCode::OK).await,
         Err(errors) => {
-            form_page(state, locale, who, &l, &raw, &errors, false, StatusCode::UNPROCESSABLE_ENTITY)
-                .await
+            form_page(
+                state,
+                locale,
+                who,
+                &l,
+                &raw,
+                &errors,
+                false,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     }
 }
@@ -270,7 +291,12 @@ async fn check_page(
     };
     let mut region_names = HashMap::new();
     for r in answers.regions() {
-        if let Some(reg) = state.store.region(r).await.map_err(|e| store_fail(e, locale))? {
+        if let Some(reg) = state
+            .store
+            .region(r)
+            .await
+            .map_err(|e| store_fail(e, locale))?
+        {
             region_names.insert(r.as_str().to_string(), reg.name);
         }
     }
@@ -286,7 +312,11 @@ async fn check_page(
         &yiwang_domain::forms::summary(&l.def, &answers),
     );
     let tpl = CheckPage {
-        page: who.page(locale, "me.check.title", &format!("{}/{}/check", who.base(), l.app.id)),
+        page: who.page(
+            locale,
+            "me.check.title",
+            &format!("{}/{}/check", who.base(), l.app.id),
+        ),
         item_name: l.item_name.clone(),
         summary,
         declaration: forms_html::declaration_html(locale.lang, false, declaration_error),
@@ -298,7 +328,12 @@ async fn check_page(
     Ok(render(status, &tpl, locale.lang))
 }
 
-pub(crate) async fn show_check(state: &AppState, locale: Locale, who: Filer<'_>, id: i64) -> ConsoleResult {
+pub(crate) async fn show_check(
+    state: &AppState,
+    locale: Locale,
+    who: Filer<'_>,
+    id: i64,
+) -> ConsoleResult {
     let l = load(state, locale, who, id).await?;
     if let Some(n) = &l.app.case_number {
         return Ok(see_other(locale, &who.case_href(n)));
@@ -323,11 +358,27 @@ pub(crate) async fn submit(
     let pairs = forms_html::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
     if !pairs.iter().any(|(k, _)| k == DECLARATION_CONTROL) {
         let msg = yiwang_i18n::t(locale.lang, "me.check.declaration_required").to_string();
-        return check_page(state, locale, who, &l, Some(&msg), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return check_page(
+            state,
+            locale,
+            who,
+            &l,
+            Some(&msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let materials = crate::materials::views(state, locale, &l.required, &l.app).await?;
     if !crate::materials::missing(&materials).is_empty() {
-        return check_page(state, locale, who, &l, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return check_page(
+            state,
+            locale,
+            who,
+            &l,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let raw = RawAnswers::from_pairs(&l.def, stored_pairs(&l.app)).unwrap_or_default();
     let Ok(answers) = validate(&l.def, &raw, Mode::Submit) else {
@@ -343,7 +394,11 @@ pub(crate) async fn submit(
         .await
         .or_else(|e| {
             // Submitted by a concurrent request: fall through to the idempotent submit.
-            if e.code() == ErrorCode::NotEditable { Ok(()) } else { Err(e) }
+            if e.code() == ErrorCode::NotEditable {
+                Ok(())
+            } else {
+                Err(e)
+            }
         })
         .map_err(|e| store_fail(e, locale))?;
     let calendar = state.calendar().await.map_err(|e| store_fail(e, locale))?;

@@ -64,6 +64,10 @@ pub(crate) async fn download(
         tracing::error!(code = %code, "document digest mismatch; not served");
         return Err(fail(ErrorCode::Internal, locale));
     }
-    let name = format!("{}-{}.pdf", yiwang_docs::title(doc.kind, locale.lang), number);
+    let name = format!(
+        "{}-{}.pdf",
+        yiwang_docs::title(doc.kind, locale.lang),
+        number
+    );
     Ok(crate::download::pdf_attachment(&name, pdf))
 }

@@ -64,7 +64,11 @@ impl AppError {
         self
     }
     /// Adds one issue per form field error (the field's posted name and its message).
-    pub fn with_field_issues(mut self, errors: &[yiwang_domain::forms::FieldError], lang: Lang) -> Self {
+    pub fn with_field_issues(
+        mut self,
+        errors: &[yiwang_domain::forms::FieldError],
+        lang: Lang,
+    ) -> Self {
         self.issues.extend(errors.iter().map(|e| Issue {
             sheet: None,
             row: None,

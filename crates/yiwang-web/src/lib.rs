@@ -3,15 +3,15 @@
 
 pub mod api;
 mod apply_flow;
-mod case_documents;
 pub mod auth;
+mod case_documents;
 pub mod console;
 pub mod download;
 mod error;
 pub mod forms_html;
-pub mod me;
 mod locale;
 mod materials;
+pub mod me;
 mod page;
 pub mod portal;
 pub mod routes;

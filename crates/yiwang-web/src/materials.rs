@@ -69,7 +69,11 @@ pub(crate) async fn upload(
     mut mp: Multipart,
 ) -> Result<Option<String>, ErrorCode> {
     let form = crate::upload::read_upload_form(&mut mp, "file", &UploadPolicy::default()).await?;
-    let material = form.fields.get("material").map(String::as_str).unwrap_or("");
+    let material = form
+        .fields
+        .get("material")
+        .map(String::as_str)
+        .unwrap_or("");
     if !required.iter().any(|m| m.name == material) {
         return Err(ErrorCode::InvalidInput);
     }
@@ -79,14 +83,20 @@ pub(crate) async fn upload(
         material_key: material,
         replaces: None,
     };
-    yiwang_app::files::save_upload(&state.store, state.files.as_ref(), &target, &form.file, state.now_ms())
-        .await
-        .map_err(|e| {
-            if e.code() == ErrorCode::Internal {
-                tracing::error!(error = %e, "upload not saved");
-            }
-            e.code()
-        })?;
+    yiwang_app::files::save_upload(
+        &state.store,
+        state.files.as_ref(),
+        &target,
+        &form.file,
+        state.now_ms(),
+    )
+    .await
+    .map_err(|e| {
+        if e.code() == ErrorCode::Internal {
+            tracing::error!(error = %e, "upload not saved");
+        }
+        e.code()
+    })?;
     let back = form
         .fields
         .get("back")
@@ -96,7 +106,11 @@ pub(crate) async fn upload(
 }
 
 /// Removes one of the application's files (before submission, or a reopened material).
-pub(crate) async fn remove(state: &AppState, app: &Application, upload_id: i64) -> Result<(), ErrorCode> {
+pub(crate) async fn remove(
+    state: &AppState,
+    app: &Application,
+    upload_id: i64,
+) -> Result<(), ErrorCode> {
     let up = state
         .store
         .upload_for_owner(app.applicant_id, upload_id)

@@ -111,7 +111,11 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (Method::POST, "/items/{code}/apply", Policy::Applicant),
     (Method::GET, "/me/applications/{id}", Policy::Applicant),
     (Method::POST, "/me/applications/{id}", Policy::Applicant),
-    (Method::GET, "/me/applications/{id}/check", Policy::Applicant),
+    (
+        Method::GET,
+        "/me/applications/{id}/check",
+        Policy::Applicant,
+    ),
     (
         Method::POST,
         "/me/applications/{id}/materials",
@@ -127,9 +131,17 @@ static ROUTES: &[(Method, &str, Policy)] = &[
         "/me/applications/{id}/files/{upload}",
         Policy::Applicant,
     ),
-    (Method::POST, "/me/applications/{id}/submit", Policy::Applicant),
+    (
+        Method::POST,
+        "/me/applications/{id}/submit",
+        Policy::Applicant,
+    ),
     (Method::GET, "/me/cases/{number}", Policy::Applicant),
-    (Method::POST, "/me/cases/{number}/resubmit", Policy::Applicant),
+    (
+        Method::POST,
+        "/me/cases/{number}/resubmit",
+        Policy::Applicant,
+    ),
     (
         Method::GET,
         "/me/cases/{number}/documents/{code}",
@@ -141,8 +153,16 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     // offered and each draft are limited to what this person may take in (checked there).
     (Method::GET, "/console/intake", Staff(Action::IntakeCases)),
     (Method::POST, "/console/intake", Staff(Action::IntakeCases)),
-    (Method::GET, "/console/intake/{id}", Staff(Action::IntakeCases)),
-    (Method::POST, "/console/intake/{id}", Staff(Action::IntakeCases)),
+    (
+        Method::GET,
+        "/console/intake/{id}",
+        Staff(Action::IntakeCases),
+    ),
+    (
+        Method::POST,
+        "/console/intake/{id}",
+        Staff(Action::IntakeCases),
+    ),
     (
         Method::GET,
         "/console/intake/{id}/check",

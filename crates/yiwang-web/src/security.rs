@@ -283,8 +283,9 @@ pub async fn enforce_policy(State(state): State<AppState>, req: Request, next: N
                             .to_string()
                     };
                     match none.require(locale, &here) {
-                        Ok(_) => AppError::new(ErrorCode::NotAuthenticated, locale.lang)
-                            .into_response(),
+                        Ok(_) => {
+                            AppError::new(ErrorCode::NotAuthenticated, locale.lang).into_response()
+                        }
                         Err(e) => e.into_response(),
                     }
                 }

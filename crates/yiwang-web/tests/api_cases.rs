@@ -63,7 +63,13 @@ async fn send(
     (status, v)
 }
 
-async fn token(db: &TestDb, admin: &Principal, name: &str, role: Role, dept: Option<&str>) -> String {
+async fn token(
+    db: &TestDb,
+    admin: &Principal,
+    name: &str,
+    role: Role,
+    dept: Option<&str>,
+) -> String {
     db.store
         .create_api_token(
             &NewApiToken {
@@ -99,34 +105,113 @@ async fn case_api_and_feed_on_every_backend() {
         let bob = register(&site, "李四", "120112199001011238").await;
 
         // Without an applicant session: 401 JSON (or the sign-in redirect), never a draft.
-        let (s, _) = send(&site, Method::POST, "/api/v1/applications", None, None, Some(json!({"impl_code": ITEM}))).await;
-        assert!(s == StatusCode::UNAUTHORIZED || s == StatusCode::SEE_OTHER, "{b}: {s}");
-        let (s, v) = send(&site, Method::POST, "/api/v1/applications", Some(&alice), None, Some(json!({"impl_code": "nope"}))).await;
+        let (s, _) = send(
+            &site,
+            Method::POST,
+            "/api/v1/applications",
+            None,
+            None,
+            Some(json!({"impl_code": ITEM})),
+        )
+        .await;
+        assert!(
+            s == StatusCode::UNAUTHORIZED || s == StatusCode::SEE_OTHER,
+            "{b}: {s}"
+        );
+        let (s, v) = send(
+            &site,
+            Method::POST,
+            "/api/v1/applications",
+            Some(&alice),
+            None,
+            Some(json!({"impl_code": "nope"})),
+        )
+        .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}: {v}");
-        let (s, v) = send(&site, Method::POST, "/api/v1/applications", Some(&alice), None, Some(json!({"impl_code": ITEM}))).await;
+        let (s, v) = send(
+            &site,
+            Method::POST,
+            "/api/v1/applications",
+            Some(&alice),
+            None,
+            Some(json!({"impl_code": ITEM})),
+        )
+        .await;
         assert_eq!(s, StatusCode::CREATED, "{b}: {v}");
         let id = v["id"].as_i64().unwrap();
         let answers = format!("/api/v1/applications/{id}/answers");
         // Forged field names: 400, nothing saved.
-        let (s, _) = send(&site, Method::PUT, &answers, Some(&alice), None, Some(json!({"pairs": [["is_admin", "1"]]}))).await;
+        let (s, _) = send(
+            &site,
+            Method::PUT,
+            &answers,
+            Some(&alice),
+            None,
+            Some(json!({"pairs": [["is_admin", "1"]]})),
+        )
+        .await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
         // Someone else's draft does not exist for them.
-        let (s, _) = send(&site, Method::PUT, &answers, Some(&bob), None, Some(json!({"pairs": []}))).await;
+        let (s, _) = send(
+            &site,
+            Method::PUT,
+            &answers,
+            Some(&bob),
+            None,
+            Some(json!({"pairs": []})),
+        )
+        .await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
         // A partial draft saves and lists what is still missing.
-        let (s, v) = send(&site, Method::PUT, &answers, Some(&alice), None, Some(json!({"pairs": [["contact_name", "张三"]]}))).await;
+        let (s, v) = send(
+            &site,
+            Method::PUT,
+            &answers,
+            Some(&alice),
+            None,
+            Some(json!({"pairs": [["contact_name", "张三"]]})),
+        )
+        .await;
         assert_eq!(s, StatusCode::OK, "{b}: {v}");
         assert!(v["errors"].as_array().unwrap().len() >= 2, "{b}: {v}");
         let submit = format!("/api/v1/applications/{id}/submit");
-        let (s, _) = send(&site, Method::POST, &submit, Some(&alice), None, Some(json!({"declaration": true}))).await;
+        let (s, _) = send(
+            &site,
+            Method::POST,
+            &submit,
+            Some(&alice),
+            None,
+            Some(json!({"declaration": true})),
+        )
+        .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}: incomplete");
         let full = json!({"pairs": [["description", "开办游泳馆"], ["contact_name", "张三"], ["contact_phone", "13800138000"]]});
         let (s, v) = send(&site, Method::PUT, &answers, Some(&alice), None, Some(full)).await;
-        assert_eq!((s, v["errors"].as_array().unwrap().len()), (StatusCode::OK, 0), "{b}: {v}");
-        let (s, _) = send(&site, Method::POST, &submit, Some(&alice), None, Some(json!({"declaration": false}))).await;
+        assert_eq!(
+            (s, v["errors"].as_array().unwrap().len()),
+            (StatusCode::OK, 0),
+            "{b}: {v}"
+        );
+        let (s, _) = send(
+            &site,
+            Method::POST,
+            &submit,
+            Some(&alice),
+            None,
+            Some(json!({"declaration": false})),
+        )
+        .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}: no declaration");
         // The required materials are missing: named in the error.
-        let (s, v) = send(&site, Method::POST, &submit, Some(&alice), None, Some(json!({"declaration": true}))).await;
+        let (s, v) = send(
+            &site,
+            Method::POST,
+            &submit,
+            Some(&alice),
+            None,
+            Some(json!({"declaration": true})),
+        )
+        .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
         let missing = v["error"]["issues"].as_array().unwrap().len();
         assert_eq!(missing, 6, "{b}: {v}");
@@ -138,12 +223,20 @@ async fn case_api_and_feed_on_every_backend() {
             .unwrap()
             .implementation
             .materials;
-        let pdf: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+        let pdf: &[u8] =
+            b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
         for (i, m) in materials.iter().filter(|m| m.mandatory).enumerate() {
-            let bytes: Vec<u8> = if i == 0 { b"MZ\x90\x00not a pdf".to_vec() } else { pdf.to_vec() };
+            let bytes: Vec<u8> = if i == 0 {
+                b"MZ\x90\x00not a pdf".to_vec()
+            } else {
+                pdf.to_vec()
+            };
             let form = reqwest::multipart::Form::new()
                 .text("material", m.name.clone())
-                .part("file", reqwest::multipart::Part::bytes(bytes).file_name("材料.pdf"));
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(bytes).file_name("材料.pdf"),
+                );
             let res = site
                 .client
                 .post(site.url(&format!("/api/v1/applications/{id}/materials")))
@@ -154,10 +247,17 @@ async fn case_api_and_feed_on_every_backend() {
                 .await
                 .unwrap();
             if i == 0 {
-                assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{b}: a renamed program");
+                assert_eq!(
+                    res.status(),
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "{b}: a renamed program"
+                );
                 let form = reqwest::multipart::Form::new()
                     .text("material", m.name.clone())
-                    .part("file", reqwest::multipart::Part::bytes(pdf.to_vec()).file_name("材料.pdf"));
+                    .part(
+                        "file",
+                        reqwest::multipart::Part::bytes(pdf.to_vec()).file_name("材料.pdf"),
+                    );
                 let res = site
                     .client
                     .post(site.url(&format!("/api/v1/applications/{id}/materials")))
@@ -175,12 +275,32 @@ async fn case_api_and_feed_on_every_backend() {
             }
             assert_eq!(res.status(), StatusCode::CREATED, "{b}: {}", m.name);
         }
-        let (s, v) = send(&site, Method::POST, &submit, Some(&alice), None, Some(json!({"declaration": true}))).await;
+        let (s, v) = send(
+            &site,
+            Method::POST,
+            &submit,
+            Some(&alice),
+            None,
+            Some(json!({"declaration": true})),
+        )
+        .await;
         assert_eq!(s, StatusCode::OK, "{b}: {v}");
         assert_eq!(v["created"], true);
         let number = v["case_number"].as_str().unwrap().to_string();
-        let (_, again) = send(&site, Method::POST, &submit, Some(&alice), None, Some(json!({"declaration": true}))).await;
-        assert_eq!((again["case_number"].as_str(), again["created"].as_bool()), (Some(number.as_str()), Some(false)), "{b}");
+        let (_, again) = send(
+            &site,
+            Method::POST,
+            &submit,
+            Some(&alice),
+            None,
+            Some(json!({"declaration": true})),
+        )
+        .await;
+        assert_eq!(
+            (again["case_number"].as_str(), again["created"].as_bool()),
+            (Some(number.as_str()), Some(false)),
+            "{b}"
+        );
 
         let mine = format!("/api/v1/my/cases/{number}");
         let (s, v) = send(&site, Method::GET, &mine, Some(&alice), None, None).await;
@@ -198,7 +318,11 @@ async fn case_api_and_feed_on_every_backend() {
                     username: "tokenadmin".into(),
                     display_name: "admin".into(),
                     password: "Token-Admin-2026".into(),
-                    grants: vec![Grant { role: Role::PlatformAdmin, region: None, department: None }],
+                    grants: vec![Grant {
+                        role: Role::PlatformAdmin,
+                        region: None,
+                        department: None,
+                    }],
                 },
                 &Actor::system("t"),
                 DEMO_NOW_MS,
@@ -206,28 +330,102 @@ async fn case_api_and_feed_on_every_backend() {
             .await
             .unwrap();
         let admin = db.store.principal(admin_id).await.unwrap().unwrap();
-        let clerk = token(&db, &admin, "window system", Role::Clerk, Some(APPROVAL_BUREAU)).await;
-        let other = token(&db, &admin, "market system", Role::Clerk, Some("11120112MB1L902463")).await;
+        let clerk = token(
+            &db,
+            &admin,
+            "window system",
+            Role::Clerk,
+            Some(APPROVAL_BUREAU),
+        )
+        .await;
+        let other = token(
+            &db,
+            &admin,
+            "market system",
+            Role::Clerk,
+            Some("11120112MB1L902463"),
+        )
+        .await;
         let province = token(&db, &admin, "provincial platform", Role::Auditor, None).await;
 
         let act = format!("/api/v1/cases/{number}/actions");
-        let (s, _) = send(&site, Method::POST, &act, None, Some(&other), Some(json!({"action": "accept"}))).await;
-        assert_eq!(s, StatusCode::NOT_FOUND, "{b}: outside the token's department");
-        let (s, _) = send(&site, Method::POST, &act, None, Some(&clerk), Some(json!({"action": "approve", "opinion": "x"}))).await;
+        let (s, _) = send(
+            &site,
+            Method::POST,
+            &act,
+            None,
+            Some(&other),
+            Some(json!({"action": "accept"})),
+        )
+        .await;
+        assert_eq!(
+            s,
+            StatusCode::NOT_FOUND,
+            "{b}: outside the token's department"
+        );
+        let (s, _) = send(
+            &site,
+            Method::POST,
+            &act,
+            None,
+            Some(&clerk),
+            Some(json!({"action": "approve", "opinion": "x"})),
+        )
+        .await;
         assert_eq!(s, StatusCode::CONFLICT, "{b}: not possible in this state");
-        let (s, _) = send(&site, Method::POST, &act, None, Some(&clerk), Some(json!({"action": "accept", "expected_version": 99}))).await;
+        let (s, _) = send(
+            &site,
+            Method::POST,
+            &act,
+            None,
+            Some(&clerk),
+            Some(json!({"action": "accept", "expected_version": 99})),
+        )
+        .await;
         assert_eq!(s, StatusCode::CONFLICT, "{b}: stale version");
-        let (s, v) = send(&site, Method::POST, &act, None, Some(&clerk), Some(json!({"action": "accept", "expected_version": 1}))).await;
+        let (s, v) = send(
+            &site,
+            Method::POST,
+            &act,
+            None,
+            Some(&clerk),
+            Some(json!({"action": "accept", "expected_version": 1})),
+        )
+        .await;
         assert_eq!(s, StatusCode::OK, "{b}: {v}");
         assert_eq!(v["state"], "reviewing");
         assert!(v["due_date"].is_string(), "{b}");
 
         // The feed: page by page, in order; the clerk token may not read it.
-        let (s, _) = send(&site, Method::GET, "/api/v1/feed/case-events", None, Some(&clerk), None).await;
+        let (s, _) = send(
+            &site,
+            Method::GET,
+            "/api/v1/feed/case-events",
+            None,
+            Some(&clerk),
+            None,
+        )
+        .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
-        let (s, _) = send(&site, Method::GET, "/api/v1/feed/case-events?after=x.y", None, Some(&province), None).await;
+        let (s, _) = send(
+            &site,
+            Method::GET,
+            "/api/v1/feed/case-events?after=x.y",
+            None,
+            Some(&province),
+            None,
+        )
+        .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
-        let (s, p1) = send(&site, Method::GET, "/api/v1/feed/case-events?limit=1", None, Some(&province), None).await;
+        let (s, p1) = send(
+            &site,
+            Method::GET,
+            "/api/v1/feed/case-events?limit=1",
+            None,
+            Some(&province),
+            None,
+        )
+        .await;
         assert_eq!(s, StatusCode::OK, "{b}: {p1}");
         let e = &p1["events"][0];
         assert_eq!(e["kind"], "application", "{b}");
@@ -235,8 +433,21 @@ async fn case_api_and_feed_on_every_backend() {
         assert_eq!(e["applicant"]["id_type"], "111");
         assert_eq!(e["applicant"]["id_number"], "11010519491231002X");
         let next = p1["next"].as_str().unwrap();
-        let (_, p2) = send(&site, Method::GET, &format!("/api/v1/feed/case-events?after={next}"), None, Some(&province), None).await;
-        let kinds: Vec<&str> = p2["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+        let (_, p2) = send(
+            &site,
+            Method::GET,
+            &format!("/api/v1/feed/case-events?after={next}"),
+            None,
+            Some(&province),
+            None,
+        )
+        .await;
+        let kinds: Vec<&str> = p2["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
         assert_eq!(kinds, ["acceptance"], "{b}: {p2}");
         assert!(p2["events"][0]["due_date"].is_string());
         assert!(p2["next"].is_null());

@@ -78,11 +78,22 @@ const MATERIALS: [&str; 6] = [
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
 
 /// Posts one file for a material of the application at `app_path`; returns the response.
-async fn upload(site: &Site, cookie: &str, app_path: &str, material: &str, name: &str, bytes: &[u8], back: &str) -> reqwest::Response {
+async fn upload(
+    site: &Site,
+    cookie: &str,
+    app_path: &str,
+    material: &str,
+    name: &str,
+    bytes: &[u8],
+    back: &str,
+) -> reqwest::Response {
     let form = reqwest::multipart::Form::new()
         .text("material", material.to_string())
         .text("back", back.to_string())
-        .part("file", reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()));
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+        );
     site.client
         .post(site.url(&format!("{app_path}/materials")))
         .header(reqwest::header::ORIGIN, site.base.clone())
@@ -151,14 +162,22 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         assert_eq!(res.status(), StatusCode::CONFLICT, "{b}");
         // Sign-in with the ID number works; a wrong password is 401.
         let res = site
-            .post("/login", None, &[("id_number", ID_A), ("password", "wrong-Password-1")])
+            .post(
+                "/login",
+                None,
+                &[("id_number", ID_A), ("password", "wrong-Password-1")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{b}");
         let res = site
             .post(
                 "/login",
                 None,
-                &[("id_number", ID_A), ("password", APPLICANT_PASSWORD), ("next", "/me")],
+                &[
+                    ("id_number", ID_A),
+                    ("password", APPLICANT_PASSWORD),
+                    ("next", "/me"),
+                ],
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
@@ -169,9 +188,15 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let form_path = location(&res);
-        assert!(form_path.starts_with("/me/applications/"), "{b}: {form_path}");
+        assert!(
+            form_path.starts_with("/me/applications/"),
+            "{b}: {form_path}"
+        );
         let html = text(site.get(&form_path, Some(&alice)).await).await;
-        assert!(html.contains("name=\"contact_phone\""), "{b}: the form is rendered");
+        assert!(
+            html.contains("name=\"contact_phone\""),
+            "{b}: the form is rendered"
+        );
         // Another applicant cannot open it.
         assert_eq!(
             site.get(&form_path, Some(&bob)).await.status(),
@@ -196,9 +221,17 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         assert!(html.contains("&lt;script&gt;"), "{b}: escaped");
         assert!(!html.contains("<script>alert(1)"), "{b}");
         let res = site
-            .post(&form_path, Some(&alice), &[("is_admin", "1"), ("_action", "save")])
+            .post(
+                &form_path,
+                Some(&alice),
+                &[("is_admin", "1"), ("_action", "save")],
+            )
             .await;
-        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}: forged field");
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{b}: forged field"
+        );
         let res = site
             .post(
                 &form_path,
@@ -215,18 +248,46 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         let check = location(&res);
         assert!(check.ends_with("/check"));
         // Submitting without the required materials is refused and names them.
-        let res = site.post(&check.replace("/check", "/submit"), Some(&alice), &[("_declaration", "yes")]).await;
+        let res = site
+            .post(
+                &check.replace("/check", "/submit"),
+                Some(&alice),
+                &[("_declaration", "yes")],
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
         assert!(text(res).await.contains("公共场所卫生检测报告"), "{b}");
         // A renamed program is refused by its content, whatever its name says.
-        let res = upload(&site, &alice, &form_path, MATERIALS[0], "申请表.pdf", b"MZ\x90\x00\x03\x00\x00\x00program", &form_path).await;
+        let res = upload(
+            &site,
+            &alice,
+            &form_path,
+            MATERIALS[0],
+            "申请表.pdf",
+            b"MZ\x90\x00\x03\x00\x00\x00program",
+            &form_path,
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{b}");
         // Someone else cannot upload into this application.
-        let res = upload(&site, &bob, &form_path, MATERIALS[0], "a.pdf", PDF, &form_path).await;
+        let res = upload(
+            &site,
+            &bob,
+            &form_path,
+            MATERIALS[0],
+            "a.pdf",
+            PDF,
+            &form_path,
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{b}");
         upload_all(&site, &alice, &form_path).await;
         let html = text(site.get(&form_path, Some(&alice)).await).await;
-        assert_eq!(html.matches("扫描件.pdf").count(), 6, "{b}: each material lists its file");
+        assert_eq!(
+            html.matches("扫描件.pdf").count(),
+            6,
+            "{b}: each material lists its file"
+        );
         let html = text(site.get(&check, Some(&alice)).await).await;
         assert!(html.contains("开办小型游泳馆"), "{b}: check your answers");
         // Without the declaration: refused, nothing submitted.
@@ -234,11 +295,18 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         let res = site.post(&submit, Some(&alice), &[]).await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
         // With it: the case number at once; a double click lands on the same case.
-        let res = site.post(&submit, Some(&alice), &[("_declaration", "yes")]).await;
+        let res = site
+            .post(&submit, Some(&alice), &[("_declaration", "yes")])
+            .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let case_path = location(&res);
-        assert!(case_path.starts_with(&format!("/me/cases/{ITEM}-")), "{b}: {case_path}");
-        let res = site.post(&submit, Some(&alice), &[("_declaration", "yes")]).await;
+        assert!(
+            case_path.starts_with(&format!("/me/cases/{ITEM}-")),
+            "{b}: {case_path}"
+        );
+        let res = site
+            .post(&submit, Some(&alice), &[("_declaration", "yes")])
+            .await;
         assert_eq!(location(&res), case_path, "{b}: one case");
         let case_path = case_path.trim_end_matches("?new=1").to_string();
         let number = case_path.trim_start_matches("/me/cases/").to_string();
@@ -266,11 +334,20 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
             "{b}"
         );
         // Applicants have no business in the console, staff none in the applicant's space.
-        assert_ne!(site.get("/console/cases", Some(&alice)).await.status(), StatusCode::OK);
-        assert_eq!(site.get("/me", Some(&clerk)).await.status(), StatusCode::SEE_OTHER);
+        assert_ne!(
+            site.get("/console/cases", Some(&alice)).await.status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            site.get("/me", Some(&clerk)).await.status(),
+            StatusCode::SEE_OTHER
+        );
 
         let html = text(site.get(&staff_case, Some(&clerk)).await).await;
-        assert!(html.contains("开办小型游泳馆"), "{b}: the clerk reads the form");
+        assert!(
+            html.contains("开办小型游泳馆"),
+            "{b}: the clerk reads the form"
+        );
         let version = html
             .split("name=\"version\" value=\"")
             .nth(1)
@@ -280,7 +357,15 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         // A correction without a list is refused with a message, nothing changes.
         let act = format!("{staff_case}/act");
         let res = site
-            .post(&act, Some(&clerk), &[("action", "request_correction"), ("opinion", "请补正"), ("version", &version)])
+            .post(
+                &act,
+                Some(&clerk),
+                &[
+                    ("action", "request_correction"),
+                    ("opinion", "请补正"),
+                    ("version", &version),
+                ],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
         let res = site
@@ -301,7 +386,11 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         // A stale form (the old version) now gets a clear conflict.
         let res = site
-            .post(&act, Some(&clerk), &[("action", "accept"), ("version", &version)])
+            .post(
+                &act,
+                Some(&clerk),
+                &[("action", "accept"), ("version", &version)],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::CONFLICT, "{b}");
 
@@ -309,9 +398,27 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         let html = text(site.get(&case_path, Some(&alice)).await).await;
         assert!(html.contains("检测报告已超过一年"), "{b}");
         // Only the named material may be replaced now; the others are locked with the submission.
-        let res = upload(&site, &alice, &form_path, "营业执照", "a.pdf", PDF, &case_path).await;
+        let res = upload(
+            &site,
+            &alice,
+            &form_path,
+            "营业执照",
+            "a.pdf",
+            PDF,
+            &case_path,
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::CONFLICT, "{b}: locked");
-        let res = upload(&site, &alice, &form_path, "公共场所卫生检测报告", "新检测报告.pdf", PDF, &case_path).await;
+        let res = upload(
+            &site,
+            &alice,
+            &form_path,
+            "公共场所卫生检测报告",
+            "新检测报告.pdf",
+            PDF,
+            &case_path,
+        )
+        .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         assert_eq!(location(&res), case_path, "{b}: back to the case");
         let html = text(site.get(&case_path, Some(&alice)).await).await;
@@ -324,11 +431,19 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
             .unwrap()
             .to_string();
         let res = site
-            .post(&format!("{case_path}/resubmit"), Some(&bob), &[("version", &v2)])
+            .post(
+                &format!("{case_path}/resubmit"),
+                Some(&bob),
+                &[("version", &v2)],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{b}");
         let res = site
-            .post(&format!("{case_path}/resubmit"), Some(&alice), &[("version", &v2)])
+            .post(
+                &format!("{case_path}/resubmit"),
+                Some(&alice),
+                &[("version", &v2)],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let html = text(site.get(&staff_case, Some(&clerk)).await).await;
@@ -339,14 +454,21 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
             .unwrap()
             .to_string();
         let res = site
-            .post(&act, Some(&clerk), &[("action", "accept"), ("version", &v3)])
+            .post(
+                &act,
+                Some(&clerk),
+                &[("action", "accept"), ("version", &v3)],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let html = text(site.get(&case_path, Some(&alice)).await).await;
         assert!(html.contains("审查中"), "{b}");
         // The notices issued so far: the correction notice and the acceptance notice, as PDF,
         // for the applicant only; each verifiable in public without personal data.
-        assert!(html.contains("补正材料通知书") && html.contains("受理通知书"), "{b}");
+        assert!(
+            html.contains("补正材料通知书") && html.contains("受理通知书"),
+            "{b}"
+        );
         let links: Vec<String> = html
             .split("href=\"")
             .skip(1)
@@ -359,21 +481,33 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
             let res = site.get(link, Some(&alice)).await;
             assert_eq!(res.status(), StatusCode::OK, "{b}: {link}");
             assert_eq!(res.headers()["content-type"], "application/pdf");
-            assert!(res.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+            assert!(
+                res.headers()["content-disposition"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("attachment")
+            );
             let body = res.bytes().await.unwrap();
             assert!(body.starts_with(b"%PDF"), "{b}");
-            assert_eq!(site.get(link, Some(&bob)).await.status(), StatusCode::NOT_FOUND, "{b}");
+            assert_eq!(
+                site.get(link, Some(&bob)).await.status(),
+                StatusCode::NOT_FOUND,
+                "{b}"
+            );
             let code = link.rsplit('/').next().unwrap();
             let res = site.get(&format!("/verify/{code}"), None).await;
             assert_eq!(res.status(), StatusCode::OK, "{b}");
             let page = text(res).await;
             assert!(page.contains(&number), "{b}");
-            assert!(!page.contains("张三"), "{b}: no personal data on the public page");
+            assert!(
+                !page.contains("张三"),
+                "{b}: no personal data on the public page"
+            );
         }
 
         // Messages for every status change; the clerk's reads show on "who used my data".
         let html = text(site.get("/me/messages", Some(&alice)).await).await;
-        assert_eq!(html.matches(&number).count() >= 4, true, "{b}: {html}");
+        assert!(html.matches(&number).count() >= 4, "{b}: {html}");
         let html = text(site.get("/me/data-use", Some(&alice)).await).await;
         assert!(html.contains("天津市津南区行政审批局"), "{b}");
         assert!(html.contains("查看办件材料"), "{b}");
@@ -398,7 +532,11 @@ async fn fill_and_submit(site: &Site, cookie: &str, draft: &str) -> String {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     upload_all(site, cookie, draft).await;
     let res = site
-        .post(&format!("{draft}/submit"), Some(cookie), &[("_declaration", "yes")])
+        .post(
+            &format!("{draft}/submit"),
+            Some(cookie),
+            &[("_declaration", "yes")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     location(&res)
@@ -437,26 +575,49 @@ async fn counter_intake_and_service_point_agents_on_every_backend() {
         let agent = site.sign_in(&db, "villageagent").await;
 
         let html = text(site.get("/console/intake", Some(&clerk)).await).await;
-        assert!(html.contains(ITEM), "{b}: the clerk's own department's items are offered");
+        assert!(
+            html.contains(ITEM),
+            "{b}: the clerk's own department's items are offered"
+        );
         // A walk-in without an account: ID number, name and phone register them.
-        let res = site
-            .post("/console/intake", Some(&clerk), &[("id_number", ID_A), ("item", ITEM)])
-            .await;
-        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}: name and phone needed");
         let res = site
             .post(
                 "/console/intake",
                 Some(&clerk),
-                &[("id_number", ID_A), ("name", "王五"), ("phone", "13700137000"), ("item", ITEM)],
+                &[("id_number", ID_A), ("item", ITEM)],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{b}: name and phone needed"
+        );
+        let res = site
+            .post(
+                "/console/intake",
+                Some(&clerk),
+                &[
+                    ("id_number", ID_A),
+                    ("name", "王五"),
+                    ("phone", "13700137000"),
+                    ("item", ITEM),
+                ],
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let draft = location(&res);
         assert!(draft.starts_with("/console/intake/"), "{b}: {draft}");
         // Only the staff member who entered it may open the draft.
-        assert_eq!(site.get(&draft, Some(&agent)).await.status(), StatusCode::NOT_FOUND, "{b}");
+        assert_eq!(
+            site.get(&draft, Some(&agent)).await.status(),
+            StatusCode::NOT_FOUND,
+            "{b}"
+        );
         let receipt = fill_and_submit(&site, &clerk, &draft).await;
-        assert!(receipt.starts_with("/console/intake/done/"), "{b}: {receipt}");
+        assert!(
+            receipt.starts_with("/console/intake/done/"),
+            "{b}: {receipt}"
+        );
         let html = text(site.get(&receipt, Some(&clerk)).await).await;
         let number = receipt.trim_start_matches("/console/intake/done/");
         assert!(html.contains(number), "{b}");
@@ -475,25 +636,40 @@ async fn counter_intake_and_service_point_agents_on_every_backend() {
 
         // The village agent applies for the same citizen (found by ID number): source 代办.
         let html = text(site.get("/console/intake", Some(&agent)).await).await;
-        assert!(html.contains(ITEM), "{b}: county items are offered at the village");
+        assert!(
+            html.contains(ITEM),
+            "{b}: county items are offered at the village"
+        );
         let res = site
-            .post("/console/intake", Some(&agent), &[("id_number", ID_A), ("item", ITEM)])
+            .post(
+                "/console/intake",
+                Some(&agent),
+                &[("id_number", ID_A), ("item", ITEM)],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let receipt = fill_and_submit(&site, &agent, &location(&res)).await;
-        let number2 = receipt.trim_start_matches("/console/intake/done/").to_string();
+        let number2 = receipt
+            .trim_start_matches("/console/intake/done/")
+            .to_string();
         let case2 = db
             .store
             .case_record(&yiwang_domain::case::CaseNumber::parse(&number2).unwrap())
             .await
             .unwrap();
         assert_eq!(case2.source, "agent", "{b}");
-        assert_eq!(case2.applicant_id, case.applicant_id, "{b}: the same citizen");
+        assert_eq!(
+            case2.applicant_id, case.applicant_id,
+            "{b}: the same citizen"
+        );
         assert_ne!(number2, number);
         // Both cases wait on the clerk's worklist, entered the same way as online ones.
         let html = text(site.get("/console/cases", Some(&clerk)).await).await;
         assert!(html.contains(number) && html.contains(&number2), "{b}");
         // The agent takes in but does not handle cases.
-        assert_eq!(site.get("/console/cases", Some(&agent)).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            site.get("/console/cases", Some(&agent)).await.status(),
+            StatusCode::FORBIDDEN
+        );
     }
 }

@@ -265,7 +265,10 @@ async fn search_terms_and_life_events_edited_in_the_console_on_every_backend() {
         // A life event: the definition as JSON; an invalid one is listed and not saved.
         let (status, html) = http.page(EVENT, &admin).await;
         assert_eq!(status, StatusCode::OK, "{b}: {html}");
-        assert!(html.contains("open-restaurant") && html.contains("<textarea"), "{b}");
+        assert!(
+            html.contains("open-restaurant") && html.contains("<textarea"),
+            "{b}"
+        );
         let stored = |db: &yiwang_testkit::TestDb| {
             let store = db.store.clone();
             async move {
@@ -361,7 +364,10 @@ async fn a_publication_is_found_by_search_within_one_second_on_every_backend() {
         let http = Http::new(&serve(&db, config()).await);
         let result = "鲸鱼飞艇";
         let before = top_names(&http, result).await;
-        assert!(before.first().is_none_or(|n| n != PHARMACY), "{b}: {before:?}");
+        assert!(
+            before.first().is_none_or(|n| n != PHARMACY),
+            "{b}: {before:?}"
+        );
         // A new version of 药品零售企业许可 whose result names something no other item has.
         let code = ImplCode::parse("11120112MB1W167324000124001001").unwrap();
         let w = db

@@ -35,41 +35,86 @@ async fn workflows_are_checked_saved_and_bound_on_every_backend() {
             {"key":"c","applicant_status":"approved"}],
             "actions":[{"key":"go","from_state":"a","to_state":"b","roles":["clerk"]},
                        {"key":"back","from_state":"b","to_state":"a","roles":["clerk"]}]}"#;
-        let res = site.post("/console/workflows", Some(&admin), &[("json", broken)]).await;
+        let res = site
+            .post("/console/workflows", Some(&admin), &[("json", broken)])
+            .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
         let html = res.text().await.unwrap();
-        assert!(html.contains("没有结束环节"), "{b}: {}", &html[html.len().saturating_sub(3000)..]);
-        assert!(html.contains("环节“c”从开始环节无法到达"), "{b}: {}", html.split("role=\"alert\"").nth(1).unwrap_or(""));
+        assert!(
+            html.contains("没有结束环节"),
+            "{b}: {}",
+            &html[html.len().saturating_sub(3000)..]
+        );
+        assert!(
+            html.contains("环节“c”从开始环节无法到达"),
+            "{b}: {}",
+            html.split("role=\"alert\"").nth(1).unwrap_or("")
+        );
         let saved = db.store.saved_workflows().await.unwrap();
-        assert!(saved.iter().all(|w| w.key != "broken"), "{b}: nothing saved");
+        assert!(
+            saved.iter().all(|w| w.key != "broken"),
+            "{b}: nothing saved"
+        );
 
         let def = promised_parallel(
             "pool_licence",
             &[("market", CreditCode::parse("11120112MB1L902463").unwrap())],
         );
         let res = site
-            .post("/console/workflows", Some(&admin), &[("json", &def.to_json().unwrap())])
+            .post(
+                "/console/workflows",
+                Some(&admin),
+                &[("json", &def.to_json().unwrap())],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         // The same key and version again: a clear conflict.
         let res = site
-            .post("/console/workflows", Some(&admin), &[("json", &def.to_json().unwrap())])
+            .post(
+                "/console/workflows",
+                Some(&admin),
+                &[("json", &def.to_json().unwrap())],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::CONFLICT, "{b}");
 
         // The department's catalog administrator binds it to their own implementation only.
         let res = site
-            .post("/console/workflows/bind", Some(&clerk), &[("impl_code", OTHER), ("key", "pool_licence"), ("version", "1")])
+            .post(
+                "/console/workflows/bind",
+                Some(&clerk),
+                &[
+                    ("impl_code", OTHER),
+                    ("key", "pool_licence"),
+                    ("version", "1"),
+                ],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{b}");
         let res = site
-            .post("/console/workflows/bind", Some(&clerk), &[("impl_code", ITEM), ("key", "pool_licence"), ("version", "1")])
+            .post(
+                "/console/workflows/bind",
+                Some(&clerk),
+                &[
+                    ("impl_code", ITEM),
+                    ("key", "pool_licence"),
+                    ("version", "1"),
+                ],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
-        let published = db.store.published_implementation(&ImplCode::parse(ITEM).unwrap()).await.unwrap().unwrap();
+        let published = db
+            .store
+            .published_implementation(&ImplCode::parse(ITEM).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         let bound = db
             .store
-            .workflow_bindings_for(&ImplCode::parse(ITEM).unwrap(), &BasicCode::parse(published.standard.basic_code.as_str()).unwrap())
+            .workflow_bindings_for(
+                &ImplCode::parse(ITEM).unwrap(),
+                &BasicCode::parse(published.standard.basic_code.as_str()).unwrap(),
+            )
             .await
             .unwrap();
         assert_eq!(bound.len(), 1, "{b}");

@@ -86,12 +86,24 @@ async fn upload_material(c: &Client, name: &str, file: &std::path::Path) {
             return;
         }
     }
-    panic!("no upload form for {name}: {}", c.source().await.unwrap_or_default());
+    panic!(
+        "no upload form for {name}: {}",
+        c.source().await.unwrap_or_default()
+    );
 }
 
 /// Takes `action` on the case page open in `c`, with an opinion and correction lines.
-async fn act(c: &Client, base: &str, number: &str, action: &str, opinion: &str, fix: Option<(&str, &str)>) {
-    c.goto(&format!("{base}/console/cases/{number}")).await.unwrap();
+async fn act(
+    c: &Client,
+    base: &str,
+    number: &str,
+    action: &str,
+    opinion: &str,
+    fix: Option<(&str, &str)>,
+) {
+    c.goto(&format!("{base}/console/cases/{number}"))
+        .await
+        .unwrap();
     click(c, &format!("input[name=action][value=\"{action}\"]")).await;
     fill(c, "#opinion", opinion).await;
     if let Some((label, problem)) = fix {
@@ -112,8 +124,22 @@ async fn setup(db: &mut TestDb) -> String {
         .unwrap();
     let bureau = "11120112MB1W167324";
     staff(db, "chuangkou", Role::Clerk, Some(bureau), "120112").await;
-    staff(db, "shichang", Role::Reviewer, Some(yiwang_app::demo::DEMO_MARKET), "120112").await;
-    staff(db, "weijian", Role::Reviewer, Some(yiwang_app::demo::DEMO_HEALTH), "120112").await;
+    staff(
+        db,
+        "shichang",
+        Role::Reviewer,
+        Some(yiwang_app::demo::DEMO_MARKET),
+        "120112",
+    )
+    .await;
+    staff(
+        db,
+        "weijian",
+        Role::Reviewer,
+        Some(yiwang_app::demo::DEMO_HEALTH),
+        "120112",
+    )
+    .await;
     staff(db, "shenpi", Role::Approver, Some(bureau), "120112").await;
     let state = AppState::new(
         db.store.clone(),
@@ -154,7 +180,10 @@ async fn the_whole_story_in_chromium() {
         assert_fits(&phone, 360, "guide page").await;
         click(&phone, "form.apply button").await;
         let form_path = left(&phone, "/items/").await;
-        assert!(form_path.starts_with("/me/applications/"), "{b}: {form_path}");
+        assert!(
+            form_path.starts_with("/me/applications/"),
+            "{b}: {form_path}"
+        );
         fill(&phone, "[name=business_name]", "津南小馆餐饮店").await;
         fill(&phone, "[name=credit_code]", "91350100M000100Y43").await;
         // Save a draft half-way and come back to it.
@@ -175,16 +204,28 @@ async fn the_whole_story_in_chromium() {
         fill(&phone, "[name=legal_rep]", "赵明").await;
         fill(&phone, "[name=legal_rep_id]", CITIZEN_ID).await;
         fill(&phone, "[name=phone]", "13900000000").await;
-        let region = phone.find(Locator::Css("select[name=\"address.region\"]")).await;
+        let region = phone
+            .find(Locator::Css("select[name=\"address.region\"]"))
+            .await;
         if let Ok(sel) = region {
             sel.select_by_index(1).await.unwrap();
         }
-        fill(&phone, "[name=\"address.detail\"]", "咸水沽镇津沽公路 88 号").await;
+        fill(
+            &phone,
+            "[name=\"address.detail\"]",
+            "咸水沽镇津沽公路 88 号",
+        )
+        .await;
         click(&phone, "input[name=business_types][value=hot_food]").await;
         fill(&phone, "[name=area]", "45").await;
         click(&phone, "input[name=online][value=no]").await;
         fill(&phone, "[name=\"managers[0].name\"]", "钱芳").await;
-        fill(&phone, "[name=\"managers[0].id_number\"]", "11010519491231002X").await;
+        fill(
+            &phone,
+            "[name=\"managers[0].id_number\"]",
+            "11010519491231002X",
+        )
+        .await;
         fill(&phone, "[name=\"managers[0].phone\"]", "13700137000").await;
         click(&phone, ".form-buttons button[value=continue]").await;
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -203,15 +244,25 @@ async fn the_whole_story_in_chromium() {
         ] {
             upload_material(&phone, m, &scan).await;
         }
-        assert_eq!(main_text(&phone).await.matches("扫描件.pdf").count(), 5, "{b}");
+        assert_eq!(
+            main_text(&phone).await.matches("扫描件.pdf").count(),
+            5,
+            "{b}"
+        );
         shot(&phone, &format!("story-form-{b}")).await;
-        phone.goto(&format!("{base}{form_path}/check")).await.unwrap();
+        phone
+            .goto(&format!("{base}{form_path}/check"))
+            .await
+            .unwrap();
         assert_fits(&phone, 360, "check page").await;
         shot(&phone, &format!("story-check-{b}")).await;
         click(&phone, "input[name=_declaration]").await;
         click(&phone, "main form.console-form button[type=submit]").await;
         let case_path = left(&phone, "/me/applications/").await;
-        assert!(case_path.starts_with(&format!("/me/cases/{FOOD}-")), "{b}: {case_path}");
+        assert!(
+            case_path.starts_with(&format!("/me/cases/{FOOD}-")),
+            "{b}: {case_path}"
+        );
         let number = case_path.trim_start_matches("/me/cases/").to_string();
         assert!(main_text(&phone).await.contains("已提交，等待受理"), "{b}");
 
@@ -219,8 +270,19 @@ async fn the_whole_story_in_chromium() {
         let clerk = session(port, false).await;
         staff_sign_in(&clerk, &base, "chuangkou", STAFF_PASSWORD).await;
         clerk.goto(&format!("{base}/console/cases")).await.unwrap();
-        assert!(main_text(&clerk).await.contains(&number), "{b}: on the worklist");
-        act(&clerk, &base, &number, "request_correction", "请补正", Some(("食品安全管理制度文本", "缺少从业人员健康管理制度"))).await;
+        assert!(
+            main_text(&clerk).await.contains(&number),
+            "{b}: on the worklist"
+        );
+        act(
+            &clerk,
+            &base,
+            &number,
+            "request_correction",
+            "请补正",
+            Some(("食品安全管理制度文本", "缺少从业人员健康管理制度")),
+        )
+        .await;
 
         // The citizen replaces only that material and resubmits.
         phone.goto(&format!("{base}{case_path}")).await.unwrap();
@@ -228,8 +290,17 @@ async fn the_whole_story_in_chromium() {
         assert!(text.contains("缺少从业人员健康管理制度"), "{b}: {text}");
         shot(&phone, &format!("story-correction-{b}")).await;
         upload_material(&phone, "食品安全管理制度文本", &fixed).await;
-        assert!(main_text(&phone).await.contains("食品安全管理制度（修订）.pdf"), "{b}");
-        click(&phone, "section.notice form:not(.upload):not(.inline) button[type=submit]").await;
+        assert!(
+            main_text(&phone)
+                .await
+                .contains("食品安全管理制度（修订）.pdf"),
+            "{b}"
+        );
+        click(
+            &phone,
+            "section.notice form:not(.upload):not(.inline) button[type=submit]",
+        )
+        .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(main_text(&phone).await.contains("已提交，等待受理"), "{b}");
 
@@ -238,12 +309,28 @@ async fn the_whole_story_in_chromium() {
         for (user, task) in [("shichang", "market"), ("weijian", "health")] {
             let reviewer = session(port, false).await;
             staff_sign_in(&reviewer, &base, user, STAFF_PASSWORD).await;
-            act(&reviewer, &base, &number, &format!("{task}.approve"), "审查通过", None).await;
+            act(
+                &reviewer,
+                &base,
+                &number,
+                &format!("{task}.approve"),
+                "审查通过",
+                None,
+            )
+            .await;
             reviewer.close().await.unwrap();
         }
         let approver = session(port, false).await;
         staff_sign_in(&approver, &base, "shenpi", STAFF_PASSWORD).await;
-        act(&approver, &base, &number, "approve", "符合条件，准予许可", None).await;
+        act(
+            &approver,
+            &base,
+            &number,
+            "approve",
+            "符合条件，准予许可",
+            None,
+        )
+        .await;
         approver.close().await.unwrap();
         act(&clerk, &base, &number, "conclude", "", None).await;
         act(&clerk, &base, &number, "deliver", "", None).await;
@@ -253,7 +340,12 @@ async fn the_whole_story_in_chromium() {
         phone.goto(&format!("{base}{case_path}")).await.unwrap();
         let text = main_text(&phone).await;
         assert!(text.contains("已送达"), "{b}: {text}");
-        for title in ["受理通知书", "补正材料通知书", "准予行政许可决定书", "电子证照"] {
+        for title in [
+            "受理通知书",
+            "补正材料通知书",
+            "准予行政许可决定书",
+            "电子证照",
+        ] {
             assert!(text.contains(title), "{b}: {title} listed: {text}");
         }
         shot(&phone, &format!("story-done-{b}")).await;
@@ -294,12 +386,23 @@ async fn counter_intake_in_chromium() {
         fill(&c, "#name", "赵明").await;
         fill(&c, "#phone", "13900000000").await;
         let item = c.find(Locator::Css("select#item")).await.unwrap();
-        item.select_by_value("11120112MB1W167324000112001001").await.unwrap();
+        item.select_by_value("11120112MB1W167324000112001001")
+            .await
+            .unwrap();
         click(&c, "form.console-form button[type=submit]").await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let draft = c.current_url().await.unwrap().path().to_string();
-        assert!(draft.starts_with("/console/intake/") && draft != "/console/intake", "{b}: intake refused: {}", main_text(&c).await);
-        fill(&c, "[name=description]", "窗口代为填写：申请公共场所卫生许可").await;
+        assert!(
+            draft.starts_with("/console/intake/") && draft != "/console/intake",
+            "{b}: intake refused: {}",
+            main_text(&c).await
+        );
+        fill(
+            &c,
+            "[name=description]",
+            "窗口代为填写：申请公共场所卫生许可",
+        )
+        .await;
         fill(&c, "[name=contact_name]", "赵明").await;
         fill(&c, "[name=contact_phone]", "13900000000").await;
         click(&c, ".form-buttons button[value=save]").await;
@@ -319,7 +422,11 @@ async fn counter_intake_in_chromium() {
         click(&c, "main form.console-form button[type=submit]").await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let receipt = c.current_url().await.unwrap().path().to_string();
-        assert!(receipt.starts_with("/console/intake/done/"), "{b}: {receipt}: {}", main_text(&c).await);
+        assert!(
+            receipt.starts_with("/console/intake/done/"),
+            "{b}: {receipt}: {}",
+            main_text(&c).await
+        );
         let text = main_text(&c).await;
         assert!(text.contains("收件完成"), "{b}");
         shot(&c, &format!("counter-receipt-{b}")).await;

@@ -168,7 +168,10 @@ async fn search_results_and_a_life_event_at_360_px_in_chromium() {
             let text = main_text(&c).await;
             assert!(text.contains("匹配："), "{b} {q}: says why it matched");
             if name == "restaurant" {
-                assert!(text.contains("食品经营许可（新办）"), "{b}: the licence too");
+                assert!(
+                    text.contains("食品经营许可（新办）"),
+                    "{b}: the licence too"
+                );
             }
             let (over, smallest) = layout(&c).await;
             shoot(&c, &format!("{name}_{b}")).await;

@@ -254,7 +254,11 @@ async fn search_finds_by_name_and_escapes_everything() {
         assert!(body.contains("“生育登记”的搜索结果"));
         let links = item_links(&body);
         // The three bodies that register births are one item: the district's comes first.
-        assert_eq!(links.first(), Some(&format!("/items/{BIRTH_REGISTRATION}")), "{links:?}");
+        assert_eq!(
+            links.first(),
+            Some(&format!("/items/{BIRTH_REGISTRATION}")),
+            "{links:?}"
+        );
         assert!(
             body.contains("value=\"生育登记\""),
             "the query stays in the box"

@@ -287,11 +287,17 @@ async fn restricted_routes_refuse_outsiders() {
             let s = res.status();
             if *policy == Policy::Applicant {
                 assert_eq!(s, StatusCode::SEE_OTHER, "anonymous {method} {path}");
-                assert!(location(&res).starts_with("/login?next="), "anonymous {method} {path}");
+                assert!(
+                    location(&res).starts_with("/login?next="),
+                    "anonymous {method} {path}"
+                );
                 // A staff session is no applicant session.
                 let res = send(Some(platform.clone())).await;
                 assert_eq!(res.status(), StatusCode::SEE_OTHER, "staff {method} {path}");
-                assert!(location(&res).starts_with("/login?next="), "staff {method} {path}");
+                assert!(
+                    location(&res).starts_with("/login?next="),
+                    "staff {method} {path}"
+                );
                 continue;
             } else if pattern.starts_with("/console") {
                 assert_eq!(s, StatusCode::SEE_OTHER, "anonymous {method} {path}");

@@ -170,13 +170,55 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
         let township = RegionCode::parse("120112100000")?;
         let j = || Some(jinnan.clone());
         let users = [
-            ("admin", "平台管理员（演示）", Role::PlatformAdmin, None, None),
-            ("jinnan", "津南区区域管理员（演示）", Role::RegionAdmin, j(), None),
-            ("chuangkou", "审批局窗口（演示）", Role::Clerk, j(), Some(bureau.clone())),
-            ("shichang", "市场监管局审查（演示）", Role::Reviewer, j(), Some(market)),
-            ("weijian", "卫健委审查（演示）", Role::Reviewer, j(), Some(health)),
-            ("shenpi", "审批局审批（演示）", Role::Approver, j(), Some(bureau)),
-            ("daiban", "咸水沽镇代办员（演示）", Role::Agent, Some(township), None),
+            (
+                "admin",
+                "平台管理员（演示）",
+                Role::PlatformAdmin,
+                None,
+                None,
+            ),
+            (
+                "jinnan",
+                "津南区区域管理员（演示）",
+                Role::RegionAdmin,
+                j(),
+                None,
+            ),
+            (
+                "chuangkou",
+                "审批局窗口（演示）",
+                Role::Clerk,
+                j(),
+                Some(bureau.clone()),
+            ),
+            (
+                "shichang",
+                "市场监管局审查（演示）",
+                Role::Reviewer,
+                j(),
+                Some(market),
+            ),
+            (
+                "weijian",
+                "卫健委审查（演示）",
+                Role::Reviewer,
+                j(),
+                Some(health),
+            ),
+            (
+                "shenpi",
+                "审批局审批（演示）",
+                Role::Approver,
+                j(),
+                Some(bureau),
+            ),
+            (
+                "daiban",
+                "咸水沽镇代办员（演示）",
+                Role::Agent,
+                Some(township),
+                None,
+            ),
         ];
         for (username, name, role, region, department) in users {
             store
@@ -214,9 +256,7 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
             )
             .await?;
     }
-    eprintln!(
-        "demo applicant sign-in at /login: {DEMO_APPLICANT_ID}, password {DEMO_PASSWORD}"
-    );
+    eprintln!("demo applicant sign-in at /login: {DEMO_APPLICANT_ID}, password {DEMO_PASSWORD}");
     eprintln!(
         "demo data ready in {:.1}s: 天津市津南区 catalog; staff sign-in admin / jinnan / chuangkou (window) / shichang, weijian (review) / shenpi (approval) / daiban (service point), password {DEMO_PASSWORD}",
         started.elapsed().as_secs_f64()

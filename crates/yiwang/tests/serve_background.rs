@@ -116,10 +116,7 @@ async fn serve_delivers_outbox_messages_to_the_configured_webhook() {
         let got = seen.lock().unwrap().clone();
         assert_eq!(got.len(), 1, "{b}");
         assert_eq!(got[0]["to"], "13800138000");
-        assert_eq!(
-            got[0]["text"],
-            "您的办件C-42已办结，可登录下载结果文书。"
-        );
+        assert_eq!(got[0]["text"], "您的办件C-42已办结，可登录下载结果文书。");
         gateway.abort();
         drop(_server);
         let _ = std::fs::remove_dir_all(&dir);

@@ -135,7 +135,10 @@ pub fn builtin(case_type: CaseType) -> WorkflowDefinition {
 /// each); when all approve the approver decides; the first refusal cancels the other tasks and
 /// sends the case to the approver at once, the refusal on record. Five steps with a parallel
 /// pair, as used by the demo and the benchmark.
-pub fn promised_parallel(key: &str, reviewers: &[(&str, crate::codes::CreditCode)]) -> WorkflowDefinition {
+pub fn promised_parallel(
+    key: &str,
+    reviewers: &[(&str, crate::codes::CreditCode)],
+) -> WorkflowDefinition {
     use super::model::{DepartmentSelector, ParallelSplit, TaskDef};
     let mut def = promised();
     def.key = key.to_string();

@@ -14,11 +14,11 @@ use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use yiwang_domain::ErrorCode;
+use yiwang_domain::ImplCode;
 use yiwang_domain::calendar::CivilDate;
 use yiwang_domain::case::{CaseNumber, CaseSource, CorrectionItem};
 use yiwang_domain::forms::{FieldError, Mode, RawAnswers, validate};
 use yiwang_domain::policy::{Action, Decision, Target, authorize};
-use yiwang_domain::ImplCode;
 use yiwang_i18n::Lang;
 use yiwang_store::applicants::Applicant;
 use yiwang_store::applications::DraftOwner;
@@ -62,7 +62,6 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>, lang: Lang) -> Result<T, A
     body.map(|Json(b)| b)
         .map_err(|_| AppError::json(ErrorCode::InvalidInput, lang))
 }
-
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct NewApplicationBody {
@@ -186,7 +185,13 @@ async fn draft_form(
     applicant_id: i64,
     id: i64,
     lang: Lang,
-) -> Result<(yiwang_domain::forms::FormDefinition, yiwang_store::applications::Application), AppError> {
+) -> Result<
+    (
+        yiwang_domain::forms::FormDefinition,
+        yiwang_store::applications::Application,
+    ),
+    AppError,
+> {
     let err = |e| store_error(lang)(e).as_json();
     let app = state
         .store
@@ -620,7 +625,12 @@ pub async fn case_feed(
     if !(1..=FEED_PAGE_MAX).contains(&limit) {
         return Err(AppError::json(ErrorCode::OutOfRange, lang));
     }
-    let bounds = caller.token.grant.region.as_ref().map(|r| r.subtree_bounds());
+    let bounds = caller
+        .token
+        .grant
+        .region
+        .as_ref()
+        .map(|r| r.subtree_bounds());
     let events = state
         .store
         .case_feed(cursor, bounds, limit)

@@ -3,7 +3,9 @@
 //! timeline) and its actions with written opinions. Opening a case file is a staff read of
 //! personal data, so it is audited (and shown to the applicant on "who used my data").
 
-use super::{ConsoleResult, allow, here, page, read_form, render, same_origin, see_other, store_fail};
+use super::{
+    ConsoleResult, allow, here, page, read_form, render, same_origin, see_other, store_fail,
+};
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
 use crate::locale::Locale;
@@ -11,10 +13,10 @@ use crate::page::Page;
 use askama::Template;
 use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, Uri};
+use yiwang_domain::ErrorCode;
 use yiwang_domain::calendar::CivilDate;
 use yiwang_domain::case::{CaseNumber, CorrectionItem};
 use yiwang_domain::policy::{Action, Target};
-use yiwang_domain::ErrorCode;
 use yiwang_store::Actor;
 use yiwang_store::case_read::{CaseEventRow, CaseTaskRow, CorrectionRow, WorkItem};
 use yiwang_store::cases::{ActionRequest, CaseActor};
@@ -36,7 +38,13 @@ pub async fn worklist(
     user: CurrentUser,
     uri: Uri,
 ) -> ConsoleResult {
-    let p = allow(&user, Action::HandleCases, &Target::Anything, locale, &here(&uri))?;
+    let p = allow(
+        &user,
+        Action::HandleCases,
+        &Target::Anything,
+        locale,
+        &here(&uri),
+    )?;
     let calendar = state.calendar().await.map_err(|e| store_fail(e, locale))?;
     let items = state
         .store
@@ -147,7 +155,12 @@ async fn case_page(
     let tpl = CasePage {
         materials,
         documents,
-        page: page(locale, p, "console.case.title", &format!("/console/cases/{number}")),
+        page: page(
+            locale,
+            p,
+            "console.case.title",
+            &format!("/console/cases/{number}"),
+        ),
         number: number.to_string(),
         item_name: file.case.item_name.clone(),
         status: file.case.applicant_status(),
@@ -173,7 +186,13 @@ pub async fn show(
     uri: Uri,
     Path(n): Path<String>,
 ) -> ConsoleResult {
-    let p = allow(&user, Action::HandleCases, &Target::Anything, locale, &here(&uri))?;
+    let p = allow(
+        &user,
+        Action::HandleCases,
+        &Target::Anything,
+        locale,
+        &here(&uri),
+    )?;
     let number = parse_number(&n, locale)?;
     case_page(&state, locale, p, &number, &client, None, StatusCode::OK).await
 }
@@ -240,7 +259,13 @@ pub async fn document(
     uri: Uri,
     Path((n, code)): Path<(String, String)>,
 ) -> ConsoleResult {
-    let p = allow(&user, Action::HandleCases, &Target::Anything, locale, &here(&uri))?;
+    let p = allow(
+        &user,
+        Action::HandleCases,
+        &Target::Anything,
+        locale,
+        &here(&uri),
+    )?;
     let number = parse_number(&n, locale)?;
     let case = state
         .store
@@ -266,7 +291,13 @@ pub async fn file(
     uri: Uri,
     Path((n, upload)): Path<(String, i64)>,
 ) -> ConsoleResult {
-    let p = allow(&user, Action::HandleCases, &Target::Anything, locale, &here(&uri))?;
+    let p = allow(
+        &user,
+        Action::HandleCases,
+        &Target::Anything,
+        locale,
+        &here(&uri),
+    )?;
     let number = parse_number(&n, locale)?;
     let case = state
         .store

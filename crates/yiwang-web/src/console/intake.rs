@@ -3,7 +3,9 @@
 //! same form with the same rules as online (`crate::apply_flow`). The case records its source
 //! (窗口 / 代办) and who entered it.
 
-use super::{ConsoleResult, allow, here, page, read_form, render, same_origin, see_other, store_fail};
+use super::{
+    ConsoleResult, allow, here, page, read_form, render, same_origin, see_other, store_fail,
+};
 use crate::AppState;
 use crate::apply_flow::{self, Filer};
 use crate::auth::{ClientAddr, CurrentUser};
@@ -61,7 +63,13 @@ pub async fn form(
     user: CurrentUser,
     uri: Uri,
 ) -> ConsoleResult {
-    let p = allow(&user, Action::IntakeCases, &Target::Anything, locale, &here(&uri))?;
+    let p = allow(
+        &user,
+        Action::IntakeCases,
+        &Target::Anything,
+        locale,
+        &here(&uri),
+    )?;
     let tpl = IntakePage {
         page: page(locale, p, "console.intake.title", "/console/intake"),
         offers: offers(&state, p).await.map_err(|e| store_fail(e, locale))?,
@@ -83,7 +91,13 @@ pub async fn start(
     req: Request,
 ) -> ConsoleResult {
     same_origin(req.headers(), locale)?;
-    let p = allow(&user, Action::IntakeCases, &Target::Anything, locale, "/console/intake")?;
+    let p = allow(
+        &user,
+        Action::IntakeCases,
+        &Target::Anything,
+        locale,
+        "/console/intake",
+    )?;
     let form = read_form(req, &state, locale).await?;
     let lang = locale.lang;
     let offers = offers(&state, p).await.map_err(|e| store_fail(e, locale))?;
@@ -100,17 +114,20 @@ pub async fn start(
     let phone = Phone::parse(form.get("phone"));
     let offer = tpl.offers.iter().find(|o| o.code == form.get("item"));
     if let Err(c) = &id {
-        tpl.errors.push(("id_number".into(), error_message(lang, *c)));
+        tpl.errors
+            .push(("id_number".into(), error_message(lang, *c)));
     }
     if offer.is_none() {
-        tpl.errors.push(("item".into(), error_message(lang, ErrorCode::Required)));
+        tpl.errors
+            .push(("item".into(), error_message(lang, ErrorCode::Required)));
     }
     let (Ok(id), Some(offer)) = (id, offer) else {
         return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &tpl, lang));
     };
     let source = yiwang_domain::enums::CodeSet::from_key(&offer.source)
         .ok_or_else(|| super::fail(ErrorCode::Forbidden, locale))?;
-    let code = ImplCode::parse(&offer.code).map_err(|_| super::fail(ErrorCode::NotFound, locale))?;
+    let code =
+        ImplCode::parse(&offer.code).map_err(|_| super::fail(ErrorCode::NotFound, locale))?;
     let applicant = match state
         .store
         .applicant_by_id_number(&id)
@@ -121,7 +138,8 @@ pub async fn start(
         None => {
             // A citizen without an account: name and phone are needed to register them.
             if form.get("name").trim().is_empty() {
-                tpl.errors.push(("name".into(), error_message(lang, ErrorCode::Required)));
+                tpl.errors
+                    .push(("name".into(), error_message(lang, ErrorCode::Required)));
             }
             let phone = match phone {
                 Ok(ph) => Some(ph),
@@ -148,7 +166,8 @@ pub async fn start(
             {
                 Ok(a) => a,
                 Err(e) if e.code() != ErrorCode::Internal => {
-                    tpl.errors.push(("legal_rep".into(), error_message(lang, e.code())));
+                    tpl.errors
+                        .push(("legal_rep".into(), error_message(lang, e.code())));
                     return Ok(render(crate::error::status_for(e.code()), &tpl, lang));
                 }
                 Err(e) => return Err(store_fail(e, locale)),
@@ -163,8 +182,18 @@ pub async fn start(
     Ok(see_other(locale, &format!("/console/intake/{}", app.id)))
 }
 
-fn staff<'a>(user: &'a CurrentUser, locale: Locale, uri: &Uri) -> Result<&'a Principal, super::ConsoleError> {
-    allow(user, Action::IntakeCases, &Target::Anything, locale, &here(uri))
+fn staff<'a>(
+    user: &'a CurrentUser,
+    locale: Locale,
+    uri: &Uri,
+) -> Result<&'a Principal, super::ConsoleError> {
+    allow(
+        user,
+        Action::IntakeCases,
+        &Target::Anything,
+        locale,
+        &here(uri),
+    )
 }
 
 pub async fn draft(
@@ -253,7 +282,12 @@ pub async fn done(
         return Err(super::fail(ErrorCode::NotFound, locale));
     }
     let tpl = DonePage {
-        page: page(locale, p, "console.intake.done", &format!("/console/intake/done/{number}")),
+        page: page(
+            locale,
+            p,
+            "console.intake.done",
+            &format!("/console/intake/done/{number}"),
+        ),
         number: number.to_string(),
         item_name: case.item_name.clone(),
         can_open,

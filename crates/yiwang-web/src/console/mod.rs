@@ -17,8 +17,8 @@ mod edit;
 mod edit_form;
 pub(crate) mod forms;
 mod history;
-mod intake;
 mod import;
+mod intake;
 mod locks;
 mod login;
 mod login_totp;
@@ -82,10 +82,16 @@ pub fn router() -> Router<AppState> {
         .route("/console/forms/{code}", get(forms::show).post(forms::save))
         .route("/console/drift", get(drift::show))
         .route("/console/intake", get(intake::form).post(intake::start))
-        .route("/console/intake/{id}", get(intake::draft).post(intake::save))
+        .route(
+            "/console/intake/{id}",
+            get(intake::draft).post(intake::save),
+        )
         .route("/console/intake/{id}/check", get(intake::check))
         .route("/console/intake/{id}/materials", post(intake::upload))
-        .route("/console/intake/{id}/materials/remove", post(intake::remove))
+        .route(
+            "/console/intake/{id}/materials/remove",
+            post(intake::remove),
+        )
         .route("/console/intake/{id}/submit", post(intake::submit))
         .route("/console/intake/done/{number}", get(intake::done))
         .route(

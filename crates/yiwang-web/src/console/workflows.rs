@@ -3,7 +3,9 @@
 //! unknown roles, missing end step … are listed and nothing is saved), and binding a definition
 //! to an implementation within the administrator's catalog scope.
 
-use super::{ConsoleResult, allow, fail, here, page, read_form, render, same_origin, see_other, store_fail};
+use super::{
+    ConsoleResult, allow, fail, here, page, read_form, render, same_origin, see_other, store_fail,
+};
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
 use crate::locale::Locale;
@@ -58,7 +60,11 @@ async fn show_page(
     let tpl = WorkflowsPage {
         page: page(locale, p, "console.workflows.title", PATH),
         saved: state.store.saved_workflows().await.map_err(fail_store)?,
-        bindings: state.store.workflow_binding_rows().await.map_err(fail_store)?,
+        bindings: state
+            .store
+            .workflow_binding_rows()
+            .await
+            .map_err(fail_store)?,
         json,
         errors,
         notice,
@@ -79,12 +85,31 @@ pub async fn list(
     uri: Uri,
     Query(q): Query<Vec<(String, String)>>,
 ) -> ConsoleResult {
-    let p = allow(&user, Action::EditImplementation, &Target::Anything, locale, &here(&uri))?;
+    let p = allow(
+        &user,
+        Action::EditImplementation,
+        &Target::Anything,
+        locale,
+        &here(&uri),
+    )?;
     let notice = q.iter().find(|(k, _)| k == "done").map(|(_, v)| {
-        let key = if v == "bound" { "console.workflows.bound_ok" } else { "console.workflows.saved_ok" };
+        let key = if v == "bound" {
+            "console.workflows.bound_ok"
+        } else {
+            "console.workflows.saved_ok"
+        };
         yiwang_i18n::t(locale.lang, key).to_string()
     });
-    show_page(&state, locale, p, example(), Vec::new(), notice, StatusCode::OK).await
+    show_page(
+        &state,
+        locale,
+        p,
+        example(),
+        Vec::new(),
+        notice,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// Saves a new definition (a platform-wide act: only who may edit implementations everywhere
@@ -97,7 +122,13 @@ pub async fn save(
     req: Request,
 ) -> ConsoleResult {
     same_origin(req.headers(), locale)?;
-    let p = allow(&user, Action::EditImplementation, &Target::Anything, locale, PATH)?;
+    let p = allow(
+        &user,
+        Action::EditImplementation,
+        &Target::Anything,
+        locale,
+        PATH,
+    )?;
     let form = read_form(req, &state, locale).await?;
     let json = form.get("json");
     if json.len() > 256 * 1024 {
@@ -110,12 +141,34 @@ pub async fn save(
     {
         Ok(Ok(_)) => Ok(see_other(locale, "/console/workflows?done=saved")),
         Ok(Err(invalid)) => {
-            let errors = invalid.0.iter().map(|e| error_text(locale.lang, e)).collect();
-            show_page(&state, locale, p, json.to_string(), errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            let errors = invalid
+                .0
+                .iter()
+                .map(|e| error_text(locale.lang, e))
+                .collect();
+            show_page(
+                &state,
+                locale,
+                p,
+                json.to_string(),
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) if e.code() == ErrorCode::Conflict => {
             let errors = vec![yiwang_i18n::error_message(locale.lang, ErrorCode::Conflict)];
-            show_page(&state, locale, p, json.to_string(), errors, None, StatusCode::CONFLICT).await
+            show_page(
+                &state,
+                locale,
+                p,
+                json.to_string(),
+                errors,
+                None,
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(e) => Err(store_fail(e, locale)),
     }
@@ -130,7 +183,13 @@ pub async fn bind(
     req: Request,
 ) -> ConsoleResult {
     same_origin(req.headers(), locale)?;
-    allow(&user, Action::EditImplementation, &Target::Anything, locale, PATH)?;
+    allow(
+        &user,
+        Action::EditImplementation,
+        &Target::Anything,
+        locale,
+        PATH,
+    )?;
     let form = read_form(req, &state, locale).await?;
     let code = ImplCode::parse(form.get("impl_code")).map_err(|c| fail(c, locale))?;
     let version: u32 = form

@@ -28,7 +28,11 @@ struct DataUsePage {
 /// Most audit entries read per case for this page.
 const PER_CASE: i64 = 200;
 
-pub async fn show(State(state): State<AppState>, locale: Locale, me: CurrentApplicant) -> ConsoleResult {
+pub async fn show(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+) -> ConsoleResult {
     let a = me.require(locale, "/me/data-use")?;
     let fail = |e| store_fail(e, locale);
     let cases = state.store.cases_of_applicant(a.id).await.map_err(fail)?;
@@ -46,7 +50,9 @@ pub async fn show(State(state): State<AppState>, locale: Locale, me: CurrentAppl
             .map_err(fail)?;
         for e in entries {
             // Staff only: the applicant's own acts and the system's are not "use of data".
-            let Some(uid) = e.event.actor_id else { continue };
+            let Some(uid) = e.event.actor_id else {
+                continue;
+            };
             let Some(p) = state.store.principal(uid).await.map_err(fail)? else {
                 continue;
             };
@@ -78,7 +84,7 @@ pub async fn show(State(state): State<AppState>, locale: Locale, me: CurrentAppl
             });
         }
     }
-    lines.sort_by(|x, y| y.at.cmp(&x.at));
+    lines.sort_by_key(|l| std::cmp::Reverse(l.at));
     let tpl = DataUsePage {
         page: page(locale, Some(a), "me.data_use.title", "/me/data-use"),
         lines,

@@ -21,7 +21,11 @@ struct HomePage {
     unread: i64,
 }
 
-pub async fn show(State(state): State<AppState>, locale: Locale, me: CurrentApplicant) -> ConsoleResult {
+pub async fn show(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+) -> ConsoleResult {
     let a = me.require(locale, "/me")?;
     let fail = |e| store_fail(e, locale);
     let drafts = state.store.drafts_of(a.id).await.map_err(fail)?;

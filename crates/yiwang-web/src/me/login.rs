@@ -41,7 +41,11 @@ fn next_of(q: &[(String, String)]) -> String {
 
 fn safe(n: &str) -> String {
     let s = login_safe_next(n);
-    if s == "/console" { "/me".to_string() } else { s }
+    if s == "/console" {
+        "/me".to_string()
+    } else {
+        s
+    }
 }
 
 pub async fn form(
@@ -62,7 +66,14 @@ pub async fn form(
     Ok(render(StatusCode::OK, &tpl, locale.lang))
 }
 
-fn again(locale: Locale, id_number: &str, next: &str, status: StatusCode, msg: String, retry: Option<i64>) -> Response {
+fn again(
+    locale: Locale,
+    id_number: &str,
+    next: &str,
+    status: StatusCode,
+    msg: String,
+    retry: Option<i64>,
+) -> Response {
     let tpl = LoginPage {
         page: page(locale, None, "me.login.title", "/login"),
         // Shown back masked only if it parses; never echo a full ID number into the page.
@@ -94,7 +105,14 @@ pub async fn submit(
     let now = state.now_ms();
     let lang = locale.lang;
     let bad = |status| {
-        again(locale, raw_id, &next, status, error_message(lang, ErrorCode::BadLogin), None)
+        again(
+            locale,
+            raw_id,
+            &next,
+            status,
+            error_message(lang, ErrorCode::BadLogin),
+            None,
+        )
     };
     // The address first: a throttled address learns nothing about accounts.
     match state
@@ -106,7 +124,14 @@ pub async fn submit(
         Gate::Limited { retry_after_ms } => {
             let s = retry_after_seconds(retry_after_ms);
             let msg = tf(lang, "me.login.throttled", &[("seconds", &s.to_string())]);
-            return Ok(again(locale, raw_id, &next, StatusCode::TOO_MANY_REQUESTS, msg, Some(s)));
+            return Ok(again(
+                locale,
+                raw_id,
+                &next,
+                StatusCode::TOO_MANY_REQUESTS,
+                msg,
+                Some(s),
+            ));
         }
         Gate::Locked | Gate::Open => {}
     }
@@ -142,7 +167,14 @@ pub async fn submit(
         if gate == Gate::Locked {
             let msg = error_message(lang, ErrorCode::Forbidden);
             let locked = yiwang_i18n::t(lang, "me.login.locked").to_string();
-            return Ok(again(locale, raw_id, &next, StatusCode::FORBIDDEN, format!("{locked} {msg}"), None));
+            return Ok(again(
+                locale,
+                raw_id,
+                &next,
+                StatusCode::FORBIDDEN,
+                format!("{locked} {msg}"),
+                None,
+            ));
         }
     }
     let ok = match &found {
@@ -189,16 +221,10 @@ pub async fn submit(
 /// An Argon2id hash (same parameters as real ones) checked when the account does not exist.
 fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| {
-        yiwang_store::hash_password("no-such-account-Aa1!").unwrap_or_default()
-    })
+    HASH.get_or_init(|| yiwang_store::hash_password("no-such-account-Aa1!").unwrap_or_default())
 }
 
-pub async fn logout(
-    State(state): State<AppState>,
-    locale: Locale,
-    req: Request,
-) -> ConsoleResult {
+pub async fn logout(State(state): State<AppState>, locale: Locale, req: Request) -> ConsoleResult {
     same_origin(req.headers(), locale)?;
     if let Some(t) = header_token(req.headers(), APPLICANT_COOKIE) {
         state

@@ -37,14 +37,24 @@ pub fn message_text(lang: yiwang_i18n::Lang, key: &str, args: &serde_json::Value
             };
             match k.strip_suffix("_key") {
                 Some(base) => {
-                    let group = if base == "status" { "case_status" } else { base };
-                    pairs.push((base.to_string(), yiwang_i18n::t(lang, &format!("{group}.{v}")).to_string()));
+                    let group = if base == "status" {
+                        "case_status"
+                    } else {
+                        base
+                    };
+                    pairs.push((
+                        base.to_string(),
+                        yiwang_i18n::t(lang, &format!("{group}.{v}")).to_string(),
+                    ));
                 }
                 None => pairs.push((k.clone(), v)),
             }
         }
     }
-    let refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     yiwang_i18n::tf(lang, key, &refs)
 }
 

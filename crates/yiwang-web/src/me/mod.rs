@@ -37,13 +37,13 @@ pub fn router() -> Router<AppState> {
         .route("/me/messages", get(messages::list))
         .route("/me/data-use", get(data_use::show))
         .route("/items/{code}/apply", post(apply::start))
-        .route(
-            "/me/applications/{id}",
-            get(apply::form).post(apply::save),
-        )
+        .route("/me/applications/{id}", get(apply::form).post(apply::save))
         .route("/me/applications/{id}/check", get(apply::check))
         .route("/me/applications/{id}/materials", post(apply::upload))
-        .route("/me/applications/{id}/materials/remove", post(apply::remove))
+        .route(
+            "/me/applications/{id}/materials/remove",
+            post(apply::remove),
+        )
         .route("/me/applications/{id}/files/{upload}", get(apply::file))
         .route("/me/applications/{id}/submit", post(apply::submit))
         .route("/me/cases/{number}", get(case::show))
@@ -102,7 +102,10 @@ pub(crate) async fn start_session(
     old: Option<&str>,
 ) -> Result<String, yiwang_store::StoreError> {
     if let Some(old) = old {
-        state.store.delete_applicant_session(&hash_token(old)).await?;
+        state
+            .store
+            .delete_applicant_session(&hash_token(old))
+            .await?;
     }
     let token = new_token();
     state
@@ -114,7 +117,11 @@ pub(crate) async fn start_session(
             state.config.session_ttl_ms,
         )
         .await?;
-    Ok(session_cookie(state, &token, state.config.session_ttl_ms / 1000))
+    Ok(session_cookie(
+        state,
+        &token,
+        state.config.session_ttl_ms / 1000,
+    ))
 }
 
 pub(crate) fn session_cookie(state: &AppState, value: &str, max_age_s: i64) -> String {

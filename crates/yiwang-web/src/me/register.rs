@@ -106,7 +106,8 @@ pub async fn submit(
     let phone = Phone::parse(form.get("phone"));
     let (password, again) = (form.get("password"), form.get("again"));
     let mut err = |field: &str, code: ErrorCode| {
-        tpl.errors.push((field.to_string(), error_message(lang, code)));
+        tpl.errors
+            .push((field.to_string(), error_message(lang, code)));
     };
     if form.get("name").trim().is_empty() {
         err("name", ErrorCode::Required);
@@ -156,7 +157,8 @@ pub async fn submit(
                 ErrorCode::WeakPassword => "password",
                 _ => "form",
             };
-            tpl.errors.push((field.into(), error_message(lang, e.code())));
+            tpl.errors
+                .push((field.into(), error_message(lang, e.code())));
             let status = crate::error::status_for(e.code());
             Ok(render(status, &tpl, lang))
         }

@@ -97,8 +97,10 @@ async fn render(
         .implementation
         .channels
         .contains(&yiwang_domain::enums::Channel::Online);
-    let apply_href = (online && !historical)
-        .then(|| ctx.page.href(&format!("/items/{}/apply", super::encode(code.as_str()))));
+    let apply_href = (online && !historical).then(|| {
+        ctx.page
+            .href(&format!("/items/{}/apply", super::encode(code.as_str())))
+    });
     Ok(GuidePage {
         apply_href,
         crumbs: ctx.crumbs(middle, &g.name),

@@ -82,7 +82,10 @@ pub async fn serve(state: yiwang_web::AppState) -> String {
 }
 
 pub async fn fill(c: &Client, css: &str, text: &str) {
-    let e = c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("no {css}"));
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("no {css}"));
     e.clear().await.unwrap();
     e.send_keys(text).await.unwrap();
 }
@@ -105,12 +108,20 @@ pub async fn left(c: &Client, prefix: &str) -> String {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("still on {prefix}: {}", c.source().await.unwrap_or_default());
+    panic!(
+        "still on {prefix}: {}",
+        c.source().await.unwrap_or_default()
+    );
 }
 
 /// The text of `main`.
 pub async fn main_text(c: &Client) -> String {
-    c.find(Locator::Css("main")).await.unwrap().text().await.unwrap()
+    c.find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 /// Signs a staff member in through both steps (enrolling the one-time code on first sign-in,
@@ -127,7 +138,10 @@ pub async fn staff_sign_in(c: &Client, base: &str, username: &str, password: &st
         .await;
     let key = match secret {
         Ok(e) => e.text().await.unwrap(),
-        Err(_) => panic!("no one-time-code step: {}", c.source().await.unwrap_or_default()),
+        Err(_) => panic!(
+            "no one-time-code step: {}",
+            c.source().await.unwrap_or_default()
+        ),
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
