@@ -74,6 +74,9 @@ impl PdfIssuer {
 }
 
 impl DocumentIssuer for PdfIssuer {
+    fn issues_for(&self, action: &str) -> bool {
+        !kinds_for(action).is_empty()
+    }
     fn prepare(&self, f: &DocumentFacts<'_>) -> Result<Vec<PreparedDocument>, StoreError> {
         let mut out = Vec::new();
         for kind in kinds_for(f.action) {

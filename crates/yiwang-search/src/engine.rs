@@ -464,13 +464,21 @@ impl Engine {
         // Group implementations of one standard item.
         let mut cols: HashMap<u32, (StrColumn, StrColumn)> = HashMap::new();
         let mut groups: HashMap<String, Group> = HashMap::new();
-        let mut buf = String::new();
-        let read = |col: &StrColumn, doc: u32, buf: &mut String| -> String {
-            buf.clear();
-            if let Some(ord) = col.term_ords(doc).next() {
-                let _ = col.ord_to_str(ord, buf);
-            }
-            buf.clone()
+        // Turning a column ordinal into text scans a dictionary block: each distinct value is
+        // read once per query (the window repeats a few items and regions many times).
+        let mut names: HashMap<(u32, bool, u64), String> = HashMap::new();
+        let mut read = |seg: u32, region: bool, col: &StrColumn, doc: u32| -> String {
+            let Some(ord) = col.term_ords(doc).next() else {
+                return String::new();
+            };
+            names
+                .entry((seg, region, ord))
+                .or_insert_with(|| {
+                    let mut buf = String::new();
+                    let _ = col.ord_to_str(ord, &mut buf);
+                    buf
+                })
+                .clone()
         };
         for (score, addr) in &top {
             if let std::collections::hash_map::Entry::Vacant(slot) = cols.entry(addr.segment_ord) {
@@ -483,8 +491,8 @@ impl Engine {
             let Some((bcol, rcol)) = cols.get(&addr.segment_ord) else {
                 continue;
             };
-            let basic = read(bcol, addr.doc_id, &mut buf);
-            let region = read(rcol, addr.doc_id, &mut buf);
+            let basic = read(addr.segment_ord, false, bcol, addr.doc_id);
+            let region = read(addr.segment_ord, true, rcol, addr.doc_id);
             let (rank, _) = Self::region_rank(req, &region);
             let g = groups.entry(basic).or_insert(Group {
                 best: (rank, *score, *addr, region.clone()),
@@ -625,19 +633,36 @@ impl Engine {
     ) -> Result<Facets, SearchError> {
         let mut counts: [HashMap<String, usize>; 4] = Default::default();
         let names = ["department", "theme", "audience", "level"];
-        let mut buf = String::new();
+        // Counted by column ordinal, turned into text once per distinct value and segment.
+        let mut by_ord: HashMap<(usize, u32, u64), usize> = HashMap::new();
+        let mut columns: HashMap<(usize, u32), StrColumn> = HashMap::new();
         for g in ranked.iter().take(WINDOW) {
-            let ff = searcher.segment_reader(g.best.2.segment_ord).fast_fields();
+            let seg = g.best.2.segment_ord;
             for (i, n) in names.iter().enumerate() {
-                let Some(col) = ff.str(n)? else { continue };
-                let mut seen = Vec::new();
-                for ord in col.term_ords(g.best.2.doc_id) {
-                    buf.clear();
-                    if col.ord_to_str(ord, &mut buf).unwrap_or(false) && !seen.contains(&buf) {
-                        seen.push(buf.clone());
-                        *counts[i].entry(buf.clone()).or_default() += 1;
-                    }
+                if let std::collections::hash_map::Entry::Vacant(slot) = columns.entry((i, seg)) {
+                    let ff = searcher.segment_reader(seg).fast_fields();
+                    let Some(col) = ff.str(n)? else { continue };
+                    slot.insert(col);
                 }
+                let Some(col) = columns.get(&(i, seg)) else {
+                    continue;
+                };
+                let mut ords: Vec<u64> = col.term_ords(g.best.2.doc_id).collect();
+                ords.sort_unstable();
+                ords.dedup();
+                for ord in ords {
+                    *by_ord.entry((i, seg, ord)).or_default() += 1;
+                }
+            }
+        }
+        let mut buf = String::new();
+        for ((i, seg, ord), n) in by_ord {
+            let Some(col) = columns.get(&(i, seg)) else {
+                continue;
+            };
+            buf.clear();
+            if col.ord_to_str(ord, &mut buf).unwrap_or(false) {
+                *counts[i].entry(buf.clone()).or_default() += n;
             }
         }
         let sorted = |m: &HashMap<String, usize>| {

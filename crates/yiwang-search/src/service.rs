@@ -247,7 +247,7 @@ impl SearchService {
         let data = store.search_data_generation().await?;
         let catalog = store.catalog_generation().await?;
         let (terms, events) = load_search_data(store, now_ms).await?;
-        let docs = store.published_all().await?;
+        let docs = store.published_for_index().await?;
         let load_secs = started.elapsed().as_secs_f64();
         let n = docs.len();
         let dir = self.dir.as_ref().map(|d| {

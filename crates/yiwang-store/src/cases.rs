@@ -71,6 +71,8 @@ pub struct PreparedDocument {
 
 /// Renders the notices a step issues (the PDF engine lives outside the store).
 pub trait DocumentIssuer: Send + Sync {
+    /// Whether `action` issues any notice (so nothing is looked up for the others).
+    fn issues_for(&self, action: &str) -> bool;
     fn prepare(&self, facts: &DocumentFacts<'_>) -> Result<Vec<PreparedDocument>, StoreError>;
 }
 
@@ -113,6 +115,14 @@ impl CaseActor<'_> {
             CaseActor::Staff(p) => Some(p.user_id),
             CaseActor::Applicant(a) => Some(a.id),
             CaseActor::System => None,
+        }
+    }
+    /// The staff account to record as decider, if any: another system acting with an API token
+    /// has no account (its principal's id is 0) and is named in the audit entry instead.
+    fn staff_account(&self) -> Option<i64> {
+        match self {
+            CaseActor::Staff(p) => Some(p.user_id).filter(|id| *id > 0),
+            _ => None,
         }
     }
     fn name(&self) -> String {
@@ -284,6 +294,21 @@ impl Store {
         client: &str,
         clock: CaseClock<'_>,
     ) -> Result<Submitted, StoreError> {
+        self.submit_with_answers(application_id, owner, None, actor, client, clock)
+            .await
+    }
+
+    /// [`Store::submit_application`], storing the final answers document in the same
+    /// transaction (one commit for the whole submission).
+    pub async fn submit_with_answers(
+        &self,
+        application_id: i64,
+        owner: crate::applications::DraftOwner,
+        answers: Option<&serde_json::Value>,
+        actor: CaseActor<'_>,
+        client: &str,
+        clock: CaseClock<'_>,
+    ) -> Result<Submitted, StoreError> {
         let app = self.application(application_id, owner).await?;
         if let Some(n) = &app.case_number {
             return Ok(Submitted {
@@ -355,6 +380,9 @@ impl Store {
                     .map_err(|_| StoreError::Corrupt("case number".into()))?,
                 created: false,
             });
+        }
+        if let Some(doc) = answers {
+            crate::applications::write_answers_in(&mut tx, self, application_id, doc).await?;
         }
         // The materials become part of the submission: no more changes until a correction.
         crate::uploads::lock_uploads_in(&mut tx, application_id, clock.now_ms).await?;
@@ -626,9 +654,11 @@ impl Store {
         }
         let state_body =
             serde_json::to_string(&progress).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let documents = match clock.docs {
+        let mut dept_name = String::new();
+        let documents = match clock.docs.filter(|d| d.issues_for(&req.action)) {
             Some(issuer) => {
-                let (dept_name, applicant_name, result_name) = self.document_names(&case).await?;
+                let (dept, applicant_name, result_name) = self.document_names(&case).await?;
+                dept_name = dept;
                 issuer.prepare(&DocumentFacts {
                     action: &req.action,
                     case_number: number,
@@ -694,10 +724,7 @@ impl Store {
                          WHERE case_id = $5 AND task_key = $6",
                     )
                     .bind(status)
-                    .bind(match actor {
-                        CaseActor::Staff(p) => Some(p.user_id),
-                        _ => None,
-                    })
+                    .bind(actor.staff_account())
                     .bind(clock.now_ms)
                     .bind(opinion.clone())
                     .bind(case.id)
@@ -736,10 +763,7 @@ impl Store {
             .bind(get_i64(&round, "n")? + 1)
             .bind(items)
             .bind(clock.now_ms)
-            .bind(match actor {
-                CaseActor::Staff(p) => Some(p.user_id),
-                _ => None,
-            })
+            .bind(actor.staff_account())
             .execute(&mut *tx)
             .await?;
         }
@@ -770,7 +794,7 @@ impl Store {
                     case_number: number.as_str(),
                     kind: d.kind,
                     department_credit_code: case.department.as_str(),
-                    department_name: &self.document_names(&case).await?.0,
+                    department_name: &dept_name,
                     issued_at_ms: clock.now_ms,
                     notice_json: &d.notice_json,
                     pdf: &d.pdf,

@@ -388,25 +388,13 @@ pub(crate) async fn submit(
         "pairs": raw.to_pairs(),
         "answers": serde_json::from_str::<serde_json::Value>(&answers.to_json()).unwrap_or_default(),
     });
-    state
-        .store
-        .save_answers(id, who.owner(), &doc, state.now_ms())
-        .await
-        .or_else(|e| {
-            // Submitted by a concurrent request: fall through to the idempotent submit.
-            if e.code() == ErrorCode::NotEditable {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        })
-        .map_err(|e| store_fail(e, locale))?;
     let calendar = state.calendar().await.map_err(|e| store_fail(e, locale))?;
     let done = state
         .store
-        .submit_application(
+        .submit_with_answers(
             id,
             who.owner(),
+            Some(&doc),
             who.actor(),
             client,
             state.case_clock(&calendar),

@@ -87,17 +87,50 @@ pub fn header_token(headers: &axum::http::HeaderMap, name: &str) -> Option<Strin
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = Infallible;
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(a)| a.ip());
+        let Some(peer) = peer else {
+            return Ok(ClientAddr("unknown".to_string()));
+        };
         Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(a)| a.ip().to_string())
-                .unwrap_or_else(|| "unknown".to_string()),
+            client_ip(peer, &parts.headers, &state.config.trusted_proxies).to_string(),
         ))
     }
+}
+
+/// The client's address: the peer, unless the peer is a trusted reverse proxy; then the
+/// right-most `X-Forwarded-For` hop that is not itself a trusted proxy. Addresses a client
+/// writes into the header itself (left of the proxies) are never believed, so throttling and
+/// the audit log cannot be fooled from outside.
+pub fn client_ip(
+    peer: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .map(|h| h.parse::<std::net::IpAddr>())
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
+    hops.into_iter()
+        .rev()
+        .find(|h| !trusted.contains(h))
+        .unwrap_or(peer)
 }
 
 /// The signed-in staff member, if any.
@@ -234,4 +267,40 @@ pub fn clear_pending_cookie(state: &AppState) -> String {
 /// Seconds until a limited client may try again (at least one).
 pub fn retry_after_seconds(retry_after_ms: i64) -> i64 {
     (retry_after_ms + 999).div_euclid(1000).max(1)
+}
+
+#[cfg(test)]
+mod client_ip_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::client_ip;
+    use axum::http::HeaderMap;
+
+    fn ip(s: &str) -> std::net::IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "6.6.6.6, 203.0.113.9, 10.0.0.2".parse().unwrap(),
+        );
+        let trusted = [ip("10.0.0.1"), ip("10.0.0.2")];
+        // From the proxy: the right-most hop that is not a proxy.
+        assert_eq!(client_ip(ip("10.0.0.1"), &h, &trusted), ip("203.0.113.9"));
+        // From anyone else: the header is ignored.
+        assert_eq!(
+            client_ip(ip("198.51.100.7"), &h, &trusted),
+            ip("198.51.100.7")
+        );
+        // A malformed header from the proxy: the proxy itself.
+        h.insert("x-forwarded-for", "not-an-ip".parse().unwrap());
+        assert_eq!(client_ip(ip("10.0.0.1"), &h, &trusted), ip("10.0.0.1"));
+        // No proxies configured: the peer, always.
+        assert_eq!(
+            client_ip(ip("10.0.0.1"), &HeaderMap::new(), &[]),
+            ip("10.0.0.1")
+        );
+    }
 }

@@ -58,6 +58,8 @@ pub struct WebConfig {
     pub request_timeout_ms: u64,
     /// The site's public address, printed in notices' verification links and QR codes.
     pub public_url: String,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (exact addresses); empty: none.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for WebConfig {
@@ -69,6 +71,7 @@ impl Default for WebConfig {
             max_upload_bytes: 20 * 1024 * 1024,
             request_timeout_ms: 30_000,
             public_url: "http://127.0.0.1:8080".to_string(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -85,12 +88,19 @@ pub struct AppState {
     pub files: Arc<dyn yiwang_app::files::FileStore>,
     /// Renders the notices case steps issue (links under `config.public_url`).
     pub docs: Arc<dyn yiwang_store::cases::DocumentIssuer>,
+    /// The official calendar, read from the store at most once a minute.
+    calendar: Arc<std::sync::RwLock<Option<(i64, Arc<yiwang_domain::calendar::Calendar>)>>>,
 }
+
+/// How long a loaded calendar is used before it is read again (`yiwang calendar import`
+/// reaches running servers within this time).
+pub const CALENDAR_CACHE_MS: i64 = 60_000;
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
         let docs = Arc::new(yiwang_app::notices::PdfIssuer::new(&config.public_url));
         Self {
+            calendar: Arc::default(),
             docs,
             store,
             clock: Arc::new(SystemClock),
@@ -128,8 +138,24 @@ impl AppState {
     /// The official calendar as stored (holidays and adjusted working days).
     pub async fn calendar(
         &self,
-    ) -> Result<yiwang_domain::calendar::Calendar, yiwang_store::StoreError> {
-        self.store.calendar().await
+    ) -> Result<Arc<yiwang_domain::calendar::Calendar>, yiwang_store::StoreError> {
+        let now = self.now_ms();
+        let cached = self
+            .calendar
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        if let Some((at, cal)) = cached
+            && now.saturating_sub(at) < CALENDAR_CACHE_MS
+        {
+            return Ok(cal);
+        }
+        let fresh = Arc::new(self.store.calendar().await?);
+        *self
+            .calendar
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((now, fresh.clone()));
+        Ok(fresh)
     }
 }
 

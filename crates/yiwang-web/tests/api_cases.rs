@@ -100,6 +100,28 @@ async fn case_api_and_feed_on_every_backend() {
         yiwang_app::calendar::import_shipped_calendar(&db.store, &Actor::system("t"), DEMO_NOW_MS)
             .await
             .unwrap();
+        // The item follows a parallel review (so a token decides a task below).
+        let def = yiwang_domain::workflow::promised_parallel(
+            "api_parallel",
+            &[("market", CreditCode::parse("11120112MB1L902463").unwrap())],
+        );
+        db.store
+            .save_workflow(&def.to_json().unwrap(), &Actor::system("t"), DEMO_NOW_MS)
+            .await
+            .unwrap()
+            .unwrap();
+        db.store
+            .bind_workflow(
+                &yiwang_domain::workflow::BindingScope::Implementation {
+                    impl_code: yiwang_domain::ImplCode::parse(ITEM).unwrap(),
+                },
+                "api_parallel",
+                1,
+                &Actor::system("t"),
+                DEMO_NOW_MS,
+            )
+            .await
+            .unwrap();
         let site = serve(&db, true).await;
         let alice = register(&site, "张三", "11010519491231002X").await;
         let bob = register(&site, "李四", "120112199001011238").await;
@@ -395,6 +417,27 @@ async fn case_api_and_feed_on_every_backend() {
         assert_eq!(s, StatusCode::OK, "{b}: {v}");
         assert_eq!(v["state"], "reviewing");
         assert!(v["due_date"].is_string(), "{b}");
+        // Another system of the market bureau decides its parallel task (no staff account
+        // behind the token: the decision is attributed to the token in the audit log).
+        let reviewer = token(
+            &db,
+            &admin,
+            "market review system",
+            Role::Reviewer,
+            Some("11120112MB1L902463"),
+        )
+        .await;
+        let (s, v) = send(
+            &site,
+            Method::POST,
+            &act,
+            None,
+            Some(&reviewer),
+            Some(json!({"action": "market.approve"})),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{b}: {v}");
+        assert_eq!(v["state"], "deciding", "{b}: the only task joined");
 
         // The feed: page by page, in order; the clerk token may not read it.
         let (s, _) = send(
@@ -448,7 +491,7 @@ async fn case_api_and_feed_on_every_backend() {
             .iter()
             .map(|e| e["kind"].as_str().unwrap())
             .collect();
-        assert_eq!(kinds, ["acceptance"], "{b}: {p2}");
+        assert_eq!(kinds, ["acceptance", "handling"], "{b}: {p2}");
         assert!(p2["events"][0]["due_date"].is_string());
         assert!(p2["next"].is_null());
         // Every page read is on the record.

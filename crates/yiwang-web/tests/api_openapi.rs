@@ -7,21 +7,29 @@
 use serde_json::Value;
 use yiwang_web::{AppState, WebConfig};
 
-const PATHS: [&str; 14] = [
-    "/api/v1/regions",
-    "/api/v1/regions/{code}",
-    "/api/v1/regions/{code}/children",
-    "/api/v1/regions/{code}/path",
-    "/api/v1/departments",
-    "/api/v1/departments/{credit_code}",
-    "/api/v1/standard-items",
-    "/api/v1/implementations",
-    "/api/v1/implementations/{code}",
-    "/api/v1/drift",
-    "/api/v1/search",
-    "/api/v1/life-events",
-    "/api/v1/life-events/{code}",
-    "/api/v1/documents/verify/{code}",
+/// Every operation of the API: (method, path).
+const OPERATIONS: [(&str, &str); 21] = [
+    ("get", "/api/v1/regions"),
+    ("get", "/api/v1/regions/{code}"),
+    ("get", "/api/v1/regions/{code}/children"),
+    ("get", "/api/v1/regions/{code}/path"),
+    ("get", "/api/v1/departments"),
+    ("get", "/api/v1/departments/{credit_code}"),
+    ("get", "/api/v1/standard-items"),
+    ("get", "/api/v1/implementations"),
+    ("get", "/api/v1/implementations/{code}"),
+    ("get", "/api/v1/drift"),
+    ("get", "/api/v1/search"),
+    ("get", "/api/v1/life-events"),
+    ("get", "/api/v1/life-events/{code}"),
+    ("get", "/api/v1/documents/verify/{code}"),
+    ("post", "/api/v1/applications"),
+    ("put", "/api/v1/applications/{id}/answers"),
+    ("post", "/api/v1/applications/{id}/materials"),
+    ("post", "/api/v1/applications/{id}/submit"),
+    ("get", "/api/v1/my/cases/{number}"),
+    ("post", "/api/v1/cases/{number}/actions"),
+    ("get", "/api/v1/feed/case-events"),
 ];
 
 #[test]
@@ -29,12 +37,16 @@ fn openapi_document_snapshot() {
     let doc = serde_json::to_value(yiwang_web::api::openapi()).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
-    for p in PATHS {
-        assert!(paths[p]["get"].is_object(), "{p} missing");
+    for (m, p) in OPERATIONS {
+        assert!(paths[p][m].is_object(), "{m} {p} missing");
     }
+    let count: usize = paths
+        .values()
+        .map(|item| item.as_object().map_or(0, |o| o.len()))
+        .sum();
     assert_eq!(
-        paths.len(),
-        PATHS.len(),
+        count,
+        OPERATIONS.len(),
         "{:?}",
         paths.keys().collect::<Vec<_>>()
     );
@@ -42,10 +54,11 @@ fn openapi_document_snapshot() {
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     assert!(schemas.contains_key("ErrorBody"));
     let mut ids = std::collections::HashSet::new();
-    for (p, item) in paths {
-        let id = item["get"]["operationId"].as_str().unwrap();
+    for (m, p) in OPERATIONS {
+        let op = &paths[p][m];
+        let id = op["operationId"].as_str().unwrap();
         assert!(ids.insert(id), "operationId {id} used twice");
-        for (status, res) in item["get"]["responses"].as_object().unwrap() {
+        for (status, res) in op["responses"].as_object().unwrap() {
             assert!(
                 res["description"].is_string(),
                 "{p} {status}: a response needs a description"

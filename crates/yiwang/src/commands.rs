@@ -274,6 +274,7 @@ async fn serve(store: Store, cfg: &Config, listen: &str) -> anyhow::Result<()> {
                 .public_url
                 .clone()
                 .unwrap_or_else(|| format!("http://{}", cfg.listen)),
+            trusted_proxies: cfg.trusted_proxies.clone(),
             ..Default::default()
         },
     );

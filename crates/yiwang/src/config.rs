@@ -12,6 +12,9 @@ pub struct Config {
     /// The public address of the site (printed in notices' QR codes); `http://<listen>` when unset.
     #[serde(default)]
     pub public_url: Option<String>,
+    /// Reverse proxies (exact IP addresses) whose X-Forwarded-For header is believed.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub secure_cookies: bool,
     pub max_upload_mb: usize,
     pub notify: NotifyConfig,
@@ -48,6 +51,7 @@ impl Default for Config {
             database_url: None,
             listen: "127.0.0.1:8080".into(),
             public_url: None,
+            trusted_proxies: Vec::new(),
             secure_cookies: false,
             max_upload_mb: 20,
             notify: NotifyConfig::default(),
@@ -68,6 +72,10 @@ listen = "127.0.0.1:8080"
 
 # The public address of the site, printed in the QR codes of notices (verification links).
 # public_url = "https://zwfw.example.gov.cn"
+
+# Behind a reverse proxy or load balancer: its address(es). Only then is X-Forwarded-For read
+# (throttling and the audit log record the real client, not the proxy).
+# trusted_proxies = ["10.0.0.1"]
 
 # Set to true when served over HTTPS (production): session cookies get the Secure flag.
 secure_cookies = false

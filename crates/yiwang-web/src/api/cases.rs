@@ -349,6 +349,7 @@ pub async fn submit(
     let a = applicant(me, lang)?;
     let b = json_body(body, lang)?;
     let (def, app) = draft_form(&state, a.id, id, lang).await?;
+    let mut final_doc = None;
     if app.case_number.is_none() {
         if !b.declaration {
             return Err(AppError::json(ErrorCode::Required, lang));
@@ -381,15 +382,7 @@ pub async fn submit(
             "pairs": raw.to_pairs(),
             "answers": serde_json::from_str::<serde_json::Value>(&answers.to_json()).unwrap_or_default(),
         });
-        match state
-            .store
-            .save_answers(id, DraftOwner::Applicant(a.id), &doc, state.now_ms())
-            .await
-        {
-            Ok(()) => {}
-            Err(e) if e.code() == ErrorCode::NotEditable => {}
-            Err(e) => return Err(store_error(lang)(e).as_json()),
-        }
+        final_doc = Some(doc);
     }
     let calendar = state
         .calendar()
@@ -397,9 +390,10 @@ pub async fn submit(
         .map_err(|e| store_error(lang)(e).as_json())?;
     let done = state
         .store
-        .submit_application(
+        .submit_with_answers(
             id,
             DraftOwner::Applicant(a.id),
+            final_doc.as_ref(),
             CaseActor::Applicant(&a),
             &client,
             state.case_clock(&calendar),

@@ -165,6 +165,22 @@ pub async fn submit(
             .await
             .map_err(|e| store_fail(e, locale))?;
         if gate == Gate::Locked {
+            // Still counted against the address, so a locked account is no free guessing ground.
+            state
+                .store
+                .record_login_failure(
+                    &Failure {
+                        username: &handle,
+                        user_id: None,
+                        client: &client,
+                        reason: "locked",
+                        now_ms: now,
+                    },
+                    ACCOUNT_THROTTLE,
+                    ADDRESS_THROTTLE,
+                )
+                .await
+                .map_err(|e| store_fail(e, locale))?;
             let msg = error_message(lang, ErrorCode::Forbidden);
             let locked = yiwang_i18n::t(lang, "me.login.locked").to_string();
             return Ok(again(
