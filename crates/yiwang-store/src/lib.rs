@@ -4,6 +4,7 @@
 //! statements (with `$1` placeholders) run unchanged on both backends through sqlx's `Any` driver.
 
 mod accounts;
+pub mod applicant_totp;
 pub mod applicants;
 pub mod applications;
 pub mod audit;

@@ -105,6 +105,12 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (Method::GET, "/login", Public),
     (Method::POST, "/login", Public),
     (Method::POST, "/logout", Public),
+    // Second sign-in step: needs the pending sign-in of a correct password (checked there).
+    (Method::GET, "/login/code", Public),
+    (Method::POST, "/login/code", Public),
+    (Method::GET, "/me/security", Policy::Applicant),
+    (Method::POST, "/me/security/totp", Policy::Applicant),
+    (Method::POST, "/me/security/totp/off", Policy::Applicant),
     (Method::GET, "/me", Policy::Applicant),
     (Method::GET, "/me/messages", Policy::Applicant),
     (Method::GET, "/me/data-use", Policy::Applicant),

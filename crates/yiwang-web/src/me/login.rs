@@ -219,19 +219,182 @@ pub async fn submit(
             .map_err(|e| store_fail(e, locale))?;
         return Ok(bad(StatusCode::UNAUTHORIZED));
     };
+    let has_totp = state
+        .store
+        .applicant_totp(applicant.id)
+        .await
+        .map_err(|e| store_fail(e, locale))?
+        .is_some();
+    if has_totp {
+        // Second step: a pending sign-in, answered by a one-time code.
+        let token = crate::auth::new_token();
+        state
+            .store
+            .create_applicant_challenge(&hash_token(&token), applicant.id, now, CHALLENGE_TTL_MS)
+            .await
+            .map_err(|e| store_fail(e, locale))?;
+        let mut resp = see_other(
+            locale,
+            &format!("/login/code?next={}", crate::console::encode(&next)),
+        );
+        let cookie = super::named_cookie(&state, PENDING_COOKIE, &token, CHALLENGE_TTL_MS / 1000);
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            resp.headers_mut().insert(header::SET_COOKIE, v);
+        }
+        return Ok(resp);
+    }
+    finish(&state, locale, &applicant, &client, old.as_deref(), &next).await
+}
+
+/// Names an applicant's pending sign-in between password and code.
+pub const PENDING_COOKIE: &str = "yw_app_pending";
+const CHALLENGE_TTL_MS: i64 = 5 * 60 * 1000;
+
+/// A complete sign-in: audited, failures cleared, a fresh session id.
+async fn finish(
+    state: &AppState,
+    locale: Locale,
+    applicant: &yiwang_store::applicants::Applicant,
+    client: &str,
+    old: Option<&str>,
+    next: &str,
+) -> ConsoleResult {
     state
         .store
-        .record_applicant_login(&applicant, &client, now)
+        .record_applicant_login(applicant, client, state.now_ms())
         .await
         .map_err(|e| store_fail(e, locale))?;
-    let cookie = start_session(&state, applicant.id, old.as_deref())
+    let cookie = start_session(state, applicant.id, old)
         .await
         .map_err(|e| store_fail(e, locale))?;
-    let mut resp = see_other(locale, &next);
+    let mut resp = see_other(locale, next);
     if let Ok(v) = HeaderValue::from_str(&cookie) {
-        resp.headers_mut().insert(header::SET_COOKIE, v);
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    let clear = super::named_cookie(state, PENDING_COOKIE, "", 0);
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
     }
     Ok(resp)
+}
+
+#[derive(Template)]
+#[template(path = "me/login_code.html")]
+struct CodePage {
+    page: Page,
+    next: String,
+    error: Option<String>,
+}
+
+pub async fn code_form(
+    locale: Locale,
+    Query(q): Query<Vec<(String, String)>>,
+    headers: axum::http::HeaderMap,
+) -> ConsoleResult {
+    let next = next_of(&q);
+    if header_token(&headers, PENDING_COOKIE).is_none() {
+        return Ok(see_other(locale, "/login"));
+    }
+    let tpl = CodePage {
+        page: page(locale, None, "me.login.code_title", "/login/code"),
+        next,
+        error: None,
+    };
+    Ok(render(StatusCode::OK, &tpl, locale.lang))
+}
+
+/// The one-time code of a pending sign-in. Wrong codes count like wrong passwords.
+pub async fn code_submit(
+    State(state): State<AppState>,
+    locale: Locale,
+    ClientAddr(client): ClientAddr,
+    req: Request,
+) -> ConsoleResult {
+    same_origin(req.headers(), locale)?;
+    let pending = header_token(req.headers(), PENDING_COOKIE);
+    let old = header_token(req.headers(), APPLICANT_COOKIE);
+    let form = read_form(req, &state, locale).await?;
+    let next = safe(form.get("next"));
+    let now = state.now_ms();
+    let Some(pending) = pending else {
+        return Ok(see_other(locale, "/login"));
+    };
+    let fail = |e| store_fail(e, locale);
+    let Some(applicant_id) = state
+        .store
+        .applicant_challenge(&hash_token(&pending), now)
+        .await
+        .map_err(fail)?
+    else {
+        return Ok(see_other(locale, "/login"));
+    };
+    let applicant = state
+        .store
+        .applicant(applicant_id)
+        .await
+        .map_err(fail)?
+        .ok_or_else(|| crate::console::fail(ErrorCode::NotFound, locale))?;
+    if let Gate::Limited { retry_after_ms } = state
+        .store
+        .throttle_gate(&address_key(&client), ADDRESS_THROTTLE, now)
+        .await
+        .map_err(fail)?
+    {
+        let s = retry_after_seconds(retry_after_ms);
+        let tpl = CodePage {
+            page: page(locale, None, "me.login.code_title", "/login/code"),
+            next,
+            error: Some(tf(
+                locale.lang,
+                "me.login.throttled",
+                &[("seconds", &s.to_string())],
+            )),
+        };
+        return Ok(render(StatusCode::TOO_MANY_REQUESTS, &tpl, locale.lang));
+    }
+    let secret = state
+        .store
+        .applicant_totp(applicant_id)
+        .await
+        .map_err(fail)?;
+    let step = secret.and_then(|s| yiwang_store::totp::verify(&s, form.get("code"), now));
+    let accepted = match step {
+        Some(step) => state
+            .store
+            .accept_applicant_totp_step(applicant_id, step)
+            .await
+            .map_err(fail)?,
+        None => false,
+    };
+    if !accepted {
+        state
+            .store
+            .record_login_failure(
+                &Failure {
+                    username: &applicant.handle,
+                    user_id: None,
+                    client: &client,
+                    reason: "totp",
+                    now_ms: now,
+                },
+                ACCOUNT_THROTTLE,
+                ADDRESS_THROTTLE,
+            )
+            .await
+            .map_err(fail)?;
+        let tpl = CodePage {
+            page: page(locale, None, "me.login.code_title", "/login/code"),
+            next,
+            error: Some(yiwang_i18n::t(locale.lang, "me.login.code_wrong").to_string()),
+        };
+        return Ok(render(StatusCode::UNAUTHORIZED, &tpl, locale.lang));
+    }
+    state
+        .store
+        .delete_applicant_challenge(&hash_token(&pending))
+        .await
+        .map_err(fail)?;
+    finish(&state, locale, &applicant, &client, old.as_deref(), &next).await
 }
 
 /// An Argon2id hash (same parameters as real ones) checked when the account does not exist.

@@ -10,6 +10,7 @@ mod home;
 mod login;
 mod messages;
 mod register;
+mod security;
 
 use crate::AppState;
 use crate::auth::{hash_token, new_token, token_cookie};
@@ -33,6 +34,13 @@ pub fn router() -> Router<AppState> {
         .route("/register", get(register::form).post(register::submit))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
+        .route(
+            "/login/code",
+            get(login::code_form).post(login::code_submit),
+        )
+        .route("/me/security", get(security::show))
+        .route("/me/security/totp", post(security::enable))
+        .route("/me/security/totp/off", post(security::disable))
         .route("/me", get(home::show))
         .route("/me/messages", get(messages::list))
         .route("/me/data-use", get(data_use::show))
@@ -125,14 +133,17 @@ pub(crate) async fn start_session(
 }
 
 pub(crate) fn session_cookie(state: &AppState, value: &str, max_age_s: i64) -> String {
+    named_cookie(state, APPLICANT_COOKIE, value, max_age_s)
+}
+
+/// An HttpOnly, SameSite=Strict cookie (Secure behind HTTPS).
+pub(crate) fn named_cookie(state: &AppState, name: &str, value: &str, max_age_s: i64) -> String {
     let secure = if state.config.secure_cookies {
         "; Secure"
     } else {
         ""
     };
-    format!(
-        "{APPLICANT_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}"
-    )
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}")
 }
 
 /// A page frame for the applicant's space.

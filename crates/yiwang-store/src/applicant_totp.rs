@@ -1,0 +1,127 @@
+//! Optional second step for applicants: a TOTP secret (encrypted at rest), the last accepted
+//! time step (a code is never accepted twice), and the short-lived challenge between a correct
+//! password and the code.
+
+use crate::applicants::Applicant;
+use crate::audit::append_in;
+use crate::pii::{PiiColumn, PiiKind};
+use crate::rows::{get_i64, get_opt_str};
+use crate::{Store, StoreError};
+
+pub const APPLICANT_TOTP: PiiColumn = PiiColumn {
+    table: "applicants",
+    id_column: "id",
+    field: "totp",
+    enc_column: "totp_enc",
+    idx_column: None,
+    kind: PiiKind::Text,
+};
+
+impl Store {
+    /// The applicant's TOTP secret, when the second step is on.
+    pub async fn applicant_totp(&self, applicant_id: i64) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT totp_enc FROM applicants WHERE id = $1")
+            .bind(applicant_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(stored) = row
+            .map(|r| get_opt_str(&r, "totp_enc"))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(None);
+        };
+        let keys = self.keys().ok_or(StoreError::NoKeys)?;
+        APPLICANT_TOTP.open(keys, applicant_id, &stored).map(Some)
+    }
+
+    /// Turns the second step on (`Some(secret)`, after the applicant proved a code from it) or
+    /// off (`None`), with an audit entry.
+    pub async fn set_applicant_totp(
+        &self,
+        a: &Applicant,
+        secret: Option<&str>,
+        client: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        APPLICANT_TOTP
+            .write_in(&mut tx, self.keys(), a.id, secret)
+            .await?;
+        sqlx::query("UPDATE applicants SET totp_last_step = NULL WHERE id = $1")
+            .bind(a.id)
+            .execute(&mut *tx)
+            .await?;
+        let action = if secret.is_some() {
+            "totp.enable"
+        } else {
+            "totp.disable"
+        };
+        let event = a
+            .actor(client)
+            .event(action, format!("applicant:{}", a.handle), "");
+        append_in(&mut tx, now_ms, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records `step` as used; false when it (or a later one) was used already.
+    pub async fn accept_applicant_totp_step(
+        &self,
+        applicant_id: i64,
+        step: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE applicants SET totp_last_step = $1 \
+             WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(applicant_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn create_applicant_challenge(
+        &self,
+        token_hash: &str,
+        applicant_id: i64,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO applicant_challenges (token_hash, applicant_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash.to_string())
+        .bind(applicant_id)
+        .bind(now_ms)
+        .bind(now_ms + ttl_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The applicant of a live challenge (it stays until used or expired).
+    pub async fn applicant_challenge(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT applicant_id FROM applicant_challenges WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash.to_string())
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| get_i64(&r, "applicant_id")).transpose()
+    }
+
+    pub async fn delete_applicant_challenge(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM applicant_challenges WHERE token_hash = $1")
+            .bind(token_hash.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

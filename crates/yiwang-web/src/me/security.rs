@@ -1,0 +1,160 @@
+//! The applicant's own sign-in security: turning the one-time code (TOTP) on — a new key is
+//! shown, and only a correct code from it switches the second step on — and off (a current
+//! code is needed, so a stolen session cannot remove it).
+
+use super::{CurrentApplicant, page};
+use crate::AppState;
+use crate::auth::ClientAddr;
+use crate::console::{ConsoleResult, read_form, render, same_origin, see_other, store_fail};
+use crate::locale::Locale;
+use crate::page::Page;
+use askama::Template;
+use axum::extract::{Query, Request, State};
+use axum::http::StatusCode;
+
+#[derive(Template)]
+#[template(path = "me/security.html")]
+struct SecurityPage {
+    page: Page,
+    enabled: bool,
+    /// A new key offered for enrolment (when off), and its otpauth link.
+    secret: String,
+    otpauth: String,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+async fn show_page(
+    state: &AppState,
+    locale: Locale,
+    a: &yiwang_store::applicants::Applicant,
+    secret: Option<String>,
+    notice: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> ConsoleResult {
+    let enabled = state
+        .store
+        .applicant_totp(a.id)
+        .await
+        .map_err(|e| store_fail(e, locale))?
+        .is_some();
+    let secret = secret.unwrap_or_else(yiwang_store::totp::new_secret);
+    let otpauth = yiwang_store::totp::otpauth_url(&secret, &a.handle).unwrap_or_default();
+    let tpl = SecurityPage {
+        page: page(locale, Some(a), "me.security.title", "/me/security"),
+        enabled,
+        secret,
+        otpauth,
+        notice,
+        error,
+    };
+    Ok(render(status, &tpl, locale.lang))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+    Query(q): Query<Vec<(String, String)>>,
+) -> ConsoleResult {
+    let a = me.require(locale, "/me/security")?;
+    let notice = q.iter().find(|(k, _)| k == "done").map(|(_, v)| {
+        let key = if v == "on" {
+            "me.security.on_done"
+        } else {
+            "me.security.off_done"
+        };
+        yiwang_i18n::t(locale.lang, key).to_string()
+    });
+    show_page(&state, locale, a, None, notice, None, StatusCode::OK).await
+}
+
+fn wrong(locale: Locale) -> Option<String> {
+    Some(yiwang_i18n::t(locale.lang, "me.login.code_wrong").to_string())
+}
+
+/// Turns the second step on with the offered key, after a correct code from it.
+pub async fn enable(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+    ClientAddr(client): ClientAddr,
+    req: Request,
+) -> ConsoleResult {
+    same_origin(req.headers(), locale)?;
+    let a = me.require(locale, "/me/security")?.clone();
+    let form = read_form(req, &state, locale).await?;
+    let secret = form.get("secret").trim().to_string();
+    let now = state.now_ms();
+    let step = yiwang_store::totp::verify(&secret, form.get("code"), now);
+    let Some(step) = step.filter(|_| secret.len() <= 64) else {
+        return show_page(
+            &state,
+            locale,
+            &a,
+            Some(secret).filter(|s| s.len() <= 64),
+            None,
+            wrong(locale),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    state
+        .store
+        .set_applicant_totp(&a, Some(&secret), &client, now)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    state
+        .store
+        .accept_applicant_totp_step(a.id, step)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    Ok(see_other(locale, "/me/security?done=on"))
+}
+
+/// Turns the second step off; a current code is required.
+pub async fn disable(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+    ClientAddr(client): ClientAddr,
+    req: Request,
+) -> ConsoleResult {
+    same_origin(req.headers(), locale)?;
+    let a = me.require(locale, "/me/security")?.clone();
+    let form = read_form(req, &state, locale).await?;
+    let now = state.now_ms();
+    let current = state
+        .store
+        .applicant_totp(a.id)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let step = current.and_then(|s| yiwang_store::totp::verify(&s, form.get("code"), now));
+    let ok = match step {
+        Some(step) => state
+            .store
+            .accept_applicant_totp_step(a.id, step)
+            .await
+            .map_err(|e| store_fail(e, locale))?,
+        None => false,
+    };
+    if !ok {
+        return show_page(
+            &state,
+            locale,
+            &a,
+            None,
+            None,
+            wrong(locale),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    state
+        .store
+        .set_applicant_totp(&a, None, &client, now)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    Ok(see_other(locale, "/me/security?done=off"))
+}
