@@ -10,6 +10,7 @@ pub mod applications;
 pub mod audit;
 mod audit_verify;
 pub mod auth_guard;
+pub mod bundles;
 pub mod calendar;
 pub mod case_feed;
 mod case_notify;

@@ -113,6 +113,9 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (Method::POST, "/me/security/totp/off", Policy::Applicant),
     (Method::GET, "/me", Policy::Applicant),
     (Method::GET, "/me/messages", Policy::Applicant),
+    // 一件事: one application for a life event's items (the applicant's own bundles only).
+    (Method::POST, "/life-events/{code}/apply", Policy::Applicant),
+    (Method::GET, "/me/bundles/{id}", Policy::Applicant),
     (Method::GET, "/me/data-use", Policy::Applicant),
     (Method::POST, "/items/{code}/apply", Policy::Applicant),
     (Method::GET, "/me/applications/{id}", Policy::Applicant),

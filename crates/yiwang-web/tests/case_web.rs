@@ -673,3 +673,62 @@ async fn counter_intake_and_service_point_agents_on_every_backend() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_life_event_bundle_on_every_backend() {
+    for mut db in backends().await {
+        let b = db.backend.name();
+        with_demo(&db).await;
+        db.store = with_test_keys(db.store.clone());
+        let site = serve(&db, true).await;
+        let alice = register(&site, "张三", ID_A).await;
+        let bob = register(&site, "李四", ID_B).await;
+        let food = "11120112MB1W167324000123001001";
+        let apply = "/life-events/open-restaurant/apply";
+        // An unknown implementation: refused, nothing created.
+        let res = site
+            .post(apply, Some(&alice), &[("impl", food), ("impl", "NOPE")])
+            .await;
+        assert!(res.status().is_client_error(), "{b}: {}", res.status());
+        let res = site
+            .post(apply, Some(&alice), &[("impl", food), ("impl", ITEM)])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let page = location(&res);
+        assert!(page.starts_with("/me/bundles/"), "{b}: {page}");
+        let html = text(site.get(&page, Some(&alice)).await).await;
+        assert!(
+            html.contains("开办餐饮店") && html.contains("还有事项未提交"),
+            "{b}"
+        );
+        assert_eq!(
+            html.matches("href=\"/me/applications/").count(),
+            2,
+            "{b}: one application per item"
+        );
+        assert!(
+            text(site.get("/me", Some(&alice)).await)
+                .await
+                .contains(&page),
+            "{b}"
+        );
+        assert_eq!(
+            site.get(&page, Some(&bob)).await.status(),
+            StatusCode::NOT_FOUND,
+            "{b}"
+        );
+        // The parts are ordinary drafts of the applicant: the same flow submits each.
+        let first = html
+            .split("href=\"/me/applications/")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap();
+        assert_eq!(
+            site.get(&format!("/me/applications/{first}"), Some(&alice))
+                .await
+                .status(),
+            StatusCode::OK,
+            "{b}"
+        );
+    }
+}

@@ -19,6 +19,7 @@ struct HomePage {
     drafts: Vec<Application>,
     cases: Vec<CaseSummary>,
     unread: i64,
+    bundles: Vec<(i64, String, i64)>,
 }
 
 pub async fn show(
@@ -31,12 +32,14 @@ pub async fn show(
     let drafts = state.store.drafts_of(a.id).await.map_err(fail)?;
     let cases = state.store.cases_of_applicant(a.id).await.map_err(fail)?;
     let unread = state.store.unread_count(a.id).await.map_err(fail)?;
+    let bundles = state.store.bundles_of(a.id).await.map_err(fail)?;
     let tpl = HomePage {
         page: page(locale, Some(a), "me.home.title", "/me"),
         name: a.masked_name(),
         drafts,
         cases,
         unread,
+        bundles,
     };
     Ok(render(StatusCode::OK, &tpl, locale.lang))
 }

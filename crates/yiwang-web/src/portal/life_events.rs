@@ -68,6 +68,9 @@ pub struct EventPage {
     /// Present once every question is answered.
     plan: Option<(Vec<ItemView>, Vec<MaterialView>)>,
     change_href: String,
+    /// 一件事: the implementation codes of the plan, applied for together.
+    bundle_codes: Vec<String>,
+    bundle_action: String,
 }
 
 async fn engine(ctx: &Ctx) -> Result<std::sync::Arc<Engine>, AppError> {
@@ -139,6 +142,7 @@ pub async fn show(
         })
         .collect();
     let complete = ev.unanswered(&answers).is_empty();
+    let mut bundle_codes = Vec::new();
     let plan = if complete {
         let plan = resolve(&ctx.st.store, &ev, &answers, region.as_ref())
             .await
@@ -146,6 +150,11 @@ pub async fn show(
                 tracing::error!(error = %e, "life event plan");
                 ctx.err(ErrorCode::Internal)
             })?;
+        bundle_codes = plan
+            .items
+            .iter()
+            .filter_map(|it| it.implementation.as_ref().map(|c| c.to_string()))
+            .collect();
         let items: Vec<ItemView> = plan
             .items
             .iter()
@@ -199,7 +208,12 @@ pub async fn show(
     let action = format!("/life-events/{}", ev.code);
     let change_href = ctx.page.href(&action);
     let ctx = ctx.titled(ev.name.clone());
+    let bundle_action = ctx
+        .page
+        .href(&format!("/life-events/{}/apply", super::encode(&ev.code)));
     Ok(EventPage {
+        bundle_codes,
+        bundle_action,
         crumbs,
         name: ev.name.clone(),
         summary: ev.summary.clone(),

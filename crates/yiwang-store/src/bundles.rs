@@ -1,0 +1,219 @@
+//! 一件事 (bundles): one application for a life event that becomes one case per item, in
+//! the departments that handle them, with one combined status for the applicant.
+
+use crate::rows::{get_i64, get_opt_str, get_str};
+use crate::{Store, StoreError};
+use yiwang_domain::ErrorCode;
+use yiwang_domain::ImplCode;
+use yiwang_domain::case::CaseSource;
+use yiwang_domain::enums::CodeSet;
+
+/// Most items one bundle may hold.
+pub const BUNDLE_MAX_ITEMS: usize = 20;
+
+/// One part of a bundle: its application and, once submitted, its case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundlePart {
+    pub application_id: i64,
+    pub impl_code: String,
+    pub item_name: String,
+    pub case_number: Option<String>,
+    /// The case's status key for the applicant (`case_status` group), when submitted.
+    pub status: Option<String>,
+    pub terminal: bool,
+}
+
+/// The combined status of a bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BundleStatus {
+    /// Some parts are not submitted yet.
+    Drafting,
+    /// Some case waits for the applicant (a correction notice).
+    NeedsApplicant,
+    /// Every part is submitted; some are still being handled.
+    InProgress,
+    /// Every case is finished.
+    Finished,
+}
+
+impl BundleStatus {
+    pub fn key(self) -> &'static str {
+        match self {
+            BundleStatus::Drafting => "drafting",
+            BundleStatus::NeedsApplicant => "needs_applicant",
+            BundleStatus::InProgress => "in_progress",
+            BundleStatus::Finished => "finished",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bundle {
+    pub id: i64,
+    pub applicant_id: i64,
+    pub life_event: String,
+    pub title: String,
+    pub created_at: i64,
+    pub parts: Vec<BundlePart>,
+}
+
+impl Bundle {
+    pub fn status(&self) -> BundleStatus {
+        if self.parts.iter().any(|p| p.case_number.is_none()) {
+            BundleStatus::Drafting
+        } else if self
+            .parts
+            .iter()
+            .any(|p| p.status.as_deref() == Some("correction_needed"))
+        {
+            BundleStatus::NeedsApplicant
+        } else if self.parts.iter().all(|p| p.terminal) {
+            BundleStatus::Finished
+        } else {
+            BundleStatus::InProgress
+        }
+    }
+}
+
+impl Store {
+    /// Starts a bundle: one draft application per implementation, in one transaction (every
+    /// implementation must be published, or nothing is created).
+    pub async fn create_bundle(
+        &self,
+        applicant_id: i64,
+        life_event: &str,
+        title: &str,
+        impl_codes: &[ImplCode],
+        now_ms: i64,
+    ) -> Result<i64, StoreError> {
+        if impl_codes.is_empty() {
+            return Err(ErrorCode::Required.into());
+        }
+        if impl_codes.len() > BUNDLE_MAX_ITEMS
+            || life_event.chars().count() > 100
+            || title.chars().count() > 200
+        {
+            return Err(ErrorCode::TooLong.into());
+        }
+        let mut versions = Vec::new();
+        for code in impl_codes {
+            let p = self
+                .published_implementation(code)
+                .await?
+                .ok_or(StoreError::Domain(ErrorCode::UnknownImplementation))?;
+            versions.push(p.version);
+        }
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO bundles (applicant_id, life_event, title, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(applicant_id)
+        .bind(life_event.to_string())
+        .bind(title.to_string())
+        .bind(now_ms)
+        .fetch_one(&mut *tx)
+        .await?;
+        let bundle_id = get_i64(&row, "id")?;
+        for (code, version) in impl_codes.iter().zip(versions) {
+            sqlx::query(
+                "INSERT INTO applications (applicant_id, impl_code, catalog_version, answers_enc, source, staff_id, status, created_at, updated_at, bundle_id) \
+                 VALUES ($1, $2, $3, NULL, $4, NULL, 'draft', $5, $5, $6)",
+            )
+            .bind(applicant_id)
+            .bind(code.as_str().to_string())
+            .bind(version)
+            .bind(CaseSource::Online.key())
+            .bind(now_ms)
+            .bind(bundle_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(bundle_id)
+    }
+
+    /// A bundle of `applicant_id` (others: not found) with its parts.
+    pub async fn bundle(&self, id: i64, applicant_id: i64) -> Result<Bundle, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, applicant_id, life_event, title, created_at FROM bundles WHERE id = $1 AND applicant_id = $2",
+        )
+        .bind(id)
+        .bind(applicant_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::Domain(ErrorCode::NotFound))?;
+        let parts = sqlx::query(
+            "SELECT a.id, a.impl_code, c.case_number, c.item_name, c.state_body, c.workflow_body, c.terminal \
+             FROM applications a LEFT JOIN cases c ON c.application_id = a.id \
+             WHERE a.bundle_id = $1 ORDER BY a.id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in &parts {
+            let code = get_str(r, "impl_code")?;
+            let number = get_opt_str(r, "case_number")?;
+            let (status, terminal, item_name) = match &number {
+                Some(n) => {
+                    let case = self
+                        .case_record(
+                            &yiwang_domain::case::CaseNumber::parse(n)
+                                .map_err(|_| StoreError::Corrupt("case number".into()))?,
+                        )
+                        .await?;
+                    (Some(case.applicant_status()), case.terminal, case.item_name)
+                }
+                None => {
+                    let name = match ImplCode::parse(&code) {
+                        Ok(c) => self
+                            .published_implementation(&c)
+                            .await?
+                            .map(|p| p.standard.name)
+                            .unwrap_or_else(|| code.clone()),
+                        Err(_) => code.clone(),
+                    };
+                    (None, false, name)
+                }
+            };
+            out.push(BundlePart {
+                application_id: get_i64(r, "id")?,
+                impl_code: code,
+                item_name,
+                case_number: number,
+                status,
+                terminal,
+            });
+        }
+        Ok(Bundle {
+            id: get_i64(&row, "id")?,
+            applicant_id: get_i64(&row, "applicant_id")?,
+            life_event: get_str(&row, "life_event")?,
+            title: get_str(&row, "title")?,
+            created_at: get_i64(&row, "created_at")?,
+            parts: out,
+        })
+    }
+
+    /// An applicant's bundles, newest first: `(id, title, created_at)`.
+    pub async fn bundles_of(
+        &self,
+        applicant_id: i64,
+    ) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, title, created_at FROM bundles WHERE applicant_id = $1 ORDER BY created_at DESC, id DESC LIMIT 50",
+        )
+        .bind(applicant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    get_i64(r, "id")?,
+                    get_str(r, "title")?,
+                    get_i64(r, "created_at")?,
+                ))
+            })
+            .collect()
+    }
+}
