@@ -350,3 +350,69 @@ impl Store {
         })
     }
 }
+
+/// A published checkpoint of the chain: the hash entry `seq` had when it was anchored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// Where the stored chain disagrees with an anchor kept outside the database.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AnchorMismatch {
+    pub seq: i64,
+    pub anchored: String,
+    /// The stored hash, or `None` when the entry is gone.
+    pub stored: Option<String>,
+}
+
+impl Anchor {
+    /// `seq hash [anything]`, one per line of an anchor file.
+    pub fn parse_line(line: &str) -> Option<Self> {
+        let mut it = line.split_whitespace();
+        let seq = it.next()?.parse().ok()?;
+        let hash = it.next()?;
+        (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Anchor {
+            seq,
+            hash: hash.to_ascii_lowercase(),
+        })
+    }
+}
+
+impl Store {
+    /// The chain head: the last sequence number and its hash (what an anchor records).
+    pub async fn audit_head(&self) -> Result<Anchor, StoreError> {
+        let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(Anchor {
+            seq: get_i64(&r, "seq")?,
+            hash: get_str(&r, "hash")?,
+        })
+    }
+
+    /// Checks anchors kept outside the database against the stored chain. A chain rewritten as
+    /// a whole (every hash recomputed) passes `audit_verify`, but not its old anchors.
+    pub async fn audit_check_anchors(
+        &self,
+        anchors: &[Anchor],
+    ) -> Result<Vec<AnchorMismatch>, StoreError> {
+        let mut out = Vec::new();
+        for a in anchors.iter().filter(|a| a.seq > 0) {
+            let row = sqlx::query("SELECT hash FROM audit_log WHERE seq = $1")
+                .bind(a.seq)
+                .fetch_optional(&self.pool)
+                .await?;
+            let stored = row.map(|r| get_str(&r, "hash")).transpose()?;
+            if stored.as_deref() != Some(a.hash.as_str()) {
+                out.push(AnchorMismatch {
+                    seq: a.seq,
+                    anchored: a.hash.clone(),
+                    stored,
+                });
+            }
+        }
+        Ok(out)
+    }
+}

@@ -37,7 +37,7 @@ pub mod workflows;
 
 pub use accounts::{NewUser, hash_password, password_acceptable, verify_password};
 pub use audit::{Actor, AuditEntry, AuditEvent, AuditFilter};
-pub use audit_verify::{AuditProblem, ProblemKind, VerifyReport};
+pub use audit_verify::{Anchor, AnchorMismatch, AuditProblem, ProblemKind, VerifyReport};
 pub use catalog_read::{
     HistoryEntry, ImplementationFilter, ImplementationSummary, PublishedImplementation,
 };

@@ -484,3 +484,60 @@ async fn newest_first_below_a_cursor() {
         assert!(older.windows(2).all(|w| w[0].seq > w[1].seq));
     }
 }
+
+/// A chain rewritten as a whole (an entry changed and every later hash recomputed, the head
+/// moved along) passes the hash check: only an anchor kept outside the database shows it.
+#[tokio::test]
+async fn a_rewritten_chain_is_caught_by_its_anchors() {
+    use yiwang_store::audit::{AuditEntry, entry_hash};
+    for db in chained(12).await {
+        let s = &db.store;
+        let b = db.backend.name();
+        let early = s.audit_check_anchors(&[]).await.unwrap();
+        assert!(early.is_empty());
+        let anchor = s.audit_head().await.unwrap();
+        assert_eq!(anchor.seq, 12, "{b}");
+        assert!(
+            s.audit_check_anchors(std::slice::from_ref(&anchor))
+                .await
+                .unwrap()
+                .is_empty(),
+            "{b}"
+        );
+
+        // Rewrite entry 5's detail and re-chain 5..=12 with valid hashes.
+        let mut entries: Vec<AuditEntry> = s
+            .audit_entries(&AuditFilter {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        entries.sort_by_key(|e| e.seq);
+        let mut prev = entries[3].hash.clone();
+        for e in entries.iter_mut().skip(4) {
+            if e.seq == 5 {
+                e.event.detail = "{\"i\":\"forged\"}".into();
+            }
+            let h = entry_hash(e.seq, e.at, &e.event, &prev);
+            exec(
+                s,
+                "UPDATE audit_log SET detail = $1, prev_hash = $2, hash = $3 WHERE seq = CAST($4 AS BIGINT)",
+                &[&e.event.detail, &prev, &h, &e.seq.to_string()],
+            )
+            .await;
+            prev = h;
+        }
+        exec(s, "UPDATE audit_head SET hash = $1 WHERE id = 1", &[&prev]).await;
+        let r = verify(s).await;
+        assert!(
+            r.ok(),
+            "{b}: a whole rewrite passes the hash check: {:?}",
+            r.problem
+        );
+        let bad = s.audit_check_anchors(&[anchor]).await.unwrap();
+        assert_eq!(bad.len(), 1, "{b}: the anchor no longer matches");
+        assert_eq!(bad[0].seq, 12);
+        assert_eq!(bad[0].stored.as_deref(), Some(prev.as_str()));
+    }
+}

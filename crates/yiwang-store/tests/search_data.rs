@@ -63,3 +63,90 @@ async fn terms_and_life_events_round_trip() {
         assert!(s.published_versions().await.unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn a_term_is_changed_in_place_and_a_clash_is_refused() {
+    for db in backends().await {
+        let s = &db.store;
+        let actor = Actor::system("test");
+        let a = s
+            .save_search_term("synonym", "准生证", "生育登记", &actor, 1)
+            .await
+            .unwrap();
+        s.save_search_term("synonym", "开饭馆", "食品经营许可", &actor, 1)
+            .await
+            .unwrap();
+        let g = s.search_data_generation().await.unwrap();
+        assert!(
+            s.update_search_term(a, "synonym", "准生证明", "生育登记 出生登记", &actor, 2)
+                .await
+                .unwrap()
+        );
+        assert!(s.search_data_generation().await.unwrap() > g);
+        let row = s
+            .search_terms()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.id == a)
+            .unwrap();
+        assert_eq!(
+            (row.phrase.as_str(), row.expansion.as_str()),
+            ("准生证明", "生育登记 出生登记")
+        );
+        let clash = s
+            .update_search_term(a, "synonym", "开饭馆", "x", &actor, 3)
+            .await
+            .unwrap_err();
+        assert_eq!(clash.code(), yiwang_domain::ErrorCode::Conflict);
+        assert!(
+            !s.update_search_term(999_999, "word", "x", "", &actor, 3)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            s.unknown_basic_codes(&["000123001".into()]).await.unwrap(),
+            vec!["000123001".to_string()]
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_index_reader_gives_what_search_reads_of_the_published_catalog() {
+    for db in backends().await {
+        yiwang_testkit::with_demo(&db).await;
+        let s = &db.store;
+        let full = s.published_all().await.unwrap();
+        let lean = s.published_for_index().await.unwrap();
+        assert_eq!(full.len(), lean.len());
+        assert!(
+            s.unknown_basic_codes(&["000123001".into()])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        for (f, l) in full.iter().zip(&lean) {
+            let (fi, li) = (&f.implementation, &l.implementation);
+            assert_eq!((f.id, f.version), (l.id, l.version));
+            assert_eq!(f.standard.basic_code, l.standard.basic_code);
+            assert_eq!(f.standard.name, l.standard.name);
+            assert_eq!(f.standard.level, l.standard.level);
+            assert_eq!(f.standard.item_type, l.standard.item_type);
+            assert_eq!(fi.code, li.code);
+            assert_eq!(fi.department_code, li.department_code);
+            assert_eq!(fi.department_name, li.department_name);
+            assert_eq!(fi.region, li.region);
+            assert_eq!(fi.acceptance_conditions, li.acceptance_conditions);
+            assert_eq!(fi.promised_limit, li.promised_limit);
+            assert_eq!((fi.visits, fi.online_depth), (li.visits, li.online_depth));
+            assert_eq!(fi.result_name, li.result_name);
+            assert_eq!(fi.audiences, li.audiences);
+            assert_eq!(fi.themes, li.themes);
+            assert_eq!(fi.handling_items, li.handling_items);
+            let names = |v: &[yiwang_domain::catalog::MaterialRequirement]| {
+                v.iter().map(|m| m.name.clone()).collect::<Vec<_>>()
+            };
+            assert_eq!(names(&fi.materials), names(&li.materials), "{}", fi.code);
+        }
+    }
+}

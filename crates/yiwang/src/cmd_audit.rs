@@ -13,6 +13,16 @@ pub enum AuditCommand {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Also check the anchors in this file (written by `audit anchor`): a chain rewritten
+        /// as a whole passes the hash check but not its earlier anchors.
+        #[arg(long)]
+        anchors: Option<std::path::PathBuf>,
+    },
+    /// Append the chain head (sequence number and hash) to a file kept outside the database
+    /// (another host, write-once storage, a printed report), for `verify --anchors`.
+    Anchor {
+        #[arg(long)]
+        file: std::path::PathBuf,
     },
 }
 
@@ -26,7 +36,10 @@ pub fn cli_actor() -> Actor {
 }
 
 pub async fn run(store: &Store, command: &AuditCommand) -> anyhow::Result<()> {
-    let AuditCommand::Verify { json } = command;
+    let (json, anchors) = match command {
+        AuditCommand::Verify { json, anchors } => (json, anchors),
+        AuditCommand::Anchor { file } => return anchor(store, file).await,
+    };
     let started = Instant::now();
     let pb = indicatif::ProgressBar::new_spinner();
     let report = store
@@ -42,6 +55,9 @@ pub async fn run(store: &Store, command: &AuditCommand) -> anyhow::Result<()> {
             if !*json {
                 println!("ok: {} entries verified in {secs:.2} s", report.entries);
             }
+            if let Some(path) = anchors {
+                check_anchors(store, path).await?;
+            }
             Ok(())
         }
         Some(p) => {
@@ -53,4 +69,58 @@ pub async fn run(store: &Store, command: &AuditCommand) -> anyhow::Result<()> {
             bail!("the audit log failed verification at entry {}", p.seq)
         }
     }
+}
+
+async fn anchor(store: &Store, file: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    let head = store.audit_head().await?;
+    let line = format!("{} {} {}\n", head.seq, head.hash, crate::env::now_ms());
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)?;
+    f.write_all(line.as_bytes())?;
+    f.sync_all()?;
+    print!("{line}");
+    Ok(())
+}
+
+async fn check_anchors(store: &Store, path: &std::path::Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path)?;
+    let mut anchors = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        match yiwang_store::Anchor::parse_line(line) {
+            Some(a) => anchors.push(a),
+            None => bail!("{}:{}: not an anchor line", path.display(), i + 1),
+        }
+    }
+    let head = store.audit_head().await?;
+    if let Some(last) = anchors.iter().map(|a| a.seq).max()
+        && last > head.seq
+    {
+        bail!(
+            "the audit log ends at entry {} but was anchored at {last}: entries were removed",
+            head.seq
+        );
+    }
+    let bad = store.audit_check_anchors(&anchors).await?;
+    if let Some(m) = bad.first() {
+        eprintln!(
+            "REWRITTEN: entry {} was anchored as {} but is now {}",
+            m.seq,
+            m.anchored,
+            m.stored.as_deref().unwrap_or("missing")
+        );
+        bail!(
+            "the audit log differs from {} of its {} anchors",
+            bad.len(),
+            anchors.len()
+        );
+    }
+    println!("ok: {} anchors match", anchors.len());
+    Ok(())
 }

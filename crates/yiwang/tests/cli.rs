@@ -202,3 +202,44 @@ fn default_config_is_printed() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("listen = "));
 }
+
+/// `audit anchor` writes the chain head outside the database; `audit verify --anchors` checks
+/// it, and a forged anchor line (or a changed chain) fails the check.
+#[tokio::test]
+async fn audit_anchors_are_written_and_checked() {
+    for db in backends().await {
+        let url = db.url.clone();
+        db.store
+            .audit(
+                1_000,
+                &yiwang_store::Actor::system("t").event("test.one", "x:1", ""),
+            )
+            .await
+            .unwrap();
+        let dir = temp(&format!("anchors-{}", db.backend.name()));
+        let file = dir.join("anchors.txt");
+        let line = ok(&yiwang(
+            &url,
+            &["audit", "anchor", "--file", file.to_str().unwrap()],
+        ));
+        assert!(line.starts_with("1 "), "{line}");
+        let out = ok(&yiwang(
+            &url,
+            &["audit", "verify", "--anchors", file.to_str().unwrap()],
+        ));
+        assert!(out.contains("1 anchors match"), "{out}");
+        std::fs::write(&file, format!("1 {}\n", "0".repeat(64))).unwrap();
+        let out = yiwang(
+            &url,
+            &["audit", "verify", "--anchors", file.to_str().unwrap()],
+        );
+        assert!(!out.status.success(), "a forged anchor fails");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("REWRITTEN"));
+        std::fs::write(&file, format!("9 {}\n", "0".repeat(64))).unwrap();
+        let out = yiwang(
+            &url,
+            &["audit", "verify", "--anchors", file.to_str().unwrap()],
+        );
+        assert!(!out.status.success(), "an anchor past the end fails");
+    }
+}

@@ -79,7 +79,8 @@ pub struct TermDto {
 /// Why a hit matched: a field and the query terms found in it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MatchDto {
-    /// `exact_name`, `name`, `keywords`, `department`, `materials` or `conditions`.
+    /// `exact_name`, `synonym_name` (a synonym of the query names the item; `terms` are the
+    /// phrasings), `name`, `keywords`, `department`, `materials` or `conditions`.
     pub field: String,
     pub terms: Vec<String>,
 }
