@@ -3,51 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use fantoccini::{ClientBuilder, Locator};
-use std::process::{Child, Command, Stdio};
+mod browser_support;
+
+use browser_support::{session, start_driver};
+use fantoccini::Locator;
 use std::time::Duration;
 use yiwang_domain::policy::{Grant, Role};
 use yiwang_store::NewUser;
 use yiwang_testkit::{DEMO_NOW_MS, backends, with_demo};
 use yiwang_web::{AppState, WebConfig, router};
-
-struct Driver(Child);
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// chromedriver, or `None` outside CI when it is not installed (CI installs it and must run this).
-fn start_driver() -> Option<(Driver, u16)> {
-    let path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists());
-    let Some(path) = path else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("chromedriver is required under CI (apt-get install chromium chromium-driver)");
-        }
-        eprintln!("note: chromedriver not installed; browser test not run");
-        return None;
-    };
-    let port = free_port();
-    let child = Command::new(path)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    Some((Driver(child), port))
-}
 
 /// Chooses `file` on the console's import form and submits it.
 async fn upload(c: &fantoccini::Client, base: &str, file: &std::path::Path) {
@@ -101,32 +65,7 @@ async fn guide_page_and_console_import_in_chromium() {
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, router(state)).await });
 
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": "/usr/bin/chromium",
-                "mobileEmulation": {"deviceMetrics": {"width": 360, "height": 780, "pixelRatio": 1.0}},
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--window-size=360,800", "--disable-quic", "--no-first-run",
-                         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-            }),
-        );
-        let mut client = None;
-        for _ in 0..50 {
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{port}"))
-                .await
-            {
-                Ok(c) => {
-                    client = Some(c);
-                    break;
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-            }
-        }
-        let c = client.expect("webdriver session");
+        let c = session(port, true).await;
 
         // The guide page, at phone width.
         let published = db.store.published_all().await.unwrap();

@@ -251,6 +251,31 @@ pub async fn act(
     }
 }
 
+/// The case `n` if this staff member may see it (others: not found).
+async fn visible_case(
+    state: &AppState,
+    locale: Locale,
+    p: &yiwang_domain::policy::Principal,
+    n: &str,
+) -> Result<yiwang_store::cases::CaseRecord, super::ConsoleError> {
+    let number = parse_number(n, locale)?;
+    let case = state
+        .store
+        .case_record(&number)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let sees = state
+        .store
+        .staff_sees_case(p, &case)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    if sees {
+        Ok(case)
+    } else {
+        Err(super::fail(ErrorCode::NotFound, locale))
+    }
+}
+
 /// A notice of a case the staff member may see, as PDF.
 pub async fn document(
     State(state): State<AppState>,
@@ -266,21 +291,8 @@ pub async fn document(
         locale,
         &here(&uri),
     )?;
-    let number = parse_number(&n, locale)?;
-    let case = state
-        .store
-        .case_record(&number)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    if !state
-        .store
-        .staff_sees_case(p, &case)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-    {
-        return Err(super::fail(ErrorCode::NotFound, locale));
-    }
-    crate::case_documents::download(&state, locale, &number, &code).await
+    let case = visible_case(&state, locale, p, &n).await?;
+    crate::case_documents::download(&state, locale, &case.number, &code).await
 }
 
 /// An uploaded material of a case the staff member may see (attachment, `nosniff`).
@@ -298,19 +310,6 @@ pub async fn file(
         locale,
         &here(&uri),
     )?;
-    let number = parse_number(&n, locale)?;
-    let case = state
-        .store
-        .case_record(&number)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    if !state
-        .store
-        .staff_sees_case(p, &case)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-    {
-        return Err(super::fail(ErrorCode::NotFound, locale));
-    }
+    let case = visible_case(&state, locale, p, &n).await?;
     crate::materials::download(&state, locale, case.application_id, upload).await
 }
