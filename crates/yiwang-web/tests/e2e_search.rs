@@ -4,49 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use fantoccini::{ClientBuilder, Locator};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+mod browser_support;
+
+use browser_support::start_driver;
+use fantoccini::Locator;
 use yiwang_testkit::{backends, with_demo};
 use yiwang_web::{AppState, WebConfig, router};
-
-struct Driver(Child);
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// chromedriver, or `None` outside CI when it is not installed (CI installs it and must run this).
-fn start_driver() -> Option<(Driver, u16)> {
-    let path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists());
-    let Some(path) = path else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("chromedriver is required under CI (apt-get install chromium chromium-driver)");
-        }
-        eprintln!("note: chromedriver not installed; browser test not run");
-        return None;
-    };
-    let port = free_port();
-    let child = Command::new(path)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    Some((Driver(child), port))
-}
 
 fn enc(s: &str) -> String {
     s.bytes()
@@ -61,29 +24,7 @@ fn enc(s: &str) -> String {
 }
 
 async fn session(port: u16, height: u32) -> fantoccini::Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "mobileEmulation": {"deviceMetrics": {"width": 360, "height": height, "pixelRatio": 1.0}},
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     format!("--window-size=360,{height}"), "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--lang=zh-CN"]
-        }),
-    );
-    for _ in 0..50 {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(c) => return c,
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    panic!("no webdriver session");
+    browser_support::phone_session(port, height).await
 }
 
 /// Page width beyond the 360 px screen (0 when nothing scrolls sideways) and the smallest

@@ -46,16 +46,29 @@ pub fn start_driver() -> Option<(Driver, u16)> {
 
 /// A headless Chromium session; `phone` emulates a 360-pixel-wide screen.
 pub async fn session(port: u16, phone: bool) -> Client {
+    if phone {
+        phone_session(port, 780).await
+    } else {
+        sized_session(port, 1280, 900, false).await
+    }
+}
+
+/// A phone-width (360 px) session `height` pixels tall (taller for full-page screenshots).
+pub async fn phone_session(port: u16, height: u32) -> Client {
+    sized_session(port, 360, height, true).await
+}
+
+async fn sized_session(port: u16, width: u32, height: u32, phone: bool) -> Client {
     let mut opts = serde_json::json!({
         "binary": "/usr/bin/chromium",
         "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 if phone { "--window-size=360,800" } else { "--window-size=1280,900" },
+                 format!("--window-size={width},{height}"), "--lang=zh-CN",
                  "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
     });
     if phone {
-        opts["mobileEmulation"] =
-            serde_json::json!({"deviceMetrics": {"width": 360, "height": 780, "pixelRatio": 1.0}});
+        opts["mobileEmulation"] = serde_json::json!(
+            {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 1.0}});
     }
     let mut caps = serde_json::Map::new();
     caps.insert("goog:chromeOptions".into(), opts);
