@@ -125,3 +125,72 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Changes an applicant's password (the old one must match; the policy applies) and ends
+    /// their other sessions, in one transaction with an audit entry. A walk-in account without
+    /// a password cannot use this (it has no old password): the counter sets one up.
+    pub async fn change_applicant_password(
+        &self,
+        a: &Applicant,
+        old: &str,
+        new: &str,
+        keep_session: &str,
+        client: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let row =
+            sqlx::query("SELECT password_hash FROM applicants WHERE id = $1 AND disabled = 0")
+                .bind(a.id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::Domain(
+                    yiwang_domain::ErrorCode::NotAuthenticated,
+                ))?;
+        let hash: String = crate::rows::get_str(&row, "password_hash")?;
+        if !crate::accounts::verify_password(old, &hash) {
+            return Err(yiwang_domain::ErrorCode::BadLogin.into());
+        }
+        if !crate::accounts::password_acceptable(new) {
+            return Err(yiwang_domain::ErrorCode::WeakPassword.into());
+        }
+        let new_hash = crate::accounts::hash_password(new)?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE applicants SET password_hash = $1 WHERE id = $2")
+            .bind(new_hash)
+            .bind(a.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM applicant_sessions WHERE applicant_id = $1 AND token_hash <> $2")
+            .bind(a.id)
+            .bind(keep_session.to_string())
+            .execute(&mut *tx)
+            .await?;
+        let event = a
+            .actor(client)
+            .event("password.change", format!("applicant:{}", a.handle), "");
+        append_in(&mut tx, now_ms, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends every session of the applicant (this one included), audited.
+    pub async fn end_applicant_sessions(
+        &self,
+        a: &Applicant,
+        client: &str,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM applicant_sessions WHERE applicant_id = $1")
+            .bind(a.id)
+            .execute(&mut *tx)
+            .await?;
+        let event = a
+            .actor(client)
+            .event("logout.all", format!("applicant:{}", a.handle), "");
+        append_in(&mut tx, now_ms, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -111,6 +111,8 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (Method::GET, "/me/security", Policy::Applicant),
     (Method::POST, "/me/security/totp", Policy::Applicant),
     (Method::POST, "/me/security/totp/off", Policy::Applicant),
+    (Method::POST, "/me/security/password", Policy::Applicant),
+    (Method::POST, "/me/logout-all", Policy::Applicant),
     (Method::GET, "/me", Policy::Applicant),
     (Method::GET, "/me/messages", Policy::Applicant),
     // 一件事: one application for a life event's items (the applicant's own bundles only).

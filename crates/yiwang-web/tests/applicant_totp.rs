@@ -165,3 +165,80 @@ async fn applicants_may_turn_on_one_time_codes_on_every_backend() {
         );
     }
 }
+
+#[tokio::test]
+async fn applicants_change_their_password_and_log_out_everywhere() {
+    for mut db in backends().await {
+        let b = db.backend.name();
+        with_demo(&db).await;
+        db.store = with_test_keys(db.store.clone());
+        let site = serve(&db, true).await;
+        let res = site
+            .post(
+                "/register",
+                None,
+                &[
+                    ("name", "张三"),
+                    ("id_number", ID),
+                    ("phone", "13800138000"),
+                    ("password", PASSWORD),
+                    ("again", PASSWORD),
+                ],
+            )
+            .await;
+        let first = named_cookie(&res, "yw_app").unwrap();
+        let res = site
+            .post("/login", None, &[("id_number", ID), ("password", PASSWORD)])
+            .await;
+        let second = named_cookie(&res, "yw_app").unwrap();
+        let new = "Xin-Mima-2026!";
+        let res = site
+            .post(
+                "/me/security/password",
+                Some(&first),
+                &[("old", "wrong-Password-1"), ("new", new), ("again", new)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        let res = site
+            .post(
+                "/me/security/password",
+                Some(&first),
+                &[("old", PASSWORD), ("new", "short"), ("again", "short")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}: weak");
+        let res = site
+            .post(
+                "/me/security/password",
+                Some(&first),
+                &[("old", PASSWORD), ("new", new), ("again", new)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        assert_eq!(
+            site.get("/me", Some(&first)).await.status(),
+            StatusCode::OK,
+            "{b}: this session stays"
+        );
+        assert_eq!(
+            site.get("/me", Some(&second)).await.status(),
+            StatusCode::SEE_OTHER,
+            "{b}: others end"
+        );
+        let res = site
+            .post("/login", None, &[("id_number", ID), ("password", new)])
+            .await;
+        assert!(
+            named_cookie(&res, "yw_app").is_some(),
+            "{b}: the new password works"
+        );
+        let res = site.post("/me/logout-all", Some(&first), &[]).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        assert_eq!(
+            site.get("/me", Some(&first)).await.status(),
+            StatusCode::SEE_OTHER,
+            "{b}: ended"
+        );
+    }
+}

@@ -207,3 +207,4 @@ bundle_status.drafting = Some services are not submitted yet
 bundle_status.needs_applicant = A service needs corrections from you
 bundle_status.in_progress = All submitted, being handled
 bundle_status.finished = All finished
+me.security.password_done = Your password was changed; other devices were signed out.

@@ -207,3 +207,4 @@ bundle_status.drafting = 还有事项未提交
 bundle_status.needs_applicant = 有事项需要您补正材料
 bundle_status.in_progress = 全部已提交，正在办理
 bundle_status.finished = 全部办结
+me.security.password_done = 密码已修改，其他设备上的登录已退出。

@@ -42,6 +42,8 @@ pub fn router() -> Router<AppState> {
         .route("/me/security", get(security::show))
         .route("/me/security/totp", post(security::enable))
         .route("/me/security/totp/off", post(security::disable))
+        .route("/me/security/password", post(security::password))
+        .route("/me/logout-all", post(security::logout_all))
         .route("/me", get(home::show))
         .route("/me/messages", get(messages::list))
         .route("/life-events/{code}/apply", post(bundles::start))

@@ -158,3 +158,82 @@ pub async fn disable(
         .map_err(|e| store_fail(e, locale))?;
     Ok(see_other(locale, "/me/security?done=off"))
 }
+
+/// Changes the password (old, new, repeated); the applicant's other sessions end.
+pub async fn password(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+    ClientAddr(client): ClientAddr,
+    req: Request,
+) -> ConsoleResult {
+    use yiwang_domain::ErrorCode;
+    same_origin(req.headers(), locale)?;
+    let a = me.require(locale, "/me/security")?.clone();
+    let session =
+        crate::auth::header_token(req.headers(), super::APPLICANT_COOKIE).unwrap_or_default();
+    let form = read_form(req, &state, locale).await?;
+    let (old, new, again) = (form.get("old"), form.get("new"), form.get("again"));
+    let lang = locale.lang;
+    let error = if old.is_empty() || new.is_empty() || old.len() > 1024 || new.len() > 1024 {
+        Some(yiwang_i18n::error_message(lang, ErrorCode::Required))
+    } else if new != again {
+        Some(yiwang_i18n::t(lang, "me.register.mismatch").to_string())
+    } else {
+        match state
+            .store
+            .change_applicant_password(
+                &a,
+                old,
+                new,
+                &crate::auth::hash_token(&session),
+                &client,
+                state.now_ms(),
+            )
+            .await
+        {
+            Ok(()) => None,
+            Err(e) if matches!(e.code(), ErrorCode::BadLogin | ErrorCode::WeakPassword) => {
+                Some(yiwang_i18n::error_message(lang, e.code()))
+            }
+            Err(e) => return Err(store_fail(e, locale)),
+        }
+    };
+    match error {
+        None => Ok(see_other(locale, "/me/security?done=password")),
+        Some(e) => {
+            show_page(
+                &state,
+                locale,
+                &a,
+                None,
+                None,
+                Some(e),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// Ends every session of the applicant, this one too ("log out everywhere").
+pub async fn logout_all(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+    ClientAddr(client): ClientAddr,
+    req: Request,
+) -> ConsoleResult {
+    same_origin(req.headers(), locale)?;
+    let a = me.require(locale, "/me/security")?.clone();
+    state
+        .store
+        .end_applicant_sessions(&a, &client, state.now_ms())
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let mut resp = see_other(locale, "/login");
+    if let Ok(v) = axum::http::HeaderValue::from_str(&super::session_cookie(&state, "", 0)) {
+        resp.headers_mut().insert(axum::http::header::SET_COOKIE, v);
+    }
+    Ok(resp)
+}
