@@ -166,13 +166,26 @@ impl Store {
         now_ms: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let exists = sqlx::query("SELECT id FROM users WHERE username = $1")
+        let staff = sqlx::query("SELECT id FROM users WHERE username = $1")
             .bind(username.to_string())
             .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_none() {
+            .await?
+            .is_some();
+        // Applicants are named by their handle (`applicant-<id>`), never by personal data.
+        let applicant = !staff
+            && sqlx::query("SELECT id FROM applicants WHERE handle = $1")
+                .bind(username.to_string())
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+        if !staff && !applicant {
             return Ok(false);
         }
+        let object = if staff {
+            format!("user:{username}")
+        } else {
+            format!("applicant:{username}")
+        };
         sqlx::query("DELETE FROM auth_throttle WHERE throttle_key = $1")
             .bind(account_key(username))
             .execute(&mut *tx)
@@ -184,7 +197,7 @@ impl Store {
                 actor_id,
                 actor: actor.to_string(),
                 action: "account.unlock".into(),
-                object: format!("user:{username}"),
+                object,
                 detail: String::new(),
                 client: client.to_string(),
             },

@@ -242,3 +242,58 @@ async fn applicants_change_their_password_and_log_out_everywhere() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_locked_applicant_is_unlocked_by_an_administrator() {
+    for mut db in backends().await {
+        let b = db.backend.name();
+        with_demo(&db).await;
+        db.store = with_test_keys(db.store.clone());
+        let site = serve(&db, true).await;
+        site.post(
+            "/register",
+            None,
+            &[
+                ("name", "张三"),
+                ("id_number", ID),
+                ("phone", "13800138000"),
+                ("password", PASSWORD),
+                ("again", PASSWORD),
+            ],
+        )
+        .await;
+        for _ in 0..5 {
+            site.post(
+                "/login",
+                None,
+                &[("id_number", ID), ("password", "Wrong-Password-1")],
+            )
+            .await;
+        }
+        let res = site
+            .post("/login", None, &[("id_number", ID), ("password", PASSWORD)])
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::FORBIDDEN,
+            "{b}: locked even with the right password"
+        );
+        let a = db
+            .store
+            .applicant_by_id_number(&yiwang_domain::case::ApplicantId::parse(ID).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            db.store
+                .unlock_account(&a.handle, None, "admin", "t", 1)
+                .await
+                .unwrap(),
+            "{b}"
+        );
+        let res = site
+            .post("/login", None, &[("id_number", ID), ("password", PASSWORD)])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}: unlocked");
+    }
+}
