@@ -89,8 +89,11 @@ pub struct AppState {
     /// Renders the notices case steps issue (links under `config.public_url`).
     pub docs: Arc<dyn yiwang_store::cases::DocumentIssuer>,
     /// The official calendar, read from the store at most once a minute.
-    calendar: Arc<std::sync::RwLock<Option<(i64, Arc<yiwang_domain::calendar::Calendar>)>>>,
+    calendar: Arc<std::sync::RwLock<Option<CachedCalendar>>>,
 }
+
+/// A calendar and when it was read (epoch ms).
+type CachedCalendar = (i64, Arc<yiwang_domain::calendar::Calendar>);
 
 /// How long a loaded calendar is used before it is read again (`yiwang calendar import`
 /// reaches running servers within this time).

@@ -96,7 +96,7 @@ async fn applicant_and_case_surfaces_refuse_hostile_input() {
         }
 
         // A real applicant, then sign-in with hostile identifiers and brute force.
-        site.clock.advance(3600_000);
+        site.clock.advance(3_600_000);
         let res = site
             .post(
                 "/register",
