@@ -34,6 +34,18 @@ pub struct Challenge {
     pub expires_at: i64,
 }
 
+/// `users.totp_secret` when the secret itself is encrypted in `users.totp_enc`.
+pub const TOTP_ENCRYPTED: &str = "enc";
+
+pub const USER_TOTP: crate::pii::PiiColumn = crate::pii::PiiColumn {
+    table: "users",
+    id_column: "id",
+    field: "totp",
+    enc_column: "totp_enc",
+    idx_column: None,
+    kind: crate::pii::PiiKind::Text,
+};
+
 /// The TOTP state of an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TotpInfo {
@@ -144,14 +156,25 @@ impl Store {
 
     /// The enrolled TOTP secret of an account, if any.
     pub async fn user_totp(&self, user_id: i64) -> Result<Option<TotpInfo>, StoreError> {
-        let row =
-            sqlx::query("SELECT totp_secret, totp_alg, totp_enrolled_at FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT totp_secret, totp_enc, totp_alg, totp_enrolled_at FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(r) = row else { return Ok(None) };
+        let secret = match get_opt_str(&r, "totp_secret")? {
+            Some(m) if m == TOTP_ENCRYPTED => match get_opt_str(&r, "totp_enc")? {
+                Some(enc) => {
+                    let keys = self.keys().ok_or(StoreError::NoKeys)?;
+                    Some(USER_TOTP.open(keys, user_id, &enc)?)
+                }
+                None => return Err(StoreError::Corrupt(format!("totp of user {user_id}"))),
+            },
+            other => other,
+        };
         match (
-            get_opt_str(&r, "totp_secret")?,
+            secret,
             get_opt_str(&r, "totp_alg")?,
             get_opt_i64(&r, "totp_enrolled_at")?,
         ) {
@@ -184,18 +207,33 @@ impl Store {
             .execute(&self.pool)
             .await?,
             Some(secret) => {
-                sqlx::query(
+                // With data keys the secret is stored encrypted (marker in totp_secret), in
+                // the same transaction as the step it was proved with.
+                let mut tx = self.pool.begin().await?;
+                let stored = if self.keys().is_some() {
+                    TOTP_ENCRYPTED.to_string()
+                } else {
+                    secret.to_string()
+                };
+                let res = sqlx::query(
                     "UPDATE users SET totp_last_step = $1, totp_secret = $2, totp_alg = $3, \
                      totp_enrolled_at = $4 WHERE id = $5 AND totp_secret IS NULL \
                      AND (totp_last_step IS NULL OR totp_last_step < $1)",
                 )
                 .bind(step)
-                .bind(secret.to_string())
+                .bind(stored)
                 .bind(TOTP_ALG)
                 .bind(now_ms)
                 .bind(user_id)
-                .execute(&self.pool)
-                .await?
+                .execute(&mut *tx)
+                .await?;
+                if res.rows_affected() == 1 && self.keys().is_some() {
+                    USER_TOTP
+                        .write_in(&mut tx, self.keys(), user_id, Some(secret))
+                        .await?;
+                }
+                tx.commit().await?;
+                res
             }
         };
         if res.rows_affected() != 1 {
@@ -232,7 +270,7 @@ impl Store {
         };
         let id = get_i64(&row, "id")?;
         sqlx::query(
-            "UPDATE users SET totp_secret = NULL, totp_alg = NULL, totp_enrolled_at = NULL WHERE id = $1",
+            "UPDATE users SET totp_secret = NULL, totp_enc = NULL, totp_alg = NULL, totp_enrolled_at = NULL WHERE id = $1",
         )
         .bind(id)
         .execute(&mut *tx)

@@ -93,6 +93,7 @@ pub const PII_COLUMNS: &[PiiColumn] = &[
     crate::applicants::APPLICANT_ID_NUMBER,
     crate::applicants::APPLICANT_PHONE,
     crate::applicant_totp::APPLICANT_TOTP,
+    crate::login_steps::USER_TOTP,
     crate::applications::APPLICATION_ANSWERS,
     crate::outbox::OUTBOX_RECIPIENT,
 ];

@@ -318,3 +318,41 @@ async fn api_tokens_are_stored_as_digests_only() {
         assert!(s.create_api_token(&bad, &creator, "", T0).await.is_err());
     }
 }
+
+/// With data keys, a staff member's TOTP secret is stored encrypted (and rotated with the other
+/// personal data); a reset removes it.
+#[tokio::test]
+async fn totp_secrets_are_encrypted_at_rest_with_keys() {
+    for db in backends().await {
+        let b = db.backend.name();
+        let s = &yiwang_testkit::with_test_keys(db.store.clone());
+        let id = user(s, "keyed").await;
+        let secret = yiwang_store::totp::new_secret();
+        assert_eq!(
+            s.accept_totp_step(id, 100, Some(&secret), T0)
+                .await
+                .unwrap(),
+            StepOutcome::Accepted
+        );
+        let (marker, enc): (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT totp_secret, totp_enc FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_one(s.pool())
+                .await
+                .unwrap();
+        assert_eq!(marker.as_deref(), Some("enc"), "{b}");
+        assert!(!enc.unwrap().contains(&secret), "{b}: not in the clear");
+        assert_eq!(
+            s.user_totp(id).await.unwrap().unwrap().secret,
+            secret,
+            "{b}"
+        );
+        let usage = s.pii_key_usage().await.unwrap();
+        assert!(
+            usage.values().sum::<u64>() >= 1,
+            "{b}: counted for rotation"
+        );
+        assert!(s.reset_totp("keyed", "admin", "t", T0).await.unwrap());
+        assert!(s.user_totp(id).await.unwrap().is_none(), "{b}");
+    }
+}
