@@ -96,7 +96,7 @@ struct CheckPage {
 }
 
 /// The draft's posted values, as stored.
-fn stored_pairs(app: &Application) -> Vec<(String, String)> {
+pub(crate) fn stored_pairs(app: &Application) -> Vec<(String, String)> {
     app.answers
         .get("pairs")
         .and_then(|v| serde_json::from_value(v.clone()).ok())
@@ -415,7 +415,7 @@ pub(crate) async fn upload_material(
 ) -> ConsoleResult {
     let l = load(state, locale, who, id).await?;
     match crate::materials::upload(state, &l.required, &l.app, mp).await {
-        Ok(back) => {
+        Ok((_, back)) => {
             let fallback = format!("{}/{id}", who.base());
             Ok(see_other(locale, &back.unwrap_or(fallback)))
         }

@@ -31,11 +31,18 @@ pub(crate) async fn views(
     required: &[MaterialRequirement],
     app: &Application,
 ) -> Result<Vec<MaterialView>, ConsoleError> {
-    let files = state
-        .store
-        .uploads_for_application(app.id, false)
+    views_of(state, required, app)
         .await
-        .map_err(|e| store_fail(e, locale))?;
+        .map_err(|e| store_fail(e, locale))
+}
+
+/// [`views`] for callers with their own error type (the JSON API).
+pub(crate) async fn views_of(
+    state: &AppState,
+    required: &[MaterialRequirement],
+    app: &Application,
+) -> Result<Vec<MaterialView>, yiwang_store::StoreError> {
+    let files = state.store.uploads_for_application(app.id, false).await?;
     Ok(required
         .iter()
         .map(|m| MaterialView {
@@ -60,14 +67,27 @@ pub fn missing(views: &[MaterialView]) -> Vec<String> {
         .collect()
 }
 
-/// Reads one uploaded file for a material of `app` and stores it. Returns where to go back to
-/// (the form field `back`, when it is a page of this site) or an error code for the page.
+/// The materials `app`'s implementation requires (as published now).
+pub(crate) async fn required_for(
+    state: &AppState,
+    app: &Application,
+) -> Result<Vec<MaterialRequirement>, yiwang_store::StoreError> {
+    Ok(state
+        .store
+        .published_implementation(&app.impl_code)
+        .await?
+        .map(|p| p.implementation.materials)
+        .unwrap_or_default())
+}
+
+/// Reads one uploaded file for a material of `app` and stores it. Returns the record and where
+/// to go back to (the form field `back`, when it is a page of this site), or an error code.
 pub(crate) async fn upload(
     state: &AppState,
     required: &[MaterialRequirement],
     app: &Application,
     mut mp: Multipart,
-) -> Result<Option<String>, ErrorCode> {
+) -> Result<(Upload, Option<String>), ErrorCode> {
     let form = crate::upload::read_upload_form(&mut mp, "file", &UploadPolicy::default()).await?;
     let material = form
         .fields
@@ -83,7 +103,7 @@ pub(crate) async fn upload(
         material_key: material,
         replaces: None,
     };
-    yiwang_app::files::save_upload(
+    let up = yiwang_app::files::save_upload(
         &state.store,
         state.files.as_ref(),
         &target,
@@ -102,7 +122,7 @@ pub(crate) async fn upload(
         .get("back")
         .map(|b| crate::console::login_safe_next(b))
         .filter(|b| b != "/console");
-    Ok(back)
+    Ok((up, back))
 }
 
 /// Removes one of the application's files (before submission, or a reopened material).

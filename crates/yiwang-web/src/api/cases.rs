@@ -219,23 +219,13 @@ async fn missing_materials(
     lang: Lang,
 ) -> Result<Vec<String>, AppError> {
     let err = |e| store_error(lang)(e).as_json();
-    let required = state
-        .store
-        .published_implementation(&app.impl_code)
-        .await
-        .map_err(err)?
-        .map(|p| p.implementation.materials)
-        .unwrap_or_default();
-    let files = state
-        .store
-        .uploads_for_application(app.id, false)
+    let required = crate::materials::required_for(state, app)
         .await
         .map_err(err)?;
-    Ok(required
-        .into_iter()
-        .filter(|m| m.mandatory && !files.iter().any(|f| f.material_key == m.name))
-        .map(|m| m.name)
-        .collect())
+    let views = crate::materials::views_of(state, &required, app)
+        .await
+        .map_err(err)?;
+    Ok(crate::materials::missing(&views))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -269,40 +259,14 @@ pub async fn upload_material(
     mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(axum::http::StatusCode, Json<UploadDto>), AppError> {
     let a = applicant(me, lang)?;
-    let mut mp = mp.map_err(|r| AppError::json(crate::upload::rejection_code(&r), lang))?;
+    let mp = mp.map_err(|r| AppError::json(crate::upload::rejection_code(&r), lang))?;
     let (_, app) = draft_form(&state, a.id, id, lang).await?;
-    let required = state
-        .store
-        .published_implementation(&app.impl_code)
+    let required = crate::materials::required_for(&state, &app)
         .await
-        .map_err(|e| store_error(lang)(e).as_json())?
-        .map(|p| p.implementation.materials)
-        .unwrap_or_default();
-    let form = crate::upload::read_upload_form(
-        &mut mp,
-        "file",
-        &yiwang_domain::upload::UploadPolicy::default(),
-    )
-    .await
-    .map_err(|c| AppError::json(c, lang))?;
-    let material = form.fields.get("material").cloned().unwrap_or_default();
-    if !required.iter().any(|m| m.name == material) {
-        return Err(AppError::json(ErrorCode::InvalidInput, lang));
-    }
-    let up = yiwang_app::files::save_upload(
-        &state.store,
-        state.files.as_ref(),
-        &yiwang_app::files::UploadTarget {
-            owner_applicant_id: app.applicant_id,
-            application_id: app.id,
-            material_key: &material,
-            replaces: None,
-        },
-        &form.file,
-        state.now_ms(),
-    )
-    .await
-    .map_err(|e| AppError::json(e.code(), lang))?;
+        .map_err(|e| store_error(lang)(e).as_json())?;
+    let (up, _) = crate::materials::upload(&state, &required, &app, mp)
+        .await
+        .map_err(|c| AppError::json(c, lang))?;
     Ok((
         axum::http::StatusCode::CREATED,
         Json(UploadDto {
@@ -369,12 +333,8 @@ pub async fn submit(
                 .collect();
             return Err(e);
         }
-        let pairs: Vec<(String, String)> = app
-            .answers
-            .get("pairs")
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_default();
-        let raw = RawAnswers::from_pairs(&def, pairs).unwrap_or_default();
+        let raw =
+            RawAnswers::from_pairs(&def, crate::apply_flow::stored_pairs(&app)).unwrap_or_default();
         let answers = validate(&def, &raw, Mode::Submit).map_err(|errors| {
             AppError::json(ErrorCode::InvalidInput, lang).with_field_issues(&errors, lang)
         })?;

@@ -130,22 +130,11 @@ async fn case_page(
         )
         .await
         .map_err(|e| store_fail(e, locale))?;
-    let required = match yiwang_domain::ImplCode::parse(&file.case.impl_code) {
-        Ok(code) => state
-            .store
-            .published_implementation(&code)
-            .await
-            .map_err(|e| store_fail(e, locale))?
-            .map(|p| p.implementation.materials)
-            .unwrap_or_default(),
-        Err(_) => Vec::new(),
-    };
+    let required = crate::materials::required_for(state, &app)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
     let materials = crate::materials::views(state, locale, &required, &app).await?;
-    let answers = app
-        .answers
-        .get("pairs")
-        .and_then(|v| serde_json::from_value::<Vec<(String, String)>>(v.clone()).ok())
-        .unwrap_or_default()
+    let answers = crate::apply_flow::stored_pairs(&app)
         .into_iter()
         .filter(|(k, v)| !k.starts_with('_') && !v.is_empty())
         .collect();

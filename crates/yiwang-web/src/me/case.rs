@@ -72,13 +72,9 @@ pub async fn show(
                 )
                 .await
                 .map_err(|e| store_fail(e, locale))?;
-            let required = state
-                .store
-                .published_implementation(&app.impl_code)
+            let required = crate::materials::required_for(&state, &app)
                 .await
-                .map_err(|e| store_fail(e, locale))?
-                .map(|p| p.implementation.materials)
-                .unwrap_or_default();
+                .map_err(|e| store_fail(e, locale))?;
             crate::materials::views(&state, locale, &required, &app)
                 .await?
                 .into_iter()
