@@ -68,6 +68,20 @@ fn code(e: yiwang_store::StoreError) -> ErrorCode {
     e.code()
 }
 
+/// One action on case `number`, with the error as its code.
+async fn act(
+    store: &Store,
+    number: &yiwang_domain::case::CaseNumber,
+    req: &ActionRequest,
+    actor: CaseActor<'_>,
+    clock: CaseClock<'_>,
+) -> Result<yiwang_store::cases::ActionOutcome, ErrorCode> {
+    store
+        .act_on_case(number, req, actor, "t", clock)
+        .await
+        .map_err(|e| e.code())
+}
+
 #[tokio::test]
 async fn a_case_from_application_to_delivery_on_every_backend() {
     for db in backends().await {
@@ -274,18 +288,15 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
         );
         // Someone with no relation to the case cannot even find it.
         assert_eq!(
-            code(
-                store
-                    .act_on_case(
-                        &number,
-                        &req("accept", None),
-                        CaseActor::Staff(&market),
-                        "t",
-                        clock(monday, 3)
-                    )
-                    .await
-                    .unwrap_err()
-            ),
+            act(
+                &store,
+                &number,
+                &req("accept", None),
+                CaseActor::Staff(&market),
+                clock(monday, 3)
+            )
+            .await
+            .unwrap_err(),
             ErrorCode::NotFound,
             "{b}"
         );
@@ -296,18 +307,15 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
 
         // One correction notice; an empty list is refused; the clock pauses.
         assert_eq!(
-            code(
-                store
-                    .act_on_case(
-                        &number,
-                        &req("request_correction", Some("材料不全")),
-                        CaseActor::Staff(&clerk),
-                        "t",
-                        clock(monday, 4)
-                    )
-                    .await
-                    .unwrap_err()
-            ),
+            act(
+                &store,
+                &number,
+                &req("request_correction", Some("材料不全")),
+                CaseActor::Staff(&clerk),
+                clock(monday, 4)
+            )
+            .await
+            .unwrap_err(),
             ErrorCode::Required
         );
         let mut corr = req("request_correction", Some("请补正以下材料"));
@@ -316,16 +324,15 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
             label: "营业执照".into(),
             problem: "复印件不清晰，请上传清晰的扫描件".into(),
         }];
-        store
-            .act_on_case(
-                &number,
-                &corr,
-                CaseActor::Staff(&clerk),
-                "t",
-                clock(monday, 5),
-            )
-            .await
-            .unwrap();
+        act(
+            &store,
+            &number,
+            &corr,
+            CaseActor::Staff(&clerk),
+            clock(monday, 5),
+        )
+        .await
+        .unwrap();
         let file = store.case_for_applicant(&number, alice.id).await.unwrap();
         assert_eq!(file.case.state(), "correcting");
         assert_eq!(file.open_correction().unwrap().items.len(), 1, "{b}");
@@ -334,62 +341,54 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
         // working days (7 Dec → 10 Dec).
         let thursday = CivilDate::from_ymd(2026, 12, 3).unwrap();
         assert_eq!(
-            code(
-                store
-                    .act_on_case(
-                        &number,
-                        &req("resubmit", None),
-                        CaseActor::Applicant(&bob),
-                        "t",
-                        clock(thursday, 0)
-                    )
-                    .await
-                    .unwrap_err()
-            ),
-            ErrorCode::NotFound
-        );
-        store
-            .act_on_case(
+            act(
+                &store,
                 &number,
                 &req("resubmit", None),
-                CaseActor::Applicant(&alice),
-                "t",
-                clock(thursday, 1),
+                CaseActor::Applicant(&bob),
+                clock(thursday, 0)
             )
             .await
-            .unwrap();
+            .unwrap_err(),
+            ErrorCode::NotFound
+        );
+        act(
+            &store,
+            &number,
+            &req("resubmit", None),
+            CaseActor::Applicant(&alice),
+            clock(thursday, 1),
+        )
+        .await
+        .unwrap();
         let case = store.case_record(&number).await.unwrap();
         assert_eq!(case.state(), "applied");
         assert_eq!(case.paused_since, None);
         assert_eq!(case.due_day, CivilDate::from_ymd(2026, 12, 10), "{b}");
         // Only one correction round.
         assert_eq!(
-            code(
-                store
-                    .act_on_case(
-                        &number,
-                        &corr,
-                        CaseActor::Staff(&clerk),
-                        "t",
-                        clock(thursday, 2)
-                    )
-                    .await
-                    .unwrap_err()
-            ),
+            act(
+                &store,
+                &number,
+                &corr,
+                CaseActor::Staff(&clerk),
+                clock(thursday, 2)
+            )
+            .await
+            .unwrap_err(),
             ErrorCode::TransitionNotAllowed
         );
 
         // Acceptance fixes the promised limit: 3 working days from Thu 3 Dec → Tue 8 Dec.
-        store
-            .act_on_case(
-                &number,
-                &req("accept", None),
-                CaseActor::Staff(&clerk),
-                "t",
-                clock(thursday, 3),
-            )
-            .await
-            .unwrap();
+        act(
+            &store,
+            &number,
+            &req("accept", None),
+            CaseActor::Staff(&clerk),
+            clock(thursday, 3),
+        )
+        .await
+        .unwrap();
         let case = store.case_record(&number).await.unwrap();
         assert_eq!(case.state(), "reviewing");
         assert_eq!(case.due_day, CivilDate::from_ymd(2026, 12, 8), "{b}");
@@ -403,18 +402,15 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
         );
         // The market reviewer cannot decide the health task.
         assert_eq!(
-            code(
-                store
-                    .act_on_case(
-                        &number,
-                        &req("health.approve", None),
-                        CaseActor::Staff(&market),
-                        "t",
-                        clock(thursday, 4)
-                    )
-                    .await
-                    .unwrap_err()
-            ),
+            act(
+                &store,
+                &number,
+                &req("health.approve", None),
+                CaseActor::Staff(&market),
+                clock(thursday, 4)
+            )
+            .await
+            .unwrap_err(),
             ErrorCode::TransitionNotAllowed,
             "{b}"
         );
@@ -425,42 +421,37 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
         m.expected_version = Some(seen);
         let mut h = req("health.approve", None);
         h.expected_version = Some(seen);
-        store
-            .act_on_case(
+        act(
+            &store,
+            &number,
+            &m,
+            CaseActor::Staff(&market),
+            clock(thursday, 5),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            act(
+                &store,
                 &number,
-                &m,
-                CaseActor::Staff(&market),
-                "t",
-                clock(thursday, 5),
+                &h,
+                CaseActor::Staff(&health),
+                clock(thursday, 6)
             )
             .await
-            .unwrap();
-        assert_eq!(
-            code(
-                store
-                    .act_on_case(
-                        &number,
-                        &h,
-                        CaseActor::Staff(&health),
-                        "t",
-                        clock(thursday, 6)
-                    )
-                    .await
-                    .unwrap_err()
-            ),
+            .unwrap_err(),
             ErrorCode::CaseChanged,
             "{b}"
         );
-        store
-            .act_on_case(
-                &number,
-                &req("health.approve", None),
-                CaseActor::Staff(&health),
-                "t",
-                clock(thursday, 7),
-            )
-            .await
-            .unwrap();
+        act(
+            &store,
+            &number,
+            &req("health.approve", None),
+            CaseActor::Staff(&health),
+            clock(thursday, 7),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             store.case_record(&number).await.unwrap().state(),
             "deciding",
@@ -469,18 +460,15 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
 
         // The approver needs a written opinion.
         assert_eq!(
-            code(
-                store
-                    .act_on_case(
-                        &number,
-                        &req("approve", None),
-                        CaseActor::Staff(&approver),
-                        "t",
-                        clock(thursday, 8)
-                    )
-                    .await
-                    .unwrap_err()
-            ),
+            act(
+                &store,
+                &number,
+                &req("approve", None),
+                CaseActor::Staff(&approver),
+                clock(thursday, 8)
+            )
+            .await
+            .unwrap_err(),
             ErrorCode::Required
         );
         for (who, action, opinion) in [
@@ -488,16 +476,15 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
             (&clerk, "conclude", None),
             (&clerk, "deliver", None),
         ] {
-            store
-                .act_on_case(
-                    &number,
-                    &req(action, opinion),
-                    CaseActor::Staff(who),
-                    "t",
-                    clock(thursday, 9),
-                )
-                .await
-                .unwrap();
+            act(
+                &store,
+                &number,
+                &req(action, opinion),
+                CaseActor::Staff(who),
+                clock(thursday, 9),
+            )
+            .await
+            .unwrap();
         }
         let file = store.case_for_applicant(&number, alice.id).await.unwrap();
         assert!(file.case.terminal, "{b}");

@@ -13,6 +13,28 @@ use yiwang_testkit::{backends, with_demo, with_test_keys};
 const ID: &str = "11010519491231002X";
 const PASSWORD: &str = "Shenqing-2026!";
 
+/// Demo data, data keys, a server, and the applicant `ID` registered: the site and the session.
+async fn registered(db: &mut yiwang_testkit::TestDb) -> (auth_support::Site, String) {
+    with_demo(db).await;
+    db.store = with_test_keys(db.store.clone());
+    let site = serve(db, true).await;
+    let res = site
+        .post(
+            "/register",
+            None,
+            &[
+                ("name", "张三"),
+                ("id_number", ID),
+                ("phone", "13800138000"),
+                ("password", PASSWORD),
+                ("again", PASSWORD),
+            ],
+        )
+        .await;
+    let session = named_cookie(&res, "yw_app").unwrap();
+    (site, session)
+}
+
 fn secret_of(html: &str) -> String {
     html.split("id=\"totp-secret\">")
         .nth(1)
@@ -26,23 +48,7 @@ fn secret_of(html: &str) -> String {
 async fn applicants_may_turn_on_one_time_codes_on_every_backend() {
     for mut db in backends().await {
         let b = db.backend.name();
-        with_demo(&db).await;
-        db.store = with_test_keys(db.store.clone());
-        let site = serve(&db, true).await;
-        let res = site
-            .post(
-                "/register",
-                None,
-                &[
-                    ("name", "张三"),
-                    ("id_number", ID),
-                    ("phone", "13800138000"),
-                    ("password", PASSWORD),
-                    ("again", PASSWORD),
-                ],
-            )
-            .await;
-        let me = named_cookie(&res, "yw_app").unwrap();
+        let (site, me) = registered(&mut db).await;
 
         let html = site
             .get("/me/security", Some(&me))
@@ -170,23 +176,7 @@ async fn applicants_may_turn_on_one_time_codes_on_every_backend() {
 async fn applicants_change_their_password_and_log_out_everywhere() {
     for mut db in backends().await {
         let b = db.backend.name();
-        with_demo(&db).await;
-        db.store = with_test_keys(db.store.clone());
-        let site = serve(&db, true).await;
-        let res = site
-            .post(
-                "/register",
-                None,
-                &[
-                    ("name", "张三"),
-                    ("id_number", ID),
-                    ("phone", "13800138000"),
-                    ("password", PASSWORD),
-                    ("again", PASSWORD),
-                ],
-            )
-            .await;
-        let first = named_cookie(&res, "yw_app").unwrap();
+        let (site, first) = registered(&mut db).await;
         let res = site
             .post("/login", None, &[("id_number", ID), ("password", PASSWORD)])
             .await;
@@ -247,21 +237,7 @@ async fn applicants_change_their_password_and_log_out_everywhere() {
 async fn a_locked_applicant_is_unlocked_by_an_administrator() {
     for mut db in backends().await {
         let b = db.backend.name();
-        with_demo(&db).await;
-        db.store = with_test_keys(db.store.clone());
-        let site = serve(&db, true).await;
-        site.post(
-            "/register",
-            None,
-            &[
-                ("name", "张三"),
-                ("id_number", ID),
-                ("phone", "13800138000"),
-                ("password", PASSWORD),
-                ("again", PASSWORD),
-            ],
-        )
-        .await;
+        let (site, _session) = registered(&mut db).await;
         for _ in 0..5 {
             site.post(
                 "/login",
