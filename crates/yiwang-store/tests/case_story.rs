@@ -17,7 +17,7 @@ use yiwang_store::applicants::NewApplicant;
 use yiwang_store::applications::DraftOwner;
 use yiwang_store::cases::{ActionRequest, CaseActor, CaseClock};
 use yiwang_store::{Actor, AuditFilter, NewUser, Store};
-use yiwang_testkit::{DEMO_NOW_MS, backends, with_demo, with_test_keys};
+use yiwang_testkit::{DEMO_NOW_MS, backends};
 
 const FOOD: &str = "11120112MB1W167324000123001001";
 const APPROVALS: &str = "11120112MB1W167324";
@@ -84,13 +84,10 @@ async fn act(
 
 #[tokio::test]
 async fn a_case_from_application_to_delivery_on_every_backend() {
-    for db in backends().await {
+    for mut db in backends().await {
         let b = db.backend.name();
-        with_demo(&db).await;
-        let store = with_test_keys(db.store.clone());
-        yiwang_app::calendar::import_shipped_calendar(&store, &Actor::system("test"), DEMO_NOW_MS)
-            .await
-            .unwrap();
+        yiwang_testkit::with_cases(&mut db).await;
+        let store = db.store.clone();
         let calendar = store.calendar().await.unwrap();
         // 2026-11-30 (Monday) in Beijing.
         let monday = CivilDate::from_ymd(2026, 11, 30).unwrap();
@@ -546,13 +543,10 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
 
 #[tokio::test]
 async fn overdue_cases_are_escalated_once_on_every_backend() {
-    for db in backends().await {
+    for mut db in backends().await {
         let b = db.backend.name();
-        with_demo(&db).await;
-        let store = with_test_keys(db.store.clone());
-        yiwang_app::calendar::import_shipped_calendar(&store, &Actor::system("test"), DEMO_NOW_MS)
-            .await
-            .unwrap();
+        yiwang_testkit::with_cases(&mut db).await;
+        let store = db.store.clone();
         let calendar = store.calendar().await.unwrap();
         let monday = CivilDate::from_ymd(2026, 11, 30).unwrap();
         let a = store

@@ -113,3 +113,17 @@ pub fn with_test_keys(store: Store) -> Store {
         .expect("generated keys make a ring");
     store.with_keys(std::sync::Arc::new(ring))
 }
+
+/// A database ready for case handling: the demo data, generated data keys (applicants' personal
+/// data is encrypted) and the shipped official calendar.
+pub async fn with_cases(db: &mut TestDb) {
+    with_demo(db).await;
+    db.store = with_test_keys(db.store.clone());
+    yiwang_app::calendar::import_shipped_calendar(
+        &db.store,
+        &yiwang_store::Actor::system("test"),
+        DEMO_NOW_MS,
+    )
+    .await
+    .expect("calendar loads");
+}

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use yiwang_domain::policy::{Grant, Principal, Role};
 use yiwang_domain::{CreditCode, RegionCode};
 use yiwang_store::{Actor, NewApiToken, NewUser};
-use yiwang_testkit::{DEMO_NOW_MS, TestDb, backends, with_demo, with_test_keys};
+use yiwang_testkit::{DEMO_NOW_MS, TestDb, backends};
 
 const ITEM: &str = "11120112MB1W167324000112001001";
 const PASSWORD: &str = "Shenqing-2026!";
@@ -95,11 +95,7 @@ async fn case_api_and_feed_on_every_backend() {
     use reqwest::Method;
     for mut db in backends().await {
         let b = db.backend.name();
-        with_demo(&db).await;
-        db.store = with_test_keys(db.store.clone());
-        yiwang_app::calendar::import_shipped_calendar(&db.store, &Actor::system("t"), DEMO_NOW_MS)
-            .await
-            .unwrap();
+        yiwang_testkit::with_cases(&mut db).await;
         // The item follows a parallel review (so a token decides a task below).
         let def = yiwang_domain::workflow::promised_parallel(
             "api_parallel",

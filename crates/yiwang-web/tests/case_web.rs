@@ -115,11 +115,7 @@ async fn upload_all(site: &Site, cookie: &str, app_path: &str) {
 async fn apply_correct_and_accept_over_http_on_every_backend() {
     for mut db in backends().await {
         let b = db.backend.name();
-        with_demo(&db).await;
-        db.store = with_test_keys(db.store.clone());
-        yiwang_app::calendar::import_shipped_calendar(&db.store, &Actor::system("t"), DEMO_NOW_MS)
-            .await
-            .unwrap();
+        yiwang_testkit::with_cases(&mut db).await;
         let site = serve(&db, true).await;
 
         // The applicant's space needs an applicant session.
@@ -546,11 +542,7 @@ async fn fill_and_submit(site: &Site, cookie: &str, draft: &str) -> String {
 async fn counter_intake_and_service_point_agents_on_every_backend() {
     for mut db in backends().await {
         let b = db.backend.name();
-        with_demo(&db).await;
-        db.store = with_test_keys(db.store.clone());
-        yiwang_app::calendar::import_shipped_calendar(&db.store, &Actor::system("t"), DEMO_NOW_MS)
-            .await
-            .unwrap();
+        yiwang_testkit::with_cases(&mut db).await;
         let site = serve(&db, true).await;
         staff(&db, "windowclerk", Role::Clerk, APPROVAL_BUREAU).await;
         // A service-point worker of 咸水沽镇 (no department; a region grant).

@@ -18,7 +18,7 @@ use std::time::Duration;
 use yiwang_domain::policy::{Grant, Role};
 use yiwang_domain::{CreditCode, RegionCode};
 use yiwang_store::{Actor, NewUser};
-use yiwang_testkit::{DEMO_NOW_MS, TestDb, backends, with_demo, with_test_keys};
+use yiwang_testkit::{DEMO_NOW_MS, TestDb, backends};
 use yiwang_web::{AppState, WebConfig};
 
 const FOOD: &str = "11120112MB1W167324000123001001";
@@ -117,11 +117,7 @@ async fn act(
 }
 
 async fn setup(db: &mut TestDb) -> String {
-    with_demo(db).await;
-    db.store = with_test_keys(db.store.clone());
-    yiwang_app::calendar::import_shipped_calendar(&db.store, &Actor::system("e2e"), DEMO_NOW_MS)
-        .await
-        .unwrap();
+    yiwang_testkit::with_cases(db).await;
     let bureau = "11120112MB1W167324";
     staff(db, "chuangkou", Role::Clerk, Some(bureau), "120112").await;
     staff(

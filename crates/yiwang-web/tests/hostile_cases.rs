@@ -14,8 +14,7 @@ use auth_support::{location, named_cookie, serve};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE, ORIGIN};
 use security_support::{BAD_UTF8, Log, assert_escaped, hostile_values};
-use yiwang_store::Actor;
-use yiwang_testkit::{DEMO_NOW_MS, TestDb, backends, with_demo, with_test_keys};
+use yiwang_testkit::{TestDb, backends};
 
 const ITEM: &str = "11120112MB1W167324000112001001";
 const PASSWORD: &str = "Shenqing-2026!";
@@ -40,11 +39,7 @@ async fn cases(db: &TestDb) -> i64 {
 async fn applicant_and_case_surfaces_refuse_hostile_input() {
     for mut db in backends().await {
         let b = db.backend.name();
-        with_demo(&db).await;
-        db.store = with_test_keys(db.store.clone());
-        yiwang_app::calendar::import_shipped_calendar(&db.store, &Actor::system("t"), DEMO_NOW_MS)
-            .await
-            .unwrap();
+        yiwang_testkit::with_cases(&mut db).await;
         let site = serve(&db, true).await;
         let mut log = Log::new("applicants and cases");
 
