@@ -19,3 +19,7 @@ nav.switch_lang = 中文
 nav.back_home = Back to home
 nav.login = Staff sign-in
 footer.hotline = Government service hotline 12345
+punct.list = , 
+punct.open =  (
+punct.close = )
+punct.semicolon = ; 

@@ -19,3 +19,7 @@ nav.switch_lang = English
 nav.back_home = 返回首页
 nav.login = 工作人员登录
 footer.hotline = 政务服务便民热线 12345
+punct.list = 、
+punct.open = （
+punct.close = ）
+punct.semicolon = ；
