@@ -94,7 +94,7 @@ async fn bulk_load(store: &Store, n: usize, progress: &mut dyn FnMut(usize)) -> 
                 seq += 1;
                 let e = synthetic(seq);
                 let at = at0 + seq as i64;
-                let hash = entry_hash(seq as i64, at, &e, &prev);
+                let hash = entry_hash(AUDIT_ALG, seq as i64, at, &e, &prev);
                 q = q
                     .bind(seq as i64)
                     .bind(at)

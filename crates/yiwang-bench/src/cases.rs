@@ -1215,7 +1215,7 @@ pub async fn run(database_url: Option<&str>, opts: CasesOptions) -> anyhow::Resu
             );
             let mut by_time: Vec<(&String, &(u64, f64))> = stats.iter().collect();
             by_time.sort_by(|a, b| b.1.1.total_cmp(&a.1.1));
-            for (sql, (c, s)) in by_time.iter().take(8) {
+            for (sql, (c, s)) in by_time.iter().take(40) {
                 report.note(format!(
                     "{backend} {label}: {:.1}x {:.3} ms  {sql}",
                     *c as f64 / n,

@@ -95,7 +95,7 @@ fn clean_name(s: &str) -> Result<String, StoreError> {
     Ok(s.to_string())
 }
 
-fn applicant_of(r: &AnyRow) -> Result<Applicant, StoreError> {
+pub(crate) fn applicant_of(r: &AnyRow) -> Result<Applicant, StoreError> {
     let kind = get_str(r, "kind")?;
     Ok(Applicant {
         id: get_i64(r, "id")?,

@@ -89,7 +89,7 @@ pub struct AuditEntry {
 impl AuditEntry {
     /// Recomputes this entry's hash from its stored fields.
     pub fn recomputed_hash(&self) -> String {
-        entry_hash(self.seq, self.at, &self.event, &self.prev_hash)
+        entry_hash(&self.alg, self.seq, self.at, &self.event, &self.prev_hash)
     }
 }
 
@@ -98,14 +98,17 @@ fn field(h: &mut Sm3, s: &str) {
     h.update(s.as_bytes());
 }
 
-/// The entry hash: SM3 over the previous hash and every field, each length-prefixed; hex.
-pub fn entry_hash(seq: i64, at: i64, e: &AuditEvent, prev_hash: &str) -> String {
-    hex::encode(entry_digest(seq, at, e, prev_hash))
+/// The entry hash: SM3 over the algorithm name, the previous hash and every field, each
+/// length-prefixed; hex. The name is covered so an entry cannot be relabelled with another
+/// algorithm once several are known.
+pub fn entry_hash(alg: &str, seq: i64, at: i64, e: &AuditEvent, prev_hash: &str) -> String {
+    hex::encode(entry_digest(alg, seq, at, e, prev_hash))
 }
 
 /// [`entry_hash`] as bytes.
-pub fn entry_digest(seq: i64, at: i64, e: &AuditEvent, prev_hash: &str) -> [u8; 32] {
+pub fn entry_digest(alg: &str, seq: i64, at: i64, e: &AuditEvent, prev_hash: &str) -> [u8; 32] {
     let mut h = Sm3::new();
+    field(&mut h, alg);
     field(&mut h, prev_hash);
     h.update(seq.to_be_bytes());
     h.update(at.to_be_bytes());
@@ -128,7 +131,7 @@ pub async fn append_in(
         .await?;
     let seq = get_i64(&head, "seq")?;
     let prev = get_str(&head, "hash")?;
-    let hash = entry_hash(seq, at, event, &prev);
+    let hash = entry_hash(AUDIT_ALG, seq, at, event, &prev);
     sqlx::query(
         "INSERT INTO audit_log (seq, at, actor_id, actor, action, object, detail, client, alg, prev_hash, hash) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",

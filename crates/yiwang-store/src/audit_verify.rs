@@ -164,7 +164,7 @@ fn first_bad_hash(page: &[AuditEntry]) -> Option<usize> {
     page.iter().position(|e| {
         let mut stored = [0u8; 32];
         hex::decode_to_slice(&e.hash, &mut stored).is_err()
-            || entry_digest(e.seq, e.at, &e.event, &e.prev_hash) != stored
+            || entry_digest(&e.alg, e.seq, e.at, &e.event, &e.prev_hash) != stored
     })
 }
 

@@ -270,8 +270,9 @@ impl Store {
         Ok(())
     }
 
-    /// The current published version of an implementation.
-    pub async fn published_implementation(
+    /// The current published version of an implementation, straight from the database (see
+    /// [`Store::published_implementation`] for the cached read).
+    pub(crate) async fn published_implementation_uncached(
         &self,
         code: &ImplCode,
     ) -> Result<Option<PublishedImplementation>, StoreError> {

@@ -224,6 +224,7 @@ impl Store {
         );
         append_in(&mut tx, now_ms, &event).await?;
         tx.commit().await?;
+        self.catalog_changed();
         Ok(summary)
     }
 

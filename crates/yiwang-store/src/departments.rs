@@ -70,6 +70,7 @@ impl Store {
         );
         crate::audit::append_in(&mut tx, now_ms, &event).await?;
         tx.commit().await?;
+        self.catalog_changed();
         Ok(())
     }
 

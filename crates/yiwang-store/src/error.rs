@@ -16,6 +16,9 @@ pub enum StoreError {
         "no data keys are configured (YIWANG_DATA_KEYS + YIWANG_INDEX_KEY, or YIWANG_KEY_FILE)"
     )]
     NoKeys,
+    /// The shared transaction of a group commit failed; the write was not made.
+    #[error("grouped write failed: {0}")]
+    Batch(String),
     #[error("personal data: {0}")]
     Crypto(#[from] yiwang_crypto::CryptoError),
 }

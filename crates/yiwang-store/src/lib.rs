@@ -16,20 +16,24 @@ pub mod case_feed;
 mod case_notify;
 pub mod case_read;
 pub mod cases;
+mod catalog_cache;
 mod catalog_read;
 mod catalog_write;
 mod departments;
 pub mod documents;
 mod error;
 pub mod form_defs;
+pub mod group_commit;
 pub mod jobs;
 pub mod login_steps;
 pub mod messages;
 pub mod outbox;
+pub mod password_reset;
 pub mod pii;
 mod regions;
 mod rows;
 pub mod search_data;
+pub mod staff_password;
 pub mod tokens;
 pub mod totp;
 pub mod uploads;
@@ -82,6 +86,10 @@ pub struct Store {
     backend: Backend,
     /// Keys for personal data (see `pii.rs`); from configuration, never the database.
     keys: Option<std::sync::Arc<yiwang_crypto::KeyRing>>,
+    /// Grouped business writes (one shared transaction and commit per batch).
+    group: std::sync::Arc<group_commit::GroupCommit>,
+    /// Published implementations in memory (checked against the catalog generation).
+    catalog_cache: std::sync::Arc<catalog_cache::CatalogCache>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -158,6 +166,8 @@ impl Store {
             pool,
             backend,
             keys: None,
+            group: Default::default(),
+            catalog_cache: Default::default(),
         })
     }
 

@@ -23,6 +23,9 @@ pub enum ChallengeStage {
     Enrol { secret: String },
     /// Ask for a code of the enrolled secret.
     Totp,
+    /// Password and code accepted, but the password was set by an administrator: a new one must
+    /// be chosen before the session starts.
+    ChangePassword,
 }
 
 /// A pending sign-in (password accepted, code not yet).
@@ -97,6 +100,7 @@ impl Store {
         let (name, secret) = match &stage {
             ChallengeStage::Enrol { secret } => ("enrol", Some(secret.clone())),
             ChallengeStage::Totp => ("totp", None),
+            ChallengeStage::ChangePassword => (crate::staff_password::CHANGE_STAGE, None),
         };
         sqlx::query(
             "INSERT INTO login_challenges (token_hash, user_id, stage, enrol_secret, created_at, expires_at) \
@@ -136,6 +140,7 @@ impl Store {
         ) {
             ("enrol", Some(secret)) => ChallengeStage::Enrol { secret },
             ("totp", _) => ChallengeStage::Totp,
+            (crate::staff_password::CHANGE_STAGE, _) => ChallengeStage::ChangePassword,
             (s, _) => return Err(StoreError::Corrupt(format!("login_challenges.stage={s}"))),
         };
         Ok(Some(Challenge {
@@ -397,12 +402,15 @@ impl Store {
         }
         let hash = hash_password(new)?;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
-            .bind(hash)
-            .bind(now_ms)
-            .bind(p.user_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2, \
+             must_change_password = 0 WHERE id = $3",
+        )
+        .bind(hash)
+        .bind(now_ms)
+        .bind(p.user_id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
             .bind(p.user_id)
             .bind(keep_session.to_string())

@@ -81,6 +81,7 @@ impl Store {
         // Region names appear on cached catalog pages.
         crate::catalog_write::bump_generation(&mut tx).await?;
         tx.commit().await?;
+        self.catalog_changed();
         Ok(())
     }
 

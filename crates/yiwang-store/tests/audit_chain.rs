@@ -370,7 +370,7 @@ async fn bulk(s: &Store, n: i64) {
         for _ in 0..rows {
             seq += 1;
             let e = event(seq as usize);
-            let hash = entry_hash(seq, seq, &e, &prev);
+            let hash = entry_hash(AUDIT_ALG, seq, seq, &e, &prev);
             q = q
                 .bind(seq)
                 .bind(seq)
@@ -519,7 +519,7 @@ async fn a_rewritten_chain_is_caught_by_its_anchors() {
             if e.seq == 5 {
                 e.event.detail = "{\"i\":\"forged\"}".into();
             }
-            let h = entry_hash(e.seq, e.at, &e.event, &prev);
+            let h = entry_hash(&e.alg, e.seq, e.at, &e.event, &prev);
             exec(
                 s,
                 "UPDATE audit_log SET detail = $1, prev_hash = $2, hash = $3 WHERE seq = CAST($4 AS BIGINT)",
@@ -540,4 +540,15 @@ async fn a_rewritten_chain_is_caught_by_its_anchors() {
         assert_eq!(bad[0].seq, 12);
         assert_eq!(bad[0].stored.as_deref(), Some(prev.as_str()));
     }
+}
+
+#[test]
+fn the_entry_hash_covers_the_algorithm_name() {
+    use yiwang_store::audit::{AUDIT_ALG, GENESIS_HASH, entry_hash};
+    let e = event(1);
+    let ours = entry_hash(AUDIT_ALG, 1, 1, &e, GENESIS_HASH);
+    // Relabelling an entry with another algorithm changes its hash, so verify catches it even
+    // for a name it knows.
+    assert_ne!(ours, entry_hash("sha256", 1, 1, &e, GENESIS_HASH));
+    assert_eq!(ours, entry_hash(AUDIT_ALG, 1, 1, &e, GENESIS_HASH));
 }

@@ -164,6 +164,10 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Looked up once per request (the route policy and the handler both ask).
+        if let Some(known) = parts.extensions.get::<CurrentUser>() {
+            return Ok(known.clone());
+        }
         let Some(token) = token_cookie(parts, SESSION_COOKIE) else {
             return Ok(CurrentUser(None));
         };
@@ -179,6 +183,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             )
             .await
             .map_err(|e| AppError::store(e, lang))?;
+        parts.extensions.insert(CurrentUser(p.clone()));
         Ok(CurrentUser(p))
     }
 }

@@ -108,6 +108,13 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     // Second sign-in step: needs the pending sign-in of a correct password (checked there).
     (Method::GET, "/login/code", Public),
     (Method::POST, "/login/code", Public),
+    // Forgotten password: a code by SMS to the registered phone (same answer whether or not the
+    // account exists; throttled per identifier and per address), then the code and a new password
+    // under the browser's reset ticket (checked there).
+    (Method::GET, "/login/forgot", Public),
+    (Method::POST, "/login/forgot", Public),
+    (Method::GET, "/login/reset", Public),
+    (Method::POST, "/login/reset", Public),
     (Method::GET, "/me/security", Policy::Applicant),
     (Method::POST, "/me/security/totp", Policy::Applicant),
     (Method::POST, "/me/security/totp/off", Policy::Applicant),
@@ -246,6 +253,10 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     // Second sign-in step: needs the pending sign-in of a correct password (checked there).
     (Method::GET, "/console/login/totp", Public),
     (Method::POST, "/console/login/totp", Public),
+    // Last sign-in step after an administrator's reset: needs the pending sign-in of a correct
+    // password and code (checked there); a new password before any session.
+    (Method::GET, "/console/login/password", Public),
+    (Method::POST, "/console/login/password", Public),
     // The signed-in account's own security: password, "log out everywhere".
     (Method::GET, "/console/account", Policy::SignedIn),
     (Method::POST, "/console/account/password", Policy::SignedIn),
@@ -263,6 +274,12 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (
         Method::POST,
         "/console/users/{id}/reveal",
+        Staff(Action::ManageUsers),
+    ),
+    // A temporary password for an account within the administrator's scope (checked there).
+    (
+        Method::POST,
+        "/console/users/{id}/password",
         Staff(Action::ManageUsers),
     ),
     (Method::GET, "/console/locks", Staff(Action::ManageUsers)),

@@ -8,3 +8,5 @@ notify.case_decided = A decision was made on your case {case_number}; sign in to
 notify.case_completed = Your case {case_number} is complete; sign in to download the result.
 notify.case_status = Case {case_number}: {status}.
 notify.test = Test message: {text}
+notify.password_reset_code = Your code to reset your password is {code}; it is valid for {minutes} minutes. Do not share it.
+notify.password_reset_done = Your password was reset with a text message code and every device was signed out. If this was not you, contact the service hall at once.

@@ -10,3 +10,5 @@ notify.case_decided = 您的办件{case_number}已作出决定，请登录查看
 notify.case_completed = 您的办件{case_number}已办结，可登录下载结果文书。
 notify.case_status = 您的办件{case_number}状态更新：{status}。
 notify.test = 测试消息：{text}
+notify.password_reset_code = 验证码{code}，用于找回一网通办账号密码，{minutes}分钟内有效，请勿告诉他人。
+notify.password_reset_done = 您的账号密码已通过短信验证码重新设置，所有设备上的登录已退出。如果不是您本人操作，请立即联系办事大厅。

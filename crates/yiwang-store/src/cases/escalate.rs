@@ -9,6 +9,8 @@ use yiwang_domain::case::CaseNumber;
 
 /// Most overdue cases one escalation pass handles (the next pass takes the rest).
 pub const ESCALATION_BATCH: i64 = 500;
+/// Where the escalation job's writes say they came from.
+const ESCALATION_CLIENT: &str = "job:cases.escalate_overdue";
 
 impl Store {
     /// Escalates open cases whose limit has run out (due before `today`, clock running, not
@@ -53,12 +55,12 @@ impl Store {
                 now_ms,
                 "escalate",
                 (&state, &state),
-                &CaseActor::System,
+                &CaseActor::System.facts(ESCALATION_CLIENT),
                 None,
                 &[],
             )
             .await?;
-            let event = Actor::system("job:cases.escalate_overdue").event(
+            let event = Actor::system(ESCALATION_CLIENT).event(
                 "case.escalate",
                 format!("case:{number}"),
                 serde_json::json!({ "state": state }).to_string(),

@@ -15,7 +15,7 @@
 //! the official calendar.
 
 use crate::applicants::Applicant;
-use crate::audit::{Actor, append_in};
+use crate::audit::Actor;
 use crate::rows::{get_i64, get_opt_i64, get_str};
 use crate::{Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -33,6 +33,7 @@ use yiwang_domain::{CreditCode, ErrorCode, RegionCode};
 
 mod escalate;
 mod notices;
+mod step;
 mod submit;
 
 pub use escalate::ESCALATION_BATCH;
@@ -68,42 +69,45 @@ pub enum CaseActor<'a> {
 }
 
 impl CaseActor<'_> {
-    fn audit_actor(&self, client: &str) -> Actor {
-        match self {
+    /// What the writes of a step record of the actor, owned (a grouped write outlives the
+    /// borrow).
+    fn facts(&self, client: &str) -> ActorFacts {
+        let (kind, id, staff_account, name) = match self {
+            CaseActor::Staff(p) => (
+                "staff",
+                Some(p.user_id),
+                // Another system acting with an API token has no account (its principal's id
+                // is 0) and is named in the audit entry instead.
+                Some(p.user_id).filter(|id| *id > 0),
+                p.display_name.clone(),
+            ),
+            CaseActor::Applicant(a) => ("applicant", Some(a.id), None, a.masked_name()),
+            CaseActor::System => ("system", None, None, "system".to_string()),
+        };
+        let audit = match self {
             CaseActor::Staff(p) => Actor::principal(p, client),
             CaseActor::Applicant(a) => a.actor(client),
             CaseActor::System => Actor::system(client),
+        };
+        ActorFacts {
+            kind,
+            id,
+            staff_account,
+            name,
+            audit,
         }
     }
-    fn kind(&self) -> &'static str {
-        match self {
-            CaseActor::Staff(_) => "staff",
-            CaseActor::Applicant(_) => "applicant",
-            CaseActor::System => "system",
-        }
-    }
-    fn id(&self) -> Option<i64> {
-        match self {
-            CaseActor::Staff(p) => Some(p.user_id),
-            CaseActor::Applicant(a) => Some(a.id),
-            CaseActor::System => None,
-        }
-    }
-    /// The staff account to record as decider, if any: another system acting with an API token
-    /// has no account (its principal's id is 0) and is named in the audit entry instead.
-    fn staff_account(&self) -> Option<i64> {
-        match self {
-            CaseActor::Staff(p) => Some(p.user_id).filter(|id| *id > 0),
-            _ => None,
-        }
-    }
-    fn name(&self) -> String {
-        match self {
-            CaseActor::Staff(p) => p.display_name.clone(),
-            CaseActor::Applicant(a) => a.masked_name(),
-            CaseActor::System => "system".to_string(),
-        }
-    }
+}
+
+/// The actor of a step as its writes record it: event columns, decider, audit actor.
+#[derive(Debug, Clone)]
+struct ActorFacts {
+    kind: &'static str,
+    id: Option<i64>,
+    /// The staff account to record as decider, if any.
+    staff_account: Option<i64>,
+    name: String,
+    audit: Actor,
 }
 
 /// The clock bookkeeping kept with the workflow state (`cases.state_body`).
@@ -447,157 +451,33 @@ impl Store {
             None => Vec::new(),
         };
 
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE cases SET state = $1, state_body = $2, terminal = $3, version = version + 1, \
-               accepted_day = $4, due_day = $5, paused_since_day = $6, updated_at = $7 \
-             WHERE id = $8 AND version = $9",
-        )
-        .bind(t.to.clone())
-        .bind(state_body)
-        .bind(i64::from(to_terminal))
-        .bind(day_col(base_day))
-        .bind(day_col(due_day))
-        .bind(day_col(paused_since))
-        .bind(clock.now_ms)
-        .bind(case.id)
-        .bind(case.version)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(ErrorCode::CaseChanged.into());
-        }
-        insert_event(
-            &mut tx,
-            case.id,
-            clock.now_ms,
-            &req.action,
-            (&t.from, &t.to),
-            &actor,
-            opinion.as_deref(),
-            &t.events,
-        )
-        .await?;
-        for e in &t.events {
-            match e {
-                Event::TasksCreated { tasks } => {
-                    create_tasks(&mut tx, case.id, def, &t.to, tasks, &case.department).await?;
-                }
-                Event::TaskApproved { task } | Event::TaskRefused { task } => {
-                    let status = if matches!(e, Event::TaskApproved { .. }) {
-                        "approved"
-                    } else {
-                        "refused"
-                    };
-                    sqlx::query(
-                        "UPDATE case_tasks SET status = $1, decided_by = $2, decided_at = $3, opinion = $4 \
-                         WHERE case_id = $5 AND task_key = $6",
-                    )
-                    .bind(status)
-                    .bind(actor.staff_account())
-                    .bind(clock.now_ms)
-                    .bind(opinion.clone())
-                    .bind(case.id)
-                    .bind(task.clone())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                Event::TasksCancelled { tasks } => {
-                    for task in tasks {
-                        sqlx::query(
-                            "UPDATE case_tasks SET status = 'cancelled', decided_at = $1 \
-                             WHERE case_id = $2 AND task_key = $3 AND status = 'pending'",
-                        )
-                        .bind(clock.now_ms)
-                        .bind(case.id)
-                        .bind(task.clone())
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                }
-                _ => {}
-            }
-        }
-        if entering_pause {
-            let round = sqlx::query("SELECT COUNT(*) AS n FROM corrections WHERE case_id = $1")
-                .bind(case.id)
-                .fetch_one(&mut *tx)
-                .await?;
-            let items = serde_json::to_string(&req.correction)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query(
-                "INSERT INTO corrections (case_id, round, items, requested_at, requested_by, resolved_at) \
-                 VALUES ($1, $2, $3, $4, $5, NULL)",
-            )
-            .bind(case.id)
-            .bind(get_i64(&round, "n")? + 1)
-            .bind(items)
-            .bind(clock.now_ms)
-            .bind(actor.staff_account())
-            .execute(&mut *tx)
-            .await?;
-        }
-        if entering_pause {
-            // Only the materials the notice names may be replaced (一次性告知: and only those).
-            let materials: Vec<&str> = req
-                .correction
-                .iter()
-                .filter_map(|c| c.target.strip_prefix("material:"))
-                .collect();
-            crate::uploads::reopen_uploads_in(&mut tx, case.application_id, &materials).await?;
-        }
-        if paused(&t.from) && !paused(&t.to) {
-            crate::uploads::lock_uploads_in(&mut tx, case.application_id, clock.now_ms).await?;
-            sqlx::query(
-                "UPDATE corrections SET resolved_at = $1 WHERE case_id = $2 AND resolved_at IS NULL",
-            )
-            .bind(clock.now_ms)
-            .bind(case.id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        for d in &documents {
-            crate::documents::issue_in(
-                &mut tx,
-                &crate::documents::NewDocument {
-                    verify_code: &d.verify_code,
-                    case_number: number.as_str(),
-                    kind: d.kind,
-                    department_credit_code: case.department.as_str(),
-                    department_name: &dept_name,
-                    issued_at_ms: clock.now_ms,
-                    notice_json: &d.notice_json,
-                    pdf: &d.pdf,
-                },
-            )
-            .await?;
-        }
-        if t.from != t.to {
-            notify_in(
-                self,
-                &mut tx,
-                case.applicant_id,
-                number,
-                &req.action,
-                def,
-                &t.to,
-                clock.now_ms,
-            )
-            .await?;
-        }
-        let event = actor.audit_actor(client).event(
-            format!("case.{}", req.action),
-            format!("case:{number}"),
-            serde_json::json!({ "from": t.from, "to": t.to }).to_string(),
-        );
-        append_in(&mut tx, clock.now_ms, &event).await?;
-        tx.commit().await?;
-        Ok(ActionOutcome {
-            from: t.from,
-            to: t.to,
+        let leaving_pause = paused(&t.from) && !paused(&t.to);
+        let outcome = ActionOutcome {
+            from: t.from.clone(),
+            to: t.to.clone(),
             version: case.version + 1,
-            events: t.events,
-        })
+            events: t.events.clone(),
+        };
+        let write = step::StepWrite {
+            store: self.clone(),
+            number: number.clone(),
+            action: req.action.clone(),
+            opinion,
+            correction: req.correction.clone(),
+            transition: t,
+            state_body,
+            to_terminal,
+            days: [base_day, due_day, paused_since].map(day_col),
+            entering_pause,
+            leaving_pause,
+            documents,
+            dept_name,
+            actor: actor.facts(client),
+            now_ms: clock.now_ms,
+            case,
+        };
+        self.grouped(move |tx| Box::pin(write.write(tx))).await?;
+        Ok(outcome)
     }
 
     /// The department's name, the applicant's name and the result's name, as notices print them.
@@ -648,28 +528,24 @@ async fn insert_event(
     at: i64,
     action: &str,
     (from, to): (&str, &str),
-    actor: &CaseActor<'_>,
+    actor: &ActorFacts,
     opinion: Option<&str>,
     events: &[Event],
 ) -> Result<(), StoreError> {
-    let seq =
-        sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM case_events WHERE case_id = $1")
-            .bind(case_id)
-            .fetch_one(&mut **tx)
-            .await?;
+    // The next sequence number is taken in the insert itself: one statement per event.
     sqlx::query(
         "INSERT INTO case_events (case_id, seq, at, action, from_state, to_state, actor_kind, actor_id, actor_name, opinion, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
+         FROM case_events WHERE case_id = $1",
     )
     .bind(case_id)
-    .bind(get_i64(&seq, "seq")?)
     .bind(at)
     .bind(action.to_string())
     .bind(from.to_string())
     .bind(to.to_string())
-    .bind(actor.kind())
-    .bind(actor.id())
-    .bind(actor.name())
+    .bind(actor.kind)
+    .bind(actor.id)
+    .bind(actor.name.clone())
     .bind(opinion.map(str::to_string))
     .bind(serde_json::to_string(events).map_err(|e| StoreError::Corrupt(e.to_string()))?)
     .execute(&mut **tx)

@@ -2,17 +2,18 @@
 //! audit entry, in one transaction; submitting again returns the same case.
 
 use super::{
-    CaseActor, CaseClock, DEFAULT_ACCEPTANCE_DAYS, Progress, Submitted, create_tasks, day_col,
-    insert_event, notify_in, workflow_refusal,
+    ActorFacts, CaseActor, CaseClock, DEFAULT_ACCEPTANCE_DAYS, Progress, Submitted, create_tasks,
+    day_col, insert_event, notify_in, workflow_refusal,
 };
 use crate::audit::append_in;
+use crate::group_commit::WriteTx;
 use crate::rows::{get_i64, get_str};
 use crate::{Store, StoreError};
-use yiwang_domain::ErrorCode;
 use yiwang_domain::case::CaseNumber;
 use yiwang_domain::catalog::TimeLimit;
 use yiwang_domain::enums::{CodeSet, TimeUnit};
-use yiwang_domain::workflow::{self, CaseState, Event};
+use yiwang_domain::workflow::{self, CaseState, Event, WorkflowDefinition};
+use yiwang_domain::{CreditCode, ErrorCode};
 
 impl Store {
     /// Submits a draft: creates the case with its number, first event, tasks, notification and
@@ -90,49 +91,110 @@ impl Store {
         let state_body =
             serde_json::to_string(&progress).map_err(|e| StoreError::Corrupt(e.to_string()))?;
 
-        let mut tx = self.pool.begin().await?;
+        let write = SubmitWrite {
+            store: self.clone(),
+            application_id,
+            answers: answers.cloned(),
+            applicant_id: app.applicant_id,
+            source: app.source.key(),
+            staff_id: app.staff_id,
+            prefix: CaseNumber::prefix(&imp.code, clock.today),
+            impl_code: imp.code.as_str().to_string(),
+            item_name: published.standard.name.clone(),
+            department: imp.department_code.clone(),
+            region_code: imp.region.as_str().to_string(),
+            terminal: def.state(&progress.case.state).is_some_and(|s| s.terminal),
+            workflow_body: body,
+            state_body,
+            limit_unit: imp.promised_limit.unit.key(),
+            limit_amount: i64::from(imp.promised_limit.amount),
+            days: [day_col(Some(clock.today)), day_col(Some(due))],
+            tasks: progress.case.tasks.iter().map(|t| t.key.clone()).collect(),
+            state: progress.case.state,
+            def,
+            actor: actor.facts(client),
+            now_ms: clock.now_ms,
+        };
+        match self.grouped(move |tx| Box::pin(write.write(tx))).await? {
+            Some(number) => Ok(Submitted {
+                number,
+                created: true,
+            }),
+            None => {
+                // Another request submitted it first; its batch has committed.
+                let row = sqlx::query("SELECT case_number FROM cases WHERE application_id = $1")
+                    .bind(application_id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::Domain(ErrorCode::NotEditable))?;
+                Ok(Submitted {
+                    number: CaseNumber::parse(&get_str(&row, "case_number")?)
+                        .map_err(|_| StoreError::Corrupt("case number".into()))?,
+                    created: false,
+                })
+            }
+        }
+    }
+}
+
+/// Everything a submission writes, owned.
+struct SubmitWrite {
+    store: Store,
+    application_id: i64,
+    answers: Option<serde_json::Value>,
+    applicant_id: i64,
+    source: &'static str,
+    staff_id: Option<i64>,
+    prefix: String,
+    impl_code: String,
+    item_name: String,
+    department: CreditCode,
+    region_code: String,
+    def: WorkflowDefinition,
+    state: String,
+    terminal: bool,
+    workflow_body: String,
+    state_body: String,
+    limit_unit: &'static str,
+    limit_amount: i64,
+    /// Submission day and due day, as stored.
+    days: [Option<i64>; 2],
+    tasks: Vec<String>,
+    actor: ActorFacts,
+    now_ms: i64,
+}
+
+impl SubmitWrite {
+    /// The case's number, or `None` when the draft had already been submitted.
+    async fn write(self, tx: &mut WriteTx) -> Result<Option<CaseNumber>, StoreError> {
+        let w = self;
         let flipped = sqlx::query(
             "UPDATE applications SET status = 'submitted', updated_at = $1 WHERE id = $2 AND status = 'draft'",
         )
-        .bind(clock.now_ms)
-        .bind(application_id)
-        .execute(&mut *tx)
+        .bind(w.now_ms)
+        .bind(w.application_id)
+        .execute(&mut **tx)
         .await?;
         if flipped.rows_affected() != 1 {
-            // Another request submitted it first; its transaction has committed.
-            drop(tx);
-            let row = sqlx::query("SELECT case_number FROM cases WHERE application_id = $1")
-                .bind(application_id)
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or(StoreError::Domain(ErrorCode::NotEditable))?;
-            return Ok(Submitted {
-                number: CaseNumber::parse(&get_str(&row, "case_number")?)
-                    .map_err(|_| StoreError::Corrupt("case number".into()))?,
-                created: false,
-            });
+            return Ok(None);
         }
-        if let Some(doc) = answers {
-            crate::applications::write_answers_in(&mut tx, self, application_id, doc).await?;
+        if let Some(doc) = &w.answers {
+            crate::applications::write_answers_in(tx, &w.store, w.application_id, doc).await?;
         }
         // The materials become part of the submission: no more changes until a correction.
-        crate::uploads::lock_uploads_in(&mut tx, application_id, clock.now_ms).await?;
-        let prefix = CaseNumber::prefix(&imp.code, clock.today);
-        sqlx::query(
-            "INSERT INTO case_counters (prefix, last_value) VALUES ($1, 0) ON CONFLICT (prefix) DO NOTHING",
-        )
-        .bind(prefix.clone())
-        .execute(&mut *tx)
-        .await?;
+        crate::uploads::lock_uploads_in(tx, w.application_id, w.now_ms).await?;
+        // One statement takes the day's next number (SQLite >= 3.35 and PostgreSQL).
         let seq = sqlx::query(
-            "UPDATE case_counters SET last_value = last_value + 1 WHERE prefix = $1 RETURNING last_value",
+            "INSERT INTO case_counters (prefix, last_value) VALUES ($1, 1) \
+             ON CONFLICT (prefix) DO UPDATE SET last_value = case_counters.last_value + 1 \
+             RETURNING last_value",
         )
-        .bind(prefix.clone())
-        .fetch_one(&mut *tx)
+        .bind(w.prefix.clone())
+        .fetch_one(&mut **tx)
         .await?;
         let number =
-            CaseNumber::new(&prefix, get_i64(&seq, "last_value")?).map_err(StoreError::Domain)?;
-        let terminal = def.state(&progress.case.state).is_some_and(|s| s.terminal);
+            CaseNumber::new(&w.prefix, get_i64(&seq, "last_value")?).map_err(StoreError::Domain)?;
+        let [submitted_day, due_day] = w.days;
         let row = sqlx::query(
             "INSERT INTO cases (case_number, application_id, applicant_id, impl_code, item_name, \
                department_code, region_code, source, staff_id, workflow_key, workflow_version, \
@@ -142,78 +204,64 @@ impl Store {
                $18, $19, $20, NULL, $18) RETURNING id",
         )
         .bind(number.as_str().to_string())
-        .bind(application_id)
-        .bind(app.applicant_id)
-        .bind(imp.code.as_str().to_string())
-        .bind(published.standard.name.clone())
-        .bind(imp.department_code.as_str().to_string())
-        .bind(imp.region.as_str().to_string())
-        .bind(app.source.key())
-        .bind(app.staff_id)
-        .bind(def.key.clone())
-        .bind(i64::from(def.version))
-        .bind(body)
-        .bind(progress.case.state.clone())
-        .bind(state_body)
-        .bind(i64::from(terminal))
-        .bind(imp.promised_limit.unit.key())
-        .bind(i64::from(imp.promised_limit.amount))
-        .bind(clock.now_ms)
-        .bind(day_col(Some(clock.today)))
-        .bind(day_col(Some(due)))
-        .fetch_one(&mut *tx)
+        .bind(w.application_id)
+        .bind(w.applicant_id)
+        .bind(w.impl_code)
+        .bind(w.item_name)
+        .bind(w.department.as_str().to_string())
+        .bind(w.region_code)
+        .bind(w.source)
+        .bind(w.staff_id)
+        .bind(w.def.key.clone())
+        .bind(i64::from(w.def.version))
+        .bind(w.workflow_body)
+        .bind(w.state.clone())
+        .bind(w.state_body)
+        .bind(i64::from(w.terminal))
+        .bind(w.limit_unit)
+        .bind(w.limit_amount)
+        .bind(w.now_ms)
+        .bind(submitted_day)
+        .bind(due_day)
+        .fetch_one(&mut **tx)
         .await?;
         let case_id = get_i64(&row, "id")?;
         let events = vec![Event::Moved {
             from: String::new(),
-            to: progress.case.state.clone(),
+            to: w.state.clone(),
             action: "submit".into(),
         }];
         insert_event(
-            &mut tx,
+            tx,
             case_id,
-            clock.now_ms,
+            w.now_ms,
             "submit",
-            ("", &progress.case.state),
-            &actor,
+            ("", &w.state),
+            &w.actor,
             None,
             &events,
         )
         .await?;
-        if !progress.case.tasks.is_empty() {
-            let keys: Vec<String> = progress.case.tasks.iter().map(|t| t.key.clone()).collect();
-            create_tasks(
-                &mut tx,
-                case_id,
-                &def,
-                &progress.case.state,
-                &keys,
-                &imp.department_code,
-            )
-            .await?;
+        if !w.tasks.is_empty() {
+            create_tasks(tx, case_id, &w.def, &w.state, &w.tasks, &w.department).await?;
         }
         notify_in(
-            self,
-            &mut tx,
-            app.applicant_id,
+            &w.store,
+            tx,
+            w.applicant_id,
             &number,
             "submit",
-            &def,
-            &progress.case.state,
-            clock.now_ms,
+            &w.def,
+            &w.state,
+            w.now_ms,
         )
         .await?;
-        let event = actor.audit_actor(client).event(
+        let event = w.actor.audit.event(
             "case.submit",
             format!("case:{number}"),
-            serde_json::json!({ "source": app.source.key(), "application": application_id })
-                .to_string(),
+            serde_json::json!({ "source": w.source, "application": w.application_id }).to_string(),
         );
-        append_in(&mut tx, clock.now_ms, &event).await?;
-        tx.commit().await?;
-        Ok(Submitted {
-            number,
-            created: true,
-        })
+        append_in(tx, w.now_ms, &event).await?;
+        Ok(Some(number))
     }
 }

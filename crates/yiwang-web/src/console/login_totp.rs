@@ -44,7 +44,7 @@ fn totp_page(
             secret.clone(),
             totp::otpauth_url(secret, &challenge.username).unwrap_or_default(),
         )),
-        ChallengeStage::Totp => None,
+        ChallengeStage::Totp | ChallengeStage::ChangePassword => None,
     };
     let key = if enrol.is_some() {
         "console.enrol.title"
@@ -109,6 +109,10 @@ pub async fn form(
         let to = format!("/console/login?next={}", super::encode(&next));
         return Ok(super::see_other(locale, &to));
     };
+    if c.stage == ChallengeStage::ChangePassword {
+        let to = format!("/console/login/password?next={}", super::encode(&next));
+        return Ok(super::see_other(locale, &to));
+    }
     Ok(totp_page(locale, &c, &next, None, StatusCode::OK))
 }
 
@@ -130,6 +134,11 @@ pub async fn submit(
         let res = login_again(locale, &user, "", &next, Refusal::Expired);
         return Ok(with_cookies(res, &[clear]));
     };
+    if c.stage == ChallengeStage::ChangePassword {
+        // Password and code were accepted already; only a new password is missing.
+        let to = format!("/console/login/password?next={}", super::encode(&next));
+        return Ok(super::see_other(locale, &to));
+    }
     let drop_challenge = || async {
         if let Some(t) = &pending_token {
             state.store.delete_challenge(&hash_token(t)).await
@@ -156,6 +165,7 @@ pub async fn submit(
                 .map(|i| i.secret),
             false,
         ),
+        ChallengeStage::ChangePassword => (None, false),
     };
     let step = secret
         .as_deref()
@@ -208,6 +218,15 @@ pub async fn submit(
         let res = login_again(locale, &user, "", &next, Refusal::Expired);
         return Ok(with_cookies(res, &[clear]));
     };
+    // A password set by an administrator: a new one first, before any session.
+    if state
+        .store
+        .must_change_password(p.user_id)
+        .await
+        .map_err(|e| store_fail(e, locale))?
+    {
+        return super::login_password::start(&state, p.user_id, &next, locale).await;
+    }
     state
         .store
         .record_login_success(&p, &client, now)

@@ -21,6 +21,7 @@ mod import;
 mod intake;
 mod locks;
 mod login;
+mod login_password;
 mod login_totp;
 mod publish;
 mod scope;
@@ -56,6 +57,10 @@ pub fn router() -> Router<AppState> {
             "/console/login/totp",
             get(login_totp::form).post(login_totp::submit),
         )
+        .route(
+            "/console/login/password",
+            get(login_password::form).post(login_password::submit),
+        )
         .route("/console/account", get(account::show))
         .route("/console/account/password", post(account::password))
         .route("/console/logout-all", post(account::logout_all))
@@ -63,6 +68,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/tokens/{id}/revoke", post(tokens::revoke))
         .route("/console/users", get(users::list))
         .route("/console/users/{id}/reveal", post(users::reveal))
+        .route("/console/users/{id}/password", post(users::reset_password))
         .route("/console/audit", get(audit::list))
         .route("/console/audit/verify", post(audit::verify))
         .route("/console/locks", get(locks::list))

@@ -2,6 +2,10 @@
 //! audited "show in full". An administrator sees only accounts whose every grant lies within their
 //! own `ManageUsers` scope; the full view asks for a purpose and is recorded in the audit log (who
 //! looked at whose data, and why) in the same transaction as the read.
+//!
+//! The same administrator may reset an account's password: a generated temporary password is
+//! shown once, every session of the account ends, and its next sign-in must choose a new
+//! password before anything else (`login_password.rs`); audited.
 
 use super::scope::covers_all;
 use super::{ConsoleError, ConsoleResult, allow, fail, here, page, read_form, render, same_origin};
@@ -75,6 +79,15 @@ struct Revealed {
     phone: Option<String>,
     resident_id: Option<String>,
     purpose: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/users_password.html")]
+struct PasswordPage {
+    page: Page,
+    username: String,
+    display_name: String,
+    temporary: String,
 }
 
 #[derive(Template)]
@@ -230,6 +243,48 @@ pub async fn reveal(
             resident_id: full.resident_id.as_ref().map(|v| v.reveal().to_string()),
             purpose,
         },
+    };
+    Ok(render(StatusCode::OK, &tpl, locale.lang))
+}
+
+/// Sets a generated temporary password on an account in scope and shows it once.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    ClientAddr(client): ClientAddr,
+    Path(id): Path<String>,
+    req: Request,
+) -> ConsoleResult {
+    same_origin(req.headers(), locale)?;
+    let p = allow(&user, Action::ManageUsers, &Target::Anything, locale, PATH)?;
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(fail(ErrorCode::NotFound, locale));
+    };
+    let _ = read_form(req, &state, locale).await?;
+    // An account outside the administrator's scope looks the same as one that does not exist.
+    let Some(target) = in_scope(&state, p, locale)
+        .await?
+        .into_iter()
+        .find(|u| u.user_id == id)
+    else {
+        return Err(fail(ErrorCode::NotFound, locale));
+    };
+    let temporary = yiwang_store::staff_password::temporary_password();
+    let by = Actor::principal(p, client);
+    let done = state
+        .store
+        .reset_user_password(id, &temporary, &by, state.now_ms())
+        .await
+        .map_err(|e| super::store_fail(e, locale))?;
+    if !done {
+        return Err(fail(ErrorCode::NotFound, locale));
+    }
+    let tpl = PasswordPage {
+        page: page(locale, p, "console.reset.title", PATH),
+        username: target.username,
+        display_name: target.display_name,
+        temporary,
     };
     Ok(render(StatusCode::OK, &tpl, locale.lang))
 }

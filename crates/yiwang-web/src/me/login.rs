@@ -27,6 +27,8 @@ struct LoginPage {
     page: Page,
     id_number: String,
     next: String,
+    /// After a password reset: sign in with the new password.
+    notice: Option<String>,
     error: Option<String>,
 }
 
@@ -57,10 +59,15 @@ pub async fn form(
     if me.0.is_some() {
         return Ok(see_other(locale, &next));
     }
+    let notice = q
+        .iter()
+        .any(|(k, v)| k == "reset" && v == "done")
+        .then(|| yiwang_i18n::t(locale.lang, "me.login.reset_done").to_string());
     let tpl = LoginPage {
         page: page(locale, None, "me.login.title", "/login"),
         id_number: String::new(),
         next,
+        notice,
         error: None,
     };
     Ok(render(StatusCode::OK, &tpl, locale.lang))
@@ -79,6 +86,7 @@ fn again(
         // Shown back masked only if it parses; never echo a full ID number into the page.
         id_number: String::new(),
         next: next.to_string(),
+        notice: None,
         error: Some(msg),
     };
     let _ = id_number;

@@ -11,6 +11,7 @@ mod home;
 mod login;
 mod messages;
 mod register;
+mod reset;
 mod security;
 
 use crate::AppState;
@@ -39,6 +40,11 @@ pub fn router() -> Router<AppState> {
             "/login/code",
             get(login::code_form).post(login::code_submit),
         )
+        .route(
+            "/login/forgot",
+            get(reset::forgot_form).post(reset::forgot_submit),
+        )
+        .route("/login/reset", get(reset::form).post(reset::submit))
         .route("/me/security", get(security::show))
         .route("/me/security/totp", post(security::enable))
         .route("/me/security/totp/off", post(security::disable))
@@ -74,6 +80,10 @@ impl FromRequestParts<AppState> for CurrentApplicant {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        // Looked up once per request (the route policy and the handler both ask).
+        if let Some(known) = parts.extensions.get::<CurrentApplicant>() {
+            return Ok(known.clone());
+        }
         let Some(token) = token_cookie(parts, APPLICANT_COOKIE) else {
             return Ok(CurrentApplicant(None));
         };
@@ -89,6 +99,7 @@ impl FromRequestParts<AppState> for CurrentApplicant {
             )
             .await
             .map_err(|e| AppError::store(e, lang))?;
+        parts.extensions.insert(CurrentApplicant(a.clone()));
         Ok(CurrentApplicant(a))
     }
 }

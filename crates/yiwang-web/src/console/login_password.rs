@@ -1,0 +1,181 @@
+//! Sign in, last step for an account whose password an administrator reset: after the password
+//! and the one-time code, a new password must be chosen before any session starts, so nothing
+//! else of the console can be reached with the temporary password. The pending sign-in lives on
+//! the server (`login_challenges`, stage "choose a new password") under the `yw_pending` cookie.
+
+use super::login::{Refusal, login_again, safe_next};
+use super::{ConsoleResult, read_form, render, same_origin, store_fail};
+use crate::AppState;
+use crate::auth::{
+    CHALLENGE_TTL_MS, ClientAddr, CurrentUser, PENDING_COOKIE, SESSION_COOKIE,
+    clear_pending_cookie, hash_token, header_token, new_token, start_session,
+};
+use crate::locale::Locale;
+use crate::page::Page;
+use askama::Template;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use yiwang_domain::ErrorCode;
+use yiwang_i18n::{error_message, t};
+use yiwang_store::ChallengeStage;
+
+const PATH: &str = "/console/login/password";
+
+#[derive(Template)]
+#[template(path = "console/login_password.html")]
+struct ChangePage {
+    page: Page,
+    next: String,
+    error: Option<String>,
+}
+
+fn change_page(locale: Locale, next: &str, error: Option<String>, status: StatusCode) -> Response {
+    let tpl = ChangePage {
+        page: Page::new(
+            locale,
+            t(locale.lang, "console.force.title"),
+            format!("{PATH}?next={}", super::encode(next)),
+        ),
+        next: next.to_string(),
+        error,
+    };
+    render(status, &tpl, locale.lang)
+}
+
+fn with_cookie(mut res: Response, cookie: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// Replaces an accepted sign-in of a marked account by the "choose a new password" step.
+pub(super) async fn start(
+    state: &AppState,
+    user_id: i64,
+    next: &str,
+    locale: Locale,
+) -> ConsoleResult {
+    let token = new_token();
+    state
+        .store
+        .create_password_challenge(
+            &hash_token(&token),
+            user_id,
+            state.now_ms(),
+            CHALLENGE_TTL_MS,
+        )
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{PENDING_COOKIE}={token}; Path=/console/login; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        CHALLENGE_TTL_MS / 1000
+    );
+    let to = format!("{PATH}?next={}", super::encode(next));
+    Ok(with_cookie(super::see_other(locale, &to), &cookie))
+}
+
+/// Whether the request's pending sign-in is at this step.
+async fn at_this_step(
+    state: &AppState,
+    token: Option<&str>,
+    locale: Locale,
+) -> Result<bool, super::ConsoleError> {
+    let Some(token) = token else { return Ok(false) };
+    let c = state
+        .store
+        .challenge(&hash_token(token), state.now_ms())
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    Ok(c.is_some_and(|c| c.stage == ChallengeStage::ChangePassword))
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    locale: Locale,
+    Query(q): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> ConsoleResult {
+    let next = q
+        .iter()
+        .find(|(k, _)| k == "next")
+        .map(|(_, v)| safe_next(v))
+        .unwrap_or_else(|| "/console".to_string());
+    let token = header_token(&headers, PENDING_COOKIE);
+    if !at_this_step(&state, token.as_deref(), locale).await? {
+        let to = format!("/console/login?next={}", super::encode(&next));
+        return Ok(super::see_other(locale, &to));
+    }
+    Ok(change_page(locale, &next, None, StatusCode::OK))
+}
+
+/// The new password (twice); then the session starts.
+pub async fn submit(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    ClientAddr(client): ClientAddr,
+    req: Request,
+) -> ConsoleResult {
+    same_origin(req.headers(), locale)?;
+    let pending = header_token(req.headers(), PENDING_COOKIE);
+    let old_session = header_token(req.headers(), SESSION_COOKIE);
+    let form = read_form(req, &state, locale).await?;
+    let next = safe_next(form.get("next"));
+    let clear = clear_pending_cookie(&state);
+    let Some(pending) = pending else {
+        let res = login_again(locale, &user, "", &next, Refusal::Expired);
+        return Ok(with_cookie(res, &clear));
+    };
+    if !at_this_step(&state, Some(&pending), locale).await? {
+        let res = login_again(locale, &user, "", &next, Refusal::Expired);
+        return Ok(with_cookie(res, &clear));
+    }
+    let (new, again) = (form.get("new"), form.get("again"));
+    let unprocessable = |msg: String| {
+        Ok(change_page(
+            locale,
+            &next,
+            Some(msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ))
+    };
+    if new.is_empty() || new.len() > 1024 {
+        return unprocessable(error_message(locale.lang, ErrorCode::Required));
+    }
+    if new != again {
+        return unprocessable(t(locale.lang, "console.account.mismatch").to_string());
+    }
+    let now = state.now_ms();
+    let done = state
+        .store
+        .finish_forced_password_change(&hash_token(&pending), new, &client, now)
+        .await;
+    let p = match done {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            let res = login_again(locale, &user, "", &next, Refusal::Expired);
+            return Ok(with_cookie(res, &clear));
+        }
+        Err(e) if e.code() == ErrorCode::WeakPassword => {
+            return unprocessable(t(locale.lang, "console.force.weak").to_string());
+        }
+        Err(e) => return Err(store_fail(e, locale)),
+    };
+    state
+        .store
+        .record_login_success(&p, &client, now)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let session = start_session(&state, p.user_id, old_session.as_deref())
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let res = axum::response::IntoResponse::into_response(axum::response::Redirect::to(&next));
+    Ok(with_cookie(with_cookie(res, &session), &clear))
+}
