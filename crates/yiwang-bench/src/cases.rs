@@ -726,6 +726,49 @@ async fn store_completions(
 // ---------------------------------------------------------------------------------------------
 // Database checks and baselines.
 
+/// The submissions load again, on other drafts, with audit entries and encryption switched off
+/// (benchmark-only switches; the audit chain is untouched: no entry is written meanwhile).
+async fn unprotected_submissions(
+    store: &Store,
+    addr: SocketAddr,
+    drafts: &Prepared,
+    people: &[Person],
+    (warmup, conns, phase_max): (usize, usize, Duration),
+) -> anyhow::Result<Measured> {
+    let posts: Vec<Post> = drafts
+        .drafts
+        .iter()
+        .map(|(id, who)| Post {
+            path: format!("/api/v1/applications/{id}/submit"),
+            cookie: Some(people[*who].cookie.clone()),
+            bearer: None,
+            body: SUBMIT_BODY,
+        })
+        .collect();
+    let (warm, measured) = posts.split_at(warmup.min(posts.len()));
+    let entries = count(store, "SELECT COUNT(*) FROM audit_log").await?;
+    yiwang_crypto::baseline::set_plaintext(true);
+    yiwang_store::audit::baseline::set_unaudited(true);
+    let run = async {
+        drive(addr, Arc::new(warm.to_vec()), warm.len(), conns, phase_max).await?;
+        drive(
+            addr,
+            Arc::new(measured.to_vec()),
+            measured.len(),
+            conns,
+            phase_max,
+        )
+        .await
+    }
+    .await;
+    yiwang_store::audit::baseline::set_unaudited(false);
+    yiwang_crypto::baseline::set_plaintext(false);
+    if count(store, "SELECT COUNT(*) FROM audit_log").await? != entries {
+        bail!("audit entries were written while switched off");
+    }
+    run
+}
+
 async fn count(store: &Store, sql: &'static str) -> anyhow::Result<i64> {
     use sqlx::Row;
     let row = sqlx::query(sql).fetch_one(store.pool()).await?;
@@ -970,6 +1013,22 @@ pub async fn run(database_url: Option<&str>, opts: CasesOptions) -> anyhow::Resu
         ),
         secs(t.elapsed()),
     );
+    // Drafts for the same load without audit entries and encryption (the cost of both is the
+    // difference), saved unencrypted as that run would have saved them.
+    let baseline_drafts = warmup + opts.cases;
+    yiwang_crypto::baseline::set_plaintext(true);
+    let unprotected = prepare(
+        &prep,
+        Arc::new(people.iter().map(|p| p.applicant.clone()).collect()),
+        &clerk,
+        files.clone(),
+        baseline_drafts,
+        0,
+        par,
+    )
+    .await;
+    yiwang_crypto::baseline::set_plaintext(false);
+    let unprotected = unprotected?;
     if !matches!(store.backend(), Backend::Postgres) {
         prep.close().await;
     }
@@ -1066,6 +1125,32 @@ pub async fn run(database_url: Option<&str>, opts: CasesOptions) -> anyhow::Resu
     for s in w.samples.iter().chain(&sub.samples) {
         report.note(format!("{backend} submission answered {s}"));
     }
+    let bare = unprotected_submissions(
+        &store,
+        addr,
+        &unprotected,
+        &people,
+        (warmup, conns, phase_max),
+    )
+    .await?;
+    describe(
+        &mut report,
+        &format!("{backend}: submissions without audit entries and encryption"),
+        "submissions/s",
+        &bare,
+    );
+    let overhead = 1.0 - rps / bare.rps().max(f64::MIN_POSITIVE);
+    report.check(
+        BENCH,
+        &format!("{backend}: audit + encryption cost on submissions"),
+        format!(
+            "{:.1} % ({rps:.0} vs {:.0}/s)",
+            overhead * 100.0,
+            bare.rps()
+        ),
+        "<= 10 %",
+        overhead <= 0.10 && bare.ok() == bare.requests,
+    );
 
     // Task completions in the store, in process (no HTTP): `health.approve` by a reviewer of
     // 卫健委 on each case, `connections` at a time, notices issued as the server would.

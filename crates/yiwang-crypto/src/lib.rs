@@ -16,6 +16,7 @@
 //! This crate does no I/O except reading a key file.
 
 mod aead;
+pub mod baseline;
 mod error;
 mod keyring;
 

@@ -206,13 +206,8 @@ impl Store {
     }
 }
 
-/// Encrypts and stores an answers document inside `tx`.
-pub(crate) async fn write_answers_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    store: &Store,
-    id: i64,
-    answers: &serde_json::Value,
-) -> Result<(), StoreError> {
+/// Checks an answers document and gives its JSON.
+fn answers_json(answers: &serde_json::Value) -> Result<String, StoreError> {
     if !answers.is_object() {
         return Err(ErrorCode::InvalidInput.into());
     }
@@ -220,7 +215,30 @@ pub(crate) async fn write_answers_in(
     if json.len() > ANSWERS_MAX_BYTES {
         return Err(ErrorCode::TooLong.into());
     }
+    Ok(json)
+}
+
+/// Encrypts and stores an answers document inside `tx`.
+pub(crate) async fn write_answers_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    store: &Store,
+    id: i64,
+    answers: &serde_json::Value,
+) -> Result<(), StoreError> {
+    let json = answers_json(answers)?;
     APPLICATION_ANSWERS
         .write_in(tx, store.keys(), id, Some(&json))
         .await
+}
+
+/// An answers document of application `id` checked and encrypted as `answers_enc` stores it,
+/// for a write that sets the column itself.
+pub(crate) fn sealed_answers(
+    store: &Store,
+    id: i64,
+    answers: &serde_json::Value,
+) -> Result<String, StoreError> {
+    let json = answers_json(answers)?;
+    let keys = store.keys().ok_or(StoreError::NoKeys)?;
+    Ok(APPLICATION_ANSWERS.seal(keys, id, &json)?.0)
 }

@@ -119,6 +119,30 @@ pub fn entry_digest(alg: &str, seq: i64, at: i64, e: &AuditEvent, prev_hash: &st
     h.finalize().into()
 }
 
+/// Benchmark baselines only (cargo feature `baseline`): a switch that skips audit entries, so a
+/// benchmark can measure what auditing costs by running the same load with and without it.
+/// Without the feature the switch does not exist and the check is a constant `false`.
+pub mod baseline {
+    #[cfg(feature = "baseline")]
+    static UNAUDITED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+    /// Turns skipping audit entries on or off for the whole process (benchmarks only).
+    #[cfg(feature = "baseline")]
+    pub fn set_unaudited(on: bool) {
+        UNAUDITED.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    #[cfg(feature = "baseline")]
+    pub(crate) fn unaudited() -> bool {
+        UNAUDITED.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    #[cfg(not(feature = "baseline"))]
+    pub(crate) const fn unaudited() -> bool {
+        false
+    }
+}
+
 /// Appends `event` inside `tx`. The head row update serialises appenders; call this late in a
 /// long transaction so the head is held briefly.
 pub async fn append_in(
@@ -126,6 +150,9 @@ pub async fn append_in(
     at: i64,
     event: &AuditEvent,
 ) -> Result<i64, StoreError> {
+    if baseline::unaudited() {
+        return Ok(0);
+    }
     let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut **tx)
         .await?;
@@ -154,6 +181,62 @@ pub async fn append_in(
         .execute(&mut **tx)
         .await?;
     Ok(seq)
+}
+
+/// Appends many events inside `tx` at once, in order: the head moves once, the entries go in
+/// with multi-row inserts (a group commit appends its whole batch this way, so the head is held
+/// only for these statements and the commit).
+pub async fn append_many_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    events: &[(i64, AuditEvent)],
+) -> Result<(), StoreError> {
+    if baseline::unaudited() || events.is_empty() {
+        return Ok(());
+    }
+    let n = i64::try_from(events.len()).map_err(|_| StoreError::Corrupt("batch size".into()))?;
+    let head = sqlx::query("UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash")
+        .bind(n)
+        .fetch_one(&mut **tx)
+        .await?;
+    let mut seq = get_i64(&head, "seq")? - n;
+    let mut prev = get_str(&head, "hash")?;
+    // 11 values a row; 100 rows a statement stays far below every backend's parameter limit.
+    for chunk in events.chunks(100) {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|r| {
+                let cols: Vec<String> = (1..=11).map(|c| format!("${}", r * 11 + c)).collect();
+                format!("({})", cols.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_log (seq, at, actor_id, actor, action, object, detail, client, alg, prev_hash, hash) \
+             VALUES {}",
+            rows.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (at, event) in chunk {
+            seq += 1;
+            let hash = entry_hash(AUDIT_ALG, seq, *at, event, &prev);
+            q = q
+                .bind(seq)
+                .bind(*at)
+                .bind(event.actor_id)
+                .bind(event.actor.clone())
+                .bind(event.action.clone())
+                .bind(event.object.clone())
+                .bind(event.detail.clone())
+                .bind(event.client.clone())
+                .bind(AUDIT_ALG)
+                .bind(std::mem::replace(&mut prev, hash.clone()))
+                .bind(hash);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(prev)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// A short, bounded description of a list of codes for an entry's detail: the count, the first

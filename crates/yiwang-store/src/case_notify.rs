@@ -12,10 +12,35 @@ use yiwang_domain::case::CaseNumber;
 /// (a key of the `case_status` message group, rendered in the reader's language).
 pub const CASE_STATUS_MESSAGE: &str = "notify.case_status";
 
+/// The applicant's phone number for the SMS of a status change (none without keys or phone);
+/// read before the grouped write, so the writer does not wait for it.
+pub(crate) async fn recipient_phone(
+    store: &Store,
+    applicant_id: i64,
+) -> Result<Option<String>, StoreError> {
+    let Some(keys) = store.keys() else {
+        return Ok(None);
+    };
+    let row = sqlx::query("SELECT phone_enc FROM applicants WHERE id = $1")
+        .bind(applicant_id)
+        .fetch_optional(store.pool())
+        .await?;
+    match row
+        .map(|r| get_opt_str(&r, "phone_enc"))
+        .transpose()?
+        .flatten()
+    {
+        Some(stored) => Ok(Some(APPLICANT_PHONE.open(keys, applicant_id, &stored)?)),
+        None => Ok(None),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn notify_in(
     store: &Store,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     applicant_id: i64,
+    phone: Option<&str>,
     number: &CaseNumber,
     action: &str,
     status_key: &str,
@@ -34,20 +59,11 @@ pub(crate) async fn notify_in(
         now_ms,
     )
     .await?;
-    let row = sqlx::query("SELECT phone_enc FROM applicants WHERE id = $1")
-        .bind(applicant_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    let stored = match row {
-        Some(r) => get_opt_str(&r, "phone_enc")?,
-        None => None,
-    };
-    if let (Some(stored), Some(keys)) = (stored, store.keys()) {
-        let phone = APPLICANT_PHONE.open(keys, applicant_id, &stored)?;
+    if let Some(phone) = phone {
         let msg = NewOutboxMessage {
             channel: ChannelKind::Sms,
             applicant_id,
-            recipient: phone,
+            recipient: phone.to_string(),
             template_key: CASE_STATUS_MESSAGE.to_string(),
             args,
             case_number: Some(number.as_str().to_string()),

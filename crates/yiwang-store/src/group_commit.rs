@@ -11,6 +11,7 @@
 //! and on both backends each case would pay its own commit (an fsync) and its own turn on the
 //! audit head row. One writer with one commit per batch removes all three.
 
+use crate::audit::AuditEvent;
 use crate::{Store, StoreError};
 use std::any::Any;
 use std::future::Future;
@@ -21,11 +22,26 @@ use tokio::sync::oneshot;
 /// The shared transaction a grouped write runs in (inside its own savepoint).
 pub type WriteTx = sqlx::Transaction<'static, sqlx::Any>;
 
-/// A write's future, borrowing the shared transaction.
+/// What a grouped write gets: the shared transaction, and the batch's audit entries, appended
+/// together just before the commit (the audit head is then held for three statements a batch
+/// rather than three a write). A write that fails takes its entries with it.
+pub struct Batch {
+    pub tx: WriteTx,
+    audits: Vec<(i64, AuditEvent)>,
+}
+
+impl Batch {
+    /// Records `event` at `at` in the audit log, in this write's order, with the batch.
+    pub fn audit(&mut self, at: i64, event: AuditEvent) {
+        self.audits.push((at, event));
+    }
+}
+
+/// A write's future, borrowing the batch.
 pub type WriteFuture<'t, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 't>>;
 
 type Output = Box<dyn Any + Send>;
-type Work = Box<dyn for<'t> FnOnce(&'t mut WriteTx) -> WriteFuture<'t, Output> + Send>;
+type Work = Box<dyn for<'t> FnOnce(&'t mut Batch) -> WriteFuture<'t, Output> + Send>;
 
 struct Pending {
     work: Work,
@@ -60,11 +76,11 @@ impl Store {
     pub(crate) async fn grouped<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'t> FnOnce(&'t mut WriteTx) -> WriteFuture<'t, T> + Send + 'static,
+        F: for<'t> FnOnce(&'t mut Batch) -> WriteFuture<'t, T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let work: Work = Box::new(move |tx: &mut WriteTx| -> WriteFuture<'_, Output> {
-            let fut = work(tx);
+        let work: Work = Box::new(move |b: &mut Batch| -> WriteFuture<'_, Output> {
+            let fut = work(b);
             Box::pin(async move { fut.await.map(|v| Box::new(v) as Output) })
         });
         self.group
@@ -117,7 +133,7 @@ fn downcast<T: 'static>(r: Result<Output, StoreError>) -> Result<T, StoreError> 
 }
 
 async fn run_batch(pool: &sqlx::AnyPool, batch: Vec<Pending>) {
-    let mut tx = match pool.begin().await {
+    let tx = match pool.begin().await {
         Ok(tx) => tx,
         Err(e) => {
             let msg = e.to_string();
@@ -127,6 +143,10 @@ async fn run_batch(pool: &sqlx::AnyPool, batch: Vec<Pending>) {
             return;
         }
     };
+    let mut b = Batch {
+        tx,
+        audits: Vec::new(),
+    };
     let mut done: Vec<(oneshot::Sender<_>, Result<Output, StoreError>)> =
         Vec::with_capacity(batch.len());
     let mut broken: Option<String> = None;
@@ -135,22 +155,26 @@ async fn run_batch(pool: &sqlx::AnyPool, batch: Vec<Pending>) {
             let _ = p.reply.send(Err(StoreError::Batch(msg.clone())));
             continue;
         }
-        if let Err(e) = sqlx::query("SAVEPOINT grouped").execute(&mut *tx).await {
+        if let Err(e) = sqlx::query("SAVEPOINT grouped").execute(&mut *b.tx).await {
             broken = Some(e.to_string());
             let _ = p.reply.send(Err(e.into()));
             continue;
         }
-        let r = (p.work)(&mut tx).await;
+        let mark = b.audits.len();
+        let r = (p.work)(&mut b).await;
+        if r.is_err() {
+            b.audits.truncate(mark);
+        }
         let end = if r.is_ok() {
             "RELEASE SAVEPOINT grouped"
         } else {
             "ROLLBACK TO SAVEPOINT grouped"
         };
-        let mut closed = sqlx::query(end).execute(&mut *tx).await.map(|_| ());
+        let mut closed = sqlx::query(end).execute(&mut *b.tx).await.map(|_| ());
         if r.is_err() && closed.is_ok() {
             // ROLLBACK TO keeps the savepoint open; release it so they do not pile up.
             closed = sqlx::query("RELEASE SAVEPOINT grouped")
-                .execute(&mut *tx)
+                .execute(&mut *b.tx)
                 .await
                 .map(|_| ());
         }
@@ -159,9 +183,14 @@ async fn run_batch(pool: &sqlx::AnyPool, batch: Vec<Pending>) {
         }
         done.push((p.reply, r));
     }
+    if broken.is_none()
+        && let Err(e) = crate::audit::append_many_in(&mut b.tx, &b.audits).await
+    {
+        broken = Some(e.to_string());
+    }
     let committed = match broken {
         Some(msg) => Err(msg),
-        None => tx.commit().await.map_err(|e| e.to_string()),
+        None => b.tx.commit().await.map_err(|e| e.to_string()),
     };
     for (reply, r) in done {
         let r = match (&committed, r) {

@@ -507,49 +507,6 @@ async fn uploads_replace_until_submission_and_check_owners() {
     }
 }
 
-/// Throughput figure (not a gate): `cargo test -p yiwang-store --test infra_store --
-/// --ignored --nocapture`.
-#[tokio::test]
-#[ignore]
-async fn job_queue_throughput() {
-    for db in backends().await {
-        let s = &db.store;
-        const N: usize = 2000;
-        let t = std::time::Instant::now();
-        for i in 0..N {
-            s.enqueue_job("t.bench", &json!({ "i": i }), T0, None)
-                .await
-                .unwrap();
-        }
-        let enq = t.elapsed();
-        let t = std::time::Instant::now();
-        let mut tasks = Vec::new();
-        for w in 0..4 {
-            let s = s.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut n = 0;
-                while let Some(j) = s.claim_job(T0, 60_000, &format!("w{w}")).await.unwrap() {
-                    s.complete_job(&j, T0).await.unwrap();
-                    n += 1;
-                }
-                n
-            }));
-        }
-        let mut total = 0;
-        for t in tasks {
-            total += t.await.unwrap();
-        }
-        let run = t.elapsed();
-        assert_eq!(total, N);
-        println!(
-            "{}: enqueue {:.0}/s, claim+complete {:.0}/s (4 workers)",
-            db.backend.name(),
-            N as f64 / enq.as_secs_f64(),
-            N as f64 / run.as_secs_f64()
-        );
-    }
-}
-
 #[tokio::test]
 async fn outbox_recipients_follow_key_rotation() {
     for db in backends().await {

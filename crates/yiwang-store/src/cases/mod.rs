@@ -473,10 +473,15 @@ impl Store {
             documents,
             dept_name,
             actor: actor.facts(client),
+            phone: if outcome.from != outcome.to {
+                crate::case_notify::recipient_phone(self, case.applicant_id).await?
+            } else {
+                None
+            },
             now_ms: clock.now_ms,
             case,
         };
-        self.grouped(move |tx| Box::pin(write.write(tx))).await?;
+        self.grouped(move |b| Box::pin(write.write(b))).await?;
         Ok(outcome)
     }
 
@@ -596,7 +601,7 @@ async fn create_tasks(
 async fn notify_in(
     store: &Store,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    applicant_id: i64,
+    (applicant_id, phone): (i64, Option<&str>),
     number: &CaseNumber,
     action: &str,
     def: &WorkflowDefinition,
@@ -607,5 +612,15 @@ async fn notify_in(
         .state(to_state)
         .map(|s| s.applicant_status.clone())
         .unwrap_or_else(|| to_state.to_string());
-    crate::case_notify::notify_in(store, tx, applicant_id, number, action, &status, now_ms).await
+    crate::case_notify::notify_in(
+        store,
+        tx,
+        applicant_id,
+        phone,
+        number,
+        action,
+        &status,
+        now_ms,
+    )
+    .await
 }

@@ -3,8 +3,7 @@
 //! notification and audit entry, all or nothing.
 
 use super::{ActorFacts, CaseRecord, create_tasks, insert_event, notify_in};
-use crate::audit::append_in;
-use crate::group_commit::WriteTx;
+use crate::group_commit::Batch;
 use crate::rows::get_i64;
 use crate::{Store, StoreError};
 use yiwang_domain::ErrorCode;
@@ -29,11 +28,14 @@ pub(super) struct StepWrite {
     pub documents: Vec<super::PreparedDocument>,
     pub dept_name: String,
     pub actor: ActorFacts,
+    /// The applicant's phone for the SMS (read beforehand; none when nothing is announced).
+    pub phone: Option<String>,
     pub now_ms: i64,
 }
 
 impl StepWrite {
-    pub(super) async fn write(self, tx: &mut WriteTx) -> Result<(), StoreError> {
+    pub(super) async fn write(self, b: &mut Batch) -> Result<(), StoreError> {
+        let tx = &mut b.tx;
         let StepWrite {
             store,
             case,
@@ -50,6 +52,7 @@ impl StepWrite {
             documents,
             dept_name,
             actor,
+            phone,
             now_ms,
         } = self;
         let done = sqlx::query(
@@ -178,7 +181,7 @@ impl StepWrite {
             notify_in(
                 &store,
                 tx,
-                case.applicant_id,
+                (case.applicant_id, phone.as_deref()),
                 &number,
                 &action,
                 &case.workflow,
@@ -192,7 +195,7 @@ impl StepWrite {
             format!("case:{number}"),
             serde_json::json!({ "from": t.from, "to": t.to }).to_string(),
         );
-        append_in(tx, now_ms, &event).await?;
+        b.audit(now_ms, event);
         Ok(())
     }
 }

@@ -5,8 +5,7 @@ use super::{
     ActorFacts, CaseActor, CaseClock, DEFAULT_ACCEPTANCE_DAYS, Progress, Submitted, create_tasks,
     day_col, insert_event, notify_in, workflow_refusal,
 };
-use crate::audit::append_in;
-use crate::group_commit::WriteTx;
+use crate::group_commit::Batch;
 use crate::rows::{get_i64, get_str};
 use crate::{Store, StoreError};
 use yiwang_domain::case::CaseNumber;
@@ -94,7 +93,10 @@ impl Store {
         let write = SubmitWrite {
             store: self.clone(),
             application_id,
-            answers: answers.cloned(),
+            answers: answers
+                .map(|doc| crate::applications::sealed_answers(self, application_id, doc))
+                .transpose()?,
+            phone: crate::case_notify::recipient_phone(self, app.applicant_id).await?,
             applicant_id: app.applicant_id,
             source: app.source.key(),
             staff_id: app.staff_id,
@@ -115,7 +117,7 @@ impl Store {
             actor: actor.facts(client),
             now_ms: clock.now_ms,
         };
-        match self.grouped(move |tx| Box::pin(write.write(tx))).await? {
+        match self.grouped(move |b| Box::pin(write.write(b))).await? {
             Some(number) => Ok(Submitted {
                 number,
                 created: true,
@@ -141,8 +143,11 @@ impl Store {
 struct SubmitWrite {
     store: Store,
     application_id: i64,
-    answers: Option<serde_json::Value>,
+    /// The final answers, already encrypted as stored.
+    answers: Option<String>,
     applicant_id: i64,
+    /// The applicant's phone for the SMS (read beforehand).
+    phone: Option<String>,
     source: &'static str,
     staff_id: Option<i64>,
     prefix: String,
@@ -166,20 +171,21 @@ struct SubmitWrite {
 
 impl SubmitWrite {
     /// The case's number, or `None` when the draft had already been submitted.
-    async fn write(self, tx: &mut WriteTx) -> Result<Option<CaseNumber>, StoreError> {
+    async fn write(self, b: &mut Batch) -> Result<Option<CaseNumber>, StoreError> {
         let w = self;
+        let tx = &mut b.tx;
+        // The final answers go in with the status: one statement.
         let flipped = sqlx::query(
-            "UPDATE applications SET status = 'submitted', updated_at = $1 WHERE id = $2 AND status = 'draft'",
+            "UPDATE applications SET status = 'submitted', updated_at = $1, \
+               answers_enc = COALESCE($2, answers_enc) WHERE id = $3 AND status = 'draft'",
         )
         .bind(w.now_ms)
+        .bind(w.answers)
         .bind(w.application_id)
         .execute(&mut **tx)
         .await?;
         if flipped.rows_affected() != 1 {
             return Ok(None);
-        }
-        if let Some(doc) = &w.answers {
-            crate::applications::write_answers_in(tx, &w.store, w.application_id, doc).await?;
         }
         // The materials become part of the submission: no more changes until a correction.
         crate::uploads::lock_uploads_in(tx, w.application_id, w.now_ms).await?;
@@ -248,7 +254,7 @@ impl SubmitWrite {
         notify_in(
             &w.store,
             tx,
-            w.applicant_id,
+            (w.applicant_id, w.phone.as_deref()),
             &number,
             "submit",
             &w.def,
@@ -261,7 +267,7 @@ impl SubmitWrite {
             format!("case:{number}"),
             serde_json::json!({ "source": w.source, "application": w.application_id }).to_string(),
         );
-        append_in(tx, w.now_ms, &event).await?;
+        b.audit(w.now_ms, event);
         Ok(Some(number))
     }
 }
