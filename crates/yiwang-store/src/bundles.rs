@@ -1,7 +1,9 @@
 //! 一件事 (bundles): one application for a life event that becomes one case per item, in
 //! the departments that handle them, with one combined status for the applicant.
 
-use crate::rows::{get_i64, get_opt_str, get_str};
+use crate::applicants::Applicant;
+use crate::audit::append_in;
+use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
 use crate::{Store, StoreError};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::ImplCode;
@@ -54,6 +56,8 @@ pub struct Bundle {
     pub life_event: String,
     pub title: String,
     pub created_at: i64,
+    /// When the applicant submitted the parts together (一次提交), if they did.
+    pub submitted_at: Option<i64>,
     pub parts: Vec<BundlePart>,
 }
 
@@ -72,6 +76,11 @@ impl Bundle {
         } else {
             BundleStatus::InProgress
         }
+    }
+
+    /// The parts not submitted yet (drafts), in order.
+    pub fn pending(&self) -> impl Iterator<Item = &BundlePart> {
+        self.parts.iter().filter(|p| p.case_number.is_none())
     }
 }
 
@@ -135,7 +144,7 @@ impl Store {
     /// A bundle of `applicant_id` (others: not found) with its parts.
     pub async fn bundle(&self, id: i64, applicant_id: i64) -> Result<Bundle, StoreError> {
         let row = sqlx::query(
-            "SELECT id, applicant_id, life_event, title, created_at FROM bundles WHERE id = $1 AND applicant_id = $2",
+            "SELECT id, applicant_id, life_event, title, created_at, submitted_at FROM bundles WHERE id = $1 AND applicant_id = $2",
         )
         .bind(id)
         .bind(applicant_id)
@@ -191,8 +200,42 @@ impl Store {
             life_event: get_str(&row, "life_event")?,
             title: get_str(&row, "title")?,
             created_at: get_i64(&row, "created_at")?,
+            submitted_at: get_opt_i64(&row, "submitted_at")?,
             parts: out,
         })
+    }
+
+    /// Records that `applicant` submitted bundle `id` together (一次提交), with its audit entry
+    /// naming the parts' cases, in one transaction. Only the first time counts: false when the
+    /// bundle was already marked (a retried submission), and nothing is written then.
+    pub async fn mark_bundle_submitted(
+        &self,
+        id: i64,
+        applicant: &Applicant,
+        case_numbers: &[String],
+        client: &str,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let marked = sqlx::query(
+            "UPDATE bundles SET submitted_at = $1 WHERE id = $2 AND applicant_id = $3 AND submitted_at IS NULL",
+        )
+        .bind(now_ms)
+        .bind(id)
+        .bind(applicant.id)
+        .execute(&mut *tx)
+        .await?;
+        if marked.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let event = applicant.actor(client).event(
+            "bundle.submit",
+            format!("bundle:{id}"),
+            case_numbers.join(","),
+        );
+        append_in(&mut tx, now_ms, &event).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// An applicant's bundles, newest first: `(id, title, created_at)`.

@@ -20,9 +20,10 @@ use std::collections::HashMap;
 use yiwang_domain::forms::{FieldError, FormDefinition, Mode, RawAnswers, validate};
 use yiwang_domain::policy::Principal;
 use yiwang_domain::{ErrorCode, RegionCode};
+use yiwang_store::StoreError;
 use yiwang_store::applicants::Applicant;
 use yiwang_store::applications::{Application, ApplicationStatus, DraftOwner};
-use yiwang_store::cases::CaseActor;
+use yiwang_store::cases::{CaseActor, Submitted};
 
 /// Who files the application: the applicant, or a staff member for a citizen.
 #[derive(Clone, Copy)]
@@ -103,12 +104,52 @@ pub(crate) fn stored_pairs(app: &Application) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-struct Loaded {
+/// A draft with what its implementation asks for: the form and the materials.
+pub(crate) struct Loaded {
     app: Application,
     def: FormDefinition,
     item_name: String,
     region: RegionCode,
     required: Vec<yiwang_domain::catalog::MaterialRequirement>,
+}
+
+impl Loaded {
+    /// The case this draft became, once submitted.
+    pub(crate) fn case_number(&self) -> Option<&str> {
+        self.app.case_number.as_deref()
+    }
+}
+
+/// Whether a draft may be submitted: its final answers document, or what is still missing.
+pub(crate) enum Readiness {
+    /// The document stored with the submission: the posted values and the typed answers.
+    Ready(serde_json::Value),
+    /// The answers do not pass the submission rules (`form`, the problems per field) and/or
+    /// mandatory materials have no file yet (`materials`, their names).
+    Missing {
+        form: Vec<FieldError>,
+        materials: Vec<String>,
+    },
+}
+
+/// The one check before a draft becomes a case, for the check page's submit and a bundle's
+/// "submit all" alike: every mandatory material uploaded and the answers complete by the
+/// submission rules.
+pub(crate) async fn readiness(state: &AppState, l: &Loaded) -> Result<Readiness, StoreError> {
+    let views = crate::materials::views_of(state, &l.required, &l.app).await?;
+    let materials = crate::materials::missing(&views);
+    let raw = RawAnswers::from_pairs(&l.def, stored_pairs(&l.app)).unwrap_or_default();
+    Ok(match validate(&l.def, &raw, Mode::Submit) {
+        Ok(answers) if materials.is_empty() => Readiness::Ready(serde_json::json!({
+            "pairs": raw.to_pairs(),
+            "answers": serde_json::from_str::<serde_json::Value>(&answers.to_json()).unwrap_or_default(),
+        })),
+        Ok(_) => Readiness::Missing {
+            form: Vec::new(),
+            materials,
+        },
+        Err(form) => Readiness::Missing { form, materials },
+    })
 }
 
 async fn load(
@@ -117,22 +158,28 @@ async fn load(
     who: Filer<'_>,
     id: i64,
 ) -> Result<Loaded, ConsoleError> {
-    let app = state
-        .store
-        .application(id, who.owner())
+    load_of(state, who, id)
         .await
-        .map_err(|e| store_fail(e, locale))?;
+        .map_err(|e| store_fail(e, locale))
+}
+
+/// A draft of `who` with its form and materials (others' drafts, and drafts of an
+/// implementation no longer published: not found).
+pub(crate) async fn load_of(
+    state: &AppState,
+    who: Filer<'_>,
+    id: i64,
+) -> Result<Loaded, StoreError> {
+    let app = state.store.application(id, who.owner()).await?;
     let published = state
         .store
         .published_implementation(&app.impl_code)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-        .ok_or_else(|| not_found(locale))?;
+        .await?
+        .ok_or(StoreError::Domain(ErrorCode::NotFound))?;
     let form = state
         .store
         .form_definition_for(&app.impl_code, &published.implementation.basic_code)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     Ok(Loaded {
         app,
         def: form.definition,
@@ -368,40 +415,51 @@ pub(crate) async fn submit(
         )
         .await;
     }
-    let materials = crate::materials::views(state, locale, &l.required, &l.app).await?;
-    if !crate::materials::missing(&materials).is_empty() {
-        return check_page(
-            state,
-            locale,
-            who,
-            &l,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    }
-    let raw = RawAnswers::from_pairs(&l.def, stored_pairs(&l.app)).unwrap_or_default();
-    let Ok(answers) = validate(&l.def, &raw, Mode::Submit) else {
-        return Ok(see_other(locale, &format!("{}/{id}", who.base())));
+    let doc = match readiness(state, &l)
+        .await
+        .map_err(|e| store_fail(e, locale))?
+    {
+        Readiness::Ready(doc) => doc,
+        Readiness::Missing { materials, .. } if !materials.is_empty() => {
+            return check_page(
+                state,
+                locale,
+                who,
+                &l,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        Readiness::Missing { .. } => return Ok(see_other(locale, &format!("{}/{id}", who.base()))),
     };
-    let doc = serde_json::json!({
-        "pairs": raw.to_pairs(),
-        "answers": serde_json::from_str::<serde_json::Value>(&answers.to_json()).unwrap_or_default(),
-    });
-    let calendar = state.calendar().await.map_err(|e| store_fail(e, locale))?;
-    let done = state
+    let done = submit_ready(state, who, client, id, &doc)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    Ok(see_other(locale, &who.case_href(done.number.as_str())))
+}
+
+/// Submits a draft found [`Readiness::Ready`] with its final answers document; a submitted
+/// draft returns its case (nothing is created twice).
+pub(crate) async fn submit_ready(
+    state: &AppState,
+    who: Filer<'_>,
+    client: &str,
+    id: i64,
+    doc: &serde_json::Value,
+) -> Result<Submitted, StoreError> {
+    let calendar = state.calendar().await?;
+    state
         .store
         .submit_with_answers(
             id,
             who.owner(),
-            Some(&doc),
+            Some(doc),
             who.actor(),
             client,
             state.case_clock(&calendar),
         )
         .await
-        .map_err(|e| store_fail(e, locale))?;
-    Ok(see_other(locale, &who.case_href(done.number.as_str())))
 }
 
 /// Uploads one file for a material (a draft, or a material a correction notice reopened),

@@ -90,6 +90,11 @@ static ROUTES: &[(Method, &str, Policy)] = &[
         "/api/v1/applications/{id}/submit",
         Policy::Applicant,
     ),
+    (
+        Method::POST,
+        "/api/v1/bundles/{id}/submit",
+        Policy::Applicant,
+    ),
     (Method::GET, "/api/v1/my/cases/{number}", Policy::Applicant),
     (
         Method::POST,
@@ -125,6 +130,7 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     // 一件事: one application for a life event's items (the applicant's own bundles only).
     (Method::POST, "/life-events/{code}/apply", Policy::Applicant),
     (Method::GET, "/me/bundles/{id}", Policy::Applicant),
+    (Method::POST, "/me/bundles/{id}/submit", Policy::Applicant),
     (Method::GET, "/me/data-use", Policy::Applicant),
     (Method::POST, "/items/{code}/apply", Policy::Applicant),
     (Method::GET, "/me/applications/{id}", Policy::Applicant),

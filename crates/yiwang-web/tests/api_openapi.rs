@@ -8,7 +8,7 @@ use serde_json::Value;
 use yiwang_web::{AppState, WebConfig};
 
 /// Every operation of the API: (method, path).
-const OPERATIONS: [(&str, &str); 21] = [
+const OPERATIONS: [(&str, &str); 22] = [
     ("get", "/api/v1/regions"),
     ("get", "/api/v1/regions/{code}"),
     ("get", "/api/v1/regions/{code}/children"),
@@ -27,6 +27,7 @@ const OPERATIONS: [(&str, &str); 21] = [
     ("put", "/api/v1/applications/{id}/answers"),
     ("post", "/api/v1/applications/{id}/materials"),
     ("post", "/api/v1/applications/{id}/submit"),
+    ("post", "/api/v1/bundles/{id}/submit"),
     ("get", "/api/v1/my/cases/{number}"),
     ("post", "/api/v1/cases/{number}/actions"),
     ("get", "/api/v1/feed/case-events"),

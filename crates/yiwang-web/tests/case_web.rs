@@ -6,39 +6,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod applicant_support;
 mod auth_support;
 
-use auth_support::{APPROVAL_BUREAU, PASSWORD, Site, location, named_cookie, serve};
+use applicant_support::{
+    APPLICANT_PASSWORD, ID_A, ID_B, ITEM, MATERIALS, PDF, fill_item, register, text, upload,
+    upload_all,
+};
+use auth_support::{APPROVAL_BUREAU, PASSWORD, Site, location, serve};
 use reqwest::StatusCode;
 use yiwang_domain::policy::{Grant, Role};
 use yiwang_domain::{CreditCode, RegionCode};
 use yiwang_store::{Actor, NewUser};
-use yiwang_testkit::{DEMO_NOW_MS, backends, with_demo, with_test_keys};
-
-/// 公共场所卫生许可 of 津南区行政审批局 (the built-in generic form).
-const ITEM: &str = "11120112MB1W167324000112001001";
-const ID_A: &str = "11010519491231002X";
-const ID_B: &str = "120112199001011238";
-const APPLICANT_PASSWORD: &str = "Shenqing-2026!";
-
-async fn register(site: &Site, name: &str, id: &str) -> String {
-    let res = site
-        .post(
-            "/register",
-            None,
-            &[
-                ("name", name),
-                ("id_number", id),
-                ("phone", "13800138000"),
-                ("password", APPLICANT_PASSWORD),
-                ("again", APPLICANT_PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "register {name}");
-    assert_eq!(location(&res), "/me");
-    named_cookie(&res, "yw_app").expect("applicant session")
-}
+use yiwang_testkit::{DEMO_NOW_MS, backends};
 
 async fn staff(db: &yiwang_testkit::TestDb, name: &str, role: Role, dept: &str) {
     db.store
@@ -58,57 +38,6 @@ async fn staff(db: &yiwang_testkit::TestDb, name: &str, role: Role, dept: &str) 
         )
         .await
         .unwrap();
-}
-
-async fn text(res: reqwest::Response) -> String {
-    res.text().await.unwrap()
-}
-
-/// The mandatory materials of ITEM (demo catalog).
-const MATERIALS: [&str; 6] = [
-    "公共场所卫生许可申请表",
-    "营业执照",
-    "法定代表人（负责人）居民身份证",
-    "公共场所地址方位示意图和卫生设施平面布局图",
-    "公共场所卫生检测报告",
-    "从业人员健康合格证明",
-];
-
-/// A small but real PDF.
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
-
-/// Posts one file for a material of the application at `app_path`; returns the response.
-async fn upload(
-    site: &Site,
-    cookie: &str,
-    app_path: &str,
-    material: &str,
-    name: &str,
-    bytes: &[u8],
-    back: &str,
-) -> reqwest::Response {
-    let form = reqwest::multipart::Form::new()
-        .text("material", material.to_string())
-        .text("back", back.to_string())
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
-        );
-    site.client
-        .post(site.url(&format!("{app_path}/materials")))
-        .header(reqwest::header::ORIGIN, site.base.clone())
-        .header(reqwest::header::COOKIE, cookie)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn upload_all(site: &Site, cookie: &str, app_path: &str) {
-    for m in MATERIALS {
-        let res = upload(site, cookie, app_path, m, "扫描件.pdf", PDF, app_path).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "upload {m}");
-    }
 }
 
 #[tokio::test]
@@ -513,19 +442,7 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
 }
 
 async fn fill_and_submit(site: &Site, cookie: &str, draft: &str) -> String {
-    let res = site
-        .post(
-            draft,
-            Some(cookie),
-            &[
-                ("description", "申请公共场所卫生许可（窗口代填）"),
-                ("contact_name", "王五"),
-                ("contact_phone", "13700137000"),
-                ("_action", "continue"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    fill_item(site, cookie, draft).await;
     upload_all(site, cookie, draft).await;
     let res = site
         .post(
@@ -662,65 +579,6 @@ async fn counter_intake_and_service_point_agents_on_every_backend() {
         assert_eq!(
             site.get("/console/cases", Some(&agent)).await.status(),
             StatusCode::FORBIDDEN
-        );
-    }
-}
-
-#[tokio::test]
-async fn a_life_event_bundle_on_every_backend() {
-    for mut db in backends().await {
-        let b = db.backend.name();
-        with_demo(&db).await;
-        db.store = with_test_keys(db.store.clone());
-        let site = serve(&db, true).await;
-        let alice = register(&site, "张三", ID_A).await;
-        let bob = register(&site, "李四", ID_B).await;
-        let food = "11120112MB1W167324000123001001";
-        let apply = "/life-events/open-restaurant/apply";
-        // An unknown implementation: refused, nothing created.
-        let res = site
-            .post(apply, Some(&alice), &[("impl", food), ("impl", "NOPE")])
-            .await;
-        assert!(res.status().is_client_error(), "{b}: {}", res.status());
-        let res = site
-            .post(apply, Some(&alice), &[("impl", food), ("impl", ITEM)])
-            .await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
-        let page = location(&res);
-        assert!(page.starts_with("/me/bundles/"), "{b}: {page}");
-        let html = text(site.get(&page, Some(&alice)).await).await;
-        assert!(
-            html.contains("开办餐饮店") && html.contains("还有事项未提交"),
-            "{b}"
-        );
-        assert_eq!(
-            html.matches("href=\"/me/applications/").count(),
-            2,
-            "{b}: one application per item"
-        );
-        assert!(
-            text(site.get("/me", Some(&alice)).await)
-                .await
-                .contains(&page),
-            "{b}"
-        );
-        assert_eq!(
-            site.get(&page, Some(&bob)).await.status(),
-            StatusCode::NOT_FOUND,
-            "{b}"
-        );
-        // The parts are ordinary drafts of the applicant: the same flow submits each.
-        let first = html
-            .split("href=\"/me/applications/")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap();
-        assert_eq!(
-            site.get(&format!("/me/applications/{first}"), Some(&alice))
-                .await
-                .status(),
-            StatusCode::OK,
-            "{b}"
         );
     }
 }

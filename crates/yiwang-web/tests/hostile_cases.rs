@@ -1,7 +1,8 @@
 //! Hostile input to the applicant side and case handling, over real HTTP on every backend:
 //! registration and sign-in (markup, SQL, traversal, over-long values, malformed UTF-8 bodies,
 //! brute force), application forms, uploads (renamed programs, traversal file names, broken
-//! multipart), case actions and correction notices, forged case numbers and ids, malformed JSON.
+//! multipart), case actions and correction notices, a bundle's "submit all", forged case numbers
+//! and ids, malformed JSON.
 //! Expected: a clear 4xx, never a 5xx, output escaped, nothing written by a refused request.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -310,6 +311,78 @@ async fn applicant_and_case_surfaces_refuse_hostile_input() {
             res.status(),
         );
         assert!(res.status().is_client_error(), "{b}");
+
+        // 一件事 "submit all": hostile values in the form, malformed bodies, forged ids and a
+        // cross-site post; the parts are incomplete, so nothing is ever submitted.
+        let res = site
+            .post(
+                "/life-events/open-restaurant/apply",
+                Some(&alice),
+                &[("impl", ITEM)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let submit_all = format!("{}/submit", location(&res));
+        for (label, v) in hostile_values() {
+            let res = site
+                .post(
+                    &submit_all,
+                    Some(&alice),
+                    &[("_declaration", v.as_str()), (v.as_str(), v.as_str())],
+                )
+                .await;
+            log.record("POST /me/bundles/{id}/submit", &label, res.status());
+            assert!(res.status().is_client_error(), "{b}: {label}");
+            assert_escaped(&res.text().await.unwrap(), &format!("bundle {label}"));
+        }
+        for raw in BAD_UTF8 {
+            let res = site
+                .client
+                .post(site.url(&submit_all))
+                .header(ORIGIN, site.base.clone())
+                .header(COOKIE, alice.clone())
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(format!("_declaration={raw}"))
+                .send()
+                .await
+                .unwrap();
+            log.record(
+                "POST /me/bundles/{id}/submit",
+                &format!("malformed UTF-8 `{raw}`"),
+                res.status(),
+            );
+            assert!(res.status().is_client_error(), "{b}: {raw}");
+        }
+        for forged in ["999999", "-1", "1%20OR%201=1", "99999999999999999999999"] {
+            let res = site
+                .post(
+                    &format!("/me/bundles/{forged}/submit"),
+                    Some(&alice),
+                    &[("_declaration", "1")],
+                )
+                .await;
+            log.record(
+                "POST /me/bundles/{id}/submit",
+                &format!("forged `{forged}`"),
+                res.status(),
+            );
+            assert!(res.status().is_client_error(), "{b}: {forged}");
+        }
+        let res = site
+            .client
+            .post(site.url(&submit_all))
+            .header(ORIGIN, "https://evil.example")
+            .header(COOKIE, alice.clone())
+            .form(&[("_declaration", "1")])
+            .send()
+            .await
+            .unwrap();
+        log.record(
+            "POST /me/bundles/{id}/submit",
+            "cross-site Origin",
+            res.status(),
+        );
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{b}");
 
         // JSON API: malformed and wrong-typed bodies.
         for body in [

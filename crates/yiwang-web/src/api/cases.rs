@@ -5,6 +5,7 @@
 
 use super::common::{ApiLang, ErrorBody, store_error};
 use crate::AppState;
+use crate::apply_flow::{Filer, Readiness};
 use crate::auth::{ApiPrincipal, ClientAddr};
 use crate::error::AppError;
 use crate::me::CurrentApplicant;
@@ -212,22 +213,6 @@ async fn draft_form(
     Ok((form.definition, app))
 }
 
-/// The mandatory materials of a draft that have no file yet.
-async fn missing_materials(
-    state: &AppState,
-    app: &yiwang_store::applications::Application,
-    lang: Lang,
-) -> Result<Vec<String>, AppError> {
-    let err = |e| store_error(lang)(e).as_json();
-    let required = crate::materials::required_for(state, app)
-        .await
-        .map_err(err)?;
-    let views = crate::materials::views_of(state, &required, app)
-        .await
-        .map_err(err)?;
-    Ok(crate::materials::missing(&views))
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UploadDto {
     pub id: i64,
@@ -312,54 +297,44 @@ pub async fn submit(
 ) -> Result<Json<SubmittedDto>, AppError> {
     let a = applicant(me, lang)?;
     let b = json_body(body, lang)?;
-    let (def, app) = draft_form(&state, a.id, id, lang).await?;
-    let mut final_doc = None;
-    if app.case_number.is_none() {
-        if !b.declaration {
-            return Err(AppError::json(ErrorCode::Required, lang));
-        }
-        let missing = missing_materials(&state, &app, lang).await?;
-        if !missing.is_empty() {
-            let mut e = AppError::json(ErrorCode::Required, lang);
-            e.issues = missing
-                .into_iter()
-                .map(|m| yiwang_domain::Issue {
-                    sheet: None,
-                    row: None,
-                    field: Some(format!("material:{m}")),
-                    code: ErrorCode::Required,
-                    detail: Some(m),
-                })
-                .collect();
-            return Err(e);
-        }
-        let raw =
-            RawAnswers::from_pairs(&def, crate::apply_flow::stored_pairs(&app)).unwrap_or_default();
-        let answers = validate(&def, &raw, Mode::Submit).map_err(|errors| {
-            AppError::json(ErrorCode::InvalidInput, lang).with_field_issues(&errors, lang)
-        })?;
-        let doc = serde_json::json!({
-            "pairs": raw.to_pairs(),
-            "answers": serde_json::from_str::<serde_json::Value>(&answers.to_json()).unwrap_or_default(),
-        });
-        final_doc = Some(doc);
-    }
-    let calendar = state
-        .calendar()
+    let err = |e| store_error(lang)(e).as_json();
+    let who = Filer::Applicant(&a);
+    let l = crate::apply_flow::load_of(&state, who, id)
         .await
-        .map_err(|e| store_error(lang)(e).as_json())?;
-    let done = state
-        .store
-        .submit_with_answers(
-            id,
-            DraftOwner::Applicant(a.id),
-            final_doc.as_ref(),
-            CaseActor::Applicant(&a),
-            &client,
-            state.case_clock(&calendar),
-        )
+        .map_err(err)?;
+    // A submitted draft answers with its case (a retried request creates nothing).
+    let doc = match l.case_number() {
+        Some(_) => serde_json::Value::Null,
+        None if !b.declaration => return Err(AppError::json(ErrorCode::Required, lang)),
+        None => match crate::apply_flow::readiness(&state, &l)
+            .await
+            .map_err(err)?
+        {
+            Readiness::Ready(doc) => doc,
+            Readiness::Missing { materials, .. } if !materials.is_empty() => {
+                let mut e = AppError::json(ErrorCode::Required, lang);
+                e.issues = materials
+                    .into_iter()
+                    .map(|m| yiwang_domain::Issue {
+                        sheet: None,
+                        row: None,
+                        field: Some(format!("material:{m}")),
+                        code: ErrorCode::Required,
+                        detail: Some(m),
+                    })
+                    .collect();
+                return Err(e);
+            }
+            Readiness::Missing { form, .. } => {
+                return Err(
+                    AppError::json(ErrorCode::InvalidInput, lang).with_field_issues(&form, lang)
+                );
+            }
+        },
+    };
+    let done = crate::apply_flow::submit_ready(&state, who, &client, id, &doc)
         .await
-        .map_err(|e| store_error(lang)(e).as_json())?;
+        .map_err(err)?;
     Ok(Json(SubmittedDto {
         case_number: done.number.to_string(),
         created: done.created,

@@ -5,6 +5,7 @@
 //! `{"error": {code, message, issues}}` with a code from the closed set, in the language of
 //! `?lang=` or `Accept-Language`.
 
+mod bundles;
 pub mod cache;
 mod cases;
 mod common;
@@ -85,6 +86,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::save_answers))
         .routes(routes!(cases::upload_material))
         .routes(routes!(cases::submit))
+        .routes(routes!(bundles::submit))
         .routes(routes!(cases::my_case))
         .routes(routes!(cases::case_action))
         .routes(routes!(cases::case_feed))

@@ -4,7 +4,7 @@
 //! applicant's own records (the store refuses anything else as `not_found`).
 
 mod apply;
-mod bundles;
+pub(crate) mod bundles;
 mod case;
 mod data_use;
 mod home;
@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/messages", get(messages::list))
         .route("/life-events/{code}/apply", post(bundles::start))
         .route("/me/bundles/{id}", get(bundles::show))
+        .route("/me/bundles/{id}/submit", post(bundles::submit))
         .route("/me/data-use", get(data_use::show))
         .route("/items/{code}/apply", post(apply::start))
         .route("/me/applications/{id}", get(apply::form).post(apply::save))
