@@ -66,13 +66,7 @@ fn dto(b: Bundle) -> BundleDto {
 /// What keeps one part from being submitted, as issues naming the application.
 fn issues(v: &PartView) -> Vec<Issue> {
     let app = v.part.application_id;
-    let issue = |field: String, detail: Option<String>| Issue {
-        sheet: None,
-        row: None,
-        field: Some(field),
-        code: ErrorCode::Required,
-        detail,
-    };
+    let issue = super::cases::required_issue;
     let mut out = Vec::new();
     if v.unavailable {
         out.push(issue(format!("application:{app}:unavailable"), None));
@@ -107,9 +101,8 @@ pub async fn submit(
     Path(id): Path<i64>,
     body: Result<Json<BundleSubmitBody>, JsonRejection>,
 ) -> Result<Json<BundleDto>, AppError> {
-    let a =
-        me.0.ok_or_else(|| AppError::json(ErrorCode::NotAuthenticated, lang))?;
-    let Json(b) = body.map_err(|_| AppError::json(ErrorCode::InvalidInput, lang))?;
+    let a = super::cases::applicant(me, lang)?;
+    let b = super::cases::json_body(body, lang)?;
     let err = store_error(lang);
     let bundle = state.store.bundle(id, a.id).await.map_err(&err)?;
     if bundle.pending().next().is_none() {

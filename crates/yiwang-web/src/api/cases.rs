@@ -55,11 +55,25 @@ impl From<CorrectionItemDto> for CorrectionItem {
     }
 }
 
-fn applicant(me: CurrentApplicant, lang: Lang) -> Result<Applicant, AppError> {
+pub(super) fn applicant(me: CurrentApplicant, lang: Lang) -> Result<Applicant, AppError> {
     me.0.ok_or_else(|| AppError::json(ErrorCode::NotAuthenticated, lang))
 }
 
-fn json_body<T>(body: Result<Json<T>, JsonRejection>, lang: Lang) -> Result<T, AppError> {
+/// A `required` issue on `field`.
+pub(super) fn required_issue(field: String, detail: Option<String>) -> yiwang_domain::Issue {
+    yiwang_domain::Issue {
+        sheet: None,
+        row: None,
+        field: Some(field),
+        code: ErrorCode::Required,
+        detail,
+    }
+}
+
+pub(super) fn json_body<T>(
+    body: Result<Json<T>, JsonRejection>,
+    lang: Lang,
+) -> Result<T, AppError> {
     body.map(|Json(b)| b)
         .map_err(|_| AppError::json(ErrorCode::InvalidInput, lang))
 }
@@ -315,13 +329,7 @@ pub async fn submit(
                 let mut e = AppError::json(ErrorCode::Required, lang);
                 e.issues = materials
                     .into_iter()
-                    .map(|m| yiwang_domain::Issue {
-                        sheet: None,
-                        row: None,
-                        field: Some(format!("material:{m}")),
-                        code: ErrorCode::Required,
-                        detail: Some(m),
-                    })
+                    .map(|m| required_issue(format!("material:{m}"), Some(m)))
                     .collect();
                 return Err(e);
             }

@@ -268,3 +268,64 @@ pub async fn logout(State(state): State<AppState>, locale: Locale, req: Request)
         .map_err(|e| -> ConsoleError { store_fail(e, locale) })?;
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
 }
+
+/// What each later sign-in step's POST starts with: the origin check, the pending sign-in's and
+/// the old session's tokens, the form, where to go afterwards, and the cookie that ends the
+/// pending sign-in.
+pub(super) struct StepPost {
+    pub pending: Option<String>,
+    pub old_session: Option<String>,
+    pub form: super::FormData,
+    pub next: String,
+    pub clear: String,
+}
+
+pub(super) async fn step_post(
+    state: &AppState,
+    locale: Locale,
+    req: Request,
+) -> Result<StepPost, ConsoleError> {
+    same_origin(req.headers(), locale)?;
+    let pending = crate::auth::header_token(req.headers(), crate::auth::PENDING_COOKIE);
+    let old_session = crate::auth::header_token(req.headers(), crate::auth::SESSION_COOKIE);
+    let form = read_form(req, state, locale).await?;
+    let next = safe_next(form.get("next"));
+    Ok(StepPost {
+        pending,
+        old_session,
+        form,
+        next,
+        clear: crate::auth::clear_pending_cookie(state),
+    })
+}
+
+/// `res` with these Set-Cookie headers.
+pub(super) fn with_cookies(mut res: Response, cookies: &[String]) -> Response {
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(c) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// The last step passed: the sign-in is recorded, the session starts (replacing `step.old_session`)
+/// and the browser goes on to `step.next`.
+pub(super) async fn enter(
+    state: &AppState,
+    p: &yiwang_domain::policy::Principal,
+    client: &str,
+    step: StepPost,
+    locale: Locale,
+) -> ConsoleResult {
+    state
+        .store
+        .record_login_success(p, client, state.now_ms())
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let session = crate::auth::start_session(state, p.user_id, step.old_session.as_deref())
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    let res = Redirect::to(&step.next).into_response();
+    Ok(with_cookies(res, &[session, step.clear]))
+}

@@ -3,18 +3,17 @@
 //! else of the console can be reached with the temporary password. The pending sign-in lives on
 //! the server (`login_challenges`, stage "choose a new password") under the `yw_pending` cookie.
 
-use super::login::{Refusal, login_again, safe_next};
-use super::{ConsoleResult, read_form, render, same_origin, store_fail};
+use super::login::{Refusal, enter, login_again, safe_next, step_post, with_cookies};
+use super::{ConsoleResult, render, store_fail};
 use crate::AppState;
 use crate::auth::{
-    CHALLENGE_TTL_MS, ClientAddr, CurrentUser, PENDING_COOKIE, SESSION_COOKIE,
-    clear_pending_cookie, hash_token, header_token, new_token, start_session,
+    CHALLENGE_TTL_MS, ClientAddr, CurrentUser, PENDING_COOKIE, hash_token, header_token, new_token,
 };
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use yiwang_domain::ErrorCode;
 use yiwang_i18n::{error_message, t};
@@ -43,11 +42,8 @@ fn change_page(locale: Locale, next: &str, error: Option<String>, status: Status
     render(status, &tpl, locale.lang)
 }
 
-fn with_cookie(mut res: Response, cookie: &str) -> Response {
-    if let Ok(v) = HeaderValue::from_str(cookie) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
-    res
+fn with_cookie(res: Response, cookie: &str) -> Response {
+    with_cookies(res, &[cookie.to_string()])
 }
 
 /// Replaces an accepted sign-in of a marked account by the "choose a new password" step.
@@ -123,13 +119,10 @@ pub async fn submit(
     ClientAddr(client): ClientAddr,
     req: Request,
 ) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
-    let pending = header_token(req.headers(), PENDING_COOKIE);
-    let old_session = header_token(req.headers(), SESSION_COOKIE);
-    let form = read_form(req, &state, locale).await?;
-    let next = safe_next(form.get("next"));
-    let clear = clear_pending_cookie(&state);
-    let Some(pending) = pending else {
+    let post = step_post(&state, locale, req).await?;
+    let (next, clear) = (post.next.clone(), post.clear.clone());
+    let form = &post.form;
+    let Some(pending) = post.pending.clone() else {
         let res = login_again(locale, &user, "", &next, Refusal::Expired);
         return Ok(with_cookie(res, &clear));
     };
@@ -168,14 +161,5 @@ pub async fn submit(
         }
         Err(e) => return Err(store_fail(e, locale)),
     };
-    state
-        .store
-        .record_login_success(&p, &client, now)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let session = start_session(&state, p.user_id, old_session.as_deref())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let res = axum::response::IntoResponse::into_response(axum::response::Redirect::to(&next));
-    Ok(with_cookie(with_cookie(res, &session), &clear))
+    enter(&state, &p, &client, post, locale).await
 }

@@ -5,18 +5,15 @@
 //! link as text, and the first correct code stores the key. Each time step is accepted once.
 //! Success replaces the pending sign-in (and any older session of the browser) by a new session.
 
-use super::login::{Refusal, failed, gate, login_again, safe_next};
-use super::{ConsoleResult, read_form, render, same_origin, store_fail};
+use super::login::{Refusal, enter, failed, gate, login_again, safe_next, step_post, with_cookies};
+use super::{ConsoleResult, render, store_fail};
 use crate::AppState;
-use crate::auth::{
-    ClientAddr, CurrentUser, PENDING_COOKIE, SESSION_COOKIE, clear_pending_cookie, hash_token,
-    header_token, start_session,
-};
+use crate::auth::{ClientAddr, CurrentUser, PENDING_COOKIE, hash_token, header_token};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use yiwang_i18n::t;
 use yiwang_store::auth_guard::Failure;
@@ -62,15 +59,6 @@ fn totp_page(
         error,
     };
     render(status, &tpl, locale.lang)
-}
-
-fn with_cookies(mut res: Response, cookies: &[String]) -> Response {
-    for c in cookies {
-        if let Ok(v) = HeaderValue::from_str(c) {
-            res.headers_mut().append(header::SET_COOKIE, v);
-        }
-    }
-    res
 }
 
 async fn pending(
@@ -123,13 +111,10 @@ pub async fn submit(
     ClientAddr(client): ClientAddr,
     req: Request,
 ) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
-    let pending_token = header_token(req.headers(), PENDING_COOKIE);
-    let old_session = header_token(req.headers(), SESSION_COOKIE);
-    let form = read_form(req, &state, locale).await?;
-    let next = safe_next(form.get("next"));
-    let code = form.get("code");
-    let clear = clear_pending_cookie(&state);
+    let post = step_post(&state, locale, req).await?;
+    let (pending_token, next, clear) =
+        (post.pending.clone(), post.next.clone(), post.clear.clone());
+    let code = post.form.get("code");
     let Some(c) = pending(&state, pending_token.as_deref(), locale).await? else {
         let res = login_again(locale, &user, "", &next, Refusal::Expired);
         return Ok(with_cookies(res, &[clear]));
@@ -227,14 +212,5 @@ pub async fn submit(
     {
         return super::login_password::start(&state, p.user_id, &next, locale).await;
     }
-    state
-        .store
-        .record_login_success(&p, &client, now)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let session = start_session(&state, p.user_id, old_session.as_deref())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let res = axum::response::IntoResponse::into_response(axum::response::Redirect::to(&next));
-    Ok(with_cookies(res, &[session, clear]))
+    enter(&state, &p, &client, post, locale).await
 }

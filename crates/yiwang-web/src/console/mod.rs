@@ -286,6 +286,18 @@ impl FormData {
     }
 }
 
+/// A same-origin form POST: the value of cookie `cookie` (if sent) and the form.
+pub(crate) async fn cookie_and_form(
+    req: Request,
+    state: &AppState,
+    locale: Locale,
+    cookie: &str,
+) -> Result<(Option<String>, FormData), ConsoleError> {
+    same_origin(req.headers(), locale)?;
+    let token = crate::auth::header_token(req.headers(), cookie);
+    Ok((token, read_form(req, state, locale).await?))
+}
+
 /// Reads the request body as a form (after the origin and permission checks).
 pub(crate) async fn read_form(
     req: Request,

@@ -5,8 +5,8 @@
 
 use super::{APPLICANT_COOKIE, CurrentApplicant, page, start_session};
 use crate::AppState;
-use crate::auth::{ClientAddr, header_token, retry_after_seconds};
-use crate::console::{ConsoleResult, read_form, render, same_origin, see_other, store_fail};
+use crate::auth::{ClientAddr, retry_after_seconds};
+use crate::console::{ConsoleResult, cookie_and_form, render, see_other, store_fail};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -66,9 +66,7 @@ pub async fn submit(
     ClientAddr(client): ClientAddr,
     req: Request,
 ) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
-    let old = header_token(req.headers(), APPLICANT_COOKIE);
-    let form = read_form(req, &state, locale).await?;
+    let (old, form) = cookie_and_form(req, &state, locale, APPLICANT_COOKIE).await?;
     let lang = locale.lang;
     let now = state.now_ms();
     let key = format!("register:{client}");

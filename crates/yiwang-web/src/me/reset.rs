@@ -15,7 +15,8 @@ use crate::auth::{
     ADDRESS_THROTTLE, ClientAddr, hash_token, header_token, new_token, retry_after_seconds,
 };
 use crate::console::{
-    ConsoleError, ConsoleResult, read_form, render, same_origin, see_other, store_fail,
+    ConsoleError, ConsoleResult, cookie_and_form, read_form, render, same_origin, see_other,
+    store_fail,
 };
 use crate::locale::Locale;
 use crate::page::Page;
@@ -223,9 +224,7 @@ pub async fn submit(
     ClientAddr(client): ClientAddr,
     req: Request,
 ) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
-    let ticket = header_token(req.headers(), RESET_COOKIE);
-    let form = read_form(req, &state, locale).await?;
+    let (ticket, form) = cookie_and_form(req, &state, locale, RESET_COOKIE).await?;
     let lang = locale.lang;
     let has_ticket = ticket.is_some();
     let again =
