@@ -726,6 +726,20 @@ async fn store_completions(
 // ---------------------------------------------------------------------------------------------
 // Database checks and baselines.
 
+/// One submission request per prepared draft, with its applicant's session.
+fn submit_posts(drafts: &Prepared, people: &[Person]) -> Vec<Post> {
+    drafts
+        .drafts
+        .iter()
+        .map(|(id, who)| Post {
+            path: format!("/api/v1/applications/{id}/submit"),
+            cookie: Some(people[*who].cookie.clone()),
+            bearer: None,
+            body: SUBMIT_BODY,
+        })
+        .collect()
+}
+
 /// The submissions load again, on other drafts: with audit entries and encryption (`protected`),
 /// or with both switched off (benchmark-only switches; then no audit entry is written).
 async fn submission_load(
@@ -736,16 +750,7 @@ async fn submission_load(
     (warmup, conns, phase_max): (usize, usize, Duration),
     protected: bool,
 ) -> anyhow::Result<Measured> {
-    let posts: Vec<Post> = drafts
-        .drafts
-        .iter()
-        .map(|(id, who)| Post {
-            path: format!("/api/v1/applications/{id}/submit"),
-            cookie: Some(people[*who].cookie.clone()),
-            bearer: None,
-            body: SUBMIT_BODY,
-        })
-        .collect();
+    let posts = submit_posts(drafts, people);
     let (warm, measured) = posts.split_at(warmup.min(posts.len()));
     let entries = count(store, "SELECT COUNT(*) FROM audit_log").await?;
     yiwang_crypto::baseline::set_plaintext(!protected);
@@ -1066,16 +1071,7 @@ pub async fn run(database_url: Option<&str>, opts: CasesOptions) -> anyhow::Resu
     let (addr, server) = serve(yiwang_web::router(state)).await?;
 
     // Submissions.
-    let submits: Vec<Post> = prepared
-        .drafts
-        .iter()
-        .map(|(id, who)| Post {
-            path: format!("/api/v1/applications/{id}/submit"),
-            cookie: Some(people[*who].cookie.clone()),
-            bearer: None,
-            body: SUBMIT_BODY,
-        })
-        .collect();
+    let submits = submit_posts(&prepared, &people);
     let (warm, rest) = submits.split_at(warmup.min(submits.len()));
     let (measured, profiled) = rest.split_at(opts.cases.min(rest.len()));
     eprintln!("cases: {backend}: submissions…");

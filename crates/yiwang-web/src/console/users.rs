@@ -175,6 +175,30 @@ pub async fn list(
     render_list(&state, locale, p, None, String::new(), StatusCode::OK).await
 }
 
+/// What an action on one account starts with: a same-origin POST by an administrator, the
+/// account (one outside the administrator's scope looks the same as one that does not exist)
+/// and the form.
+async fn account_action<'u>(
+    state: &AppState,
+    user: &'u CurrentUser,
+    locale: Locale,
+    id: &str,
+    req: Request,
+) -> Result<(&'u Principal, StaffPii, super::FormData), ConsoleError> {
+    same_origin(req.headers(), locale)?;
+    let p = allow(user, Action::ManageUsers, &Target::Anything, locale, PATH)?;
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(fail(ErrorCode::NotFound, locale));
+    };
+    let form = read_form(req, state, locale).await?;
+    let target = in_scope(state, p, locale)
+        .await?
+        .into_iter()
+        .find(|u| u.user_id == id)
+        .ok_or_else(|| fail(ErrorCode::NotFound, locale))?;
+    Ok((p, target, form))
+}
+
 pub async fn reveal(
     State(state): State<AppState>,
     locale: Locale,
@@ -183,20 +207,8 @@ pub async fn reveal(
     Path(id): Path<String>,
     req: Request,
 ) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
-    let p = allow(&user, Action::ManageUsers, &Target::Anything, locale, PATH)?;
-    let Ok(id) = id.parse::<i64>() else {
-        return Err(fail(ErrorCode::NotFound, locale));
-    };
-    let form = read_form(req, &state, locale).await?;
-    // An account outside the administrator's scope looks the same as one that does not exist.
-    if !in_scope(&state, p, locale)
-        .await?
-        .iter()
-        .any(|u| u.user_id == id)
-    {
-        return Err(fail(ErrorCode::NotFound, locale));
-    }
+    let (p, target, form) = account_action(&state, &user, locale, &id, req).await?;
+    let id = target.user_id;
     let purpose = form.get("purpose").trim().to_string();
     let problem = if purpose.is_empty() {
         Some(ErrorCode::Required)
@@ -256,20 +268,8 @@ pub async fn reset_password(
     Path(id): Path<String>,
     req: Request,
 ) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
-    let p = allow(&user, Action::ManageUsers, &Target::Anything, locale, PATH)?;
-    let Ok(id) = id.parse::<i64>() else {
-        return Err(fail(ErrorCode::NotFound, locale));
-    };
-    let _ = read_form(req, &state, locale).await?;
-    // An account outside the administrator's scope looks the same as one that does not exist.
-    let Some(target) = in_scope(&state, p, locale)
-        .await?
-        .into_iter()
-        .find(|u| u.user_id == id)
-    else {
-        return Err(fail(ErrorCode::NotFound, locale));
-    };
+    let (p, target, _) = account_action(&state, &user, locale, &id, req).await?;
+    let id = target.user_id;
     let temporary = yiwang_store::staff_password::temporary_password();
     let by = Actor::principal(p, client);
     let done = state
