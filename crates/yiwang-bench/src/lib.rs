@@ -4,15 +4,18 @@
 
 pub mod api;
 pub mod audit;
+mod case_prep;
 pub mod cases;
 pub mod crypto;
 pub mod db;
 pub mod docs;
 pub mod import;
 pub mod load;
+mod post_load;
 pub mod regions;
 pub mod report;
 pub mod search;
+mod statements;
 
 /// Wall-clock "now" in epoch milliseconds (for `created_at` columns).
 pub fn now_ms() -> i64 {
