@@ -159,22 +159,25 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-/// Every government term of the catalog: item, material, department and result names, themes.
+/// Every government term of the catalog: item, material, department and result names, themes;
+/// sorted, each once.
 pub fn catalog_words(docs: &[PublishedImplementation]) -> Vec<String> {
-    let mut set = std::collections::BTreeSet::new();
+    let mut set: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for p in docs {
         let i = &p.implementation;
-        set.insert(p.standard.name.clone());
-        set.insert(i.department_name.clone());
-        set.insert(i.result_name.clone());
-        for m in &i.materials {
-            set.insert(m.name.clone());
-        }
-        for t in &i.themes {
-            set.insert(t.clone());
-        }
+        set.insert(&p.standard.name);
+        set.insert(&i.department_name);
+        set.insert(&i.result_name);
+        set.extend(i.materials.iter().map(|m| m.name.as_str()));
+        set.extend(i.themes.iter().map(String::as_str));
     }
-    set.into_iter().filter(|s| !s.trim().is_empty()).collect()
+    let mut words: Vec<String> = set
+        .into_iter()
+        .filter(|s| !s.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    words.sort_unstable();
+    words
 }
 
 fn analyzer_for(words: &[String], terms: &[Term], events: &[LifeEvent]) -> (Analyzer, Rules) {
@@ -202,23 +205,24 @@ fn writer_for(index: &Index) -> tantivy::Result<IndexWriter> {
 }
 
 impl Engine {
-    /// Builds a new index of `docs` (in RAM when `dir` is `None`).
+    /// Builds a new index of `docs` (in RAM when `dir` is `None`), dropping each document once
+    /// indexed.
     pub fn build(
         dir: Option<&std::path::Path>,
-        docs: &[PublishedImplementation],
+        docs: Vec<PublishedImplementation>,
         terms: &[Term],
         events: Vec<LifeEvent>,
     ) -> Result<Engine, SearchError> {
-        let words = catalog_words(docs);
+        let words = catalog_words(&docs);
+        let versions = docs
+            .iter()
+            .map(|p| (p.implementation.code.as_str().to_string(), p.version))
+            .collect();
         let (analyzer, rules) = analyzer_for(&words, terms, &events);
         let (index, fields) = index::create(dir)?;
         let mut writer = writer_for(&index)?;
         index::add_all(&writer, &fields, &analyzer, docs)?;
         writer.commit()?;
-        let versions = docs
-            .iter()
-            .map(|p| (p.implementation.code.as_str().to_string(), p.version))
-            .collect();
         Self::assemble(
             analyzer, rules, events, index, fields, writer, versions, words,
         )
@@ -553,7 +557,7 @@ impl Engine {
                 .to_string()
         };
         let info: StoredInfo = serde_json::from_str(&s(f.info)).unwrap_or_default();
-        let name = s(f.name);
+        let name = s(f.title);
         let department_name = s(f.department_name);
         let region = s(f.region);
         let (_, region_match) = Self::region_rank(req, &region);

@@ -1,15 +1,17 @@
 //! The tantivy index: one document per published implementation. Text fields are segmented
-//! by our analyzer and handed to tantivy pre-tokenized (frequencies only, no positions);
-//! filter and facet fields are raw strings with fast columns.
+//! by our analyzer; a document carries each text as its tokens joined by single spaces, which
+//! tantivy's whitespace tokenizer splits back into exactly those tokens (normalised text has
+//! no whitespace inside a token), indexed with frequencies only, no positions. Filter and
+//! facet fields are raw strings with fast columns.
 
 use crate::analyzer::Analyzer;
 use crate::normalize::{normalize, strip_qualifier};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use tantivy::schema::{
     Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
-use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::{Index, IndexWriter, TantivyDocument};
 use yiwang_domain::enums::{Audience, CodeSet};
 use yiwang_store::PublishedImplementation;
@@ -33,6 +35,8 @@ pub struct Fields {
     pub code: Field,
     pub basic_code: Field,
     pub version: Field,
+    /// The item name as written (stored for display).
+    pub title: Field,
     pub name: Field,
     pub name_exact: Field,
     pub keywords: Field,
@@ -60,27 +64,31 @@ pub fn scored_fields(f: &Fields) -> [(Field, f32, &'static str); 5] {
     ]
 }
 
+/// The tokenizer of the text fields: tantivy's built-in whitespace tokenizer (registered in
+/// every index), which splits a space-joined token list back into its tokens.
+const TOKENS: &str = "whitespace";
+
 pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text = |stored: bool| {
-        let o = TextOptions::default().set_indexing_options(
+    let text = || {
+        TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
-                .set_tokenizer("raw")
+                .set_tokenizer(TOKENS)
                 .set_index_option(IndexRecordOption::WithFreqs),
-        );
-        if stored { o.set_stored() } else { o }
+        )
     };
     let facet = || STRING | STORED | TextOptions::default().set_fast("raw");
     let fields = Fields {
         code: b.add_text_field("code", STRING | STORED),
         basic_code: b.add_text_field("basic_code", facet()),
         version: b.add_u64_field("version", STORED | INDEXED),
-        name: b.add_text_field("name", text(true)),
+        title: b.add_text_field("title", STORED),
+        name: b.add_text_field("name", text()),
         name_exact: b.add_text_field("name_exact", STRING),
-        keywords: b.add_text_field("keywords", text(false)),
-        dept_text: b.add_text_field("dept_text", text(false)),
-        materials: b.add_text_field("materials", text(false)),
-        conditions: b.add_text_field("conditions", text(false)),
+        keywords: b.add_text_field("keywords", text()),
+        dept_text: b.add_text_field("dept_text", text()),
+        materials: b.add_text_field("materials", text()),
+        conditions: b.add_text_field("conditions", text()),
         department: b.add_text_field("department", facet()),
         department_name: b.add_text_field("department_name", STORED),
         theme: b.add_text_field("theme", facet()),
@@ -114,39 +122,26 @@ pub fn exact_forms(name: &str) -> Vec<String> {
     v
 }
 
-/// Segments text once per distinct string (catalog text repeats across regions).
+/// Segments text once per distinct string (catalog text repeats across regions): the tokens
+/// joined by single spaces, as the text fields take them.
 #[derive(Default)]
 pub struct TokenCache {
-    map: HashMap<String, std::sync::Arc<[String]>>,
+    map: HashMap<String, Box<str>>,
 }
+
+/// Distinct texts kept by one [`TokenCache`].
+const CACHE_MAX: usize = 200_000;
 
 impl TokenCache {
-    fn get(&mut self, a: &Analyzer, text: &str) -> std::sync::Arc<[String]> {
-        if let Some(t) = self.map.get(text) {
-            return t.clone();
+    fn get<'c>(&'c mut self, a: &Analyzer, text: &str) -> Cow<'c, str> {
+        if !self.map.contains_key(text) {
+            let joined = a.tokens(&normalize(text)).join(" ");
+            if self.map.len() >= CACHE_MAX {
+                return Cow::Owned(joined);
+            }
+            self.map.insert(text.to_string(), joined.into_boxed_str());
         }
-        let toks: std::sync::Arc<[String]> = a.tokens(&normalize(text)).into();
-        if self.map.len() < 200_000 {
-            self.map.insert(text.to_string(), toks.clone());
-        }
-        toks
-    }
-}
-
-fn pre(text: String, tokens: &[String]) -> PreTokenizedString {
-    PreTokenizedString {
-        text,
-        tokens: tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| Token {
-                offset_from: 0,
-                offset_to: 0,
-                position: i,
-                text: t.clone(),
-                position_length: 1,
-            })
-            .collect(),
+        Cow::Borrowed(self.map.get(text).map(|t| &**t).unwrap_or(""))
     }
 }
 
@@ -163,32 +158,26 @@ pub fn document(
     d.add_text(f.code, imp.code.as_str());
     d.add_text(f.basic_code, std.basic_code.as_str());
     d.add_u64(f.version, u64::try_from(p.version).unwrap_or(0));
-    d.add_pre_tokenized_text(f.name, pre(std.name.clone(), &cache.get(a, &std.name)));
+    d.add_text(f.title, &std.name);
+    d.add_text(f.name, cache.get(a, &std.name));
     for e in exact_forms(&std.name) {
         d.add_text(f.name_exact, e);
     }
-    let mut kw: Vec<String> = Vec::new();
-    for t in &imp.themes {
-        kw.extend(cache.get(a, t).iter().cloned());
+    // A field of several texts holds their tokens as several values: the same postings and
+    // token count as one list (no positions are indexed).
+    let keywords = imp
+        .themes
+        .iter()
+        .chain(imp.handling_items.iter().map(|h| &h.name))
+        .chain(std::iter::once(&imp.result_name));
+    for t in keywords {
+        d.add_text(f.keywords, cache.get(a, t));
     }
-    for h in &imp.handling_items {
-        kw.extend(cache.get(a, &h.name).iter().cloned());
-    }
-    kw.extend(cache.get(a, &imp.result_name).iter().cloned());
-    d.add_pre_tokenized_text(f.keywords, pre(String::new(), &kw));
-    d.add_pre_tokenized_text(
-        f.dept_text,
-        pre(String::new(), &cache.get(a, &imp.department_name)),
-    );
-    let mut mats: Vec<String> = Vec::new();
+    d.add_text(f.dept_text, cache.get(a, &imp.department_name));
     for m in &imp.materials {
-        mats.extend(cache.get(a, &m.name).iter().cloned());
+        d.add_text(f.materials, cache.get(a, &m.name));
     }
-    d.add_pre_tokenized_text(f.materials, pre(String::new(), &mats));
-    d.add_pre_tokenized_text(
-        f.conditions,
-        pre(String::new(), &cache.get(a, &imp.acceptance_conditions)),
-    );
+    d.add_text(f.conditions, cache.get(a, &imp.acceptance_conditions));
     d.add_text(f.department, imp.department_code.as_str());
     d.add_text(f.department_name, &imp.department_name);
     for t in &imp.themes {
@@ -219,26 +208,32 @@ pub fn document(
     d
 }
 
-/// Adds documents with two segmenting threads (the writer indexes in its own threads).
+/// Adds documents with up to four segmenting threads (the writer indexes in its own threads),
+/// each dropping its documents as it goes.
 pub fn add_all(
     writer: &IndexWriter,
     f: &Fields,
     a: &Analyzer,
-    docs: &[PublishedImplementation],
+    mut docs: Vec<PublishedImplementation>,
 ) -> tantivy::Result<()> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 4);
     let chunk = docs.len().div_ceil(threads).max(1);
+    let mut parts = Vec::with_capacity(threads);
+    while docs.len() > chunk {
+        parts.push(docs.split_off(docs.len() - chunk));
+    }
+    parts.push(docs);
     std::thread::scope(|s| {
-        let handles: Vec<_> = docs
-            .chunks(chunk)
+        let handles: Vec<_> = parts
+            .into_iter()
             .map(|part| {
                 s.spawn(move || -> tantivy::Result<()> {
                     let mut cache = TokenCache::default();
                     for p in part {
-                        writer.add_document(document(f, a, &mut cache, p))?;
+                        writer.add_document(document(f, a, &mut cache, &p))?;
                     }
                     Ok(())
                 })

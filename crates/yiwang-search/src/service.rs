@@ -246,8 +246,9 @@ impl SearchService {
         // Generations first: a change that lands while loading is seen again next time.
         let data = store.search_data_generation().await?;
         let catalog = store.catalog_generation().await?;
-        let (terms, events) = load_search_data(store, now_ms).await?;
-        let docs = store.published_for_index().await?;
+        let ((terms, events), docs) = tokio::try_join!(load_search_data(store, now_ms), async {
+            Ok(store.published_for_index().await?)
+        })?;
         let load_secs = started.elapsed().as_secs_f64();
         let n = docs.len();
         let dir = self.dir.as_ref().map(|d| {
@@ -261,7 +262,7 @@ impl SearchService {
         });
         let t = Instant::now();
         let engine = tokio::task::spawn_blocking(move || {
-            Engine::build(dir.as_deref(), &docs, &terms, events)
+            Engine::build(dir.as_deref(), docs, &terms, events)
         })
         .await
         .map_err(join_err)??;
