@@ -176,14 +176,16 @@ async fn background_loop_runs_jobs_and_stops_gracefully() {
         assert_eq!(seen.load(Ordering::SeqCst), 5, "all due jobs, in batches");
         assert_eq!(s.job(later).await.unwrap().unwrap().state, JobState::Queued);
         // Moving the clock makes the later job due; the loop picks it up on its next poll.
+        // (The handler counts before the runner marks the job done: wait for the mark.)
         clock.set(T0 + 60_000);
-        for _ in 0..200 {
-            if seen.load(Ordering::SeqCst) >= 6 {
+        for _ in 0..300 {
+            if s.job(later).await.unwrap().unwrap().state == JobState::Done {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         assert_eq!(s.job(later).await.unwrap().unwrap().state, JobState::Done);
+        assert_eq!(seen.load(Ordering::SeqCst), 6);
         tokio::time::timeout(Duration::from_secs(5), bg.stop())
             .await
             .expect("stops promptly");
