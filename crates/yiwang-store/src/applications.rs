@@ -56,6 +56,16 @@ pub struct Application {
     pub case_number: Option<String>,
 }
 
+impl Application {
+    /// Whether `owner` may open or change this application.
+    pub fn owned_by(&self, owner: DraftOwner) -> bool {
+        match owner {
+            DraftOwner::Applicant(a) => self.applicant_id == a,
+            DraftOwner::Staff(s) => self.staff_id == Some(s),
+        }
+    }
+}
+
 /// Who opens or changes a draft: the applicant, or the staff member who entered it for them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DraftOwner {
@@ -117,11 +127,7 @@ impl Store {
         .await?
         .ok_or(StoreError::Domain(ErrorCode::NotFound))?;
         let app = self.application_of(&row)?;
-        let allowed = match owner {
-            DraftOwner::Applicant(a) => app.applicant_id == a,
-            DraftOwner::Staff(s) => app.staff_id == Some(s),
-        };
-        if allowed {
+        if app.owned_by(owner) {
             Ok(app)
         } else {
             Err(ErrorCode::NotFound.into())

@@ -3,6 +3,7 @@
 //! status change is never lost and never announced without happening.
 
 use crate::applicants::APPLICANT_PHONE;
+use crate::messages::{NewMessage, post_many_in};
 use crate::outbox::{ChannelKind, NewOutboxMessage};
 use crate::rows::get_opt_str;
 use crate::{Store, StoreError};
@@ -35,42 +36,72 @@ pub(crate) async fn recipient_phone(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn notify_in(
+/// One status change to tell an applicant about.
+#[derive(Debug, Clone)]
+pub(crate) struct Notice {
+    pub applicant_id: i64,
+    /// For the SMS; none when the applicant has no phone or the store no keys.
+    pub phone: Option<String>,
+    pub number: CaseNumber,
+    pub action: String,
+    /// Key of the `case_status` message group.
+    pub status_key: String,
+    pub now_ms: i64,
+}
+
+/// Tells each applicant of `notices` about their case, inside the transaction that moved the
+/// cases: the message centre and the outbound channels (through the outbox), one statement per
+/// table for all of them.
+pub(crate) async fn notify_many_in(
     store: &Store,
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    applicant_id: i64,
-    phone: Option<&str>,
-    number: &CaseNumber,
-    action: &str,
-    status_key: &str,
-    now_ms: i64,
+    notices: &[Notice],
 ) -> Result<(), StoreError> {
-    let args = serde_json::json!({
-        "case_number": number.as_str(),
-        "status_key": status_key,
-    });
-    crate::messages::post_in(
-        tx,
-        applicant_id,
-        Some(number.as_str()),
-        CASE_STATUS_MESSAGE,
-        &args,
-        now_ms,
-    )
-    .await?;
-    if let Some(phone) = phone {
-        let msg = NewOutboxMessage {
-            channel: ChannelKind::Sms,
-            applicant_id,
-            recipient: phone.to_string(),
-            template_key: CASE_STATUS_MESSAGE.to_string(),
-            args,
-            case_number: Some(number.as_str().to_string()),
-            dedup_key: Some(format!("case:{number}:{action}:{now_ms}:sms")),
-            send_at_ms: now_ms,
-        };
-        store.outbox_enqueue_in(tx, &msg, now_ms).await?;
+    if notices.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let args: Vec<serde_json::Value> = notices
+        .iter()
+        .map(|n| {
+            serde_json::json!({
+                "case_number": n.number.as_str(),
+                "status_key": n.status_key,
+            })
+        })
+        .collect();
+    let messages: Vec<NewMessage<'_>> = notices
+        .iter()
+        .zip(&args)
+        .map(|(n, args)| NewMessage {
+            applicant_id: n.applicant_id,
+            case_number: Some(n.number.as_str()),
+            title_key: CASE_STATUS_MESSAGE,
+            args,
+            at_ms: n.now_ms,
+        })
+        .collect();
+    post_many_in(tx, &messages).await?;
+    let sms: Vec<NewOutboxMessage> = notices
+        .iter()
+        .zip(args)
+        .filter_map(|(n, args)| {
+            let phone = n.phone.as_ref()?;
+            Some(NewOutboxMessage {
+                channel: ChannelKind::Sms,
+                applicant_id: n.applicant_id,
+                recipient: phone.clone(),
+                template_key: CASE_STATUS_MESSAGE.to_string(),
+                args,
+                case_number: Some(n.number.as_str().to_string()),
+                dedup_key: Some(format!("case:{}:{}:{}:sms", n.number, n.action, n.now_ms)),
+                send_at_ms: n.now_ms,
+            })
+        })
+        .collect();
+    if sms.is_empty() {
+        return Ok(());
+    }
+    let keys = store.keys().ok_or(StoreError::NoKeys)?;
+    let now = notices.iter().map(|n| n.now_ms).max().unwrap_or_default();
+    crate::outbox::enqueue_many_in(keys, tx, &sms, now).await
 }

@@ -1,7 +1,7 @@
 //! Reading cases: an applicant's own cases, a case's timeline, tasks and corrections, and the
 //! staff worklist of exactly the cases a person may act on.
 
-use crate::cases::{CaseRecord, case_of};
+use crate::cases::{CASE_COLUMNS, CaseRecord, case_of, staff_sees_with};
 use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
 use crate::{Store, StoreError};
 use serde::Serialize;
@@ -98,9 +98,41 @@ fn summary_of(c: &CaseRecord) -> CaseSummary {
     }
 }
 
-const CASE_COLUMNS: &str = "id, case_number, application_id, applicant_id, impl_code, item_name, \
-    department_code, region_code, source, staff_id, workflow_body, state_body, terminal, version, \
-    submitted_at, accepted_day, due_day, paused_since_day, updated_at";
+/// The actions a staff member may take on a case now, given its pending tasks as
+/// `(task key, department code)`: ordinary actions for the roles the case's department gives,
+/// task decisions for the roles each pending task's department gives.
+fn staff_actions<'a>(
+    p: &Principal,
+    case: &CaseRecord,
+    pending: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let state = &case.progress.case;
+    for role in case_roles(p, &case.department, &case.region) {
+        for a in workflow::available_actions(&case.workflow, state, role) {
+            if workflow::parse_task_action(&a).is_none() && !out.contains(&a) {
+                out.push(a);
+            }
+        }
+    }
+    if case.workflow.split_at(state.state.as_str()).is_none() {
+        return out;
+    }
+    for (key, dept) in pending {
+        let Ok(dept) = CreditCode::parse(dept) else {
+            continue;
+        };
+        for role in case_roles(p, &dept, &case.region) {
+            for a in workflow::available_actions(&case.workflow, state, role) {
+                let mine = workflow::parse_task_action(&a).is_some_and(|(t, _)| t == key);
+                if mine && !out.contains(&a) {
+                    out.push(a);
+                }
+            }
+        }
+    }
+    out
+}
 
 impl Store {
     /// Timeline, tasks and corrections of a loaded case.
@@ -296,38 +328,35 @@ impl Store {
         p: &Principal,
         case: &CaseRecord,
     ) -> Result<Vec<String>, StoreError> {
-        let mut out: Vec<String> = Vec::new();
-        let state = &case.progress.case;
-        for role in case_roles(p, &case.department, &case.region) {
-            for a in workflow::available_actions(&case.workflow, state, role) {
-                if workflow::parse_task_action(&a).is_none() && !out.contains(&a) {
-                    out.push(a);
-                }
-            }
-        }
-        if case.workflow.split_at(state.state.as_str()).is_some() {
-            let rows = sqlx::query(
+        // Pending tasks only matter while the case waits at a parallel split.
+        let pending = if case.workflow.split_at(case.state()).is_some() {
+            sqlx::query(
                 "SELECT task_key, department_code FROM case_tasks WHERE case_id = $1 AND status = 'pending'",
             )
             .bind(case.id)
             .fetch_all(&self.pool)
-            .await?;
-            for r in rows {
-                let key = get_str(&r, "task_key")?;
-                let Ok(dept) = CreditCode::parse(&get_str(&r, "department_code")?) else {
-                    continue;
-                };
-                for role in case_roles(p, &dept, &case.region) {
-                    for a in workflow::available_actions(&case.workflow, state, role) {
-                        let mine = workflow::parse_task_action(&a).is_some_and(|(t, _)| t == key);
-                        if mine && !out.contains(&a) {
-                            out.push(a);
-                        }
-                    }
-                }
-            }
-        }
-        Ok(out)
+            .await?
+            .iter()
+            .map(|r| Ok((get_str(r, "task_key")?, get_str(r, "department_code")?)))
+            .collect::<Result<Vec<_>, StoreError>>()?
+        } else {
+            Vec::new()
+        };
+        Ok(staff_actions(
+            p,
+            case,
+            pending.iter().map(|(k, d)| (k.as_str(), d.as_str())),
+        ))
+    }
+
+    /// [`Self::actions_for_staff`] for a loaded case file, from its tasks (no statement).
+    pub fn actions_for_staff_in(p: &Principal, file: &CaseFile) -> Vec<String> {
+        let pending = file
+            .tasks
+            .iter()
+            .filter(|t| t.status == "pending")
+            .map(|t| (t.task_key.as_str(), t.department_code.as_str()));
+        staff_actions(p, &file.case, pending)
     }
 
     /// The actions the applicant may take on their own case now (e.g. `resubmit`).
@@ -355,9 +384,18 @@ impl Store {
         p: &Principal,
     ) -> Result<CaseFile, StoreError> {
         let case = self.case_record(number).await?;
-        if !self.staff_sees_case(p, &case).await? {
+        if !case_roles(p, &case.department, &case.region).is_empty() {
+            return self.case_file(case).await;
+        }
+        // Only a task's department can let this person see it: the file's tasks say.
+        let file = self.case_file(case).await?;
+        if !staff_sees_with(
+            p,
+            &file.case,
+            file.tasks.iter().map(|t| t.department_code.as_str()),
+        ) {
             return Err(ErrorCode::NotFound.into());
         }
-        self.case_file(case).await
+        Ok(file)
     }
 }

@@ -1,7 +1,9 @@
 //! Application form definitions: versioned per implementation (实施编码) or per standard item
 //! (基本编码, the fallback), validated on save and again on load (a definition altered in the
 //! database is refused, not shown). Which form an application uses is decided in one place,
-//! [`Store::form_definition_for`]: implementation → standard item → the built-in generic form.
+//! [`Store::form_definition_for_uncached`]: implementation → standard item → the built-in
+//! generic form ([`Store::form_definition_for`] keeps the result until a form or the catalog
+//! changes).
 //!
 //! Answers should be stored with the definition version they were given under
 //! (`Answers::form_version`); [`Store::form_definition_version`] gives that version back.
@@ -155,7 +157,10 @@ impl Store {
         .await?;
         let event = actor.event("form.save", scope.object(), format!("{}@{next}", def.key));
         append_in(&mut tx, now_ms, &event).await?;
+        // Application pages and submissions keep forms in memory (see `catalog_cache`).
+        crate::catalog_write::bump_generation(&mut tx).await?;
         tx.commit().await?;
+        self.catalog_changed();
         Ok(Ok(FormSaved::New(def)))
     }
 
@@ -219,8 +224,9 @@ impl Store {
     }
 
     /// The one place that picks an application's form: the implementation's current
-    /// definition, else its standard item's, else the built-in generic form.
-    pub async fn form_definition_for(
+    /// definition, else its standard item's, else the built-in generic form. Straight from the
+    /// database; [`Store::form_definition_for`] is the cached read.
+    pub async fn form_definition_for_uncached(
         &self,
         impl_code: &ImplCode,
         basic_code: &BasicCode,

@@ -1,7 +1,10 @@
 //! Group commit: concurrent business writes share one transaction and one durable commit.
 //!
-//! Each write runs in its own savepoint, so one that fails (a version conflict, a refused
-//! step) is rolled back alone while the others commit together. A caller hears back only after
+//! The batch's case writes are written set-based (`cases::bulk`: one multi-row statement per
+//! table), each still deciding alone (a stale step answers `case_changed` and writes nothing).
+//! When a statement of the set fails, the set is rolled back to a savepoint and every write
+//! runs alone in its own savepoint, so one bad write is rolled back alone while the others
+//! commit together. A caller hears back only after
 //! the shared commit returned: nothing is reported done before it is durable, and a failed
 //! commit fails every write of the batch. There is no background task: the caller that takes
 //! the leader lock runs everything queued so far (leader/follower), and the batch runs in a
@@ -12,10 +15,9 @@
 //! audit head row. One writer with one commit per batch removes all three.
 
 use crate::audit::AuditEvent;
+use crate::cases::bulk::{self, BulkWrite};
 use crate::{Store, StoreError};
 use std::any::Any;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
@@ -37,14 +39,11 @@ impl Batch {
     }
 }
 
-/// A write's future, borrowing the batch.
-pub type WriteFuture<'t, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 't>>;
-
-type Output = Box<dyn Any + Send>;
-type Work = Box<dyn for<'t> FnOnce(&'t mut Batch) -> WriteFuture<'t, Output> + Send>;
+/// A write's answer, typed by the write.
+pub(crate) type Output = Box<dyn Any + Send>;
 
 struct Pending {
-    work: Work,
+    write: BulkWrite,
     reply: oneshot::Sender<Result<Output, StoreError>>,
 }
 
@@ -70,24 +69,18 @@ fn lost() -> StoreError {
 }
 
 impl Store {
-    /// Runs `work` in a savepoint of a shared transaction and returns its result once that
-    /// transaction has committed. `work` must not use the pool for writes (it would wait for
-    /// the lock the batch holds); reads through the pool see only committed data.
-    pub(crate) async fn grouped<T, F>(&self, work: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: for<'t> FnOnce(&'t mut Batch) -> WriteFuture<'t, T> + Send + 'static,
-    {
+    /// Queues `write` for the next batch and returns its answer once that batch's transaction
+    /// has committed.
+    pub(crate) async fn grouped<T: Send + 'static>(
+        &self,
+        write: BulkWrite,
+    ) -> Result<T, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let work: Work = Box::new(move |b: &mut Batch| -> WriteFuture<'_, Output> {
-            let fut = work(b);
-            Box::pin(async move { fut.await.map(|v| Box::new(v) as Output) })
-        });
         self.group
             .queue
             .lock()
             .map_err(|_| lost())?
-            .push(Pending { work, reply });
+            .push(Pending { write, reply });
         let mut answer = answer;
         loop {
             let guard = self.group.leader.clone().lock_owned().await;
@@ -147,41 +140,43 @@ async fn run_batch(pool: &sqlx::AnyPool, batch: Vec<Pending>) {
         tx,
         audits: Vec::new(),
     };
+    let (writes, replies): (Vec<BulkWrite>, Vec<_>) =
+        batch.into_iter().map(|p| (p.write, p.reply)).unzip();
     let mut done: Vec<(oneshot::Sender<_>, Result<Output, StoreError>)> =
-        Vec::with_capacity(batch.len());
+        Vec::with_capacity(writes.len());
+    let mut alone = Vec::new();
     let mut broken: Option<String> = None;
-    for p in batch {
+    match in_savepoint(&mut b, &writes).await {
+        Ok(Ok(answers)) => {
+            for ((w, reply), a) in writes.into_iter().zip(replies).zip(answers) {
+                match a {
+                    Some(r) => done.push((reply, r)),
+                    None => alone.push((w, reply)),
+                }
+            }
+        }
+        // A statement of the set failed: every write again, alone.
+        Ok(Err(_)) => alone = writes.into_iter().zip(replies).collect(),
+        Err(msg) => broken = Some(msg),
+    }
+    for (w, reply) in alone {
         if let Some(msg) = &broken {
-            let _ = p.reply.send(Err(StoreError::Batch(msg.clone())));
+            let _ = reply.send(Err(StoreError::Batch(msg.clone())));
             continue;
         }
-        if let Err(e) = sqlx::query("SAVEPOINT grouped").execute(&mut *b.tx).await {
-            broken = Some(e.to_string());
-            let _ = p.reply.send(Err(e.into()));
-            continue;
+        match in_savepoint(&mut b, std::slice::from_ref(&w)).await {
+            Ok(Ok(mut answers)) => {
+                done.push((
+                    reply,
+                    answers.pop().flatten().unwrap_or_else(|| Err(lost())),
+                ));
+            }
+            Ok(Err(e)) => done.push((reply, Err(e))),
+            Err(msg) => {
+                broken = Some(msg.clone());
+                let _ = reply.send(Err(StoreError::Batch(msg)));
+            }
         }
-        let mark = b.audits.len();
-        let r = (p.work)(&mut b).await;
-        if r.is_err() {
-            b.audits.truncate(mark);
-        }
-        let end = if r.is_ok() {
-            "RELEASE SAVEPOINT grouped"
-        } else {
-            "ROLLBACK TO SAVEPOINT grouped"
-        };
-        let mut closed = sqlx::query(end).execute(&mut *b.tx).await.map(|_| ());
-        if r.is_err() && closed.is_ok() {
-            // ROLLBACK TO keeps the savepoint open; release it so they do not pile up.
-            closed = sqlx::query("RELEASE SAVEPOINT grouped")
-                .execute(&mut *b.tx)
-                .await
-                .map(|_| ());
-        }
-        if let Err(e) = closed {
-            broken = Some(e.to_string());
-        }
-        done.push((p.reply, r));
     }
     if broken.is_none()
         && let Err(e) = crate::audit::append_many_in(&mut b.tx, &b.audits).await
@@ -201,4 +196,36 @@ async fn run_batch(pool: &sqlx::AnyPool, batch: Vec<Pending>) {
         };
         let _ = reply.send(r);
     }
+}
+
+/// Runs `writes` inside a savepoint: kept when they succeed, rolled back (with their audit
+/// entries) when a statement fails. The outer error means the transaction itself is unusable.
+async fn in_savepoint(
+    b: &mut Batch,
+    writes: &[BulkWrite],
+) -> Result<Result<bulk::Answers, StoreError>, String> {
+    sqlx::query("SAVEPOINT grouped")
+        .execute(&mut *b.tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mark = b.audits.len();
+    let r = bulk::run(b, writes).await;
+    // A single write that refused (e.g. `case_changed`) wrote nothing; rolling back is harmless.
+    let failed = match &r {
+        Err(_) => true,
+        Ok(a) => writes.len() == 1 && matches!(a.first(), Some(Some(Err(_)))),
+    };
+    if failed {
+        b.audits.truncate(mark);
+        sqlx::query("ROLLBACK TO SAVEPOINT grouped")
+            .execute(&mut *b.tx)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    // ROLLBACK TO keeps the savepoint open; release it so they do not pile up.
+    sqlx::query("RELEASE SAVEPOINT grouped")
+        .execute(&mut *b.tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(r)
 }

@@ -32,6 +32,7 @@ pub mod password_reset;
 pub mod pii;
 mod regions;
 mod rows;
+mod rowset;
 pub mod search_data;
 pub mod staff_password;
 pub mod tokens;

@@ -4,6 +4,7 @@
 //! messages: every read and write names the applicant.
 
 use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str, parse_stored};
+use crate::rowset::RowSet;
 use crate::{Store, StoreError};
 use serde_json::Value;
 use yiwang_domain::ErrorCode;
@@ -49,15 +50,12 @@ fn message_from(row: &sqlx::any::AnyRow) -> Result<SiteMessage, StoreError> {
     })
 }
 
-/// Posts a message to an applicant inside the business transaction `tx`; returns its id.
-pub async fn post_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    applicant_id: i64,
-    case_number: Option<&str>,
+/// The stored arguments of a message, after checking its key and arguments.
+fn checked_args(
     title_key: &str,
+    case_number: Option<&str>,
     args: &Value,
-    at_ms: i64,
-) -> Result<i64, StoreError> {
+) -> Result<String, StoreError> {
     let args_ok = match args {
         Value::Object(m) => m
             .values()
@@ -75,6 +73,19 @@ pub async fn post_in(
     if text.len() > MAX_ARGS_BYTES {
         return Err(ErrorCode::TooLong.into());
     }
+    Ok(text)
+}
+
+/// Posts a message to an applicant inside the business transaction `tx`; returns its id.
+pub async fn post_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    applicant_id: i64,
+    case_number: Option<&str>,
+    title_key: &str,
+    args: &Value,
+    at_ms: i64,
+) -> Result<i64, StoreError> {
+    let text = checked_args(title_key, case_number, args)?;
     let row = sqlx::query(
         "INSERT INTO messages (applicant_id, case_number, title_key, args, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -87,6 +98,38 @@ pub async fn post_in(
     .fetch_one(&mut **tx)
     .await?;
     get_i64(&row, "id")
+}
+
+/// A message to post with others in one statement.
+pub(crate) struct NewMessage<'a> {
+    pub applicant_id: i64,
+    pub case_number: Option<&'a str>,
+    pub title_key: &'a str,
+    pub args: &'a Value,
+    pub at_ms: i64,
+}
+
+/// Posts many messages inside `tx` with one multi-row insert (a group commit's notices).
+pub(crate) async fn post_many_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    messages: &[NewMessage<'_>],
+) -> Result<(), StoreError> {
+    let mut rows = RowSet::new(5);
+    for m in messages {
+        let text = checked_args(m.title_key, m.case_number, m.args)?;
+        rows.push(vec![
+            m.applicant_id.into(),
+            m.case_number.map(str::to_string).into(),
+            m.title_key.into(),
+            text.into(),
+            m.at_ms.into(),
+        ])?;
+    }
+    rows.execute(
+        tx,
+        "INSERT INTO messages (applicant_id, case_number, title_key, args, created_at) VALUES {values}",
+    )
+    .await
 }
 
 impl Store {

@@ -11,9 +11,11 @@
 use crate::jobs::{ClaimSql, clip};
 use crate::pii::{PiiColumn, PiiKind};
 use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str, parse_stored, placeholders};
+use crate::rowset::RowSet;
 use crate::{Store, StoreError};
 use serde_json::Value;
 use sqlx::AssertSqlSafe;
+use yiwang_crypto::KeyRing;
 use yiwang_domain::ErrorCode;
 
 /// The encrypted recipient address of an outbox message.
@@ -174,6 +176,88 @@ fn valid_args(args: &Value) -> bool {
     }
 }
 
+/// The trimmed recipient and the stored arguments of a message, after checking both.
+fn checked(msg: &NewOutboxMessage) -> Result<(&str, String), StoreError> {
+    let recipient = msg.recipient.trim();
+    if recipient.is_empty()
+        || recipient.chars().count() > MAX_RECIPIENT_CHARS
+        || msg.template_key.is_empty()
+        || msg.template_key.chars().count() > MAX_KEY_CHARS
+        || msg
+            .case_number
+            .as_deref()
+            .is_some_and(|c| c.chars().count() > MAX_KEY_CHARS)
+        || msg
+            .dedup_key
+            .as_deref()
+            .is_some_and(|k| k.is_empty() || k.chars().count() > MAX_KEY_CHARS)
+        || !valid_args(&msg.args)
+    {
+        return Err(ErrorCode::InvalidInput.into());
+    }
+    let args = serde_json::to_string(&msg.args).map_err(|_| ErrorCode::InvalidInput)?;
+    if args.len() > MAX_ARGS_BYTES {
+        return Err(ErrorCode::TooLong.into());
+    }
+    Ok((recipient, args))
+}
+
+/// Writes many notifications inside `tx`: one insert for the rows, one update for their
+/// encrypted recipients (the recipient's AAD names the row id, known only after the insert).
+/// A message whose `dedup_key` was seen before adds nothing, as with
+/// [`Store::outbox_enqueue_in`]. Every message must carry a `dedup_key`.
+pub(crate) async fn enqueue_many_in(
+    keys: &KeyRing,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    messages: &[NewOutboxMessage],
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let mut rows = RowSet::new(10);
+    let mut recipients = std::collections::HashMap::new();
+    for m in messages {
+        let (recipient, args) = checked(m)?;
+        let key = m.dedup_key.clone().ok_or(ErrorCode::InvalidInput)?;
+        recipients.insert(key.clone(), recipient);
+        rows.push(vec![
+            m.channel.key().into(),
+            m.applicant_id.into(),
+            m.template_key.as_str().into(),
+            args.into(),
+            m.case_number.clone().into(),
+            key.into(),
+            "pending".into(),
+            m.send_at_ms.into(),
+            0.into(),
+            now_ms.into(),
+        ])?;
+    }
+    let inserted = rows
+        .fetch(
+            tx,
+            "INSERT INTO outbox (channel, applicant_id, template_key, args, case_number, \
+             dedup_key, status, due_at, attempts, created_at) VALUES {values} \
+             ON CONFLICT (dedup_key) DO NOTHING RETURNING id, dedup_key",
+        )
+        .await?;
+    let mut sealed = RowSet::new(2);
+    for r in &inserted {
+        let id = get_i64(r, "id")?;
+        let key = get_str(r, "dedup_key")?;
+        let recipient = recipients
+            .get(key.as_str())
+            .ok_or_else(|| StoreError::Corrupt("outbox dedup key".into()))?;
+        let (enc, _) = OUTBOX_RECIPIENT.seal(keys, id, recipient)?;
+        sealed.push(vec![id.into(), enc.into()])?;
+    }
+    sealed
+        .execute(
+            tx,
+            "WITH v(id, enc) AS (VALUES {values}) \
+             UPDATE outbox SET recipient_enc = v.enc FROM v WHERE outbox.id = v.id",
+        )
+        .await
+}
+
 impl Store {
     /// Writes a notification inside the business transaction `tx`. Returns the message id; a
     /// `dedup_key` seen before adds nothing and returns the earlier message's id. Needs the
@@ -184,27 +268,7 @@ impl Store {
         msg: &NewOutboxMessage,
         now_ms: i64,
     ) -> Result<i64, StoreError> {
-        let recipient = msg.recipient.trim();
-        if recipient.is_empty()
-            || recipient.chars().count() > MAX_RECIPIENT_CHARS
-            || msg.template_key.is_empty()
-            || msg.template_key.chars().count() > MAX_KEY_CHARS
-            || msg
-                .case_number
-                .as_deref()
-                .is_some_and(|c| c.chars().count() > MAX_KEY_CHARS)
-            || msg
-                .dedup_key
-                .as_deref()
-                .is_some_and(|k| k.is_empty() || k.chars().count() > MAX_KEY_CHARS)
-            || !valid_args(&msg.args)
-        {
-            return Err(ErrorCode::InvalidInput.into());
-        }
-        let args = serde_json::to_string(&msg.args).map_err(|_| ErrorCode::InvalidInput)?;
-        if args.len() > MAX_ARGS_BYTES {
-            return Err(ErrorCode::TooLong.into());
-        }
+        let (recipient, args) = checked(msg)?;
         let keys = self.keys().ok_or(StoreError::NoKeys)?;
         let row = sqlx::query(
             "INSERT INTO outbox (channel, applicant_id, template_key, args, case_number, \

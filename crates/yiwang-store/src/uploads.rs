@@ -8,6 +8,7 @@
 //! checks that the applicant owns the application (the application table is not this module's).
 
 use crate::rows::{get_i64, get_opt_i64, get_str, parse_stored};
+use crate::rowset::RowSet;
 use crate::{Store, StoreError};
 use sqlx::AssertSqlSafe;
 use yiwang_domain::ErrorCode;
@@ -215,24 +216,38 @@ pub async fn lock_uploads_in(
     application_id: i64,
     now_ms: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO upload_locks (application_id, locked_at, open_materials) \
-         VALUES ($1, $2, '[]') \
-         ON CONFLICT (application_id) DO UPDATE SET locked_at = $2, open_materials = '[]'",
+    lock_many_in(tx, &[(application_id, now_ms)]).await
+}
+
+/// [`lock_uploads_in`] for many `(application, at)` at once: two statements for all.
+pub(crate) async fn lock_many_in(tx: &mut Tx<'_>, locks: &[(i64, i64)]) -> Result<(), StoreError> {
+    let mut rows = RowSet::new(3);
+    for (application_id, now_ms) in locks {
+        rows.push(vec![
+            (*application_id).into(),
+            (*now_ms).into(),
+            "[]".into(),
+        ])?;
+    }
+    rows.execute(
+        tx,
+        "INSERT INTO upload_locks (application_id, locked_at, open_materials) VALUES {values} \
+         ON CONFLICT (application_id) DO UPDATE \
+         SET locked_at = excluded.locked_at, open_materials = excluded.open_materials",
     )
-    .bind(application_id)
-    .bind(now_ms)
-    .execute(&mut **tx)
     .await?;
-    sqlx::query(
-        "UPDATE uploads SET frozen_at = $1 \
-         WHERE application_id = $2 AND status = 'current' AND frozen_at IS NULL",
+    let mut rows = RowSet::new(2);
+    for (application_id, now_ms) in locks {
+        rows.push(vec![(*application_id).into(), (*now_ms).into()])?;
+    }
+    rows.execute(
+        tx,
+        "WITH v(id, t) AS (VALUES {values}) \
+         UPDATE uploads SET frozen_at = v.t FROM v \
+         WHERE uploads.application_id = v.id AND uploads.status = 'current' \
+           AND uploads.frozen_at IS NULL",
     )
-    .bind(now_ms)
-    .bind(application_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Reopens exactly `materials` of a locked application (a correction notice), inside the

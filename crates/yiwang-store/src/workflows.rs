@@ -87,7 +87,10 @@ impl Store {
             "",
         );
         append_in(&mut tx, now_ms, &event).await?;
+        // Submissions keep workflow bindings in memory (see `catalog_cache`).
+        crate::catalog_write::bump_generation(&mut tx).await?;
         tx.commit().await?;
+        self.catalog_changed();
         Ok(Ok(id))
     }
 
@@ -134,13 +137,17 @@ impl Store {
             format!("{key}@{version}"),
         );
         append_in(&mut tx, now_ms, &event).await?;
+        // Submissions keep workflow bindings in memory (see `catalog_cache`).
+        crate::catalog_write::bump_generation(&mut tx).await?;
         tx.commit().await?;
+        self.catalog_changed();
         Ok(())
     }
 
     /// The definitions bound to an implementation, its handling items or its standard item,
-    /// each validated again.
-    pub async fn workflow_bindings_for(
+    /// each validated again, straight from the database (see [`Store::workflow_bindings_for`]
+    /// for the cached read).
+    pub(crate) async fn workflow_bindings_for_uncached(
         &self,
         impl_code: &ImplCode,
         basic_code: &BasicCode,

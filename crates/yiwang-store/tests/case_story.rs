@@ -68,7 +68,9 @@ fn code(e: yiwang_store::StoreError) -> ErrorCode {
     e.code()
 }
 
-/// One action on case `number`, with the error as its code.
+/// One action on case `number`, with the error as its code. A success also checks that the
+/// outcome carries the case as stored, and that a staff actor's actions computed from the case
+/// file match those read from the database.
 async fn act(
     store: &Store,
     number: &yiwang_domain::case::CaseNumber,
@@ -76,10 +78,18 @@ async fn act(
     actor: CaseActor<'_>,
     clock: CaseClock<'_>,
 ) -> Result<yiwang_store::cases::ActionOutcome, ErrorCode> {
-    store
+    let out = store
         .act_on_case(number, req, actor, "t", clock)
         .await
-        .map_err(|e| e.code())
+        .map_err(|e| e.code())?;
+    let stored = store.case_record(number).await.unwrap();
+    assert_eq!(out.case, stored, "the outcome's case is the stored one");
+    if let CaseActor::Staff(p) = actor {
+        let read = store.actions_for_staff(p, &stored).await.unwrap();
+        let file = store.case_file(stored).await.unwrap();
+        assert_eq!(Store::actions_for_staff_in(p, &file), read);
+    }
+    Ok(out)
 }
 
 #[tokio::test]

@@ -216,3 +216,155 @@ async fn concurrent_writes_share_commits_and_keep_their_own_outcomes() {
         assert!(report.problem.is_none(), "{b}: {report:?}");
     }
 }
+
+/// A write that fails inside a batch (here a trigger refuses one applicant's message, as a
+/// full disk or a broken constraint would) fails alone: its draft stays a draft with no case,
+/// event, lock or audit entry, while the submissions that shared its batch all commit.
+#[tokio::test]
+async fn a_failing_write_fails_alone_and_leaves_nothing_half_written() {
+    for mut db in backends().await {
+        let b = db.backend.name();
+        yiwang_testkit::with_cases(&mut db).await;
+        let store = db.store.clone();
+        let calendar = std::sync::Arc::new(store.calendar().await.unwrap());
+        let monday = CivilDate::from_ymd(2026, 11, 30).unwrap();
+        let mut people = Vec::new();
+        for (id, phone) in [
+            ("11010519491231002X", "13800138000"),
+            ("110105194912310038", "13800138001"),
+        ] {
+            let a = store
+                .register_applicant(
+                    &NewApplicant {
+                        id: ApplicantId::parse(id).unwrap(),
+                        display_name: "张三".into(),
+                        legal_rep: None,
+                        phone: Phone::parse(phone).unwrap(),
+                        password: "Shenqing-2026!".into(),
+                    },
+                    "127.0.0.1",
+                    DEMO_NOW_MS,
+                )
+                .await
+                .unwrap();
+            people.push(a);
+        }
+        let doomed = people[1].id;
+        match db.backend {
+            yiwang_store::Backend::Sqlite => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "CREATE TRIGGER boom BEFORE INSERT ON messages WHEN NEW.applicant_id = {doomed} \
+                     BEGIN SELECT RAISE(ABORT, 'boom'); END"
+                )))
+                .execute(store.pool())
+                .await
+                .unwrap();
+            }
+            yiwang_store::Backend::Postgres => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                    "CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN \
+                       IF NEW.applicant_id = {doomed} THEN RAISE EXCEPTION 'boom'; END IF; \
+                       RETURN NEW; END $$ LANGUAGE plpgsql; \
+                     CREATE TRIGGER boom BEFORE INSERT ON messages \
+                       FOR EACH ROW EXECUTE FUNCTION boom()"
+                )))
+                .execute(store.pool())
+                .await
+                .unwrap();
+            }
+        }
+        let food = ImplCode::parse(FOOD).unwrap();
+        let mut drafts = Vec::new();
+        for i in 0..DRAFTS {
+            let who = &people[usize::from(i % 5 == 0)];
+            let app = store
+                .create_application(who.id, &food, CaseSource::Online, None, DEMO_NOW_MS)
+                .await
+                .unwrap();
+            drafts.push((app.id, who.clone()));
+        }
+        let entries_before = count(&store, "SELECT COUNT(*) FROM audit_log").await;
+        let mut handles = Vec::new();
+        for (i, (id, who)) in drafts.iter().cloned().enumerate() {
+            let (store, calendar) = (store.clone(), calendar.clone());
+            handles.push(tokio::spawn(async move {
+                let clock = CaseClock {
+                    now_ms: DEMO_NOW_MS + i as i64,
+                    today: monday,
+                    calendar: &calendar,
+                    docs: None,
+                };
+                let r = store
+                    .submit_application(
+                        id,
+                        DraftOwner::Applicant(who.id),
+                        CaseActor::Applicant(&who),
+                        "127.0.0.1",
+                        clock,
+                    )
+                    .await;
+                (who.id, r)
+            }));
+        }
+        let (mut ok, mut failed) = (0, 0);
+        for h in handles {
+            match h.await.unwrap() {
+                (who, Ok(s)) => {
+                    assert_ne!(who, doomed, "{b}");
+                    assert!(s.created, "{b}");
+                    ok += 1;
+                }
+                (who, Err(_)) => {
+                    assert_eq!(who, doomed, "{b}: only the refused write fails");
+                    failed += 1;
+                }
+            }
+        }
+        assert_eq!((ok, failed), (DRAFTS - DRAFTS / 5, DRAFTS / 5), "{b}");
+        let doomed_rows = |sql: &'static str| {
+            let store = store.clone();
+            async move {
+                let (n,): (i64,) = sqlx::query_as(sql)
+                    .bind(doomed)
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+                n
+            }
+        };
+        assert_eq!(
+            doomed_rows(
+                "SELECT COUNT(*) FROM applications WHERE applicant_id = $1 AND status = 'draft'"
+            )
+            .await,
+            (DRAFTS / 5) as i64,
+            "{b}: the failed drafts are still drafts"
+        );
+        assert_eq!(
+            doomed_rows("SELECT COUNT(*) FROM cases WHERE applicant_id = $1").await,
+            0,
+            "{b}"
+        );
+        assert_eq!(
+            doomed_rows(
+                "SELECT COUNT(*) FROM upload_locks l JOIN applications a ON a.id = l.application_id \
+                 WHERE a.applicant_id = $1"
+            )
+            .await,
+            0,
+            "{b}: no lock left behind"
+        );
+        assert_eq!(
+            doomed_rows("SELECT COUNT(*) FROM outbox WHERE applicant_id = $1").await,
+            0,
+            "{b}"
+        );
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) FROM audit_log").await - entries_before,
+            (DRAFTS - DRAFTS / 5) as i64,
+            "{b}: one entry per case made, none for the failed"
+        );
+        let report = store.audit_verify(&mut |_| {}).await.unwrap();
+        assert!(report.problem.is_none(), "{b}: {report:?}");
+    }
+}

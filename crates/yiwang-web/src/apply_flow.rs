@@ -118,6 +118,13 @@ impl Loaded {
     pub(crate) fn case_number(&self) -> Option<&str> {
         self.app.case_number.as_deref()
     }
+    /// The draft itself, as read (with its owner check) by [`load_of`].
+    pub(crate) fn app(&self) -> &Application {
+        &self.app
+    }
+    pub(crate) fn into_app(self) -> Application {
+        self.app
+    }
 }
 
 /// Whether a draft may be submitted: its final answers document, or what is still missing.
@@ -433,26 +440,27 @@ pub(crate) async fn submit(
         }
         Readiness::Missing { .. } => return Ok(see_other(locale, &format!("{}/{id}", who.base()))),
     };
-    let done = submit_ready(state, who, client, id, &doc)
+    let done = submit_ready(state, who, client, &l.app, &doc)
         .await
         .map_err(|e| store_fail(e, locale))?;
     Ok(see_other(locale, &who.case_href(done.number.as_str())))
 }
 
 /// Submits a draft found [`Readiness::Ready`] with its final answers document; a submitted
-/// draft returns its case (nothing is created twice).
+/// draft returns its case (nothing is created twice). `app` is the draft as [`load_of`] read
+/// it for `who`, so the submission does not read it again.
 pub(crate) async fn submit_ready(
     state: &AppState,
     who: Filer<'_>,
     client: &str,
-    id: i64,
+    app: &Application,
     doc: &serde_json::Value,
 ) -> Result<Submitted, StoreError> {
     let calendar = state.calendar().await?;
     state
         .store
-        .submit_with_answers(
-            id,
+        .submit_loaded(
+            app,
             who.owner(),
             Some(doc),
             who.actor(),

@@ -1,6 +1,7 @@
 //! 督办: the hourly pass that marks cases past their due date, once each.
 
-use super::{CaseActor, insert_event};
+use super::CaseActor;
+use super::bulk::{NewEvent, insert_events};
 use crate::audit::{Actor, append_in};
 use crate::rows::{get_i64, get_str};
 use crate::{Store, StoreError};
@@ -49,15 +50,18 @@ impl Store {
                 // Another process escalated it meanwhile.
                 continue;
             }
-            insert_event(
+            insert_events(
                 &mut tx,
-                id,
-                now_ms,
-                "escalate",
-                (&state, &state),
-                &CaseActor::System.facts(ESCALATION_CLIENT),
-                None,
-                &[],
+                &[NewEvent {
+                    case_id: id,
+                    at: now_ms,
+                    action: "escalate",
+                    from: &state,
+                    to: &state,
+                    actor: &CaseActor::System.facts(ESCALATION_CLIENT),
+                    opinion: None,
+                    events: &[],
+                }],
             )
             .await?;
             let event = Actor::system(ESCALATION_CLIENT).event(

@@ -16,7 +16,7 @@
 
 use crate::applicants::Applicant;
 use crate::audit::Actor;
-use crate::rows::{get_i64, get_opt_i64, get_str};
+use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
 use crate::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -31,6 +31,7 @@ use yiwang_domain::workflow::{
 };
 use yiwang_domain::{CreditCode, ErrorCode, RegionCode};
 
+pub(crate) mod bulk;
 mod escalate;
 mod notices;
 mod step;
@@ -101,7 +102,7 @@ impl CaseActor<'_> {
 
 /// The actor of a step as its writes record it: event columns, decider, audit actor.
 #[derive(Debug, Clone)]
-struct ActorFacts {
+pub(crate) struct ActorFacts {
     kind: &'static str,
     id: Option<i64>,
     /// The staff account to record as decider, if any.
@@ -125,7 +126,7 @@ pub struct Progress {
 }
 
 /// A stored case, as loaded for an action or a page.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseRecord {
     pub id: i64,
     pub number: CaseNumber,
@@ -147,6 +148,8 @@ pub struct CaseRecord {
     pub due_day: Option<CivilDate>,
     pub paused_since: Option<CivilDate>,
     pub updated_at: i64,
+    /// The implementation's promised limit, fixed at submission; it runs from acceptance.
+    pub promised_limit: TimeLimit,
 }
 
 impl CaseRecord {
@@ -187,14 +190,25 @@ pub struct ActionOutcome {
     pub to: String,
     pub version: i64,
     pub events: Vec<Event>,
+    /// The case as the action's write left it, so the caller can answer without reading it
+    /// again.
+    pub case: CaseRecord,
+}
+
+/// A parallel task of a case as the access checks need it: which task, for which department.
+#[derive(Debug, Clone)]
+struct TaskDept {
+    key: String,
+    department_code: String,
 }
 
 /// Longest written opinion.
 pub const OPINION_MAX_CHARS: usize = 2000;
 
-const CASE_COLUMNS: &str = "id, case_number, application_id, applicant_id, impl_code, item_name, \
-    department_code, region_code, source, staff_id, workflow_body, state_body, terminal, version, \
-    submitted_at, accepted_day, due_day, paused_since_day, updated_at";
+pub(crate) const CASE_COLUMNS: &str = "id, case_number, application_id, applicant_id, impl_code, \
+    item_name, department_code, region_code, source, staff_id, workflow_body, state_body, terminal, \
+    version, submitted_at, accepted_day, due_day, paused_since_day, updated_at, limit_unit, \
+    limit_amount";
 
 fn day_of(v: Option<i64>) -> Option<CivilDate> {
     v.and_then(|d| i32::try_from(d).ok())
@@ -210,6 +224,11 @@ pub(crate) fn case_of(r: &AnyRow) -> Result<CaseRecord, StoreError> {
     let number = get_str(r, "case_number")?;
     let progress: Progress = serde_json::from_str(&get_str(r, "state_body")?)
         .map_err(|_| corrupt(&format!("case state of {number}")))?;
+    let unit = get_str(r, "limit_unit")?;
+    let promised_limit = TimeLimit {
+        unit: TimeUnit::from_key(&unit).ok_or_else(|| corrupt(&format!("limit unit {unit}")))?,
+        amount: u32::try_from(get_i64(r, "limit_amount")?).map_err(|_| corrupt("limit amount"))?,
+    };
     Ok(CaseRecord {
         id: get_i64(r, "id")?,
         number: CaseNumber::parse(&number).map_err(|_| corrupt("case number"))?,
@@ -232,7 +251,21 @@ pub(crate) fn case_of(r: &AnyRow) -> Result<CaseRecord, StoreError> {
         due_day: day_of(get_opt_i64(r, "due_day")?),
         paused_since: day_of(get_opt_i64(r, "paused_since_day")?),
         updated_at: get_i64(r, "updated_at")?,
+        promised_limit,
     })
+}
+
+/// Whether a staff member may see a case, given the departments of its tasks: a case role for
+/// its department, or for the department of one of its tasks.
+pub(crate) fn staff_sees_with<'a>(
+    p: &Principal,
+    case: &CaseRecord,
+    task_departments: impl IntoIterator<Item = &'a str>,
+) -> bool {
+    !case_roles(p, &case.department, &case.region).is_empty()
+        || task_departments.into_iter().any(|d| {
+            CreditCode::parse(d).is_ok_and(|d| !case_roles(p, &d, &case.region).is_empty())
+        })
 }
 
 fn workflow_refusal(e: &WorkflowError) -> StoreError {
@@ -272,6 +305,54 @@ impl Store {
         case_of(&row)
     }
 
+    /// One case by number with its tasks, in one statement (a row per task).
+    async fn case_record_with_tasks(
+        &self,
+        number: &CaseNumber,
+    ) -> Result<(CaseRecord, Vec<TaskDept>), StoreError> {
+        // The task columns are renamed so the case columns stay unambiguous.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CASE_COLUMNS}, t.t_key, t.t_dept FROM cases \
+             LEFT JOIN (SELECT case_id AS t_case, task_key AS t_key, department_code AS t_dept \
+                        FROM case_tasks) t ON t.t_case = cases.id \
+             WHERE case_number = $1"
+        )))
+        .bind(number.as_str().to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let first = rows
+            .first()
+            .ok_or(StoreError::Domain(ErrorCode::NotFound))?;
+        let case = case_of(first)?;
+        let mut tasks = Vec::new();
+        for r in &rows {
+            if let (Some(key), Some(department_code)) =
+                (get_opt_str(r, "t_key")?, get_opt_str(r, "t_dept")?)
+            {
+                tasks.push(TaskDept {
+                    key,
+                    department_code,
+                });
+            }
+        }
+        Ok((case, tasks))
+    }
+
+    async fn task_departments(&self, case_id: i64) -> Result<Vec<TaskDept>, StoreError> {
+        sqlx::query("SELECT task_key, department_code FROM case_tasks WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(TaskDept {
+                    key: get_str(r, "task_key")?,
+                    department_code: get_str(r, "department_code")?,
+                })
+            })
+            .collect()
+    }
+
     /// The workflow roles `actor` holds for `action` on this case. Applicants hold the
     /// applicant role on their own cases only; staff the roles their grants give for the
     /// case's department (or, for a parallel task, the task's department) and region. A
@@ -282,32 +363,48 @@ impl Store {
         actor: CaseActor<'_>,
         action: &str,
     ) -> Result<Vec<CaseRole>, StoreError> {
-        match actor {
-            CaseActor::Applicant(a) if a.id == case.applicant_id => Ok(vec![CaseRole::Applicant]),
-            CaseActor::Applicant(_) => Err(ErrorCode::NotFound.into()),
-            CaseActor::System => Ok(Vec::new()),
-            CaseActor::Staff(p) => {
-                let mut roles = case_roles(p, &case.department, &case.region);
-                if let Some((task, _)) = workflow::parse_task_action(action) {
-                    let row = sqlx::query(
-                        "SELECT department_code FROM case_tasks WHERE case_id = $1 AND task_key = $2",
-                    )
-                    .bind(case.id)
-                    .bind(task.to_string())
-                    .fetch_optional(&self.pool)
-                    .await?;
-                    if let Some(r) = row {
-                        let dept = CreditCode::parse(&get_str(&r, "department_code")?)
-                            .map_err(|_| StoreError::Corrupt("task department".into()))?;
-                        roles = case_roles(p, &dept, &case.region);
-                    }
-                }
-                if roles.is_empty() && !self.staff_sees_case(p, case).await? {
-                    return Err(ErrorCode::NotFound.into());
-                }
-                Ok(roles)
+        self.roles_with(case, actor, action, None).await
+    }
+
+    /// [`Self::roles_for_action`] with the case's tasks if the caller has them; otherwise they
+    /// are read once, and only when the answer depends on them.
+    async fn roles_with(
+        &self,
+        case: &CaseRecord,
+        actor: CaseActor<'_>,
+        action: &str,
+        tasks: Option<&[TaskDept]>,
+    ) -> Result<Vec<CaseRole>, StoreError> {
+        let p = match actor {
+            CaseActor::Applicant(a) if a.id == case.applicant_id => {
+                return Ok(vec![CaseRole::Applicant]);
             }
+            CaseActor::Applicant(_) => return Err(ErrorCode::NotFound.into()),
+            CaseActor::System => return Ok(Vec::new()),
+            CaseActor::Staff(p) => p,
+        };
+        let mut roles = case_roles(p, &case.department, &case.region);
+        let task = workflow::parse_task_action(action).map(|(t, _)| t);
+        let loaded;
+        let tasks = match tasks {
+            Some(t) => t,
+            None if task.is_some() || roles.is_empty() => {
+                loaded = self.task_departments(case.id).await?;
+                loaded.as_slice()
+            }
+            None => &[],
+        };
+        if let Some(t) = task.and_then(|task| tasks.iter().find(|t| t.key == task)) {
+            let dept = CreditCode::parse(&t.department_code)
+                .map_err(|_| StoreError::Corrupt("task department".into()))?;
+            roles = case_roles(p, &dept, &case.region);
         }
+        if roles.is_empty()
+            && !staff_sees_with(p, case, tasks.iter().map(|t| t.department_code.as_str()))
+        {
+            return Err(ErrorCode::NotFound.into());
+        }
+        Ok(roles)
     }
 
     /// Whether a staff member may see a case at all: a case role for its department, or for the
@@ -320,18 +417,12 @@ impl Store {
         if !case_roles(p, &case.department, &case.region).is_empty() {
             return Ok(true);
         }
-        let rows = sqlx::query("SELECT department_code FROM case_tasks WHERE case_id = $1")
-            .bind(case.id)
-            .fetch_all(&self.pool)
-            .await?;
-        for r in rows {
-            if let Ok(d) = CreditCode::parse(&get_str(&r, "department_code")?)
-                && !case_roles(p, &d, &case.region).is_empty()
-            {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        let tasks = self.task_departments(case.id).await?;
+        Ok(staff_sees_with(
+            p,
+            case,
+            tasks.iter().map(|t| t.department_code.as_str()),
+        ))
     }
 
     /// Takes an action on a case: checks it against the definition and the actor's roles,
@@ -345,8 +436,17 @@ impl Store {
         client: &str,
         clock: CaseClock<'_>,
     ) -> Result<ActionOutcome, StoreError> {
-        let case = self.case_record(number).await?;
-        let roles = self.roles_for_action(&case, actor, &req.action).await?;
+        // A staff member's task decision needs the task's department: read it with the case.
+        let (case, tasks) = match actor {
+            CaseActor::Staff(_) if workflow::parse_task_action(&req.action).is_some() => {
+                let (case, tasks) = self.case_record_with_tasks(number).await?;
+                (case, Some(tasks))
+            }
+            _ => (self.case_record(number).await?, None),
+        };
+        let roles = self
+            .roles_with(&case, actor, &req.action, tasks.as_deref())
+            .await?;
         if let Some(v) = req.expected_version
             && v != case.version
         {
@@ -416,7 +516,7 @@ impl Store {
         let to_terminal = def.state(&t.to).is_some_and(|s| s.terminal);
         if !progress.accepted && Some(t.from.as_str()) == start && !paused(&t.to) && !to_terminal {
             progress.accepted = true;
-            progress.limit = self.promised_limit_of(case.id).await?;
+            progress.limit = case.promised_limit;
             progress.pauses.clear();
             base_day = Some(clock.today);
             due_day = Some(
@@ -457,6 +557,17 @@ impl Store {
             to: t.to.clone(),
             version: case.version + 1,
             events: t.events.clone(),
+            // What the write below stores (see `step::StepWrite::write`).
+            case: CaseRecord {
+                progress,
+                terminal: to_terminal,
+                version: case.version + 1,
+                base_day,
+                due_day,
+                paused_since,
+                updated_at: clock.now_ms,
+                ..case.clone()
+            },
         };
         let write = step::StepWrite {
             store: self.clone(),
@@ -481,7 +592,8 @@ impl Store {
             now_ms: clock.now_ms,
             case,
         };
-        self.grouped(move |b| Box::pin(write.write(b))).await?;
+        self.grouped::<()>(bulk::BulkWrite::Step(Box::new(write)))
+            .await?;
         Ok(outcome)
     }
 
@@ -510,117 +622,38 @@ impl Store {
         };
         Ok((dept, applicant, result))
     }
-
-    async fn promised_limit_of(&self, case_id: i64) -> Result<TimeLimit, StoreError> {
-        let r = sqlx::query("SELECT limit_unit, limit_amount FROM cases WHERE id = $1")
-            .bind(case_id)
-            .fetch_one(&self.pool)
-            .await?;
-        let unit = get_str(&r, "limit_unit")?;
-        Ok(TimeLimit {
-            unit: TimeUnit::from_key(&unit)
-                .ok_or_else(|| StoreError::Corrupt(format!("limit unit {unit}")))?,
-            amount: u32::try_from(get_i64(&r, "limit_amount")?)
-                .map_err(|_| StoreError::Corrupt("limit amount".into()))?,
-        })
-    }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert_event(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    case_id: i64,
-    at: i64,
-    action: &str,
-    (from, to): (&str, &str),
-    actor: &ActorFacts,
-    opinion: Option<&str>,
-    events: &[Event],
-) -> Result<(), StoreError> {
-    // The next sequence number is taken in the insert itself: one statement per event.
-    sqlx::query(
-        "INSERT INTO case_events (case_id, seq, at, action, from_state, to_state, actor_kind, actor_id, actor_name, opinion, detail) \
-         SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
-         FROM case_events WHERE case_id = $1",
-    )
-    .bind(case_id)
-    .bind(at)
-    .bind(action.to_string())
-    .bind(from.to_string())
-    .bind(to.to_string())
-    .bind(actor.kind)
-    .bind(actor.id)
-    .bind(actor.name.clone())
-    .bind(opinion.map(str::to_string))
-    .bind(serde_json::to_string(events).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Creates the pending tasks of a parallel split, each with the department it goes to.
-async fn create_tasks(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    case_id: i64,
+/// The tasks of a parallel split to open, each with the department it goes to.
+fn task_rows(
     def: &WorkflowDefinition,
     state: &str,
     tasks: &[String],
     implementing: &CreditCode,
-) -> Result<(), StoreError> {
+) -> Vec<(String, String)> {
     let Some(split) = def.split_at(state) else {
-        return Ok(());
+        return Vec::new();
     };
-    for key in tasks {
-        let Some(task) = split.tasks.iter().find(|t| &t.key == key) else {
-            continue;
-        };
-        // A function-based selector needs a function registry the catalog does not have yet;
-        // such tasks go to the implementing department.
-        let dept = match &task.department {
-            DepartmentSelector::Department { credit_code } => credit_code.clone(),
-            DepartmentSelector::Implementing | DepartmentSelector::Function { .. } => {
-                implementing.clone()
-            }
-        };
-        sqlx::query(
-            "INSERT INTO case_tasks (case_id, task_key, department_code, status) VALUES ($1, $2, $3, 'pending') \
-             ON CONFLICT (case_id, task_key) DO UPDATE SET status = 'pending', decided_by = NULL, decided_at = NULL, opinion = NULL",
-        )
-        .bind(case_id)
-        .bind(key.clone())
-        .bind(dept.as_str().to_string())
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
+    tasks
+        .iter()
+        .filter_map(|key| {
+            let task = split.tasks.iter().find(|t| &t.key == key)?;
+            // A function-based selector needs a function registry the catalog does not have
+            // yet; such tasks go to the implementing department.
+            let dept = match &task.department {
+                DepartmentSelector::Department { credit_code } => credit_code.clone(),
+                DepartmentSelector::Implementing | DepartmentSelector::Function { .. } => {
+                    implementing.clone()
+                }
+            };
+            Some((key.clone(), dept.as_str().to_string()))
+        })
+        .collect()
 }
 
-/// Tells the applicant about a status change, inside the transaction that made it: the
-/// in-site message centre and the outbound channels (through the outbox).
-#[allow(clippy::too_many_arguments)]
-async fn notify_in(
-    store: &Store,
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    (applicant_id, phone): (i64, Option<&str>),
-    number: &CaseNumber,
-    action: &str,
-    def: &WorkflowDefinition,
-    to_state: &str,
-    now_ms: i64,
-) -> Result<(), StoreError> {
-    let status = def
-        .state(to_state)
+/// The applicant-facing status of `state` (a key of the `case_status` message group).
+fn applicant_status(def: &WorkflowDefinition, state: &str) -> String {
+    def.state(state)
         .map(|s| s.applicant_status.clone())
-        .unwrap_or_else(|| to_state.to_string());
-    crate::case_notify::notify_in(
-        store,
-        tx,
-        applicant_id,
-        phone,
-        number,
-        action,
-        &status,
-        now_ms,
-    )
-    .await
+        .unwrap_or_else(|| state.to_string())
 }

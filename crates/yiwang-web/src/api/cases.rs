@@ -340,7 +340,7 @@ pub async fn submit(
             }
         },
     };
-    let done = crate::apply_flow::submit_ready(&state, who, &client, id, &doc)
+    let done = crate::apply_flow::submit_ready(&state, who, &client, l.app(), &doc)
         .await
         .map_err(err)?;
     Ok(Json(SubmittedDto {
@@ -490,7 +490,7 @@ pub async fn case_action(
         correction: b.correction.into_iter().map(Into::into).collect(),
         expected_version: b.expected_version,
     };
-    state
+    let done = state
         .store
         .act_on_case(
             &number,
@@ -501,16 +501,14 @@ pub async fn case_action(
         )
         .await
         .map_err(|e| store_error(lang)(e).as_json())?;
+    // Acting needed a role from the case's department or one of its tasks', so the caller
+    // sees the case: answer from the case as written, without reading it or its tasks again.
     let file = state
         .store
-        .case_for_staff(&number, p)
+        .case_file(done.case)
         .await
         .map_err(|e| store_error(lang)(e).as_json())?;
-    let actions = state
-        .store
-        .actions_for_staff(p, &file.case)
-        .await
-        .map_err(|e| store_error(lang)(e).as_json())?;
+    let actions = yiwang_store::Store::actions_for_staff_in(p, &file);
     Ok(Json(status_dto(&file, actions, lang)))
 }
 

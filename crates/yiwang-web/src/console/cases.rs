@@ -108,11 +108,7 @@ async fn case_page(
         )
         .await
         .map_err(|e| store_fail(e, locale))?;
-    let actions = state
-        .store
-        .actions_for_staff(p, &file.case)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let actions = yiwang_store::Store::actions_for_staff_in(p, &file);
     let wf = &file.case.workflow;
     let correction_actions = wf
         .actions_from(file.case.state())

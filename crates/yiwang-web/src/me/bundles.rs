@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use yiwang_domain::{ErrorCode, ImplCode};
 use yiwang_store::StoreError;
 use yiwang_store::applicants::Applicant;
+use yiwang_store::applications::Application;
 use yiwang_store::bundles::{BUNDLE_MAX_ITEMS, Bundle, BundlePart};
 
 /// One part as the bundle page (and the API) shows it: its case, or what its draft lacks.
@@ -52,13 +53,17 @@ struct BundlePage {
     declaration: String,
 }
 
+/// A part as assessed: its view and, for a complete draft, the draft as read and the final
+/// answers document to submit it with.
+pub(crate) type Assessed = (PartView, Option<(Application, serde_json::Value)>);
+
 /// Each part's view and, for a complete draft, the final answers document to submit it with
 /// (the same check as a single application's submission).
 pub(crate) async fn assess(
     state: &AppState,
     a: &Applicant,
     bundle: &Bundle,
-) -> Result<Vec<(PartView, Option<serde_json::Value>)>, StoreError> {
+) -> Result<Vec<Assessed>, StoreError> {
     let mut out = Vec::with_capacity(bundle.parts.len());
     for part in &bundle.parts {
         let mut view = PartView {
@@ -80,7 +85,7 @@ pub(crate) async fn assess(
                 Err(e) => return Err(e),
             };
             match apply_flow::readiness(state, &l).await? {
-                Readiness::Ready(d) => doc = Some(d),
+                Readiness::Ready(d) => doc = Some((l.into_app(), d)),
                 Readiness::Missing { form, materials } => {
                     view.form_incomplete = !form.is_empty();
                     view.materials = materials;
@@ -93,7 +98,7 @@ pub(crate) async fn assess(
 }
 
 /// Whether every part is submitted or ready to be.
-pub(crate) fn complete(assessed: &[(PartView, Option<serde_json::Value>)]) -> bool {
+pub(crate) fn complete(assessed: &[Assessed]) -> bool {
     assessed
         .iter()
         .all(|(v, doc)| v.part.case_number.is_some() || doc.is_some())
@@ -106,19 +111,13 @@ pub(crate) async fn submit_parts(
     a: &Applicant,
     client: &str,
     bundle_id: i64,
-    assessed: &[(PartView, Option<serde_json::Value>)],
+    assessed: &[Assessed],
 ) -> Result<(), StoreError> {
     let mut numbers = Vec::new();
-    for (v, doc) in assessed {
-        if let Some(doc) = doc {
-            let done = apply_flow::submit_ready(
-                state,
-                Filer::Applicant(a),
-                client,
-                v.part.application_id,
-                doc,
-            )
-            .await?;
+    for (_, ready) in assessed {
+        if let Some((app, doc)) = ready {
+            let done =
+                apply_flow::submit_ready(state, Filer::Applicant(a), client, app, doc).await?;
             numbers.push(done.number.to_string());
         }
     }
