@@ -17,6 +17,12 @@ pub enum FileKind {
 impl FileKind {
     pub const ALL: [FileKind; 4] = [FileKind::Pdf, FileKind::Jpeg, FileKind::Png, FileKind::Ofd];
 
+    /// Whether a browser shows this kind by itself (staff preview): the image kinds. PDF and
+    /// OFD need a viewer a sandboxed page does not get, so they are downloaded.
+    pub fn shows_inline(self) -> bool {
+        matches!(self, FileKind::Jpeg | FileKind::Png)
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             FileKind::Pdf => "pdf",

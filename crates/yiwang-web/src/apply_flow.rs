@@ -525,5 +525,12 @@ pub(crate) async fn material_file(
     upload_id: i64,
 ) -> ConsoleResult {
     let l = load(state, locale, who, id).await?;
-    crate::materials::download(state, locale, l.app.id, upload_id).await
+    crate::materials::download(
+        state,
+        locale,
+        l.app.id,
+        upload_id,
+        crate::upload::Disposition::Attachment,
+    )
+    .await
 }

@@ -146,12 +146,14 @@ pub(crate) async fn remove(
         .map_err(|e| e.code())
 }
 
-/// A file of application `application_id` as an attachment (the caller checked access).
+/// A file of application `application_id` (the caller checked access): an attachment, or with
+/// `Inline` shown in the browser when its kind allows (images), sandboxed.
 pub(crate) async fn download(
     state: &AppState,
     locale: Locale,
     application_id: i64,
     upload_id: i64,
+    disposition: crate::upload::Disposition,
 ) -> Result<Response, ConsoleError> {
     let up = state
         .store
@@ -168,6 +170,10 @@ pub(crate) async fn download(
         up.kind,
         &up.filename,
         bytes,
-        crate::upload::Disposition::Attachment,
+        if up.kind.shows_inline() {
+            disposition
+        } else {
+            crate::upload::Disposition::Attachment
+        },
     ))
 }

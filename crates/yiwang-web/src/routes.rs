@@ -250,6 +250,11 @@ static ROUTES: &[(Method, &str, Policy)] = &[
         "/console/cases/{number}/files/{upload}",
         Staff(Action::HandleCases),
     ),
+    (
+        Method::GET,
+        "/console/cases/{number}/files/{upload}/view",
+        Staff(Action::HandleCases),
+    ),
     // The staff console.
     (Method::GET, "/console", Staff(Action::UseConsole)),
     (Method::GET, "/console/login", Public),

@@ -207,6 +207,18 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         .await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{b}");
         upload_all(&site, &alice, &form_path).await;
+        // A photo besides the scan: staff may view images in the browser.
+        let res = upload(
+            &site,
+            &alice,
+            &form_path,
+            MATERIALS[0],
+            "照片.png",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+            &form_path,
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let html = text(site.get(&form_path, Some(&alice)).await).await;
         assert_eq!(
             html.matches("扫描件.pdf").count(),
@@ -272,6 +284,41 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         assert!(
             html.contains("开办小型游泳馆"),
             "{b}: the clerk reads the form"
+        );
+        // Materials: the image has a view link (inline, sandboxed), every file a download.
+        let hrefs: Vec<String> = html
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .filter(|h| h.contains("/files/"))
+            .map(str::to_string)
+            .collect();
+        let views: Vec<&String> = hrefs.iter().filter(|h| h.ends_with("/view")).collect();
+        assert_eq!(views.len(), 1, "{b}: only the image is viewable: {hrefs:?}");
+        let res = site.get(views[0], Some(&clerk)).await;
+        assert_eq!(res.status(), StatusCode::OK, "{b}");
+        assert_eq!(res.headers()["content-type"], "image/png");
+        let h = |name: &str| res.headers()[name].to_str().unwrap().to_string();
+        assert!(h("content-disposition").starts_with("inline"), "{b}");
+        assert!(h("content-security-policy").contains("sandbox"), "{b}");
+        assert_eq!(h("x-content-type-options"), "nosniff");
+        assert_eq!(
+            site.get(views[0], Some(&other)).await.status(),
+            StatusCode::NOT_FOUND,
+            "{b}: not for another department"
+        );
+        let pdf = hrefs
+            .iter()
+            .find(|h| !h.ends_with("/view") && !hrefs.contains(&format!("{h}/view")))
+            .unwrap();
+        let res = site.get(&format!("{pdf}/view"), Some(&clerk)).await;
+        assert_eq!(res.status(), StatusCode::OK, "{b}");
+        assert!(
+            res.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment"),
+            "{b}: a PDF is downloaded, never shown in the sandbox"
         );
         let version = html
             .split("name=\"version\" value=\"")

@@ -116,6 +116,7 @@ console.case.title = Case
 console.case.source = Channel
 console.case.answers = Application form
 console.case.no_answers = The form is empty.
+console.case.view_file = (view)
 console.case.act = Act
 console.case.action = Choose an action
 console.case.opinion = Opinion

@@ -116,6 +116,7 @@ console.case.title = 办件
 console.case.source = 申请渠道
 console.case.answers = 申请表内容
 console.case.no_answers = 申请表为空。
+console.case.view_file = （查看）
 console.case.act = 办理
 console.case.action = 选择操作
 console.case.opinion = 办理意见

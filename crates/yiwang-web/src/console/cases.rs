@@ -10,6 +10,7 @@ use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
 use crate::locale::Locale;
 use crate::page::Page;
+use crate::upload::Disposition;
 use askama::Template;
 use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, Uri};
@@ -288,6 +289,37 @@ pub async fn file(
     uri: Uri,
     Path((n, upload)): Path<(String, i64)>,
 ) -> ConsoleResult {
+    material(
+        state,
+        locale,
+        user,
+        uri,
+        (n, upload),
+        Disposition::Attachment,
+    )
+    .await
+}
+
+/// The same file shown in the browser when it is an image (预览), in a sandbox with no script;
+/// other kinds are downloaded as from [`file`].
+pub async fn file_view(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    uri: Uri,
+    Path((n, upload)): Path<(String, i64)>,
+) -> ConsoleResult {
+    material(state, locale, user, uri, (n, upload), Disposition::Inline).await
+}
+
+async fn material(
+    state: AppState,
+    locale: Locale,
+    user: CurrentUser,
+    uri: Uri,
+    (n, upload): (String, i64),
+    disposition: Disposition,
+) -> ConsoleResult {
     let p = allow(
         &user,
         Action::HandleCases,
@@ -296,5 +328,5 @@ pub async fn file(
         &here(&uri),
     )?;
     let case = visible_case(&state, locale, p, &n).await?;
-    crate::materials::download(&state, locale, case.application_id, upload).await
+    crate::materials::download(&state, locale, case.application_id, upload, disposition).await
 }

@@ -114,6 +114,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/cases/{number}/files/{upload}", get(cases::file))
         .route(
+            "/console/cases/{number}/files/{upload}/view",
+            get(cases::file_view),
+        )
+        .route(
             "/console/departments",
             get(departments::list).post(departments::add),
         )
