@@ -85,19 +85,18 @@ pub async fn post_in(
     args: &Value,
     at_ms: i64,
 ) -> Result<i64, StoreError> {
-    let text = checked_args(title_key, case_number, args)?;
-    let row = sqlx::query(
-        "INSERT INTO messages (applicant_id, case_number, title_key, args, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(applicant_id)
-    .bind(case_number)
-    .bind(title_key)
-    .bind(text)
-    .bind(at_ms)
-    .fetch_one(&mut **tx)
-    .await?;
-    get_i64(&row, "id")
+    let m = NewMessage {
+        applicant_id,
+        case_number,
+        title_key,
+        args,
+        at_ms,
+    };
+    let rows = insert(tx, std::slice::from_ref(&m), " RETURNING id").await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| StoreError::Corrupt("message id".into()))?;
+    get_i64(row, "id")
 }
 
 /// A message to post with others in one statement.
@@ -114,6 +113,14 @@ pub(crate) async fn post_many_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     messages: &[NewMessage<'_>],
 ) -> Result<(), StoreError> {
+    insert(tx, messages, "").await.map(|_| ())
+}
+
+async fn insert(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    messages: &[NewMessage<'_>],
+    returning: &str,
+) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
     let mut rows = RowSet::new(5);
     for m in messages {
         let text = checked_args(m.title_key, m.case_number, m.args)?;
@@ -125,9 +132,12 @@ pub(crate) async fn post_many_in(
             m.at_ms.into(),
         ])?;
     }
-    rows.execute(
+    rows.fetch(
         tx,
-        "INSERT INTO messages (applicant_id, case_number, title_key, args, created_at) VALUES {values}",
+        &format!(
+            "INSERT INTO messages (applicant_id, case_number, title_key, args, created_at) \
+             VALUES {{values}}{returning}"
+        ),
     )
     .await
 }
