@@ -62,7 +62,7 @@ pub use tokens::{ApiToken, NewApiToken};
 pub use uploads::{NewUpload, Upload, UploadStatus};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +109,9 @@ pub struct ConnectOptions {
     pub durable: bool,
 }
 
+/// A PostgreSQL connection idle longer than this is pinged before use.
+const IDLE_PING_AFTER: Duration = Duration::from_secs(30);
+
 impl Store {
     /// Connects to `sqlite://path` (created if missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -149,6 +152,18 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(10))
+            // sqlx pings every connection it hands out by default: a second round trip for
+            // each read. SQLite is in-process (nothing to ping); a PostgreSQL connection is
+            // pinged only after sitting idle, when the server may have dropped it.
+            .test_before_acquire(false)
+            .before_acquire(move |conn, meta| {
+                Box::pin(async move {
+                    if backend == Backend::Postgres && meta.idle_for > IDLE_PING_AFTER {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 let schema = schema.clone();
                 Box::pin(async move {
