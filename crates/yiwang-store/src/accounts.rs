@@ -234,6 +234,7 @@ impl Store {
             .bind(token_hash.to_string())
             .execute(&self.pool)
             .await?;
+        self.auth_changed();
         Ok(())
     }
 

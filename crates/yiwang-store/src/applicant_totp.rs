@@ -171,6 +171,7 @@ impl Store {
             .event("password.change", format!("applicant:{}", a.handle), "");
         append_in(&mut tx, now_ms, &event).await?;
         tx.commit().await?;
+        self.auth_changed();
         Ok(())
     }
 
@@ -191,6 +192,7 @@ impl Store {
             .event("logout.all", format!("applicant:{}", a.handle), "");
         append_in(&mut tx, now_ms, &event).await?;
         tx.commit().await?;
+        self.auth_changed();
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ pub mod applicants;
 pub mod applications;
 pub mod audit;
 mod audit_verify;
+pub mod auth_cache;
 pub mod auth_guard;
 pub mod bundles;
 pub mod calendar;
@@ -91,6 +92,8 @@ pub struct Store {
     group: std::sync::Arc<group_commit::GroupCommit>,
     /// Published implementations in memory (checked against the catalog generation).
     catalog_cache: std::sync::Arc<catalog_cache::CatalogCache>,
+    /// API tokens and sessions read in the last second (see `auth_cache.rs`).
+    auth_cache: std::sync::Arc<auth_cache::AuthCache>,
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -189,6 +192,7 @@ impl Store {
             keys: None,
             group: Default::default(),
             catalog_cache: Default::default(),
+            auth_cache: Default::default(),
         })
     }
 

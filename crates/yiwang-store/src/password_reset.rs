@@ -328,6 +328,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.auth_changed();
         Ok(ResetOutcome::Done(a))
     }
 }

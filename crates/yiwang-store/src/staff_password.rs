@@ -95,6 +95,7 @@ impl Store {
         );
         append_in(&mut tx, now_ms, &event).await?;
         tx.commit().await?;
+        self.auth_changed();
         Ok(true)
     }
 

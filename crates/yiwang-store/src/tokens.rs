@@ -212,6 +212,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.auth_changed();
         Ok(true)
     }
 
@@ -225,16 +226,25 @@ impl Store {
         if !well_formed(raw) {
             return Ok(None);
         }
+        let digest = token_digest(raw);
+        // Read in the last second, still valid and not due for its mark: no statement.
+        if let Some(t) = self.auth_cache.token(&digest)
+            && crate::auth_cache::token_usable(&t, now_ms)
+        {
+            return Ok(Some(t));
+        }
+        let epoch = self.auth_cache.epoch();
         let sql = format!(
             "SELECT {COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
              AND expires_at > $2"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(token_digest(raw))
+            .bind(digest.clone())
             .bind(now_ms)
             .fetch_optional(&self.pool)
             .await?;
-        let Some(t) = row.as_ref().map(decode).transpose()? else {
+        let Some(mut t) = row.as_ref().map(decode).transpose()? else {
+            self.auth_cache.forget(&digest);
             return Ok(None);
         };
         if t.last_used_at
@@ -245,7 +255,9 @@ impl Store {
                 .bind(t.id)
                 .execute(&self.pool)
                 .await?;
+            t.last_used_at = Some(now_ms);
         }
+        self.auth_cache.keep_token(&digest, t.clone(), epoch);
         Ok(Some(t))
     }
 }
