@@ -5,6 +5,7 @@
 
 use crate::pii::{PiiColumn, PiiKind};
 use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
+use crate::uploads::{Upload, current_uploads_json, uploads_from_json};
 use crate::{Store, StoreError};
 use sqlx::any::AnyRow;
 use yiwang_domain::ErrorCode;
@@ -20,6 +21,12 @@ pub const APPLICATION_ANSWERS: PiiColumn = PiiColumn {
     idx_column: None,
     kind: PiiKind::Text,
 };
+
+/// What [`Store::application`] reads of one application, and from where (`$1`: its id).
+const APPLICATION_COLUMNS: &str = "a.id, a.applicant_id, a.impl_code, a.catalog_version, \
+     a.answers_enc, a.source, a.staff_id, a.status, a.created_at, a.updated_at, c.case_number";
+const APPLICATION_FROM: &str =
+    "FROM applications a LEFT JOIN cases c ON c.application_id = a.id WHERE a.id = $1";
 
 /// Largest answers document (JSON bytes) a draft may hold.
 pub const ANSWERS_MAX_BYTES: usize = 256 * 1024;
@@ -117,16 +124,43 @@ impl Store {
 
     /// One application, if `owner` may open it.
     pub async fn application(&self, id: i64, owner: DraftOwner) -> Result<Application, StoreError> {
-        let row = sqlx::query(
-            "SELECT a.id, a.applicant_id, a.impl_code, a.catalog_version, a.answers_enc, a.source, \
-                    a.staff_id, a.status, a.created_at, a.updated_at, c.case_number \
-             FROM applications a LEFT JOIN cases c ON c.application_id = a.id WHERE a.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::Domain(ErrorCode::NotFound))?;
-        let app = self.application_of(&row)?;
+        let sql = format!("SELECT {APPLICATION_COLUMNS} {APPLICATION_FROM}");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::Domain(ErrorCode::NotFound))?;
+        self.owned_application(&row, owner)
+    }
+
+    /// [`Self::application`] with its current uploads (those of
+    /// [`Self::uploads_for_application`] without history), in one statement: the draft as a
+    /// submission or its check page reads it.
+    pub async fn application_with_uploads(
+        &self,
+        id: i64,
+        owner: DraftOwner,
+    ) -> Result<(Application, Vec<Upload>), StoreError> {
+        let sql = format!(
+            "SELECT {APPLICATION_COLUMNS}, {uploads} AS uploads {APPLICATION_FROM}",
+            uploads = current_uploads_json(self.backend, "a.id")
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::Domain(ErrorCode::NotFound))?;
+        let app = self.owned_application(&row, owner)?;
+        Ok((app, uploads_from_json(&row, "uploads")?))
+    }
+
+    /// The application of `row`, if `owner` may open it (`not_found` otherwise).
+    fn owned_application(
+        &self,
+        row: &AnyRow,
+        owner: DraftOwner,
+    ) -> Result<Application, StoreError> {
+        let app = self.application_of(row)?;
         if app.owned_by(owner) {
             Ok(app)
         } else {

@@ -2,7 +2,7 @@
 //! staff worklist of exactly the cases a person may act on.
 
 use crate::cases::{CASE_COLUMNS, CaseRecord, case_of, staff_sees_with};
-use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
+use crate::rows::{get_i64, get_str, json_array, json_list, json_rows};
 use crate::{Store, StoreError};
 use serde::Serialize;
 use yiwang_domain::calendar::{Calendar, CivilDate, DeadlineState};
@@ -82,6 +82,29 @@ pub struct WorkItem {
     pub deadline: DeadlineState,
 }
 
+/// One [`CaseEventRow`] as [`Store::case_file`] aggregates it: its columns in order.
+type EventJson = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+);
+/// One [`CaseTaskRow`] as [`Store::case_file`] aggregates it.
+type TaskJson = (
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<i64>,
+    Option<String>,
+);
+/// One [`CorrectionRow`] as [`Store::case_file`] aggregates it (items still as JSON text).
+type CorrectionJson = (i64, String, i64, Option<i64>);
+
 /// Most cases a worklist considers before filtering to those the person may act on.
 pub const WORKLIST_SCAN: i64 = 2000;
 
@@ -135,66 +158,88 @@ fn staff_actions<'a>(
 }
 
 impl Store {
-    /// Timeline, tasks and corrections of a loaded case.
+    /// Timeline, tasks and corrections of a loaded case, in one statement: each list is a
+    /// JSON aggregate of its table (one hop to the database instead of three).
     pub async fn case_file(&self, case: CaseRecord) -> Result<CaseFile, StoreError> {
-        let events = sqlx::query(
-            "SELECT seq, at, action, from_state, to_state, actor_kind, actor_name, opinion \
-             FROM case_events WHERE case_id = $1 ORDER BY seq",
-        )
-        .bind(case.id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(CaseEventRow {
-                seq: get_i64(r, "seq")?,
-                at: get_i64(r, "at")?,
-                action: get_str(r, "action")?,
-                from_state: get_str(r, "from_state")?,
-                to_state: get_str(r, "to_state")?,
-                actor_kind: get_str(r, "actor_kind")?,
-                actor_name: get_str(r, "actor_name")?,
-                opinion: get_opt_str(r, "opinion")?,
+        let b = self.backend;
+        let sql = format!(
+            "SELECT \
+             (SELECT {events} FROM case_events WHERE case_id = $1) AS events, \
+             (SELECT {tasks} FROM case_tasks t \
+              LEFT JOIN departments d ON d.credit_code = t.department_code \
+              WHERE t.case_id = $1) AS tasks, \
+             (SELECT {corrections} FROM corrections WHERE case_id = $1) AS corrections",
+            events = json_list(
+                b,
+                &json_array(
+                    b,
+                    "seq, at, action, from_state, to_state, actor_kind, actor_name, opinion"
+                ),
+                " ORDER BY seq"
+            ),
+            tasks = json_list(
+                b,
+                &json_array(
+                    b,
+                    "t.task_key, t.department_code, d.name, t.status, t.decided_at, t.opinion"
+                ),
+                " ORDER BY t.task_key"
+            ),
+            corrections = json_list(
+                b,
+                &json_array(b, "round, items, requested_at, resolved_at"),
+                " ORDER BY round"
+            ),
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(case.id)
+            .fetch_one(&self.pool)
+            .await?;
+        let events = json_rows::<EventJson>(&row, "events")?
+            .into_iter()
+            .map(
+                |(seq, at, action, from_state, to_state, actor_kind, actor_name, opinion)| {
+                    CaseEventRow {
+                        seq,
+                        at,
+                        action,
+                        from_state,
+                        to_state,
+                        actor_kind,
+                        actor_name,
+                        opinion,
+                    }
+                },
+            )
+            .collect();
+        let tasks = json_rows::<TaskJson>(&row, "tasks")?
+            .into_iter()
+            .map(
+                |(task_key, department_code, department_name, status, decided_at, opinion)| {
+                    CaseTaskRow {
+                        task_key,
+                        department_code,
+                        department_name,
+                        status,
+                        decided_at,
+                        opinion,
+                    }
+                },
+            )
+            .collect();
+        let corrections = json_rows::<CorrectionJson>(&row, "corrections")?
+            .into_iter()
+            .map(|(round, items, requested_at, resolved_at)| {
+                Ok(CorrectionRow {
+                    round,
+                    // The items column is JSON text of its own, a string inside the list.
+                    items: serde_json::from_str(&items)
+                        .map_err(|_| StoreError::Corrupt("correction items".into()))?,
+                    requested_at,
+                    resolved_at,
+                })
             })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-        let tasks = sqlx::query(
-            "SELECT t.task_key, t.department_code, d.name AS department_name, t.status, t.decided_at, t.opinion \
-             FROM case_tasks t LEFT JOIN departments d ON d.credit_code = t.department_code \
-             WHERE t.case_id = $1 ORDER BY t.task_key",
-        )
-        .bind(case.id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(CaseTaskRow {
-                task_key: get_str(r, "task_key")?,
-                department_code: get_str(r, "department_code")?,
-                department_name: get_opt_str(r, "department_name")?,
-                status: get_str(r, "status")?,
-                decided_at: get_opt_i64(r, "decided_at")?,
-                opinion: get_opt_str(r, "opinion")?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-        let corrections = sqlx::query(
-            "SELECT round, items, requested_at, resolved_at FROM corrections WHERE case_id = $1 ORDER BY round",
-        )
-        .bind(case.id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(CorrectionRow {
-                round: get_i64(r, "round")?,
-                items: serde_json::from_str(&get_str(r, "items")?)
-                    .map_err(|_| StoreError::Corrupt("correction items".into()))?,
-                requested_at: get_i64(r, "requested_at")?,
-                resolved_at: get_opt_i64(r, "resolved_at")?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+            .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(CaseFile {
             case,
             events,

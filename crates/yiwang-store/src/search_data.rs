@@ -4,7 +4,9 @@
 //! watch, and is audited in the same transaction.
 
 use crate::audit::{Actor, append_in};
-use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str, parse_stored};
+use crate::rows::{
+    get_i64, get_opt_i64, get_opt_str, get_str, json_array, json_list, parse_stored,
+};
 use crate::{Backend, PublishedImplementation, Store, StoreError};
 use serde::de::DeserializeOwned;
 use sqlx::AnyPool;
@@ -579,22 +581,6 @@ async fn in_ranges<T: DeserializeOwned>(
         start = end;
     }
     Ok(out)
-}
-
-/// A JSON array of the values of `columns` (a fixed list of this module).
-fn json_array(backend: Backend, columns: &str) -> String {
-    match backend {
-        Backend::Sqlite => format!("json_array({columns})"),
-        Backend::Postgres => format!("json_build_array({columns})"),
-    }
-}
-
-/// The aggregate gathering `value` over the rows into a JSON list, as text.
-fn json_list(backend: Backend, value: &str, order: &str) -> String {
-    match backend {
-        Backend::Sqlite => format!("json_group_array({value}{order})"),
-        Backend::Postgres => format!("json_agg({value}{order})::text"),
-    }
 }
 
 async fn joined<T>(task: JoinHandle<Result<T, StoreError>>) -> Result<T, StoreError> {

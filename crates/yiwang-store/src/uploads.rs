@@ -7,9 +7,9 @@
 //! ([`reopen_uploads_in`]) can change; replaced and removed files stay on record. The caller
 //! checks that the applicant owns the application (the application table is not this module's).
 
-use crate::rows::{get_i64, get_opt_i64, get_str, parse_stored};
+use crate::rows::{get_i64, get_opt_i64, get_str, json_array, json_list, json_rows, parse_stored};
 use crate::rowset::RowSet;
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
 use sqlx::AssertSqlSafe;
 use yiwang_domain::ErrorCode;
 use yiwang_domain::upload::{FileKind, sanitize_filename};
@@ -102,6 +102,87 @@ fn upload_from(row: &sqlx::any::AnyRow) -> Result<Upload, StoreError> {
         created_at: get_i64(row, "created_at")?,
         changed_at: get_i64(row, "changed_at")?,
     })
+}
+
+/// One [`Upload`] as [`current_uploads_json`] lists it: [`COLUMNS`] in order.
+type UploadJson = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    i64,
+);
+
+/// A scalar subquery giving the current uploads of the application `application_id` (an SQL
+/// expression of the enclosing statement) as one JSON list, in the order of
+/// [`Store::uploads_for_application`]: for a statement that reads the application too.
+/// Decode the column with [`uploads_from_json`].
+pub(crate) fn current_uploads_json(backend: Backend, application_id: &str) -> String {
+    format!(
+        "(SELECT {list} FROM uploads u WHERE u.application_id = {application_id} \
+         AND u.status = 'current')",
+        list = json_list(
+            backend,
+            &json_array(backend, COLUMNS),
+            " ORDER BY material_key, id"
+        )
+    )
+}
+
+/// The uploads of column `col` holding a [`current_uploads_json`] list.
+pub(crate) fn uploads_from_json(
+    row: &sqlx::any::AnyRow,
+    col: &str,
+) -> Result<Vec<Upload>, StoreError> {
+    json_rows::<UploadJson>(row, col)?
+        .into_iter()
+        .map(
+            |(
+                id,
+                owner_applicant_id,
+                application_id,
+                material_key,
+                filename,
+                kind,
+                size,
+                sha256,
+                storage_key,
+                status,
+                replaced_by,
+                frozen_at,
+                created_at,
+                changed_at,
+            )| {
+                Ok(Upload {
+                    id,
+                    owner_applicant_id,
+                    application_id,
+                    material_key,
+                    filename,
+                    kind: parse_stored("kind", &kind, |k| FileKind::from_key(k).ok_or(()))?,
+                    size,
+                    sha256,
+                    storage_key,
+                    status: parse_stored("status", &status, |s| {
+                        UploadStatus::from_key(s).ok_or(())
+                    })?,
+                    replaced_by,
+                    frozen_at,
+                    created_at,
+                    changed_at,
+                })
+            },
+        )
+        .collect()
 }
 
 fn valid_key(k: &str) -> bool {

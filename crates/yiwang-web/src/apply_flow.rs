@@ -107,6 +107,8 @@ pub(crate) fn stored_pairs(app: &Application) -> Vec<(String, String)> {
 /// A draft with what its implementation asks for: the form and the materials.
 pub(crate) struct Loaded {
     app: Application,
+    /// The draft's current files, read with it.
+    uploads: Vec<yiwang_store::Upload>,
     def: FormDefinition,
     item_name: String,
     region: RegionCode,
@@ -141,12 +143,12 @@ pub(crate) enum Readiness {
 
 /// The one check before a draft becomes a case, for the check page's submit and a bundle's
 /// "submit all" alike: every mandatory material uploaded and the answers complete by the
-/// submission rules.
-pub(crate) async fn readiness(state: &AppState, l: &Loaded) -> Result<Readiness, StoreError> {
-    let views = crate::materials::views_of(state, &l.required, &l.app).await?;
+/// submission rules. Reads nothing: the draft's files came with it.
+pub(crate) fn readiness(l: &Loaded) -> Readiness {
+    let views = crate::materials::views_with(&l.required, &l.uploads);
     let materials = crate::materials::missing(&views);
     let raw = RawAnswers::from_pairs(&l.def, stored_pairs(&l.app)).unwrap_or_default();
-    Ok(match validate(&l.def, &raw, Mode::Submit) {
+    match validate(&l.def, &raw, Mode::Submit) {
         Ok(answers) if materials.is_empty() => Readiness::Ready(serde_json::json!({
             "pairs": raw.to_pairs(),
             "answers": serde_json::from_str::<serde_json::Value>(&answers.to_json()).unwrap_or_default(),
@@ -156,7 +158,7 @@ pub(crate) async fn readiness(state: &AppState, l: &Loaded) -> Result<Readiness,
             materials,
         },
         Err(form) => Readiness::Missing { form, materials },
-    })
+    }
 }
 
 async fn load(
@@ -177,7 +179,10 @@ pub(crate) async fn load_of(
     who: Filer<'_>,
     id: i64,
 ) -> Result<Loaded, StoreError> {
-    let app = state.store.application(id, who.owner()).await?;
+    let (app, uploads) = state
+        .store
+        .application_with_uploads(id, who.owner())
+        .await?;
     let published = state
         .store
         .published_implementation(&app.impl_code)
@@ -189,6 +194,7 @@ pub(crate) async fn load_of(
         .await?;
     Ok(Loaded {
         app,
+        uploads,
         def: form.definition,
         item_name: published.standard.name.clone(),
         region: published.implementation.region.clone(),
@@ -354,7 +360,7 @@ async fn check_page(
             region_names.insert(r.as_str().to_string(), reg.name);
         }
     }
-    let materials = crate::materials::views(state, locale, &l.required, &l.app).await?;
+    let materials = crate::materials::views_with(&l.required, &l.uploads);
     let change = crate::console::href(locale, &format!("{}/{}", who.base(), l.app.id));
     let summary = forms_html::summary_html(
         &SummaryView {
@@ -422,10 +428,7 @@ pub(crate) async fn submit(
         )
         .await;
     }
-    let doc = match readiness(state, &l)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-    {
+    let doc = match readiness(&l) {
         Readiness::Ready(doc) => doc,
         Readiness::Missing { materials, .. } if !materials.is_empty() => {
             return check_page(

@@ -43,7 +43,12 @@ pub(crate) async fn views_of(
     app: &Application,
 ) -> Result<Vec<MaterialView>, yiwang_store::StoreError> {
     let files = state.store.uploads_for_application(app.id, false).await?;
-    Ok(required
+    Ok(views_with(required, &files))
+}
+
+/// [`views`] from an application's current files already read (no statement).
+pub(crate) fn views_with(required: &[MaterialRequirement], files: &[Upload]) -> Vec<MaterialView> {
+    required
         .iter()
         .map(|m| MaterialView {
             name: m.name.clone(),
@@ -55,7 +60,7 @@ pub(crate) async fn views_of(
                 .cloned()
                 .collect(),
         })
-        .collect())
+        .collect()
 }
 
 /// The mandatory materials without a file (what still blocks submission).

@@ -320,10 +320,7 @@ pub async fn submit(
     let doc = match l.case_number() {
         Some(_) => serde_json::Value::Null,
         None if !b.declaration => return Err(AppError::json(ErrorCode::Required, lang)),
-        None => match crate::apply_flow::readiness(&state, &l)
-            .await
-            .map_err(err)?
-        {
+        None => match crate::apply_flow::readiness(&l) {
             Readiness::Ready(doc) => doc,
             Readiness::Missing { materials, .. } if !materials.is_empty() => {
                 let mut e = AppError::json(ErrorCode::Required, lang);

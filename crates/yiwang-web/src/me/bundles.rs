@@ -84,7 +84,7 @@ pub(crate) async fn assess(
                 }
                 Err(e) => return Err(e),
             };
-            match apply_flow::readiness(state, &l).await? {
+            match apply_flow::readiness(&l) {
                 Readiness::Ready(d) => doc = Some((l.into_app(), d)),
                 Readiness::Missing { form, materials } => {
                     view.form_incomplete = !form.is_empty();
