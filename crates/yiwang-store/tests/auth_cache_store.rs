@@ -8,7 +8,7 @@
 use yiwang_domain::case::ApplicantId;
 use yiwang_domain::codes::Phone;
 use yiwang_domain::policy::{Grant, Principal, Role};
-use yiwang_store::applicants::{Applicant, NewApplicant};
+use yiwang_store::applicants::Applicant;
 use yiwang_store::password_reset::{ResetAttempt, ResetOutcome, ResetRequest};
 use yiwang_store::tokens::token_digest;
 use yiwang_store::{Actor, NewApiToken, NewUser, Store, staff_password};
@@ -41,19 +41,7 @@ async fn staff(s: &Store, name: &str) -> Principal {
 }
 
 async fn applicant(s: &Store) -> Applicant {
-    s.register_applicant(
-        &NewApplicant {
-            id: ApplicantId::parse("11010519491231002X").unwrap(),
-            display_name: "张三".into(),
-            legal_rep: None,
-            phone: Phone::parse("13800138000").unwrap(),
-            password: "Shenqing-2026!".into(),
-        },
-        "10.0.0.1",
-        T0,
-    )
-    .await
-    .unwrap()
+    yiwang_testkit::applicant(s, "11010519491231002X", "13800138000", T0).await
 }
 
 async fn staff_alive(s: &Store, hash: &str, now: i64) -> bool {

@@ -6,12 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use yiwang_domain::calendar::CivilDate;
-use yiwang_domain::case::{ApplicantId, CaseSource};
-use yiwang_domain::codes::Phone;
+use yiwang_domain::case::CaseSource;
 use yiwang_domain::upload::FileKind;
 use yiwang_domain::{ErrorCode, ImplCode};
 use yiwang_store::Store;
-use yiwang_store::applicants::NewApplicant;
 use yiwang_store::applications::DraftOwner;
 use yiwang_store::case_read::{CaseEventRow, CaseFile, CaseTaskRow, CorrectionRow};
 use yiwang_store::cases::{CaseActor, CaseClock, CaseRecord};
@@ -144,20 +142,9 @@ async fn one_statement_reads_equal_the_per_table_reads_on_every_backend() {
         yiwang_testkit::with_cases(&mut db).await;
         let store = db.store.clone();
         let calendar = store.calendar().await.unwrap();
-        let alice = store
-            .register_applicant(
-                &NewApplicant {
-                    id: ApplicantId::parse("11010519491231002X").unwrap(),
-                    display_name: "张三".into(),
-                    legal_rep: None,
-                    phone: Phone::parse("13800138000").unwrap(),
-                    password: "Shenqing-2026!".into(),
-                },
-                "127.0.0.1",
-                DEMO_NOW_MS,
-            )
-            .await
-            .unwrap();
+        let alice =
+            yiwang_testkit::applicant(&store, "11010519491231002X", "13800138000", DEMO_NOW_MS)
+                .await;
         let food = ImplCode::parse(FOOD).unwrap();
         let owner = DraftOwner::Applicant(alice.id);
 

@@ -7,11 +7,9 @@
 
 use std::collections::BTreeSet;
 use yiwang_domain::calendar::CivilDate;
-use yiwang_domain::case::{ApplicantId, CaseSource};
-use yiwang_domain::codes::Phone;
+use yiwang_domain::case::CaseSource;
 use yiwang_domain::policy::{Grant, Principal, Role};
 use yiwang_domain::{CreditCode, ErrorCode, ImplCode, RegionCode};
-use yiwang_store::applicants::NewApplicant;
 use yiwang_store::applications::DraftOwner;
 use yiwang_store::cases::{ActionRequest, CaseActor, CaseClock};
 use yiwang_store::{Actor, NewUser, Store};
@@ -35,20 +33,9 @@ async fn concurrent_writes_share_commits_and_keep_their_own_outcomes() {
         let store = db.store.clone();
         let calendar = std::sync::Arc::new(store.calendar().await.unwrap());
         let monday = CivilDate::from_ymd(2026, 11, 30).unwrap();
-        let applicant = store
-            .register_applicant(
-                &NewApplicant {
-                    id: ApplicantId::parse("11010519491231002X").unwrap(),
-                    display_name: "张三".into(),
-                    legal_rep: None,
-                    phone: Phone::parse("13800138000").unwrap(),
-                    password: "Shenqing-2026!".into(),
-                },
-                "127.0.0.1",
-                DEMO_NOW_MS,
-            )
-            .await
-            .unwrap();
+        let applicant =
+            yiwang_testkit::applicant(&store, "11010519491231002X", "13800138000", DEMO_NOW_MS)
+                .await;
         let food = ImplCode::parse(FOOD).unwrap();
         let mut drafts = Vec::new();
         for _ in 0..DRAFTS {
@@ -233,20 +220,7 @@ async fn a_failing_write_fails_alone_and_leaves_nothing_half_written() {
             ("11010519491231002X", "13800138000"),
             ("110105194912310038", "13800138001"),
         ] {
-            let a = store
-                .register_applicant(
-                    &NewApplicant {
-                        id: ApplicantId::parse(id).unwrap(),
-                        display_name: "张三".into(),
-                        legal_rep: None,
-                        phone: Phone::parse(phone).unwrap(),
-                        password: "Shenqing-2026!".into(),
-                    },
-                    "127.0.0.1",
-                    DEMO_NOW_MS,
-                )
-                .await
-                .unwrap();
+            let a = yiwang_testkit::applicant(&store, id, phone, DEMO_NOW_MS).await;
             people.push(a);
         }
         let doomed = people[1].id;

@@ -127,3 +127,30 @@ pub async fn with_cases(db: &mut TestDb) {
     .await
     .expect("calendar loads");
 }
+
+/// The password of applicants made by [`applicant`].
+pub const APPLICANT_PASSWORD: &str = "Shenqing-2026!";
+
+/// Registers a natural-person applicant 张三 with this resident ID and phone (password
+/// [`APPLICANT_PASSWORD`]).
+pub async fn applicant(
+    store: &Store,
+    resident_id: &str,
+    phone: &str,
+    now_ms: i64,
+) -> yiwang_store::applicants::Applicant {
+    store
+        .register_applicant(
+            &yiwang_store::applicants::NewApplicant {
+                id: yiwang_domain::case::ApplicantId::parse(resident_id).expect("resident id"),
+                display_name: "张三".into(),
+                legal_rep: None,
+                phone: yiwang_domain::codes::Phone::parse(phone).expect("phone"),
+                password: APPLICANT_PASSWORD.into(),
+            },
+            "127.0.0.1",
+            now_ms,
+        )
+        .await
+        .expect("registering an applicant")
+}
