@@ -140,9 +140,11 @@ impl Store {
         &self,
         id: i64,
         owner: DraftOwner,
-    ) -> Result<(Application, Vec<Upload>), StoreError> {
+    ) -> Result<(Application, Vec<Upload>, SmsRecipient), StoreError> {
         let sql = format!(
-            "SELECT {APPLICATION_COLUMNS}, {uploads} AS uploads {APPLICATION_FROM}",
+            "SELECT {APPLICATION_COLUMNS}, {uploads} AS uploads, \
+               (SELECT p.phone_enc FROM applicants p WHERE p.id = a.applicant_id) AS phone_enc \
+             {APPLICATION_FROM}",
             uploads = current_uploads_json(self.backend, "a.id")
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -151,7 +153,16 @@ impl Store {
             .await?
             .ok_or(StoreError::Domain(ErrorCode::NotFound))?;
         let app = self.owned_application(&row, owner)?;
-        Ok((app, uploads_from_json(&row, "uploads")?))
+        let phone = crate::case_notify::phone_of(
+            self,
+            app.applicant_id,
+            crate::rows::get_opt_str(&row, "phone_enc")?,
+        )?;
+        Ok((
+            app,
+            uploads_from_json(&row, "uploads")?,
+            SmsRecipient(phone),
+        ))
     }
 
     /// The application of `row`, if `owner` may open it (`not_found` otherwise).
@@ -281,4 +292,15 @@ pub(crate) fn sealed_answers(
     let json = answers_json(answers)?;
     let keys = store.keys().ok_or(StoreError::NoKeys)?;
     Ok(APPLICATION_ANSWERS.seal(keys, id, &json)?.0)
+}
+
+/// The applicant's phone for the SMS of a case, read with the draft so the submission need not
+/// read it again; opaque outside the store (personal data, opened only to write the outbox).
+#[derive(Clone)]
+pub struct SmsRecipient(pub(crate) Option<String>);
+
+impl std::fmt::Debug for SmsRecipient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmsRecipient(..)")
+    }
 }

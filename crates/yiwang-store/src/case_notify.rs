@@ -19,20 +19,28 @@ pub(crate) async fn recipient_phone(
     store: &Store,
     applicant_id: i64,
 ) -> Result<Option<String>, StoreError> {
-    let Some(keys) = store.keys() else {
+    if store.keys().is_none() {
         return Ok(None);
-    };
+    }
     let row = sqlx::query("SELECT phone_enc FROM applicants WHERE id = $1")
         .bind(applicant_id)
         .fetch_optional(store.pool())
         .await?;
-    match row
-        .map(|r| get_opt_str(&r, "phone_enc"))
-        .transpose()?
-        .flatten()
-    {
-        Some(stored) => Ok(Some(APPLICANT_PHONE.open(keys, applicant_id, &stored)?)),
-        None => Ok(None),
+    let stored = row.map(|r| get_opt_str(&r, "phone_enc")).transpose()?;
+    phone_of(store, applicant_id, stored.flatten())
+}
+
+/// The phone of `applicant_id` from its stored (encrypted) value, when the store has keys.
+pub(crate) fn phone_of(
+    store: &Store,
+    applicant_id: i64,
+    stored: Option<String>,
+) -> Result<Option<String>, StoreError> {
+    match (store.keys(), stored) {
+        (Some(keys), Some(stored)) => {
+            Ok(Some(APPLICANT_PHONE.open(keys, applicant_id, &stored)?))
+        }
+        _ => Ok(None),
     }
 }
 

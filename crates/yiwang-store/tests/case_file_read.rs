@@ -153,7 +153,7 @@ async fn one_statement_reads_equal_the_per_table_reads_on_every_backend() {
             .create_application(alice.id, &food, CaseSource::Online, None, DEMO_NOW_MS)
             .await
             .unwrap();
-        let (read, files) = store.application_with_uploads(app.id, owner).await.unwrap();
+        let (read, files, _) = store.application_with_uploads(app.id, owner).await.unwrap();
         assert_eq!(read, store.application(app.id, owner).await.unwrap(), "{b}");
         assert!(files.is_empty(), "{b}");
         store
@@ -196,7 +196,7 @@ async fn one_statement_reads_equal_the_per_table_reads_on_every_backend() {
             )
             .await
             .unwrap();
-        let (read, files) = store.application_with_uploads(app.id, owner).await.unwrap();
+        let (read, files, _) = store.application_with_uploads(app.id, owner).await.unwrap();
         assert_eq!(read, store.application(app.id, owner).await.unwrap(), "{b}");
         assert_eq!(read.answers["note"], ODD, "{b}");
         assert_eq!(
@@ -245,7 +245,7 @@ async fn one_statement_reads_equal_the_per_table_reads_on_every_backend() {
             )
             .await
             .unwrap();
-        let (read, files) = store.application_with_uploads(app.id, owner).await.unwrap();
+        let (read, files, _) = store.application_with_uploads(app.id, owner).await.unwrap();
         assert_eq!(
             read.case_number.as_deref(),
             Some(done.number.as_str()),

@@ -109,6 +109,8 @@ pub(crate) struct Loaded {
     app: Application,
     /// The draft's current files, read with it.
     uploads: Vec<yiwang_store::Upload>,
+    /// The applicant's phone for the case's SMS, read with it.
+    recipient: yiwang_store::applications::SmsRecipient,
     def: FormDefinition,
     item_name: String,
     region: RegionCode,
@@ -119,13 +121,6 @@ impl Loaded {
     /// The case this draft became, once submitted.
     pub(crate) fn case_number(&self) -> Option<&str> {
         self.app.case_number.as_deref()
-    }
-    /// The draft itself, as read (with its owner check) by [`load_of`].
-    pub(crate) fn app(&self) -> &Application {
-        &self.app
-    }
-    pub(crate) fn into_app(self) -> Application {
-        self.app
     }
 }
 
@@ -179,7 +174,7 @@ pub(crate) async fn load_of(
     who: Filer<'_>,
     id: i64,
 ) -> Result<Loaded, StoreError> {
-    let (app, uploads) = state
+    let (app, uploads, recipient) = state
         .store
         .application_with_uploads(id, who.owner())
         .await?;
@@ -195,6 +190,7 @@ pub(crate) async fn load_of(
     Ok(Loaded {
         app,
         uploads,
+        recipient,
         def: form.definition,
         item_name: published.standard.name.clone(),
         region: published.implementation.region.clone(),
@@ -443,29 +439,30 @@ pub(crate) async fn submit(
         }
         Readiness::Missing { .. } => return Ok(see_other(locale, &format!("{}/{id}", who.base()))),
     };
-    let done = submit_ready(state, who, client, &l.app, &doc)
+    let done = submit_ready(state, who, client, &l, &doc)
         .await
         .map_err(|e| store_fail(e, locale))?;
     Ok(see_other(locale, &who.case_href(done.number.as_str())))
 }
 
 /// Submits a draft found [`Readiness::Ready`] with its final answers document; a submitted
-/// draft returns its case (nothing is created twice). `app` is the draft as [`load_of`] read
+/// draft returns its case (nothing is created twice). `l` is the draft as [`load_of`] read
 /// it for `who`, so the submission does not read it again.
 pub(crate) async fn submit_ready(
     state: &AppState,
     who: Filer<'_>,
     client: &str,
-    app: &Application,
+    l: &Loaded,
     doc: &serde_json::Value,
 ) -> Result<Submitted, StoreError> {
     let calendar = state.calendar().await?;
     state
         .store
         .submit_loaded(
-            app,
+            &l.app,
             who.owner(),
             Some(doc),
+            Some(&l.recipient),
             who.actor(),
             client,
             state.case_clock(&calendar),

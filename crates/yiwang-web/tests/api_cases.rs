@@ -319,6 +319,26 @@ async fn case_api_and_feed_on_every_backend() {
             (Some(number.as_str()), Some(false)),
             "{b}"
         );
+        // The submission's SMS goes to the applicant's phone (read with the draft).
+        let mut sms = None;
+        while let Some(c) = db
+            .store
+            .claim_outbox(
+                DEMO_NOW_MS + 86_400_000,
+                60_000,
+                "test",
+                &[yiwang_store::outbox::ChannelKind::Sms],
+            )
+            .await
+            .unwrap()
+        {
+            if c.message.case_number.as_deref() == Some(number.as_str()) {
+                sms = Some(c);
+                break;
+            }
+        }
+        let sms = sms.expect("an SMS about the new case");
+        assert_eq!(sms.recipient.as_deref(), Some("13800138000"), "{b}");
 
         let mine = format!("/api/v1/my/cases/{number}");
         let (s, v) = send(&site, Method::GET, &mine, Some(&alice), None, None).await;

@@ -41,17 +41,20 @@ impl Store {
         clock: CaseClock<'_>,
     ) -> Result<Submitted, StoreError> {
         let app = self.application(application_id, owner).await?;
-        self.submit_loaded(&app, owner, answers, actor, client, clock)
+        self.submit_loaded(&app, owner, answers, None, actor, client, clock)
             .await
     }
 
     /// [`Store::submit_with_answers`] for an application the caller has just read with
-    /// [`Store::application`] (one read less). `owner` is checked against it again.
+    /// [`Store::application`] (one read less), and with its applicant's phone when read with
+    /// it ([`Store::application_with_uploads`]). `owner` is checked against it again.
+    #[allow(clippy::too_many_arguments)]
     pub async fn submit_loaded(
         &self,
         app: &crate::applications::Application,
         owner: crate::applications::DraftOwner,
         answers: Option<&serde_json::Value>,
+        recipient: Option<&crate::applications::SmsRecipient>,
         actor: CaseActor<'_>,
         client: &str,
         clock: CaseClock<'_>,
@@ -115,7 +118,10 @@ impl Store {
             answers: answers
                 .map(|doc| crate::applications::sealed_answers(self, application_id, doc))
                 .transpose()?,
-            phone: crate::case_notify::recipient_phone(self, app.applicant_id).await?,
+            phone: match recipient {
+                Some(r) => r.0.clone(),
+                None => crate::case_notify::recipient_phone(self, app.applicant_id).await?,
+            },
             applicant_id: app.applicant_id,
             source: app.source.key(),
             staff_id: app.staff_id,

@@ -337,7 +337,7 @@ pub async fn submit(
             }
         },
     };
-    let done = crate::apply_flow::submit_ready(&state, who, &client, l.app(), &doc)
+    let done = crate::apply_flow::submit_ready(&state, who, &client, &l, &doc)
         .await
         .map_err(err)?;
     Ok(Json(SubmittedDto {

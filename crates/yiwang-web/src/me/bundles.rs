@@ -17,7 +17,6 @@ use axum::http::{HeaderMap, StatusCode};
 use yiwang_domain::{ErrorCode, ImplCode};
 use yiwang_store::StoreError;
 use yiwang_store::applicants::Applicant;
-use yiwang_store::applications::Application;
 use yiwang_store::bundles::{BUNDLE_MAX_ITEMS, Bundle, BundlePart};
 
 /// One part as the bundle page (and the API) shows it: its case, or what its draft lacks.
@@ -55,7 +54,7 @@ struct BundlePage {
 
 /// A part as assessed: its view and, for a complete draft, the draft as read and the final
 /// answers document to submit it with.
-pub(crate) type Assessed = (PartView, Option<(Application, serde_json::Value)>);
+pub(crate) type Assessed = (PartView, Option<(apply_flow::Loaded, serde_json::Value)>);
 
 /// Each part's view and, for a complete draft, the final answers document to submit it with
 /// (the same check as a single application's submission).
@@ -85,7 +84,7 @@ pub(crate) async fn assess(
                 Err(e) => return Err(e),
             };
             match apply_flow::readiness(&l) {
-                Readiness::Ready(d) => doc = Some((l.into_app(), d)),
+                Readiness::Ready(d) => doc = Some((l, d)),
                 Readiness::Missing { form, materials } => {
                     view.form_incomplete = !form.is_empty();
                     view.materials = materials;
@@ -115,9 +114,9 @@ pub(crate) async fn submit_parts(
 ) -> Result<(), StoreError> {
     let mut numbers = Vec::new();
     for (_, ready) in assessed {
-        if let Some((app, doc)) = ready {
+        if let Some((draft, doc)) = ready {
             let done =
-                apply_flow::submit_ready(state, Filer::Applicant(a), client, app, doc).await?;
+                apply_flow::submit_ready(state, Filer::Applicant(a), client, draft, doc).await?;
             numbers.push(done.number.to_string());
         }
     }
