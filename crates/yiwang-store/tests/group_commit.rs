@@ -25,6 +25,31 @@ async fn count(store: &Store, sql: &'static str) -> i64 {
     n
 }
 
+/// Submits draft `id` of `who` on Monday 2026-11-30, the `i`-th request of a burst.
+async fn submit(
+    store: &Store,
+    calendar: &yiwang_domain::calendar::Calendar,
+    id: i64,
+    who: &yiwang_store::applicants::Applicant,
+    i: usize,
+) -> Result<yiwang_store::cases::Submitted, yiwang_store::StoreError> {
+    let clock = CaseClock {
+        now_ms: DEMO_NOW_MS + i as i64,
+        today: CivilDate::from_ymd(2026, 11, 30).unwrap(),
+        calendar,
+        docs: None,
+    };
+    store
+        .submit_application(
+            id,
+            DraftOwner::Applicant(who.id),
+            CaseActor::Applicant(who),
+            "127.0.0.1",
+            clock,
+        )
+        .await
+}
+
 #[tokio::test]
 async fn concurrent_writes_share_commits_and_keep_their_own_outcomes() {
     for mut db in backends().await {
@@ -53,22 +78,7 @@ async fn concurrent_writes_share_commits_and_keep_their_own_outcomes() {
             let (store, calendar, applicant, id) =
                 (store.clone(), calendar.clone(), applicant.clone(), *id);
             handles.push(tokio::spawn(async move {
-                let clock = CaseClock {
-                    now_ms: DEMO_NOW_MS + i as i64,
-                    today: monday,
-                    calendar: &calendar,
-                    docs: None,
-                };
-                let s = store
-                    .submit_application(
-                        id,
-                        DraftOwner::Applicant(applicant.id),
-                        CaseActor::Applicant(&applicant),
-                        "127.0.0.1",
-                        clock,
-                    )
-                    .await
-                    .unwrap();
+                let s = submit(&store, &calendar, id, &applicant, i).await.unwrap();
                 (id, s)
             }));
         }
@@ -214,7 +224,6 @@ async fn a_failing_write_fails_alone_and_leaves_nothing_half_written() {
         yiwang_testkit::with_cases(&mut db).await;
         let store = db.store.clone();
         let calendar = std::sync::Arc::new(store.calendar().await.unwrap());
-        let monday = CivilDate::from_ymd(2026, 11, 30).unwrap();
         let mut people = Vec::new();
         for (id, phone) in [
             ("11010519491231002X", "13800138000"),
@@ -262,22 +271,7 @@ async fn a_failing_write_fails_alone_and_leaves_nothing_half_written() {
         for (i, (id, who)) in drafts.iter().cloned().enumerate() {
             let (store, calendar) = (store.clone(), calendar.clone());
             handles.push(tokio::spawn(async move {
-                let clock = CaseClock {
-                    now_ms: DEMO_NOW_MS + i as i64,
-                    today: monday,
-                    calendar: &calendar,
-                    docs: None,
-                };
-                let r = store
-                    .submit_application(
-                        id,
-                        DraftOwner::Applicant(who.id),
-                        CaseActor::Applicant(&who),
-                        "127.0.0.1",
-                        clock,
-                    )
-                    .await;
-                (who.id, r)
+                (who.id, submit(&store, &calendar, id, &who, i).await)
             }));
         }
         let (mut ok, mut failed) = (0, 0);
