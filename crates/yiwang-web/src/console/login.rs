@@ -42,6 +42,14 @@ pub(crate) fn safe_next(next: &str) -> String {
     }
 }
 
+/// The `next` query parameter of a sign-in step, made safe (the console home without one).
+pub(crate) fn next_param(q: &[(String, String)]) -> String {
+    q.iter()
+        .find(|(k, _)| k == "next")
+        .map(|(_, v)| safe_next(v))
+        .unwrap_or_else(|| "/console".to_string())
+}
+
 fn login_page(
     locale: Locale,
     user: &CurrentUser,
@@ -182,11 +190,7 @@ pub async fn form(
     user: CurrentUser,
     Query(q): Query<Vec<(String, String)>>,
 ) -> ConsoleResult {
-    let next = q
-        .iter()
-        .find(|(k, _)| k == "next")
-        .map(|(_, v)| safe_next(v))
-        .unwrap_or_else(|| "/console".to_string());
+    let next = next_param(&q);
     let tpl = login_page(locale, &user, String::new(), next, None);
     Ok(render(StatusCode::OK, &tpl, locale.lang))
 }

@@ -3,7 +3,7 @@
 //! else of the console can be reached with the temporary password. The pending sign-in lives on
 //! the server (`login_challenges`, stage "choose a new password") under the `yw_pending` cookie.
 
-use super::login::{Refusal, enter, login_again, safe_next, step_post, with_cookies};
+use super::login::{Refusal, enter, login_again, next_param, step_post, with_cookies};
 use super::{ConsoleResult, render, store_fail};
 use crate::AppState;
 use crate::auth::{
@@ -98,11 +98,7 @@ pub async fn form(
     Query(q): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> ConsoleResult {
-    let next = q
-        .iter()
-        .find(|(k, _)| k == "next")
-        .map(|(_, v)| safe_next(v))
-        .unwrap_or_else(|| "/console".to_string());
+    let next = next_param(&q);
     let token = header_token(&headers, PENDING_COOKIE);
     if !at_this_step(&state, token.as_deref(), locale).await? {
         let to = format!("/console/login?next={}", super::encode(&next));

@@ -5,7 +5,9 @@
 //! link as text, and the first correct code stores the key. Each time step is accepted once.
 //! Success replaces the pending sign-in (and any older session of the browser) by a new session.
 
-use super::login::{Refusal, enter, failed, gate, login_again, safe_next, step_post, with_cookies};
+use super::login::{
+    Refusal, enter, failed, gate, login_again, next_param, step_post, with_cookies,
+};
 use super::{ConsoleResult, render, store_fail};
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser, PENDING_COOKIE, hash_token, header_token};
@@ -82,11 +84,7 @@ pub async fn form(
     Query(q): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> ConsoleResult {
-    let next = q
-        .iter()
-        .find(|(k, _)| k == "next")
-        .map(|(_, v)| safe_next(v))
-        .unwrap_or_else(|| "/console".to_string());
+    let next = next_param(&q);
     let Some(c) = pending(
         &state,
         header_token(&headers, PENDING_COOKIE).as_deref(),
