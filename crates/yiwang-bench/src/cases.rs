@@ -16,9 +16,10 @@
 //! the same database with the same durability (one writer, then N). Last, a few requests one
 //! at a time with every SQL statement counted and timed (sqlx's `sqlx::query` events).
 
+use crate::case_baselines::{commit_loop, durability};
 use crate::case_prep::{Person, Prepared, applicants, prepare, staff, store_completions};
 use crate::db;
-use crate::post_load::{Measured, Post, drive, serve};
+use crate::post_load::{Measured, Post, drive, serve, warm_then_measure};
 use crate::report::{Report, secs};
 use crate::statements::{PROFILING, install_counter, take_statements};
 use anyhow::{Context, bail};
@@ -26,7 +27,7 @@ use axum::body::Bytes;
 use axum::http::HeaderValue;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use yiwang_domain::ImplCode;
 use yiwang_domain::policy::{Grant, Role};
@@ -88,19 +89,7 @@ async fn submission_load(
     let entries = count(store, "SELECT COUNT(*) FROM audit_log").await?;
     yiwang_crypto::baseline::set_plaintext(!protected);
     yiwang_store::audit::baseline::set_unaudited(!protected);
-    let run = async {
-        let w = drive(addr, Arc::new(warm.to_vec()), warm.len(), conns, phase_max).await?;
-        let m = drive(
-            addr,
-            Arc::new(measured.to_vec()),
-            measured.len(),
-            conns,
-            phase_max,
-        )
-        .await?;
-        anyhow::Ok((w, m))
-    }
-    .await;
+    let run = warm_then_measure(addr, (warm, measured), conns, phase_max).await;
     yiwang_store::audit::baseline::set_unaudited(false);
     yiwang_crypto::baseline::set_plaintext(false);
     let (w, m) = run?;
@@ -120,86 +109,6 @@ async fn count(store: &Store, sql: &'static str) -> anyhow::Result<i64> {
     use sqlx::Row;
     let row = sqlx::query(sql).fetch_one(store.pool()).await?;
     Ok(row.try_get::<i64, _>(0)?)
-}
-
-async fn durability(store: &Store) -> anyhow::Result<String> {
-    use sqlx::Row;
-    match store.backend() {
-        Backend::Sqlite => {
-            let v = store
-                .sqlite_pragma("synchronous")
-                .await?
-                .unwrap_or_default();
-            let name = match v.as_str() {
-                "0" => "OFF",
-                "1" => "NORMAL",
-                "2" => "FULL",
-                "3" => "EXTRA",
-                other => other,
-            };
-            let journal = store
-                .sqlite_pragma("journal_mode")
-                .await?
-                .unwrap_or_default();
-            Ok(format!("synchronous={name}, journal_mode={journal}"))
-        }
-        Backend::Postgres => {
-            let mut parts = Vec::new();
-            for setting in [
-                "synchronous_commit",
-                "fsync",
-                "wal_sync_method",
-                "commit_delay",
-            ] {
-                let row = sqlx::query(sqlx::AssertSqlSafe(format!("SHOW {setting}")))
-                    .fetch_one(store.pool())
-                    .await?;
-                parts.push(format!("{setting}={}", row.try_get::<String, _>(0)?));
-            }
-            Ok(parts.join(", "))
-        }
-    }
-}
-
-/// Single-row INSERT + COMMIT, back to back, by `writers` concurrent writers for `seconds`.
-async fn commit_loop(
-    store: &Store,
-    writers: usize,
-    seconds: f64,
-    first_id: i64,
-) -> anyhow::Result<Measured> {
-    let next = Arc::new(AtomicUsize::new(0));
-    let start = Instant::now();
-    let end = start + Duration::from_secs_f64(seconds);
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..writers.max(1) {
-        let (store, next) = (store.clone(), next.clone());
-        set.spawn(async move {
-            let mut lat = Vec::with_capacity(4096);
-            while Instant::now() < end {
-                let id = first_id + next.fetch_add(1, Ordering::Relaxed) as i64;
-                let t0 = Instant::now();
-                let mut tx = store.pool().begin().await?;
-                sqlx::query("INSERT INTO bench_commit (id, v) VALUES ($1, $2)")
-                    .bind(id)
-                    .bind("一个办件事件的大小相近的文本 payload of about one hundred bytes, for the baseline")
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                lat.push(u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX));
-            }
-            anyhow::Ok(lat)
-        });
-    }
-    let mut out = Measured::default();
-    while let Some(r) = set.join_next().await {
-        out.latencies_us.extend(r.context("commit worker")??);
-    }
-    out.elapsed = start.elapsed();
-    out.requests = out.latencies_us.len() as u64;
-    out.statuses.insert(200, out.requests);
-    out.latencies_us.sort_unstable();
-    Ok(out)
 }
 
 fn describe(report: &mut Report, name: &str, unit: &str, m: &Measured) {
@@ -408,15 +317,7 @@ pub async fn run(database_url: Option<&str>, opts: CasesOptions) -> anyhow::Resu
     let (warm, rest) = submits.split_at(warmup.min(submits.len()));
     let (measured, profiled) = rest.split_at(opts.cases.min(rest.len()));
     eprintln!("cases: {backend}: submissions…");
-    let w = drive(addr, Arc::new(warm.to_vec()), warm.len(), conns, phase_max).await?;
-    let sub = drive(
-        addr,
-        Arc::new(measured.to_vec()),
-        measured.len(),
-        conns,
-        phase_max,
-    )
-    .await?;
+    let (w, sub) = warm_then_measure(addr, (warm, measured), conns, phase_max).await?;
     describe(
         &mut report,
         &format!("{backend}: submissions"),
@@ -562,15 +463,7 @@ pub async fn run(database_url: Option<&str>, opts: CasesOptions) -> anyhow::Resu
     let (warm, rest) = approves.split_at(warmup.min(approves.len()));
     let (measured, profiled_tasks) = rest.split_at(opts.cases.min(rest.len()));
     eprintln!("cases: {backend}: task completions…");
-    let w = drive(addr, Arc::new(warm.to_vec()), warm.len(), conns, phase_max).await?;
-    let tasks = drive(
-        addr,
-        Arc::new(measured.to_vec()),
-        measured.len(),
-        conns,
-        phase_max,
-    )
-    .await?;
+    let (w, tasks) = warm_then_measure(addr, (warm, measured), conns, phase_max).await?;
     describe(
         &mut report,
         &format!("{backend}: task completions"),

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod audit;
+mod case_baselines;
 mod case_prep;
 pub mod cases;
 pub mod crypto;

@@ -84,6 +84,26 @@ fn quantile_ms(sorted_us: &[u32], q: f64) -> f64 {
     f64::from(sorted_us[i.min(last)]) / 1000.0
 }
 
+/// Sends `warm` (not measured), then `measured`, each request once, over `connections`
+/// keep-alive connections; returns both measurements.
+pub(crate) async fn warm_then_measure(
+    addr: SocketAddr,
+    (warm, measured): (&[Post], &[Post]),
+    connections: usize,
+    max: Duration,
+) -> anyhow::Result<(Measured, Measured)> {
+    let w = drive(addr, Arc::new(warm.to_vec()), warm.len(), connections, max).await?;
+    let m = drive(
+        addr,
+        Arc::new(measured.to_vec()),
+        measured.len(),
+        connections,
+        max,
+    )
+    .await?;
+    Ok((w, m))
+}
+
 /// Sends `total` requests (`posts[i % len]`, each taken once by whichever connection is free)
 /// over `connections` keep-alive connections; stops early after `max`.
 pub(crate) async fn drive(
