@@ -17,7 +17,6 @@
 use crate::audit::AuditEvent;
 use crate::cases::bulk::{self, BulkWrite};
 use crate::{Store, StoreError};
-use std::any::Any;
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
@@ -39,8 +38,9 @@ impl Batch {
     }
 }
 
-/// A write's answer, typed by the write.
-pub(crate) type Output = Box<dyn Any + Send>;
+/// A write's answer: the number of the case a submission created (`None` for a step, and for
+/// a draft submitted before).
+pub(crate) type Output = Option<yiwang_domain::case::CaseNumber>;
 
 struct Pending {
     write: BulkWrite,
@@ -71,10 +71,7 @@ fn lost() -> StoreError {
 impl Store {
     /// Queues `write` for the next batch and returns its answer once that batch's transaction
     /// has committed.
-    pub(crate) async fn grouped<T: Send + 'static>(
-        &self,
-        write: BulkWrite,
-    ) -> Result<T, StoreError> {
+    pub(crate) async fn grouped(&self, write: BulkWrite) -> Result<Output, StoreError> {
         let (reply, answer) = oneshot::channel();
         self.group
             .queue
@@ -86,7 +83,7 @@ impl Store {
             let guard = self.group.leader.clone().lock_owned().await;
             // While waiting, an earlier leader may have run this write.
             match answer.try_recv() {
-                Ok(r) => return downcast(r),
+                Ok(r) => return r,
                 Err(oneshot::error::TryRecvError::Closed) => return Err(lost()),
                 Err(oneshot::error::TryRecvError::Empty) => {}
             }
@@ -98,7 +95,7 @@ impl Store {
             if batch.is_empty() {
                 // Taken by a leader whose batch has not answered yet; wait for it.
                 drop(guard);
-                return downcast(answer.await.map_err(|_| lost())?);
+                return answer.await.map_err(|_| lost())?;
             }
             let pool = self.pool.clone();
             let run = tokio::spawn(async move {
@@ -108,21 +105,13 @@ impl Store {
             // A panic in the batch drops its replies; the answer below then says so.
             let _ = run.await;
             match answer.try_recv() {
-                Ok(r) => return downcast(r),
+                Ok(r) => return r,
                 Err(oneshot::error::TryRecvError::Closed) => return Err(lost()),
                 // This write was beyond MAX_BATCH: lead the next batch.
                 Err(oneshot::error::TryRecvError::Empty) => continue,
             }
         }
     }
-}
-
-fn downcast<T: 'static>(r: Result<Output, StoreError>) -> Result<T, StoreError> {
-    r.and_then(|b| {
-        b.downcast::<T>()
-            .map(|b| *b)
-            .map_err(|_| StoreError::Batch("unexpected answer type".into()))
-    })
 }
 
 async fn run_batch(pool: &sqlx::AnyPool, batch: Vec<Pending>) {

@@ -125,7 +125,7 @@ async fn submissions<'a>(
         if flipped.contains(&s.application_id) {
             live.push((*i, *s));
         } else {
-            out[*i] = Some(Ok(Box::new(None::<CaseNumber>)));
+            out[*i] = Some(Ok(None));
         }
     }
     if live.is_empty() {
@@ -215,7 +215,7 @@ async fn submissions<'a>(
                     .to_string(),
             ),
         );
-        out[i] = Some(Ok(Box::new(Some(number))));
+        out[i] = Some(Ok(Some(number)));
     }
     Ok(())
 }
@@ -305,16 +305,16 @@ async fn step_writes<'a>(
             continue;
         }
         s.extras(&mut b.tx).await?;
-        s.rows_into(rest)?;
+        s.rows_into(rest);
         b.audit(s.now_ms, s.audit_event());
-        out[*i] = Some(Ok(Box::new(())));
+        out[*i] = Some(Ok(None));
     }
     Ok(())
 }
 
 impl StepWrite {
     /// The step's event, task changes and notice.
-    fn rows_into<'a>(&'a self, rest: &mut Rest<'a>) -> Result<(), StoreError> {
+    fn rows_into<'a>(&'a self, rest: &mut Rest<'a>) {
         let t = &self.transition;
         rest.events.push(NewEvent {
             case_id: self.case.id,
@@ -369,7 +369,6 @@ impl StepWrite {
                 now_ms: self.now_ms,
             });
         }
-        Ok(())
     }
 }
 

@@ -592,8 +592,7 @@ impl Store {
             now_ms: clock.now_ms,
             case,
         };
-        self.grouped::<()>(bulk::BulkWrite::Step(Box::new(write)))
-            .await?;
+        self.grouped(bulk::BulkWrite::Step(Box::new(write))).await?;
         Ok(outcome)
     }
 

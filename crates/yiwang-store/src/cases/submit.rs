@@ -147,10 +147,7 @@ impl Store {
                 action: "submit".into(),
             }],
         };
-        match self
-            .grouped::<Option<CaseNumber>>(BulkWrite::Submit(Box::new(write)))
-            .await?
-        {
+        match self.grouped(BulkWrite::Submit(Box::new(write))).await? {
             Some(number) => Ok(Submitted {
                 number,
                 created: true,
