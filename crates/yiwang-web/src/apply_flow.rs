@@ -333,17 +333,20 @@ pub(crate) async fn save_form(
     }
 }
 
-async fn check_page(
+/// The answers of `app` listed as the check page shows them (field labels, option names,
+/// region names), with "change" links to `change_href` and identity numbers in full when
+/// `reveal`; `None` when they no longer pass the form `def`.
+pub(crate) async fn answers_summary(
     state: &AppState,
     locale: Locale,
-    who: Filer<'_>,
-    l: &Loaded,
-    declaration_error: Option<&str>,
-    status: StatusCode,
-) -> ConsoleResult {
-    let raw = RawAnswers::from_pairs(&l.def, stored_pairs(&l.app)).unwrap_or_default();
-    let Ok(answers) = validate(&l.def, &raw, Mode::Submit) else {
-        return Ok(see_other(locale, &format!("{}/{}", who.base(), l.app.id)));
+    def: &FormDefinition,
+    app: &Application,
+    change_href: Option<&str>,
+    reveal: bool,
+) -> Result<Option<String>, ConsoleError> {
+    let raw = RawAnswers::from_pairs(def, stored_pairs(app)).unwrap_or_default();
+    let Ok(answers) = validate(def, &raw, Mode::Submit) else {
+        return Ok(None);
     };
     let mut region_names = HashMap::new();
     for r in answers.regions() {
@@ -356,17 +359,31 @@ async fn check_page(
             region_names.insert(r.as_str().to_string(), reg.name);
         }
     }
-    let materials = crate::materials::views_with(&l.required, &l.uploads);
-    let change = crate::console::href(locale, &format!("{}/{}", who.base(), l.app.id));
-    let summary = forms_html::summary_html(
+    Ok(Some(forms_html::summary_html(
         &SummaryView {
             lang: locale.lang,
             region_names: &region_names,
-            change_href: Some(&change),
-            reveal: true,
+            change_href,
+            reveal,
         },
-        &yiwang_domain::forms::summary(&l.def, &answers),
-    );
+        &yiwang_domain::forms::summary(def, &answers),
+    )))
+}
+
+async fn check_page(
+    state: &AppState,
+    locale: Locale,
+    who: Filer<'_>,
+    l: &Loaded,
+    declaration_error: Option<&str>,
+    status: StatusCode,
+) -> ConsoleResult {
+    let change = crate::console::href(locale, &format!("{}/{}", who.base(), l.app.id));
+    let Some(summary) = answers_summary(state, locale, &l.def, &l.app, Some(&change), true).await?
+    else {
+        return Ok(see_other(locale, &format!("{}/{}", who.base(), l.app.id)));
+    };
+    let materials = crate::materials::views_with(&l.required, &l.uploads);
     let tpl = CheckPage {
         page: who.page(
             locale,

@@ -302,6 +302,21 @@ async fn the_whole_story_in_chromium() {
 
         // Accept; two departments review in parallel; the approver decides.
         act(&clerk, &base, &number, "accept", "材料齐全，予以受理", None).await;
+        // The case page as a clerk on a phone sees it (a township worker's handset).
+        clerk.set_window_size(360, 2400).await.unwrap();
+        clerk
+            .goto(&format!("{base}/console/cases/{number}"))
+            .await
+            .unwrap();
+        assert_fits(&clerk, 360, "the staff case page").await;
+        let page = main_text(&clerk).await;
+        assert!(
+            page.contains("经营者名称") && page.contains("热食类食品制售"),
+            "{b}: the clerk reads labels and option names: {page}"
+        );
+        assert!(!page.contains("business_name"), "{b}: no raw field names");
+        shot(&clerk, &format!("staff-case-{b}")).await;
+        clerk.set_window_size(1280, 900).await.unwrap();
         for (user, task) in [("shichang", "market"), ("weijian", "health")] {
             let reviewer = session(port, false).await;
             staff_sign_in(&reviewer, &base, user, STAFF_PASSWORD).await;

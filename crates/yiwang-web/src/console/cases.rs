@@ -72,6 +72,9 @@ struct CasePage {
     actions: Vec<String>,
     /// Whether an action enters the correction state (the form then asks for the list).
     correction_actions: Vec<String>,
+    /// The answers as the applicant checked them (labels, option names; identity numbers
+    /// masked), or `None` when they no longer fit the current form: then the raw `answers`.
+    summary: Option<String>,
     answers: Vec<(String, String)>,
     tasks: Vec<CaseTaskRow>,
     corrections: Vec<CorrectionRow>,
@@ -131,6 +134,23 @@ async fn case_page(
         .await
         .map_err(|e| store_fail(e, locale))?;
     let materials = crate::materials::views(state, locale, &required, &app).await?;
+    let summary = match state
+        .store
+        .published_implementation(&app.impl_code)
+        .await
+        .map_err(|e| store_fail(e, locale))?
+    {
+        Some(p) => {
+            let form = state
+                .store
+                .form_definition_for(&app.impl_code, &p.implementation.basic_code)
+                .await
+                .map_err(|e| store_fail(e, locale))?;
+            crate::apply_flow::answers_summary(state, locale, &form.definition, &app, None, false)
+                .await?
+        }
+        None => None,
+    };
     let answers = crate::apply_flow::stored_pairs(&app)
         .into_iter()
         .filter(|(k, v)| !k.starts_with('_') && !v.is_empty())
@@ -155,6 +175,7 @@ async fn case_page(
         version: file.case.version,
         actions,
         correction_actions,
+        summary,
         answers,
         tasks: file.tasks.clone(),
         corrections: file.corrections.clone(),
