@@ -216,7 +216,16 @@ pub async fn run(database_url: Option<&str>, opts: CasesOptions) -> anyhow::Resu
     let region = RegionCode::parse(REGION).map_err(|c| anyhow::anyhow!("{c:?}"))?;
     let approvals = food.implementation.department_code.clone();
     let market = CreditCode::parse(MARKET).map_err(|c| anyhow::anyhow!("{c:?}"))?;
-    let admin = staff(&prep, "bench_admin", Role::PlatformAdmin, None, None, now).await?;
+    // A token carries only power its creator holds: the market bureau's reviewer issues it.
+    let market_reviewer = staff(
+        &prep,
+        "bench_market_reviewer",
+        Role::Reviewer,
+        Some(&market),
+        Some(&region),
+        now,
+    )
+    .await?;
     let clerk = staff(
         &prep,
         "bench_clerk",
@@ -237,7 +246,7 @@ pub async fn run(database_url: Option<&str>, opts: CasesOptions) -> anyhow::Resu
                 },
                 expires_at: now + 86_400_000,
             },
-            &admin,
+            &market_reviewer,
             "127.0.0.1",
             now,
         )

@@ -103,6 +103,9 @@ pub enum Action {
     /// Read the case-event feed (GB/T 39046 6.2–6.5) for reporting to a higher platform: the
     /// platform administrator, region administrators and auditors, within their region.
     ReadCaseFeed,
+    /// See residents' ID numbers in full where a page or feed carries them (everyone else sees
+    /// them masked): auditors, and the platform administrator who answers for reporting upstream.
+    SeeFullIdNumbers,
 }
 
 /// What an action is applied to.
@@ -144,12 +147,24 @@ fn role_allows(role: Role, action: Action) -> bool {
         // Administrators configure; they do not decide cases (separation of duties).
         Role::PlatformAdmin => !matches!(action, HandleCases | IntakeCases),
         // Administrators do not read the log that records what they did: that is the auditors'.
-        Role::RegionAdmin => !matches!(action, ViewAudit | HandleCases | IntakeCases),
+        // Nor do they see ID numbers in full: their feed (if any) is masked.
+        Role::RegionAdmin => !matches!(
+            action,
+            ViewAudit | HandleCases | IntakeCases | SeeFullIdNumbers
+        ),
         Role::DepartmentAdmin => !matches!(
             action,
-            ManageDepartments | ViewAudit | HandleCases | IntakeCases | ReadCaseFeed
+            ManageDepartments
+                | ViewAudit
+                | HandleCases
+                | IntakeCases
+                | ReadCaseFeed
+                | SeeFullIdNumbers
         ),
-        Role::Auditor => matches!(action, UseConsole | ViewAudit | ReadCaseFeed),
+        Role::Auditor => matches!(
+            action,
+            UseConsole | ViewAudit | ReadCaseFeed | SeeFullIdNumbers
+        ),
         // Case work only; nothing on the catalog or accounts.
         Role::Clerk => matches!(action, UseConsole | HandleCases | IntakeCases),
         Role::Reviewer | Role::Approver => matches!(action, UseConsole | HandleCases),
@@ -283,6 +298,104 @@ pub fn may_intake(
     agent.then_some(CaseSource::Agent)
 }
 
+/// The roles an API token may carry at all: the ones whose work another system does over the
+/// API (reporting the case feed upstream; taking case steps). Administrators' roles are never
+/// on a token: a token cannot configure, and the token page is itself configuration.
+pub const TOKEN_ROLES: &[Role] = &[Role::Auditor, Role::Clerk, Role::Reviewer, Role::Approver];
+
+/// The actions the API serves to tokens; a token's role grants nothing else.
+pub const TOKEN_ACTIONS: &[Action] = &[
+    Action::HandleCases,
+    Action::ReadCaseFeed,
+    Action::SeeFullIdNumbers,
+];
+
+/// The action that defines a token role: the creator must hold it (for case work: in the same
+/// workflow role) over the token's whole scope, or no token of that role is issued.
+fn token_purpose(role: Role) -> Option<Action> {
+    match role {
+        Role::Auditor => Some(Action::ReadCaseFeed),
+        Role::Clerk | Role::Reviewer | Role::Approver => Some(Action::HandleCases),
+        _ => None,
+    }
+}
+
+/// Whether `outer` (a grant of the creator) covers the whole scope of `inner` (the token's).
+fn grant_contains(outer: &Grant, inner: &Grant) -> bool {
+    let region_ok = outer.region.as_ref().is_none_or(|o| {
+        inner.region.as_ref().is_some_and(|i| o.contains(i))
+    });
+    let dept_ok = outer
+        .department
+        .as_ref()
+        .is_none_or(|o| inner.department.as_ref() == Some(o));
+    grant_is_scoped(outer) && region_ok && dept_ok
+}
+
+/// Whether `creator` may take `action` over the whole scope of `token`. Case work counts only in
+/// the same workflow role (a reviewer does not lend an approver's power).
+fn creator_holds(creator: &Principal, token: &Grant, action: Action) -> bool {
+    creator.grants.iter().any(|g| {
+        role_allows(g.role, action)
+            && (action != Action::HandleCases || g.role == token.role)
+            && grant_contains(g, token)
+    })
+}
+
+/// Why a token is not issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRefusal {
+    /// The role is not on [`TOKEN_ROLES`].
+    RoleNotForTokens,
+    /// Neither a region nor a department: a token is always scoped.
+    Unscoped,
+    /// The creator does not hold the role's power over the whole scope.
+    BeyondCreator,
+}
+
+impl TokenRefusal {
+    pub fn code(self) -> crate::ErrorCode {
+        match self {
+            TokenRefusal::RoleNotForTokens => crate::ErrorCode::TokenRoleNotAllowed,
+            TokenRefusal::Unscoped => crate::ErrorCode::TokenUnscoped,
+            TokenRefusal::BeyondCreator => crate::ErrorCode::TokenBeyondCreator,
+        }
+    }
+}
+
+/// Whether `creator` may issue a token with `grant`: a declared token role, a scope, and only
+/// power the creator holds over that whole scope (role × action × department × region).
+/// Administrators do not decide cases, so they issue no case-work token; a department
+/// administrator reads no feed, so issues no auditor token.
+pub fn may_issue_token(creator: &Principal, grant: &Grant) -> Result<(), TokenRefusal> {
+    let Some(purpose) = token_purpose(grant.role).filter(|_| TOKEN_ROLES.contains(&grant.role))
+    else {
+        return Err(TokenRefusal::RoleNotForTokens);
+    };
+    // The feed is read by region subtree: a feed token names its region.
+    if grant.region.is_none() && (grant.department.is_none() || grant.role == Role::Auditor) {
+        return Err(TokenRefusal::Unscoped);
+    }
+    if !creator_holds(creator, grant, purpose) {
+        return Err(TokenRefusal::BeyondCreator);
+    }
+    Ok(())
+}
+
+/// Whether a token with `grant`, issued by `creator` (as the creator's grants are *now*), may
+/// take `action` on `target`: one of [`TOKEN_ACTIONS`] its role allows, which the creator also
+/// still holds over the token's scope, on a target within the token's scope. A creator who lost
+/// the power (or the account) takes the token's power with them.
+pub fn token_allows(creator: &Principal, grant: &Grant, action: Action, target: &Target) -> bool {
+    TOKEN_ROLES.contains(&grant.role)
+        && TOKEN_ACTIONS.contains(&action)
+        && role_allows(grant.role, action)
+        && grant_is_scoped(grant)
+        && grant_covers(grant, target)
+        && may_issue_token(creator, grant).is_ok()
+        && creator_holds(creator, grant, action)
+}
+
 /// Whether `viewer` may see an audit entry whose actor held `actor_grants` (empty for the system,
 /// anonymous visitors and accounts without grants). A platform-wide `ViewAudit` grant sees every
 /// entry; a scoped one only entries of accounts whose every grant lies within it (a grant naming
@@ -326,7 +439,7 @@ mod tests {
 
     /// Every action, in the matrix's column order. The `match` has no wildcard, so a new action
     /// does not compile until it is given a column here (and a decision for every role).
-    const ACTIONS: [Action; 12] = [
+    const ACTIONS: [Action; 13] = [
         Action::UseConsole,
         Action::ImportCatalog,
         Action::EditImplementation,
@@ -339,6 +452,7 @@ mod tests {
         Action::HandleCases,
         Action::IntakeCases,
         Action::ReadCaseFeed,
+        Action::SeeFullIdNumbers,
     ];
     fn column(a: Action) -> usize {
         match a {
@@ -354,22 +468,23 @@ mod tests {
             Action::HandleCases => 9,
             Action::IntakeCases => 10,
             Action::ReadCaseFeed => 11,
+            Action::SeeFullIdNumbers => 12,
         }
     }
 
     /// Role × action: `x` allowed, `.` refused (columns as in [`ACTIONS`]). A role gaining or
     /// losing any permission fails here.
     const MATRIX: &[(Role, &str)] = &[
-        //      console import edit publish history drift depts users audit cases intake feed
-        (Role::PlatformAdmin, "xxxxxxxxx..x"),
-        (Role::RegionAdmin, "xxxxxxxx...x"),
-        (Role::DepartmentAdmin, "xxxxxx.x...."),
-        (Role::CatalogAdmin, "xxxxxx......"),
-        (Role::Auditor, "x.......x..x"),
-        (Role::Clerk, "x........xx."),
-        (Role::Reviewer, "x........x.."),
-        (Role::Approver, "x........x.."),
-        (Role::Agent, "x.........x."),
+        //      console import edit publish history drift depts users audit cases intake feed fullid
+        (Role::PlatformAdmin, "xxxxxxxxx..xx"),
+        (Role::RegionAdmin, "xxxxxxxx...x."),
+        (Role::DepartmentAdmin, "xxxxxx.x....."),
+        (Role::CatalogAdmin, "xxxxxx......."),
+        (Role::Auditor, "x.......x..xx"),
+        (Role::Clerk, "x........xx.."),
+        (Role::Reviewer, "x........x..."),
+        (Role::Approver, "x........x..."),
+        (Role::Agent, "x.........x.."),
     ];
 
     #[test]
@@ -401,6 +516,175 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Tokens, role × action: what a token of each role may do when its creator holds every
+    /// role over its scope. Only declared token roles, only the API's token actions.
+    const TOKEN_MATRIX: &[(Role, &str)] = &[
+        //      console import edit publish history drift depts users audit cases intake feed fullid
+        (Role::PlatformAdmin, "............."),
+        (Role::RegionAdmin, "............."),
+        (Role::DepartmentAdmin, "............."),
+        (Role::CatalogAdmin, "............."),
+        (Role::Auditor, "...........xx"),
+        (Role::Clerk, ".........x..."),
+        (Role::Reviewer, ".........x..."),
+        (Role::Approver, ".........x..."),
+        (Role::Agent, "............."),
+    ];
+
+    /// Which token roles (columns, in `Role::ALL` order) a creator holding one grant of the row's
+    /// role over the district may issue for a township in it.
+    const ISSUE_MATRIX: &[(Role, &str)] = &[
+        //      platform region dept catalog auditor clerk reviewer approver agent
+        (Role::PlatformAdmin, "....x...."),
+        (Role::RegionAdmin, "....x...."),
+        (Role::DepartmentAdmin, "........."),
+        (Role::CatalogAdmin, "........."),
+        (Role::Auditor, "....x...."),
+        (Role::Clerk, ".....x..."),
+        (Role::Reviewer, "......x.."),
+        (Role::Approver, ".......x."),
+        (Role::Agent, "........."),
+    ];
+
+    fn token_grant(role: Role) -> Grant {
+        Grant {
+            role,
+            region: Some(region("120112100000")),
+            department: None,
+        }
+    }
+
+    #[test]
+    fn token_role_action_matrix() {
+        assert_eq!(TOKEN_MATRIX.len(), Role::ALL.len(), "every role has a row");
+        let everything = principal(
+            Role::ALL
+                .iter()
+                .map(|r| Grant {
+                    role: *r,
+                    region: Some(region("120112")),
+                    department: None,
+                })
+                .collect(),
+        );
+        let township = Target::Region(region("120112100000"));
+        let village = Target::Region(region("120112100001"));
+        let elsewhere = Target::Region(region("120113000000"));
+        for (role, row) in TOKEN_MATRIX {
+            let row = row.as_bytes();
+            assert_eq!(row.len(), ACTIONS.len(), "{role:?}");
+            let g = token_grant(*role);
+            assert_eq!(
+                TOKEN_ROLES.contains(role),
+                row.contains(&b'x'),
+                "{role:?}: a token role has some power, others none"
+            );
+            for action in ACTIONS {
+                let want = row[column(action)] == b'x';
+                for target in [&Target::Anything, &township, &village] {
+                    let got = token_allows(&everything, &g, action, target);
+                    assert_eq!(got, want, "{role:?} {action:?} {target:?}");
+                }
+                // Never beyond the token's scope, whatever the creator holds.
+                assert!(!token_allows(&everything, &g, action, &elsewhere));
+            }
+        }
+    }
+
+    #[test]
+    fn tokens_are_a_subset_of_their_creators_power() {
+        assert_eq!(ISSUE_MATRIX.len(), Role::ALL.len(), "every role has a row");
+        for (creator_role, row) in ISSUE_MATRIX {
+            let row = row.as_bytes();
+            let creator = principal(vec![Grant {
+                role: *creator_role,
+                region: Some(region("120112")),
+                department: None,
+            }]);
+            for (i, token_role) in Role::ALL.iter().enumerate() {
+                let want = row[i] == b'x';
+                let got = may_issue_token(&creator, &token_grant(*token_role));
+                assert_eq!(got.is_ok(), want, "{creator_role:?} issues {token_role:?}: {got:?}");
+                if !TOKEN_ROLES.contains(token_role) {
+                    assert_eq!(got, Err(TokenRefusal::RoleNotForTokens));
+                }
+                // Whatever was issued acts within the creator's power only.
+                for action in ACTIONS {
+                    if token_allows(&creator, &token_grant(*token_role), action, &Target::Anything)
+                    {
+                        assert!(role_allows(*creator_role, action), "{creator_role:?} {action:?}");
+                    }
+                }
+            }
+        }
+
+        let d1 = dept("11120112MB0000001");
+        let d2 = dept("11120112MB0000002");
+        let g = |role, r: Option<&str>, d: Option<&CreditCode>| Grant {
+            role,
+            region: r.map(region),
+            department: d.cloned(),
+        };
+        // Scope: only within the creator's region subtree and department.
+        let township_admin = principal(vec![g(Role::RegionAdmin, Some("120112100000"), None)]);
+        assert!(may_issue_token(&township_admin, &g(Role::Auditor, Some("120112100000"), None)).is_ok());
+        assert_eq!(
+            may_issue_token(&township_admin, &g(Role::Auditor, Some("120112"), None)),
+            Err(TokenRefusal::BeyondCreator)
+        );
+        let clerk = principal(vec![g(Role::Clerk, Some("120112"), Some(&d1))]);
+        assert!(may_issue_token(&clerk, &g(Role::Clerk, Some("120112"), Some(&d1))).is_ok());
+        for beyond in [
+            g(Role::Clerk, Some("120112"), Some(&d2)),
+            g(Role::Clerk, Some("120112"), None),
+            g(Role::Clerk, None, Some(&d2)),
+            g(Role::Reviewer, Some("120112"), Some(&d1)),
+            g(Role::Approver, Some("120112"), Some(&d1)),
+        ] {
+            assert_eq!(
+                may_issue_token(&clerk, &beyond),
+                Err(TokenRefusal::BeyondCreator),
+                "{beyond:?}"
+            );
+        }
+        // A token always names a scope; a feed token names its region.
+        let admin = principal(vec![g(Role::PlatformAdmin, None, None)]);
+        assert_eq!(
+            may_issue_token(&admin, &g(Role::Auditor, None, None)),
+            Err(TokenRefusal::Unscoped)
+        );
+        assert_eq!(
+            may_issue_token(&admin, &g(Role::Auditor, None, Some(&d1))),
+            Err(TokenRefusal::Unscoped)
+        );
+        // The reported attack: a district administrator mints case-work tokens (403 on the cases
+        // himself), a department administrator an auditor token.
+        let jinnan = principal(vec![g(Role::RegionAdmin, Some("120112"), None)]);
+        for role in [Role::Clerk, Role::Reviewer, Role::Approver] {
+            assert_eq!(
+                may_issue_token(&jinnan, &g(role, Some("120112"), None)),
+                Err(TokenRefusal::BeyondCreator)
+            );
+        }
+        let dept_admin = principal(vec![g(Role::DepartmentAdmin, Some("120112"), Some(&d1))]);
+        assert_eq!(
+            may_issue_token(&dept_admin, &g(Role::Auditor, Some("120112"), Some(&d1))),
+            Err(TokenRefusal::BeyondCreator)
+        );
+        // A district administrator's feed token reads the feed, but ID numbers stay masked
+        // (he does not see them in full); the platform administrator's shows them.
+        let feed = g(Role::Auditor, Some("120112"), None);
+        assert!(token_allows(&jinnan, &feed, Action::ReadCaseFeed, &Target::Anything));
+        assert!(!token_allows(&jinnan, &feed, Action::SeeFullIdNumbers, &Target::Anything));
+        assert!(token_allows(&admin, &feed, Action::SeeFullIdNumbers, &Target::Anything));
+        // At use: a creator who lost the power takes the token's with them.
+        let clerk_token = g(Role::Clerk, Some("120112"), Some(&d1));
+        assert!(token_allows(&clerk, &clerk_token, Action::HandleCases, &Target::Anything));
+        let demoted = principal(vec![g(Role::Agent, Some("120112"), None)]);
+        assert!(!token_allows(&demoted, &clerk_token, Action::HandleCases, &Target::Anything));
+        assert!(!token_allows(&principal(vec![]), &feed, Action::ReadCaseFeed, &Target::Anything));
     }
 
     #[test]

@@ -305,6 +305,15 @@ impl Store {
         Ok(seq)
     }
 
+    /// Appends several events in one transaction (one business fact recorded per data subject,
+    /// e.g. a feed page read: one entry per case whose personal data it carried).
+    pub async fn audit_many(&self, events: &[(i64, AuditEvent)]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        append_many_in(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Entries in sequence order matching `filter`, one page at a time.
     pub async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
         let limit = filter.limit.clamp(1, 1000);

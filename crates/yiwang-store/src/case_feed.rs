@@ -60,12 +60,34 @@ pub struct FeedEvent {
     pub applicant: Option<FeedApplicant>,
 }
 
+impl FeedEvent {
+    /// The data set's key (`application`, `acceptance`, …), as serialised.
+    pub fn kind_key(&self) -> &'static str {
+        match self.kind {
+            FeedKind::Application => "application",
+            FeedKind::Acceptance => "acceptance",
+            FeedKind::Handling => "handling",
+            FeedKind::Conclusion => "conclusion",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FeedApplicant {
     pub name: String,
     pub id_type: &'static str,
     pub id_number: String,
     pub legal_representative: Option<String>,
+}
+
+/// Which part of the feed a reader gets: a region subtree, optionally one department's cases,
+/// and whether resident ID numbers come in full (else masked; credit codes are public).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedScope {
+    /// `RegionCode::subtree_bounds` of the reader's region.
+    pub bounds: (String, String),
+    pub department: Option<String>,
+    pub full_id_numbers: bool,
 }
 
 /// Most events one page returns.
@@ -81,16 +103,16 @@ pub fn parse_cursor(s: &str) -> Result<(i64, i64, i64), ErrorCode> {
 }
 
 impl Store {
-    /// Events after `cursor` (from the start when `None`), oldest first, within the region
-    /// subtree `bounds` when given.
+    /// Events after `cursor` (from the start when `None`), oldest first, within `scope`.
     pub async fn case_feed(
         &self,
         cursor: Option<(i64, i64, i64)>,
-        bounds: Option<(String, String)>,
+        scope: &FeedScope,
         limit: i64,
     ) -> Result<Vec<FeedEvent>, StoreError> {
         let (at, cid, seq) = cursor.unwrap_or((i64::MIN, i64::MIN, i64::MIN));
-        let (lo, hi) = bounds.unwrap_or_else(|| (String::new(), "\u{10FFFF}".to_string()));
+        let (lo, hi) = scope.bounds.clone();
+        let dept = scope.department.clone().unwrap_or_default();
         let rows = sqlx::query(
             "SELECT e.case_id, e.seq, e.at, e.action, e.from_state, e.to_state, e.actor_kind, \
                     e.actor_name, e.opinion, c.case_number, c.impl_code, c.item_name, \
@@ -98,13 +120,15 @@ impl Store {
              FROM case_events e JOIN cases c ON c.id = e.case_id \
              WHERE (e.at > $1 OR (e.at = $1 AND e.case_id > $2) OR (e.at = $1 AND e.case_id = $2 AND e.seq > $3)) \
                AND c.region_code >= $4 AND c.region_code <= $5 \
-             ORDER BY e.at, e.case_id, e.seq LIMIT $6",
+               AND ($6 = '' OR c.department_code = $6) \
+             ORDER BY e.at, e.case_id, e.seq LIMIT $7",
         )
         .bind(at)
         .bind(cid)
         .bind(seq)
         .bind(lo)
         .bind(hi)
+        .bind(dept)
         .bind(limit.clamp(1, FEED_PAGE_MAX))
         .fetch_all(&self.pool)
         .await?;
@@ -130,15 +154,20 @@ impl Store {
                 let a = self.applicant(id).await?;
                 let contact = self.applicant_contact(id).await?;
                 match (a, contact) {
-                    (Some(a), Some(c)) => Some(FeedApplicant {
-                        id_type: match a.kind {
-                            yiwang_domain::case::ApplicantKind::Natural => "111",
-                            yiwang_domain::case::ApplicantKind::Legal => "49",
-                        },
-                        name: a.display_name,
-                        id_number: c.id_number,
-                        legal_representative: a.legal_rep,
-                    }),
+                    (Some(a), Some(c)) => {
+                        let natural = a.kind == yiwang_domain::case::ApplicantKind::Natural;
+                        Some(FeedApplicant {
+                            id_type: if natural { "111" } else { "49" },
+                            name: a.display_name,
+                            // A resident ID number in full only where the reader may see it.
+                            id_number: if natural && !scope.full_id_numbers {
+                                yiwang_domain::codes::mask_middle(&c.id_number, 6, 4)
+                            } else {
+                                c.id_number
+                            },
+                            legal_representative: a.legal_rep,
+                        })
+                    }
                     _ => None,
                 }
             } else {

@@ -59,7 +59,7 @@ pub use outbox::{
 pub use pii::{PiiColumn, RevealedPii, RotateSummary, Shown, StaffPii, UserPii};
 pub use regions::{Region, RegionRow};
 pub use search_data::{LifeEventRow, SearchSeed, SearchTermRow};
-pub use tokens::{ApiToken, NewApiToken};
+pub use tokens::{ApiToken, NewApiToken, token_actor_name, token_of_entry};
 pub use uploads::{NewUpload, Upload, UploadStatus};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

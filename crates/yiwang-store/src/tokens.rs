@@ -8,7 +8,7 @@ use crate::{Store, StoreError};
 use rand::RngCore;
 use sm3::{Digest, Sm3};
 use yiwang_domain::enums::CodeSet;
-use yiwang_domain::policy::{Grant, Principal, Role};
+use yiwang_domain::policy::{Grant, Principal, Role, may_issue_token};
 use yiwang_domain::{CreditCode, ErrorCode, RegionCode};
 
 /// Digest algorithm of newly stored tokens.
@@ -19,6 +19,20 @@ pub const TOKEN_PREFIX: &str = "ywt_";
 /// The stored digest of a raw token.
 pub fn token_digest(raw: &str) -> String {
     hex::encode(Sm3::digest(raw.as_bytes()))
+}
+
+/// The audit actor name of requests made with token `id` (no account stands behind a token).
+pub fn token_actor_name(id: i64) -> String {
+    format!("api-token:{id}")
+}
+
+/// The token an audit entry was made with, if any: its actor is `api-token:<id>` with no
+/// account (`actor_id` absent or 0).
+pub fn token_of_entry(e: &AuditEvent) -> Option<i64> {
+    if e.actor_id.is_some_and(|id| id != 0) {
+        return None;
+    }
+    e.actor.strip_prefix("api-token:")?.parse().ok()
 }
 
 fn well_formed(raw: &str) -> bool {
@@ -47,18 +61,40 @@ pub struct ApiToken {
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
     pub last_used_at: Option<i64>,
+    /// The creator's account as it is now, read when a request presents the token (`None` in
+    /// listings): a token acts only within its creator's current power.
+    pub creator_now: Option<Principal>,
 }
 
 impl ApiToken {
     pub fn active(&self, now_ms: i64) -> bool {
         self.revoked_at.is_none() && self.expires_at > now_ms
     }
+    /// Whether the token may take `action` on `target` now: the policy's answer for its grant
+    /// and its creator's current grants (no creator read: nothing).
+    pub fn allows(
+        &self,
+        action: yiwang_domain::policy::Action,
+        target: &yiwang_domain::policy::Target,
+    ) -> bool {
+        self.creator_now.as_ref().is_some_and(|c| {
+            yiwang_domain::policy::token_allows(c, &self.grant, action, target)
+        })
+    }
+    /// The audit actor of a request bearing this token.
+    pub fn actor(&self, client: impl Into<String>) -> crate::Actor {
+        crate::Actor {
+            id: None,
+            name: token_actor_name(self.id),
+            client: client.into(),
+        }
+    }
     /// The principal a request bearing this token acts as. `user_id` 0 belongs to no account,
     /// so object-level checks never treat a token as a person.
     pub fn principal(&self) -> Principal {
         Principal {
             user_id: 0,
-            username: format!("api-token:{}", self.id),
+            username: token_actor_name(self.id),
             display_name: self.name.clone(),
             grants: vec![self.grant.clone()],
         }
@@ -92,6 +128,7 @@ fn decode(r: &sqlx::any::AnyRow) -> Result<ApiToken, StoreError> {
         expires_at: get_i64(r, "expires_at")?,
         revoked_at: get_opt_i64(r, "revoked_at")?,
         last_used_at: get_opt_i64(r, "last_used_at")?,
+        creator_now: None,
     })
 }
 
@@ -114,6 +151,8 @@ impl Store {
         if t.expires_at <= now_ms {
             return Err(ErrorCode::OutOfRange.into());
         }
+        // Never more than the creator holds (checked here too, whoever calls).
+        may_issue_token(creator, &t.grant).map_err(|r| StoreError::Domain(r.code()))?;
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let raw = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
@@ -247,6 +286,20 @@ impl Store {
             self.auth_cache.forget(&digest);
             return Ok(None);
         };
+        // A token whose creator no longer holds its power (or no longer has an account) is no
+        // longer in force; its other powers are cut to the creator's at each check.
+        let creator = match t.created_by {
+            Some(id) => self.principal(id).await?,
+            None => None,
+        };
+        if creator
+            .as_ref()
+            .is_none_or(|c| may_issue_token(c, &t.grant).is_err())
+        {
+            self.auth_cache.forget(&digest);
+            return Ok(None);
+        }
+        t.creator_now = creator;
         if t.last_used_at
             .is_none_or(|u| now_ms - u >= crate::login_steps::TOUCH_INTERVAL_MS)
         {

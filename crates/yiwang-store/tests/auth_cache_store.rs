@@ -69,12 +69,13 @@ async fn tokens_from_memory_expire_are_revoked_and_marked() {
     for db in backends().await {
         let b = db.backend.name();
         let s = &db.store;
+        yiwang_testkit::with_demo(&db).await;
         let admin = staff(s, "sun").await;
         let new = NewApiToken {
             name: "交换平台".into(),
             grant: Grant {
-                role: Role::CatalogAdmin,
-                region: None,
+                role: Role::Auditor,
+                region: Some(yiwang_domain::RegionCode::parse("120112").unwrap()),
                 department: None,
             },
             expires_at: T0 + 10 * 60_000,

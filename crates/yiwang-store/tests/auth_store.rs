@@ -7,7 +7,8 @@ use sqlx::Row;
 use yiwang_domain::policy::{Grant, Role};
 use yiwang_store::auth_guard::{Failure, Gate, Throttle};
 use yiwang_store::{Actor, NewApiToken, NewUser, StepOutcome, Store, totp};
-use yiwang_testkit::{DEMO_NOW_MS, backends};
+use yiwang_domain::{CreditCode, ErrorCode, RegionCode};
+use yiwang_testkit::{DEMO_NOW_MS, backends, with_demo};
 
 const T0: i64 = DEMO_NOW_MS;
 const ACCOUNT: Throttle = Throttle {
@@ -244,14 +245,15 @@ async fn sessions_end_when_idle_or_old() {
 #[tokio::test]
 async fn api_tokens_are_stored_as_digests_only() {
     for db in backends().await {
+        with_demo(&db).await;
         let s = &db.store;
         let id = user(s, "sun").await;
         let creator = s.principal(id).await.unwrap().unwrap();
         let new = NewApiToken {
             name: "交换平台".into(),
             grant: Grant {
-                role: Role::CatalogAdmin,
-                region: None,
+                role: Role::Auditor,
+                region: Some(RegionCode::parse("120112").unwrap()),
                 department: None,
             },
             expires_at: T0 + 1000,
@@ -316,6 +318,88 @@ async fn api_tokens_are_stored_as_digests_only() {
         bad = new.clone();
         bad.name = "  ".into();
         assert!(s.create_api_token(&bad, &creator, "", T0).await.is_err());
+    }
+}
+
+/// A token never carries more than its creator holds (whoever calls the store), and stops
+/// working when its creator loses the power or the account.
+#[tokio::test]
+async fn api_tokens_stay_within_their_creators_power() {
+    for db in backends().await {
+        with_demo(&db).await;
+        let b = db.backend.name();
+        let s = &db.store;
+        let district = RegionCode::parse("120112").unwrap();
+        let bureau = CreditCode::parse("11120112MB1W167324").unwrap();
+        let admin = s.principal(user(s, "admin13").await).await.unwrap().unwrap();
+        let clerk_id = s
+            .create_user(
+                &NewUser {
+                    username: "window13".into(),
+                    display_name: "window".into(),
+                    password: "Store-Test-2026".into(),
+                    grants: vec![Grant {
+                        role: Role::Clerk,
+                        region: Some(district.clone()),
+                        department: Some(bureau.clone()),
+                    }],
+                },
+                &Actor::system("test"),
+                T0,
+            )
+            .await
+            .unwrap();
+        let clerk = s.principal(clerk_id).await.unwrap().unwrap();
+        let token = |role| NewApiToken {
+            name: "window system".into(),
+            grant: Grant {
+                role,
+                region: Some(district.clone()),
+                department: Some(bureau.clone()),
+            },
+            expires_at: T0 + 86_400_000,
+        };
+        // The platform administrator decides no cases, so lends no token that power; nor is an
+        // administrator's role ever on a token.
+        for (role, code) in [
+            (Role::Clerk, ErrorCode::TokenBeyondCreator),
+            (Role::Approver, ErrorCode::TokenBeyondCreator),
+            (Role::PlatformAdmin, ErrorCode::TokenRoleNotAllowed),
+            (Role::CatalogAdmin, ErrorCode::TokenRoleNotAllowed),
+        ] {
+            let e = s
+                .create_api_token(&token(role), &admin, "test", T0)
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), code, "{b}: {role:?}");
+        }
+        // The clerk: a clerk token of his own department, not a reviewer's or approver's.
+        let e = s
+            .create_api_token(&token(Role::Approver), &clerk, "test", T0)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::TokenBeyondCreator, "{b}");
+        assert_eq!(s.api_tokens().await.unwrap().len(), 0, "{b}: nothing stored");
+        let (_, raw) = s
+            .create_api_token(&token(Role::Clerk), &clerk, "test", T0)
+            .await
+            .unwrap();
+        let (_, raw2) = s
+            .create_api_token(&token(Role::Clerk), &clerk, "test", T0)
+            .await
+            .unwrap();
+        let t = s.api_token_by_raw(&raw, T0 + 1).await.unwrap().expect("in force");
+        assert_eq!(t.creator_now.as_ref().map(|c| c.user_id), Some(clerk_id));
+        // The clerk moves to another post: his tokens lose their power with him.
+        sqlx::query("DELETE FROM role_grants WHERE user_id = $1")
+            .bind(clerk_id)
+            .execute(s.pool())
+            .await
+            .unwrap();
+        assert!(
+            s.api_token_by_raw(&raw2, T0 + 2).await.unwrap().is_none(),
+            "{b}: creator lost the power"
+        );
     }
 }
 

@@ -11,11 +11,39 @@ use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, COOKIE, ORIGIN};
 use serde_json::{Value, json};
 use yiwang_domain::policy::{Grant, Principal, Role};
-use yiwang_domain::{CreditCode, RegionCode};
+use yiwang_domain::{CreditCode, ErrorCode, RegionCode};
 use yiwang_store::{Actor, NewApiToken, NewUser};
 use yiwang_testkit::{DEMO_NOW_MS, TestDb, backends};
 
 const ITEM: &str = "11120112MB1W167324000112001001";
+/// 天津市津南区市场监督管理局 (the parallel review of the item below).
+const MARKET: &str = "11120112MB1L902463";
+
+fn grant(role: Role, dept: Option<&str>) -> Grant {
+    Grant {
+        role,
+        region: Some(RegionCode::parse("120112").unwrap()),
+        department: dept.map(|d| CreditCode::parse(d).unwrap()),
+    }
+}
+
+async fn staff_user(db: &TestDb, username: &str, grants: Vec<Grant>) -> Principal {
+    let id = db
+        .store
+        .create_user(
+            &NewUser {
+                username: username.into(),
+                display_name: username.into(),
+                password: "Token-Admin-2026".into(),
+                grants,
+            },
+            &Actor::system("t"),
+            DEMO_NOW_MS,
+        )
+        .await
+        .unwrap();
+    db.store.principal(id).await.unwrap().unwrap()
+}
 const PASSWORD: &str = "Shenqing-2026!";
 
 async fn register(site: &Site, name: &str, id: &str) -> String {
@@ -348,42 +376,50 @@ async fn case_api_and_feed_on_every_backend() {
         let (s, _) = send(&site, Method::GET, &mine, Some(&bob), None, None).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
 
-        // Tokens: a clerk system of the bureau, one of another department, an auditor platform.
-        let admin_id = db
-            .store
-            .create_user(
-                &NewUser {
-                    username: "tokenadmin".into(),
-                    display_name: "admin".into(),
-                    password: "Token-Admin-2026".into(),
-                    grants: vec![Grant {
-                        role: Role::PlatformAdmin,
-                        region: None,
-                        department: None,
-                    }],
-                },
-                &Actor::system("t"),
-                DEMO_NOW_MS,
-            )
-            .await
-            .unwrap();
-        let admin = db.store.principal(admin_id).await.unwrap().unwrap();
+        // Tokens carry only power their creator holds. The platform administrator decides no
+        // cases, so he issues no case-work token (the reported hole: an administrator minted
+        // clerk, reviewer and approver tokens and decided a case with them).
+        let admin = staff_user(&db, "tokenadmin", vec![grant(Role::PlatformAdmin, None)]).await;
+        for role in [Role::Clerk, Role::Reviewer, Role::Approver] {
+            let e = db
+                .store
+                .create_api_token(
+                    &NewApiToken {
+                        name: "x".into(),
+                        grant: grant(role, Some(APPROVAL_BUREAU)),
+                        expires_at: DEMO_NOW_MS + 86_400_000,
+                    },
+                    &admin,
+                    "test",
+                    DEMO_NOW_MS,
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), ErrorCode::TokenBeyondCreator, "{b}: {role:?}");
+        }
+        // The bureaus' own case workers issue their systems' tokens; the platform administrator
+        // the provincial platform's feed token.
+        let window = staff_user(
+            &db,
+            "windowlead",
+            vec![grant(Role::Clerk, Some(APPROVAL_BUREAU))],
+        )
+        .await;
+        let market = staff_user(
+            &db,
+            "marketlead",
+            vec![grant(Role::Clerk, Some(MARKET)), grant(Role::Reviewer, Some(MARKET))],
+        )
+        .await;
         let clerk = token(
             &db,
-            &admin,
+            &window,
             "window system",
             Role::Clerk,
             Some(APPROVAL_BUREAU),
         )
         .await;
-        let other = token(
-            &db,
-            &admin,
-            "market system",
-            Role::Clerk,
-            Some("11120112MB1L902463"),
-        )
-        .await;
+        let other = token(&db, &market, "market system", Role::Clerk, Some(MARKET)).await;
         let province = token(&db, &admin, "provincial platform", Role::Auditor, None).await;
 
         let act = format!("/api/v1/cases/{number}/actions");
@@ -437,10 +473,10 @@ async fn case_api_and_feed_on_every_backend() {
         // behind the token: the decision is attributed to the token in the audit log).
         let reviewer = token(
             &db,
-            &admin,
+            &market,
             "market review system",
             Role::Reviewer,
-            Some("11120112MB1L902463"),
+            Some(MARKET),
         )
         .await;
         let (s, v) = send(
@@ -521,5 +557,100 @@ async fn case_api_and_feed_on_every_backend() {
             .await
             .unwrap();
         assert_eq!(audited.len(), 2, "{b}");
+
+        // A district administrator may issue a feed token for his district (he reads the feed),
+        // but sees no ID number in full, so neither does his token.
+        let jinnan = staff_user(&db, "jinnanadmin", vec![grant(Role::RegionAdmin, None)]).await;
+        let district = token(&db, &jinnan, "district report", Role::Auditor, None).await;
+        let feed = "/api/v1/feed/case-events";
+        let (s, v) = send(&site, Method::GET, feed, None, Some(&district), None).await;
+        assert_eq!(s, StatusCode::OK, "{b}: {v}");
+        assert_eq!(v["events"].as_array().unwrap().len(), 3, "{b}: {v}");
+        assert_eq!(
+            v["events"][0]["applicant"]["id_number"], "110105********002X",
+            "{b}: masked"
+        );
+        // A department's feed token reads that department's cases only.
+        let bureau_feed = token(&db, &admin, "bureau report", Role::Auditor, Some(APPROVAL_BUREAU)).await;
+        let market_feed = token(&db, &admin, "market report", Role::Auditor, Some(MARKET)).await;
+        let (s, v) = send(&site, Method::GET, feed, None, Some(&bureau_feed), None).await;
+        assert_eq!(s, StatusCode::OK, "{b}: {v}");
+        assert_eq!(v["events"].as_array().unwrap().len(), 3, "{b}: {v}");
+        let (s, v) = send(&site, Method::GET, feed, None, Some(&market_feed), None).await;
+        assert_eq!(s, StatusCode::OK, "{b}: {v}");
+        assert_eq!(v["events"], json!([]), "{b}: another department's case");
+        // A feed token without a region reads nothing (nor may one be issued).
+        let e = db
+            .store
+            .create_api_token(
+                &NewApiToken {
+                    name: "x".into(),
+                    grant: Grant {
+                        role: Role::Auditor,
+                        region: None,
+                        department: Some(CreditCode::parse(MARKET).unwrap()),
+                    },
+                    expires_at: DEMO_NOW_MS + 86_400_000,
+                },
+                &admin,
+                "test",
+                DEMO_NOW_MS,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::TokenUnscoped, "{b}");
+        sqlx::query("UPDATE api_tokens SET region_code = NULL WHERE name = 'market report'")
+            .execute(db.store.pool())
+            .await
+            .unwrap();
+        site.clock.advance(2_000);
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let (s, _) = send(&site, Method::GET, feed, None, Some(&market_feed), None).await;
+        assert!(
+            s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN,
+            "{b}: {s}"
+        );
+
+        // Every read that carried alice's data, and what the token systems did to her case,
+        // is on her "who used my data" page; nothing of it on bob's.
+        let entries = db
+            .store
+            .audit_entries(&yiwang_store::AuditFilter {
+                object_prefix: Some(format!("case:{number}")),
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let reads = entries
+            .iter()
+            .filter(|e| e.event.action == "case.feed_read")
+            .count();
+        assert_eq!(reads, 3, "{b}: province, district, bureau each read her application once");
+        let html = site
+            .client
+            .get(site.url("/me/data-use"))
+            .header(COOKIE, &alice)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("经接口上报"), "{b}: feed reads shown");
+        assert!(html.contains("受理"), "{b}: the token's acceptance shown");
+        assert!(html.contains("并联审查"), "{b}: the token's review shown");
+        assert!(html.contains("天津市津南区行政审批局"), "{b}: by department");
+        let html = site
+            .client
+            .get(site.url("/me/data-use"))
+            .header(COOKIE, &bob)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains(&number), "{b}");
     }
 }

@@ -9,7 +9,10 @@ mod auth_support;
 use auth_support::*;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
-use yiwang_testkit::{backends, with_demo};
+use yiwang_domain::policy::{Grant, Role};
+use yiwang_domain::{CreditCode, RegionCode};
+use yiwang_store::{Actor, NewUser};
+use yiwang_testkit::{DEMO_NOW_MS, backends, with_demo};
 
 fn new_token(html: &str) -> Option<String> {
     let start = html.find(r#"id="new-token""#)?;
@@ -60,7 +63,7 @@ async fn token_created_shown_once_used_revoked_expired() {
             &admin,
             &[
                 ("name", "统计系统"),
-                ("role", "catalog_admin"),
+                ("role", "auditor"),
                 ("region", TOWNSHIP),
                 ("department", ""),
                 ("days", "30"),
@@ -90,7 +93,7 @@ async fn token_created_shown_once_used_revoked_expired() {
         assert_eq!(res.status(), StatusCode::OK);
         let body: serde_json::Value = res.json().await.unwrap();
         assert_eq!(body["name"], "统计系统");
-        assert_eq!(body["role"], "catalog_admin");
+        assert_eq!(body["role"], "auditor");
         assert_eq!(body["region"], TOWNSHIP);
         assert!(body["department"].is_null());
 
@@ -117,7 +120,12 @@ async fn token_created_shown_once_used_revoked_expired() {
         let res = create(
             &site,
             &admin,
-            &[("name", "短期"), ("role", "catalog_admin"), ("days", "1")],
+            &[
+                ("name", "短期"),
+                ("role", "auditor"),
+                ("region", TOWNSHIP),
+                ("days", "1"),
+            ],
         )
         .await;
         assert_eq!(res.status(), StatusCode::CREATED);
@@ -133,28 +141,22 @@ async fn token_created_shown_once_used_revoked_expired() {
         let before = db.store.api_tokens().await.unwrap().len();
         let admin = site.sign_in(&db, "admin").await;
         for form in [
-            vec![("name", ""), ("role", "catalog_admin"), ("days", "30")],
+            vec![("name", ""), ("role", "auditor"), ("region", TOWNSHIP), ("days", "30")],
             vec![("name", "x"), ("role", "emperor"), ("days", "30")],
-            vec![("name", "x"), ("role", "catalog_admin"), ("days", "0")],
-            vec![("name", "x"), ("role", "catalog_admin"), ("days", "abc")],
+            vec![("name", "x"), ("role", "auditor"), ("region", TOWNSHIP), ("days", "0")],
+            vec![("name", "x"), ("role", "auditor"), ("region", TOWNSHIP), ("days", "abc")],
+            vec![("name", "x"), ("role", "auditor"), ("region", "12x"), ("days", "3")],
+            vec![("name", "x"), ("role", "auditor"), ("region", "990000"), ("days", "3")],
             vec![
                 ("name", "x"),
-                ("role", "catalog_admin"),
-                ("region", "12x"),
-                ("days", "3"),
-            ],
-            vec![
-                ("name", "x"),
-                ("role", "catalog_admin"),
-                ("region", "990000"),
-                ("days", "3"),
-            ],
-            vec![
-                ("name", "x"),
-                ("role", "catalog_admin"),
+                ("role", "auditor"),
+                ("region", TOWNSHIP),
                 ("department", "91110000100000000A"),
                 ("days", "3"),
             ],
+            // Administrators' roles are never on a token.
+            vec![("name", "x"), ("role", "platform_admin"), ("region", TOWNSHIP), ("days", "3")],
+            vec![("name", "x"), ("role", "catalog_admin"), ("region", TOWNSHIP), ("days", "3")],
         ] {
             let res = create(&site, &admin, &form).await;
             assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
@@ -191,7 +193,7 @@ async fn tokens_only_within_the_administrators_scope() {
             &township,
             &[
                 ("name", "镇里"),
-                ("role", "catalog_admin"),
+                ("role", "auditor"),
                 ("region", TOWNSHIP),
                 ("days", "3"),
             ],
@@ -204,7 +206,7 @@ async fn tokens_only_within_the_administrators_scope() {
                 &township,
                 &[
                     ("name", "区里"),
-                    ("role", "catalog_admin"),
+                    ("role", "auditor"),
                     ("region", region),
                     ("days", "3"),
                 ],
@@ -221,7 +223,8 @@ async fn tokens_only_within_the_administrators_scope() {
             &admin,
             &[
                 ("name", "全平台"),
-                ("role", "platform_admin"),
+                ("role", "auditor"),
+                ("region", "120112"),
                 ("days", "3"),
             ],
         )
@@ -263,5 +266,116 @@ async fn tokens_only_within_the_administrators_scope() {
                 .revoked_at
                 .is_none()
         );
+    }
+}
+
+/// The reported hole: a district administrator (403 on the cases himself) minted clerk, reviewer
+/// and approver tokens for his district and decided a case with them; a department
+/// administrator minted an auditor token. A token carries only what its creator holds.
+#[tokio::test]
+async fn tokens_never_carry_more_than_their_creator() {
+    for db in backends().await {
+        with_demo(&db).await;
+        create_users(&db).await;
+        for (username, role, region, department) in [
+            ("district", Role::RegionAdmin, Some("120112"), None),
+            (
+                "deptadmin",
+                Role::DepartmentAdmin,
+                Some("120112"),
+                Some(APPROVAL_BUREAU),
+            ),
+        ] {
+            db.store
+                .create_user(
+                    &NewUser {
+                        username: username.into(),
+                        display_name: username.into(),
+                        password: PASSWORD.into(),
+                        grants: vec![Grant {
+                            role,
+                            region: region.map(|r| RegionCode::parse(r).unwrap()),
+                            department: department.map(|d| CreditCode::parse(d).unwrap()),
+                        }],
+                    },
+                    &Actor::system("test"),
+                    DEMO_NOW_MS,
+                )
+                .await
+                .unwrap();
+        }
+        let site = serve(&db, false).await;
+        let district = site.sign_in(&db, "district").await;
+        let deptadmin = site.sign_in(&db, "deptadmin").await;
+        let admin = site.sign_in(&db, "admin").await;
+        assert_eq!(
+            site.get("/console/cases", Some(&district)).await.status(),
+            StatusCode::FORBIDDEN,
+            "the district administrator handles no cases"
+        );
+        // Only the declared token roles are offered.
+        let html = site
+            .get("/console/tokens", Some(&district))
+            .await
+            .text()
+            .await
+            .unwrap();
+        for offered in ["auditor", "clerk", "reviewer", "approver"] {
+            assert!(html.contains(&format!(r#"value="{offered}""#)), "{offered}");
+        }
+        for never in ["platform_admin", "region_admin", "department_admin", "catalog_admin", "agent"] {
+            assert!(!html.contains(&format!(r#"value="{never}""#)), "{never}");
+        }
+        for (session, role, department) in [
+            (&district, "clerk", ""),
+            (&district, "reviewer", ""),
+            (&district, "approver", ""),
+            (&district, "clerk", APPROVAL_BUREAU),
+            (&admin, "approver", APPROVAL_BUREAU),
+            (&deptadmin, "auditor", APPROVAL_BUREAU),
+            (&deptadmin, "clerk", APPROVAL_BUREAU),
+        ] {
+            let res = create(
+                &site,
+                session,
+                &[
+                    ("name", "越权"),
+                    ("role", role),
+                    ("region", "120112"),
+                    ("department", department),
+                    ("days", "30"),
+                ],
+            )
+            .await;
+            assert_eq!(res.status(), StatusCode::FORBIDDEN, "{role} {department}");
+            let html = res.text().await.unwrap();
+            assert!(
+                html.contains("令牌的权限不能超出您本人的权限"),
+                "{role}: the reason is given"
+            );
+        }
+        // A feed token names its region.
+        let res = create(
+            &site,
+            &admin,
+            &[("name", "全国"), ("role", "auditor"), ("days", "30")],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(res.text().await.unwrap().contains("必须指定行政区划"));
+        assert!(db.store.api_tokens().await.unwrap().is_empty(), "nothing issued");
+        // What the district administrator holds, he may lend: the feed of his district.
+        let res = create(
+            &site,
+            &district,
+            &[
+                ("name", "区级上报"),
+                ("role", "auditor"),
+                ("region", "120112"),
+                ("days", "30"),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
     }
 }

@@ -477,12 +477,49 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
             );
         }
 
+        // A staff download of a notice: served, and on the record like the materials above.
+        let code = links[0].rsplit('/').next().unwrap();
+        let res = site
+            .get(&format!("{staff_case}/documents/{code}"), Some(&clerk))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{b}");
+        assert_eq!(
+            site.get(&format!("{staff_case}/documents/{code}"), Some(&other))
+                .await
+                .status(),
+            StatusCode::NOT_FOUND,
+            "{b}"
+        );
+        let downloads: Vec<String> = db
+            .store
+            .audit_entries(&yiwang_store::AuditFilter {
+                object_prefix: Some(format!("case:{number}")),
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event.actor == "windowclerk")
+            .map(|e| e.event.action)
+            .filter(|a| a == "case.material" || a == "case.document")
+            .collect();
+        assert_eq!(
+            downloads,
+            ["case.material", "case.material", "case.document"],
+            "{b}: every staff download is audited (refused ones are not downloads)"
+        );
+
         // Messages for every status change; the clerk's reads show on "who used my data".
         let html = text(site.get("/me/messages", Some(&alice)).await).await;
         assert!(html.matches(&number).count() >= 4, "{b}: {html}");
         let html = text(site.get("/me/data-use", Some(&alice)).await).await;
         assert!(html.contains("天津市津南区行政审批局"), "{b}");
         assert!(html.contains("查看办件材料"), "{b}");
+        assert!(
+            html.contains("下载申请材料") && html.contains("下载办件文书"),
+            "{b}: downloads are uses of the data too"
+        );
         let html = text(site.get("/me/data-use", Some(&bob)).await).await;
         assert!(!html.contains(&number), "{b}");
     }

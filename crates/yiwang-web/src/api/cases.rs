@@ -19,11 +19,11 @@ use yiwang_domain::ImplCode;
 use yiwang_domain::calendar::CivilDate;
 use yiwang_domain::case::{CaseNumber, CaseSource, CorrectionItem};
 use yiwang_domain::forms::{FieldError, Mode, RawAnswers, validate};
-use yiwang_domain::policy::{Action, Decision, Target, authorize};
+use yiwang_domain::policy::{Action, Target};
 use yiwang_i18n::Lang;
 use yiwang_store::applicants::Applicant;
 use yiwang_store::applications::DraftOwner;
-use yiwang_store::case_feed::{FEED_PAGE_MAX, FeedEvent, parse_cursor};
+use yiwang_store::case_feed::{FEED_PAGE_MAX, FeedEvent, FeedScope, parse_cursor};
 use yiwang_store::cases::{ActionRequest, CaseActor};
 
 /// One line of a correction notice: which material (`material:<name>`) or field
@@ -474,7 +474,8 @@ pub async fn case_action(
     let b = json_body(body, lang)?;
     let number = number(&n, lang)?;
     let p = &caller.principal;
-    if authorize(Some(p), Action::HandleCases, &Target::Anything) != Decision::Allow {
+    // The token's role and scope, within its creator's current power.
+    if !caller.token.allows(Action::HandleCases, &Target::Anything) {
         return Err(AppError::json(ErrorCode::Forbidden, lang));
     }
     let calendar = state
@@ -527,14 +528,15 @@ pub struct FeedPage {
 }
 
 /// Case events in the shapes of GB/T 39046 6.2 办事申请, 6.3 事项受理, 6.4 事项办理, 6.5 事项办结,
-/// oldest first, for reporting to a provincial platform. Limited to the token's region.
+/// oldest first, for reporting to a provincial platform. Limited to the token's region subtree
+/// and department; resident ID numbers masked unless the token (and its creator) may see them.
 #[utoipa::path(get, path = "/api/v1/feed/case-events", tag = "cases", operation_id = "case_feed",
     params(FeedQuery),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of events", body = FeedPage),
         (status = 401, description = "No valid token", body = ErrorBody),
-        (status = 403, description = "The token may not read the feed", body = ErrorBody),
+        (status = 403, description = "The token may not read the feed, or names no region", body = ErrorBody),
         (status = 422, description = "Malformed cursor or limit", body = ErrorBody),
     ))]
 pub async fn case_feed(
@@ -545,10 +547,14 @@ pub async fn case_feed(
     query: Result<Query<FeedQuery>, QueryRejection>,
 ) -> Result<Json<FeedPage>, AppError> {
     let Query(q) = query.map_err(super::common::bad_query(lang))?;
-    let p = &caller.principal;
-    if authorize(Some(p), Action::ReadCaseFeed, &Target::Anything) != Decision::Allow {
+    let token = &caller.token;
+    if !token.allows(Action::ReadCaseFeed, &Target::Anything) {
         return Err(AppError::json(ErrorCode::Forbidden, lang));
     }
+    // The feed is read by region subtree: a token without a region reads nothing.
+    let Some(region) = token.grant.region.as_ref() else {
+        return Err(AppError::json(ErrorCode::TokenUnscoped, lang));
+    };
     let cursor = match q.after.as_deref() {
         None | Some("") => None,
         Some(c) => Some(parse_cursor(c).map_err(|code| AppError::json(code, lang))?),
@@ -557,35 +563,48 @@ pub async fn case_feed(
     if !(1..=FEED_PAGE_MAX).contains(&limit) {
         return Err(AppError::json(ErrorCode::OutOfRange, lang));
     }
-    let bounds = caller
-        .token
-        .grant
-        .region
-        .as_ref()
-        .map(|r| r.subtree_bounds());
+    let scope = FeedScope {
+        bounds: region.subtree_bounds(),
+        department: token.grant.department.as_ref().map(|d| d.as_str().to_string()),
+        full_id_numbers: token.allows(Action::SeeFullIdNumbers, &Target::Anything),
+    };
     let events = state
         .store
-        .case_feed(cursor, bounds, limit)
+        .case_feed(cursor, &scope, limit)
         .await
         .map_err(|e| store_error(lang)(e).as_json())?;
-    // Reporting upstream carries personal data (6.2): every page read is on the record.
+    // Reporting upstream carries personal data (6.2): every page read is on the record, and on
+    // the 谁用了我的数据 page of each applicant whose data it carried (one transaction).
     if let (Some(first), Some(last)) = (events.first(), events.last()) {
-        let actor = yiwang_store::Actor {
-            id: None,
-            name: format!("token:{}", caller.token.name),
-            client,
+        let actor = token.actor(client);
+        let now = state.now_ms();
+        let shown = if scope.full_id_numbers {
+            "id_number"
+        } else {
+            "id_number_masked"
         };
-        state
-            .store
-            .audit(
-                state.now_ms(),
-                &actor.event(
-                    "feed.read",
-                    "feed:case-events",
-                    serde_json::json!({"from": first.cursor, "to": last.cursor, "count": events.len()})
-                        .to_string(),
+        let mut entries = vec![(
+            now,
+            actor.event(
+                "feed.read",
+                "feed:case-events",
+                serde_json::json!({"from": first.cursor, "to": last.cursor, "count": events.len()})
+                    .to_string(),
+            ),
+        )];
+        entries.extend(events.iter().filter(|e| e.applicant.is_some()).map(|e| {
+            (
+                now,
+                actor.event(
+                    "case.feed_read",
+                    format!("case:{}", e.case_number),
+                    format!("{} {shown}", e.kind_key()),
                 ),
             )
+        }));
+        state
+            .store
+            .audit_many(&entries)
             .await
             .map_err(|e| store_error(lang)(e).as_json())?;
     }

@@ -6,7 +6,9 @@
 //! there. A page is therefore never wrong (no entry skipped or shown twice), only sometimes short.
 //!
 //! Visibility is the policy's (`audit_entry_visible`); the actors' grants are looked up once per
-//! actor and request, with a department-only grant completed by that department's region.
+//! actor and request, with a department-only grant completed by that department's region. An
+//! entry made with an API token counts as made by the token's grant, so a scoped auditor sees
+//! what tokens in their scope did.
 
 use std::collections::HashMap;
 use yiwang_domain::policy::{Action, CatalogScope, Grant, Principal, audit_entry_visible};
@@ -41,7 +43,8 @@ pub struct Visibility<'a> {
     store: &'a Store,
     viewer: &'a Principal,
     everything: bool,
-    known: HashMap<Option<i64>, bool>,
+    /// By (account, token) of the entry's actor.
+    known: HashMap<(Option<i64>, Option<i64>), bool>,
 }
 
 impl<'a> Visibility<'a> {
@@ -59,15 +62,26 @@ impl<'a> Visibility<'a> {
         self.everything
     }
 
-    async fn grants_of(&self, actor_id: Option<i64>) -> Result<Vec<Grant>, StoreError> {
-        let Some(id) = actor_id else {
-            return Ok(Vec::new());
+    async fn grants_of(
+        &self,
+        actor_id: Option<i64>,
+        token: Option<i64>,
+    ) -> Result<Vec<Grant>, StoreError> {
+        let mut grants = if let Some(t) = token {
+            match self.store.api_token(t).await? {
+                Some(t) => vec![t.grant],
+                None => Vec::new(),
+            }
+        } else {
+            let Some(id) = actor_id else {
+                return Ok(Vec::new());
+            };
+            let Some(p) = self.store.principal(id).await? else {
+                // Removed or disabled accounts: only platform-wide viewers see their entries.
+                return Ok(Vec::new());
+            };
+            p.grants
         };
-        let Some(p) = self.store.principal(id).await? else {
-            // Removed or disabled accounts: only platform-wide viewers see their entries.
-            return Ok(Vec::new());
-        };
-        let mut grants = p.grants;
         for g in &mut grants {
             if let (None, Some(d)) = (&g.region, &g.department)
                 && let Some(dep) = self.store.department(d).await?
@@ -82,12 +96,15 @@ impl<'a> Visibility<'a> {
         if self.everything {
             return Ok(true);
         }
-        let id = entry.event.actor_id;
-        if let Some(v) = self.known.get(&id) {
+        let key = (
+            entry.event.actor_id,
+            yiwang_store::token_of_entry(&entry.event),
+        );
+        if let Some(v) = self.known.get(&key) {
             return Ok(*v);
         }
-        let v = audit_entry_visible(self.viewer, &self.grants_of(id).await?);
-        self.known.insert(id, v);
+        let v = audit_entry_visible(self.viewer, &self.grants_of(key.0, key.1).await?);
+        self.known.insert(key, v);
         Ok(v)
     }
 }

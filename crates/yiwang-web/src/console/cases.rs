@@ -1,7 +1,8 @@
 //! Case work in the console: the worklist (exactly the cases this person may act on, soonest
 //! due first, with yellow and red warnings), a case's file (answers, tasks, corrections,
-//! timeline) and its actions with written opinions. Opening a case file is a staff read of
-//! personal data, so it is audited (and shown to the applicant on "who used my data").
+//! timeline) and its actions with written opinions. Opening a case file, or downloading one of
+//! its notices or materials, is a staff read of personal data, so it is audited (and shown to
+//! the applicant on "who used my data").
 
 use super::{
     ConsoleResult, allow, here, page, read_form, render, same_origin, see_other, store_fail,
@@ -283,11 +284,34 @@ async fn visible_case(
     }
 }
 
+/// Records a staff download of a case's personal data (after it was found and may be served).
+async fn audit_download(
+    state: &AppState,
+    locale: Locale,
+    p: &yiwang_domain::policy::Principal,
+    client: &str,
+    number: &CaseNumber,
+    action: &str,
+    detail: String,
+) -> Result<(), super::ConsoleError> {
+    let actor = Actor::principal(p, client);
+    state
+        .store
+        .audit(
+            state.now_ms(),
+            &actor.event(action, format!("case:{number}"), detail),
+        )
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    Ok(())
+}
+
 /// A notice of a case the staff member may see, as PDF.
 pub async fn document(
     State(state): State<AppState>,
     locale: Locale,
     user: CurrentUser,
+    ClientAddr(client): ClientAddr,
     uri: Uri,
     Path((n, code)): Path<(String, String)>,
 ) -> ConsoleResult {
@@ -299,7 +323,18 @@ pub async fn document(
         &here(&uri),
     )?;
     let case = visible_case(&state, locale, p, &n).await?;
-    crate::case_documents::download(&state, locale, &case.number, &code).await
+    let res = crate::case_documents::download(&state, locale, &case.number, &code).await?;
+    audit_download(
+        &state,
+        locale,
+        p,
+        &client,
+        &case.number,
+        "case.document",
+        format!("document {code}"),
+    )
+    .await?;
+    Ok(res)
 }
 
 /// An uploaded material of a case the staff member may see (attachment, `nosniff`).
@@ -307,6 +342,7 @@ pub async fn file(
     State(state): State<AppState>,
     locale: Locale,
     user: CurrentUser,
+    ClientAddr(client): ClientAddr,
     uri: Uri,
     Path((n, upload)): Path<(String, i64)>,
 ) -> ConsoleResult {
@@ -314,6 +350,7 @@ pub async fn file(
         state,
         locale,
         user,
+        &client,
         uri,
         (n, upload),
         Disposition::Attachment,
@@ -327,16 +364,27 @@ pub async fn file_view(
     State(state): State<AppState>,
     locale: Locale,
     user: CurrentUser,
+    ClientAddr(client): ClientAddr,
     uri: Uri,
     Path((n, upload)): Path<(String, i64)>,
 ) -> ConsoleResult {
-    material(state, locale, user, uri, (n, upload), Disposition::Inline).await
+    material(
+        state,
+        locale,
+        user,
+        &client,
+        uri,
+        (n, upload),
+        Disposition::Inline,
+    )
+    .await
 }
 
 async fn material(
     state: AppState,
     locale: Locale,
     user: CurrentUser,
+    client: &str,
     uri: Uri,
     (n, upload): (String, i64),
     disposition: Disposition,
@@ -349,5 +397,18 @@ async fn material(
         &here(&uri),
     )?;
     let case = visible_case(&state, locale, p, &n).await?;
-    crate::materials::download(&state, locale, case.application_id, upload, disposition).await
+    let res =
+        crate::materials::download(&state, locale, case.application_id, upload, disposition)
+            .await?;
+    audit_download(
+        &state,
+        locale,
+        p,
+        client,
+        &case.number,
+        "case.material",
+        format!("upload {upload}"),
+    )
+    .await?;
+    Ok(res)
 }

@@ -1,6 +1,10 @@
 //! API tokens for other systems: an administrator creates one for a role within their own scope
 //! (region and/or department, like a grant) with an expiry; the token is shown once, only its
 //! digest is kept. Tokens in the administrator's scope are listed and can be revoked.
+//!
+//! A token carries one of the policy's declared token roles and never more than its creator
+//! holds (`policy::may_issue_token`): administrators configure, they do not decide cases, so
+//! they cannot lend a token the power to.
 
 use super::scope::covers;
 use super::{ConsoleResult, allow, fail, here, page, read_form, render, same_origin, store_fail};
@@ -12,7 +16,9 @@ use askama::Template;
 use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, Uri};
 use yiwang_domain::enums::CodeSet;
-use yiwang_domain::policy::{Action, Grant, Principal, Role, Target};
+use yiwang_domain::policy::{
+    Action, Grant, Principal, Role, TOKEN_ROLES, Target, may_issue_token,
+};
 use yiwang_domain::{CreditCode, ErrorCode, RegionCode};
 use yiwang_i18n::error_message;
 use yiwang_store::{ApiToken, NewApiToken};
@@ -115,7 +121,7 @@ async fn show_page(
     let tpl = TokensPage {
         page: page(locale, p, "console.tokens.title", PATH),
         rows,
-        roles: Role::ALL
+        roles: TOKEN_ROLES
             .iter()
             .map(|r| (r.key(), yiwang_i18n::label(locale.lang, *r)))
             .collect(),
@@ -253,6 +259,20 @@ pub async fn create(
     {
         return Err(fail(ErrorCode::Forbidden, locale));
     }
+    // Role × action × department × region: only what the creator holds himself.
+    if let Err(refusal) = may_issue_token(p, g) {
+        let code = refusal.code();
+        let m = error_message(locale.lang, code);
+        return show_page(
+            &state,
+            locale,
+            p,
+            Some(m),
+            None,
+            crate::error::status_for(code),
+        )
+        .await;
+    }
     match state.store.create_api_token(&new, p, &client, now).await {
         Ok((_, raw)) => show_page(&state, locale, p, None, Some(raw), StatusCode::CREATED).await,
         Err(e) if e.code() != ErrorCode::Internal => {
@@ -263,7 +283,7 @@ pub async fn create(
                 p,
                 Some(m),
                 None,
-                StatusCode::UNPROCESSABLE_ENTITY,
+                crate::error::status_for(e.code()),
             )
             .await
         }

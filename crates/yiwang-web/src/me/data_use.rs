@@ -1,5 +1,6 @@
-//! 谁用了我的数据: which staff (by department) opened or acted on the applicant's cases, when,
-//! and for which case, read from the audit log (every staff read of a case is audited).
+//! 谁用了我的数据: which staff (by department) opened, downloaded from or acted on the
+//! applicant's cases, and which other systems (API tokens) acted on them or read them in the
+//! case feed, when, and for which case, read from the audit log (every such use is audited).
 
 use super::{CurrentApplicant, page};
 use crate::AppState;
@@ -49,15 +50,24 @@ pub async fn show(
             .await
             .map_err(fail)?;
         for e in entries {
-            // Staff only: the applicant's own acts and the system's are not "use of data".
-            let Some(uid) = e.event.actor_id else {
-                continue;
-            };
-            let Some(p) = state.store.principal(uid).await.map_err(fail)? else {
-                continue;
+            // Staff and other systems only: the applicant's own acts and the system's are not
+            // "use of data".
+            let grants = if let Some(t) = yiwang_store::token_of_entry(&e.event) {
+                match state.store.api_token(t).await.map_err(fail)? {
+                    Some(t) => vec![t.grant],
+                    None => continue,
+                }
+            } else {
+                let Some(uid) = e.event.actor_id else {
+                    continue;
+                };
+                match state.store.principal(uid).await.map_err(fail)? {
+                    Some(p) => p.grants,
+                    None => continue,
+                }
             };
             let mut names = Vec::new();
-            for g in &p.grants {
+            for g in &grants {
                 if let Some(d) = &g.department {
                     if !dept_names.contains_key(d) {
                         let name = state
@@ -73,6 +83,18 @@ pub async fn show(
                         && !names.contains(n)
                     {
                         names.push(n.clone());
+                    }
+                } else if let Some(r) = &g.region {
+                    // A region-wide reader (e.g. the upstream platform's feed): its region.
+                    let name = state
+                        .store
+                        .region(r)
+                        .await
+                        .map_err(fail)?
+                        .map(|x| x.name)
+                        .unwrap_or_else(|| r.to_string());
+                    if !names.contains(&name) {
+                        names.push(name);
                     }
                 }
             }
