@@ -13,7 +13,7 @@ use security_support::{assert_escaped, session_for};
 use std::collections::BTreeSet;
 use yiwang_domain::RegionCode;
 use yiwang_domain::policy::{Grant, Role};
-use yiwang_store::{Actor, AuditEvent, AuditFilter, NewUser};
+use yiwang_store::{Actor, AuditEvent, AuditFilter, NewApiToken, NewUser};
 use yiwang_testkit::{DEMO_NOW_MS, TestDb, backends, with_demo};
 
 /// A platform-wide auditor and one limited to the township of the `township` account.
@@ -355,6 +355,73 @@ async fn a_scoped_auditor_sees_only_staff_in_scope() {
         let (_, html) = http.page("/console/audit", &everywhere).await;
         let shown = seqs(&html);
         for s in [inside, district, platform, system] {
+            assert!(shown.contains(&s), "{s} in {shown:?}");
+        }
+    }
+}
+
+/// What an API token did is seen by an auditor whose scope holds the token's grant (before, a
+/// token's entries reached platform-wide auditors only).
+#[tokio::test]
+async fn a_scoped_auditor_sees_what_tokens_in_scope_did() {
+    for db in backends().await {
+        let http = setup(&db).await;
+        let scoped = session_for(&db, "township_auditor").await;
+        let principal = |name: &'static str| {
+            let db = &db;
+            async move {
+                let id = db.store.user_id_by_username(name).await.unwrap().unwrap();
+                db.store.principal(id).await.unwrap().unwrap()
+            }
+        };
+        let issue = |creator, region: &'static str| {
+            let db = &db;
+            async move {
+                db.store
+                    .create_api_token(
+                        &NewApiToken {
+                            name: format!("feed {region}"),
+                            grant: Grant {
+                                role: Role::Auditor,
+                                region: Some(RegionCode::parse(region).unwrap()),
+                                department: None,
+                            },
+                            expires_at: DEMO_NOW_MS + 86_400_000,
+                        },
+                        &creator,
+                        "test",
+                        DEMO_NOW_MS,
+                    )
+                    .await
+                    .unwrap()
+                    .0
+            }
+        };
+        let inside_token = issue(principal("township").await, TOWNSHIP).await;
+        let outside_token = issue(principal("platform").await, "120112").await;
+        // As the API writes them: a case step (the token's principal, account id 0) and a feed
+        // read (no account).
+        let by_token = |id: i64, actor_id: Option<i64>, object: &str| AuditEvent {
+            actor_id,
+            actor: yiwang_store::token_actor_name(id),
+            action: "test.token".into(),
+            object: object.into(),
+            detail: String::new(),
+            client: format!("token:{id}@192.0.2.9"),
+        };
+        let inside_step = append(&db, by_token(inside_token, Some(0), "inside-step")).await;
+        let inside_read = append(&db, by_token(inside_token, None, "inside-read")).await;
+        let outside = append(&db, by_token(outside_token, Some(0), "outside")).await;
+        let (status, html) = http.page("/console/audit?object=", &scoped).await;
+        assert_eq!(status, StatusCode::OK);
+        let shown = seqs(&html);
+        assert!(shown.contains(&inside_step), "{shown:?}");
+        assert!(shown.contains(&inside_read), "{shown:?}");
+        assert!(!shown.contains(&outside), "{shown:?}");
+        let everywhere = session_for(&db, "auditor").await;
+        let (_, html) = http.page("/console/audit", &everywhere).await;
+        let shown = seqs(&html);
+        for s in [inside_step, inside_read, outside] {
             assert!(shown.contains(&s), "{s} in {shown:?}");
         }
     }
