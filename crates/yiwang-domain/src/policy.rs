@@ -322,9 +322,10 @@ fn token_purpose(role: Role) -> Option<Action> {
 
 /// Whether `outer` (a grant of the creator) covers the whole scope of `inner` (the token's).
 fn grant_contains(outer: &Grant, inner: &Grant) -> bool {
-    let region_ok = outer.region.as_ref().is_none_or(|o| {
-        inner.region.as_ref().is_some_and(|i| o.contains(i))
-    });
+    let region_ok = outer
+        .region
+        .as_ref()
+        .is_none_or(|o| inner.region.as_ref().is_some_and(|i| o.contains(i)));
     let dept_ok = outer
         .department
         .as_ref()
@@ -606,15 +607,26 @@ mod tests {
             for (i, token_role) in Role::ALL.iter().enumerate() {
                 let want = row[i] == b'x';
                 let got = may_issue_token(&creator, &token_grant(*token_role));
-                assert_eq!(got.is_ok(), want, "{creator_role:?} issues {token_role:?}: {got:?}");
+                assert_eq!(
+                    got.is_ok(),
+                    want,
+                    "{creator_role:?} issues {token_role:?}: {got:?}"
+                );
                 if !TOKEN_ROLES.contains(token_role) {
                     assert_eq!(got, Err(TokenRefusal::RoleNotForTokens));
                 }
                 // Whatever was issued acts within the creator's power only.
                 for action in ACTIONS {
-                    if token_allows(&creator, &token_grant(*token_role), action, &Target::Anything)
-                    {
-                        assert!(role_allows(*creator_role, action), "{creator_role:?} {action:?}");
+                    if token_allows(
+                        &creator,
+                        &token_grant(*token_role),
+                        action,
+                        &Target::Anything,
+                    ) {
+                        assert!(
+                            role_allows(*creator_role, action),
+                            "{creator_role:?} {action:?}"
+                        );
                     }
                 }
             }
@@ -629,7 +641,13 @@ mod tests {
         };
         // Scope: only within the creator's region subtree and department.
         let township_admin = principal(vec![g(Role::RegionAdmin, Some("120112100000"), None)]);
-        assert!(may_issue_token(&township_admin, &g(Role::Auditor, Some("120112100000"), None)).is_ok());
+        assert!(
+            may_issue_token(
+                &township_admin,
+                &g(Role::Auditor, Some("120112100000"), None)
+            )
+            .is_ok()
+        );
         assert_eq!(
             may_issue_token(&township_admin, &g(Role::Auditor, Some("120112"), None)),
             Err(TokenRefusal::BeyondCreator)
@@ -676,15 +694,45 @@ mod tests {
         // A district administrator's feed token reads the feed, but ID numbers stay masked
         // (he does not see them in full); the platform administrator's shows them.
         let feed = g(Role::Auditor, Some("120112"), None);
-        assert!(token_allows(&jinnan, &feed, Action::ReadCaseFeed, &Target::Anything));
-        assert!(!token_allows(&jinnan, &feed, Action::SeeFullIdNumbers, &Target::Anything));
-        assert!(token_allows(&admin, &feed, Action::SeeFullIdNumbers, &Target::Anything));
+        assert!(token_allows(
+            &jinnan,
+            &feed,
+            Action::ReadCaseFeed,
+            &Target::Anything
+        ));
+        assert!(!token_allows(
+            &jinnan,
+            &feed,
+            Action::SeeFullIdNumbers,
+            &Target::Anything
+        ));
+        assert!(token_allows(
+            &admin,
+            &feed,
+            Action::SeeFullIdNumbers,
+            &Target::Anything
+        ));
         // At use: a creator who lost the power takes the token's with them.
         let clerk_token = g(Role::Clerk, Some("120112"), Some(&d1));
-        assert!(token_allows(&clerk, &clerk_token, Action::HandleCases, &Target::Anything));
+        assert!(token_allows(
+            &clerk,
+            &clerk_token,
+            Action::HandleCases,
+            &Target::Anything
+        ));
         let demoted = principal(vec![g(Role::Agent, Some("120112"), None)]);
-        assert!(!token_allows(&demoted, &clerk_token, Action::HandleCases, &Target::Anything));
-        assert!(!token_allows(&principal(vec![]), &feed, Action::ReadCaseFeed, &Target::Anything));
+        assert!(!token_allows(
+            &demoted,
+            &clerk_token,
+            Action::HandleCases,
+            &Target::Anything
+        ));
+        assert!(!token_allows(
+            &principal(vec![]),
+            &feed,
+            Action::ReadCaseFeed,
+            &Target::Anything
+        ));
     }
 
     #[test]

@@ -77,9 +77,9 @@ impl ApiToken {
         action: yiwang_domain::policy::Action,
         target: &yiwang_domain::policy::Target,
     ) -> bool {
-        self.creator_now.as_ref().is_some_and(|c| {
-            yiwang_domain::policy::token_allows(c, &self.grant, action, target)
-        })
+        self.creator_now
+            .as_ref()
+            .is_some_and(|c| yiwang_domain::policy::token_allows(c, &self.grant, action, target))
     }
     /// The audit actor of a request bearing this token.
     pub fn actor(&self, client: impl Into<String>) -> crate::Actor {

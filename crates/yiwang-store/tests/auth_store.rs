@@ -5,9 +5,9 @@
 
 use sqlx::Row;
 use yiwang_domain::policy::{Grant, Role};
+use yiwang_domain::{CreditCode, ErrorCode, RegionCode};
 use yiwang_store::auth_guard::{Failure, Gate, Throttle};
 use yiwang_store::{Actor, NewApiToken, NewUser, StepOutcome, Store, totp};
-use yiwang_domain::{CreditCode, ErrorCode, RegionCode};
 use yiwang_testkit::{DEMO_NOW_MS, backends, with_demo};
 
 const T0: i64 = DEMO_NOW_MS;
@@ -331,7 +331,11 @@ async fn api_tokens_stay_within_their_creators_power() {
         let s = &db.store;
         let district = RegionCode::parse("120112").unwrap();
         let bureau = CreditCode::parse("11120112MB1W167324").unwrap();
-        let admin = s.principal(user(s, "admin13").await).await.unwrap().unwrap();
+        let admin = s
+            .principal(user(s, "admin13").await)
+            .await
+            .unwrap()
+            .unwrap();
         let clerk_id = s
             .create_user(
                 &NewUser {
@@ -379,7 +383,11 @@ async fn api_tokens_stay_within_their_creators_power() {
             .await
             .unwrap_err();
         assert_eq!(e.code(), ErrorCode::TokenBeyondCreator, "{b}");
-        assert_eq!(s.api_tokens().await.unwrap().len(), 0, "{b}: nothing stored");
+        assert_eq!(
+            s.api_tokens().await.unwrap().len(),
+            0,
+            "{b}: nothing stored"
+        );
         let (_, raw) = s
             .create_api_token(&token(Role::Clerk), &clerk, "test", T0)
             .await
@@ -388,7 +396,11 @@ async fn api_tokens_stay_within_their_creators_power() {
             .create_api_token(&token(Role::Clerk), &clerk, "test", T0)
             .await
             .unwrap();
-        let t = s.api_token_by_raw(&raw, T0 + 1).await.unwrap().expect("in force");
+        let t = s
+            .api_token_by_raw(&raw, T0 + 1)
+            .await
+            .unwrap()
+            .expect("in force");
         assert_eq!(t.creator_now.as_ref().map(|c| c.user_id), Some(clerk_id));
         // The clerk moves to another post: his tokens lose their power with him.
         sqlx::query("DELETE FROM role_grants WHERE user_id = $1")

@@ -408,7 +408,10 @@ async fn case_api_and_feed_on_every_backend() {
         let market = staff_user(
             &db,
             "marketlead",
-            vec![grant(Role::Clerk, Some(MARKET)), grant(Role::Reviewer, Some(MARKET))],
+            vec![
+                grant(Role::Clerk, Some(MARKET)),
+                grant(Role::Reviewer, Some(MARKET)),
+            ],
         )
         .await;
         let clerk = token(
@@ -571,7 +574,14 @@ async fn case_api_and_feed_on_every_backend() {
             "{b}: masked"
         );
         // A department's feed token reads that department's cases only.
-        let bureau_feed = token(&db, &admin, "bureau report", Role::Auditor, Some(APPROVAL_BUREAU)).await;
+        let bureau_feed = token(
+            &db,
+            &admin,
+            "bureau report",
+            Role::Auditor,
+            Some(APPROVAL_BUREAU),
+        )
+        .await;
         let market_feed = token(&db, &admin, "market report", Role::Auditor, Some(MARKET)).await;
         let (s, v) = send(&site, Method::GET, feed, None, Some(&bureau_feed), None).await;
         assert_eq!(s, StatusCode::OK, "{b}: {v}");
@@ -626,7 +636,10 @@ async fn case_api_and_feed_on_every_backend() {
             .iter()
             .filter(|e| e.event.action == "case.feed_read")
             .count();
-        assert_eq!(reads, 3, "{b}: province, district, bureau each read her application once");
+        assert_eq!(
+            reads, 3,
+            "{b}: province, district, bureau each read her application once"
+        );
         let html = site
             .client
             .get(site.url("/me/data-use"))
@@ -640,7 +653,10 @@ async fn case_api_and_feed_on_every_backend() {
         assert!(html.contains("经接口上报"), "{b}: feed reads shown");
         assert!(html.contains("受理"), "{b}: the token's acceptance shown");
         assert!(html.contains("并联审查"), "{b}: the token's review shown");
-        assert!(html.contains("天津市津南区行政审批局"), "{b}: by department");
+        assert!(
+            html.contains("天津市津南区行政审批局"),
+            "{b}: by department"
+        );
         let html = site
             .client
             .get(site.url("/me/data-use"))

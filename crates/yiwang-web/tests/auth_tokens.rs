@@ -141,12 +141,37 @@ async fn token_created_shown_once_used_revoked_expired() {
         let before = db.store.api_tokens().await.unwrap().len();
         let admin = site.sign_in(&db, "admin").await;
         for form in [
-            vec![("name", ""), ("role", "auditor"), ("region", TOWNSHIP), ("days", "30")],
+            vec![
+                ("name", ""),
+                ("role", "auditor"),
+                ("region", TOWNSHIP),
+                ("days", "30"),
+            ],
             vec![("name", "x"), ("role", "emperor"), ("days", "30")],
-            vec![("name", "x"), ("role", "auditor"), ("region", TOWNSHIP), ("days", "0")],
-            vec![("name", "x"), ("role", "auditor"), ("region", TOWNSHIP), ("days", "abc")],
-            vec![("name", "x"), ("role", "auditor"), ("region", "12x"), ("days", "3")],
-            vec![("name", "x"), ("role", "auditor"), ("region", "990000"), ("days", "3")],
+            vec![
+                ("name", "x"),
+                ("role", "auditor"),
+                ("region", TOWNSHIP),
+                ("days", "0"),
+            ],
+            vec![
+                ("name", "x"),
+                ("role", "auditor"),
+                ("region", TOWNSHIP),
+                ("days", "abc"),
+            ],
+            vec![
+                ("name", "x"),
+                ("role", "auditor"),
+                ("region", "12x"),
+                ("days", "3"),
+            ],
+            vec![
+                ("name", "x"),
+                ("role", "auditor"),
+                ("region", "990000"),
+                ("days", "3"),
+            ],
             vec![
                 ("name", "x"),
                 ("role", "auditor"),
@@ -155,8 +180,18 @@ async fn token_created_shown_once_used_revoked_expired() {
                 ("days", "3"),
             ],
             // Administrators' roles are never on a token.
-            vec![("name", "x"), ("role", "platform_admin"), ("region", TOWNSHIP), ("days", "3")],
-            vec![("name", "x"), ("role", "catalog_admin"), ("region", TOWNSHIP), ("days", "3")],
+            vec![
+                ("name", "x"),
+                ("role", "platform_admin"),
+                ("region", TOWNSHIP),
+                ("days", "3"),
+            ],
+            vec![
+                ("name", "x"),
+                ("role", "catalog_admin"),
+                ("region", TOWNSHIP),
+                ("days", "3"),
+            ],
         ] {
             let res = create(&site, &admin, &form).await;
             assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
@@ -323,7 +358,13 @@ async fn tokens_never_carry_more_than_their_creator() {
         for offered in ["auditor", "clerk", "reviewer", "approver"] {
             assert!(html.contains(&format!(r#"value="{offered}""#)), "{offered}");
         }
-        for never in ["platform_admin", "region_admin", "department_admin", "catalog_admin", "agent"] {
+        for never in [
+            "platform_admin",
+            "region_admin",
+            "department_admin",
+            "catalog_admin",
+            "agent",
+        ] {
             assert!(!html.contains(&format!(r#"value="{never}""#)), "{never}");
         }
         for (session, role, department) in [
@@ -363,7 +404,10 @@ async fn tokens_never_carry_more_than_their_creator() {
         .await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN);
         assert!(res.text().await.unwrap().contains("必须指定行政区划"));
-        assert!(db.store.api_tokens().await.unwrap().is_empty(), "nothing issued");
+        assert!(
+            db.store.api_tokens().await.unwrap().is_empty(),
+            "nothing issued"
+        );
         // What the district administrator holds, he may lend: the feed of his district.
         let res = create(
             &site,

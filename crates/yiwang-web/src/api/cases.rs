@@ -565,7 +565,11 @@ pub async fn case_feed(
     }
     let scope = FeedScope {
         bounds: region.subtree_bounds(),
-        department: token.grant.department.as_ref().map(|d| d.as_str().to_string()),
+        department: token
+            .grant
+            .department
+            .as_ref()
+            .map(|d| d.as_str().to_string()),
         full_id_numbers: token.allows(Action::SeeFullIdNumbers, &Target::Anything),
     };
     let events = state

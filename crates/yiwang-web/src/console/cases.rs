@@ -397,9 +397,8 @@ async fn material(
         &here(&uri),
     )?;
     let case = visible_case(&state, locale, p, &n).await?;
-    let res =
-        crate::materials::download(&state, locale, case.application_id, upload, disposition)
-            .await?;
+    let res = crate::materials::download(&state, locale, case.application_id, upload, disposition)
+        .await?;
     audit_download(
         &state,
         locale,

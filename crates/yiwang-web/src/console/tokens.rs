@@ -16,9 +16,7 @@ use askama::Template;
 use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, Uri};
 use yiwang_domain::enums::CodeSet;
-use yiwang_domain::policy::{
-    Action, Grant, Principal, Role, TOKEN_ROLES, Target, may_issue_token,
-};
+use yiwang_domain::policy::{Action, Grant, Principal, Role, TOKEN_ROLES, Target, may_issue_token};
 use yiwang_domain::{CreditCode, ErrorCode, RegionCode};
 use yiwang_i18n::error_message;
 use yiwang_store::{ApiToken, NewApiToken};
