@@ -348,25 +348,6 @@ async fn tokens_never_carry_more_than_their_creator() {
             StatusCode::FORBIDDEN,
             "the district administrator handles no cases"
         );
-        // Only the declared token roles are offered.
-        let html = site
-            .get("/console/tokens", Some(&district))
-            .await
-            .text()
-            .await
-            .unwrap();
-        for offered in ["auditor", "clerk", "reviewer", "approver"] {
-            assert!(html.contains(&format!(r#"value="{offered}""#)), "{offered}");
-        }
-        for never in [
-            "platform_admin",
-            "region_admin",
-            "department_admin",
-            "catalog_admin",
-            "agent",
-        ] {
-            assert!(!html.contains(&format!(r#"value="{never}""#)), "{never}");
-        }
         for (session, role, department) in [
             (&district, "clerk", ""),
             (&district, "reviewer", ""),
@@ -394,6 +375,25 @@ async fn tokens_never_carry_more_than_their_creator() {
                 html.contains("令牌的权限不能超出您本人的权限"),
                 "{role}: the reason is given"
             );
+        }
+        // Only the declared token roles are offered.
+        let html = site
+            .get("/console/tokens", Some(&district))
+            .await
+            .text()
+            .await
+            .unwrap();
+        for offered in ["auditor", "clerk", "reviewer", "approver"] {
+            assert!(html.contains(&format!(r#"value="{offered}""#)), "{offered}");
+        }
+        for never in [
+            "platform_admin",
+            "region_admin",
+            "department_admin",
+            "catalog_admin",
+            "agent",
+        ] {
+            assert!(!html.contains(&format!(r#"value="{never}""#)), "{never}");
         }
         // A feed token names its region.
         let res = create(
