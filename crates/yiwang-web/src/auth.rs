@@ -168,7 +168,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         if let Some(known) = parts.extensions.get::<CurrentUser>() {
             return Ok(known.clone());
         }
-        let Some(token) = token_cookie(parts, SESSION_COOKIE) else {
+        let Some(token) = token_cookie(parts, &cookie_name(state, SESSION_COOKIE)) else {
             return Ok(CurrentUser(None));
         };
         let lang = crate::locale::cookie(parts, "lang")
@@ -188,11 +188,35 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-fn cookie(state: &AppState, name: &str, value: &str, path: &str, max_age_s: i64) -> String {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
+/// Whether cookies are sent with `Secure` (the site is served over HTTPS).
+pub fn secure_cookies(state: &AppState) -> bool {
+    state.config.secure_cookies
+}
+
+/// The name a cookie goes by: with `Secure`, the `__Host-` prefix, so the browser takes it only
+/// from this host over HTTPS with `Path=/` and no `Domain` — a sibling subdomain or a plain-HTTP
+/// page cannot plant or overwrite it. Read cookies by this name too.
+pub fn cookie_name(state: &AppState, base: &str) -> String {
+    if secure_cookies(state) {
+        format!("__Host-{base}")
     } else {
-        ""
+        base.to_string()
+    }
+}
+
+/// An HttpOnly, SameSite=Strict cookie; with `Secure`, `__Host-` named and `Path=/`.
+pub(crate) fn cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age_s: i64,
+) -> String {
+    let name = cookie_name(state, name);
+    let (path, secure) = if secure_cookies(state) {
+        ("/", "; Secure")
+    } else {
+        (path, "")
     };
     format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}")
 }
