@@ -192,7 +192,7 @@ pub async fn submit(
     // One Argon2 check either way (a dummy hash for unknown numbers), on the bounded pool.
     let hash = found
         .as_ref()
-        .map_or(yiwang_store::accounts::dummy_hash(), |(_, h)| h.as_str());
+        .map_or(yiwang_store::dummy_hash(), |(_, h)| h.as_str());
     let ok = state
         .store
         .check_password(password, hash)
