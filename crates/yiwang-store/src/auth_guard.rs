@@ -31,9 +31,13 @@ pub struct Throttle {
 pub enum Gate {
     Open,
     /// Locked; the lock ends after this many milliseconds (or when lifted).
-    Locked { retry_after_ms: i64 },
+    Locked {
+        retry_after_ms: i64,
+    },
     /// Too many failures; try again after this many milliseconds.
-    Limited { retry_after_ms: i64 },
+    Limited {
+        retry_after_ms: i64,
+    },
 }
 
 impl Gate {
@@ -407,10 +411,7 @@ impl Store {
     }
 
     /// Applicant accounts locked at `now_ms`, oldest lock first.
-    pub async fn locked_applicants(
-        &self,
-        now_ms: i64,
-    ) -> Result<Vec<LockedApplicant>, StoreError> {
+    pub async fn locked_applicants(&self, now_ms: i64) -> Result<Vec<LockedApplicant>, StoreError> {
         let rows = sqlx::query(
             "SELECT a.id, a.handle, a.kind, a.display_name, a.legal_rep, t.locked_at, \
              t.locked_until FROM auth_throttle t JOIN applicants a \

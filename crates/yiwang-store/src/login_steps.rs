@@ -145,7 +145,10 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(r) = row else { return Ok(None) };
-        let offered = match (get_opt_str(&r, "enrol_secret")?, get_opt_str(&r, "enrol_enc")?) {
+        let offered = match (
+            get_opt_str(&r, "enrol_secret")?,
+            get_opt_str(&r, "enrol_enc")?,
+        ) {
             (Some(plain), _) => Some(plain),
             (None, Some(enc)) => {
                 let keys = self.keys().ok_or(StoreError::NoKeys)?;
@@ -398,7 +401,7 @@ impl Store {
         .bind(crate::auth_guard::account_key(&p.username))
         .bind(now_ms)
         .execute(&mut *tx)
-            .await?;
+        .await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
             .bind(p.user_id)
             .bind(now_ms)

@@ -158,7 +158,8 @@ impl Store {
         let user_id = get_i64(&row, "user_id")?;
         let username = get_str(&row, "username")?;
         if !password_acceptable(new)
-            || crate::accounts::verify_password_pooled(new, &get_str(&row, "password_hash")?).await?
+            || crate::accounts::verify_password_pooled(new, &get_str(&row, "password_hash")?)
+                .await?
         {
             return Err(ErrorCode::WeakPassword.into());
         }

@@ -397,9 +397,9 @@ async fn attempts_are_reserved_before_the_check_even_in_parallel() {
         let tries: Vec<_> = (0..40)
             .map(|_| {
                 let s = s.clone();
-                tokio::spawn(async move {
-                    s.reserve_attempt("account:liu", ACCOUNT, T0).await.unwrap()
-                })
+                tokio::spawn(
+                    async move { s.reserve_attempt("account:liu", ACCOUNT, T0).await.unwrap() },
+                )
             })
             .collect();
         let mut granted = 0;
@@ -444,7 +444,9 @@ async fn attempts_are_reserved_before_the_check_even_in_parallel() {
             .unwrap();
         for i in 0..5 {
             assert_eq!(
-                s.reserve_attempt("account:liu", ACCOUNT, after).await.unwrap(),
+                s.reserve_attempt("account:liu", ACCOUNT, after)
+                    .await
+                    .unwrap(),
                 Gate::Open,
                 "{b}: {i}"
             );

@@ -7,9 +7,13 @@
 //! at sign-in. Sessions end after [`WebConfig::session_idle_ms`](crate::WebConfig) without use
 //! and [`WebConfig::session_ttl_ms`](crate::WebConfig) after sign-in, whichever comes first.
 //!
-//! Failed passwords and codes count against the account (5 in 15 minutes lock it until an
-//! administrator unlocks it) and against the client address (20 in 15 minutes: 429 with
-//! Retry-After). The same rules suit applicant accounts once they exist.
+//! Every password or code attempt is reserved before it is checked (so parallel requests get no
+//! more checks than the limit), against the account (5 failures in 15 minutes lock it for 15
+//! minutes, twice as long for each further lock in a row, at most a day; an administrator can
+//! lift it) and against the client address (20 in 15 minutes: 429 with Retry-After).
+//! Applicant accounts follow the same rules.
+//!
+//! Behind HTTPS the cookies are `Secure` and named with the `__Host-` prefix ([`cookie_name`]).
 
 pub mod api_token;
 

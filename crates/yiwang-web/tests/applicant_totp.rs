@@ -321,7 +321,11 @@ async fn code(site: &auth_support::Site, pending: &str, code: &str) -> reqwest::
 /// A six-digit code that is not the right one now.
 fn wrong_code(secret: &str, now: i64) -> &'static str {
     let right = yiwang_store::totp::code_at(secret, now).unwrap();
-    if right == "000000" { "111111" } else { "000000" }
+    if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    }
 }
 
 /// Issue 13 (5): wrong codes count against the account's lock and end the pending sign-in
@@ -494,7 +498,10 @@ async fn applicant_locks_expire_are_listed_and_unknown_numbers_answer_the_same()
             .unwrap();
         assert!(html.contains(&format!(">{}<", a.handle)), "{b}: {html}");
         assert!(html.contains("张*"), "{b}: masked name");
-        assert!(!html.contains(ID) && !html.contains("张三"), "{b}: no personal data");
+        assert!(
+            !html.contains(ID) && !html.contains("张三"),
+            "{b}: no personal data"
+        );
         let html = site
             .get("/console/locks", Some(&township))
             .await

@@ -130,7 +130,12 @@ async fn lockout_after_failures_and_unlock() {
         let res = site.password("clerk", PASSWORD).await;
         assert_eq!(res.status(), StatusCode::LOCKED);
         assert!(named_cookie(&res, "yw_pending").is_none());
-        assert!(db.store.account_locked("clerk", site.clock.now()).await.unwrap());
+        assert!(
+            db.store
+                .account_locked("clerk", site.clock.now())
+                .await
+                .unwrap()
+        );
         // An unknown username locks the same way (no hint which usernames exist).
         for _ in 0..5 {
             site.password("ghost", "Wrong-Password-1").await;
@@ -153,7 +158,12 @@ async fn lockout_after_failures_and_unlock() {
             )
             .await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
-        assert!(db.store.account_locked("clerk", site.clock.now()).await.unwrap());
+        assert!(
+            db.store
+                .account_locked("clerk", site.clock.now())
+                .await
+                .unwrap()
+        );
         // A user without ManageUsers may not open the page at all.
         let clerkless = site.get("/console/locks", None).await;
         assert_eq!(clerkless.status(), StatusCode::SEE_OTHER);
@@ -169,7 +179,12 @@ async fn lockout_after_failures_and_unlock() {
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert!(!db.store.account_locked("clerk", site.clock.now()).await.unwrap());
+        assert!(
+            !db.store
+                .account_locked("clerk", site.clock.now())
+                .await
+                .unwrap()
+        );
         let clerk = site.sign_in(&db, "clerk").await;
         assert!(site.signed_in(&clerk).await);
 
@@ -185,7 +200,12 @@ async fn lockout_after_failures_and_unlock() {
             // (A real code could be 000000 once in a million; the clock is fixed, so it is not.)
             assert_eq!(res.status(), expect, "code attempt {i}");
         }
-        assert!(db.store.account_locked("clerk", site.clock.now()).await.unwrap());
+        assert!(
+            db.store
+                .account_locked("clerk", site.clock.now())
+                .await
+                .unwrap()
+        );
         assert!(
             db.store
                 .unlock_account("clerk", Some(ids[0]), "admin", "test", site.clock.now())
@@ -245,7 +265,12 @@ async fn too_many_failures_from_one_address_get_429_with_retry_after() {
         site.clock.advance(15 * 60 * 1000 + 1);
         let res = site.password("admin", PASSWORD).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert!(!db.store.account_locked("admin", site.clock.now()).await.unwrap());
+        assert!(
+            !db.store
+                .account_locked("admin", site.clock.now())
+                .await
+                .unwrap()
+        );
     }
 }
 
@@ -264,9 +289,9 @@ async fn parallel_wrong_passwords_get_no_more_checks_than_the_limit() {
         let tries: Vec<_> = (0..60)
             .map(|_| {
                 let site = site.clone();
-                tokio::spawn(async move {
-                    site.password("clerk", "Wrong-Password-1").await.status()
-                })
+                tokio::spawn(
+                    async move { site.password("clerk", "Wrong-Password-1").await.status() },
+                )
             })
             .collect();
         let mut statuses = Vec::new();
@@ -310,7 +335,10 @@ async fn staff_locks_end_by_themselves_with_growing_delays() {
         }
         let res = site.password("clerk", PASSWORD).await;
         assert_eq!(res.status(), StatusCode::LOCKED, "{b}");
-        assert!(res.text().await.unwrap().contains("15 分钟后自动解锁"), "{b}");
+        assert!(
+            res.text().await.unwrap().contains("15 分钟后自动解锁"),
+            "{b}"
+        );
         site.clock.advance(15 * 60 * 1000);
         let res = site.password("clerk", PASSWORD).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}: the lock ended");
@@ -322,7 +350,10 @@ async fn staff_locks_end_by_themselves_with_growing_delays() {
         site.clock.advance(15 * 60 * 1000);
         let res = site.password("clerk", PASSWORD).await;
         assert_eq!(res.status(), StatusCode::LOCKED, "{b}: still locked");
-        assert!(res.text().await.unwrap().contains("15 分钟后自动解锁"), "{b}");
+        assert!(
+            res.text().await.unwrap().contains("15 分钟后自动解锁"),
+            "{b}"
+        );
         site.clock.advance(15 * 60 * 1000);
         let clerk = site.sign_in(&db, "clerk").await;
         assert!(site.signed_in(&clerk).await, "{b}");
@@ -331,7 +362,10 @@ async fn staff_locks_end_by_themselves_with_growing_delays() {
             site.password("clerk", "Wrong-Password-1").await;
         }
         let res = site.password("clerk", PASSWORD).await;
-        assert!(res.text().await.unwrap().contains("15 分钟后自动解锁"), "{b}");
+        assert!(
+            res.text().await.unwrap().contains("15 分钟后自动解锁"),
+            "{b}"
+        );
     }
 }
 

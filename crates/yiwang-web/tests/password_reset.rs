@@ -536,7 +536,11 @@ async fn a_password_reset_lifts_the_lock() {
         let res = enter(&site, &ticket, &code, "").await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let res = sign_in(&site, NEW).await;
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}: the lock is lifted");
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{b}: the lock is lifted"
+        );
         assert!(named_cookie(&res, "yw_app").is_some(), "{b}");
     }
 }
@@ -556,7 +560,11 @@ async fn after_an_administrators_reset_enrolment_comes_after_the_new_password() 
         // The clerk never signed in: no authenticator yet.
         assert!(db.store.user_totp(clerk).await.unwrap().is_none());
         let res = site
-            .post(&format!("/console/users/{clerk}/password"), Some(&admin), &[])
+            .post(
+                &format!("/console/users/{clerk}/password"),
+                Some(&admin),
+                &[],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::OK, "{b}");
         let temp = temporary_of(&res.text().await.unwrap());

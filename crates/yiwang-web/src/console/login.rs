@@ -1,8 +1,9 @@
 //! Sign in (first step: username and password) and sign out of the console.
 //!
 //! A correct password does not sign in yet: it starts a pending sign-in and sends the browser to
-//! the one-time-code step (`login_totp.rs`). Locked accounts and throttled addresses are refused
-//! before the password is even checked.
+//! the one-time-code step (`login_totp.rs`). Each attempt is reserved against the address and
+//! the account before the password is checked: locked accounts and throttled addresses are
+//! refused without a check, and parallel requests get no more checks than the limit.
 
 use super::{ConsoleError, ConsoleResult, read_form, render, same_origin, store_fail};
 use crate::AppState;

@@ -136,7 +136,11 @@ pub async fn submit(
     // CODE_TRIES wrong codes), then the address and the account.
     let Some(tries) = state
         .store
-        .reserve_challenge_attempt(&hash_token(pending_token.as_deref().unwrap_or("")), state.now_ms(), CODE_TRIES)
+        .reserve_challenge_attempt(
+            &hash_token(pending_token.as_deref().unwrap_or("")),
+            state.now_ms(),
+            CODE_TRIES,
+        )
         .await
         .map_err(|e| store_fail(e, locale))?
     else {

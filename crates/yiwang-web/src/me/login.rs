@@ -1,6 +1,10 @@
 //! Applicant sign-in with a resident ID or credit code and a password. The same throttling as
-//! staff sign-in: failures count against the account (locked after five, until an
-//! administrator unlocks it) and the client address (429 with Retry-After).
+//! staff sign-in: every attempt is reserved before the password or code is checked, against
+//! the account (five failures lock it for fifteen minutes, longer for each further lock in a
+//! row; a password reset or an administrator lifts it) and the client address (429 with
+//! Retry-After). A number without an account is limited and locked exactly like a registered
+//! one, and costs the same Argon2 check, so the answers tell nobody which numbers have
+//! accounts.
 
 use super::{APPLICANT_COOKIE, CurrentApplicant, page, start_session};
 use crate::AppState;
@@ -98,17 +102,16 @@ fn again(
 }
 
 /// Why an attempt is refused, as the applicant's page says it.
-fn refusal(
-    locale: Locale,
-    next: &str,
-    gate: Gate,
-    otherwise: (StatusCode, String),
-) -> Response {
+fn refusal(locale: Locale, next: &str, gate: Gate, otherwise: (StatusCode, String)) -> Response {
     let lang = locale.lang;
     match gate {
         Gate::Locked { retry_after_ms } => {
             let minutes = (retry_after_seconds(retry_after_ms) + 59) / 60;
-            let locked = tf(lang, "me.login.locked", &[("minutes", &minutes.to_string())]);
+            let locked = tf(
+                lang,
+                "me.login.locked",
+                &[("minutes", &minutes.to_string())],
+            );
             let msg = error_message(lang, ErrorCode::Forbidden);
             again(
                 locale,
@@ -121,13 +124,7 @@ fn refusal(
         Gate::Limited { retry_after_ms } => {
             let s = retry_after_seconds(retry_after_ms);
             let msg = tf(lang, "me.login.throttled", &[("seconds", &s.to_string())]);
-            again(
-                locale,
-                next,
-                StatusCode::TOO_MANY_REQUESTS,
-                msg,
-                Some(s),
-            )
+            again(locale, next, StatusCode::TOO_MANY_REQUESTS, msg, Some(s))
         }
         Gate::Open => again(locale, next, otherwise.0, otherwise.1, None),
     }

@@ -216,7 +216,8 @@ pub async fn form(
     locale: Locale,
     headers: axum::http::HeaderMap,
 ) -> ConsoleResult {
-    let has_ticket = header_token(&headers, &crate::auth::cookie_name(&state, RESET_COOKIE)).is_some();
+    let has_ticket =
+        header_token(&headers, &crate::auth::cookie_name(&state, RESET_COOKIE)).is_some();
     let tpl = reset_page(locale, has_ticket, None);
     Ok(render(StatusCode::OK, &tpl, locale.lang))
 }

@@ -204,11 +204,11 @@ pub async fn password(
     use yiwang_domain::ErrorCode;
     same_origin(req.headers(), locale)?;
     let a = me.require(locale, "/me/security")?.clone();
-    let session =
-        crate::auth::header_token(
+    let session = crate::auth::header_token(
         req.headers(),
         &crate::auth::cookie_name(&state, super::APPLICANT_COOKIE),
-    ).unwrap_or_default();
+    )
+    .unwrap_or_default();
     let form = read_form(req, &state, locale).await?;
     let (old, new, again) = (form.get("old"), form.get("new"), form.get("again"));
     let lang = locale.lang;
