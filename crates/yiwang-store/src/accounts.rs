@@ -123,7 +123,7 @@ impl Store {
         if !password_acceptable(&u.password) {
             return Err(ErrorCode::WeakPassword.into());
         }
-        let hash = hash_password(&u.password)?;
+        let hash = hash_password_pooled(&u.password).await?;
         let mut tx = self.pool.begin().await?;
         let exists = sqlx::query("SELECT id FROM users WHERE username = $1")
             .bind(u.username.clone())

@@ -3,7 +3,7 @@
 //! sign-in of the account ends; and the account is marked so that its next sign-in, after the
 //! password and the one-time code, must choose a new password before any session starts.
 
-use crate::accounts::{hash_password, password_acceptable};
+use crate::accounts::password_acceptable;
 use crate::audit::{Actor, append_in};
 use crate::rows::{get_i64, get_str};
 use crate::{Store, StoreError};
@@ -57,7 +57,7 @@ impl Store {
         if !password_acceptable(temporary) {
             return Err(ErrorCode::WeakPassword.into());
         }
-        let hash = hash_password(temporary)?;
+        let hash = crate::accounts::hash_password_pooled(temporary).await?;
         let mut tx = self.pool.begin().await?;
         let Some(row) = sqlx::query("SELECT username FROM users WHERE id = $1")
             .bind(user_id)
