@@ -286,8 +286,10 @@ impl Store {
         let idx = APPLICANT_ID_NUMBER
             .index(keys, &id.reveal())
             .ok_or(StoreError::NoKeys)?;
+        // 64 bits of the keyed digest: enough to keep numbers apart, too little to be the index.
         let digest = idx.rsplit(':').next().unwrap_or(&idx);
-        Ok(format!("applicant-unknown-{digest}"))
+        let short: String = digest.chars().take(16).collect();
+        Ok(format!("{}-{short}", crate::auth_guard::UNKNOWN_APPLICANT))
     }
 
     pub async fn applicant(&self, id: i64) -> Result<Option<Applicant>, StoreError> {

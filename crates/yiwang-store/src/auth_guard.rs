@@ -457,6 +457,9 @@ impl Store {
     }
 }
 
+/// Prefix of the throttle names of applicant numbers without an account.
+pub const UNKNOWN_APPLICANT: &str = "applicant-unknown";
+
 fn failure_event(
     username: &str,
     user_id: Option<i64>,
@@ -464,6 +467,12 @@ fn failure_event(
     action: &str,
     detail: &str,
 ) -> AuditEvent {
+    // The append-only log never keeps a digest of a number nobody registered.
+    let username = if username.starts_with(UNKNOWN_APPLICANT) {
+        UNKNOWN_APPLICANT
+    } else {
+        username
+    };
     AuditEvent {
         actor_id: user_id,
         actor: username.to_string(),

@@ -476,6 +476,25 @@ async fn applicant_locks_expire_are_listed_and_unknown_numbers_answer_the_same()
             unknown.push((r.status(), answer_of(&r.text().await.unwrap())));
         }
         assert_eq!(known, unknown, "{b}: the same answers");
+        // The audit log names the unknown number by no digest of it.
+        let log = db
+            .store
+            .audit_entries(&yiwang_store::AuditFilter {
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(
+            log.iter().any(|e| e.event.actor == "applicant-unknown"),
+            "{b}"
+        );
+        assert!(
+            !log.iter()
+                .any(|e| e.event.actor.starts_with("applicant-unknown-")
+                    || e.event.object.contains("applicant-unknown-")),
+            "{b}"
+        );
         assert_eq!(known[3].0, StatusCode::UNAUTHORIZED, "{b}");
         assert_eq!(known[4].0, StatusCode::FORBIDDEN, "{b}: the fifth locks");
         assert!(known[5].1.contains("已被锁定"), "{b}: {:?}", known[5]);
