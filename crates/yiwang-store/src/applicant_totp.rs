@@ -117,6 +117,29 @@ impl Store {
         row.map(|r| get_i64(&r, "applicant_id")).transpose()
     }
 
+    /// Counts one code attempt against the pending sign-in before the code is checked (one
+    /// statement); the applicant and the attempts so far (this one included), or `None` when
+    /// it is gone, expired or has used its `limit` tries.
+    pub async fn reserve_applicant_challenge_attempt(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Option<(i64, i64)>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE applicant_challenges SET attempts = attempts + 1 \
+             WHERE token_hash = $1 AND expires_at > $2 AND attempts < $3 \
+             RETURNING applicant_id, attempts",
+        )
+        .bind(token_hash.to_string())
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((get_i64(&r, "applicant_id")?, get_i64(&r, "attempts")?)))
+            .transpose()
+    }
+
     pub async fn delete_applicant_challenge(&self, token_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM applicant_challenges WHERE token_hash = $1")
             .bind(token_hash.to_string())
@@ -148,13 +171,13 @@ impl Store {
                     yiwang_domain::ErrorCode::NotAuthenticated,
                 ))?;
         let hash: String = crate::rows::get_str(&row, "password_hash")?;
-        if !crate::accounts::verify_password(old, &hash) {
+        if !crate::accounts::verify_password_pooled(old, &hash).await? {
             return Err(yiwang_domain::ErrorCode::BadLogin.into());
         }
         if !crate::accounts::password_acceptable(new) {
             return Err(yiwang_domain::ErrorCode::WeakPassword.into());
         }
-        let new_hash = crate::accounts::hash_password(new)?;
+        let new_hash = crate::accounts::hash_password_pooled(new).await?;
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE applicants SET password_hash = $1 WHERE id = $2")
             .bind(new_hash)

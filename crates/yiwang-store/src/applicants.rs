@@ -270,6 +270,28 @@ impl Store {
             .transpose()
     }
 
+    /// The name sign-in limits count under for the identifier `id`: the account's handle, or,
+    /// for a number without an account, one derived from its blind index, so that unknown
+    /// numbers are limited and locked exactly like registered ones (and no number is kept in
+    /// clear).
+    pub fn applicant_throttle_name(
+        &self,
+        id: &ApplicantId,
+        found: Option<&Applicant>,
+    ) -> Result<String, StoreError> {
+        if let Some(a) = found {
+            return Ok(a.handle.clone());
+        }
+        let keys = self.keys().ok_or(StoreError::NoKeys)?;
+        let idx = APPLICANT_ID_NUMBER
+            .index(keys, &id.reveal())
+            .ok_or(StoreError::NoKeys)?;
+        // 64 bits of the keyed digest: enough to keep numbers apart, too little to be the index.
+        let digest = idx.rsplit(':').next().unwrap_or(&idx);
+        let short: String = digest.chars().take(16).collect();
+        Ok(format!("{}-{short}", crate::auth_guard::UNKNOWN_APPLICANT))
+    }
+
     pub async fn applicant(&self, id: i64) -> Result<Option<Applicant>, StoreError> {
         let row = sqlx::query(
             "SELECT id, handle, kind, display_name, legal_rep FROM applicants WHERE id = $1",
@@ -401,7 +423,7 @@ impl Store {
             .event("login.success", format!("applicant:{}", a.handle), "");
         append_in(&mut tx, now_ms, &event).await?;
         tx.commit().await?;
-        self.throttle_clear(&crate::auth_guard::account_key(&a.handle))
+        self.throttle_clear(&crate::auth_guard::account_key(&a.handle), now_ms)
             .await
     }
 }

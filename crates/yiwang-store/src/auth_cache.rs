@@ -100,6 +100,9 @@ fn keep<V>(map: &mut Entries<V>, key: &str, v: V) {
 #[derive(Default)]
 pub(crate) struct AuthCache {
     inner: Mutex<Inner>,
+    /// Sign-in passwords really checked (Argon2) by this store, for the tests that prove the
+    /// limits hold under parallel requests.
+    pub(crate) password_checks: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for AuthCache {
@@ -181,6 +184,14 @@ impl Store {
     /// Called after this process committed a write that revokes a token or ends sessions.
     pub(crate) fn auth_changed(&self) {
         self.auth_cache.clear();
+    }
+
+    /// How many sign-in passwords this store has checked with Argon2 (for tests).
+    #[doc(hidden)]
+    pub fn password_checks(&self) -> u64 {
+        self.auth_cache
+            .password_checks
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Whether a token or session digest is held in memory (for tests).

@@ -41,7 +41,7 @@ pub mod totp;
 pub mod uploads;
 pub mod workflows;
 
-pub use accounts::{NewUser, hash_password, password_acceptable, verify_password};
+pub use accounts::{NewUser, dummy_hash, hash_password, password_acceptable, verify_password};
 pub use audit::{Actor, AuditEntry, AuditEvent, AuditFilter};
 pub use audit_verify::{Anchor, AnchorMismatch, AuditProblem, ProblemKind, VerifyReport};
 pub use catalog_read::{

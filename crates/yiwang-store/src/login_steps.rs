@@ -5,7 +5,7 @@
 //! Nothing here is specific to staff: an applicant account (when it exists) reuses the same
 //! challenge, TOTP and session functions; only whether TOTP is mandatory differs.
 
-use crate::accounts::{hash_password, password_acceptable, verify_password};
+use crate::accounts::password_acceptable;
 use crate::audit::{AuditEvent, append_in};
 use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
 use crate::totp::TOTP_ALG;
@@ -76,6 +76,11 @@ fn event(p_id: i64, actor: &str, action: &str, client: &str, detail: String) -> 
     }
 }
 
+/// Associated data of an offered key: bound to its pending sign-in.
+fn enrol_aad(token_hash: &str) -> String {
+    format!("login_challenges.enrol#{token_hash}")
+}
+
 impl Store {
     /// Starts a pending sign-in for `user_id`; the stage depends on whether TOTP is enrolled.
     /// Expired challenges of everyone are removed on the way.
@@ -102,14 +107,20 @@ impl Store {
             ChallengeStage::Totp => ("totp", None),
             ChallengeStage::ChangePassword => (crate::staff_password::CHANGE_STAGE, None),
         };
+        // With data keys the offered key is kept encrypted, like an enrolled one.
+        let (secret, enc) = match (secret, self.keys()) {
+            (Some(s), Some(keys)) => (None, Some(keys.encrypt(&enrol_aad(token_hash), &s)?)),
+            (s, _) => (s, None),
+        };
         sqlx::query(
-            "INSERT INTO login_challenges (token_hash, user_id, stage, enrol_secret, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO login_challenges (token_hash, user_id, stage, enrol_secret, enrol_enc, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(token_hash.to_string())
         .bind(user_id)
         .bind(name)
         .bind(secret)
+        .bind(enc)
         .bind(now_ms)
         .bind(now_ms + ttl_ms)
         .execute(&mut *tx)
@@ -125,7 +136,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<Option<Challenge>, StoreError> {
         let row = sqlx::query(
-            "SELECT c.user_id, c.stage, c.enrol_secret, c.expires_at, u.username \
+            "SELECT c.user_id, c.stage, c.enrol_secret, c.enrol_enc, c.expires_at, u.username \
              FROM login_challenges c JOIN users u ON u.id = c.user_id \
              WHERE c.token_hash = $1 AND c.expires_at > $2 AND u.disabled = 0",
         )
@@ -134,10 +145,18 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(r) = row else { return Ok(None) };
-        let stage = match (
-            get_str(&r, "stage")?.as_str(),
+        let offered = match (
             get_opt_str(&r, "enrol_secret")?,
+            get_opt_str(&r, "enrol_enc")?,
         ) {
+            (Some(plain), _) => Some(plain),
+            (None, Some(enc)) => {
+                let keys = self.keys().ok_or(StoreError::NoKeys)?;
+                Some(keys.decrypt(&enrol_aad(token_hash), &enc)?)
+            }
+            (None, None) => None,
+        };
+        let stage = match (get_str(&r, "stage")?.as_str(), offered) {
             ("enrol", Some(secret)) => ChallengeStage::Enrol { secret },
             ("totp", _) => ChallengeStage::Totp,
             (crate::staff_password::CHANGE_STAGE, _) => ChallengeStage::ChangePassword,
@@ -149,6 +168,27 @@ impl Store {
             stage,
             expires_at: get_i64(&r, "expires_at")?,
         }))
+    }
+
+    /// Counts one code attempt against the pending sign-in before the code is checked (one
+    /// statement, so parallel requests cannot exceed it): the attempts so far (this one
+    /// included), or `None` when it is gone, expired or has used its `limit` tries.
+    pub async fn reserve_challenge_attempt(
+        &self,
+        token_hash: &str,
+        now_ms: i64,
+        limit: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE login_challenges SET attempts = attempts + 1 \
+             WHERE token_hash = $1 AND expires_at > $2 AND attempts < $3 RETURNING attempts",
+        )
+        .bind(token_hash.to_string())
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| get_i64(&r, "attempts")).transpose()
     }
 
     pub async fn delete_challenge(&self, token_hash: &str) -> Result<(), StoreError> {
@@ -354,10 +394,14 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM auth_throttle WHERE throttle_key = $1 AND locked_at IS NULL")
-            .bind(crate::auth_guard::account_key(&p.username))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM auth_throttle WHERE throttle_key = $1 \
+             AND (locked_until IS NULL OR locked_until <= $2)",
+        )
+        .bind(crate::auth_guard::account_key(&p.username))
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
             .bind(p.user_id)
             .bind(now_ms)
@@ -419,13 +463,13 @@ impl Store {
         let Some(row) = row else {
             return Err(ErrorCode::NotAuthenticated.into());
         };
-        if !verify_password(old, &get_str(&row, "password_hash")?) {
+        if !crate::accounts::verify_password_pooled(old, &get_str(&row, "password_hash")?).await? {
             return Err(ErrorCode::BadLogin.into());
         }
         if !password_acceptable(new) {
             return Err(ErrorCode::WeakPassword.into());
         }
-        let hash = hash_password(new)?;
+        let hash = crate::accounts::hash_password_pooled(new).await?;
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE users SET password_hash = $1, password_changed_at = $2, \

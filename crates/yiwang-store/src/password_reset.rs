@@ -306,8 +306,9 @@ impl Store {
         ] {
             sqlx::query(sql).bind(a.id).execute(&mut *tx).await?;
         }
-        // Failures counted against the account end with it (a lock stays: the hall lifts it).
-        sqlx::query("DELETE FROM auth_throttle WHERE throttle_key = $1 AND locked_at IS NULL")
+        // Failures counted against the account end with it, and so does a lock: whoever proved
+        // the phone (and the code) owns the account again.
+        sqlx::query("DELETE FROM auth_throttle WHERE throttle_key = $1")
             .bind(crate::auth_guard::account_key(&a.handle))
             .execute(&mut *tx)
             .await?;

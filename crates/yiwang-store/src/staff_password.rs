@@ -3,7 +3,7 @@
 //! sign-in of the account ends; and the account is marked so that its next sign-in, after the
 //! password and the one-time code, must choose a new password before any session starts.
 
-use crate::accounts::{hash_password, password_acceptable, verify_password};
+use crate::accounts::password_acceptable;
 use crate::audit::{Actor, append_in};
 use crate::rows::{get_i64, get_str};
 use crate::{Store, StoreError};
@@ -57,7 +57,7 @@ impl Store {
         if !password_acceptable(temporary) {
             return Err(ErrorCode::WeakPassword.into());
         }
-        let hash = hash_password(temporary)?;
+        let hash = crate::accounts::hash_password_pooled(temporary).await?;
         let mut tx = self.pool.begin().await?;
         let Some(row) = sqlx::query("SELECT username FROM users WHERE id = $1")
             .bind(user_id)
@@ -157,10 +157,13 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let user_id = get_i64(&row, "user_id")?;
         let username = get_str(&row, "username")?;
-        if !password_acceptable(new) || verify_password(new, &get_str(&row, "password_hash")?) {
+        if !password_acceptable(new)
+            || crate::accounts::verify_password_pooled(new, &get_str(&row, "password_hash")?)
+                .await?
+        {
             return Err(ErrorCode::WeakPassword.into());
         }
-        let hash = hash_password(new)?;
+        let hash = crate::accounts::hash_password_pooled(new).await?;
         let mut tx = self.pool.begin().await?;
         let gone = sqlx::query("DELETE FROM login_challenges WHERE token_hash = $1")
             .bind(token_hash.to_string())

@@ -67,24 +67,51 @@ async fn counters_lock_accounts_and_limit_addresses() {
             .record_login_failure(&failure("wang", "10.0.0.1", T0 + 10), ACCOUNT, ADDRESS)
             .await
             .unwrap();
-        assert_eq!((a, b), (Gate::Locked, Gate::Open));
-        // A lock outlives the window; only an administrator lifts it.
-        let later = T0 + 3_600_000;
         assert_eq!(
-            s.throttle_gate("account:wang", ACCOUNT, later)
+            (a, b),
+            (
+                Gate::Locked {
+                    retry_after_ms: 900_000
+                },
+                Gate::Open
+            )
+        );
+        // The lock ends by itself after fifteen minutes (issue 13: nobody can lock an account
+        // for good by knowing its name).
+        let end = T0 + 10 + 900_000;
+        assert!(s.account_locked("wang", end - 1).await.unwrap());
+        assert_eq!(s.locked_accounts(end - 1).await.unwrap().len(), 1);
+        assert!(!s.account_locked("wang", end).await.unwrap());
+        assert!(s.locked_accounts(end).await.unwrap().is_empty());
+        assert_eq!(
+            s.throttle_gate("account:wang", ACCOUNT, end).await.unwrap(),
+            Gate::Open
+        );
+        // The next lock in a row lasts twice as long.
+        for i in 0..5 {
+            s.record_login_failure(&failure("wang", "10.0.0.3", end + i), ACCOUNT, ADDRESS)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            s.throttle_gate("account:wang", ACCOUNT, end + 4)
                 .await
                 .unwrap(),
-            Gate::Locked
+            Gate::Locked {
+                retry_after_ms: 1_800_000
+            }
         );
-        let locked = s.locked_accounts().await.unwrap();
+        let later = end + 60_000;
+        let locked = s.locked_accounts(later).await.unwrap();
         assert_eq!(locked.len(), 1);
         assert_eq!(locked[0].principal.username, "wang");
+        assert_eq!(locked[0].locked_until, end + 4 + 1_800_000);
         assert!(
             s.unlock_account("wang", None, "system", "cli:test", later)
                 .await
                 .unwrap()
         );
-        assert!(!s.account_locked("wang").await.unwrap());
+        assert!(!s.account_locked("wang", later).await.unwrap());
         assert!(
             !s.unlock_account("nobody", None, "system", "", later)
                 .await
@@ -123,7 +150,7 @@ async fn counters_lock_accounts_and_limit_addresses() {
             .unwrap();
         assert_eq!(b, Gate::Open);
         // Failures are in the audit log.
-        assert!(s.audit_count().await.unwrap() >= 27);
+        assert!(s.audit_count().await.unwrap() >= 32);
     }
 }
 
@@ -450,5 +477,115 @@ async fn totp_secrets_are_encrypted_at_rest_with_keys() {
         );
         assert!(s.reset_totp("keyed", "admin", "t", T0).await.unwrap());
         assert!(s.user_totp(id).await.unwrap().is_none(), "{b}");
+    }
+}
+
+/// Issue 13: an attempt is reserved in one statement before the check, so parallel attempts
+/// never get more than the limit; a failure at the limit locks, a success gives the
+/// reservation back, and the lock grows from one lock to the next.
+#[tokio::test]
+async fn attempts_are_reserved_before_the_check_even_in_parallel() {
+    use yiwang_store::auth_guard::Attempt;
+    for db in backends().await {
+        let s = &db.store;
+        let b = db.backend.name();
+        user(s, "liu").await;
+        let tries: Vec<_> = (0..40)
+            .map(|_| {
+                let s = s.clone();
+                tokio::spawn(
+                    async move { s.reserve_attempt("account:liu", ACCOUNT, T0).await.unwrap() },
+                )
+            })
+            .collect();
+        let mut granted = 0;
+        for t in tries {
+            if t.await.unwrap() == Gate::Open {
+                granted += 1;
+            }
+        }
+        assert_eq!(granted, 5, "{b}: exactly the limit is reserved");
+        // Each reserved attempt fails: the one at the limit locks.
+        let (g, _) = s
+            .attempt_failed(&failure("liu", "10.0.0.1", T0), ACCOUNT, ADDRESS)
+            .await
+            .unwrap();
+        assert!(g.is_locked(), "{b}: {g:?}");
+        assert!(s.account_locked("liu", T0 + 1).await.unwrap(), "{b}");
+        assert_eq!(
+            s.reserve_attempt("account:liu", ACCOUNT, T0 + 1)
+                .await
+                .unwrap(),
+            Gate::Locked {
+                retry_after_ms: 899_999
+            },
+            "{b}"
+        );
+        // After the lock: a fresh count.
+        let after = T0 + 900_000;
+        let a = Attempt {
+            username: "liu",
+            user_id: None,
+            client: "10.0.0.1",
+            now_ms: after,
+        };
+        assert_eq!(
+            s.begin_attempt(&a, ACCOUNT, ADDRESS).await.unwrap(),
+            Gate::Open,
+            "{b}"
+        );
+        // A success gives it back: five more reservations still fit.
+        s.release_attempt(&["account:liu", "addr:10.0.0.1"])
+            .await
+            .unwrap();
+        for i in 0..5 {
+            assert_eq!(
+                s.reserve_attempt("account:liu", ACCOUNT, after)
+                    .await
+                    .unwrap(),
+                Gate::Open,
+                "{b}: {i}"
+            );
+        }
+        assert!(
+            s.reserve_attempt("account:liu", ACCOUNT, after)
+                .await
+                .unwrap()
+                != Gate::Open,
+            "{b}"
+        );
+    }
+}
+
+/// Issue 13: the key offered at first sign-in is kept encrypted in `login_challenges` when
+/// data keys are configured.
+#[tokio::test]
+async fn offered_enrolment_keys_are_encrypted() {
+    for db in backends().await {
+        let s = yiwang_testkit::with_test_keys(db.store.clone());
+        let b = db.backend.name();
+        let id = user(&s, "zhao").await;
+        let stage = s.create_challenge("c1", id, T0, 300_000).await.unwrap();
+        let yiwang_store::ChallengeStage::Enrol { secret } = stage else {
+            panic!("{b}: enrol");
+        };
+        let row = sqlx::query(
+            "SELECT enrol_secret, enrol_enc FROM login_challenges WHERE token_hash = 'c1'",
+        )
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        let plain: Option<String> = row.try_get("enrol_secret").unwrap();
+        let enc: Option<String> = row.try_get("enrol_enc").unwrap();
+        assert_eq!(plain, None, "{b}");
+        let enc = enc.unwrap();
+        assert!(!enc.contains(&secret), "{b}: {enc}");
+        assert!(enc.starts_with("sm4"), "{b}: {enc}");
+        let c = s.challenge("c1", T0 + 1).await.unwrap().unwrap();
+        assert_eq!(
+            c.stage,
+            yiwang_store::ChallengeStage::Enrol { secret },
+            "{b}"
+        );
     }
 }

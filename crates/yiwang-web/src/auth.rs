@@ -7,9 +7,13 @@
 //! at sign-in. Sessions end after [`WebConfig::session_idle_ms`](crate::WebConfig) without use
 //! and [`WebConfig::session_ttl_ms`](crate::WebConfig) after sign-in, whichever comes first.
 //!
-//! Failed passwords and codes count against the account (5 in 15 minutes lock it until an
-//! administrator unlocks it) and against the client address (20 in 15 minutes: 429 with
-//! Retry-After). The same rules suit applicant accounts once they exist.
+//! Every password or code attempt is reserved before it is checked (so parallel requests get no
+//! more checks than the limit), against the account (5 failures in 15 minutes lock it for 15
+//! minutes, twice as long for each further lock in a row, at most a day; an administrator can
+//! lift it) and against the client address (20 in 15 minutes: 429 with Retry-After).
+//! Applicant accounts follow the same rules.
+//!
+//! Behind HTTPS the cookies are `Secure` and named with the `__Host-` prefix ([`cookie_name`]).
 
 pub mod api_token;
 
@@ -168,7 +172,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         if let Some(known) = parts.extensions.get::<CurrentUser>() {
             return Ok(known.clone());
         }
-        let Some(token) = token_cookie(parts, SESSION_COOKIE) else {
+        let Some(token) = token_cookie(parts, &cookie_name(state, SESSION_COOKIE)) else {
             return Ok(CurrentUser(None));
         };
         let lang = crate::locale::cookie(parts, "lang")
@@ -188,11 +192,35 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-fn cookie(state: &AppState, name: &str, value: &str, path: &str, max_age_s: i64) -> String {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
+/// Whether cookies are sent with `Secure` (the site is served over HTTPS).
+pub fn secure_cookies(state: &AppState) -> bool {
+    state.config.secure_cookies
+}
+
+/// The name a cookie goes by: with `Secure`, the `__Host-` prefix, so the browser takes it only
+/// from this host over HTTPS with `Path=/` and no `Domain` — a sibling subdomain or a plain-HTTP
+/// page cannot plant or overwrite it. Read cookies by this name too.
+pub fn cookie_name(state: &AppState, base: &str) -> String {
+    if secure_cookies(state) {
+        format!("__Host-{base}")
     } else {
-        ""
+        base.to_string()
+    }
+}
+
+/// An HttpOnly, SameSite=Strict cookie; with `Secure`, `__Host-` named and `Path=/`.
+pub(crate) fn cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age_s: i64,
+) -> String {
+    let name = cookie_name(state, name);
+    let (path, secure) = if secure_cookies(state) {
+        ("/", "; Secure")
+    } else {
+        (path, "")
     };
     format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}")
 }

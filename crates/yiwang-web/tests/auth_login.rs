@@ -130,7 +130,12 @@ async fn lockout_after_failures_and_unlock() {
         let res = site.password("clerk", PASSWORD).await;
         assert_eq!(res.status(), StatusCode::LOCKED);
         assert!(named_cookie(&res, "yw_pending").is_none());
-        assert!(db.store.account_locked("clerk").await.unwrap());
+        assert!(
+            db.store
+                .account_locked("clerk", site.clock.now())
+                .await
+                .unwrap()
+        );
         // An unknown username locks the same way (no hint which usernames exist).
         for _ in 0..5 {
             site.password("ghost", "Wrong-Password-1").await;
@@ -153,7 +158,12 @@ async fn lockout_after_failures_and_unlock() {
             )
             .await;
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
-        assert!(db.store.account_locked("clerk").await.unwrap());
+        assert!(
+            db.store
+                .account_locked("clerk", site.clock.now())
+                .await
+                .unwrap()
+        );
         // A user without ManageUsers may not open the page at all.
         let clerkless = site.get("/console/locks", None).await;
         assert_eq!(clerkless.status(), StatusCode::SEE_OTHER);
@@ -169,7 +179,12 @@ async fn lockout_after_failures_and_unlock() {
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert!(!db.store.account_locked("clerk").await.unwrap());
+        assert!(
+            !db.store
+                .account_locked("clerk", site.clock.now())
+                .await
+                .unwrap()
+        );
         let clerk = site.sign_in(&db, "clerk").await;
         assert!(site.signed_in(&clerk).await);
 
@@ -185,7 +200,12 @@ async fn lockout_after_failures_and_unlock() {
             // (A real code could be 000000 once in a million; the clock is fixed, so it is not.)
             assert_eq!(res.status(), expect, "code attempt {i}");
         }
-        assert!(db.store.account_locked("clerk").await.unwrap());
+        assert!(
+            db.store
+                .account_locked("clerk", site.clock.now())
+                .await
+                .unwrap()
+        );
         assert!(
             db.store
                 .unlock_account("clerk", Some(ids[0]), "admin", "test", site.clock.now())
@@ -245,6 +265,158 @@ async fn too_many_failures_from_one_address_get_429_with_retry_after() {
         site.clock.advance(15 * 60 * 1000 + 1);
         let res = site.password("admin", PASSWORD).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        assert!(!db.store.account_locked("admin").await.unwrap());
+        assert!(
+            !db.store
+                .account_locked("admin", site.clock.now())
+                .await
+                .unwrap()
+        );
+    }
+}
+
+/// Issue 13 (6): sixty parallel wrong passwords for one account get no more real (Argon2)
+/// checks than the account's limit of five: each attempt is reserved before the check.
+/// Unknown and disabled accounts cost one check as well (equal work, item 10).
+#[tokio::test]
+async fn parallel_wrong_passwords_get_no_more_checks_than_the_limit() {
+    for db in backends().await {
+        let b = db.backend.name();
+        with_demo(&db).await;
+        create_users(&db).await;
+        // With connection info: the address counts too (twenty), the account stops at five.
+        let site = std::sync::Arc::new(serve(&db, true).await);
+        let before = db.store.password_checks();
+        let tries: Vec<_> = (0..60)
+            .map(|_| {
+                let site = site.clone();
+                tokio::spawn(
+                    async move { site.password("clerk", "Wrong-Password-1").await.status() },
+                )
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for t in tries {
+            statuses.push(t.await.unwrap());
+        }
+        let checks = db.store.password_checks() - before;
+        assert!(checks <= 5, "{b}: {checks} real checks for a limit of 5");
+        assert!(checks >= 1, "{b}: {checks}");
+        assert!(
+            statuses.iter().all(|s| matches!(
+                *s,
+                StatusCode::UNAUTHORIZED | StatusCode::LOCKED | StatusCode::TOO_MANY_REQUESTS
+            )),
+            "{b}: {statuses:?}"
+        );
+
+        // Equal work: an unknown username costs one check, like a known one.
+        site.clock.advance(3_600_000);
+        let before = db.store.password_checks();
+        let res = site.password("ghost-user", "Wrong-Password-1").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{b}");
+        assert_eq!(db.store.password_checks() - before, 1, "{b}: unknown");
+        let res = site.password("township", "Wrong-Password-1").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{b}");
+        assert_eq!(db.store.password_checks() - before, 2, "{b}: known");
+    }
+}
+
+/// Issue 13 (4): a lock ends by itself (fifteen minutes, then longer for the next lock in a
+/// row), so knowing a username is not enough to shut its owner out for good.
+#[tokio::test]
+async fn staff_locks_end_by_themselves_with_growing_delays() {
+    for db in backends().await {
+        let b = db.backend.name();
+        with_demo(&db).await;
+        create_users(&db).await;
+        let site = serve(&db, false).await;
+        for _ in 0..5 {
+            site.password("clerk", "Wrong-Password-1").await;
+        }
+        let res = site.password("clerk", PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::LOCKED, "{b}");
+        assert!(
+            res.text().await.unwrap().contains("15 分钟后自动解锁"),
+            "{b}"
+        );
+        site.clock.advance(15 * 60 * 1000);
+        let res = site.password("clerk", PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}: the lock ended");
+        // Five more wrong passwords (no complete sign-in between): the second lock lasts 30
+        // minutes.
+        for _ in 0..5 {
+            site.password("clerk", "Wrong-Password-1").await;
+        }
+        site.clock.advance(15 * 60 * 1000);
+        let res = site.password("clerk", PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::LOCKED, "{b}: still locked");
+        assert!(
+            res.text().await.unwrap().contains("15 分钟后自动解锁"),
+            "{b}"
+        );
+        site.clock.advance(15 * 60 * 1000);
+        let clerk = site.sign_in(&db, "clerk").await;
+        assert!(site.signed_in(&clerk).await, "{b}");
+        // A complete sign-in starts over: the next lock is fifteen minutes again.
+        for _ in 0..5 {
+            site.password("clerk", "Wrong-Password-1").await;
+        }
+        let res = site.password("clerk", PASSWORD).await;
+        assert!(
+            res.text().await.unwrap().contains("15 分钟后自动解锁"),
+            "{b}"
+        );
+    }
+}
+
+/// Issue 13 (10): behind HTTPS the cookies are `__Host-` named (Secure, Path=/, no Domain),
+/// and a cookie of the plain name — which a sibling subdomain could plant — is not read.
+#[tokio::test]
+async fn secure_cookies_are_host_prefixed() {
+    use reqwest::header::SET_COOKIE;
+    for db in backends().await {
+        let b = db.backend.name();
+        with_demo(&db).await;
+        let ids = create_users(&db).await;
+        let site = auth_support::serve_with(&db, false, true).await;
+        let res = site.password("admin", PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let line = set_cookie_line(&res, "__Host-yw_pending").expect("pending cookie");
+        assert!(
+            line.contains("; Secure") && line.contains("Path=/;") && !line.contains("Domain"),
+            "{b}: {line}"
+        );
+        assert!(
+            res.headers()
+                .get_all(SET_COOKIE)
+                .iter()
+                .all(|v| v.to_str().unwrap().starts_with("__Host-")),
+            "{b}"
+        );
+        let pending = named_cookie(&res, "__Host-yw_pending").unwrap();
+        let html = site
+            .get("/console/login/totp", Some(&pending))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let secret = enrol_secret(&html).expect("key shown");
+        // The plain name is not read: back to the password step.
+        let plain = pending.replacen("__Host-", "", 1);
+        let res = site.get("/console/login/totp", Some(&plain)).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let code = totp::code_at(&secret, site.clock.now()).unwrap();
+        let res = site.code(&pending, &code).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let line = set_cookie_line(&res, "__Host-yw_session").expect("session cookie");
+        assert!(
+            line.contains("; Secure") && line.contains("Path=/;"),
+            "{b}: {line}"
+        );
+        let session = named_cookie(&res, "__Host-yw_session").unwrap();
+        assert!(site.signed_in(&session).await, "{b}");
+        let plain = session.replacen("__Host-", "", 1);
+        assert!(!site.signed_in(&plain).await, "{b}: plain name ignored");
+        let _ = ids;
     }
 }

@@ -515,3 +515,116 @@ async fn staff_choose_a_new_password_after_an_administrators_reset() {
         );
     }
 }
+
+/// Issue 13 (4): a successful password reset lifts the account's lock (whoever proves the
+/// phone owns the account again), so a stranger's wrong passwords cannot keep it shut.
+#[tokio::test]
+async fn a_password_reset_lifts_the_lock() {
+    for mut db in backends().await {
+        let b = db.backend.name();
+        let (site, _, applicant) = registered(&mut db).await;
+        for _ in 0..5 {
+            sign_in(&site, "Wrong-Password-1").await;
+        }
+        assert_eq!(
+            sign_in(&site, PASSWORD).await.status(),
+            StatusCode::FORBIDDEN,
+            "{b}: locked"
+        );
+        let ticket = ask(&site, ID, PHONE).await;
+        let code = sent_codes(&db, applicant).await[0].clone();
+        let res = enter(&site, &ticket, &code, "").await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let res = sign_in(&site, NEW).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{b}: the lock is lifted"
+        );
+        assert!(named_cookie(&res, "yw_app").is_some(), "{b}");
+    }
+}
+
+/// Issue 13 (5): staff TOTP is no longer trust-on-first-use for whoever knows a temporary
+/// password. An account reset by an administrator before its owner enrolled chooses its own
+/// new password first and enrols the authenticator only then, in the same browser.
+#[tokio::test]
+async fn after_an_administrators_reset_enrolment_comes_after_the_new_password() {
+    for db in backends().await {
+        let b = db.backend.name();
+        yiwang_testkit::with_demo(&db).await;
+        let ids = create_users(&db).await;
+        let clerk = ids[1];
+        let site = serve(&db, true).await;
+        let admin = site.sign_in(&db, "admin").await;
+        // The clerk never signed in: no authenticator yet.
+        assert!(db.store.user_totp(clerk).await.unwrap().is_none());
+        let res = site
+            .post(
+                &format!("/console/users/{clerk}/password"),
+                Some(&admin),
+                &[],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{b}");
+        let temp = temporary_of(&res.text().await.unwrap());
+
+        // The temporary password leads to the new-password step, not to enrolment.
+        site.clock.advance(30_000);
+        let res = site.password("clerk", &temp).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        assert!(
+            location(&res).starts_with("/console/login/password"),
+            "{b}: {}",
+            location(&res)
+        );
+        let pending = named_cookie(&res, "yw_pending").unwrap();
+        let res = site.get("/console/login/totp", Some(&pending)).await;
+        assert!(
+            location(&res).starts_with("/console/login/password"),
+            "{b}: no key offered before the new password"
+        );
+        let res = site.code(&pending, "123456").await;
+        assert!(location(&res).starts_with("/console/login/password"), "{b}");
+        assert!(db.store.user_totp(clerk).await.unwrap().is_none(), "{b}");
+
+        // The new password, then enrolment with a fresh pending sign-in, then the session.
+        let new = "Xin-Mima-2026!";
+        let res = site
+            .post(
+                "/console/login/password",
+                Some(&pending),
+                &[("new", new), ("again", new), ("next", "/console")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        assert!(
+            location(&res).starts_with("/console/login/totp"),
+            "{b}: {}",
+            location(&res)
+        );
+        assert!(named_cookie(&res, "yw_session").is_none(), "{b}");
+        let enrol = named_cookie(&res, "yw_pending").unwrap();
+        assert_ne!(enrol, pending, "{b}: a new pending sign-in");
+        let html = site
+            .get("/console/login/totp", Some(&enrol))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let secret = auth_support::enrol_secret(&html).expect("key offered now");
+        let code = yiwang_store::totp::code_at(&secret, site.clock.now()).unwrap();
+        let res = site.code(&enrol, &code).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let session = named_cookie(&res, "yw_session").unwrap();
+        assert!(site.signed_in(&session).await, "{b}");
+        assert_eq!(
+            db.store.user_totp(clerk).await.unwrap().unwrap().secret,
+            secret,
+            "{b}"
+        );
+        // The temporary password is spent.
+        let res = site.password("clerk", &temp).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{b}");
+    }
+}

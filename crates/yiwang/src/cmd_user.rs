@@ -18,7 +18,7 @@ pub async fn run(store: &Store, command: &UserCommand) -> Option<anyhow::Result<
 
 async fn unlock(store: &Store, username: &str) -> anyhow::Result<()> {
     let actor = cli_actor();
-    let was_locked = store.account_locked(username).await?;
+    let was_locked = store.account_locked(username, now_ms()).await?;
     if !store
         .unlock_account(username, None, &actor.name, &actor.client, now_ms())
         .await?

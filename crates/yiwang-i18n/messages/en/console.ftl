@@ -148,7 +148,7 @@ console.departments.region_hint = 6, 9 or 12 digits, for example 120112 (Jinnan 
 console.departments.submit = Register
 # Sign-in security: one-time codes, lockout, account, API tokens, locked accounts.
 console.nav.account = My account
-console.login.locked = This account is locked after too many failed attempts. Please ask an administrator to unlock it.
+console.login.locked = This account is locked after too many failed attempts. It unlocks by itself in {minutes} minutes, or an administrator can unlock it.
 console.login.too_many = Too many failed attempts from your network. Please try again in {minutes} minutes.
 console.login.expired = The sign-in has timed out. Please enter your username and password again.
 console.totp.title = Enter your one-time code
@@ -156,6 +156,7 @@ console.totp.intro = Open the authenticator app on your phone and enter the 6-di
 console.totp.code = 6-digit one-time code
 console.totp.submit = Sign in
 console.totp.bad_code = The code is wrong or has expired. Please enter the latest code from your phone.
+console.totp.too_many = Too many wrong codes: this sign-in has ended. Please enter your username and password again.
 console.totp.replayed = This code has already been used. Please wait for a new code on your phone and enter it.
 console.totp.restart = Start again with username and password
 console.enrol.title = Set up two-step sign-in
@@ -209,6 +210,9 @@ console.locks.name = Name
 console.locks.since = Locked on
 console.locks.action = Action
 console.locks.unlock = Unlock
+console.locks.until = Unlocks by itself at
+console.locks.applicants = Applicant accounts
+console.locks.applicants_intro = Applicant accounts are shown by their number, never by ID number. A lock ends by itself; resetting the password with "Forgot password" also ends it.
 # Password reset by an administrator, and the forced change at the next sign-in.
 console.reset.column = Password
 console.reset.button = Reset password

@@ -148,7 +148,7 @@ console.departments.region_hint = 6、9 或 12 位数字，例如 120112（津�
 console.departments.submit = 登记
 # Sign-in security: one-time codes, lockout, account, API tokens, locked accounts.
 console.nav.account = 我的账号
-console.login.locked = 这个账号因为多次输错已被锁定。请联系管理员解锁。
+console.login.locked = 这个账号因为多次输错已被锁定，{minutes} 分钟后自动解锁；也可以请管理员解锁。
 console.login.too_many = 这台电脑所在网络输错次数太多，请 {minutes} 分钟后再试。
 console.login.expired = 登录已超时，请重新输入用户名和密码。
 console.totp.title = 输入动态验证码
@@ -156,6 +156,7 @@ console.totp.intro = 请打开手机上的验证器应用，输入 yiwang 下面
 console.totp.code = 6 位动态验证码
 console.totp.submit = 确认登录
 console.totp.bad_code = 验证码不对或已过期，请看手机上最新的数字再输入。
+console.totp.too_many = 验证码输错次数过多，本次登录已结束。请重新输入用户名和密码。
 console.totp.replayed = 这个验证码已经用过了。请等手机上出现新的数字后再输入。
 console.totp.restart = 重新输入用户名和密码
 console.enrol.title = 设置两步登录
@@ -209,6 +210,9 @@ console.locks.name = 姓名
 console.locks.since = 锁定日期
 console.locks.action = 操作
 console.locks.unlock = 解锁
+console.locks.until = 自动解锁时间
+console.locks.applicants = 申请人账号
+console.locks.applicants_intro = 申请人账号以编号显示，不显示证件号码。锁定到期会自动解锁；申请人用“忘记密码”重设密码后也会解锁。
 # Password reset by an administrator, and the forced change at the next sign-in.
 console.reset.column = 密码
 console.reset.button = 重置密码

@@ -85,7 +85,11 @@ pub async fn password(
 ) -> ConsoleResult {
     same_origin(req.headers(), locale)?;
     let p = allow(&user, Action::UseConsole, &Target::Anything, locale, PATH)?;
-    let session = header_token(req.headers(), SESSION_COOKIE).unwrap_or_default();
+    let session = header_token(
+        req.headers(),
+        &crate::auth::cookie_name(&state, SESSION_COOKIE),
+    )
+    .unwrap_or_default();
     let form = read_form(req, &state, locale).await?;
     let (old, new, again) = (form.get("old"), form.get("new"), form.get("again"));
     let error = if old.is_empty() || new.is_empty() || old.len() > 1024 || new.len() > 1024 {

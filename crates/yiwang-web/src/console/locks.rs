@@ -1,5 +1,7 @@
 //! Accounts locked after too many failed sign-ins, and unlocking them. An administrator sees and
-//! unlocks only accounts whose every grant lies within their own `ManageUsers` scope.
+//! unlocks only staff accounts whose every grant lies within their own `ManageUsers` scope;
+//! applicant accounts (no grants, any region) only an administrator whose scope is everything,
+//! and by handle only — never by ID number. Locks also end by themselves.
 
 use super::scope::covers_all;
 use super::{ConsoleResult, allow, fail, here, page, read_form, render, same_origin, store_fail};
@@ -11,7 +13,7 @@ use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, Uri};
 use yiwang_domain::ErrorCode;
-use yiwang_domain::policy::{Action, Principal, Target};
+use yiwang_domain::policy::{Action, CatalogScope, Principal, Target};
 use yiwang_store::auth_guard::LockedAccount;
 
 const PATH: &str = "/console/locks";
@@ -20,6 +22,7 @@ struct Row {
     username: String,
     display_name: String,
     locked_at: i64,
+    locked_until: i64,
 }
 
 #[derive(Template)]
@@ -27,6 +30,34 @@ struct Row {
 struct LocksPage {
     page: Page,
     rows: Vec<Row>,
+    /// `None` when the administrator may not manage applicant accounts.
+    applicants: Option<Vec<Row>>,
+}
+
+/// Locked applicant accounts, when `p` manages users everywhere.
+async fn applicants_in_scope(
+    state: &AppState,
+    p: &Principal,
+    locale: Locale,
+) -> Result<Option<Vec<Row>>, super::ConsoleError> {
+    if !CatalogScope::of(p, Action::ManageUsers).all {
+        return Ok(None);
+    }
+    let rows = state
+        .store
+        .locked_applicants(state.now_ms())
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    Ok(Some(
+        rows.into_iter()
+            .map(|a| Row {
+                username: a.handle,
+                display_name: a.masked_name,
+                locked_at: a.locked_at,
+                locked_until: a.locked_until,
+            })
+            .collect(),
+    ))
 }
 
 async fn in_scope(
@@ -36,7 +67,7 @@ async fn in_scope(
 ) -> Result<Vec<LockedAccount>, super::ConsoleError> {
     let all = state
         .store
-        .locked_accounts()
+        .locked_accounts(state.now_ms())
         .await
         .map_err(|e| store_fail(e, locale))?;
     let mut out = Vec::new();
@@ -68,11 +99,14 @@ pub async fn list(
             username: a.principal.username,
             display_name: a.principal.display_name,
             locked_at: a.locked_at,
+            locked_until: a.locked_until,
         })
         .collect();
+    let applicants = applicants_in_scope(&state, p, locale).await?;
     let tpl = LocksPage {
         page: page(locale, p, "console.locks.title", PATH),
         rows,
+        applicants,
     };
     Ok(render(StatusCode::OK, &tpl, locale.lang))
 }
@@ -88,8 +122,13 @@ pub async fn unlock(
     let p = allow(&user, Action::ManageUsers, &Target::Anything, locale, PATH)?;
     let form = read_form(req, &state, locale).await?;
     let username = form.get("username");
-    let locked = in_scope(&state, p, locale).await?;
-    if !locked.iter().any(|a| a.principal.username == username) {
+    let staff = in_scope(&state, p, locale).await?;
+    let applicants = applicants_in_scope(&state, p, locale)
+        .await?
+        .unwrap_or_default();
+    let listed = staff.iter().any(|a| a.principal.username == username)
+        || applicants.iter().any(|a| a.username == username);
+    if !listed {
         return Err(fail(ErrorCode::NotFound, locale));
     }
     state

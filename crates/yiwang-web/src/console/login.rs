@@ -1,8 +1,9 @@
 //! Sign in (first step: username and password) and sign out of the console.
 //!
 //! A correct password does not sign in yet: it starts a pending sign-in and sends the browser to
-//! the one-time-code step (`login_totp.rs`). Locked accounts and throttled addresses are refused
-//! before the password is even checked.
+//! the one-time-code step (`login_totp.rs`). Each attempt is reserved against the address and
+//! the account before the password is checked: locked accounts and throttled addresses are
+//! refused without a check, and parallel requests get no more checks than the limit.
 
 use super::{ConsoleError, ConsoleResult, read_form, render, same_origin, store_fail};
 use crate::AppState;
@@ -18,7 +19,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use yiwang_domain::ErrorCode;
 use yiwang_i18n::{error_message, t, tf};
-use yiwang_store::auth_guard::{Failure, Gate, account_key, address_key};
+use yiwang_store::auth_guard::{Attempt, Failure, Gate, account_key, address_key};
 
 #[derive(Template)]
 #[template(path = "console/login.html")]
@@ -85,11 +86,18 @@ pub(super) fn login_again(
             error_message(locale.lang, ErrorCode::BadLogin),
             None,
         ),
-        Refusal::Locked => (
-            StatusCode::LOCKED,
-            t(locale.lang, "console.login.locked").to_string(),
-            None,
-        ),
+        Refusal::Locked { retry_after_ms } => {
+            let minutes = (retry_after_seconds(retry_after_ms) + 59) / 60;
+            (
+                StatusCode::LOCKED,
+                tf(
+                    locale.lang,
+                    "console.login.locked",
+                    &[("minutes", &minutes.to_string())],
+                ),
+                None,
+            )
+        }
         Refusal::Throttled { retry_after_ms } => {
             let s = retry_after_seconds(retry_after_ms);
             let minutes = (s + 59) / 60;
@@ -106,6 +114,11 @@ pub(super) fn login_again(
         Refusal::Expired => (
             StatusCode::UNAUTHORIZED,
             t(locale.lang, "console.login.expired").to_string(),
+            None,
+        ),
+        Refusal::CodesSpent => (
+            StatusCode::UNAUTHORIZED,
+            t(locale.lang, "console.totp.too_many").to_string(),
             None,
         ),
     };
@@ -129,60 +142,86 @@ pub(super) fn login_again(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Refusal {
     BadLogin,
-    Locked,
+    Locked {
+        retry_after_ms: i64,
+    },
     Throttled {
         retry_after_ms: i64,
     },
     /// The pending sign-in is gone (expired, used, or never existed).
     Expired,
+    /// The pending sign-in ended after too many wrong codes.
+    CodesSpent,
 }
 
-/// Whether this address and this account may try now (no write).
-pub(super) async fn gate(
+impl Refusal {
+    pub(super) fn is_locked(self) -> bool {
+        matches!(self, Refusal::Locked { .. })
+    }
+}
+
+/// Reserves an attempt for this address and this account before anything is checked (one
+/// statement each, so parallel requests get no more checks than the limit); a refusal is
+/// audited.
+pub(super) async fn begin(
     state: &AppState,
     client: &str,
     username: &str,
+    user_id: Option<i64>,
     locale: Locale,
 ) -> Result<Option<Refusal>, ConsoleError> {
-    let now = state.now_ms();
-    let store = &state.store;
-    let addr = store
-        .throttle_gate(&address_key(client), ADDRESS_THROTTLE, now)
+    let attempt = Attempt {
+        username,
+        user_id,
+        client,
+        now_ms: state.now_ms(),
+    };
+    let gate = state
+        .store
+        .begin_attempt(&attempt, ACCOUNT_THROTTLE, ADDRESS_THROTTLE)
         .await
         .map_err(|e| store_fail(e, locale))?;
-    if let Gate::Limited { retry_after_ms } = addr {
-        return Ok(Some(Refusal::Throttled { retry_after_ms }));
-    }
-    let account = store
-        .throttle_gate(&account_key(username), ACCOUNT_THROTTLE, now)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    Ok(match account {
+    Ok(match gate {
         Gate::Open => None,
-        Gate::Locked => Some(Refusal::Locked),
+        Gate::Locked { retry_after_ms } => Some(Refusal::Locked { retry_after_ms }),
         Gate::Limited { retry_after_ms } => Some(Refusal::Throttled { retry_after_ms }),
     })
 }
 
-/// Counts a failed attempt (audited) and says how to answer it.
+/// A reserved attempt failed (audited; the failure that reaches the limit locks the account):
+/// how to answer it.
 pub(super) async fn failed(
     state: &AppState,
     failure: Failure<'_>,
     otherwise: Refusal,
     locale: Locale,
 ) -> Result<Refusal, ConsoleError> {
-    let (account, addr) = state
+    let gates = state
         .store
-        .record_login_failure(&failure, ACCOUNT_THROTTLE, ADDRESS_THROTTLE)
+        .attempt_failed(&failure, ACCOUNT_THROTTLE, ADDRESS_THROTTLE)
         .await
         .map_err(|e| store_fail(e, locale))?;
-    Ok(match (account, addr) {
-        (Gate::Locked, _) => Refusal::Locked,
+    Ok(match gates {
+        (Gate::Locked { retry_after_ms }, _) => Refusal::Locked { retry_after_ms },
         (_, Gate::Limited { retry_after_ms }) | (Gate::Limited { retry_after_ms }, _) => {
             Refusal::Throttled { retry_after_ms }
         }
         _ => otherwise,
     })
+}
+
+/// A reserved attempt succeeded: the reservations go back (the next step reserves its own).
+pub(super) async fn passed(
+    state: &AppState,
+    client: &str,
+    username: &str,
+    locale: Locale,
+) -> Result<(), ConsoleError> {
+    state
+        .store
+        .release_attempt(&[&address_key(client), &account_key(username)])
+        .await
+        .map_err(|e| store_fail(e, locale))
 }
 
 pub async fn form(
@@ -220,21 +259,10 @@ pub async fn submit(
             Refusal::BadLogin,
         ));
     }
-    if let Some(refusal) = gate(&state, &client, &username, locale).await? {
-        let failure = Failure {
-            username: &username,
-            user_id: None,
-            client: &client,
-            reason: if refusal == Refusal::Locked {
-                "locked"
-            } else {
-                "throttled"
-            },
-            now_ms: state.now_ms(),
-        };
-        let refusal = failed(&state, failure, refusal, locale).await?;
+    if let Some(refusal) = begin(&state, &client, &username, None, locale).await? {
         return Ok(login_again(locale, &user, &username, &next, refusal));
     }
+    // One Argon2 check whether or not the account exists, on the bounded pool.
     let principal = state
         .store
         .authenticate(&username, password)
@@ -251,6 +279,17 @@ pub async fn submit(
         let refusal = failed(&state, failure, Refusal::BadLogin, locale).await?;
         return Ok(login_again(locale, &user, &username, &next, refusal));
     };
+    passed(&state, &client, &username, locale).await?;
+    // A password an administrator set, on an account without a second factor yet: the new
+    // password comes first, so only someone who chose the account's own password can enrol
+    // an authenticator (not the administrator who knows the temporary one).
+    let store = &state.store;
+    let fail = |e| store_fail(e, locale);
+    if store.must_change_password(p.user_id).await.map_err(fail)?
+        && store.user_totp(p.user_id).await.map_err(fail)?.is_none()
+    {
+        return super::login_password::start(&state, p.user_id, &next, locale).await;
+    }
     let (_, pending) = start_challenge(&state, p.user_id)
         .await
         .map_err(|e| store_fail(e, locale))?;
@@ -266,7 +305,7 @@ pub async fn submit(
 pub async fn logout(State(state): State<AppState>, locale: Locale, req: Request) -> ConsoleResult {
     same_origin(req.headers(), locale)?;
     let (parts, _) = req.into_parts();
-    let token = token_cookie(&parts, SESSION_COOKIE);
+    let token = token_cookie(&parts, &crate::auth::cookie_name(&state, SESSION_COOKIE));
     let cookie = end_session(&state, token)
         .await
         .map_err(|e| -> ConsoleError { store_fail(e, locale) })?;
@@ -290,8 +329,9 @@ pub(super) async fn step_post(
     req: Request,
 ) -> Result<StepPost, ConsoleError> {
     same_origin(req.headers(), locale)?;
-    let pending = crate::auth::header_token(req.headers(), crate::auth::PENDING_COOKIE);
-    let old_session = crate::auth::header_token(req.headers(), crate::auth::SESSION_COOKIE);
+    let named = |base| crate::auth::cookie_name(state, base);
+    let pending = crate::auth::header_token(req.headers(), &named(crate::auth::PENDING_COOKIE));
+    let old_session = crate::auth::header_token(req.headers(), &named(crate::auth::SESSION_COOKIE));
     let form = read_form(req, state, locale).await?;
     let next = safe_next(form.get("next"));
     Ok(StepPost {

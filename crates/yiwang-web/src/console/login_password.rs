@@ -2,6 +2,11 @@
 //! and the one-time code, a new password must be chosen before any session starts, so nothing
 //! else of the console can be reached with the temporary password. The pending sign-in lives on
 //! the server (`login_challenges`, stage "choose a new password") under the `yw_pending` cookie.
+//!
+//! An account without a second factor yet chooses the new password right after the temporary
+//! one, and enrols its authenticator only then: the administrator who knows the temporary
+//! password cannot enrol an authenticator of their own without taking the password away from
+//! its owner (which the owner notices, and the audit log shows).
 
 use super::login::{Refusal, enter, login_again, next_param, step_post, with_cookies};
 use super::{ConsoleResult, render, store_fail};
@@ -64,14 +69,12 @@ pub(super) async fn start(
         )
         .await
         .map_err(|e| store_fail(e, locale))?;
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{PENDING_COOKIE}={token}; Path=/console/login; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        CHALLENGE_TTL_MS / 1000
+    let cookie = crate::auth::cookie(
+        state,
+        PENDING_COOKIE,
+        &token,
+        "/console/login",
+        CHALLENGE_TTL_MS / 1000,
     );
     let to = format!("{PATH}?next={}", super::encode(next));
     Ok(with_cookie(super::see_other(locale, &to), &cookie))
@@ -99,7 +102,7 @@ pub async fn form(
     headers: HeaderMap,
 ) -> ConsoleResult {
     let next = next_param(&q);
-    let token = header_token(&headers, PENDING_COOKIE);
+    let token = header_token(&headers, &crate::auth::cookie_name(&state, PENDING_COOKIE));
     if !at_this_step(&state, token.as_deref(), locale).await? {
         let to = format!("/console/login?next={}", super::encode(&next));
         return Ok(super::see_other(locale, &to));
@@ -157,5 +160,20 @@ pub async fn submit(
         }
         Err(e) => return Err(store_fail(e, locale)),
     };
+    // No second factor yet: it is enrolled now, by whoever just chose the account's own
+    // password, in a new pending sign-in of this browser.
+    if state
+        .store
+        .user_totp(p.user_id)
+        .await
+        .map_err(|e| store_fail(e, locale))?
+        .is_none()
+    {
+        let (_, pending) = crate::auth::start_challenge(&state, p.user_id)
+            .await
+            .map_err(|e| store_fail(e, locale))?;
+        let to = format!("/console/login/totp?next={}", super::encode(&next));
+        return Ok(with_cookie(super::see_other(locale, &to), &pending));
+    }
     enter(&state, &p, &client, post, locale).await
 }

@@ -6,7 +6,7 @@
 //! Success replaces the pending sign-in (and any older session of the browser) by a new session.
 
 use super::login::{
-    Refusal, enter, failed, gate, login_again, next_param, step_post, with_cookies,
+    Refusal, begin, enter, failed, login_again, next_param, step_post, with_cookies,
 };
 use super::{ConsoleResult, render, store_fail};
 use crate::AppState;
@@ -20,6 +20,9 @@ use axum::response::Response;
 use yiwang_i18n::t;
 use yiwang_store::auth_guard::Failure;
 use yiwang_store::{Challenge, ChallengeStage, StepOutcome, totp};
+
+/// Wrong codes a pending sign-in allows (the account locks after five failures in any case).
+const CODE_TRIES: i64 = 5;
 
 #[derive(Template)]
 #[template(path = "console/login_totp.html")]
@@ -87,7 +90,7 @@ pub async fn form(
     let next = next_param(&q);
     let Some(c) = pending(
         &state,
-        header_token(&headers, PENDING_COOKIE).as_deref(),
+        header_token(&headers, &crate::auth::cookie_name(&state, PENDING_COOKIE)).as_deref(),
         locale,
     )
     .await?
@@ -129,8 +132,24 @@ pub async fn submit(
             Ok(())
         }
     };
-    if let Some(refusal) = gate(&state, &client, &c.username, locale).await? {
-        if refusal == Refusal::Locked {
+    // Each code is counted before it is checked: against this pending sign-in (it ends after
+    // CODE_TRIES wrong codes), then the address and the account.
+    let Some(tries) = state
+        .store
+        .reserve_challenge_attempt(
+            &hash_token(pending_token.as_deref().unwrap_or("")),
+            state.now_ms(),
+            CODE_TRIES,
+        )
+        .await
+        .map_err(|e| store_fail(e, locale))?
+    else {
+        drop_challenge().await.map_err(|e| store_fail(e, locale))?;
+        let res = login_again(locale, &user, &c.username, &next, Refusal::CodesSpent);
+        return Ok(with_cookies(res, &[clear]));
+    };
+    if let Some(refusal) = begin(&state, &client, &c.username, Some(c.user_id), locale).await? {
+        if refusal.is_locked() {
             drop_challenge().await.map_err(|e| store_fail(e, locale))?;
         }
         let res = login_again(locale, &user, &c.username, &next, refusal);
@@ -177,6 +196,10 @@ pub async fn submit(
             now_ms: now,
         };
         let refusal = failed(&state, failure, Refusal::BadLogin, locale).await?;
+        let refusal = match refusal {
+            Refusal::BadLogin if tries >= CODE_TRIES => Refusal::CodesSpent,
+            r => r,
+        };
         if refusal != Refusal::BadLogin {
             drop_challenge().await.map_err(|e| store_fail(e, locale))?;
             let res = login_again(locale, &user, &c.username, &next, refusal);
@@ -192,6 +215,12 @@ pub async fn submit(
         ));
     }
     drop_challenge().await.map_err(|e| store_fail(e, locale))?;
+    // The address gets its reservation back; the account's failures end with the sign-in.
+    state
+        .store
+        .release_attempt(&[&yiwang_store::auth_guard::address_key(&client)])
+        .await
+        .map_err(|e| store_fail(e, locale))?;
     let Some(p) = state
         .store
         .principal(c.user_id)

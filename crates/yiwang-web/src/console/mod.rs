@@ -298,7 +298,7 @@ pub(crate) async fn cookie_and_form(
     cookie: &str,
 ) -> Result<(Option<String>, FormData), ConsoleError> {
     same_origin(req.headers(), locale)?;
-    let token = crate::auth::header_token(req.headers(), cookie);
+    let token = crate::auth::header_token(req.headers(), &crate::auth::cookie_name(state, cookie));
     Ok((token, read_form(req, state, locale).await?))
 }
 

@@ -1,6 +1,10 @@
 //! Applicant sign-in with a resident ID or credit code and a password. The same throttling as
-//! staff sign-in: failures count against the account (locked after five, until an
-//! administrator unlocks it) and the client address (429 with Retry-After).
+//! staff sign-in: every attempt is reserved before the password or code is checked, against
+//! the account (five failures lock it for fifteen minutes, longer for each further lock in a
+//! row; a password reset or an administrator lifts it) and the client address (429 with
+//! Retry-After). A number without an account is limited and locked exactly like a registered
+//! one, and costs the same Argon2 check, so the answers tell nobody which numbers have
+//! accounts.
 
 use super::{APPLICANT_COOKIE, CurrentApplicant, page, start_session};
 use crate::AppState;
@@ -19,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::case::ApplicantId;
 use yiwang_i18n::{error_message, tf};
-use yiwang_store::auth_guard::{Failure, Gate, account_key, address_key};
+use yiwang_store::auth_guard::{Attempt, Failure, Gate, account_key, address_key};
 
 #[derive(Template)]
 #[template(path = "me/login.html")]
@@ -75,7 +79,6 @@ pub async fn form(
 
 fn again(
     locale: Locale,
-    id_number: &str,
     next: &str,
     status: StatusCode,
     msg: String,
@@ -83,13 +86,12 @@ fn again(
 ) -> Response {
     let tpl = LoginPage {
         page: page(locale, None, "me.login.title", "/login"),
-        // Shown back masked only if it parses; never echo a full ID number into the page.
+        // Never echo an ID number back into the page.
         id_number: String::new(),
         next: next.to_string(),
         notice: None,
         error: Some(msg),
     };
-    let _ = id_number;
     let mut resp = render(status, &tpl, locale.lang);
     if let Some(s) = retry
         && let Ok(v) = HeaderValue::from_str(&s.to_string())
@@ -99,6 +101,35 @@ fn again(
     resp
 }
 
+/// Why an attempt is refused, as the applicant's page says it.
+fn refusal(locale: Locale, next: &str, gate: Gate, otherwise: (StatusCode, String)) -> Response {
+    let lang = locale.lang;
+    match gate {
+        Gate::Locked { retry_after_ms } => {
+            let minutes = (retry_after_seconds(retry_after_ms) + 59) / 60;
+            let locked = tf(
+                lang,
+                "me.login.locked",
+                &[("minutes", &minutes.to_string())],
+            );
+            let msg = error_message(lang, ErrorCode::Forbidden);
+            again(
+                locale,
+                next,
+                StatusCode::FORBIDDEN,
+                format!("{locked} {msg}"),
+                None,
+            )
+        }
+        Gate::Limited { retry_after_ms } => {
+            let s = retry_after_seconds(retry_after_ms);
+            let msg = tf(lang, "me.login.throttled", &[("seconds", &s.to_string())]);
+            again(locale, next, StatusCode::TOO_MANY_REQUESTS, msg, Some(s))
+        }
+        Gate::Open => again(locale, next, otherwise.0, otherwise.1, None),
+    }
+}
+
 pub async fn submit(
     State(state): State<AppState>,
     locale: Locale,
@@ -106,133 +137,97 @@ pub async fn submit(
     req: Request,
 ) -> ConsoleResult {
     same_origin(req.headers(), locale)?;
-    let old = header_token(req.headers(), APPLICANT_COOKIE);
+    let old = header_token(
+        req.headers(),
+        &crate::auth::cookie_name(&state, APPLICANT_COOKIE),
+    );
     let form = read_form(req, &state, locale).await?;
     let next = safe(form.get("next"));
     let (raw_id, password) = (form.get("id_number"), form.get("password"));
     let now = state.now_ms();
     let lang = locale.lang;
-    let bad = |status| {
-        again(
-            locale,
-            raw_id,
-            &next,
-            status,
-            error_message(lang, ErrorCode::BadLogin),
-            None,
-        )
-    };
-    // The address first: a throttled address learns nothing about accounts.
-    match state
-        .store
-        .throttle_gate(&address_key(&client), ADDRESS_THROTTLE, now)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-    {
-        Gate::Limited { retry_after_ms } => {
-            let s = retry_after_seconds(retry_after_ms);
-            let msg = tf(lang, "me.login.throttled", &[("seconds", &s.to_string())]);
-            return Ok(again(
-                locale,
-                raw_id,
-                &next,
-                StatusCode::TOO_MANY_REQUESTS,
-                msg,
-                Some(s),
-            ));
-        }
-        Gate::Locked | Gate::Open => {}
-    }
+    let bad = (
+        StatusCode::UNAUTHORIZED,
+        error_message(lang, ErrorCode::BadLogin),
+    );
     if password.is_empty() || password.len() > 1024 || raw_id.len() > 64 {
-        return Ok(bad(StatusCode::UNAUTHORIZED));
+        return Ok(again(locale, &next, bad.0, bad.1, None));
     }
     let Ok(id) = ApplicantId::parse(raw_id) else {
         return Ok(again(
             locale,
-            raw_id,
             &next,
             StatusCode::UNPROCESSABLE_ENTITY,
             error_message(lang, ErrorCode::InvalidApplicantId),
             None,
         ));
     };
-    let found = state
+    let fail = |e| store_fail(e, locale);
+    let found = state.store.applicant_for_login(&id).await.map_err(fail)?;
+    // Registered or not, the number is limited and locked the same way, under a name that is
+    // not personal data.
+    let name = state
         .store
-        .applicant_for_login(&id)
+        .applicant_throttle_name(&id, found.as_ref().map(|(a, _)| a))
+        .map_err(fail)?;
+    // The address first, then the account: each attempt is reserved before the password is
+    // checked, so parallel requests get no more checks than the limit.
+    let attempt = Attempt {
+        username: &name,
+        user_id: None,
+        client: &client,
+        now_ms: now,
+    };
+    let gate = state
+        .store
+        .begin_attempt(&attempt, ACCOUNT_THROTTLE, ADDRESS_THROTTLE)
         .await
-        .map_err(|e| store_fail(e, locale))?;
-    // Unknown identifiers are counted against the address under a name that is not personal data.
-    let handle = found
+        .map_err(fail)?;
+    if gate != Gate::Open {
+        return Ok(refusal(locale, &next, gate, bad));
+    }
+    // One Argon2 check either way (a dummy hash for unknown numbers), on the bounded pool.
+    let hash = found
         .as_ref()
-        .map(|(a, _)| a.handle.clone())
-        .unwrap_or_else(|| "applicant-unknown".to_string());
-    if found.is_some() {
+        .map_or(yiwang_store::dummy_hash(), |(_, h)| h.as_str());
+    let ok = state
+        .store
+        .check_password(password, hash)
+        .await
+        .map_err(fail)?;
+    let Some((applicant, _)) = found.filter(|_| ok) else {
+        let failure = Failure {
+            username: &name,
+            user_id: None,
+            client: &client,
+            reason: "password",
+            now_ms: now,
+        };
         let gate = state
             .store
-            .throttle_gate(&account_key(&handle), ACCOUNT_THROTTLE, now)
+            .attempt_failed(&failure, ACCOUNT_THROTTLE, ADDRESS_THROTTLE)
             .await
-            .map_err(|e| store_fail(e, locale))?;
-        if gate == Gate::Locked {
-            // Still counted against the address, so a locked account is no free guessing ground.
-            state
-                .store
-                .record_login_failure(
-                    &Failure {
-                        username: &handle,
-                        user_id: None,
-                        client: &client,
-                        reason: "locked",
-                        now_ms: now,
-                    },
-                    ACCOUNT_THROTTLE,
-                    ADDRESS_THROTTLE,
-                )
-                .await
-                .map_err(|e| store_fail(e, locale))?;
-            let msg = error_message(lang, ErrorCode::Forbidden);
-            let locked = yiwang_i18n::t(lang, "me.login.locked").to_string();
-            return Ok(again(
-                locale,
-                raw_id,
-                &next,
-                StatusCode::FORBIDDEN,
-                format!("{locked} {msg}"),
-                None,
-            ));
-        }
-    }
-    let ok = match &found {
-        Some((_, hash)) => yiwang_store::verify_password(password, hash),
-        None => {
-            // Same work for unknown accounts, so timing does not tell them apart.
-            let _ = yiwang_store::verify_password(password, dummy_hash());
-            false
-        }
-    };
-    let Some((applicant, _)) = found.filter(|_| ok) else {
-        state
-            .store
-            .record_login_failure(
-                &Failure {
-                    username: &handle,
-                    user_id: None,
-                    client: &client,
-                    reason: "password",
-                    now_ms: now,
-                },
-                ACCOUNT_THROTTLE,
-                ADDRESS_THROTTLE,
-            )
-            .await
-            .map_err(|e| store_fail(e, locale))?;
-        return Ok(bad(StatusCode::UNAUTHORIZED));
+            .map_err(fail)?
+            .0;
+        // The failure that locks says so; the ones before only "wrong".
+        let gate = if gate.is_locked() { gate } else { Gate::Open };
+        return Ok(refusal(locale, &next, gate, bad));
     };
     let has_totp = state
         .store
         .applicant_totp(applicant.id)
         .await
-        .map_err(|e| store_fail(e, locale))?
+        .map_err(fail)?
         .is_some();
+    // The address gets its reservation back; so does the account when a code is still asked
+    // for (the code step reserves its own).
+    let keys = [address_key(&client), account_key(&name)];
+    let release: Vec<&str> = keys
+        .iter()
+        .take(if has_totp { 2 } else { 1 })
+        .map(String::as_str)
+        .collect();
+    state.store.release_attempt(&release).await.map_err(fail)?;
     if has_totp {
         // Second step: a pending sign-in, answered by a one-time code.
         let token = crate::auth::new_token();
@@ -240,7 +235,7 @@ pub async fn submit(
             .store
             .create_applicant_challenge(&hash_token(&token), applicant.id, now, CHALLENGE_TTL_MS)
             .await
-            .map_err(|e| store_fail(e, locale))?;
+            .map_err(fail)?;
         let mut resp = see_other(
             locale,
             &format!("/login/code?next={}", crate::console::encode(&next)),
@@ -257,6 +252,8 @@ pub async fn submit(
 /// Names an applicant's pending sign-in between password and code.
 pub const PENDING_COOKIE: &str = "yw_app_pending";
 const CHALLENGE_TTL_MS: i64 = 5 * 60 * 1000;
+/// Wrong codes a pending sign-in allows; then it ends and the password is asked again.
+pub const CODE_TRIES: i64 = 3;
 
 /// A complete sign-in: audited, failures cleared, a fresh session id.
 async fn finish(
@@ -295,23 +292,40 @@ struct CodePage {
 }
 
 pub async fn code_form(
+    State(state): State<AppState>,
     locale: Locale,
     Query(q): Query<Vec<(String, String)>>,
     headers: axum::http::HeaderMap,
 ) -> ConsoleResult {
     let next = next_of(&q);
-    if header_token(&headers, PENDING_COOKIE).is_none() {
+    let name = crate::auth::cookie_name(&state, PENDING_COOKIE);
+    if header_token(&headers, &name).is_none() {
         return Ok(see_other(locale, "/login"));
     }
-    let tpl = CodePage {
-        page: page(locale, None, "me.login.code_title", "/login/code"),
-        next,
-        error: None,
-    };
-    Ok(render(StatusCode::OK, &tpl, locale.lang))
+    Ok(code_page(locale, &next, None, StatusCode::OK))
 }
 
-/// The one-time code of a pending sign-in. Wrong codes count like wrong passwords.
+fn code_page(locale: Locale, next: &str, error: Option<String>, status: StatusCode) -> Response {
+    let tpl = CodePage {
+        page: page(locale, None, "me.login.code_title", "/login/code"),
+        next: next.to_string(),
+        error,
+    };
+    render(status, &tpl, locale.lang)
+}
+
+/// `resp` with the pending sign-in's cookie cleared.
+fn clearing(state: &AppState, mut resp: Response) -> Response {
+    let clear = super::named_cookie(state, PENDING_COOKIE, "", 0);
+    if let Ok(v) = HeaderValue::from_str(&clear) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+/// The one-time code of a pending sign-in. Each code is counted before it is checked: against
+/// the pending sign-in (it ends after [`CODE_TRIES`] wrong codes), the client address and the
+/// account (wrong codes count like wrong passwords; a locked account ends the sign-in).
 pub async fn code_submit(
     State(state): State<AppState>,
     locale: Locale,
@@ -319,22 +333,35 @@ pub async fn code_submit(
     req: Request,
 ) -> ConsoleResult {
     same_origin(req.headers(), locale)?;
-    let pending = header_token(req.headers(), PENDING_COOKIE);
-    let old = header_token(req.headers(), APPLICANT_COOKIE);
+    let named = |base| crate::auth::cookie_name(&state, base);
+    let pending = header_token(req.headers(), &named(PENDING_COOKIE));
+    let old = header_token(req.headers(), &named(APPLICANT_COOKIE));
     let form = read_form(req, &state, locale).await?;
     let next = safe(form.get("next"));
     let now = state.now_ms();
+    let lang = locale.lang;
     let Some(pending) = pending else {
         return Ok(see_other(locale, "/login"));
     };
+    let pending_hash = hash_token(&pending);
     let fail = |e| store_fail(e, locale);
-    let Some(applicant_id) = state
+    let ended = |status| {
+        let msg = yiwang_i18n::t(lang, "me.login.code_ended").to_string();
+        clearing(&state, again(locale, &next, status, msg, None))
+    };
+    let Some((applicant_id, attempts)) = state
         .store
-        .applicant_challenge(&hash_token(&pending), now)
+        .reserve_applicant_challenge_attempt(&pending_hash, now, CODE_TRIES)
         .await
         .map_err(fail)?
     else {
-        return Ok(see_other(locale, "/login"));
+        // Gone or expired (one that ran out of tries was ended with its last wrong code).
+        state
+            .store
+            .delete_applicant_challenge(&pending_hash)
+            .await
+            .map_err(fail)?;
+        return Ok(clearing(&state, see_other(locale, "/login")));
     };
     let applicant = state
         .store
@@ -342,30 +369,38 @@ pub async fn code_submit(
         .await
         .map_err(fail)?
         .ok_or_else(|| crate::console::fail(ErrorCode::NotFound, locale))?;
-    if let Gate::Limited { retry_after_ms } = state
+    let attempt = Attempt {
+        username: &applicant.handle,
+        user_id: None,
+        client: &client,
+        now_ms: now,
+    };
+    let gate = state
         .store
-        .throttle_gate(&address_key(&client), ADDRESS_THROTTLE, now)
+        .begin_attempt(&attempt, ACCOUNT_THROTTLE, ADDRESS_THROTTLE)
         .await
-        .map_err(fail)?
-    {
-        let s = retry_after_seconds(retry_after_ms);
-        let tpl = CodePage {
-            page: page(locale, None, "me.login.code_title", "/login/code"),
-            next,
-            error: Some(tf(
-                locale.lang,
-                "me.login.throttled",
-                &[("seconds", &s.to_string())],
-            )),
-        };
-        return Ok(render(StatusCode::TOO_MANY_REQUESTS, &tpl, locale.lang));
+        .map_err(fail)?;
+    if gate != Gate::Open {
+        if gate.is_locked() {
+            // A locked account has no pending sign-in.
+            state
+                .store
+                .delete_applicant_challenge(&pending_hash)
+                .await
+                .map_err(fail)?;
+        }
+        let wrong = (StatusCode::UNAUTHORIZED, String::new());
+        return Ok(clearing(&state, refusal(locale, &next, gate, wrong)));
     }
     let secret = state
         .store
         .applicant_totp(applicant_id)
         .await
         .map_err(fail)?;
-    let step = secret.and_then(|s| yiwang_store::totp::verify(&s, form.get("code"), now));
+    let code = form.get("code");
+    let step = secret
+        .filter(|_| code.len() <= 16)
+        .and_then(|s| yiwang_store::totp::verify(&s, code, now));
     let accepted = match step {
         Some(step) => state
             .store
@@ -375,45 +410,54 @@ pub async fn code_submit(
         None => false,
     };
     if !accepted {
-        state
-            .store
-            .record_login_failure(
-                &Failure {
-                    username: &applicant.handle,
-                    user_id: None,
-                    client: &client,
-                    reason: "totp",
-                    now_ms: now,
-                },
-                ACCOUNT_THROTTLE,
-                ADDRESS_THROTTLE,
-            )
-            .await
-            .map_err(fail)?;
-        let tpl = CodePage {
-            page: page(locale, None, "me.login.code_title", "/login/code"),
-            next,
-            error: Some(yiwang_i18n::t(locale.lang, "me.login.code_wrong").to_string()),
+        let failure = Failure {
+            username: &applicant.handle,
+            user_id: None,
+            client: &client,
+            reason: "totp",
+            now_ms: now,
         };
-        return Ok(render(StatusCode::UNAUTHORIZED, &tpl, locale.lang));
+        let gate = state
+            .store
+            .attempt_failed(&failure, ACCOUNT_THROTTLE, ADDRESS_THROTTLE)
+            .await
+            .map_err(fail)?
+            .0;
+        let spent = attempts >= CODE_TRIES;
+        if gate.is_locked() || spent {
+            state
+                .store
+                .delete_applicant_challenge(&pending_hash)
+                .await
+                .map_err(fail)?;
+            if gate.is_locked() {
+                let wrong = (StatusCode::UNAUTHORIZED, String::new());
+                return Ok(clearing(&state, refusal(locale, &next, gate, wrong)));
+            }
+            return Ok(ended(StatusCode::UNAUTHORIZED));
+        }
+        let error = Some(yiwang_i18n::t(lang, "me.login.code_wrong").to_string());
+        return Ok(code_page(locale, &next, error, StatusCode::UNAUTHORIZED));
     }
     state
         .store
-        .delete_applicant_challenge(&hash_token(&pending))
+        .delete_applicant_challenge(&pending_hash)
+        .await
+        .map_err(fail)?;
+    state
+        .store
+        .release_attempt(&[&address_key(&client)])
         .await
         .map_err(fail)?;
     finish(&state, locale, &applicant, &client, old.as_deref(), &next).await
 }
 
-/// An Argon2id hash (same parameters as real ones) checked when the account does not exist.
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| yiwang_store::hash_password("no-such-account-Aa1!").unwrap_or_default())
-}
-
 pub async fn logout(State(state): State<AppState>, locale: Locale, req: Request) -> ConsoleResult {
     same_origin(req.headers(), locale)?;
-    if let Some(t) = header_token(req.headers(), APPLICANT_COOKIE) {
+    if let Some(t) = header_token(
+        req.headers(),
+        &crate::auth::cookie_name(&state, APPLICANT_COOKIE),
+    ) {
         state
             .store
             .delete_applicant_session(&hash_token(&t))

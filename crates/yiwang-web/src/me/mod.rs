@@ -85,7 +85,8 @@ impl FromRequestParts<AppState> for CurrentApplicant {
         if let Some(known) = parts.extensions.get::<CurrentApplicant>() {
             return Ok(known.clone());
         }
-        let Some(token) = token_cookie(parts, APPLICANT_COOKIE) else {
+        let name = crate::auth::cookie_name(state, APPLICANT_COOKIE);
+        let Some(token) = token_cookie(parts, &name) else {
             return Ok(CurrentApplicant(None));
         };
         let lang = crate::locale::cookie(parts, "lang")
@@ -153,14 +154,9 @@ pub(crate) fn session_cookie(state: &AppState, value: &str, max_age_s: i64) -> S
     named_cookie(state, APPLICANT_COOKIE, value, max_age_s)
 }
 
-/// An HttpOnly, SameSite=Strict cookie (Secure behind HTTPS).
+/// An HttpOnly, SameSite=Strict cookie (Secure and `__Host-` named behind HTTPS).
 pub(crate) fn named_cookie(state: &AppState, name: &str, value: &str, max_age_s: i64) -> String {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}")
+    crate::auth::cookie(state, name, value, "/", max_age_s)
 }
 
 /// A page frame for the applicant's space.

@@ -211,8 +211,13 @@ pub async fn forgot_submit(
     Ok(resp)
 }
 
-pub async fn form(locale: Locale, headers: axum::http::HeaderMap) -> ConsoleResult {
-    let has_ticket = header_token(&headers, RESET_COOKIE).is_some();
+pub async fn form(
+    State(state): State<AppState>,
+    locale: Locale,
+    headers: axum::http::HeaderMap,
+) -> ConsoleResult {
+    let has_ticket =
+        header_token(&headers, &crate::auth::cookie_name(&state, RESET_COOKIE)).is_some();
     let tpl = reset_page(locale, has_ticket, None);
     Ok(render(StatusCode::OK, &tpl, locale.lang))
 }

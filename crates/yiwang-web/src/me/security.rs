@@ -1,6 +1,6 @@
 //! The applicant's own sign-in security: turning the one-time code (TOTP) on — a new key is
-//! shown, and only a correct code from it switches the second step on — and off (a current
-//! code is needed, so a stolen session cannot remove it).
+//! shown, and only a correct code from it switches the second step on — and off or to another
+//! key (a current code is needed, so a stolen session cannot remove or replace it).
 
 use super::{CurrentApplicant, page};
 use crate::AppState;
@@ -87,6 +87,40 @@ pub async fn enable(
     let form = read_form(req, &state, locale).await?;
     let secret = form.get("secret").trim().to_string();
     let now = state.now_ms();
+    // A key already on is replaced only with a code from it (`current`), so a stolen session
+    // cannot move the second step to the thief's phone.
+    let existing = state
+        .store
+        .applicant_totp(a.id)
+        .await
+        .map_err(|e| store_fail(e, locale))?;
+    if let Some(old) = existing {
+        let current = form.get("current");
+        let step = Some(current)
+            .filter(|c| c.len() <= 16)
+            .and_then(|c| yiwang_store::totp::verify(&old, c, now));
+        let ok = match step {
+            Some(step) => state
+                .store
+                .accept_applicant_totp_step(a.id, step)
+                .await
+                .map_err(|e| store_fail(e, locale))?,
+            None => false,
+        };
+        if !ok {
+            let msg = yiwang_i18n::t(locale.lang, "me.security.replace_needs_code").to_string();
+            return show_page(
+                &state,
+                locale,
+                &a,
+                None,
+                None,
+                Some(msg),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    }
     let step = yiwang_store::totp::verify(&secret, form.get("code"), now);
     let Some(step) = step.filter(|_| secret.len() <= 64) else {
         return show_page(
@@ -170,8 +204,11 @@ pub async fn password(
     use yiwang_domain::ErrorCode;
     same_origin(req.headers(), locale)?;
     let a = me.require(locale, "/me/security")?.clone();
-    let session =
-        crate::auth::header_token(req.headers(), super::APPLICANT_COOKIE).unwrap_or_default();
+    let session = crate::auth::header_token(
+        req.headers(),
+        &crate::auth::cookie_name(&state, super::APPLICANT_COOKIE),
+    )
+    .unwrap_or_default();
     let form = read_form(req, &state, locale).await?;
     let (old, new, again) = (form.get("old"), form.get("new"), form.get("again"));
     let lang = locale.lang;

@@ -46,11 +46,16 @@ pub struct Site {
 /// Serves the app over `db` with a test clock; `with_address` serves with connection info, as
 /// the binary does (per-address throttling then sees 127.0.0.1).
 pub async fn serve(db: &TestDb, with_address: bool) -> Site {
+    serve_with(db, with_address, false).await
+}
+
+/// [`serve`], with `Secure` cookies when `secure` (the site behind HTTPS).
+pub async fn serve_with(db: &TestDb, with_address: bool, secure: bool) -> Site {
     let clock = Arc::new(TestClock(AtomicI64::new(DEMO_NOW_MS)));
     let mut state = AppState::new(
         db.store.clone(),
         WebConfig {
-            secure_cookies: false,
+            secure_cookies: secure,
             ..Default::default()
         },
     );
