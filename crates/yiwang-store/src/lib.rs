@@ -24,6 +24,7 @@ mod departments;
 pub mod documents;
 mod error;
 pub mod form_defs;
+pub mod identity;
 pub mod group_commit;
 pub mod jobs;
 pub mod login_steps;

@@ -18,6 +18,7 @@ mod edit_form;
 pub(crate) mod forms;
 mod history;
 mod import;
+mod identity;
 mod intake;
 mod locks;
 mod login;
@@ -100,6 +101,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/intake/{id}/submit", post(intake::submit))
         .route("/console/intake/done/{number}", get(intake::done))
+        .route(
+            "/console/identity",
+            get(identity::form).post(identity::verify),
+        )
         .route(
             "/console/workflows",
             get(workflows::list).post(workflows::save),

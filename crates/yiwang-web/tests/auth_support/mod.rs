@@ -41,6 +41,8 @@ pub struct Site {
     pub base: String,
     pub client: Client,
     pub clock: Arc<TestClock>,
+    /// The store the site serves (test set-up such as in-person identity verification).
+    pub store: yiwang_store::Store,
 }
 
 /// Serves the app over `db` with a test clock; `with_address` serves with connection info, as
@@ -70,6 +72,7 @@ pub async fn serve(db: &TestDb, with_address: bool) -> Site {
             .build()
             .unwrap(),
         clock,
+        store: db.store.clone(),
     }
 }
 
@@ -151,6 +154,39 @@ pub fn enrol_secret(html: &str) -> Option<String> {
 }
 
 impl Site {
+    /// Registers an applicant over HTTP (asserting the one "registration received" answer,
+    /// which signs nobody in), verifies the identity in person through the store as a counter
+    /// clerk would (实名核验), and signs in: the applicant session cookie.
+    pub async fn register_applicant(
+        &self,
+        name: &str,
+        id: &str,
+        phone: &str,
+        password: &str,
+    ) -> String {
+        let res = self
+            .post(
+                "/register",
+                None,
+                &[
+                    ("name", name),
+                    ("id_number", id),
+                    ("phone", phone),
+                    ("password", password),
+                    ("again", password),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "register {name}");
+        assert!(named_cookie(&res, "yw_app").is_none(), "registration signs nobody in");
+        yiwang_testkit::verify_in_person(&self.store, id, name, phone, self.clock.now()).await;
+        let res = self
+            .post("/login", None, &[("id_number", id), ("password", password)])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in of {name}");
+        named_cookie(&res, "yw_app").expect("applicant session")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
