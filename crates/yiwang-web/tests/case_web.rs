@@ -876,3 +876,54 @@ async fn a_squatted_id_number_goes_back_to_its_verified_owner_on_every_backend()
         );
     }
 }
+
+/// The identity-verification seam with an external verifier configured (here the file-backed
+/// one): a registration whose name, number and phone it confirms is verified at once and can
+/// submit; one it does not know stays unverified.
+#[tokio::test]
+async fn a_configured_verifier_verifies_new_registrations_online_on_every_backend() {
+    for mut db in backends().await {
+        let b = db.backend.name();
+        yiwang_testkit::with_cases(&mut db).await;
+        let verifier = yiwang_app::identity::FileVerifier::parse(&format!(
+            "# id_number,name,phone\n{ID_A},张三,13800138000\n"
+        ));
+        let site = auth_support::serve_with(&db, true, |s| {
+            s.with_identity_verifier(std::sync::Arc::new(verifier))
+        })
+        .await;
+        for (name, id, phone) in [("张三", ID_A, "13800138000"), ("李四", ID_B, "13900139000")] {
+            let res = site
+                .post("/register", None, &registration(name, id, phone, APPLICANT_PASSWORD))
+                .await;
+            assert_eq!(res.status(), StatusCode::OK, "{b}");
+        }
+        let a = holder(&db, ID_A).await.unwrap();
+        let other = holder(&db, ID_B).await.unwrap();
+        assert!(db.store.identity_verified(a.id).await.unwrap(), "{b}: confirmed online");
+        assert!(!db.store.identity_verified(other.id).await.unwrap(), "{b}: unknown to it");
+        let source: (String, String) = sqlx::query_as(
+            "SELECT source, verifier FROM identity_verifications WHERE applicant_id = $1",
+        )
+        .bind(a.id)
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(source, ("external".to_string(), "file".to_string()), "{b}");
+        let res = site
+            .post("/login", None, &[("id_number", ID_A), ("password", APPLICANT_PASSWORD)])
+            .await;
+        let alice = auth_support::named_cookie(&res, "yw_app").unwrap();
+        let res = site
+            .post(&format!("/items/{ITEM}/apply"), Some(&alice), &[])
+            .await;
+        let draft = location(&res);
+        fill_item(&site, &alice, &draft).await;
+        upload_all(&site, &alice, &draft).await;
+        let res = site
+            .post(&format!("{draft}/submit"), Some(&alice), &[("_declaration", "yes")])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        assert!(location(&res).starts_with("/me/cases/"), "{b}");
+    }
+}

@@ -48,14 +48,24 @@ pub struct Site {
 /// Serves the app over `db` with a test clock; `with_address` serves with connection info, as
 /// the binary does (per-address throttling then sees 127.0.0.1).
 pub async fn serve(db: &TestDb, with_address: bool) -> Site {
+    serve_with(db, with_address, |s| s).await
+}
+
+/// [`serve`] with the state changed by `adapt` first (another identity verifier, …).
+pub async fn serve_with(
+    db: &TestDb,
+    with_address: bool,
+    adapt: impl FnOnce(AppState) -> AppState,
+) -> Site {
     let clock = Arc::new(TestClock(AtomicI64::new(DEMO_NOW_MS)));
-    let mut state = AppState::new(
+    let state = AppState::new(
         db.store.clone(),
         WebConfig {
             secure_cookies: false,
             ..Default::default()
         },
     );
+    let mut state = adapt(state);
     state.clock = clock.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
