@@ -160,10 +160,8 @@ impl IdentityVerifier for HttpVerifier {
             if !status.is_success() {
                 return Err(format!("HTTP {}", status.as_u16()));
             }
-            let answer: serde_json::Value = resp
-                .json()
-                .await
-                .map_err(|e| format!("bad answer: {e}"))?;
+            let answer: serde_json::Value =
+                resp.json().await.map_err(|e| format!("bad answer: {e}"))?;
             match answer.get("result").and_then(|v| v.as_str()) {
                 Some("match") => Ok(Verdict::Confirmed {
                     reference: answer
@@ -285,7 +283,10 @@ mod tests {
     fn configuration_names_a_verifier() {
         let t = Duration::from_secs(1);
         assert_eq!(verifier_from_config(None, t).unwrap().name(), "none");
-        assert_eq!(verifier_from_config(Some("none"), t).unwrap().name(), "none");
+        assert_eq!(
+            verifier_from_config(Some("none"), t).unwrap().name(),
+            "none"
+        );
         assert_eq!(
             verifier_from_config(Some("http://10.0.0.1/verify"), t)
                 .unwrap()

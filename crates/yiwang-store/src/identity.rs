@@ -109,9 +109,14 @@ impl Verified {
 pub enum Holder {
     Nobody,
     /// Same name and phone.
-    Matches { applicant: Applicant, verified: bool },
+    Matches {
+        applicant: Applicant,
+        verified: bool,
+    },
     /// Another name or phone.
-    Differs { verified: bool },
+    Differs {
+        verified: bool,
+    },
 }
 
 fn clean(s: &str) -> Result<String, StoreError> {
@@ -166,7 +171,11 @@ impl Store {
         self.holder_of(&r, claim)
     }
 
-    fn holder_of(&self, r: &sqlx::any::AnyRow, claim: &IdentityClaim) -> Result<Holder, StoreError> {
+    fn holder_of(
+        &self,
+        r: &sqlx::any::AnyRow,
+        claim: &IdentityClaim,
+    ) -> Result<Holder, StoreError> {
         let keys = self.keys().ok_or(StoreError::NoKeys)?;
         let applicant = applicant_of(r)?;
         let phone = get_opt_str(r, "phone_enc")?
@@ -392,8 +401,7 @@ impl Store {
         let Some(c) = self.applicant_contact(applicant.id).await? else {
             return Ok(None);
         };
-        let (Ok(id), Ok(phone)) = (ApplicantId::parse(&c.id_number), Phone::parse(&c.phone))
-        else {
+        let (Ok(id), Ok(phone)) = (ApplicantId::parse(&c.id_number), Phone::parse(&c.phone)) else {
             return Ok(None);
         };
         Ok(Some(IdentityClaim {

@@ -659,14 +659,22 @@ async fn counter_intake_and_service_point_agents_on_every_backend() {
 }
 
 /// The account a citizen's ID number belongs to, as the store finds it.
-async fn holder(db: &yiwang_testkit::TestDb, id: &str) -> Option<yiwang_store::applicants::Applicant> {
+async fn holder(
+    db: &yiwang_testkit::TestDb,
+    id: &str,
+) -> Option<yiwang_store::applicants::Applicant> {
     db.store
         .applicant_by_id_number(&yiwang_domain::case::ApplicantId::parse(id).unwrap())
         .await
         .unwrap()
 }
 
-fn registration<'a>(name: &'a str, id: &'a str, phone: &'a str, pw: &'a str) -> [(&'a str, &'a str); 5] {
+fn registration<'a>(
+    name: &'a str,
+    id: &'a str,
+    phone: &'a str,
+    pw: &'a str,
+) -> [(&'a str, &'a str); 5] {
     [
         ("name", name),
         ("id_number", id),
@@ -694,7 +702,11 @@ async fn a_squatted_id_number_goes_back_to_its_verified_owner_on_every_backend()
 
         // The squatter registers the citizen's number under another name and phone.
         let res = site
-            .post("/register", None, &registration("冒名者", ID_A, "13600136000", SQUATTER_PW))
+            .post(
+                "/register",
+                None,
+                &registration("冒名者", ID_A, "13600136000", SQUATTER_PW),
+            )
             .await;
         assert_eq!(res.status(), StatusCode::OK, "{b}");
         assert!(auth_support::named_cookie(&res, "yw_app").is_none(), "{b}");
@@ -702,22 +714,46 @@ async fn a_squatted_id_number_goes_back_to_its_verified_owner_on_every_backend()
         assert!(first.contains("注册申请已收到"), "{b}: {first}");
         // A registered number and a new one get the very same answer; the second changes nothing.
         let taken = site
-            .post("/register", None, &registration("张三", ID_A, "13800138000", APPLICANT_PASSWORD))
+            .post(
+                "/register",
+                None,
+                &registration("张三", ID_A, "13800138000", APPLICANT_PASSWORD),
+            )
             .await;
         let fresh = site
-            .post("/register", None, &registration("李四", ID_B, "13900139000", APPLICANT_PASSWORD))
+            .post(
+                "/register",
+                None,
+                &registration("李四", ID_B, "13900139000", APPLICANT_PASSWORD),
+            )
             .await;
         assert_eq!(taken.status(), fresh.status(), "{b}");
-        assert_eq!(text(taken).await, text(fresh).await, "{b}: no account enumeration");
+        assert_eq!(
+            text(taken).await,
+            text(fresh).await,
+            "{b}: no account enumeration"
+        );
         let res = site
-            .post("/login", None, &[("id_number", ID_A), ("password", APPLICANT_PASSWORD)])
+            .post(
+                "/login",
+                None,
+                &[("id_number", ID_A), ("password", APPLICANT_PASSWORD)],
+            )
             .await;
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{b}: not taken over");
+        assert_eq!(
+            res.status(),
+            StatusCode::UNAUTHORIZED,
+            "{b}: not taken over"
+        );
         let squatter_id = holder(&db, ID_A).await.unwrap().id;
 
         // The squatter signs in, fills a draft, and cannot submit: unverified.
         let res = site
-            .post("/login", None, &[("id_number", ID_A), ("password", SQUATTER_PW)])
+            .post(
+                "/login",
+                None,
+                &[("id_number", ID_A), ("password", SQUATTER_PW)],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let squatter = auth_support::named_cookie(&res, "yw_app").unwrap();
@@ -728,22 +764,38 @@ async fn a_squatted_id_number_goes_back_to_its_verified_owner_on_every_backend()
         fill_item(&site, &squatter, &draft).await;
         upload_all(&site, &squatter, &draft).await;
         let res = site
-            .post(&format!("{draft}/submit"), Some(&squatter), &[("_declaration", "yes")])
+            .post(
+                &format!("{draft}/submit"),
+                Some(&squatter),
+                &[("_declaration", "yes")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{b}");
         let html = text(res).await;
-        assert!(html.contains("实名核验") && html.contains("草稿已为您保存"), "{b}: {html}");
+        assert!(
+            html.contains("实名核验") && html.contains("草稿已为您保存"),
+            "{b}: {html}"
+        );
         assert_eq!(
-            site.get(&format!("{draft}/check"), Some(&squatter)).await.status(),
+            site.get(&format!("{draft}/check"), Some(&squatter))
+                .await
+                .status(),
             StatusCode::OK,
             "{b}: the draft is kept"
         );
         let res = site
-            .post(&format!("{draft}/submit?lang=en"), Some(&squatter), &[("_declaration", "yes")])
+            .post(
+                &format!("{draft}/submit?lang=en"),
+                Some(&squatter),
+                &[("_declaration", "yes")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{b}");
         let html = text(res).await;
-        assert!(html.contains("not verified") && html.contains("counter"), "{b}: {html}");
+        assert!(
+            html.contains("not verified") && html.contains("counter"),
+            "{b}: {html}"
+        );
 
         // The real citizen walks in: the clerk checks the ID card. The draft does not go into
         // the squatter's account; the clerk is told the number was taken back.
@@ -780,12 +832,19 @@ async fn a_squatted_id_number_goes_back_to_its_verified_owner_on_every_backend()
             .case_record(&yiwang_domain::case::CaseNumber::parse(number).unwrap())
             .await
             .unwrap();
-        assert_eq!(case.applicant_id, owner.id, "{b}: the case is the citizen's");
+        assert_eq!(
+            case.applicant_id, owner.id,
+            "{b}: the case is the citizen's"
+        );
         // The squatter's account is detached: its session and its password no longer work.
         let res = site.get("/me", Some(&squatter)).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}: signed out");
         let res = site
-            .post("/login", None, &[("id_number", ID_A), ("password", SQUATTER_PW)])
+            .post(
+                "/login",
+                None,
+                &[("id_number", ID_A), ("password", SQUATTER_PW)],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{b}");
         let detach: (i64,) = sqlx::query_as(
@@ -819,7 +878,11 @@ async fn a_squatted_id_number_goes_back_to_its_verified_owner_on_every_backend()
         // 李四 registered online (unverified), is verified in person at the console, and then
         // submits.
         let res = site
-            .post("/login", None, &[("id_number", ID_B), ("password", APPLICANT_PASSWORD)])
+            .post(
+                "/login",
+                None,
+                &[("id_number", ID_B), ("password", APPLICANT_PASSWORD)],
+            )
             .await;
         let bob = auth_support::named_cookie(&res, "yw_app").unwrap();
         let res = site
@@ -831,13 +894,22 @@ async fn a_squatted_id_number_goes_back_to_its_verified_owner_on_every_backend()
         let submit = |cookie: String, draft: String| {
             let site = &site;
             async move {
-                site.post(&format!("{draft}/submit"), Some(&cookie), &[("_declaration", "yes")])
-                    .await
+                site.post(
+                    &format!("{draft}/submit"),
+                    Some(&cookie),
+                    &[("_declaration", "yes")],
+                )
+                .await
             }
         };
         let res = submit(bob.clone(), bob_draft.clone()).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{b}");
-        assert!(site.get("/console/identity", Some(&clerk)).await.status().is_success());
+        assert!(
+            site.get("/console/identity", Some(&clerk))
+                .await
+                .status()
+                .is_success()
+        );
         let res = site
             .post(
                 "/console/identity",
@@ -852,7 +924,10 @@ async fn a_squatted_id_number_goes_back_to_its_verified_owner_on_every_backend()
             )
             .await;
         assert_eq!(res.status(), StatusCode::OK, "{b}");
-        assert!(text(res).await.contains("账户的姓名和手机号码与证件一致"), "{b}");
+        assert!(
+            text(res).await.contains("账户的姓名和手机号码与证件一致"),
+            "{b}"
+        );
         let res = submit(bob.clone(), bob_draft.clone()).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         assert!(location(&res).starts_with("/me/cases/"), "{b}");
@@ -892,16 +967,27 @@ async fn a_configured_verifier_verifies_new_registrations_online_on_every_backen
             s.with_identity_verifier(std::sync::Arc::new(verifier))
         })
         .await;
-        for (name, id, phone) in [("张三", ID_A, "13800138000"), ("李四", ID_B, "13900139000")] {
+        for (name, id, phone) in [("张三", ID_A, "13800138000"), ("李四", ID_B, "13900139000")]
+        {
             let res = site
-                .post("/register", None, &registration(name, id, phone, APPLICANT_PASSWORD))
+                .post(
+                    "/register",
+                    None,
+                    &registration(name, id, phone, APPLICANT_PASSWORD),
+                )
                 .await;
             assert_eq!(res.status(), StatusCode::OK, "{b}");
         }
         let a = holder(&db, ID_A).await.unwrap();
         let other = holder(&db, ID_B).await.unwrap();
-        assert!(db.store.identity_verified(a.id).await.unwrap(), "{b}: confirmed online");
-        assert!(!db.store.identity_verified(other.id).await.unwrap(), "{b}: unknown to it");
+        assert!(
+            db.store.identity_verified(a.id).await.unwrap(),
+            "{b}: confirmed online"
+        );
+        assert!(
+            !db.store.identity_verified(other.id).await.unwrap(),
+            "{b}: unknown to it"
+        );
         let source: (String, String) = sqlx::query_as(
             "SELECT source, verifier FROM identity_verifications WHERE applicant_id = $1",
         )
@@ -911,7 +997,11 @@ async fn a_configured_verifier_verifies_new_registrations_online_on_every_backen
         .unwrap();
         assert_eq!(source, ("external".to_string(), "file".to_string()), "{b}");
         let res = site
-            .post("/login", None, &[("id_number", ID_A), ("password", APPLICANT_PASSWORD)])
+            .post(
+                "/login",
+                None,
+                &[("id_number", ID_A), ("password", APPLICANT_PASSWORD)],
+            )
             .await;
         let alice = auth_support::named_cookie(&res, "yw_app").unwrap();
         let res = site
@@ -921,7 +1011,11 @@ async fn a_configured_verifier_verifies_new_registrations_online_on_every_backen
         fill_item(&site, &alice, &draft).await;
         upload_all(&site, &alice, &draft).await;
         let res = site
-            .post(&format!("{draft}/submit"), Some(&alice), &[("_declaration", "yes")])
+            .post(
+                &format!("{draft}/submit"),
+                Some(&alice),
+                &[("_declaration", "yes")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         assert!(location(&res).starts_with("/me/cases/"), "{b}");

@@ -27,7 +27,9 @@ use yiwang_domain::policy::{Action, Principal, Target, may_intake};
 use yiwang_domain::{ErrorCode, ImplCode};
 use yiwang_i18n::error_message;
 use yiwang_store::Actor;
-use yiwang_store::identity::{DOCUMENTS, IdentityClaim, VerificationRecord, VerificationSource, Verified};
+use yiwang_store::identity::{
+    DOCUMENTS, IdentityClaim, VerificationRecord, VerificationSource, Verified,
+};
 
 /// An item offered for intake: code and name.
 pub struct Offer {

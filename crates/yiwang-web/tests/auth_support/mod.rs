@@ -188,7 +188,10 @@ impl Site {
             )
             .await;
         assert_eq!(res.status(), StatusCode::OK, "register {name}");
-        assert!(named_cookie(&res, "yw_app").is_none(), "registration signs nobody in");
+        assert!(
+            named_cookie(&res, "yw_app").is_none(),
+            "registration signs nobody in"
+        );
         yiwang_testkit::verify_in_person(&self.store, id, name, phone, self.clock.now()).await;
         let res = self
             .post("/login", None, &[("id_number", id), ("password", password)])
