@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod clock;
 pub mod demo;
 pub mod files;
+pub mod identity;
 pub mod jobs;
 pub mod notices;
 pub mod notify;

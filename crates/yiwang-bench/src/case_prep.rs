@@ -74,6 +74,27 @@ pub(crate) async fn applicants(store: &Store, n: usize, now: i64) -> anyhow::Res
             .register_applicant(&new, "127.0.0.1", now)
             .await
             .context("registering an applicant")?;
+        // Verified in person (实名核验), as every applicant who submits must be.
+        store
+            .verify_identity(
+                &yiwang_store::identity::IdentityClaim {
+                    id: new.id.clone(),
+                    name: new.display_name.clone(),
+                    legal_rep: None,
+                    phone: new.phone.clone(),
+                },
+                &yiwang_store::identity::VerificationRecord {
+                    source: yiwang_store::identity::VerificationSource::InPerson,
+                    verifier: "bench".into(),
+                    staff_id: None,
+                    place: "bench".into(),
+                    document: "resident_id_card".into(),
+                },
+                &yiwang_store::Actor::system("bench"),
+                now,
+            )
+            .await
+            .context("verifying an applicant")?;
         let token = yiwang_web::auth::new_token();
         store
             .create_applicant_session(

@@ -102,6 +102,14 @@ pub struct Implementation {
     pub handling_items: Vec<HandlingItem>,
     #[serde(default)]
     pub materials: Vec<MaterialRequirement>,
+    /// Whether applying needs an applicant whose identity is verified (实名核验): every item
+    /// that creates a case does, unless its catalog entry says otherwise.
+    #[serde(default = "identity_required_default")]
+    pub identity_required: bool,
+}
+
+fn identity_required_default() -> bool {
+    true
 }
 
 /// A standard item with one implementation: one row of an items sheet plus its materials.

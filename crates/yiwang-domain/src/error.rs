@@ -76,6 +76,8 @@ error_codes! {
     TransitionNotAllowed => "transition_not_allowed",
     CaseChanged => "case_changed",
     NotEditable => "not_editable",
+    IdentityUnverified => "identity_unverified",
+    IdentityConflict => "identity_conflict",
     Internal => "internal",
 }
 

@@ -510,6 +510,7 @@ fn parse_item(row: &mut Row) -> Option<CatalogEntry> {
         extras: Vec::new(),
         handling_items: Vec::new(),
         materials: Vec::new(),
+        identity_required: true,
     };
     Some(CatalogEntry {
         standard,

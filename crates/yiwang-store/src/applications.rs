@@ -143,7 +143,8 @@ impl Store {
     ) -> Result<(Application, Vec<Upload>, SmsRecipient), StoreError> {
         let sql = format!(
             "SELECT {APPLICATION_COLUMNS}, {uploads} AS uploads, \
-               (SELECT p.phone_enc FROM applicants p WHERE p.id = a.applicant_id) AS phone_enc \
+               (SELECT p.phone_enc FROM applicants p WHERE p.id = a.applicant_id) AS phone_enc, \
+               (SELECT p.verified_at FROM applicants p WHERE p.id = a.applicant_id) AS verified_at \
              {APPLICATION_FROM}",
             uploads = current_uploads_json(self.backend, "a.id")
         );
@@ -161,7 +162,10 @@ impl Store {
         Ok((
             app,
             uploads_from_json(&row, "uploads")?,
-            SmsRecipient(phone),
+            SmsRecipient {
+                phone,
+                identity_verified: get_opt_i64(&row, "verified_at")?.is_some(),
+            },
         ))
     }
 
@@ -296,8 +300,12 @@ pub(crate) fn sealed_answers(
 
 /// The applicant's phone for the SMS of a case, read with the draft so the submission need not
 /// read it again; opaque outside the store (personal data, opened only to write the outbox).
+/// Carries whether the applicant's identity is verified (实名核验), for the submission gate.
 #[derive(Clone)]
-pub struct SmsRecipient(pub(crate) Option<String>);
+pub struct SmsRecipient {
+    pub(crate) phone: Option<String>,
+    pub(crate) identity_verified: bool,
+}
 
 impl std::fmt::Debug for SmsRecipient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

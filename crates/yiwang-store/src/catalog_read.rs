@@ -19,7 +19,7 @@ const IMPL_COLUMNS: &str = "i.id, i.code, i.version, i.status, i.basic_code, i.d
     i.department_name, i.region_code, i.acceptance_conditions, i.statutory_amount, i.statutory_unit, \
     i.promised_amount, i.promised_unit, i.case_type, i.visits, i.online_depth, i.charged, i.fee_basis, \
     i.channels, i.anywhere, i.hall_address, i.hours, i.consult_phone, i.complaint_phone, i.result_name, \
-    i.extras, i.created_at, i.published_at, u.display_name AS published_by_name, \
+    i.extras, i.identity_required, i.created_at, i.published_at, u.display_name AS published_by_name, \
     s.name AS std_name, s.item_type, s.level, s.legal_basis";
 
 const IMPL_FROM: &str = "FROM implementations i \
@@ -157,6 +157,7 @@ fn core_from(row: &sqlx::any::AnyRow) -> Result<PublishedImplementation, StoreEr
         extras: extras_from(&get_str(row, "extras")?)?,
         handling_items: Vec::new(),
         materials: Vec::new(),
+        identity_required: get_i64(row, "identity_required")? != 0,
     };
     Ok(PublishedImplementation {
         id: get_i64(row, "id")?,

@@ -303,13 +303,13 @@ async fn insert_drafts(
     for row in q.fetch_all(&mut **tx).await? {
         versions.insert(get_str(&row, "code")?, get_i64(&row, "v")?);
     }
-    const COLS: usize = 26;
+    const COLS: usize = 27;
     let sql = format!(
         "INSERT INTO implementations (code, version, basic_code, department_code, \
          department_name, region_code, acceptance_conditions, statutory_amount, statutory_unit, \
          promised_amount, promised_unit, case_type, visits, online_depth, charged, fee_basis, \
          channels, anywhere, hall_address, hours, consult_phone, complaint_phone, result_name, \
-         extras, created_at, created_by, status) VALUES {} RETURNING id, code",
+         extras, identity_required, created_at, created_by, status) VALUES {} RETURNING id, code",
         (0..chunk.len())
             .map(|r| format!("({}, 'draft')", placeholders(r * COLS + 1, COLS)))
             .collect::<Vec<_>>()
@@ -349,6 +349,7 @@ async fn insert_drafts(
             .bind(imp.complaint_phone.clone())
             .bind(imp.result_name.clone())
             .bind(extras_json(&imp.extras))
+            .bind(i64::from(imp.identity_required))
             .bind(now_ms)
             .bind(user_id);
     }

@@ -25,6 +25,7 @@ pub mod documents;
 mod error;
 pub mod form_defs;
 pub mod group_commit;
+pub mod identity;
 pub mod jobs;
 pub mod login_steps;
 pub mod messages;

@@ -655,6 +655,8 @@ impl IndexRow {
             extras: Vec::new(),
             handling_items: Vec::new(),
             materials: Vec::new(),
+            // The search index does not read it; nothing is submitted from a search hit.
+            identity_required: true,
         };
         Ok(PublishedImplementation {
             id: self.id,

@@ -589,3 +589,112 @@ async fn offered_enrolment_keys_are_encrypted() {
         );
     }
 }
+
+/// 实名核验 in the store (issue #13, item 3): a confirmation verifies the account with the same
+/// name and phone; a number without an account gets a verified one (no password); an
+/// unverified account under another name or phone is detached (number freed, disabled,
+/// audited); a verified one is never overridden; every confirmation records who, where, which
+/// document.
+#[tokio::test]
+async fn identity_verification_confirms_registers_reclaims_and_refuses() {
+    use yiwang_domain::ErrorCode;
+    use yiwang_domain::case::ApplicantId;
+    use yiwang_store::identity::Verified;
+    for db in backends().await {
+        let b = db.backend.name();
+        let s = &yiwang_testkit::with_test_keys(db.store.clone());
+        let squatter =
+            yiwang_testkit::unverified_applicant(s, "11010519491231002X", "13600136000", T0).await;
+        assert!(
+            !s.identity_verified(squatter.id).await.unwrap(),
+            "{b}: unverified at first"
+        );
+        // Same name ("张三"), other phone: the unverified holder is detached.
+        let v =
+            yiwang_testkit::verify_in_person(s, "11010519491231002X", "张三", "13800138000", T0)
+                .await;
+        let Verified::Reclaimed {
+            applicant: owner,
+            detached,
+        } = v
+        else {
+            panic!("{b}: {v:?}");
+        };
+        assert_eq!(detached, squatter.handle, "{b}");
+        assert_ne!(owner.id, squatter.id, "{b}");
+        assert!(s.identity_verified(owner.id).await.unwrap(), "{b}");
+        let id = ApplicantId::parse("11010519491231002X").unwrap();
+        assert_eq!(
+            s.applicant_by_id_number(&id).await.unwrap().unwrap().id,
+            owner.id,
+            "{b}"
+        );
+        assert!(
+            s.applicant_for_login(&id).await.unwrap().unwrap().1 == "!",
+            "{b}: no password yet"
+        );
+        let row = sqlx::query(
+            "SELECT disabled, detached_at, id_number_idx FROM applicants WHERE id = $1",
+        )
+        .bind(squatter.id)
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        assert_eq!(row.try_get::<i64, _>("disabled").unwrap(), 1, "{b}");
+        assert_eq!(
+            row.try_get::<Option<i64>, _>("detached_at").unwrap(),
+            Some(T0),
+            "{b}"
+        );
+        assert!(
+            row.try_get::<Option<String>, _>("id_number_idx")
+                .unwrap()
+                .is_none(),
+            "{b}"
+        );
+        // Again with the same name and phone: confirmed, the same account.
+        let again =
+            yiwang_testkit::verify_in_person(s, "11010519491231002X", "张三", "13800138000", T0)
+                .await;
+        assert_eq!(again, Verified::Confirmed(owner.clone()), "{b}");
+        // A verified account is never overridden.
+        let claim = yiwang_store::identity::IdentityClaim {
+            id: id.clone(),
+            name: "冒名者".into(),
+            legal_rep: None,
+            phone: yiwang_domain::codes::Phone::parse("13600136000").unwrap(),
+        };
+        let record = yiwang_store::identity::VerificationRecord {
+            source: yiwang_store::identity::VerificationSource::InPerson,
+            verifier: "clerk".into(),
+            staff_id: None,
+            place: "窗口".into(),
+            document: "resident_id_card".into(),
+        };
+        let e = s
+            .verify_identity(&claim, &record, &Actor::system("t"), T0)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::IdentityConflict, "{b}");
+        // A number nobody holds: registered, verified.
+        let fresh =
+            yiwang_testkit::verify_in_person(s, "120112199001011238", "李四", "13900139000", T0)
+                .await;
+        assert!(matches!(fresh, Verified::Registered(_)), "{b}: {fresh:?}");
+        let records: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM identity_verifications WHERE source = 'in_person' \
+             AND document = 'resident_id_card' AND place = 'test counter'",
+        )
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        assert_eq!(records.0, 3, "{b}");
+        let audited: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('identity.verify', 'identity.detach')",
+        )
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        assert_eq!(audited.0, 4, "{b}: three verifications and one detachment");
+    }
+}

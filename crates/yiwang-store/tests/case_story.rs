@@ -224,6 +224,48 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
             ErrorCode::NotFound,
             "{b}: another applicant's draft does not exist for them"
         );
+        // 实名核验: an unverified account takes no case for an item that needs identity; the
+        // draft stays as it was.
+        assert!(
+            store
+                .published_implementation(&food)
+                .await
+                .unwrap()
+                .unwrap()
+                .implementation
+                .identity_required,
+            "{b}: items need a verified identity by default"
+        );
+        assert_eq!(
+            code(
+                store
+                    .submit_application(
+                        app.id,
+                        DraftOwner::Applicant(alice.id),
+                        CaseActor::Applicant(&alice),
+                        "127.0.0.1",
+                        clock(monday, 1),
+                    )
+                    .await
+                    .unwrap_err()
+            ),
+            ErrorCode::IdentityUnverified,
+            "{b}"
+        );
+        let kept = store
+            .application(app.id, DraftOwner::Applicant(alice.id))
+            .await
+            .unwrap();
+        assert_eq!(kept.answers, answers, "{b}: the draft is kept");
+        assert!(kept.case_number.is_none(), "{b}");
+        yiwang_testkit::verify_in_person(
+            &store,
+            "11010519491231002X",
+            "张三",
+            "13800138000",
+            DEMO_NOW_MS,
+        )
+        .await;
         let first = store
             .submit_application(
                 app.id,
@@ -573,6 +615,14 @@ async fn overdue_cases_are_escalated_once_on_every_backend() {
             )
             .await
             .unwrap();
+        yiwang_testkit::verify_in_person(
+            &store,
+            "11010519491231002X",
+            "张三",
+            "13800138000",
+            DEMO_NOW_MS,
+        )
+        .await;
         let app = store
             .create_application(
                 a.id,

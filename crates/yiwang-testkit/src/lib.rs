@@ -131,9 +131,54 @@ pub async fn with_cases(db: &mut TestDb) {
 /// The password of applicants made by [`applicant`].
 pub const APPLICANT_PASSWORD: &str = "Shenqing-2026!";
 
+/// Verifies the identity (实名核验) of `resident_id` with this name and phone through the
+/// store's in-person path, as a counter clerk would after checking the ID card: the account
+/// holding the number with this name and phone becomes verified (or one is registered).
+pub async fn verify_in_person(
+    store: &Store,
+    resident_id: &str,
+    name: &str,
+    phone: &str,
+    now_ms: i64,
+) -> yiwang_store::identity::Verified {
+    use yiwang_store::identity::{IdentityClaim, VerificationRecord, VerificationSource};
+    store
+        .verify_identity(
+            &IdentityClaim {
+                id: yiwang_domain::case::ApplicantId::parse(resident_id).expect("resident id"),
+                name: name.into(),
+                legal_rep: None,
+                phone: yiwang_domain::codes::Phone::parse(phone).expect("phone"),
+            },
+            &VerificationRecord {
+                source: VerificationSource::InPerson,
+                verifier: "testkit".into(),
+                staff_id: None,
+                place: "test counter".into(),
+                document: "resident_id_card".into(),
+            },
+            &yiwang_store::Actor::system("test"),
+            now_ms,
+        )
+        .await
+        .expect("verifying an identity in person")
+}
+
 /// Registers a natural-person applicant 张三 with this resident ID and phone (password
-/// [`APPLICANT_PASSWORD`]).
+/// [`APPLICANT_PASSWORD`]), identity verified in person ([`verify_in_person`]).
 pub async fn applicant(
+    store: &Store,
+    resident_id: &str,
+    phone: &str,
+    now_ms: i64,
+) -> yiwang_store::applicants::Applicant {
+    let a = unverified_applicant(store, resident_id, phone, now_ms).await;
+    verify_in_person(store, resident_id, "张三", phone, now_ms).await;
+    a
+}
+
+/// [`applicant`] without the identity verification.
+pub async fn unverified_applicant(
     store: &Store,
     resident_id: &str,
     phone: &str,

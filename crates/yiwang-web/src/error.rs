@@ -14,7 +14,8 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
     use ErrorCode::*;
     match code {
         NotAuthenticated | BadLogin => StatusCode::UNAUTHORIZED,
-        Forbidden | TokenBeyondCreator | TokenUnscoped => StatusCode::FORBIDDEN,
+        Forbidden | TokenBeyondCreator | TokenUnscoped | IdentityUnverified => StatusCode::FORBIDDEN,
+        IdentityConflict => StatusCode::CONFLICT,
         NotFound => StatusCode::NOT_FOUND,
         Conflict | UsernameTaken | DuplicateImplCode | NothingToPublish | ApplicantExists
         | TransitionNotAllowed | CaseChanged | NotEditable => StatusCode::CONFLICT,

@@ -88,6 +88,8 @@ pub struct AppState {
     pub files: Arc<dyn yiwang_app::files::FileStore>,
     /// Renders the notices case steps issue (links under `config.public_url`).
     pub docs: Arc<dyn yiwang_store::cases::DocumentIssuer>,
+    /// The online identity verifier (实名核验); in person only unless configured.
+    pub identity: Arc<dyn yiwang_app::identity::IdentityVerifier>,
     /// The official calendar, read from the store at most once a minute.
     calendar: Arc<std::sync::RwLock<Option<CachedCalendar>>>,
 }
@@ -111,7 +113,16 @@ impl AppState {
             cache: Arc::new(api::cache::CatalogCache::default()),
             search: Arc::new(yiwang_search::SearchService::in_memory()),
             files: Arc::new(yiwang_app::files::MemoryFileStore::default()),
+            identity: Arc::new(yiwang_app::identity::InPersonOnly),
         }
+    }
+    /// Verifies identities online through this verifier (the binary's `identity_verifier`).
+    pub fn with_identity_verifier(
+        mut self,
+        verifier: Arc<dyn yiwang_app::identity::IdentityVerifier>,
+    ) -> Self {
+        self.identity = verifier;
+        self
     }
     /// Stores uploaded materials here (the binary's `<data_dir>/files`).
     pub fn with_files(mut self, files: Arc<dyn yiwang_app::files::FileStore>) -> Self {

@@ -212,6 +212,13 @@ static ROUTES: &[(Method, &str, Policy)] = &[
         "/console/intake/done/{number}",
         Staff(Action::IntakeCases),
     ),
+    // In-person identity verification (实名核验) by staff who take in applications.
+    (Method::GET, "/console/identity", Staff(Action::IntakeCases)),
+    (
+        Method::POST,
+        "/console/identity",
+        Staff(Action::IntakeCases),
+    ),
     // Workflow definitions as data: saving is checked in full; binding is limited to the
     // implementations the administrator may edit (checked there).
     (

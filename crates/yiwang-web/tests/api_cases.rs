@@ -6,7 +6,7 @@
 
 mod auth_support;
 
-use auth_support::{APPROVAL_BUREAU, Site, named_cookie, serve};
+use auth_support::{APPROVAL_BUREAU, Site, serve};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, COOKIE, ORIGIN};
 use serde_json::{Value, json};
@@ -47,21 +47,8 @@ async fn staff_user(db: &TestDb, username: &str, grants: Vec<Grant>) -> Principa
 const PASSWORD: &str = "Shenqing-2026!";
 
 async fn register(site: &Site, name: &str, id: &str) -> String {
-    let res = site
-        .post(
-            "/register",
-            None,
-            &[
-                ("name", name),
-                ("id_number", id),
-                ("phone", "13800138000"),
-                ("password", PASSWORD),
-                ("again", PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    named_cookie(&res, "yw_app").unwrap()
+    site.register_applicant(name, id, "13800138000", PASSWORD)
+        .await
 }
 
 async fn send(

@@ -18,20 +18,9 @@ async fn registered(db: &mut yiwang_testkit::TestDb) -> (auth_support::Site, Str
     with_demo(db).await;
     db.store = with_test_keys(db.store.clone());
     let site = serve(db, true).await;
-    let res = site
-        .post(
-            "/register",
-            None,
-            &[
-                ("name", "张三"),
-                ("id_number", ID),
-                ("phone", "13800138000"),
-                ("password", PASSWORD),
-                ("again", PASSWORD),
-            ],
-        )
+    let session = site
+        .register_applicant("张三", ID, "13800138000", PASSWORD)
         .await;
-    let session = named_cookie(&res, "yw_app").unwrap();
     (site, session)
 }
 

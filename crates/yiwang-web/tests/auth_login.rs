@@ -378,7 +378,7 @@ async fn secure_cookies_are_host_prefixed() {
         let b = db.backend.name();
         with_demo(&db).await;
         let ids = create_users(&db).await;
-        let site = auth_support::serve_with(&db, false, true).await;
+        let site = auth_support::serve_with(&db, false, true, |s| s).await;
         let res = site.password("admin", PASSWORD).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let line = set_cookie_line(&res, "__Host-yw_pending").expect("pending cookie");

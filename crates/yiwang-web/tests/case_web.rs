@@ -70,7 +70,8 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         assert!(text(res).await.contains("公民身份号码"));
         let alice = register(&site, "张三", ID_A).await;
         let bob = register(&site, "李四", ID_B).await;
-        // The same ID twice: a clear conflict, nothing written.
+        // The same ID twice: the usual answer (nobody learns the number is registered),
+        // nothing written.
         let res = site
             .post(
                 "/register",
@@ -84,7 +85,7 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
                 ],
             )
             .await;
-        assert_eq!(res.status(), StatusCode::CONFLICT, "{b}");
+        assert_eq!(res.status(), StatusCode::OK, "{b}");
         // Sign-in with the ID number works; a wrong password is 401.
         let res = site
             .post(
@@ -572,7 +573,8 @@ async fn counter_intake_and_service_point_agents_on_every_backend() {
             html.contains(ITEM),
             "{b}: the clerk's own department's items are offered"
         );
-        // A walk-in without an account: ID number, name and phone register them.
+        // A walk-in without an account: ID number, name, phone and the document checked
+        // register them, verified in person.
         let res = site
             .post(
                 "/console/intake",
@@ -583,7 +585,7 @@ async fn counter_intake_and_service_point_agents_on_every_backend() {
         assert_eq!(
             res.status(),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "{b}: name and phone needed"
+            "{b}: name, phone and document needed"
         );
         let res = site
             .post(
@@ -594,6 +596,25 @@ async fn counter_intake_and_service_point_agents_on_every_backend() {
                     ("name", "王五"),
                     ("phone", "13700137000"),
                     ("item", ITEM),
+                ],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{b}: the document checked is needed"
+        );
+        let res = site
+            .post(
+                "/console/intake",
+                Some(&clerk),
+                &[
+                    ("id_number", ID_A),
+                    ("name", "王五"),
+                    ("phone", "13700137000"),
+                    ("item", ITEM),
+                    ("document", "resident_id_card"),
+                    ("place", "津南区政务服务中心 3 号窗口"),
                 ],
             )
             .await;
@@ -627,7 +648,8 @@ async fn counter_intake_and_service_point_agents_on_every_backend() {
             .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{b}");
 
-        // The village agent applies for the same citizen (found by ID number): source 代办.
+        // The village agent applies for the same citizen (same number, name and phone):
+        // source 代办.
         let html = text(site.get("/console/intake", Some(&agent)).await).await;
         assert!(
             html.contains(ITEM),
@@ -637,7 +659,13 @@ async fn counter_intake_and_service_point_agents_on_every_backend() {
             .post(
                 "/console/intake",
                 Some(&agent),
-                &[("id_number", ID_A), ("item", ITEM)],
+                &[
+                    ("id_number", ID_A),
+                    ("name", "王五"),
+                    ("phone", "13700137000"),
+                    ("item", ITEM),
+                    ("document", "resident_id_card"),
+                ],
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
@@ -664,5 +692,369 @@ async fn counter_intake_and_service_point_agents_on_every_backend() {
             site.get("/console/cases", Some(&agent)).await.status(),
             StatusCode::FORBIDDEN
         );
+    }
+}
+
+/// The account a citizen's ID number belongs to, as the store finds it.
+async fn holder(
+    db: &yiwang_testkit::TestDb,
+    id: &str,
+) -> Option<yiwang_store::applicants::Applicant> {
+    db.store
+        .applicant_by_id_number(&yiwang_domain::case::ApplicantId::parse(id).unwrap())
+        .await
+        .unwrap()
+}
+
+fn registration<'a>(
+    name: &'a str,
+    id: &'a str,
+    phone: &'a str,
+    pw: &'a str,
+) -> [(&'a str, &'a str); 5] {
+    [
+        ("name", name),
+        ("id_number", id),
+        ("phone", phone),
+        ("password", pw),
+        ("again", pw),
+    ]
+}
+
+/// Issue #13, item 3: a squatter registers a citizen's ID number. Registration answers the same
+/// for a registered and a new number and never hands over the account; the squatter's account
+/// is unverified and cannot submit; counter intake for the real citizen (another name and
+/// phone) never files into it: the verified owner takes the number back, the squatter's
+/// account is detached, and a verified account is never overridden. An online registrant
+/// verified in person at the console can submit.
+#[tokio::test]
+async fn a_squatted_id_number_goes_back_to_its_verified_owner_on_every_backend() {
+    const SQUATTER_PW: &str = "Maoming-2026!x";
+    for mut db in backends().await {
+        let b = db.backend.name();
+        yiwang_testkit::with_cases(&mut db).await;
+        let site = serve(&db, true).await;
+        staff(&db, "windowclerk", Role::Clerk, APPROVAL_BUREAU).await;
+        let clerk = site.sign_in(&db, "windowclerk").await;
+
+        // The squatter registers the citizen's number under another name and phone.
+        let res = site
+            .post(
+                "/register",
+                None,
+                &registration("冒名者", ID_A, "13600136000", SQUATTER_PW),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{b}");
+        assert!(auth_support::named_cookie(&res, "yw_app").is_none(), "{b}");
+        let first = text(res).await;
+        assert!(first.contains("注册申请已收到"), "{b}: {first}");
+        // A registered number and a new one get the very same answer; the second changes nothing.
+        let taken = site
+            .post(
+                "/register",
+                None,
+                &registration("张三", ID_A, "13800138000", APPLICANT_PASSWORD),
+            )
+            .await;
+        let fresh = site
+            .post(
+                "/register",
+                None,
+                &registration("李四", ID_B, "13900139000", APPLICANT_PASSWORD),
+            )
+            .await;
+        assert_eq!(taken.status(), fresh.status(), "{b}");
+        assert_eq!(
+            text(taken).await,
+            text(fresh).await,
+            "{b}: no account enumeration"
+        );
+        let res = site
+            .post(
+                "/login",
+                None,
+                &[("id_number", ID_A), ("password", APPLICANT_PASSWORD)],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::UNAUTHORIZED,
+            "{b}: not taken over"
+        );
+        let squatter_id = holder(&db, ID_A).await.unwrap().id;
+
+        // The squatter signs in, fills a draft, and cannot submit: unverified.
+        let res = site
+            .post(
+                "/login",
+                None,
+                &[("id_number", ID_A), ("password", SQUATTER_PW)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let squatter = auth_support::named_cookie(&res, "yw_app").unwrap();
+        let res = site
+            .post(&format!("/items/{ITEM}/apply"), Some(&squatter), &[])
+            .await;
+        let draft = location(&res);
+        fill_item(&site, &squatter, &draft).await;
+        upload_all(&site, &squatter, &draft).await;
+        let res = site
+            .post(
+                &format!("{draft}/submit"),
+                Some(&squatter),
+                &[("_declaration", "yes")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{b}");
+        let html = text(res).await;
+        assert!(
+            html.contains("实名核验") && html.contains("草稿已为您保存"),
+            "{b}: {html}"
+        );
+        assert_eq!(
+            site.get(&format!("{draft}/check"), Some(&squatter))
+                .await
+                .status(),
+            StatusCode::OK,
+            "{b}: the draft is kept"
+        );
+        let res = site
+            .post(
+                &format!("{draft}/submit?lang=en"),
+                Some(&squatter),
+                &[("_declaration", "yes")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{b}");
+        let html = text(res).await;
+        assert!(
+            html.contains("not verified") && html.contains("counter"),
+            "{b}: {html}"
+        );
+
+        // The real citizen walks in: the clerk checks the ID card. The draft does not go into
+        // the squatter's account; the clerk is told the number was taken back.
+        let res = site
+            .post(
+                "/console/intake",
+                Some(&clerk),
+                &[
+                    ("id_number", ID_A),
+                    ("name", "张三"),
+                    ("phone", "13800138000"),
+                    ("item", ITEM),
+                    ("document", "resident_id_card"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{b}");
+        let html = text(res).await;
+        assert!(html.contains("id=\"reclaimed\""), "{b}: {html}");
+        let owner = holder(&db, ID_A).await.expect("the number has an owner");
+        assert_ne!(owner.id, squatter_id, "{b}: not the squatter's account");
+        assert_eq!(owner.display_name, "张三", "{b}");
+        assert!(db.store.identity_verified(owner.id).await.unwrap(), "{b}");
+        let intake_draft = html
+            .split("href=\"/console/intake/")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .map(|id| format!("/console/intake/{id}"))
+            .expect("a link to the draft");
+        let receipt = fill_and_submit(&site, &clerk, &intake_draft).await;
+        let number = receipt.trim_start_matches("/console/intake/done/");
+        let case = db
+            .store
+            .case_record(&yiwang_domain::case::CaseNumber::parse(number).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            case.applicant_id, owner.id,
+            "{b}: the case is the citizen's"
+        );
+        // The squatter's account is detached: its session and its password no longer work.
+        let res = site.get("/me", Some(&squatter)).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}: signed out");
+        let res = site
+            .post(
+                "/login",
+                None,
+                &[("id_number", ID_A), ("password", SQUATTER_PW)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{b}");
+        let detach: (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'identity.detach' AND object = $1",
+        )
+        .bind(format!("applicant:applicant-{squatter_id}"))
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(detach.0, 1, "{b}: the detachment is audited");
+
+        // A verified account is never overridden: another name for the number is refused
+        // with the reason.
+        let res = site
+            .post(
+                "/console/intake",
+                Some(&clerk),
+                &[
+                    ("id_number", ID_A),
+                    ("name", "冒名者"),
+                    ("phone", "13600136000"),
+                    ("item", ITEM),
+                    ("document", "resident_id_card"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CONFLICT, "{b}");
+        assert!(text(res).await.contains("已由本人实名核验"), "{b}");
+        assert_eq!(holder(&db, ID_A).await.unwrap().id, owner.id, "{b}");
+
+        // 李四 registered online (unverified), is verified in person at the console, and then
+        // submits.
+        let res = site
+            .post(
+                "/login",
+                None,
+                &[("id_number", ID_B), ("password", APPLICANT_PASSWORD)],
+            )
+            .await;
+        let bob = auth_support::named_cookie(&res, "yw_app").unwrap();
+        let res = site
+            .post(&format!("/items/{ITEM}/apply"), Some(&bob), &[])
+            .await;
+        let bob_draft = location(&res);
+        fill_item(&site, &bob, &bob_draft).await;
+        upload_all(&site, &bob, &bob_draft).await;
+        let submit = |cookie: String, draft: String| {
+            let site = &site;
+            async move {
+                site.post(
+                    &format!("{draft}/submit"),
+                    Some(&cookie),
+                    &[("_declaration", "yes")],
+                )
+                .await
+            }
+        };
+        let res = submit(bob.clone(), bob_draft.clone()).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{b}");
+        assert!(
+            site.get("/console/identity", Some(&clerk))
+                .await
+                .status()
+                .is_success()
+        );
+        let res = site
+            .post(
+                "/console/identity",
+                Some(&clerk),
+                &[
+                    ("id_number", ID_B),
+                    ("name", "李四"),
+                    ("phone", "13900139000"),
+                    ("document", "resident_id_card"),
+                    ("place", "咸水沽镇便民服务中心"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "{b}");
+        assert!(
+            text(res).await.contains("账户的姓名和手机号码与证件一致"),
+            "{b}"
+        );
+        let res = submit(bob.clone(), bob_draft.clone()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        assert!(location(&res).starts_with("/me/cases/"), "{b}");
+        let (source, document, place): (String, String, String) = sqlx::query_as(
+            "SELECT v.source, v.document, v.place FROM identity_verifications v \
+             JOIN applicants a ON a.id = v.applicant_id WHERE a.display_name = '李四'",
+        )
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(
+            (source.as_str(), document.as_str(), place.as_str()),
+            ("in_person", "resident_id_card", "咸水沽镇便民服务中心"),
+            "{b}: who, where and which document are recorded"
+        );
+        // An agent without intake rights elsewhere: applicants never reach the page.
+        assert_ne!(
+            site.get("/console/identity", Some(&bob)).await.status(),
+            StatusCode::OK,
+            "{b}"
+        );
+    }
+}
+
+/// The identity-verification seam with an external verifier configured (here the file-backed
+/// one): a registration whose name, number and phone it confirms is verified at once and can
+/// submit; one it does not know stays unverified.
+#[tokio::test]
+async fn a_configured_verifier_verifies_new_registrations_online_on_every_backend() {
+    for mut db in backends().await {
+        let b = db.backend.name();
+        yiwang_testkit::with_cases(&mut db).await;
+        let verifier = yiwang_app::identity::FileVerifier::parse(&format!(
+            "# id_number,name,phone\n{ID_A},张三,13800138000\n"
+        ));
+        let site = auth_support::serve_with(&db, true, false, |s| {
+            s.with_identity_verifier(std::sync::Arc::new(verifier))
+        })
+        .await;
+        for (name, id, phone) in [("张三", ID_A, "13800138000"), ("李四", ID_B, "13900139000")]
+        {
+            let res = site
+                .post(
+                    "/register",
+                    None,
+                    &registration(name, id, phone, APPLICANT_PASSWORD),
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::OK, "{b}");
+        }
+        let a = holder(&db, ID_A).await.unwrap();
+        let other = holder(&db, ID_B).await.unwrap();
+        assert!(
+            db.store.identity_verified(a.id).await.unwrap(),
+            "{b}: confirmed online"
+        );
+        assert!(
+            !db.store.identity_verified(other.id).await.unwrap(),
+            "{b}: unknown to it"
+        );
+        let source: (String, String) = sqlx::query_as(
+            "SELECT source, verifier FROM identity_verifications WHERE applicant_id = $1",
+        )
+        .bind(a.id)
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+        assert_eq!(source, ("external".to_string(), "file".to_string()), "{b}");
+        let res = site
+            .post(
+                "/login",
+                None,
+                &[("id_number", ID_A), ("password", APPLICANT_PASSWORD)],
+            )
+            .await;
+        let alice = auth_support::named_cookie(&res, "yw_app").unwrap();
+        let res = site
+            .post(&format!("/items/{ITEM}/apply"), Some(&alice), &[])
+            .await;
+        let draft = location(&res);
+        fill_item(&site, &alice, &draft).await;
+        upload_all(&site, &alice, &draft).await;
+        let res = site
+            .post(
+                &format!("{draft}/submit"),
+                Some(&alice),
+                &[("_declaration", "yes")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        assert!(location(&res).starts_with("/me/cases/"), "{b}");
     }
 }

@@ -182,6 +182,14 @@ async fn edit_checks_rules_and_saves_a_draft() {
         set(&mut f, &format!("m{n}_name"), "不动产权属证书");
         set(&mut f, &format!("m{n}_issuer"), "不动产登记机构");
         f.push((format!("m{n}_mandatory"), "1".into()));
+        // 实名核验 is a catalog flag: needed by default, switched off here.
+        assert!(mine.implementation.identity_required);
+        let (_, html) = http.page(&path, &catalog).await;
+        assert!(
+            html.contains(r#"<option value="yes" selected>"#),
+            "needed by default"
+        );
+        f.push(("identity_required".into(), "no".into()));
         let res = http.post_form(&path, &catalog, &f).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&res), "/console/drafts");
@@ -191,6 +199,7 @@ async fn edit_checks_rules_and_saves_a_draft() {
         assert_eq!(d.implementation.code.as_str(), code);
         assert_eq!(d.version, 2);
         assert_eq!(d.implementation.hall_address, "津南区政务服务中心三楼C区");
+        assert!(!d.implementation.identity_required, "the flag is stored");
         let names: Vec<&str> = d
             .implementation
             .materials

@@ -169,7 +169,22 @@ async fn the_whole_story_in_chromium() {
         fill(&phone, "#password", CITIZEN_PASSWORD).await;
         fill(&phone, "#again", CITIZEN_PASSWORD).await;
         click(&phone, "main form button[type=submit]").await;
-        assert_eq!(left(&phone, "/register").await, "/me", "{b}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(main_text(&phone).await.contains("注册申请已收到"), "{b}");
+        // Verified at a counter (实名核验), then signed in.
+        yiwang_testkit::verify_in_person(
+            &db.store,
+            CITIZEN_ID,
+            "赵明",
+            "13900000000",
+            yiwang_testkit::DEMO_NOW_MS,
+        )
+        .await;
+        phone.goto(&format!("{base}/login")).await.unwrap();
+        fill(&phone, "#id_number", CITIZEN_ID).await;
+        fill(&phone, "#password", CITIZEN_PASSWORD).await;
+        click(&phone, "main form button[type=submit]").await;
+        assert_eq!(left(&phone, "/login").await, "/me", "{b}");
 
         // Find the item and apply.
         phone.goto(&format!("{base}/items/{FOOD}")).await.unwrap();
@@ -400,6 +415,8 @@ async fn counter_intake_in_chromium() {
         item.select_by_value("11120112MB1W167324000112001001")
             .await
             .unwrap();
+        let document = c.find(Locator::Css("select#document")).await.unwrap();
+        document.select_by_value("resident_id_card").await.unwrap();
         click(&c, "form.console-form button[type=submit]").await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let draft = c.current_url().await.unwrap().path().to_string();

@@ -11,7 +11,7 @@ mod auth_support;
 mod console_support;
 mod security_support;
 
-use auth_support::{location, named_cookie, serve};
+use auth_support::{location, serve};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE, ORIGIN};
 use security_support::{BAD_UTF8, Log, assert_escaped, hostile_values};
@@ -93,20 +93,9 @@ async fn applicant_and_case_surfaces_refuse_hostile_input() {
 
         // A real applicant, then sign-in with hostile identifiers and brute force.
         site.clock.advance(3_600_000);
-        let res = site
-            .post(
-                "/register",
-                None,
-                &[
-                    ("name", "张三"),
-                    ("id_number", "11010519491231002X"),
-                    ("phone", "13800138000"),
-                    ("password", PASSWORD),
-                    ("again", PASSWORD),
-                ],
-            )
+        let alice = site
+            .register_applicant("张三", "11010519491231002X", "13800138000", PASSWORD)
             .await;
-        let alice = named_cookie(&res, "yw_app").unwrap();
         for (label, v) in hostile_values() {
             let res = site
                 .post(

@@ -43,20 +43,7 @@ fn resident_id(seq: u32) -> String {
 async fn registered(db: &mut TestDb) -> (Site, String, i64) {
     db.store = with_test_keys(db.store.clone());
     let site = serve(db, true).await;
-    let res = site
-        .post(
-            "/register",
-            None,
-            &[
-                ("name", "张三"),
-                ("id_number", ID),
-                ("phone", PHONE),
-                ("password", PASSWORD),
-                ("again", PASSWORD),
-            ],
-        )
-        .await;
-    let session = named_cookie(&res, "yw_app").unwrap();
+    let session = site.register_applicant("张三", ID, PHONE, PASSWORD).await;
     let a = db
         .store
         .applicant_by_id_number(&ApplicantId::parse(ID).unwrap())

@@ -241,17 +241,46 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
     }
     // A demo applicant (needs the data keys, which `serve --demo` generates).
     let demo_id = yiwang_domain::case::ApplicantId::parse(DEMO_APPLICANT_ID)?;
+    let demo_name = "赵明（演示）";
+    let demo_phone = yiwang_domain::codes::Phone::parse("13900000000")?;
     if store.keys().is_some() && store.applicant_by_id_number(&demo_id).await?.is_none() {
         store
             .register_applicant(
                 &yiwang_store::applicants::NewApplicant {
-                    id: demo_id,
-                    display_name: "赵明（演示）".into(),
+                    id: demo_id.clone(),
+                    display_name: demo_name.into(),
                     legal_rep: None,
-                    phone: yiwang_domain::codes::Phone::parse("13900000000")?,
+                    phone: demo_phone.clone(),
                     password: DEMO_PASSWORD.into(),
                 },
                 "cli",
+                now_ms(),
+            )
+            .await?;
+    }
+    // The demo applicant's identity is verified (实名核验), as if checked at the demo counter,
+    // so the demo flow can submit.
+    if store.keys().is_some()
+        && let Some(a) = store.applicant_by_id_number(&demo_id).await?
+        && !store.identity_verified(a.id).await?
+    {
+        use yiwang_store::identity::{IdentityClaim, VerificationRecord, VerificationSource};
+        store
+            .verify_identity(
+                &IdentityClaim {
+                    id: demo_id,
+                    name: demo_name.into(),
+                    legal_rep: None,
+                    phone: demo_phone,
+                },
+                &VerificationRecord {
+                    source: VerificationSource::InPerson,
+                    verifier: "demo".into(),
+                    staff_id: None,
+                    place: "演示数据".into(),
+                    document: "resident_id_card".into(),
+                },
+                &cli_actor(),
                 now_ms(),
             )
             .await?;
@@ -300,6 +329,11 @@ async fn serve(store: Store, cfg: &Config, listen: &str) -> anyhow::Result<()> {
     let files = yiwang_app::files::LocalDirStore::new(cfg.data_dir.join("files"))
         .with_context(|| format!("cannot use {}", cfg.data_dir.join("files").display()))?;
     let state = state.with_files(std::sync::Arc::new(files));
+    let verifier = yiwang_app::identity::verifier_from_config(
+        cfg.identity_verifier.as_deref(),
+        std::time::Duration::from_millis(cfg.notify.timeout_ms.max(1)),
+    )?;
+    let state = state.with_identity_verifier(verifier);
     let app = yiwang_web::router(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await

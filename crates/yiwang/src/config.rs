@@ -17,6 +17,10 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub secure_cookies: bool,
     pub max_upload_mb: usize,
+    /// The online identity verifier (实名核验): unset or `none` (in person only), `file:<path>`
+    /// (tests and demonstrations) or an `http://` address (see `yiwang_app::identity`).
+    #[serde(default)]
+    pub identity_verifier: Option<String>,
     pub notify: NotifyConfig,
 }
 
@@ -54,6 +58,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             secure_cookies: false,
             max_upload_mb: 20,
+            identity_verifier: None,
             notify: NotifyConfig::default(),
         }
     }
@@ -82,6 +87,12 @@ secure_cookies = false
 
 # Largest catalog upload accepted by the console, in MiB.
 max_upload_mb = 20
+
+# Online identity verification (实名核验) of newly registered applicants: "none" (the default:
+# in person at a counter or service point only), "file:/path/ids.csv" (id_number,name,phone
+# lines; tests and demonstrations only) or an http:// address that answers
+# {"result": "match" | "mismatch"} to a POST of {"id_number", "name", "phone"}.
+# identity_verifier = "none"
 
 # ---- Tables come last: a plain key written below a [table] line belongs to that table. ----
 

@@ -55,3 +55,5 @@ error.invalid_form_input = The form sent does not match this application form; p
 error.transition_not_allowed = This action is not possible at the case's current step, or you may not take it
 error.case_changed = Someone else has just acted on this case; reload to see its current state
 error.not_editable = The application has been submitted and can no longer be changed
+error.identity_unverified = Your account's identity is not verified yet, so this item cannot be submitted. Bring your resident ID card to a government service hall counter or a township or village service point to verify it, then submit; your draft has been kept
+error.identity_conflict = This ID number belongs to an account whose owner verified it in person, with another name or phone; it cannot be changed here. Check the document; if the owner's details really changed, ask a platform administrator

@@ -55,3 +55,5 @@ error.invalid_form_input = 提交的内容与申请表不符，请重新打开�
 error.transition_not_allowed = 办件当前环节不能进行此操作，或您没有此操作的权限
 error.case_changed = 办件刚被他人处理过，请刷新后查看最新状态
 error.not_editable = 申请已提交，不能再修改
+error.identity_unverified = 您的账户尚未完成实名核验，暂不能提交此事项。请携带居民身份证到政务服务大厅窗口或乡镇（街道）、村（社区）便民服务站办理实名核验，核验后即可提交；草稿已为您保存
+error.identity_conflict = 该证件号码已由本人实名核验，姓名或手机号码与所填不一致，不能变更。请核对证件；如确属本人信息变更，请联系平台管理员处理

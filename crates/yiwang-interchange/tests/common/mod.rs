@@ -90,6 +90,7 @@ pub fn sample_entries() -> Vec<CatalogEntry> {
                     extras: pairs(&[("页数", "")]),
                 },
             ],
+            identity_required: true,
         },
     };
     let bare = CatalogEntry {
@@ -132,6 +133,7 @@ pub fn sample_entries() -> Vec<CatalogEntry> {
             extras: pairs(&[("备注", ""), ("来源系统", "旧系统")]),
             handling_items: Vec::new(),
             materials: Vec::new(),
+            identity_required: true,
         },
     };
     let mut third = full.clone();

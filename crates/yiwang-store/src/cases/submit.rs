@@ -75,6 +75,17 @@ impl Store {
             .await?
             .ok_or(StoreError::Domain(ErrorCode::UnknownImplementation))?;
         let imp = &published.implementation;
+        // 实名核验: an item that needs a verified identity takes no case from an unverified
+        // account (the draft stays as it is).
+        if imp.identity_required {
+            let verified = match recipient {
+                Some(r) => r.identity_verified,
+                None => self.identity_verified(app.applicant_id).await?,
+            };
+            if !verified {
+                return Err(ErrorCode::IdentityUnverified.into());
+            }
+        }
         let bindings = self
             .workflow_bindings_shared(&imp.code, &imp.basic_code)
             .await?;
@@ -119,7 +130,7 @@ impl Store {
                 .map(|doc| crate::applications::sealed_answers(self, application_id, doc))
                 .transpose()?,
             phone: match recipient {
-                Some(r) => r.0.clone(),
+                Some(r) => r.phone.clone(),
                 None => crate::case_notify::recipient_phone(self, app.applicant_id).await?,
             },
             applicant_id: app.applicant_id,

@@ -74,6 +74,8 @@ pub struct EditForm {
     pub complaint_phone: String,
     pub result_name: String,
     pub materials: Vec<MaterialRow>,
+    /// 实名核验 needed to apply: `yes` / `no`; empty keeps the stored value.
+    pub identity_required: String,
 }
 
 /// A problem with one field of the form: the form field's name (`m3_name` for material rows).
@@ -169,6 +171,7 @@ impl EditForm {
             complaint_phone: imp.complaint_phone.clone(),
             result_name: imp.result_name.clone(),
             materials,
+            identity_required: if imp.identity_required { "yes" } else { "no" }.into(),
         }
     }
 
@@ -228,6 +231,7 @@ impl EditForm {
             complaint_phone: s("complaint_phone"),
             result_name: s("result_name"),
             materials,
+            identity_required: s("identity_required"),
         }
     }
 
@@ -326,6 +330,11 @@ impl EditForm {
             complaint_phone: self.complaint_phone.trim().to_string(),
             result_name: self.result_name.trim().to_string(),
             materials,
+            identity_required: match self.identity_required.as_str() {
+                "yes" => true,
+                "no" => false,
+                _ => base.identity_required,
+            },
             ..base.clone()
         };
         Ok((imp, rows))

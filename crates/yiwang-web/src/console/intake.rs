@@ -2,6 +2,12 @@
 //! point (代办): the staff member finds or registers the citizen, picks the item, and fills the
 //! same form with the same rules as online (`crate::apply_flow`). The case records its source
 //! (窗口 / 代办) and who entered it.
+//!
+//! Intake is in person, so it verifies the citizen's identity (实名核验) with the document the
+//! staff member checked: the draft goes to the account whose name and phone are the citizen's;
+//! an unverified account holding the number under another name or phone is detached (the
+//! staff member is told) and never receives the case; an account verified under another name or
+//! phone is refused with the reason.
 
 use super::{
     ConsoleResult, allow, here, page, read_form, render, same_origin, see_other, store_fail,
@@ -21,6 +27,9 @@ use yiwang_domain::policy::{Action, Principal, Target, may_intake};
 use yiwang_domain::{ErrorCode, ImplCode};
 use yiwang_i18n::error_message;
 use yiwang_store::Actor;
+use yiwang_store::identity::{
+    DOCUMENTS, IdentityClaim, VerificationRecord, VerificationSource, Verified,
+};
 
 /// An item offered for intake: code and name.
 pub struct Offer {
@@ -39,6 +48,89 @@ struct IntakePage {
     legal_rep: String,
     phone: String,
     item: String,
+    /// The identity documents staff may have checked: `(key, label)`.
+    documents: Vec<(String, String)>,
+    document: String,
+    place: String,
+    /// After an unverified account lost the number: what happened, and the draft's address.
+    reclaimed: Option<String>,
+}
+
+/// The documents offered on in-person verification forms, labelled in `lang`.
+pub(super) fn document_choices(lang: yiwang_i18n::Lang) -> Vec<(String, String)> {
+    DOCUMENTS
+        .iter()
+        .map(|k| {
+            (
+                (*k).to_string(),
+                yiwang_i18n::t(lang, &format!("identity_document.{k}")).to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Where a staff member verifies when they do not say: their first grant's department or
+/// region.
+pub(super) fn default_place(p: &Principal) -> String {
+    p.grants
+        .first()
+        .and_then(|g| {
+            g.department
+                .as_ref()
+                .map(|d| d.as_str().to_string())
+                .or_else(|| g.region.as_ref().map(|r| r.as_str().to_string()))
+        })
+        .unwrap_or_default()
+}
+
+/// A claim and an in-person record from a verification form (`id_number`, `name`,
+/// `legal_rep`, `phone`, `document`, `place`); the problems per field otherwise.
+pub(super) fn in_person_claim(
+    form: &super::FormData,
+    p: &Principal,
+    lang: yiwang_i18n::Lang,
+) -> Result<(IdentityClaim, VerificationRecord), Vec<(String, String)>> {
+    let mut errors = Vec::new();
+    let id = ApplicantId::parse(form.get("id_number"));
+    let phone = Phone::parse(form.get("phone"));
+    if let Err(c) = &id {
+        errors.push(("id_number".to_string(), error_message(lang, *c)));
+    }
+    if form.get("name").trim().is_empty() {
+        errors.push(("name".into(), error_message(lang, ErrorCode::Required)));
+    }
+    if matches!(id, Ok(ApplicantId::Organisation(_))) && form.get("legal_rep").trim().is_empty() {
+        errors.push(("legal_rep".into(), error_message(lang, ErrorCode::Required)));
+    }
+    if let Err(c) = &phone {
+        errors.push(("phone".into(), error_message(lang, *c)));
+    }
+    let document = form.get("document");
+    if !DOCUMENTS.contains(&document) {
+        errors.push(("document".into(), error_message(lang, ErrorCode::Required)));
+    }
+    let (Ok(id), Ok(phone), true) = (id, phone, errors.is_empty()) else {
+        return Err(errors);
+    };
+    let place = match form.get("place").trim() {
+        "" => default_place(p),
+        given => given.chars().take(200).collect(),
+    };
+    Ok((
+        IdentityClaim {
+            id,
+            name: form.get("name").to_string(),
+            legal_rep: Some(form.get("legal_rep").to_string()).filter(|r| !r.trim().is_empty()),
+            phone,
+        },
+        VerificationRecord {
+            source: VerificationSource::InPerson,
+            verifier: p.username.clone(),
+            staff_id: Some(p.user_id),
+            place,
+            document: document.to_string(),
+        },
+    ))
 }
 
 /// The published implementations this person may take in, with the channel it would be.
@@ -78,11 +170,16 @@ pub async fn form(
         legal_rep: String::new(),
         phone: String::new(),
         item: String::new(),
+        documents: document_choices(locale.lang),
+        document: String::new(),
+        place: default_place(p),
+        reclaimed: None,
     };
     Ok(render(StatusCode::OK, &tpl, locale.lang))
 }
 
-/// Finds (or registers, without a password) the citizen and starts a draft entered by staff.
+/// Verifies the citizen in person (registering them, without a password, when the number has
+/// no account) and starts a draft entered by staff.
 pub async fn start(
     State(state): State<AppState>,
     locale: Locale,
@@ -109,77 +206,64 @@ pub async fn start(
         legal_rep: form.get("legal_rep").chars().take(100).collect(),
         phone: form.get("phone").chars().take(20).collect(),
         item: form.get("item").chars().take(40).collect(),
+        documents: document_choices(lang),
+        document: form.get("document").chars().take(40).collect(),
+        place: form.get("place").chars().take(200).collect(),
+        reclaimed: None,
     };
-    let id = ApplicantId::parse(form.get("id_number"));
-    let phone = Phone::parse(form.get("phone"));
+    let checked = in_person_claim(&form, p, lang);
     let offer = tpl.offers.iter().find(|o| o.code == form.get("item"));
-    if let Err(c) = &id {
-        tpl.errors
-            .push(("id_number".into(), error_message(lang, *c)));
-    }
     if offer.is_none() {
         tpl.errors
             .push(("item".into(), error_message(lang, ErrorCode::Required)));
     }
-    let (Ok(id), Some(offer)) = (id, offer) else {
+    if let Err(errors) = &checked {
+        tpl.errors.extend(errors.iter().cloned());
+    }
+    let (Ok((claim, record)), Some(offer)) = (checked, offer) else {
         return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &tpl, lang));
     };
     let source = yiwang_domain::enums::CodeSet::from_key(&offer.source)
         .ok_or_else(|| super::fail(ErrorCode::Forbidden, locale))?;
     let code =
         ImplCode::parse(&offer.code).map_err(|_| super::fail(ErrorCode::NotFound, locale))?;
-    let applicant = match state
+    let verified = match state
         .store
-        .applicant_by_id_number(&id)
+        .verify_identity(
+            &claim,
+            &record,
+            &Actor::principal(p, &client),
+            state.now_ms(),
+        )
         .await
-        .map_err(|e| store_fail(e, locale))?
     {
-        Some(a) => a,
-        None => {
-            // A citizen without an account: name and phone are needed to register them.
-            if form.get("name").trim().is_empty() {
-                tpl.errors
-                    .push(("name".into(), error_message(lang, ErrorCode::Required)));
-            }
-            let phone = match phone {
-                Ok(ph) => Some(ph),
-                Err(c) => {
-                    tpl.errors.push(("phone".into(), error_message(lang, c)));
-                    None
-                }
+        Ok(v) => v,
+        // A verified account under another name or phone: refused, with the reason.
+        Err(e) if e.code() != ErrorCode::Internal => {
+            let field = match e.code() {
+                ErrorCode::IdentityConflict => "id_number",
+                ErrorCode::Required => "legal_rep",
+                _ => "name",
             };
-            let Some(phone) = phone.filter(|_| tpl.errors.is_empty()) else {
-                return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &tpl, lang));
-            };
-            let legal_rep = Some(form.get("legal_rep")).filter(|r| !r.trim().is_empty());
-            match state
-                .store
-                .register_walk_in(
-                    &id,
-                    form.get("name"),
-                    legal_rep,
-                    &phone,
-                    &Actor::principal(p, &client),
-                    state.now_ms(),
-                )
-                .await
-            {
-                Ok(a) => a,
-                Err(e) if e.code() != ErrorCode::Internal => {
-                    tpl.errors
-                        .push(("legal_rep".into(), error_message(lang, e.code())));
-                    return Ok(render(crate::error::status_for(e.code()), &tpl, lang));
-                }
-                Err(e) => return Err(store_fail(e, locale)),
-            }
+            tpl.errors
+                .push((field.into(), error_message(lang, e.code())));
+            return Ok(render(crate::error::status_for(e.code()), &tpl, lang));
         }
+        Err(e) => return Err(store_fail(e, locale)),
     };
+    let applicant = verified.applicant();
     let app = state
         .store
         .create_application(applicant.id, &code, source, Some(p.user_id), state.now_ms())
         .await
         .map_err(|e| store_fail(e, locale))?;
-    Ok(see_other(locale, &format!("/console/intake/{}", app.id)))
+    let draft = format!("/console/intake/{}", app.id);
+    if let Verified::Reclaimed { .. } = verified {
+        // The staff member learns that the number was taken back from another account.
+        tpl.reclaimed = Some(crate::console::href(locale, &draft));
+        return Ok(render(StatusCode::OK, &tpl, lang));
+    }
+    Ok(see_other(locale, &draft))
 }
 
 fn staff<'a>(

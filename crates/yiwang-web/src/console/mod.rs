@@ -17,6 +17,7 @@ mod edit;
 mod edit_form;
 pub(crate) mod forms;
 mod history;
+mod identity;
 mod import;
 mod intake;
 mod locks;
@@ -100,6 +101,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/intake/{id}/submit", post(intake::submit))
         .route("/console/intake/done/{number}", get(intake::done))
+        .route(
+            "/console/identity",
+            get(identity::form).post(identity::verify),
+        )
         .route(
             "/console/workflows",
             get(workflows::list).post(workflows::save),

@@ -2,8 +2,14 @@
 //! digit, phone) or a legal person (organisation name, credit code, legal representative,
 //! phone). At most ten attempts an hour from one address. Errors are shown per field; the
 //! password is never echoed back.
+//!
+//! A well-formed registration is answered the same whether or not the number already has an
+//! account ("registration received, sign in"): nobody learns which numbers are registered, and
+//! a second registration of a number changes nothing of the account holding it. A new account
+//! is unverified (实名核验) until a verification source confirms it: the configured online
+//! verifier right away, or a staff member in person at a counter or service point.
 
-use super::{APPLICANT_COOKIE, CurrentApplicant, page, start_session};
+use super::{APPLICANT_COOKIE, CurrentApplicant, page};
 use crate::AppState;
 use crate::auth::{ClientAddr, retry_after_seconds};
 use crate::console::{ConsoleResult, cookie_and_form, render, see_other, store_fail};
@@ -25,6 +31,13 @@ pub const REGISTER_THROTTLE: Throttle = Throttle {
     window_ms: 60 * 60 * 1000,
     lock: false,
 };
+
+/// The one answer to a well-formed registration.
+#[derive(Template)]
+#[template(path = "me/registered.html")]
+struct ReceivedPage {
+    page: Page,
+}
 
 #[derive(Template)]
 #[template(path = "me/register.html")]
@@ -66,7 +79,7 @@ pub async fn submit(
     ClientAddr(client): ClientAddr,
     req: Request,
 ) -> ConsoleResult {
-    let (old, form) = cookie_and_form(req, &state, locale, APPLICANT_COOKIE).await?;
+    let (_old, form) = cookie_and_form(req, &state, locale, APPLICANT_COOKIE).await?;
     let lang = locale.lang;
     let now = state.now_ms();
     let key = format!("register:{client}");
@@ -138,20 +151,26 @@ pub async fn submit(
         phone,
         password: password.to_string(),
     };
+    // The password is hashed before the number is looked up, so both answers take as long.
     match state.store.register_applicant(&new, &client, now).await {
         Ok(a) => {
-            let cookie = start_session(&state, a.id, old.as_deref())
-                .await
-                .map_err(|e| store_fail(e, locale))?;
-            let mut resp = see_other(locale, "/me");
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                resp.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            Ok(resp)
+            // Online verification when a verifier is configured; in person otherwise. The
+            // answer does not depend on it.
+            yiwang_app::identity::verify_online(
+                &state.store,
+                state.identity.as_ref(),
+                &a,
+                &client,
+                now,
+            )
+            .await
+            .map_err(|e| store_fail(e, locale))?;
+            Ok(received(locale))
         }
+        // Registered already: the same answer, nothing changes.
+        Err(e) if e.code() == ErrorCode::ApplicantExists => Ok(received(locale)),
         Err(e) if e.code() != ErrorCode::Internal => {
             let field = match e.code() {
-                ErrorCode::ApplicantExists => "id_number",
                 ErrorCode::WeakPassword => "password",
                 _ => "form",
             };
@@ -162,4 +181,11 @@ pub async fn submit(
         }
         Err(e) => Err(store_fail(e, locale)),
     }
+}
+
+fn received(locale: Locale) -> axum::response::Response {
+    let tpl = ReceivedPage {
+        page: page(locale, None, "me.register.received_title", "/register"),
+    };
+    render(StatusCode::OK, &tpl, locale.lang)
 }

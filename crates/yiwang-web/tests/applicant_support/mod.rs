@@ -2,7 +2,7 @@
 //! demo forms and uploading materials.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::auth_support::{Site, location, named_cookie};
+use crate::auth_support::{Site, location};
 use reqwest::StatusCode;
 
 /// 公共场所卫生许可 of 津南区行政审批局 (the built-in generic form).
@@ -11,23 +11,10 @@ pub const ID_A: &str = "11010519491231002X";
 pub const ID_B: &str = "120112199001011238";
 pub const APPLICANT_PASSWORD: &str = "Shenqing-2026!";
 
+/// Registers, verifies in person (实名核验) and signs in an applicant: the session cookie.
 pub async fn register(site: &Site, name: &str, id: &str) -> String {
-    let res = site
-        .post(
-            "/register",
-            None,
-            &[
-                ("name", name),
-                ("id_number", id),
-                ("phone", "13800138000"),
-                ("password", APPLICANT_PASSWORD),
-                ("again", APPLICANT_PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "register {name}");
-    assert_eq!(location(&res), "/me");
-    named_cookie(&res, "yw_app").expect("applicant session")
+    site.register_applicant(name, id, "13800138000", APPLICANT_PASSWORD)
+        .await
 }
 
 pub async fn text(res: reqwest::Response) -> String {

@@ -41,24 +41,33 @@ pub struct Site {
     pub base: String,
     pub client: Client,
     pub clock: Arc<TestClock>,
+    /// The store the site serves (test set-up such as in-person identity verification).
+    pub store: yiwang_store::Store,
 }
 
 /// Serves the app over `db` with a test clock; `with_address` serves with connection info, as
 /// the binary does (per-address throttling then sees 127.0.0.1).
 pub async fn serve(db: &TestDb, with_address: bool) -> Site {
-    serve_with(db, with_address, false).await
+    serve_with(db, with_address, false, |s| s).await
 }
 
-/// [`serve`], with `Secure` cookies when `secure` (the site behind HTTPS).
-pub async fn serve_with(db: &TestDb, with_address: bool, secure: bool) -> Site {
+/// [`serve`] with `Secure` cookies when `secure` (the site behind HTTPS) and the state changed
+/// by `adapt` first (another identity verifier, …).
+pub async fn serve_with(
+    db: &TestDb,
+    with_address: bool,
+    secure: bool,
+    adapt: impl FnOnce(AppState) -> AppState,
+) -> Site {
     let clock = Arc::new(TestClock(AtomicI64::new(DEMO_NOW_MS)));
-    let mut state = AppState::new(
+    let state = AppState::new(
         db.store.clone(),
         WebConfig {
             secure_cookies: secure,
             ..Default::default()
         },
     );
+    let mut state = adapt(state);
     state.clock = clock.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -75,6 +84,7 @@ pub async fn serve_with(db: &TestDb, with_address: bool, secure: bool) -> Site {
             .build()
             .unwrap(),
         clock,
+        store: db.store.clone(),
     }
 }
 
@@ -156,6 +166,42 @@ pub fn enrol_secret(html: &str) -> Option<String> {
 }
 
 impl Site {
+    /// Registers an applicant over HTTP (asserting the one "registration received" answer,
+    /// which signs nobody in), verifies the identity in person through the store as a counter
+    /// clerk would (实名核验), and signs in: the applicant session cookie.
+    pub async fn register_applicant(
+        &self,
+        name: &str,
+        id: &str,
+        phone: &str,
+        password: &str,
+    ) -> String {
+        let res = self
+            .post(
+                "/register",
+                None,
+                &[
+                    ("name", name),
+                    ("id_number", id),
+                    ("phone", phone),
+                    ("password", password),
+                    ("again", password),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK, "register {name}");
+        assert!(
+            named_cookie(&res, "yw_app").is_none(),
+            "registration signs nobody in"
+        );
+        yiwang_testkit::verify_in_person(&self.store, id, name, phone, self.clock.now()).await;
+        let res = self
+            .post("/login", None, &[("id_number", id), ("password", password)])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in of {name}");
+        named_cookie(&res, "yw_app").expect("applicant session")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -1,0 +1,131 @@
+//! In-person identity verification (实名核验) at a counter or service point, for staff who may
+//! take in applications: the citizen shows a document, the staff member records who, where,
+//! when and which document (`yiwang_store::identity`). A verified identity wins: an unverified
+//! account holding the number under another name or phone is detached.
+
+use super::intake::{default_place, document_choices, in_person_claim};
+use super::{ConsoleResult, allow, here, page, read_form, render, same_origin, store_fail};
+use crate::AppState;
+use crate::auth::{ClientAddr, CurrentUser};
+use crate::locale::Locale;
+use crate::page::Page;
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, Uri};
+use yiwang_domain::ErrorCode;
+use yiwang_domain::policy::{Action, Target};
+use yiwang_i18n::error_message;
+use yiwang_store::Actor;
+use yiwang_store::identity::Verified;
+
+#[derive(Template)]
+#[template(path = "console/identity.html")]
+struct IdentityPage {
+    page: Page,
+    errors: Vec<(String, String)>,
+    name: String,
+    legal_rep: String,
+    phone: String,
+    documents: Vec<(String, String)>,
+    document: String,
+    place: String,
+    /// The outcome of a recorded verification (catalog key).
+    done: Option<String>,
+}
+
+pub async fn form(locale: Locale, user: CurrentUser, uri: Uri) -> ConsoleResult {
+    let p = allow(
+        &user,
+        Action::IntakeCases,
+        &Target::Anything,
+        locale,
+        &here(&uri),
+    )?;
+    let tpl = IdentityPage {
+        page: page(locale, p, "console.identity.title", "/console/identity"),
+        errors: Vec::new(),
+        name: String::new(),
+        legal_rep: String::new(),
+        phone: String::new(),
+        documents: document_choices(locale.lang),
+        document: String::new(),
+        place: default_place(p),
+        done: None,
+    };
+    Ok(render(StatusCode::OK, &tpl, locale.lang))
+}
+
+pub async fn verify(
+    State(state): State<AppState>,
+    locale: Locale,
+    user: CurrentUser,
+    ClientAddr(client): ClientAddr,
+    req: Request,
+) -> ConsoleResult {
+    same_origin(req.headers(), locale)?;
+    let p = allow(
+        &user,
+        Action::IntakeCases,
+        &Target::Anything,
+        locale,
+        "/console/identity",
+    )?;
+    let form = read_form(req, &state, locale).await?;
+    let lang = locale.lang;
+    let mut tpl = IdentityPage {
+        page: page(locale, p, "console.identity.title", "/console/identity"),
+        errors: Vec::new(),
+        name: form.get("name").chars().take(100).collect(),
+        legal_rep: form.get("legal_rep").chars().take(100).collect(),
+        phone: form.get("phone").chars().take(20).collect(),
+        documents: document_choices(lang),
+        document: form.get("document").chars().take(40).collect(),
+        place: form.get("place").chars().take(200).collect(),
+        done: None,
+    };
+    let (claim, record) = match in_person_claim(&form, p, lang) {
+        Ok(c) => c,
+        Err(errors) => {
+            tpl.errors = errors;
+            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &tpl, lang));
+        }
+    };
+    match state
+        .store
+        .verify_identity(
+            &claim,
+            &record,
+            &Actor::principal(p, &client),
+            state.now_ms(),
+        )
+        .await
+    {
+        Ok(v) => {
+            tpl.done = Some(
+                match v {
+                    Verified::Confirmed(_) => "console.identity.confirmed",
+                    Verified::Registered(_) => "console.identity.registered",
+                    Verified::Reclaimed { .. } => "console.identity.reclaimed",
+                }
+                .to_string(),
+            );
+            // A fresh form for the next citizen.
+            tpl.name.clear();
+            tpl.legal_rep.clear();
+            tpl.phone.clear();
+            tpl.document.clear();
+            Ok(render(StatusCode::OK, &tpl, lang))
+        }
+        Err(e) if e.code() != ErrorCode::Internal => {
+            let field = match e.code() {
+                ErrorCode::Required => "legal_rep",
+                ErrorCode::IdentityConflict => "id_number",
+                _ => "name",
+            };
+            tpl.errors
+                .push((field.into(), error_message(lang, e.code())));
+            Ok(render(crate::error::status_for(e.code()), &tpl, lang))
+        }
+        Err(e) => Err(store_fail(e, locale)),
+    }
+}
