@@ -56,6 +56,7 @@ error_codes! {
     NotAuthenticated => "not_authenticated",
     Forbidden => "forbidden",
     NotFound => "not_found",
+    MethodNotAllowed => "method_not_allowed",
     BadLogin => "bad_login",
     WeakPassword => "weak_password",
     UsernameTaken => "username_taken",

@@ -644,3 +644,40 @@ fn region_codes_follow_the_format() {
         .collect();
     assert_eq!(regions, ["120112000000", "120112100000", "120112100201"]);
 }
+
+/// A material whose name is a list cut short with 等 is refused with its row and field, even
+/// when the instructions column is filled (it says how to prepare, not what is meant); 等 inside
+/// a word (等级, 平等) is not.
+#[test]
+fn open_lists_ending_in_deng_are_refused_with_row_and_field() {
+    let with_note = |code: &str, name: &str| {
+        let mut m = good_material_row(code, name);
+        m[col(&MATERIAL_HEADERS, "材料说明")] = "提供原件".into();
+        m
+    };
+    let materials = materials_csv(&[
+        with_note("A2", "身份证明等"),
+        with_note("A2", "居民身份证、户口簿等材料"),
+        with_note("A2", "婚姻状况证明等。"),
+        with_note("A2", "普通话水平测试等级证书"),
+        with_note("A2", "男女平等承诺书"),
+    ]);
+    let parsed = parse_csv(&items_csv(&[good_item_row("A2")]), &materials);
+    assert!(parsed.is_clean(), "{:?}", parsed.issues);
+    let issues = yiwang_domain::rules::check_batch(
+        &parsed.batch,
+        &yiwang_domain::rules::KnownRefs::default(),
+    );
+    let catch_all: Vec<_> = places(&issues)
+        .into_iter()
+        .filter(|p| p.3 == ErrorCode::CatchAllMaterial)
+        .collect();
+    assert_eq!(
+        catch_all,
+        vec![
+            place(MATERIALS, 2, "材料名称", ErrorCode::CatchAllMaterial),
+            place(MATERIALS, 3, "材料名称", ErrorCode::CatchAllMaterial),
+            place(MATERIALS, 4, "材料名称", ErrorCode::CatchAllMaterial),
+        ]
+    );
+}

@@ -16,6 +16,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         NotAuthenticated | BadLogin => StatusCode::UNAUTHORIZED,
         Forbidden => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
+        MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Conflict | UsernameTaken | DuplicateImplCode | NothingToPublish | ApplicantExists
         | TransitionNotAllowed | CaseChanged | NotEditable => StatusCode::CONFLICT,
         FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
