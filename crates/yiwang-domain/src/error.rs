@@ -40,6 +40,7 @@ error_codes! {
     UnknownDepartment => "unknown_department",
     DepartmentNameMismatch => "department_name_mismatch",
     StandardItemConflict => "standard_item_conflict",
+    LevelOutsideItem => "level_outside_item",
     UnknownImplementation => "unknown_implementation",
     MissingColumn => "missing_column",
     DuplicateColumn => "duplicate_column",

@@ -3,7 +3,7 @@
 
 use crate::catalog::{CatalogBatch, CatalogEntry, Department, EntrySource, StandardItem};
 use crate::codes::{BasicCode, CreditCode, ImplCode, RegionCode};
-use crate::enums::OnlineDepth;
+use crate::enums::{CodeSet, OnlineDepth};
 use crate::error::{ErrorCode, Issue};
 use std::collections::{HashMap, HashSet};
 
@@ -72,6 +72,16 @@ pub fn check_entry(src: &EntrySource, entry: &CatalogEntry) -> Vec<Issue> {
     let mut out = Vec::new();
     let imp = &entry.implementation;
     let at = |code: ErrorCode, field: &str| Issue::new(code).at(ITEMS, src.row).field(field);
+    // Each implementation sits at one of the item's levels (县级 bureau, 乡级 office …).
+    if !entry.standard.levels.contains(imp.level) {
+        out.push(
+            at(ErrorCode::LevelOutsideItem, "实施层级").detail(format!(
+                "{} (行使层级 {})",
+                imp.level.zh(),
+                entry.standard.levels.zh()
+            )),
+        );
+    }
     if imp.promised_limit.exceeds(imp.statutory_limit) {
         out.push(
             at(ErrorCode::PromisedExceedsStatutory, "承诺办结时限").detail(format!(
@@ -160,7 +170,7 @@ pub fn standard_differences(a: &StandardItem, b: &StandardItem) -> Vec<&'static 
     if a.item_type != b.item_type {
         out.push("事项类型");
     }
-    if a.level != b.level {
+    if a.levels != b.levels {
         out.push("行使层级");
     }
     if a.legal_basis.trim() != b.legal_basis.trim() {

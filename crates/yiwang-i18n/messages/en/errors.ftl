@@ -18,6 +18,7 @@ error.unknown_region = Unknown region code
 error.unknown_department = Unknown implementing department; register the department first
 error.department_name_mismatch = The department name differs from the name registered for this credit code
 error.standard_item_conflict = Differs from the same item in the basic catalog (same item, same standard)
+error.level_outside_item = The implementation's level (实施层级) is not one of the levels the item is exercised at (行使层级)
 error.unknown_implementation = The material's implementation code is not in the items sheet
 error.missing_column = A required column is missing
 error.duplicate_column = The column appears twice

@@ -18,6 +18,7 @@ error.unknown_region = 行政区划代码不存在
 error.unknown_department = 实施主体（部门）不存在，请先登记该部门
 error.department_name_mismatch = 实施主体名称与该信用代码登记的部门名称不一致
 error.standard_item_conflict = 与基本目录中同一事项的要素不一致（四级四同）
+error.level_outside_item = 实施层级不在该事项的行使层级之内
 error.unknown_implementation = 材料对应的实施编码在事项表中不存在
 error.missing_column = 缺少必需的列
 error.duplicate_column = 列名重复
