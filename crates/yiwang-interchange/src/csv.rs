@@ -142,7 +142,7 @@ fn write_record(out: &mut String, fields: &[String]) {
             out.push_str(&field.replace('"', "\"\""));
             out.push('"');
         } else {
-            out.push_str(field);
+            out.push_str(&field);
         }
     }
     out.push_str("\r\n");

@@ -384,7 +384,7 @@ fn empty_rows_are_skipped_and_stray_values_reported() {
     // The blank line is dropped by the CSV reader; ",,,  ," is record 3 and skipped as empty.
     assert_eq!(
         places(&parsed.issues),
-        vec![place(ITEMS, 4, "第30列", ErrorCode::MalformedFile)]
+        vec![place(ITEMS, 4, "第31列", ErrorCode::MalformedFile)]
     );
     assert_eq!(codes_in_batch(&parsed), vec![(2, "A1".to_string(), vec![])]);
 }
