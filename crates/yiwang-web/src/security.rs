@@ -139,7 +139,17 @@ fn lang_of(req: &Request) -> yiwang_i18n::Lang {
             .find(|(k, _)| *k == "lang")
             .and_then(|(_, v)| yiwang_i18n::Lang::from_tag(v))
     });
-    from_query.unwrap_or_default()
+    // API clients name their language in Accept-Language (as `api::ApiLang` reads it).
+    let accepted = || {
+        req.uri()
+            .path()
+            .starts_with("/api/")
+            .then(|| req.headers().get(header::ACCEPT_LANGUAGE))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(yiwang_i18n::Lang::from_accept_language)
+    };
+    from_query.or_else(accepted).unwrap_or_default()
 }
 
 /// 414 for an over-long URI, 431 for an over-large header block, 413 for an over-large form,
@@ -283,8 +293,9 @@ pub async fn enforce_policy(State(state): State<AppState>, req: Request, next: N
                 }
                 Ok(_) if parts.uri.path().starts_with("/api/") => {
                     // API clients get the documented 401 envelope, never the sign-in page.
-                    let e = AppError::json(ErrorCode::NotAuthenticated, locale.lang);
-                    e.into_response()
+                    let Ok(crate::api::ApiLang(lang)) =
+                        crate::api::ApiLang::from_request_parts(&mut parts, &state).await;
+                    AppError::json(ErrorCode::NotAuthenticated, lang).into_response()
                 }
                 Ok(none) => {
                     // After signing in, a GET page comes back; a form post cannot be replayed,

@@ -129,7 +129,18 @@ pub async fn create_application(
 pub struct AnswersBody {
     /// The form's values as name/value pairs, named as on the page (`field`, `group[0].member`,
     /// `address.region`).
+    #[schema(schema_with = pairs_schema)]
     pub pairs: Vec<(String, String)>,
+}
+
+/// `[[name, value], …]`: each pair exactly two strings.
+fn pairs_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let pair = ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::String))
+        .min_items(Some(2))
+        .max_items(Some(2));
+    ArrayBuilder::new().items(pair).build()
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -115,6 +115,13 @@ fn document_refusals(doc: &mut utoipa::openapi::OpenApi) {
         ];
         for (method, op) in ops {
             let Some(op) = op else { continue };
+            for p in op.parameters.iter_mut().flatten() {
+                if let utoipa::openapi::RefOr::T(p) = p
+                    && matches!(p.parameter_in, ParameterIn::Query)
+                {
+                    allow_empty(&mut p.schema);
+                }
+            }
             let params: Vec<ParameterIn> = op
                 .parameters
                 .iter()
@@ -127,6 +134,10 @@ fn document_refusals(doc: &mut utoipa::openapi::OpenApi) {
             let in_path = params.iter().any(|p| matches!(p, ParameterIn::Path));
             let in_query = params.iter().any(|p| matches!(p, ParameterIn::Query));
             let body = op.request_body.is_some();
+            // Every body is required: a call without one is malformed (422).
+            if let Some(utoipa::openapi::RefOr::T(b)) = op.request_body.as_mut() {
+                b.required = Some(utoipa::openapi::Required::True);
+            }
             let policy = policy_for(&method, path);
             let mut add = |status: &str, description: &str| {
                 op.responses
@@ -167,6 +178,33 @@ fn document_refusals(doc: &mut utoipa::openapi::OpenApi) {
             }
         }
     }
+}
+
+/// A number or yes/no in the query may also be sent empty, which means "not given" (as HTML
+/// forms send empty fields); the schema says so, so that `?limit=` is a documented request.
+fn allow_empty(schema: &mut Option<utoipa::openapi::RefOr<utoipa::openapi::Schema>>) {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, SchemaType, Type};
+    use utoipa::openapi::{RefOr, Schema};
+    let Some(RefOr::T(Schema::Object(obj))) = schema.as_ref() else {
+        return;
+    };
+    let typed = |t: &Type| matches!(t, Type::Integer | Type::Number | Type::Boolean);
+    let scalar = match &obj.schema_type {
+        SchemaType::Type(t) => typed(t),
+        SchemaType::Array(ts) => ts.iter().any(typed),
+        SchemaType::AnyValue => false,
+    };
+    if !scalar {
+        return;
+    }
+    let empty = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some([""]));
+    let either = AnyOfBuilder::new()
+        .item(Schema::Object(obj.clone()))
+        .item(empty)
+        .description(obj.description.clone());
+    *schema = Some(RefOr::T(Schema::AnyOf(either.build())));
 }
 
 /// An error answer in the shared envelope.
