@@ -43,16 +43,37 @@ pub fn is_catch_all_material(name: &str) -> bool {
 fn ends_with_open_list(name: &str) -> bool {
     // What may follow the 等 of a cut-short list: a generic word for "documents".
     const GENERIC: [&str; 22] = [
-        "", "材料", "证件", "证明", "文件", "资料", "证书", "证照", "凭证", "手续", "单据",
-        "票据", "相关材料", "相关证明", "相关证件", "相关文件", "相关资料", "证明材料",
-        "有效证件", "有效证明", "身份证明", "身份证件",
+        "",
+        "材料",
+        "证件",
+        "证明",
+        "文件",
+        "资料",
+        "证书",
+        "证照",
+        "凭证",
+        "手续",
+        "单据",
+        "票据",
+        "相关材料",
+        "相关证明",
+        "相关证件",
+        "相关文件",
+        "相关资料",
+        "证明材料",
+        "有效证件",
+        "有效证明",
+        "身份证明",
+        "身份证件",
     ];
     // Words in which 等 means "level" or "equal", not "and so on".
     const WORDS: [char; 15] = [
         '平', '同', '对', '相', '均', '高', '初', '中', '上', '次', '优', '劣', '特', '头', '超',
     ];
     let n = name.trim_end_matches(|c: char| {
-        c.is_whitespace() || c.is_ascii_punctuation() || "。，、；：！？…—·．）】」』”’》〉".contains(c)
+        c.is_whitespace()
+            || c.is_ascii_punctuation()
+            || "。，、；：！？…—·．）】」』”’》〉".contains(c)
     });
     let Some((head, tail)) = n.rsplit_once('等') else {
         return false;
@@ -64,7 +85,9 @@ fn ends_with_open_list(name: &str) -> bool {
     if head.ends_with('等') {
         return true;
     }
-    head.chars().next_back().is_some_and(|c| !WORDS.contains(&c))
+    head.chars()
+        .next_back()
+        .is_some_and(|c| !WORDS.contains(&c))
 }
 
 /// Rules that need only one entry.
@@ -74,13 +97,11 @@ pub fn check_entry(src: &EntrySource, entry: &CatalogEntry) -> Vec<Issue> {
     let at = |code: ErrorCode, field: &str| Issue::new(code).at(ITEMS, src.row).field(field);
     // Each implementation sits at one of the item's levels (县级 bureau, 乡级 office …).
     if !entry.standard.levels.contains(imp.level) {
-        out.push(
-            at(ErrorCode::LevelOutsideItem, "实施层级").detail(format!(
-                "{} (行使层级 {})",
-                imp.level.zh(),
-                entry.standard.levels.zh()
-            )),
-        );
+        out.push(at(ErrorCode::LevelOutsideItem, "实施层级").detail(format!(
+            "{} (行使层级 {})",
+            imp.level.zh(),
+            entry.standard.levels.zh()
+        )));
     }
     if imp.promised_limit.exceeds(imp.statutory_limit) {
         out.push(

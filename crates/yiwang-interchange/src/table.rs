@@ -449,20 +449,26 @@ fn parse_item(row: &mut Row) -> Option<CatalogEntry> {
         }
     });
     let item_type = row.enumerated::<ItemType>(ITEM_TYPE);
-    let levels = row.required(LEVEL).and_then(|s| match LevelSet::parse_zh(&s) {
-        Ok(set) => Some(set),
-        Err(_) => {
-            row.report(ErrorCode::UnknownEnumValue, LEVEL, ExerciseLevel::allowed());
-            None
-        }
-    });
+    let levels = row
+        .required(LEVEL)
+        .and_then(|s| match LevelSet::parse_zh(&s) {
+            Ok(set) => Some(set),
+            Err(_) => {
+                row.report(ErrorCode::UnknownEnumValue, LEVEL, ExerciseLevel::allowed());
+                None
+            }
+        });
     // This implementation's level; may be left out when the item has one level.
     let level = match row.optional(IMPL_LEVEL) {
         Some(s) if !s.is_empty() => row.enum_value::<ExerciseLevel>(IMPL_LEVEL, &s),
         Some(_) => match levels.map(LevelSet::single) {
             Some(Some(one)) => Some(one),
             Some(None) => {
-                row.report(ErrorCode::Required, IMPL_LEVEL, levels.map(LevelSet::zh).unwrap_or_default());
+                row.report(
+                    ErrorCode::Required,
+                    IMPL_LEVEL,
+                    levels.map(LevelSet::zh).unwrap_or_default(),
+                );
                 None
             }
             None => None,

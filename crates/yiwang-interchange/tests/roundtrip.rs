@@ -170,7 +170,12 @@ fn csv_export_neutralises_formulas_and_reads_them_back() {
     let (items, materials) = write_csv(&entries);
     let items_text = String::from_utf8(items.clone()).unwrap();
     let materials_text = String::from_utf8(materials.clone()).unwrap();
-    for cell in ["'+86 22 2345 6789", "'-12345", "\"'=HYPERLINK(", "'@SUM(1+1)"] {
+    for cell in [
+        "'+86 22 2345 6789",
+        "'-12345",
+        "\"'=HYPERLINK(",
+        "'@SUM(1+1)",
+    ] {
         assert!(items_text.contains(&format!(",{cell}")), "{cell}");
     }
     assert!(materials_text.contains(",'=1+1"));

@@ -669,8 +669,7 @@ impl IndexRow {
                 basic_code,
                 name: self.std_name,
                 item_type: stored_key::<ItemType>(&self.item_type, "item_type")?,
-                levels: LevelSet::from_keys(&self.levels)
-                    .ok_or_else(|| corrupt("levels"))?,
+                levels: LevelSet::from_keys(&self.levels).ok_or_else(|| corrupt("levels"))?,
                 legal_basis: String::new(),
             },
             implementation,

@@ -260,7 +260,11 @@ pub async fn enforce_policy(State(state): State<AppState>, req: Request, next: N
                 .collect::<Vec<_>>()
                 .join(",");
             let mut res = if path.starts_with("/api/") {
-                refusal(&req, ErrorCode::MethodNotAllowed, StatusCode::METHOD_NOT_ALLOWED)
+                refusal(
+                    &req,
+                    ErrorCode::MethodNotAllowed,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                )
             } else {
                 StatusCode::METHOD_NOT_ALLOWED.into_response()
             };

@@ -231,7 +231,12 @@ async fn applicant_api_answers_in_the_documented_envelope() {
 
         // No session: 401 JSON on every applicant operation.
         let applicant_ops = [
-            (Method::POST, "post", "/api/v1/applications", "/api/v1/applications"),
+            (
+                Method::POST,
+                "post",
+                "/api/v1/applications",
+                "/api/v1/applications",
+            ),
             (
                 Method::PUT,
                 "put",
@@ -277,16 +282,35 @@ async fn applicant_api_answers_in_the_documented_envelope() {
                 let res = send(m.clone(), &path, Some(&me), Some("{\"declaration\":true}"))
                     .await
                     .unwrap();
-                check(res, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::NotAnInteger).await;
+                check(
+                    res,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::NotAnInteger,
+                )
+                .await;
                 documented(method, op, StatusCode::UNPROCESSABLE_ENTITY);
             }
         }
         // Malformed JSON and an empty multipart body: 422 JSON, documented.
-        let res = send(Method::POST, "/api/v1/applications", Some(&me), Some("{\"impl"))
-            .await
-            .unwrap();
-        check(res, StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput).await;
-        documented("post", "/api/v1/applications", StatusCode::UNPROCESSABLE_ENTITY);
+        let res = send(
+            Method::POST,
+            "/api/v1/applications",
+            Some(&me),
+            Some("{\"impl"),
+        )
+        .await
+        .unwrap();
+        check(
+            res,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidInput,
+        )
+        .await;
+        documented(
+            "post",
+            "/api/v1/applications",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
         let res = s
             .http
             .post(format!("{}/api/v1/applications/1/materials", s.base))
@@ -330,14 +354,25 @@ async fn applicant_api_answers_in_the_documented_envelope() {
             .unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.headers()["cache-control"], "no-store", "/me");
-        let res = send(Method::GET, "/api/v1/regions", None, None).await.unwrap();
-        assert!(res.headers().get("cache-control").is_none_or(|v| v != "no-store"));
+        let res = send(Method::GET, "/api/v1/regions", None, None)
+            .await
+            .unwrap();
+        assert!(
+            res.headers()
+                .get("cache-control")
+                .is_none_or(|v| v != "no-store")
+        );
 
         // A method the API does not have: 405 JSON with Allow.
         let res = send(Method::DELETE, "/api/v1/applications", Some(&me), None)
             .await
             .unwrap();
         assert_eq!(res.headers()["allow"], "POST");
-        check(res, StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed).await;
+        check(
+            res,
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::MethodNotAllowed,
+        )
+        .await;
     }
 }

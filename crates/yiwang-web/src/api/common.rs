@@ -69,7 +69,8 @@ pub fn bad_path(lang: Lang) -> impl Fn(axum::extract::rejection::PathRejection) 
 pub fn bad_id(lang: Lang) -> impl Fn(axum::extract::rejection::PathRejection) -> AppError {
     move |_| {
         let mut e = AppError::json(ErrorCode::NotAnInteger, lang);
-        e.issues.push(Issue::new(ErrorCode::NotAnInteger).field("id"));
+        e.issues
+            .push(Issue::new(ErrorCode::NotAnInteger).field("id"));
         e
     }
 }

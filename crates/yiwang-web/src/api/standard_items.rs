@@ -2,8 +2,7 @@
 
 use super::common::{
     ApiLang, ErrorBody, PageQuery, bad_query, decode_cursor, keys_array_schema, keys_schema,
-    parse_limit, split_page,
-    store_error,
+    parse_limit, split_page, store_error,
 };
 use crate::AppState;
 use crate::error::AppError;
