@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 SCHEMATHESIS_VERSION=4.32.5
 CHECKS=all
 SEED=1313
-MAX_EXAMPLES=40
+MAX_EXAMPLES=100
 PHASES=examples,coverage,fuzzing
 
 bin=${1:-}

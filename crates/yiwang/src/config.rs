@@ -17,6 +17,9 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub secure_cookies: bool,
     pub max_upload_mb: usize,
+    /// The audit anchors file (`yiwang audit anchor`); the console's chain check compares with it.
+    #[serde(default)]
+    pub audit_anchors: Option<PathBuf>,
     pub notify: NotifyConfig,
 }
 
@@ -54,6 +57,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             secure_cookies: false,
             max_upload_mb: 20,
+            audit_anchors: None,
             notify: NotifyConfig::default(),
         }
     }
@@ -82,6 +86,10 @@ secure_cookies = false
 
 # Largest catalog upload accepted by the console, in MiB.
 max_upload_mb = 20
+
+# The audit anchors file written by `yiwang audit anchor` (keep it outside the database, e.g. on
+# write-once storage). When set, the console's chain check also compares the log with it.
+# audit_anchors = "/var/lib/yiwang-anchors/anchors.txt"
 
 # ---- Tables come last: a plain key written below a [table] line belongs to that table. ----
 
