@@ -294,9 +294,16 @@ async fn restricted_routes_refuse_outsiders() {
                 // The API answers 401 in its JSON envelope, never with the sign-in page.
                 assert_eq!(s, StatusCode::UNAUTHORIZED, "anonymous {method} {path}");
                 let body: serde_json::Value = res.json().await.unwrap();
-                assert_eq!(body["error"]["code"], "not_authenticated", "{method} {path}");
+                assert_eq!(
+                    body["error"]["code"], "not_authenticated",
+                    "{method} {path}"
+                );
                 let res = send(Some(platform.clone())).await;
-                assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "staff {method} {path}");
+                assert_eq!(
+                    res.status(),
+                    StatusCode::UNAUTHORIZED,
+                    "staff {method} {path}"
+                );
                 continue;
             } else if *policy == Policy::Applicant {
                 assert_eq!(s, StatusCode::SEE_OTHER, "anonymous {method} {path}");
