@@ -424,7 +424,7 @@ async fn the_chain_check_compares_with_the_anchors_file() {
             })
             .await
             .unwrap();
-        let outcomes: Vec<bool> = ["unreadable", "removed", "differs", "match"]
+        let outcomes: Vec<bool> = ["match", "differs", "removed", "unreadable"]
             .iter()
             .zip(&mine)
             .map(|(k, e)| e.event.detail.contains(&format!("\"anchors\":\"{k}\"")))
