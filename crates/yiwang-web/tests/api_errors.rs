@@ -333,6 +333,21 @@ async fn applicant_api_answers_in_the_documented_envelope() {
                 .starts_with("application/json")
         );
         documented("post", "/api/v1/applications/{id}/materials", status);
+        // A case number that is not UTF-8: 422 JSON (not the framework's text/plain 400).
+        let res = send(Method::GET, "/api/v1/my/cases/%FF", Some(&me), None)
+            .await
+            .unwrap();
+        check(
+            res,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidInput,
+        )
+        .await;
+        documented(
+            "get",
+            "/api/v1/my/cases/{number}",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
         // A NUL byte: 400 JSON, documented.
         let res = send(Method::GET, "/api/v1/my/cases/A%00B", Some(&me), None)
             .await
