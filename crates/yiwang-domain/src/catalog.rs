@@ -2,8 +2,8 @@
 
 use crate::codes::{BasicCode, CreditCode, ImplCode, RegionCode};
 use crate::enums::{
-    AnywhereScope, Audience, CaseType, Channel, ExerciseLevel, HandlingKind, ItemType, OnlineDepth,
-    TimeUnit,
+    AnywhereScope, Audience, CaseType, Channel, ExerciseLevel, HandlingKind, ItemType, LevelSet,
+    OnlineDepth, TimeUnit,
 };
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +13,9 @@ pub struct StandardItem {
     pub basic_code: BasicCode,
     pub name: String,
     pub item_type: ItemType,
-    pub level: ExerciseLevel,
+    /// 行使层级: every level the item may be exercised at (the same wherever it is implemented).
+    #[serde(alias = "level")]
+    pub levels: LevelSet,
     pub legal_basis: String,
 }
 
@@ -79,6 +81,9 @@ pub struct Implementation {
     pub department_code: CreditCode,
     pub department_name: String,
     pub region: RegionCode,
+    /// The level of this implementation: one of the standard item's levels (县级 for the county
+    /// bureau, 乡级 for a township office implementing the same item).
+    pub level: ExerciseLevel,
     pub acceptance_conditions: String,
     pub statutory_limit: TimeLimit,
     pub promised_limit: TimeLimit,

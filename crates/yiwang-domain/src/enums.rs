@@ -67,6 +67,96 @@ code_set!(ExerciseLevel, "exercise_level", {
     Village = ("village", "村级"),
 });
 
+/// 行使层级 of a basic-catalog item (GB/T 39046): the set of levels at which the item is
+/// exercised (国家级 … 村级). Each implementation has one level within it. Never empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LevelSet(u8);
+
+impl LevelSet {
+    fn bit(level: ExerciseLevel) -> u8 {
+        let i = ExerciseLevel::ALL
+            .iter()
+            .position(|l| *l == level)
+            .unwrap_or(0);
+        1 << i
+    }
+    /// The set of these levels; `None` when there are none.
+    pub fn of(levels: impl IntoIterator<Item = ExerciseLevel>) -> Option<Self> {
+        let bits = levels.into_iter().fold(0, |b, l| b | Self::bit(l));
+        (bits != 0).then_some(Self(bits))
+    }
+    pub fn one(level: ExerciseLevel) -> Self {
+        Self(Self::bit(level))
+    }
+    pub fn contains(self, level: ExerciseLevel) -> bool {
+        self.0 & Self::bit(level) != 0
+    }
+    /// The levels, from 国家级 down to 村级.
+    pub fn iter(self) -> impl Iterator<Item = ExerciseLevel> {
+        ExerciseLevel::ALL
+            .iter()
+            .copied()
+            .filter(move |l| self.contains(*l))
+    }
+    /// The only level, when there is exactly one.
+    pub fn single(self) -> Option<ExerciseLevel> {
+        let mut it = self.iter();
+        match (it.next(), it.next()) {
+            (Some(l), None) => Some(l),
+            _ => None,
+        }
+    }
+    /// Stored form: keys joined by `;` (`county;township`).
+    pub fn keys(self) -> String {
+        self.iter().map(|l| l.key()).collect::<Vec<_>>().join(";")
+    }
+    pub fn from_keys(s: &str) -> Option<Self> {
+        let levels: Option<Vec<ExerciseLevel>> = s
+            .split(';')
+            .filter(|k| !k.is_empty())
+            .map(ExerciseLevel::from_key)
+            .collect();
+        Self::of(levels?)
+    }
+    /// Interchange form: Chinese values joined by `;` (`县级;乡级`).
+    pub fn zh(self) -> String {
+        self.iter().map(|l| l.zh()).collect::<Vec<_>>().join(";")
+    }
+    /// From an interchange cell: one or more values separated by `;`, `；` or `、`.
+    pub fn parse_zh(s: &str) -> Result<Self, ErrorCode> {
+        let levels: Vec<ExerciseLevel> = s
+            .split([';', '；', '、'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(ExerciseLevel::parse_zh)
+            .collect::<Result<_, _>>()?;
+        Self::of(levels).ok_or(ErrorCode::Required)
+    }
+}
+
+impl Serialize for LevelSet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for LevelSet {
+    /// A list of keys, or one key (the form before levels were a set).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            One(ExerciseLevel),
+            Many(Vec<ExerciseLevel>),
+        }
+        let levels = match Form::deserialize(d)? {
+            Form::One(l) => vec![l],
+            Form::Many(v) => v,
+        };
+        Self::of(levels).ok_or_else(|| serde::de::Error::custom("no exercise level"))
+    }
+}
+
 code_set!(TimeUnit, "time_unit", {
     WorkingDays = ("working_days", "工作日"),
     NaturalDays = ("natural_days", "自然日"),

@@ -3,7 +3,7 @@
 
 use crate::catalog::{CatalogBatch, CatalogEntry, Department, EntrySource, StandardItem};
 use crate::codes::{BasicCode, CreditCode, ImplCode, RegionCode};
-use crate::enums::OnlineDepth;
+use crate::enums::{CodeSet, OnlineDepth};
 use crate::error::{ErrorCode, Issue};
 use std::collections::{HashMap, HashSet};
 
@@ -18,8 +18,11 @@ pub struct KnownRefs {
     pub standard_items: HashMap<BasicCode, StandardItem>,
 }
 
-/// A material name that says nothing: 其他材料, 相关材料, or a list cut short with 等.
-pub fn is_catch_all_material(name: &str, instructions: &str) -> bool {
+/// A material name that says nothing: 其他材料, 相关材料, or a list cut short with 等 (`身份证明等`,
+/// `户口簿等材料`, `身份证明等。`). The name itself must say which document is meant: the
+/// instructions column says how to prepare it, not what it is. 等 inside a word (等级, 平等,
+/// 高等) is not a cut-short list.
+pub fn is_catch_all_material(name: &str) -> bool {
     let n = name.trim();
     const VAGUE: [&str; 6] = [
         "其他材料",
@@ -29,10 +32,62 @@ pub fn is_catch_all_material(name: &str, instructions: &str) -> bool {
         "其它相关材料",
         "有关材料",
     ];
-    if VAGUE.contains(&n) || n.starts_with("其他") && n.ends_with("材料") {
+    if VAGUE.contains(&n) || (n.starts_with("其他") || n.starts_with("其它")) && n.ends_with("材料")
+    {
         return true;
     }
-    (n.ends_with('等') || n.ends_with("等材料")) && instructions.trim().is_empty()
+    ends_with_open_list(n)
+}
+
+/// Whether a name ends in 等 (or 等等, 等材料, 等证件 …), trailing punctuation and spaces aside.
+fn ends_with_open_list(name: &str) -> bool {
+    // What may follow the 等 of a cut-short list: a generic word for "documents".
+    const GENERIC: [&str; 22] = [
+        "",
+        "材料",
+        "证件",
+        "证明",
+        "文件",
+        "资料",
+        "证书",
+        "证照",
+        "凭证",
+        "手续",
+        "单据",
+        "票据",
+        "相关材料",
+        "相关证明",
+        "相关证件",
+        "相关文件",
+        "相关资料",
+        "证明材料",
+        "有效证件",
+        "有效证明",
+        "身份证明",
+        "身份证件",
+    ];
+    // Words in which 等 means "level" or "equal", not "and so on".
+    const WORDS: [char; 15] = [
+        '平', '同', '对', '相', '均', '高', '初', '中', '上', '次', '优', '劣', '特', '头', '超',
+    ];
+    let n = name.trim_end_matches(|c: char| {
+        c.is_whitespace()
+            || c.is_ascii_punctuation()
+            || "。，、；：！？…—·．）】」』”’》〉".contains(c)
+    });
+    let Some((head, tail)) = n.rsplit_once('等') else {
+        return false;
+    };
+    if !GENERIC.contains(&tail) {
+        return false;
+    }
+    // 等等 is always the cut-short list; otherwise 等 must not close a word like 平等.
+    if head.ends_with('等') {
+        return true;
+    }
+    head.chars()
+        .next_back()
+        .is_some_and(|c| !WORDS.contains(&c))
 }
 
 /// Rules that need only one entry.
@@ -40,6 +95,14 @@ pub fn check_entry(src: &EntrySource, entry: &CatalogEntry) -> Vec<Issue> {
     let mut out = Vec::new();
     let imp = &entry.implementation;
     let at = |code: ErrorCode, field: &str| Issue::new(code).at(ITEMS, src.row).field(field);
+    // Each implementation sits at one of the item's levels (县级 bureau, 乡级 office …).
+    if !entry.standard.levels.contains(imp.level) {
+        out.push(at(ErrorCode::LevelOutsideItem, "实施层级").detail(format!(
+            "{} (行使层级 {})",
+            imp.level.zh(),
+            entry.standard.levels.zh()
+        )));
+    }
     if imp.promised_limit.exceeds(imp.statutory_limit) {
         out.push(
             at(ErrorCode::PromisedExceedsStatutory, "承诺办结时限").detail(format!(
@@ -63,7 +126,7 @@ pub fn check_entry(src: &EntrySource, entry: &CatalogEntry) -> Vec<Issue> {
     for (i, m) in imp.materials.iter().enumerate() {
         let row = src.material_rows.get(i).copied().unwrap_or(src.row);
         let mat = |code: ErrorCode| Issue::new(code).at(MATERIALS, row).field("材料名称");
-        if is_catch_all_material(&m.name, &m.instructions) {
+        if is_catch_all_material(&m.name) {
             out.push(mat(ErrorCode::CatchAllMaterial).detail(m.name.clone()));
         }
         if !seen.insert(m.name.trim()) {
@@ -128,7 +191,7 @@ pub fn standard_differences(a: &StandardItem, b: &StandardItem) -> Vec<&'static 
     if a.item_type != b.item_type {
         out.push("事项类型");
     }
-    if a.level != b.level {
+    if a.levels != b.levels {
         out.push("行使层级");
     }
     if a.legal_basis.trim() != b.legal_basis.trim() {
@@ -143,14 +206,35 @@ mod tests {
 
     #[test]
     fn catch_all_materials() {
-        assert!(is_catch_all_material("其他材料", ""));
-        assert!(is_catch_all_material("相关材料", "按要求提供"));
-        assert!(is_catch_all_material("身份证明等", ""));
-        assert!(!is_catch_all_material(
+        for vague in [
+            "其他材料",
+            "相关材料",
+            "其他证明材料",
+            "其它证明材料",
             "身份证明等",
-            "居民身份证或户口簿原件"
-        ));
-        assert!(!is_catch_all_material("居民身份证", ""));
-        assert!(is_catch_all_material("其他证明材料", ""));
+            "身份证明等 ",
+            "身份证明等。",
+            "身份证明等.",
+            "身份证明（居民身份证、户口簿等）",
+            "居民身份证、户口簿等材料",
+            "居民身份证、户口簿等证件",
+            "户口簿等相关材料",
+            "身份证明等等",
+            "结婚证等　",
+        ] {
+            assert!(is_catch_all_material(vague), "{vague}");
+        }
+        for fine in [
+            "居民身份证",
+            "伤残等级证明",
+            "残疾等级评定表",
+            "男女平等承诺书",
+            "毕业证书（高等）",
+            "三等功证书",
+            "等级证书",
+            "等",
+        ] {
+            assert!(!is_catch_all_material(fine), "{fine}");
+        }
     }
 }

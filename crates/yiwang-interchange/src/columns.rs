@@ -4,8 +4,10 @@
 use yiwang_domain::catalog::{CatalogEntry, MaterialRequirement};
 use yiwang_domain::enums::{CodeSet, yes_no};
 
-/// Headers of `items.csv` / sheet `事项`, in the order they are written.
-pub const ITEM_HEADERS: [&str; 28] = [
+/// Headers of `items.csv` / sheet `事项`, in the order they are written. `行使层级` is the standard
+/// item's set of levels; `实施层级`, this implementation's level within it, may be left out when
+/// the set has one level (files written before levels were a set).
+pub const ITEM_HEADERS: [&str; 29] = [
     "基本编码",
     "事项名称",
     "事项类型",
@@ -34,7 +36,11 @@ pub const ITEM_HEADERS: [&str; 28] = [
     "咨询电话",
     "监督电话",
     "结果名称",
+    "实施层级",
 ];
+
+/// Standard headers a file may lack (read as empty).
+pub(crate) const OPTIONAL_HEADERS: [&str; 1] = ["实施层级"];
 
 /// Headers of `materials.csv` / sheet `材料`, in the order they are written.
 pub const MATERIAL_HEADERS: [&str; 8] = [
@@ -78,6 +84,7 @@ pub(crate) mod item {
     pub const CONSULT_PHONE: usize = 25;
     pub const COMPLAINT_PHONE: usize = 26;
     pub const RESULT_NAME: usize = 27;
+    pub const IMPL_LEVEL: usize = 28;
 }
 
 /// Column indexes into [`MATERIAL_HEADERS`].
@@ -124,7 +131,7 @@ pub(crate) fn item_cells(entry: &CatalogEntry) -> Vec<String> {
         s.basic_code.to_string(),
         s.name.clone(),
         s.item_type.zh().to_string(),
-        s.level.zh().to_string(),
+        s.levels.zh(),
         i.department_name.clone(),
         i.department_code.to_string(),
         i.region.to_string(),
@@ -149,6 +156,7 @@ pub(crate) fn item_cells(entry: &CatalogEntry) -> Vec<String> {
         i.consult_phone.clone(),
         i.complaint_phone.clone(),
         i.result_name.clone(),
+        i.level.zh().to_string(),
     ]
 }
 

@@ -45,7 +45,7 @@ fn read_table(bytes: &[u8], sheet: &'static str, issues: &mut Vec<Issue>) -> Opt
                     .enumerate()
                     .map(|(i, field)| {
                         let cell = match std::str::from_utf8(field) {
-                            Ok(s) => RawCell::Text(s.to_string()),
+                            Ok(s) => RawCell::Text(unguard(s).to_string()),
                             Err(_) => RawCell::InvalidUtf8,
                         };
                         (u32::try_from(i).unwrap_or(u32::MAX), cell)
@@ -103,18 +103,46 @@ fn encode(sheet: &Sheet) -> Vec<u8> {
     bytes
 }
 
-/// RFC 4180 record: fields quoted when they contain a comma, quote or line break.
+/// Whether a spreadsheet would run `cell` as a formula (CSV injection): it starts with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return, after any apostrophes.
+fn looks_like_formula(cell: &str) -> bool {
+    cell.trim_start_matches('\'')
+        .starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// The cell as written: an apostrophe in front of anything a spreadsheet would run as a formula
+/// (the spreadsheets' own convention for "text"). [`unguard`] takes it off again on reading, so
+/// an export imports back unchanged.
+fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
+    if looks_like_formula(cell) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// The inverse of [`guard`].
+fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if looks_like_formula(rest) => rest,
+        _ => cell,
+    }
+}
+
+/// RFC 4180 record: fields quoted when they contain a comma, quote or line break; cells that
+/// would run as formulas guarded.
 fn write_record(out: &mut String, fields: &[String]) {
     for (i, field) in fields.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
+        let field = guard(field);
         if field.contains([',', '"', '\n', '\r']) {
             out.push('"');
             out.push_str(&field.replace('"', "\"\""));
             out.push('"');
         } else {
-            out.push_str(field);
+            out.push_str(&field);
         }
     }
     out.push_str("\r\n");
@@ -132,6 +160,30 @@ mod tests {
             &["a".into(), "b,c".into(), "say \"hi\"".into(), "x\ny".into()],
         );
         assert_eq!(s, "a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\"\r\n");
+    }
+
+    #[test]
+    fn formulas_are_neutralised_and_read_back() {
+        for cell in [
+            "=HYPERLINK(\"http://x\")",
+            "+86 22 1234",
+            "-1",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "'=already",
+            "''+two",
+        ] {
+            let mut s = String::new();
+            write_record(&mut s, &[cell.to_string()]);
+            let written = s.trim_start_matches('"');
+            assert!(written.starts_with('\''), "{cell}: {s}");
+            assert_eq!(unguard(&guard(cell)), cell);
+        }
+        for cell in ["居民身份证", "'quoted", "a=b", "", "''"] {
+            assert_eq!(guard(cell), cell);
+            assert_eq!(unguard(cell), cell);
+        }
     }
 
     #[test]

@@ -3,8 +3,8 @@
 
 use crate::ParsedFile;
 use crate::columns::{
-    ITEM_HEADERS, MATERIAL_HEADERS, MAX_NAME_CHARS, clean_cell, column_label, item, material,
-    split_list,
+    ITEM_HEADERS, MATERIAL_HEADERS, MAX_NAME_CHARS, OPTIONAL_HEADERS, clean_cell, column_label,
+    item, material, split_list,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use yiwang_domain::catalog::{
@@ -13,8 +13,8 @@ use yiwang_domain::catalog::{
 };
 use yiwang_domain::codes::{BasicCode, CreditCode, ImplCode, RegionCode};
 use yiwang_domain::enums::{
-    AnywhereScope, Audience, CaseType, Channel, CodeSet, ExerciseLevel, ItemType, OnlineDepth,
-    TimeUnit, parse_yes_no,
+    AnywhereScope, Audience, CaseType, Channel, CodeSet, ExerciseLevel, ItemType, LevelSet,
+    OnlineDepth, TimeUnit, parse_yes_no,
 };
 use yiwang_domain::error::{ErrorCode, Issue};
 
@@ -120,7 +120,7 @@ impl Layout {
             }
         }
         for (i, h) in headers.iter().enumerate() {
-            if !present[i] {
+            if !present[i] && !OPTIONAL_HEADERS.contains(h) {
                 issues.push(at(ErrorCode::MissingColumn).field(h));
             }
         }
@@ -449,7 +449,32 @@ fn parse_item(row: &mut Row) -> Option<CatalogEntry> {
         }
     });
     let item_type = row.enumerated::<ItemType>(ITEM_TYPE);
-    let level = row.enumerated::<ExerciseLevel>(LEVEL);
+    let levels = row
+        .required(LEVEL)
+        .and_then(|s| match LevelSet::parse_zh(&s) {
+            Ok(set) => Some(set),
+            Err(_) => {
+                row.report(ErrorCode::UnknownEnumValue, LEVEL, ExerciseLevel::allowed());
+                None
+            }
+        });
+    // This implementation's level; may be left out when the item has one level.
+    let level = match row.optional(IMPL_LEVEL) {
+        Some(s) if !s.is_empty() => row.enum_value::<ExerciseLevel>(IMPL_LEVEL, &s),
+        Some(_) => match levels.map(LevelSet::single) {
+            Some(Some(one)) => Some(one),
+            Some(None) => {
+                row.report(
+                    ErrorCode::Required,
+                    IMPL_LEVEL,
+                    levels.map(LevelSet::zh).unwrap_or_default(),
+                );
+                None
+            }
+            None => None,
+        },
+        None => None,
+    };
     let department_name = row.required(DEPARTMENT_NAME);
     let department_code = row.code(DEPARTMENT_CODE, CreditCode::parse);
     // The format allows 6, 9 or 12 digits (the domain type also accepts 2 and 4).
@@ -481,7 +506,7 @@ fn parse_item(row: &mut Row) -> Option<CatalogEntry> {
         basic_code: basic_code.clone()?,
         name: name?,
         item_type: item_type?,
-        level: level?,
+        levels: levels?,
         legal_basis: legal_basis?,
     };
     let implementation = Implementation {
@@ -490,6 +515,7 @@ fn parse_item(row: &mut Row) -> Option<CatalogEntry> {
         department_code: department_code?,
         department_name: department_name?,
         region: region?,
+        level: level?,
         acceptance_conditions: acceptance_conditions?,
         statutory_limit: statutory_limit?,
         promised_limit: promised_limit?,

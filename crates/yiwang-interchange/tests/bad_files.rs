@@ -384,7 +384,7 @@ fn empty_rows_are_skipped_and_stray_values_reported() {
     // The blank line is dropped by the CSV reader; ",,,  ," is record 3 and skipped as empty.
     assert_eq!(
         places(&parsed.issues),
-        vec![place(ITEMS, 4, "第30列", ErrorCode::MalformedFile)]
+        vec![place(ITEMS, 4, "第31列", ErrorCode::MalformedFile)]
     );
     assert_eq!(codes_in_batch(&parsed), vec![(2, "A1".to_string(), vec![])]);
 }
@@ -643,4 +643,134 @@ fn region_codes_follow_the_format() {
         .map(|(_, e)| e.implementation.region.as_str())
         .collect();
     assert_eq!(regions, ["120112000000", "120112100000", "120112100201"]);
+}
+
+/// A material whose name is a list cut short with 等 is refused with its row and field, even
+/// when the instructions column is filled (it says how to prepare, not what is meant); 等 inside
+/// a word (等级, 平等) is not.
+#[test]
+fn open_lists_ending_in_deng_are_refused_with_row_and_field() {
+    let with_note = |code: &str, name: &str| {
+        let mut m = good_material_row(code, name);
+        m[col(&MATERIAL_HEADERS, "材料说明")] = "提供原件".into();
+        m
+    };
+    let materials = materials_csv(&[
+        with_note("A2", "身份证明等"),
+        with_note("A2", "居民身份证、户口簿等材料"),
+        with_note("A2", "婚姻状况证明等。"),
+        with_note("A2", "普通话水平测试等级证书"),
+        with_note("A2", "男女平等承诺书"),
+    ]);
+    let parsed = parse_csv(&items_csv(&[good_item_row("A2")]), &materials);
+    assert!(parsed.is_clean(), "{:?}", parsed.issues);
+    let issues = yiwang_domain::rules::check_batch(
+        &parsed.batch,
+        &yiwang_domain::rules::KnownRefs::default(),
+    );
+    let catch_all: Vec<_> = places(&issues)
+        .into_iter()
+        .filter(|p| p.3 == ErrorCode::CatchAllMaterial)
+        .collect();
+    assert_eq!(
+        catch_all,
+        vec![
+            place(MATERIALS, 2, "材料名称", ErrorCode::CatchAllMaterial),
+            place(MATERIALS, 3, "材料名称", ErrorCode::CatchAllMaterial),
+            place(MATERIALS, 4, "材料名称", ErrorCode::CatchAllMaterial),
+        ]
+    );
+}
+
+/// One standard item, several levels (GB/T 39046 行使层级 is a set): the county bureau and a
+/// township office implement the same 基本编码, each at its own level within the item's set.
+/// Not drift; a level outside the set is refused with row and field; a set of several levels
+/// needs the row's 实施层级; files without the column still read (a set of one level).
+#[test]
+fn one_standard_item_at_county_and_township_levels() {
+    let mut county = good_item_row("A2");
+    set(&mut county, "行使层级", "县级;乡级");
+    set(&mut county, "实施层级", "县级");
+    let mut town = good_item_row("A3");
+    set(&mut town, "行使层级", "县级；乡级");
+    set(&mut town, "实施层级", "乡级");
+    set(&mut town, "行政区划代码", "120112102");
+    let parsed = parse_csv(&items_csv(&[county, town]), &materials_csv(&[]));
+    assert!(parsed.is_clean(), "{:?}", parsed.issues);
+    let levels: Vec<_> = parsed
+        .batch
+        .entries
+        .iter()
+        .map(|(_, e)| (e.standard.levels.zh(), e.implementation.level.zh()))
+        .collect();
+    assert_eq!(
+        levels,
+        vec![
+            ("县级;乡级".to_string(), "县级"),
+            ("县级;乡级".to_string(), "乡级")
+        ]
+    );
+    let rules = |parsed: &yiwang_interchange::ParsedFile| {
+        let issues = yiwang_domain::rules::check_batch(
+            &parsed.batch,
+            &yiwang_domain::rules::KnownRefs::default(),
+        );
+        places(&issues)
+            .into_iter()
+            .filter(|p| {
+                matches!(
+                    p.3,
+                    ErrorCode::StandardItemConflict | ErrorCode::LevelOutsideItem
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rules(&parsed), vec![]);
+
+    // The item's set must still agree between rows; a level outside the set is refused.
+    let mut county = good_item_row("A2");
+    set(&mut county, "行使层级", "县级;乡级");
+    set(&mut county, "实施层级", "县级");
+    let mut city = good_item_row("A3");
+    set(&mut city, "行使层级", "县级;乡级");
+    set(&mut city, "实施层级", "市级");
+    let mut other_set = good_item_row("A4");
+    set(&mut other_set, "行使层级", "县级");
+    let parsed = parse_csv(&items_csv(&[county, city, other_set]), &materials_csv(&[]));
+    assert!(parsed.is_clean(), "{:?}", parsed.issues);
+    assert_eq!(
+        rules(&parsed),
+        vec![
+            place(ITEMS, 3, "实施层级", ErrorCode::LevelOutsideItem),
+            place(ITEMS, 4, "行使层级", ErrorCode::StandardItemConflict),
+        ]
+    );
+
+    // Several levels and no 实施层级: which one is meant must be said; unknown levels refused.
+    let mut unsaid = good_item_row("A2");
+    set(&mut unsaid, "行使层级", "县级;乡级");
+    let mut unknown = good_item_row("A3");
+    set(&mut unknown, "行使层级", "县级;区级");
+    let parsed = parse_csv(&items_csv(&[unsaid, unknown]), &materials_csv(&[]));
+    assert_eq!(
+        places(&parsed.issues),
+        vec![
+            place(ITEMS, 2, "实施层级", ErrorCode::Required),
+            place(ITEMS, 3, "行使层级", ErrorCode::UnknownEnumValue),
+        ]
+    );
+
+    // A file written before 实施层级 existed: one level, the implementation's.
+    let headers: Vec<&str> = ITEM_HEADERS
+        .iter()
+        .copied()
+        .filter(|h| *h != "实施层级")
+        .collect();
+    let mut old = good_item_row("A2");
+    old.remove(col(&ITEM_HEADERS, "实施层级"));
+    let parsed = parse_csv(&csv_file(&headers, &[old]), &materials_csv(&[]));
+    assert!(parsed.is_clean(), "{:?}", parsed.issues);
+    let e = &parsed.batch.entries[0].1;
+    assert_eq!(e.standard.levels.zh(), "县级");
+    assert_eq!(e.implementation.level.zh(), "县级");
 }

@@ -222,7 +222,7 @@ mod strategies {
         );
         let kinds = (
             one_of::<ItemType>(),
-            one_of::<ExerciseLevel>(),
+            some_of::<ExerciseLevel>(),
             one_of::<TimeUnit>(),
             one_of::<TimeUnit>(),
             one_of::<CaseType>(),
@@ -243,7 +243,8 @@ mod strategies {
                 e.standard.basic_code = basic.clone();
                 e.standard.name = names.0;
                 e.standard.item_type = kinds.0;
-                e.standard.level = kinds.1;
+                e.standard.levels =
+                    yiwang_domain::enums::LevelSet::of(kinds.1.iter().copied()).unwrap();
                 e.standard.legal_basis = names.1;
                 let i = &mut e.implementation;
                 i.code = yiwang_domain::ImplCode::parse(&codes.1).unwrap();
@@ -251,6 +252,7 @@ mod strategies {
                 i.department_code = credit(&codes.2);
                 i.department_name = names.2;
                 i.region = yiwang_domain::RegionCode::parse(&codes.3).unwrap();
+                i.level = kinds.1[kinds.1.len() - 1];
                 i.acceptance_conditions = t[0].clone();
                 i.statutory_limit.amount = numbers.0;
                 i.statutory_limit.unit = kinds.2;

@@ -155,3 +155,34 @@ fn handling_items_survive_json() {
     assert!(parsed.is_clean());
     assert_eq!(entries_of(&parsed), entries);
 }
+
+/// CSV injection: a cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) is
+/// written with an apostrophe in front, and reads back as it was.
+#[test]
+fn csv_export_neutralises_formulas_and_reads_them_back() {
+    let mut entries = sample_entries();
+    let imp = &mut entries[0].implementation;
+    imp.consult_phone = "+86 22 2345 6789".into();
+    imp.complaint_phone = "-12345".into();
+    imp.hall_address = "=HYPERLINK(\"http://evil.example\",\"点此\")".into();
+    imp.hours = "@SUM(1+1)".into();
+    imp.materials[0].instructions = "=1+1".into();
+    let (items, materials) = write_csv(&entries);
+    let items_text = String::from_utf8(items.clone()).unwrap();
+    let materials_text = String::from_utf8(materials.clone()).unwrap();
+    for cell in [
+        "'+86 22 2345 6789",
+        "'-12345",
+        "\"'=HYPERLINK(",
+        "'@SUM(1+1)",
+    ] {
+        assert!(items_text.contains(&format!(",{cell}")), "{cell}");
+    }
+    assert!(materials_text.contains(",'=1+1"));
+    for dangerous in [",+86", ",-12345", ",\"=HYPERLINK", ",@SUM"] {
+        assert!(!items_text.contains(dangerous), "{dangerous}");
+    }
+    let parsed = parse_csv(&items, &materials);
+    assert!(parsed.is_clean(), "{:?}", parsed.issues);
+    assert_eq!(entries_of(&parsed), entries);
+}

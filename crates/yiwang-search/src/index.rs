@@ -189,7 +189,7 @@ pub fn document(
     for a in auds {
         d.add_text(f.audience, a);
     }
-    d.add_text(f.level, std.level.key());
+    d.add_text(f.level, imp.level.key());
     d.add_text(f.region, imp.region.as_str());
     for r in imp.region.path() {
         d.add_text(f.region_path, r.as_str());

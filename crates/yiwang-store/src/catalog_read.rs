@@ -11,7 +11,8 @@ use yiwang_domain::catalog::{
     VersionStatus,
 };
 use yiwang_domain::enums::{
-    AnywhereScope, Audience, CaseType, Channel, CodeSet, HandlingKind, OnlineDepth, TimeUnit,
+    AnywhereScope, Audience, CaseType, Channel, CodeSet, HandlingKind, LevelSet, OnlineDepth,
+    TimeUnit,
 };
 use yiwang_domain::{BasicCode, CreditCode, ImplCode, RegionCode};
 
@@ -20,7 +21,7 @@ const IMPL_COLUMNS: &str = "i.id, i.code, i.version, i.status, i.basic_code, i.d
     i.promised_amount, i.promised_unit, i.case_type, i.visits, i.online_depth, i.charged, i.fee_basis, \
     i.channels, i.anywhere, i.hall_address, i.hours, i.consult_phone, i.complaint_phone, i.result_name, \
     i.extras, i.identity_required, i.created_at, i.published_at, u.display_name AS published_by_name, \
-    s.name AS std_name, s.item_type, s.level, s.legal_basis";
+    i.level, s.name AS std_name, s.item_type, s.levels, s.legal_basis";
 
 const IMPL_FROM: &str = "FROM implementations i \
     JOIN standard_items s ON s.basic_code = i.basic_code \
@@ -103,7 +104,10 @@ fn core_from(row: &sqlx::any::AnyRow) -> Result<PublishedImplementation, StoreEr
         basic_code: parse_stored("basic_code", &get_str(row, "basic_code")?, BasicCode::parse)?,
         name: get_str(row, "std_name")?,
         item_type: key_of(row, "item_type")?,
-        level: key_of(row, "level")?,
+        levels: {
+            let l = get_str(row, "levels")?;
+            LevelSet::from_keys(&l).ok_or_else(|| corrupt(&format!("levels={l}")))?
+        },
         legal_basis: get_str(row, "legal_basis")?,
     };
     let channels = get_str(row, "channels")?;
@@ -122,6 +126,7 @@ fn core_from(row: &sqlx::any::AnyRow) -> Result<PublishedImplementation, StoreEr
             &get_str(row, "region_code")?,
             RegionCode::parse,
         )?,
+        level: key_of(row, "level")?,
         acceptance_conditions: get_str(row, "acceptance_conditions")?,
         statutory_limit: TimeLimit {
             amount: u32::try_from(get_i64(row, "statutory_amount")?)
@@ -457,7 +462,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<StandardItem>, StoreError> {
         let rows = sqlx::query(
-            "SELECT basic_code, name, item_type, level, legal_basis FROM standard_items \
+            "SELECT basic_code, name, item_type, levels, legal_basis FROM standard_items \
              WHERE basic_code > $1 ORDER BY basic_code LIMIT $2",
         )
         .bind(after.unwrap_or("").to_string())

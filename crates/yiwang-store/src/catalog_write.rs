@@ -5,7 +5,7 @@ use crate::rows::{get_i64, get_str, placeholders, value_groups};
 use crate::{Store, StoreError};
 use std::collections::{HashMap, HashSet};
 use yiwang_domain::catalog::{CatalogBatch, CatalogEntry, StandardItem};
-use yiwang_domain::enums::{CodeSet, ExerciseLevel, ItemType};
+use yiwang_domain::enums::{CodeSet, ItemType, LevelSet};
 use yiwang_domain::policy::CatalogScope;
 use yiwang_domain::rules::KnownRefs;
 use yiwang_domain::{BasicCode, CreditCode, ErrorCode, RegionCode};
@@ -25,12 +25,12 @@ pub struct PublishSummary {
 pub(crate) fn standard_from(row: &sqlx::any::AnyRow) -> Result<StandardItem, StoreError> {
     let code = get_str(row, "basic_code")?;
     let t = get_str(row, "item_type")?;
-    let l = get_str(row, "level")?;
+    let l = get_str(row, "levels")?;
     Ok(StandardItem {
         basic_code: crate::rows::parse_stored("basic_code", &code, BasicCode::parse)?,
         name: get_str(row, "name")?,
         item_type: ItemType::from_key(&t).ok_or_else(|| StoreError::Corrupt(t.clone()))?,
-        level: ExerciseLevel::from_key(&l).ok_or_else(|| StoreError::Corrupt(l.clone()))?,
+        levels: LevelSet::from_keys(&l).ok_or_else(|| StoreError::Corrupt(l.clone()))?,
         legal_basis: get_str(row, "legal_basis")?,
     })
 }
@@ -75,7 +75,7 @@ impl Store {
         };
         for chunk in basics.chunks(500) {
             let sql = format!(
-                "SELECT basic_code, name, item_type, level, legal_basis FROM standard_items WHERE basic_code IN ({})",
+                "SELECT basic_code, name, item_type, levels, legal_basis FROM standard_items WHERE basic_code IN ({})",
                 placeholders(1, chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -260,7 +260,7 @@ async fn insert_standards(
         return Ok(0);
     }
     let sql = format!(
-        "INSERT INTO standard_items (basic_code, name, item_type, level, legal_basis, updated_at) \
+        "INSERT INTO standard_items (basic_code, name, item_type, levels, legal_basis, updated_at) \
          VALUES {} ON CONFLICT (basic_code) DO NOTHING",
         value_groups(standards.len(), 6)
     );
@@ -270,7 +270,7 @@ async fn insert_standards(
             .bind(s.basic_code.as_str().to_string())
             .bind(s.name.trim().to_string())
             .bind(s.item_type.key())
-            .bind(s.level.key())
+            .bind(s.levels.keys())
             .bind(s.legal_basis.trim().to_string())
             .bind(now_ms);
     }
@@ -303,13 +303,13 @@ async fn insert_drafts(
     for row in q.fetch_all(&mut **tx).await? {
         versions.insert(get_str(&row, "code")?, get_i64(&row, "v")?);
     }
-    const COLS: usize = 27;
+    const COLS: usize = 28;
     let sql = format!(
         "INSERT INTO implementations (code, version, basic_code, department_code, \
          department_name, region_code, acceptance_conditions, statutory_amount, statutory_unit, \
          promised_amount, promised_unit, case_type, visits, online_depth, charged, fee_basis, \
          channels, anywhere, hall_address, hours, consult_phone, complaint_phone, result_name, \
-         extras, identity_required, created_at, created_by, status) VALUES {} RETURNING id, code",
+         extras, identity_required, created_at, created_by, level, status) VALUES {} RETURNING id, code",
         (0..chunk.len())
             .map(|r| format!("({}, 'draft')", placeholders(r * COLS + 1, COLS)))
             .collect::<Vec<_>>()
@@ -351,7 +351,8 @@ async fn insert_drafts(
             .bind(extras_json(&imp.extras))
             .bind(i64::from(imp.identity_required))
             .bind(now_ms)
-            .bind(user_id);
+            .bind(user_id)
+            .bind(imp.level.key());
     }
     // RETURNING order is not promised by SQL; match rows back by code.
     let mut ids: HashMap<String, i64> = HashMap::new();

@@ -16,7 +16,7 @@ use yiwang_domain::ErrorCode;
 use yiwang_domain::catalog::{
     HandlingItem, Implementation, MaterialRequirement, StandardItem, TimeLimit, VersionStatus,
 };
-use yiwang_domain::enums::{CaseType, CodeSet, ItemType, OnlineDepth, TimeUnit};
+use yiwang_domain::enums::{CaseType, CodeSet, ItemType, LevelSet, OnlineDepth, TimeUnit};
 use yiwang_domain::{BasicCode, CreditCode, ImplCode, RegionCode};
 
 /// A stored search term.
@@ -420,7 +420,7 @@ impl Store {
             b,
             "i.id, i.code, i.version, i.basic_code, i.department_code, i.department_name, \
              i.region_code, i.acceptance_conditions, i.promised_amount, i.promised_unit, \
-             i.visits, i.online_depth, i.result_name, s.name, s.item_type, s.level",
+             i.visits, i.online_depth, i.result_name, s.name, s.item_type, s.levels, i.level",
         );
         // SQLite: the id range, not the status index, picks the rows.
         let not_indexed = if b == Backend::Sqlite {
@@ -611,6 +611,7 @@ struct IndexRow {
     result_name: String,
     std_name: String,
     item_type: String,
+    levels: String,
     level: String,
 }
 
@@ -632,6 +633,7 @@ impl IndexRow {
             )?,
             department_name: self.department_name,
             region: parse_stored("region_code", &self.region_code, RegionCode::parse)?,
+            level: stored_key(&self.level, "level")?,
             acceptance_conditions: self.acceptance_conditions,
             statutory_limit: promised,
             promised_limit: promised,
@@ -669,7 +671,7 @@ impl IndexRow {
                 basic_code,
                 name: self.std_name,
                 item_type: stored_key::<ItemType>(&self.item_type, "item_type")?,
-                level: stored_key(&self.level, "level")?,
+                levels: LevelSet::from_keys(&self.levels).ok_or_else(|| corrupt("levels"))?,
                 legal_basis: String::new(),
             },
             implementation,

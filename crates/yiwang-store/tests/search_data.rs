@@ -130,7 +130,8 @@ async fn the_index_reader_gives_what_search_reads_of_the_published_catalog() {
             assert_eq!((f.id, f.version), (l.id, l.version));
             assert_eq!(f.standard.basic_code, l.standard.basic_code);
             assert_eq!(f.standard.name, l.standard.name);
-            assert_eq!(f.standard.level, l.standard.level);
+            assert_eq!(f.standard.levels, l.standard.levels);
+            assert_eq!(fi.level, li.level);
             assert_eq!(f.standard.item_type, l.standard.item_type);
             assert_eq!(fi.code, li.code);
             assert_eq!(fi.department_code, li.department_code);

@@ -17,6 +17,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         Forbidden | TokenBeyondCreator | TokenUnscoped | IdentityUnverified => StatusCode::FORBIDDEN,
         IdentityConflict => StatusCode::CONFLICT,
         NotFound => StatusCode::NOT_FOUND,
+        MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         Conflict | UsernameTaken | DuplicateImplCode | NothingToPublish | ApplicantExists
         | TransitionNotAllowed | CaseChanged | NotEditable => StatusCode::CONFLICT,
         FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

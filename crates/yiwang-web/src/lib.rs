@@ -60,6 +60,8 @@ pub struct WebConfig {
     pub public_url: String,
     /// Reverse proxies whose `X-Forwarded-For` is believed (exact addresses); empty: none.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The audit anchors file (`yiwang audit anchor`), checked by the console's chain check.
+    pub audit_anchors: Option<std::path::PathBuf>,
 }
 
 impl Default for WebConfig {
@@ -72,6 +74,7 @@ impl Default for WebConfig {
             request_timeout_ms: 30_000,
             public_url: "http://127.0.0.1:8080".to_string(),
             trusted_proxies: Vec::new(),
+            audit_anchors: None,
         }
     }
 }

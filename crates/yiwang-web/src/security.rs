@@ -3,7 +3,7 @@
 //!
 //! - security headers on every response (the pages use no JavaScript, so the policy forbids it);
 //!   `Strict-Transport-Security` when cookies are `Secure` (the site is behind HTTPS);
-//!   `Cache-Control: no-store` on the console;
+//!   `Cache-Control: no-store` on the console, `/me` and `/api/v1/my/`;
 //! - a request timeout (408) and limits on the URI (414) and the header block (431); a NUL byte
 //!   (`%00`) in the path, query or a form body is refused (400: PostgreSQL cannot store one and
 //!   no field needs it); form bodies are limited to 4 MiB, uploads to `DefaultBodyLimit`;
@@ -55,7 +55,7 @@ pub fn harden(router: Router<AppState>, state: &AppState) -> Router<AppState> {
 /// Limits, cross-site refusal and the route policy, in that order; then the security headers
 /// on whatever answer results.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let console = req.uri().path().starts_with("/console");
+    let no_store = never_cached(req.uri().path());
     let mut res = match check_limits(req).await {
         Err(refused) => refused,
         Ok(req) => {
@@ -67,11 +67,21 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             }
         }
     };
-    set_headers(&state, console, res.headers_mut());
+    set_headers(&state, no_store, res.headers_mut());
     res
 }
 
-fn set_headers(state: &AppState, console: bool, h: &mut HeaderMap) {
+/// Pages and answers no cache may keep: the console, and the applicant's own pages and API
+/// answers (the check page shows the full ID number; hall kiosks are shared).
+fn never_cached(path: &str) -> bool {
+    let under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    under("/console") || under("/me") || path.starts_with("/api/v1/my/")
+}
+
+fn set_headers(state: &AppState, no_store: bool, h: &mut HeaderMap) {
     // A served file sets its own, stricter policy (a sandbox); pages get this one.
     h.entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(
@@ -107,7 +117,7 @@ fn set_headers(state: &AppState, console: bool, h: &mut HeaderMap) {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    if console {
+    if no_store {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
 }
@@ -129,7 +139,17 @@ fn lang_of(req: &Request) -> yiwang_i18n::Lang {
             .find(|(k, _)| *k == "lang")
             .and_then(|(_, v)| yiwang_i18n::Lang::from_tag(v))
     });
-    from_query.unwrap_or_default()
+    // API clients name their language in Accept-Language (as `api::ApiLang` reads it).
+    let accepted = || {
+        req.uri()
+            .path()
+            .starts_with("/api/")
+            .then(|| req.headers().get(header::ACCEPT_LANGUAGE))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(yiwang_i18n::Lang::from_accept_language)
+    };
+    from_query.or_else(accepted).unwrap_or_default()
 }
 
 /// 414 for an over-long URI, 431 for an over-large header block, 413 for an over-large form,
@@ -239,7 +259,15 @@ pub async fn enforce_policy(State(state): State<AppState>, req: Request, next: N
                 .map(|m| m.as_str())
                 .collect::<Vec<_>>()
                 .join(",");
-            let mut res = StatusCode::METHOD_NOT_ALLOWED.into_response();
+            let mut res = if path.starts_with("/api/") {
+                refusal(
+                    &req,
+                    ErrorCode::MethodNotAllowed,
+                    StatusCode::METHOD_NOT_ALLOWED,
+                )
+            } else {
+                StatusCode::METHOD_NOT_ALLOWED.into_response()
+            };
             if let Ok(v) = HeaderValue::from_str(&allow) {
                 res.headers_mut().insert(header::ALLOW, v);
             }
@@ -267,6 +295,12 @@ pub async fn enforce_policy(State(state): State<AppState>, req: Request, next: N
                 Ok(crate::me::CurrentApplicant(Some(_))) => {
                     next.run(Request::from_parts(parts, body)).await
                 }
+                Ok(_) if parts.uri.path().starts_with("/api/") => {
+                    // API clients get the documented 401 envelope, never the sign-in page.
+                    let Ok(crate::api::ApiLang(lang)) =
+                        crate::api::ApiLang::from_request_parts(&mut parts, &state).await;
+                    AppError::json(ErrorCode::NotAuthenticated, lang).into_response()
+                }
                 Ok(none) => {
                     // After signing in, a GET page comes back; a form post cannot be replayed,
                     // so its page (the item's guide for 在线申请) or the applicant's home.
@@ -288,7 +322,10 @@ pub async fn enforce_policy(State(state): State<AppState>, req: Request, next: N
                         Err(e) => e.into_response(),
                     }
                 }
-                Err(e) => e.into_response(),
+                Err(mut e) => {
+                    e.json = parts.uri.path().starts_with("/api/");
+                    e.into_response()
+                }
             };
         }
         Policy::SignedIn => None,

@@ -206,7 +206,7 @@ async fn standard_items_page_through_the_basic_catalog() {
         let (_, first) = s.get("/api/v1/standard-items?limit=1").await;
         let item = &first["items"][0];
         assert_eq!(item["basic_code"], stored[0].as_str());
-        assert!(item["item_type"].is_string() && item["level"].is_string());
+        assert!(item["item_type"].is_string() && item["levels"][0].is_string());
         s.expect_error(
             "/api/v1/standard-items?after=nothex",
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -426,3 +426,77 @@ async fn a_scoped_auditor_sees_what_tokens_in_scope_did() {
         }
     }
 }
+
+/// With an anchors file configured, the console's chain check also compares the log with it: a
+/// log that matches says so; a log whose anchored entry differs (the chain rewritten as a whole
+/// passes the hash check) or that ends before an anchor is reported as broken, and the check's
+/// audit entry names the outcome.
+#[tokio::test]
+async fn the_chain_check_compares_with_the_anchors_file() {
+    for db in backends().await {
+        let b = db.backend.name();
+        with_demo(&db).await;
+        create_users(&db).await;
+        create_auditors(&db).await;
+        let head = db.store.audit_head().await.unwrap();
+        let file = std::env::temp_dir().join(format!(
+            "yiwang-anchors-{}-{b}-{}.txt",
+            std::process::id(),
+            head.seq
+        ));
+        let http = Http::new(
+            &serve(
+                &db,
+                yiwang_web::WebConfig {
+                    audit_anchors: Some(file.clone()),
+                    ..config()
+                },
+            )
+            .await,
+        );
+        let auditor = session_for(&db, "auditor").await;
+        let check = |expect: &'static str| {
+            let (http, auditor) = (&http, &auditor);
+            async move {
+                let res = http.post_form("/console/audit/verify", auditor, &[]).await;
+                assert_eq!(res.status(), StatusCode::OK, "{b}");
+                let html = res.text().await.unwrap();
+                assert!(html.contains(expect), "{b}: {expect}\n{html}");
+            }
+        };
+        // The anchor of today's head: matches.
+        std::fs::write(&file, format!("{} {} 0\n", head.seq, head.hash)).unwrap();
+        check("与库外保存的 1 个锚点也全部一致").await;
+        // The same entry anchored with another hash: the log was rewritten.
+        let other: String = head
+            .hash
+            .chars()
+            .map(|c| if c == '0' { '1' } else { '0' })
+            .collect();
+        std::fs::write(&file, format!("{} {other} 0\n", head.seq)).unwrap();
+        check(&*format!("日志与库外保存的锚点在第 {} 条不一致", head.seq).leak()).await;
+        // An anchor beyond the end: entries were removed.
+        std::fs::write(&file, format!("{} {} 0\n", head.seq + 1000, head.hash)).unwrap();
+        check(&*format!("日志在库外锚定的第 {} 条之前就结束了", head.seq + 1000).leak()).await;
+        // Not an anchors file.
+        std::fs::write(&file, "not an anchor\n").unwrap();
+        check("配置的锚点文件无法读取或格式不对").await;
+        let auditor_id = db.store.user_id_by_username("auditor").await.unwrap();
+        let mine = db
+            .store
+            .audit_entries(&AuditFilter {
+                actor_id: auditor_id,
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let outcomes: Vec<bool> = ["match", "differs", "removed", "unreadable"]
+            .iter()
+            .zip(&mine)
+            .map(|(k, e)| e.event.detail.contains(&format!("\"anchors\":\"{k}\"")))
+            .collect();
+        assert_eq!(outcomes, vec![true; 4], "{b}: {mine:?}");
+        let _ = std::fs::remove_file(&file);
+    }
+}

@@ -290,7 +290,22 @@ async fn restricted_routes_refuse_outsiders() {
             // Anonymous: to the sign-in page (console, applicant space) or 401; never served.
             let res = send(None).await;
             let s = res.status();
-            if *policy == Policy::Applicant {
+            if *policy == Policy::Applicant && pattern.starts_with("/api/") {
+                // The API answers 401 in its JSON envelope, never with the sign-in page.
+                assert_eq!(s, StatusCode::UNAUTHORIZED, "anonymous {method} {path}");
+                let body: serde_json::Value = res.json().await.unwrap();
+                assert_eq!(
+                    body["error"]["code"], "not_authenticated",
+                    "{method} {path}"
+                );
+                let res = send(Some(platform.clone())).await;
+                assert_eq!(
+                    res.status(),
+                    StatusCode::UNAUTHORIZED,
+                    "staff {method} {path}"
+                );
+                continue;
+            } else if *policy == Policy::Applicant {
                 assert_eq!(s, StatusCode::SEE_OTHER, "anonymous {method} {path}");
                 assert!(
                     location(&res).starts_with("/login?next="),

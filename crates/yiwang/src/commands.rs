@@ -304,6 +304,7 @@ async fn serve(store: Store, cfg: &Config, listen: &str) -> anyhow::Result<()> {
                 .clone()
                 .unwrap_or_else(|| format!("http://{}", cfg.listen)),
             trusted_proxies: cfg.trusted_proxies.clone(),
+            audit_anchors: cfg.audit_anchors.clone(),
             ..Default::default()
         },
     );

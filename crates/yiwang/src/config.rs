@@ -21,6 +21,9 @@ pub struct Config {
     /// (tests and demonstrations) or an `http://` address (see `yiwang_app::identity`).
     #[serde(default)]
     pub identity_verifier: Option<String>,
+    /// The audit anchors file (`yiwang audit anchor`); the console's chain check compares with it.
+    #[serde(default)]
+    pub audit_anchors: Option<PathBuf>,
     pub notify: NotifyConfig,
 }
 
@@ -59,6 +62,7 @@ impl Default for Config {
             secure_cookies: false,
             max_upload_mb: 20,
             identity_verifier: None,
+            audit_anchors: None,
             notify: NotifyConfig::default(),
         }
     }
@@ -93,6 +97,9 @@ max_upload_mb = 20
 # lines; tests and demonstrations only) or an http:// address that answers
 # {"result": "match" | "mismatch"} to a POST of {"id_number", "name", "phone"}.
 # identity_verifier = "none"
+# The audit anchors file written by `yiwang audit anchor` (keep it outside the database, e.g. on
+# write-once storage). When set, the console's chain check also compares the log with it.
+# audit_anchors = "/var/lib/yiwang-anchors/anchors.txt"
 
 # ---- Tables come last: a plain key written below a [table] line belongs to that table. ----
 

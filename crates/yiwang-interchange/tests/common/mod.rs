@@ -6,7 +6,8 @@ use yiwang_domain::catalog::{
 };
 use yiwang_domain::codes::{BasicCode, CreditCode, ImplCode, RegionCode};
 use yiwang_domain::enums::{
-    AnywhereScope, Audience, CaseType, Channel, ExerciseLevel, ItemType, OnlineDepth, TimeUnit,
+    AnywhereScope, Audience, CaseType, Channel, ExerciseLevel, ItemType, LevelSet, OnlineDepth,
+    TimeUnit,
 };
 use yiwang_interchange::{ITEM_HEADERS, MATERIAL_HEADERS};
 
@@ -41,7 +42,7 @@ pub fn sample_entries() -> Vec<CatalogEntry> {
             basic_code: BasicCode::parse("000117001").unwrap(),
             name: "生育登记，含\"一孩\"、二孩".into(),
             item_type: ItemType::PublicService,
-            level: ExerciseLevel::County,
+            levels: LevelSet::one(ExerciseLevel::County),
             legal_basis:
                 "《中华人民共和国人口与计划生育法》第二十条,\n《某省人口与计划生育条例》第十条"
                     .into(),
@@ -52,6 +53,7 @@ pub fn sample_entries() -> Vec<CatalogEntry> {
             department_code: credit("91350100M000100Y4"),
             department_name: "天津市津南区卫生健康委员会".into(),
             region: RegionCode::parse("120112").unwrap(),
+            level: ExerciseLevel::County,
             acceptance_conditions: "夫妻双方，至少一方户籍在本区；\r\n已婚".into(),
             statutory_limit: TimeLimit {
                 amount: 20,
@@ -98,7 +100,7 @@ pub fn sample_entries() -> Vec<CatalogEntry> {
             basic_code: BasicCode::parse("000201002").unwrap(),
             name: "个体工商户设立登记".into(),
             item_type: ItemType::Licensing,
-            level: ExerciseLevel::Municipal,
+            levels: LevelSet::of([ExerciseLevel::Municipal, ExerciseLevel::County]).unwrap(),
             legal_basis: "《促进个体工商户发展条例》".into(),
         },
         implementation: Implementation {
@@ -107,6 +109,7 @@ pub fn sample_entries() -> Vec<CatalogEntry> {
             department_code: credit("11120000MB1234567"),
             department_name: "某市市场监督管理局".into(),
             region: RegionCode::parse("120100000000").unwrap(),
+            level: ExerciseLevel::Municipal,
             acceptance_conditions: String::new(),
             statutory_limit: TimeLimit {
                 amount: 15,
@@ -195,6 +198,7 @@ pub fn good_item_row(impl_code: &str) -> Vec<String> {
         "自然人；企业法人",
         "生育收养",
         "窗口办理;网上办理",
+        "",
         "",
         "",
         "",

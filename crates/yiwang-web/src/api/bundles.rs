@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::me::CurrentApplicant;
 use crate::me::bundles::{PartView, assess, complete, submit_parts};
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -99,10 +99,11 @@ pub async fn submit(
     ApiLang(lang): ApiLang,
     me: CurrentApplicant,
     ClientAddr(client): ClientAddr,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
     body: Result<Json<BundleSubmitBody>, JsonRejection>,
 ) -> Result<Json<BundleDto>, AppError> {
     let a = super::cases::applicant(me, lang)?;
+    let Path(id) = id.map_err(super::common::bad_id(lang))?;
     let b = super::cases::json_body(body, lang)?;
     let err = store_error(lang);
     let bundle = state.store.bundle(id, a.id).await.map_err(&err)?;

@@ -10,7 +10,7 @@ use crate::auth::{ApiPrincipal, ClientAddr};
 use crate::error::AppError;
 use crate::me::CurrentApplicant;
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -129,7 +129,18 @@ pub async fn create_application(
 pub struct AnswersBody {
     /// The form's values as name/value pairs, named as on the page (`field`, `group[0].member`,
     /// `address.region`).
+    #[schema(schema_with = pairs_schema)]
     pub pairs: Vec<(String, String)>,
+}
+
+/// `[[name, value], …]`: each pair exactly two strings.
+fn pairs_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let pair = ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::String))
+        .min_items(Some(2))
+        .max_items(Some(2));
+    ArrayBuilder::new().items(pair).build()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -171,10 +182,11 @@ pub async fn save_answers(
     State(state): State<AppState>,
     ApiLang(lang): ApiLang,
     me: CurrentApplicant,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
     body: Result<Json<AnswersBody>, JsonRejection>,
 ) -> Result<Json<AnswersResult>, AppError> {
     let a = applicant(me, lang)?;
+    let Path(id) = id.map_err(super::common::bad_id(lang))?;
     let b = json_body(body, lang)?;
     let (def, _) = draft_form(&state, a.id, id, lang).await?;
     let raw = RawAnswers::from_pairs(&def, b.pairs)
@@ -254,10 +266,11 @@ pub async fn upload_material(
     State(state): State<AppState>,
     ApiLang(lang): ApiLang,
     me: CurrentApplicant,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
     mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(axum::http::StatusCode, Json<UploadDto>), AppError> {
     let a = applicant(me, lang)?;
+    let Path(id) = id.map_err(super::common::bad_id(lang))?;
     let mp = mp.map_err(|r| AppError::json(crate::upload::rejection_code(&r), lang))?;
     let (_, app) = draft_form(&state, a.id, id, lang).await?;
     let required = crate::materials::required_for(&state, &app)
@@ -307,10 +320,11 @@ pub async fn submit(
     ApiLang(lang): ApiLang,
     me: CurrentApplicant,
     ClientAddr(client): ClientAddr,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
     body: Result<Json<SubmitBody>, JsonRejection>,
 ) -> Result<Json<SubmittedDto>, AppError> {
     let a = applicant(me, lang)?;
+    let Path(id) = id.map_err(super::common::bad_id(lang))?;
     let b = json_body(body, lang)?;
     let err = |e| store_error(lang)(e).as_json();
     let who = Filer::Applicant(&a);
@@ -429,9 +443,10 @@ pub async fn my_case(
     State(state): State<AppState>,
     ApiLang(lang): ApiLang,
     me: CurrentApplicant,
-    Path(n): Path<String>,
+    n: Result<Path<String>, PathRejection>,
 ) -> Result<Json<CaseStatusDto>, AppError> {
     let a = applicant(me, lang)?;
+    let Path(n) = n.map_err(super::common::bad_path(lang))?;
     let file = state
         .store
         .case_for_applicant(&number(&n, lang)?, a.id)
@@ -469,9 +484,10 @@ pub async fn case_action(
     ApiLang(lang): ApiLang,
     caller: ApiPrincipal,
     ClientAddr(client): ClientAddr,
-    Path(n): Path<String>,
+    n: Result<Path<String>, PathRejection>,
     body: Result<Json<ActionBody>, JsonRejection>,
 ) -> Result<Json<CaseStatusDto>, AppError> {
+    let Path(n) = n.map_err(super::common::bad_path(lang))?;
     let b = json_body(body, lang)?;
     let number = number(&n, lang)?;
     let p = &caller.principal;

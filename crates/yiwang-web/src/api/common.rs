@@ -64,6 +64,17 @@ pub fn bad_path(lang: Lang) -> impl Fn(axum::extract::rejection::PathRejection) 
     move |_| AppError::json(ErrorCode::InvalidInput, lang)
 }
 
+/// A numeric path id (`/applications/{id}`) that is not a number: the JSON envelope naming the
+/// parameter, instead of the framework's plain-text 400.
+pub fn bad_id(lang: Lang) -> impl Fn(axum::extract::rejection::PathRejection) -> AppError {
+    move |_| {
+        let mut e = AppError::json(ErrorCode::NotAnInteger, lang);
+        e.issues
+            .push(Issue::new(ErrorCode::NotAnInteger).field("id"));
+        e
+    }
+}
+
 /// An optional query value; empty means absent (HTML forms send empty fields).
 pub fn present(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())

@@ -1,8 +1,9 @@
-//! 四级四同: implementations of one standard item that differ across regions, and the share of
-//! each region's comparable implementations that follow the common practice. Public: it is
-//! computed from the published catalog only.
+//! 四级四同: implementations of one standard item at one level that differ across regions, and
+//! the share of each region's comparable implementations that follow the common practice (a
+//! county bureau's implementation is compared with other county bureaus', a township office's
+//! with other townships'). Public: it is computed from the published catalog only.
 
-use super::common::{ApiLang, ErrorBody, parse_param, store_error};
+use super::common::{ApiLang, ErrorBody, keys_schema, parse_param, store_error};
 use super::departments::known_region;
 use crate::AppState;
 use crate::error::AppError;
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use yiwang_domain::RegionCode;
 use yiwang_domain::drift::DriftReport;
+use yiwang_domain::enums::{CodeSet, ExerciseLevel};
 use yiwang_domain::policy::CatalogScope;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -42,6 +44,9 @@ pub struct DriftImplementationDto {
 pub struct DriftItemDto {
     pub basic_code: String,
     pub name: String,
+    /// The level of the implementations compared (one of the item's levels).
+    #[schema(schema_with = keys_schema::<ExerciseLevel>)]
+    pub level: String,
     /// Aspects on which the implementations do not all agree.
     pub differing: Vec<String>,
     pub implementations: Vec<DriftImplementationDto>,
@@ -71,6 +76,7 @@ impl From<DriftReport> for DriftReportDto {
                 .map(|i| DriftItemDto {
                     basic_code: i.basic_code,
                     name: i.name,
+                    level: i.level.key().to_string(),
                     differing: i.differing.iter().map(|a| a.key().to_string()).collect(),
                     implementations: i
                         .implementations

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use utoipa::ToSchema;
 use yiwang_domain::catalog::{HandlingItem, MaterialRequirement, TimeLimit};
 use yiwang_domain::enums::{
-    AnywhereScope, Audience, CaseType, Channel, CodeSet, HandlingKind, OnlineDepth,
+    AnywhereScope, Audience, CaseType, Channel, CodeSet, ExerciseLevel, HandlingKind, OnlineDepth,
 };
 use yiwang_domain::{ErrorCode, ImplCode};
 use yiwang_i18n::Lang;
@@ -102,6 +102,9 @@ pub struct ImplementationDto {
     pub department_name: String,
     /// 12-digit region code.
     pub region: String,
+    /// The level of this implementation, one of the standard item's `levels`.
+    #[schema(schema_with = keys_schema::<ExerciseLevel>)]
+    pub level: String,
     pub acceptance_conditions: String,
     pub statutory_limit: TimeLimitDto,
     pub promised_limit: TimeLimitDto,
@@ -153,6 +156,7 @@ impl From<PublishedImplementation> for ImplementationDto {
             department_code: i.department_code.into(),
             department_name: i.department_name,
             region: i.region.into(),
+            level: i.level.key().to_string(),
             acceptance_conditions: i.acceptance_conditions,
             statutory_limit: limit(i.statutory_limit),
             promised_limit: limit(i.promised_limit),

@@ -80,7 +80,7 @@ pub struct ImplementationQuery {
     /// Only implementations carrying this service theme.
     pub theme: Option<String>,
     /// `person`: for natural persons; `legal`: for enterprises and other organisations.
-    #[param(value_type = Option<String>, pattern = "^(person|legal)$")]
+    #[param(value_type = Option<String>, pattern = "^(person|legal)?$")]
     pub audience: Option<String>,
     /// Only implementations of this standard item.
     pub basic_code: Option<String>,

@@ -94,7 +94,131 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of every `/api/v1` route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    router().split_for_parts().1
+    let mut doc = router().split_for_parts().1;
+    document_refusals(&mut doc);
+    doc
+}
+
+/// Adds the error answers the shared layers give (the router's limits, the route policy, the
+/// extractors' rejections) to every operation where they can happen, so that the document
+/// lists every status an operation answers. An operation's own description of a status wins.
+fn document_refusals(doc: &mut utoipa::openapi::OpenApi) {
+    use crate::routes::{Policy, policy_for};
+    use axum::http::Method;
+    use utoipa::openapi::path::ParameterIn;
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            (Method::GET, item.get.as_mut()),
+            (Method::PUT, item.put.as_mut()),
+            (Method::POST, item.post.as_mut()),
+            (Method::DELETE, item.delete.as_mut()),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op else { continue };
+            for p in op.parameters.iter_mut().flatten() {
+                if let utoipa::openapi::RefOr::T(p) = p
+                    && matches!(p.parameter_in, ParameterIn::Query)
+                {
+                    allow_empty(&mut p.schema);
+                }
+            }
+            let params: Vec<ParameterIn> = op
+                .parameters
+                .iter()
+                .flatten()
+                .filter_map(|p| match p {
+                    utoipa::openapi::RefOr::T(p) => Some(p.parameter_in.clone()),
+                    utoipa::openapi::RefOr::Ref(_) => None,
+                })
+                .collect();
+            let in_path = params.iter().any(|p| matches!(p, ParameterIn::Path));
+            let in_query = params.iter().any(|p| matches!(p, ParameterIn::Query));
+            let body = op.request_body.is_some();
+            // Every body is required: a call without one is malformed (422).
+            if let Some(utoipa::openapi::RefOr::T(b)) = op.request_body.as_mut() {
+                b.required = Some(utoipa::openapi::Required::True);
+            }
+            let policy = policy_for(&method, path);
+            let mut add = |status: &str, description: &str| {
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| error_response(description).into());
+            };
+            add(
+                "400",
+                "A NUL byte (`%00`) in the path or query, or a body that is not valid input",
+            );
+            match policy {
+                Some(Policy::Applicant) => add("401", "No applicant session"),
+                Some(Policy::ApiToken) => {
+                    add("401", "No valid token");
+                    add("403", "The token's grant does not allow this");
+                }
+                _ => {}
+            }
+            if method != Method::GET {
+                add(
+                    "403",
+                    "Cross-site request refused (`Origin` or `Sec-Fetch-Site` names another site)",
+                );
+            }
+            if in_path {
+                add("404", "Not found");
+            }
+            if body {
+                add("413", "Body too large");
+            }
+            if body || in_path || in_query {
+                add(
+                    "422",
+                    "A malformed parameter, or a body that is not the documented JSON (or an \
+                     empty multipart body)",
+                );
+            }
+        }
+    }
+}
+
+/// A number or yes/no in the query may also be sent empty, which means "not given" (as HTML
+/// forms send empty fields); the schema says so, so that `?limit=` is a documented request.
+fn allow_empty(schema: &mut Option<utoipa::openapi::RefOr<utoipa::openapi::Schema>>) {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, SchemaType, Type};
+    use utoipa::openapi::{RefOr, Schema};
+    let Some(RefOr::T(Schema::Object(obj))) = schema.as_ref() else {
+        return;
+    };
+    let typed = |t: &Type| matches!(t, Type::Integer | Type::Number | Type::Boolean);
+    let scalar = match &obj.schema_type {
+        SchemaType::Type(t) => typed(t),
+        SchemaType::Array(ts) => ts.iter().any(typed),
+        SchemaType::AnyValue => false,
+    };
+    if !scalar {
+        return;
+    }
+    let empty = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some([""]));
+    let either = AnyOfBuilder::new()
+        .item(Schema::Object(obj.clone()))
+        .item(empty)
+        .description(obj.description.clone());
+    *schema = Some(RefOr::T(Schema::AnyOf(either.build())));
+}
+
+/// An error answer in the shared envelope.
+fn error_response(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
 }
 
 /// The document, serialized once.

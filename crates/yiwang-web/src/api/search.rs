@@ -28,7 +28,7 @@ pub struct SearchParams {
     /// Only this service theme.
     pub theme: Option<String>,
     /// `person` or `legal`.
-    #[param(value_type = Option<String>, pattern = "^(person|legal)$")]
+    #[param(value_type = Option<String>, pattern = "^(person|legal)?$")]
     pub audience: Option<String>,
     /// Only this exercise level (`county`, `township`, …).
     pub level: Option<String>,

@@ -1,8 +1,8 @@
 //! 基本目录: the standard items, paged by basic code.
 
 use super::common::{
-    ApiLang, ErrorBody, PageQuery, bad_query, decode_cursor, keys_schema, parse_limit, split_page,
-    store_error,
+    ApiLang, ErrorBody, PageQuery, bad_query, decode_cursor, keys_array_schema, keys_schema,
+    parse_limit, split_page, store_error,
 };
 use crate::AppState;
 use crate::error::AppError;
@@ -23,9 +23,10 @@ pub struct StandardItemDto {
     pub name: String,
     #[schema(schema_with = keys_schema::<ItemType>)]
     pub item_type: String,
-    /// The administrative level that exercises the item.
-    #[schema(schema_with = keys_schema::<ExerciseLevel>)]
-    pub level: String,
+    /// 行使层级: the administrative levels at which the item is exercised (each implementation
+    /// has one of them), from national down to village.
+    #[schema(schema_with = keys_array_schema::<ExerciseLevel>)]
+    pub levels: Vec<String>,
     pub legal_basis: String,
 }
 
@@ -35,7 +36,7 @@ impl From<StandardItem> for StandardItemDto {
             basic_code: s.basic_code.into(),
             name: s.name,
             item_type: s.item_type.key().to_string(),
-            level: s.level.key().to_string(),
+            levels: s.levels.iter().map(|l| l.key().to_string()).collect(),
             legal_basis: s.legal_basis,
         }
     }

@@ -135,11 +135,88 @@ fn row(e: AuditEntry, locale: Locale) -> Row {
     }
 }
 
-fn verified(report: &VerifyReport, page: &Page) -> Verified {
+/// What the anchors file (`audit_anchors`, written by `yiwang audit anchor` outside the
+/// database) says about the stored chain. A chain rewritten as a whole passes the hash check;
+/// only its earlier anchors catch it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum AnchorCheck {
+    /// Every anchor matches (how many there are).
+    Match(usize),
+    /// The entry at this anchor differs from what was anchored, or is gone.
+    Differs(i64),
+    /// The log ends before the last anchor: entries were removed.
+    Removed(i64),
+    /// The file cannot be read or has a line that is not an anchor.
+    Unreadable,
+}
+
+impl AnchorCheck {
+    fn key(&self) -> &'static str {
+        match self {
+            AnchorCheck::Match(_) => "match",
+            AnchorCheck::Differs(_) => "differs",
+            AnchorCheck::Removed(_) => "removed",
+            AnchorCheck::Unreadable => "unreadable",
+        }
+    }
+}
+
+async fn check_anchors(
+    state: &AppState,
+    path: &std::path::Path,
+) -> Result<AnchorCheck, yiwang_store::StoreError> {
+    let Ok(text) = tokio::fs::read_to_string(path).await else {
+        tracing::warn!(path = %path.display(), "audit anchors file unreadable");
+        return Ok(AnchorCheck::Unreadable);
+    };
+    let anchors: Option<Vec<yiwang_store::Anchor>> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(yiwang_store::Anchor::parse_line)
+        .collect();
+    let Some(anchors) = anchors else {
+        return Ok(AnchorCheck::Unreadable);
+    };
+    let head = state.store.audit_head().await?;
+    if let Some(last) = anchors.iter().map(|a| a.seq).max()
+        && last > head.seq
+    {
+        return Ok(AnchorCheck::Removed(last));
+    }
+    let bad = state.store.audit_check_anchors(&anchors).await?;
+    Ok(match bad.first() {
+        Some(m) => AnchorCheck::Differs(m.seq),
+        None => AnchorCheck::Match(anchors.len()),
+    })
+}
+
+fn verified(report: &VerifyReport, anchors: Option<&AnchorCheck>, page: &Page) -> Verified {
     match &report.problem {
-        None => Verified {
-            ok: true,
-            text: page.tf("audit.verify.ok", "entries", &report.entries.to_string()),
+        None => match anchors {
+            None => Verified {
+                ok: true,
+                text: page.tf("audit.verify.ok", "entries", &report.entries.to_string()),
+            },
+            Some(AnchorCheck::Match(n)) => Verified {
+                ok: true,
+                text: format!(
+                    "{} {}",
+                    page.tf("audit.verify.ok", "entries", &report.entries.to_string()),
+                    page.tf("audit.anchors.match", "count", &n.to_string())
+                ),
+            },
+            Some(AnchorCheck::Differs(seq)) => Verified {
+                ok: false,
+                text: page.tf("audit.anchors.differs", "seq", &seq.to_string()),
+            },
+            Some(AnchorCheck::Removed(seq)) => Verified {
+                ok: false,
+                text: page.tf("audit.anchors.removed", "seq", &seq.to_string()),
+            },
+            Some(AnchorCheck::Unreadable) => Verified {
+                ok: false,
+                text: page.t("audit.anchors.unreadable"),
+            },
         },
         Some(p) => Verified {
             ok: false,
@@ -161,7 +238,7 @@ async fn show_page(
     locale: Locale,
     p: &Principal,
     query: AuditQuery,
-    verified_report: Option<&VerifyReport>,
+    verified_report: Option<(&VerifyReport, Option<&AnchorCheck>)>,
 ) -> ConsoleResult {
     let mut tpl = AuditPage {
         page: page(locale, p, "audit.title", PATH),
@@ -176,7 +253,7 @@ async fn show_page(
         verified: None,
         max_filter: MAX_FILTER_CHARS,
     };
-    tpl.verified = verified_report.map(|r| verified(r, &tpl.page));
+    tpl.verified = verified_report.map(|(r, a)| verified(r, a, &tpl.page));
     let parsed = (|| {
         let actor = filter_value(query.actor.as_deref())?;
         let object = filter_value(query.object.as_deref())?;
@@ -274,7 +351,14 @@ pub async fn verify(
         .audit_verify(&mut |_| {})
         .await
         .map_err(store_err)?;
+    // The anchors kept outside the database, when configured (a rewritten chain passes the
+    // hash check but not its earlier anchors).
+    let anchors = match (report.ok(), state.config.audit_anchors.as_deref()) {
+        (true, Some(path)) => Some(check_anchors(&state, path).await.map_err(store_err)?),
+        _ => None,
+    };
     let detail = serde_json::json!({
+        "anchors": anchors.as_ref().map(|a| a.key()),
         "ok": report.ok(),
         "entries": report.entries,
         "head_seq": report.head_seq,
@@ -289,12 +373,24 @@ pub async fn verify(
         .audit(state.now_ms(), &event)
         .await
         .map_err(store_err)?;
-    if report.ok() {
+    if anchors
+        .as_ref()
+        .is_some_and(|a| !matches!(a, AnchorCheck::Match(_)))
+    {
+        tracing::warn!(anchors = ?anchors, by = %p.username, "audit chain differs from its anchors");
+    } else if report.ok() {
         tracing::info!(entries = report.entries, by = %p.username, "audit chain verified");
     } else {
         tracing::warn!(problem = ?report.problem, by = %p.username, "audit chain broken");
     }
-    show_page(&state, locale, p, AuditQuery::default(), Some(&report)).await
+    show_page(
+        &state,
+        locale,
+        p,
+        AuditQuery::default(),
+        Some((&report, anchors.as_ref())),
+    )
+    .await
 }
 
 #[cfg(test)]

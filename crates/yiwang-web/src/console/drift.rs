@@ -88,7 +88,9 @@ pub async fn show(
         .iter()
         .map(|item| ItemView {
             basic_code: item.basic_code.clone(),
-            name: item.name.clone(),
+            // One row per item and level: county bureaus are compared among themselves, townships
+            // among themselves.
+            name: format!("{}（{}）", item.name, yiwang_i18n::label(lang, item.level)),
             differing: item
                 .differing
                 .iter()

@@ -54,7 +54,7 @@ struct EditPage {
     basic_code: String,
     name: String,
     item_type: &'static str,
-    level: &'static str,
+    level: String,
     legal_basis: String,
     department: String,
     region: String,
@@ -143,7 +143,16 @@ async fn edit_page(
         basic_code: w.standard.basic_code.to_string(),
         name: w.standard.name.clone(),
         item_type: label(lang, w.standard.item_type),
-        level: label(lang, w.standard.level),
+        level: format!(
+            "{} ({})",
+            label(lang, imp.level),
+            w.standard
+                .levels
+                .iter()
+                .map(|l| label(lang, l))
+                .collect::<Vec<_>>()
+                .join("、")
+        ),
         legal_basis: w.standard.legal_basis.clone(),
         department: format!("{} ({})", imp.department_name, imp.department_code),
         region,

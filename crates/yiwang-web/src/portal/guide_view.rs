@@ -134,7 +134,7 @@ pub fn build(ctx: &Ctx, p: &PublishedImplementation, path: &[Region]) -> Guide {
         basic_code: s.basic_code.to_string(),
         impl_code: i.code.to_string(),
         item_type: ctx.page.label(&s.item_type).to_string(),
-        level: ctx.page.label(&s.level).to_string(),
+        level: ctx.page.label(&i.level).to_string(),
         department: ctx.link(
             i.department_name.clone(),
             &format!("/departments/{}", i.department_code),
