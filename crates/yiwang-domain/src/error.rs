@@ -73,6 +73,8 @@ error_codes! {
     TransitionNotAllowed => "transition_not_allowed",
     CaseChanged => "case_changed",
     NotEditable => "not_editable",
+    TooManyDrafts => "too_many_drafts",
+    UploadQuotaExceeded => "upload_quota_exceeded",
     Internal => "internal",
 }
 

@@ -111,7 +111,7 @@ impl Store {
         account: Throttle,
         address: Throttle,
     ) -> Result<(Gate, Gate), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let a = bump(&mut tx, &account_key(f.username), account, f.now_ms).await?;
         let b = bump(&mut tx, &address_key(f.client), address, f.now_ms).await?;
         append_in(
@@ -165,7 +165,7 @@ impl Store {
         client: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let staff = sqlx::query("SELECT id FROM users WHERE username = $1")
             .bind(username.to_string())
             .fetch_optional(&mut *tx)
@@ -299,7 +299,7 @@ impl Store {
         t: Throttle,
         now_ms: i64,
     ) -> Result<Gate, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (gate, _) = bump(&mut tx, key, t, now_ms).await?;
         tx.commit().await?;
         Ok(gate)

@@ -629,3 +629,76 @@ async fn counter_intake_and_service_point_agents_on_every_backend() {
         );
     }
 }
+
+/// Several applicants upload materials to their own drafts at the same time (over real HTTP):
+/// no upload answers 5xx, and every one is on record. On SQLite a transaction that reads and then
+/// writes must take the write lock at its start (`BEGIN IMMEDIATE`), or it fails with
+/// `database is locked` instead of waiting.
+#[tokio::test]
+async fn parallel_uploads_to_own_drafts_all_succeed_on_every_backend() {
+    const CLIENTS: usize = 6;
+    const EACH: usize = 5;
+    for mut db in backends().await {
+        let b = db.backend.name();
+        yiwang_testkit::with_cases(&mut db).await;
+        let site = std::sync::Arc::new(serve(&db, false).await);
+        let mut drafts = Vec::new();
+        for i in 0..CLIENTS {
+            let id = yiwang_domain::codes::ResidentId::with_check_char(&format!(
+                "120112199001{:02}123",
+                10 + i
+            ))
+            .unwrap();
+            let cookie = register(&site, &format!("并发{i}"), id.reveal()).await;
+            let res = site
+                .post(&format!("/items/{ITEM}/apply"), Some(&cookie), &[])
+                .await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+            drafts.push((cookie, location(&res)));
+        }
+        let mut tasks = Vec::new();
+        for (i, (cookie, path)) in drafts.iter().cloned().enumerate() {
+            let site = site.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                for k in 0..EACH {
+                    // Distinct content per file: every upload writes a new stored file.
+                    let mut pdf = PDF.to_vec();
+                    pdf.extend_from_slice(format!("% client {i} file {k}\n").as_bytes());
+                    let res = upload(
+                        &site,
+                        &cookie,
+                        &path,
+                        MATERIALS[k % MATERIALS.len()],
+                        "扫描件.pdf",
+                        &pdf,
+                        &path,
+                    )
+                    .await;
+                    statuses.push(res.status());
+                }
+                statuses
+            }));
+        }
+        for t in tasks {
+            for s in t.await.unwrap() {
+                assert_eq!(s, StatusCode::SEE_OTHER, "{b}: every upload stored");
+            }
+        }
+        for (_, path) in &drafts {
+            let app_id: i64 = path
+                .trim_start_matches("/me/applications/")
+                .split('/')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let ups = db
+                .store
+                .uploads_for_application(app_id, false)
+                .await
+                .unwrap();
+            assert_eq!(ups.len(), EACH, "{b}: {path}");
+        }
+    }
+}
