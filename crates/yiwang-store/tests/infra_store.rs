@@ -771,3 +771,49 @@ async fn a_cases_audit_entries_are_read_through_the_case_index() {
         );
     }
 }
+
+/// An applicant has at most `open_drafts` drafts changed in the last 30 days (a bundle's parts
+/// count one each); older drafts stop counting, so nobody stays blocked.
+#[tokio::test]
+async fn open_drafts_are_limited_per_applicant() {
+    use yiwang_domain::ImplCode;
+    use yiwang_domain::case::CaseSource;
+    let now = yiwang_testkit::DEMO_NOW_MS;
+    for mut db in backends().await {
+        let b = db.backend.name();
+        yiwang_testkit::with_cases(&mut db).await;
+        let s = db.store.clone().with_quotas(yiwang_store::Quotas {
+            open_drafts: 3,
+            ..Default::default()
+        });
+        let a = yiwang_testkit::applicant(&s, "11010519491231002X", "13800138000", now).await;
+        let other = yiwang_testkit::applicant(&s, "120112199001011238", "13800138001", now).await;
+        let food = ImplCode::parse("11120112MB1W167324000123001001").unwrap();
+        for _ in 0..3 {
+            s.create_application(a.id, &food, CaseSource::Online, None, now)
+                .await
+                .unwrap();
+        }
+        let e = s
+            .create_application(a.id, &food, CaseSource::Online, None, now)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::TooManyDrafts, "{b}");
+        assert_eq!(s.drafts_of(a.id).await.unwrap().len(), 3, "{b}");
+        // Another applicant is not affected.
+        s.create_application(other.id, &food, CaseSource::Online, None, now)
+            .await
+            .unwrap();
+        // A bundle of two for `other` would pass the limit.
+        let e = s
+            .create_bundle(other.id, "kaidian", "开店", &[food.clone(), food.clone(), food.clone()], now)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::TooManyDrafts, "{b}");
+        // 31 days later the old drafts no longer count.
+        let later = now + 31 * 24 * 3600 * 1000;
+        s.create_application(a.id, &food, CaseSource::Online, None, later)
+            .await
+            .unwrap();
+    }
+}

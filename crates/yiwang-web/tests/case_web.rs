@@ -702,3 +702,102 @@ async fn parallel_uploads_to_own_drafts_all_succeed_on_every_backend() {
         }
     }
 }
+
+/// One account cannot pile up drafts or upload bytes without end: past the limits the answer
+/// is a clear message in the user's language (never a 5xx), and nothing already stored is lost.
+#[tokio::test]
+async fn drafts_and_upload_bytes_are_limited_per_account() {
+    for mut db in backends().await {
+        let b = db.backend.name();
+        yiwang_testkit::with_cases(&mut db).await;
+        let file = |i: usize| {
+            let mut v = PDF.to_vec();
+            v.extend_from_slice(format!("%{i:03}\n").as_bytes());
+            v
+        };
+        let len = i64::try_from(file(0).len()).unwrap();
+        db.store = db.store.clone().with_quotas(yiwang_store::Quotas {
+            open_drafts: 2,
+            draft_upload_bytes: 2 * len + 1,
+            account_upload_bytes: 3 * len + 1,
+        });
+        let site = serve(&db, true).await;
+        let alice = register(&site, "张三", ID_A).await;
+        let mut drafts = Vec::new();
+        for _ in 0..2 {
+            let res = site
+                .post(&format!("/items/{ITEM}/apply"), Some(&alice), &[])
+                .await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+            drafts.push(location(&res));
+        }
+        let res = site
+            .post(&format!("/items/{ITEM}/apply"), Some(&alice), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(text(res).await.contains("草稿已达上限"), "{b}");
+        let res = site
+            .post(&format!("/items/{ITEM}/apply?lang=en"), Some(&alice), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(text(res).await.contains("too many unsubmitted drafts"), "{b}");
+        assert_eq!(
+            db.store.drafts_of(alice_id(&db).await).await.unwrap().len(),
+            2,
+            "{b}"
+        );
+
+        // Per draft: two files fit, the third does not; the two stay.
+        let post = |path: String, i: usize, cookie: String| {
+            let site = &site;
+            async move {
+                upload(
+                    site,
+                    &cookie,
+                    &path,
+                    MATERIALS[i % MATERIALS.len()],
+                    "扫描件.pdf",
+                    &file(i),
+                    &path,
+                )
+                .await
+            }
+        };
+        for i in 0..2 {
+            let res = post(drafts[0].clone(), i, alice.clone()).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        }
+        let res = post(drafts[0].clone(), 2, alice.clone()).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(text(res).await.contains("总大小已达上限"), "{b}");
+        assert_eq!(files_of(&db, &drafts[0]).await, 2, "{b}: nothing lost");
+        // Per account: the second draft takes one more file, then the account is full.
+        let res = post(drafts[1].clone(), 3, alice.clone()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let res = post(drafts[1].clone(), 4, format!("{alice}; lang=en")).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(text(res).await.contains("total size limit"), "{b}");
+        assert_eq!(files_of(&db, &drafts[1]).await, 1, "{b}");
+    }
+}
+
+async fn alice_id(db: &yiwang_testkit::TestDb) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT id FROM applicants ORDER BY id LIMIT 1")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn files_of(db: &yiwang_testkit::TestDb, draft: &str) -> usize {
+    let id: i64 = draft
+        .trim_start_matches("/me/applications/")
+        .parse()
+        .unwrap();
+    db.store
+        .uploads_for_application(id, false)
+        .await
+        .unwrap()
+        .len()
+}
