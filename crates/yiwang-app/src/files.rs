@@ -177,7 +177,11 @@ fn header(stored: &[u8]) -> Option<(&str, &str, usize)> {
 /// The content of a stored file with hash `hex`: decrypted with the ring's key its header names
 /// (any key of the ring), or as it is for a file stored before encryption; checked against
 /// `hex` either way.
-fn open_stored(ring: Option<&KeyRing>, hex: &str, stored: Vec<u8>) -> Result<Vec<u8>, FileStoreError> {
+fn open_stored(
+    ring: Option<&KeyRing>,
+    hex: &str,
+    stored: Vec<u8>,
+) -> Result<Vec<u8>, FileStoreError> {
     if !stored.starts_with(MAGIC) {
         if sha256_hex(&stored) != hex {
             return Err(FileStoreError::Corrupt);
@@ -255,7 +259,12 @@ impl LocalDirStore {
 
     /// Writes the content read from `plain` (hash `hex`) to `dest` through a temporary file,
     /// encrypted when there are keys, flushed to disk before the rename.
-    fn write_file(&self, hex: &str, plain: &mut dyn Read, dest: &Path) -> Result<(), FileStoreError> {
+    fn write_file(
+        &self,
+        hex: &str,
+        plain: &mut dyn Read,
+        dest: &Path,
+    ) -> Result<(), FileStoreError> {
         if let Some(dir) = dest.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -272,7 +281,9 @@ impl LocalDirStore {
                     }
                 }
             }
-            let f = f.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+            let f = f
+                .into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?;
             f.sync_all()?;
             drop(f);
             std::fs::rename(&tmp, dest)?;
@@ -293,7 +304,11 @@ impl LocalDirStore {
             return Ok(done);
         };
         for path in self.stored_files()? {
-            let Some(hex) = path.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
+            let Some(hex) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_string)
+            else {
                 continue;
             };
             if parse_key(&key_for(&hex)).is_none() {
@@ -649,8 +664,7 @@ impl Spool {
         self.size += len;
         self.hasher.update(chunk);
         let want = yiwang_domain::upload::SNIFF_HEAD_BYTES.saturating_sub(self.head.len());
-        self.head
-            .extend_from_slice(&chunk[..want.min(chunk.len())]);
+        self.head.extend_from_slice(&chunk[..want.min(chunk.len())]);
         self.file.write_all(chunk).await?;
         Ok(())
     }

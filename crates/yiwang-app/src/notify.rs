@@ -85,7 +85,9 @@ pub fn render_in(lang: Lang, template: &str, args: &Value) -> Option<String> {
 /// A configuration problem of a channel.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NotifyConfigError {
-    #[error("webhook URL must start with https:// (or http:// for a relay inside the network): {0}")]
+    #[error(
+        "webhook URL must start with https:// (or http:// for a relay inside the network): {0}"
+    )]
     BadUrl(String),
     #[error("cannot build the HTTP client: {0}")]
     Client(String),

@@ -285,7 +285,10 @@ async fn https_webhooks_speak_tls_and_check_the_certificate() {
     };
     use yiwang_app::notify::Channel;
     let sent = ch.send(&msg).await;
-    assert!(sent.is_err(), "no delivery without a trusted TLS server: {sent:?}");
+    assert!(
+        sent.is_err(),
+        "no delivery without a trusted TLS server: {sent:?}"
+    );
     let first = server.await.unwrap();
     assert_eq!(first[0], 0x16, "a TLS handshake record: {first:?}");
     assert_eq!(first[1], 0x03, "{first:?}");

@@ -201,7 +201,7 @@ pub async fn run(database_url: Option<&str>, opts: CasesOptions) -> anyhow::Resu
             )
             .await
             .context("opening the preparation pool")?
-                .with_keys(keys.clone()),
+            .with_keys(keys.clone()),
             1,
         ),
         Backend::Postgres => (store.clone(), 8),

@@ -286,7 +286,12 @@ impl KeyRing {
     /// Seals bytes (e.g. one segment of a stored file) under the key `key_id` of the ring:
     /// `nonce ‖ ciphertext ‖ tag`. The caller records the key id and algorithm with the value
     /// (see [`KeyRing::key_alg`]).
-    pub fn seal_bytes(&self, key_id: &str, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    pub fn seal_bytes(
+        &self,
+        key_id: &str,
+        aad: &[u8],
+        plain: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
         let key = self.data_key(key_id)?;
         key.cipher.seal(aad, plain)
     }

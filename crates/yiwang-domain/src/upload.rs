@@ -121,9 +121,11 @@ fn zip_has_root_entry_in(size: u64, read_at: &mut ReadAt<'_>, name: &str) -> boo
         return false;
     };
     let eocd = first + e;
-    let (Some(count), Some(cd_size), Some(cd_offset)) =
-        (u16_at(&tail, e + 10), u32_at(&tail, e + 12), u32_at(&tail, e + 16))
-    else {
+    let (Some(count), Some(cd_size), Some(cd_offset)) = (
+        u16_at(&tail, e + 10),
+        u32_at(&tail, e + 12),
+        u32_at(&tail, e + 16),
+    ) else {
         return false;
     };
     let (Ok(cd_size), Ok(cd_offset)) = (usize::try_from(cd_size), usize::try_from(cd_offset))
@@ -141,9 +143,11 @@ fn zip_has_root_entry_in(size: u64, read_at: &mut ReadAt<'_>, name: &str) -> boo
         if u32_at(&cd, at) != Some(CENTRAL_SIG) {
             return false;
         }
-        let (Some(name_len), Some(extra_len), Some(comment_len)) =
-            (u16_at(&cd, at + 28), u16_at(&cd, at + 30), u16_at(&cd, at + 32))
-        else {
+        let (Some(name_len), Some(extra_len), Some(comment_len)) = (
+            u16_at(&cd, at + 28),
+            u16_at(&cd, at + 30),
+            u16_at(&cd, at + 32),
+        ) else {
             return false;
         };
         let name_start = at + 46;

@@ -261,7 +261,11 @@ async fn owned(tx: &mut Tx<'_>, owner: i64, id: i64) -> Result<Upload, StoreErro
 /// `quotas.draft_upload_bytes`, or the files in all of the owner's drafts past
 /// `quotas.account_upload_bytes`. Inside the writing transaction, so parallel uploads are
 /// counted one after the other.
-async fn check_quota(tx: &mut Tx<'_>, u: &NewUpload, quotas: &crate::Quotas) -> Result<(), StoreError> {
+async fn check_quota(
+    tx: &mut Tx<'_>,
+    u: &NewUpload,
+    quotas: &crate::Quotas,
+) -> Result<(), StoreError> {
     let draft = sqlx::query(
         "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) AS n FROM uploads \
          WHERE application_id = $1 AND frozen_at IS NULL",

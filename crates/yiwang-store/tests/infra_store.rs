@@ -595,7 +595,11 @@ async fn reset_codes_are_blanked_in_the_outbox_once_delivered_or_given_up() {
             .await
             .unwrap()
             .unwrap();
-        assert!(s.outbox_sent(&c.message, "HTTP 200", T0 + 11).await.unwrap());
+        assert!(
+            s.outbox_sent(&c.message, "HTTP 200", T0 + 11)
+                .await
+                .unwrap()
+        );
         let after = raw_args(sent).await;
         assert!(!after.contains("428571"), "{b}: {after}");
         let m = s.outbox_message(sent).await.unwrap().unwrap();
@@ -673,7 +677,11 @@ async fn the_default_connection_is_durable() {
     .await
     .unwrap();
     assert_eq!(
-        relaxed.sqlite_pragma("synchronous").await.unwrap().as_deref(),
+        relaxed
+            .sqlite_pragma("synchronous")
+            .await
+            .unwrap()
+            .as_deref(),
         Some("1")
     );
     relaxed.close().await;
@@ -806,7 +814,13 @@ async fn open_drafts_are_limited_per_applicant() {
             .unwrap();
         // A bundle of two for `other` would pass the limit.
         let e = s
-            .create_bundle(other.id, "kaidian", "开店", &[food.clone(), food.clone(), food.clone()], now)
+            .create_bundle(
+                other.id,
+                "kaidian",
+                "开店",
+                &[food.clone(), food.clone(), food.clone()],
+                now,
+            )
             .await
             .unwrap_err();
         assert_eq!(e.code(), ErrorCode::TooManyDrafts, "{b}");

@@ -740,7 +740,10 @@ async fn drafts_and_upload_bytes_are_limited_per_account() {
             .post(&format!("/items/{ITEM}/apply?lang=en"), Some(&alice), &[])
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
-        assert!(text(res).await.contains("too many unsubmitted drafts"), "{b}");
+        assert!(
+            text(res).await.contains("too many unsubmitted drafts"),
+            "{b}"
+        );
         assert_eq!(
             db.store.drafts_of(alice_id(&db).await).await.unwrap().len(),
             2,

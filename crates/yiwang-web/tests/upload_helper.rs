@@ -285,7 +285,11 @@ async fn uploads_are_checked_recorded_and_served_back() {
         // Every upload went through a temporary file on disk, and none is left behind: neither
         // of the stored ones nor of the refused ones.
         assert_eq!(files.spool_dir(), root.join("tmp"));
-        assert_eq!(std::fs::read_dir(root.join("tmp")).unwrap().count(), 0, "{b}");
+        assert_eq!(
+            std::fs::read_dir(root.join("tmp")).unwrap().count(),
+            0,
+            "{b}"
+        );
         let _ = std::fs::remove_dir_all(&root);
     }
 }
@@ -321,7 +325,9 @@ async fn materials_are_encrypted_at_rest_and_follow_key_rotation() {
         let mut keys = KeyFile::generate(Alg::Sm4Gcm);
         let (base, files) = start_with(
             db.store.clone(),
-            LocalDirStore::new(&root).unwrap().with_keys(Some(ring(&keys))),
+            LocalDirStore::new(&root)
+                .unwrap()
+                .with_keys(Some(ring(&keys))),
         )
         .await;
         let c = reqwest::Client::new();
@@ -381,7 +387,9 @@ async fn materials_are_encrypted_at_rest_and_follow_key_rotation() {
 
         // A new current key: old files still read, new files use it.
         keys.add_data_key(Alg::Sm4Gcm);
-        let rotated = LocalDirStore::new(&root).unwrap().with_keys(Some(ring(&keys)));
+        let rotated = LocalDirStore::new(&root)
+            .unwrap()
+            .with_keys(Some(ring(&keys)));
         assert_eq!(rotated.get(&big_key).await.unwrap(), pdf, "{b}");
         let mut newer = b"%PDF-1.7\n% newer\n".to_vec();
         newer.extend_from_slice(&[b'y'; 64]);
@@ -392,16 +400,25 @@ async fn materials_are_encrypted_at_rest_and_follow_key_rotation() {
         );
         // Rotation: everything under k2, the plaintext file encrypted; repeatable.
         let done = rotated.rotate().unwrap();
-        assert_eq!((done.scanned, done.reencrypted, done.failed), (4, 3, 0), "{b}");
+        assert_eq!(
+            (done.scanned, done.reencrypted, done.failed),
+            (4, 3, 0),
+            "{b}"
+        );
         let usage = rotated.key_usage().unwrap();
-        assert_eq!(usage.into_iter().collect::<Vec<_>>(), vec![("k2".to_string(), 4)]);
+        assert_eq!(
+            usage.into_iter().collect::<Vec<_>>(),
+            vec![("k2".to_string(), 4)]
+        );
         assert_eq!(rotated.rotate().unwrap().reencrypted, 0);
         // Without the old key (retired): every file still reads.
         let only_k2 = KeyFile {
             index_key: keys.index_key.clone(),
             data_keys: vec![keys.data_keys[1].clone()],
         };
-        let retired = LocalDirStore::new(&root).unwrap().with_keys(Some(ring(&only_k2)));
+        let retired = LocalDirStore::new(&root)
+            .unwrap()
+            .with_keys(Some(ring(&only_k2)));
         for content in [&pdf, &old_pdf, &small, &newer] {
             assert_eq!(
                 retired

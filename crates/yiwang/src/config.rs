@@ -187,10 +187,9 @@ mod tests {
         let https: super::Config =
             toml::from_str("public_url = \"https://zwfw.example.gov.cn\"").unwrap();
         assert!(https.secure_cookies(), "https public address");
-        let forced_off: super::Config = toml::from_str(
-            "public_url = \"HTTPS://zwfw.example.gov.cn\"\nsecure_cookies = false",
-        )
-        .unwrap();
+        let forced_off: super::Config =
+            toml::from_str("public_url = \"HTTPS://zwfw.example.gov.cn\"\nsecure_cookies = false")
+                .unwrap();
         assert!(forced_off.secure_cookies(), "https cannot be turned off");
         let on: super::Config = toml::from_str("secure_cookies = true").unwrap();
         assert!(on.secure_cookies());

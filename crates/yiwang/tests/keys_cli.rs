@@ -203,7 +203,11 @@ async fn keys_rotate_reencrypts_stored_files() {
         let clear = b"%PDF-1.7\n% stored before encryption\n".to_vec();
         let enc = LocalDirStore::new(&root).unwrap().with_keys(Some(k1));
         let scan_key = enc.put(&scan).await.unwrap();
-        let clear_key = LocalDirStore::new(&root).unwrap().put(&clear).await.unwrap();
+        let clear_key = LocalDirStore::new(&root)
+            .unwrap()
+            .put(&clear)
+            .await
+            .unwrap();
         let usage = enc.key_usage().unwrap();
         assert_eq!(usage.get("k1"), Some(&1));
         assert_eq!(usage.get("plaintext"), Some(&1));
