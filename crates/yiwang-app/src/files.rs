@@ -2,11 +2,32 @@
 //! (`sha256-<hex>`), never from the name the user gave, so a name cannot reach the file system
 //! and the same file uploaded twice is stored once. [`LocalDirStore`] keeps files in a
 //! directory (the default); other stores (object storage) implement [`FileStore`].
+//!
+//! Materials are personal data (ID card scans): with a key ring, [`LocalDirStore`] stores them
+//! encrypted with the ring's current data key (SM4-GCM by default), in segments of
+//! [`SEGMENT_BYTES`] so that neither writing nor re-encrypting holds a whole file in memory.
+//! The file starts with a header naming the algorithm and the key id; each segment is sealed
+//! with associated data naming the file, the segment's place and whether it is the last, so
+//! segments cannot be reordered, moved to another file or cut off. A file is read with
+//! whichever key of the ring its header names; [`LocalDirStore::rotate`] (run by
+//! `yiwang keys rotate`) re-encrypts files under the current key. Files stored before
+//! encryption (no header) are still read, and rotation encrypts them.
+//!
+//! Uploads arrive through a [`Spool`]: a temporary file written while the request streams in,
+//! hashed and size-checked as it goes, so a large upload never sits in memory.
 
 use crate::jobs::BoxFuture;
 use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use yiwang_crypto::{Alg, KeyRing};
+
+/// Plaintext bytes per encrypted segment of a stored file.
+pub const SEGMENT_BYTES: usize = 64 * 1024;
+/// The first bytes of an encrypted stored file (then the algorithm and key id).
+const MAGIC: &[u8] = b"YWENC1";
 
 /// Lower-case hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -36,6 +57,10 @@ pub enum FileStoreError {
     NotFound,
     #[error("stored file does not match its key")]
     Corrupt,
+    #[error("stored file cannot be decrypted: {0}")]
+    Crypto(#[from] yiwang_crypto::CryptoError),
+    #[error("stored file is encrypted but no data keys are configured")]
+    NoKeys,
     #[error("file store: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -49,6 +74,157 @@ pub trait FileStore: Send + Sync {
     /// Removes the file (no error if it is already gone). Callers check first that no record
     /// refers to it (`Store::storage_key_in_use`).
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), FileStoreError>>;
+    /// Stores the content of the file at `path` (a [`Spool`]ed upload), whose SHA-256 is
+    /// `sha256` (checked again while it is read); returns the key. The default reads the file
+    /// into memory and calls [`FileStore::put`]; stores that can stream override it.
+    fn put_file<'a>(
+        &'a self,
+        path: &'a Path,
+        sha256: &'a str,
+    ) -> BoxFuture<'a, Result<String, FileStoreError>> {
+        Box::pin(async move {
+            let bytes = tokio::fs::read(path).await?;
+            if sha256_hex(&bytes) != sha256 {
+                return Err(FileStoreError::Corrupt);
+            }
+            self.put(&bytes).await
+        })
+    }
+    /// Where uploads are spooled while they arrive (on disk, beside the files when possible).
+    fn spool_dir(&self) -> PathBuf {
+        std::env::temp_dir()
+    }
+}
+
+/// The associated data of one segment of the file with content hash `hex`.
+fn segment_aad(hex: &str, index: u64, last: bool) -> Vec<u8> {
+    format!("yiwang-file:sha256-{hex}#{index}:{}", u8::from(last)).into_bytes()
+}
+
+/// Reads up to `SEGMENT_BYTES` (fewer only at the end of `r`).
+fn read_segment(r: &mut dyn Read) -> std::io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; SEGMENT_BYTES];
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
+}
+
+/// Writes the content read from `plain` to `out` encrypted under the ring's current key, for
+/// the file whose SHA-256 is `hex`; `Corrupt` when the content does not hash to `hex`.
+fn seal_to(
+    ring: &KeyRing,
+    hex: &str,
+    plain: &mut dyn Read,
+    out: &mut dyn Write,
+) -> Result<(), FileStoreError> {
+    let key_id = ring.current_key_id();
+    let alg = ring.current_alg().id();
+    let (Ok(alg_len), Ok(key_len)) = (u8::try_from(alg.len()), u8::try_from(key_id.len())) else {
+        return Err(FileStoreError::Corrupt);
+    };
+    out.write_all(MAGIC)?;
+    out.write_all(&[alg_len])?;
+    out.write_all(alg.as_bytes())?;
+    out.write_all(&[key_len])?;
+    out.write_all(key_id.as_bytes())?;
+    let mut hasher = Sha256::new();
+    let mut current = read_segment(plain)?;
+    let mut index = 0u64;
+    loop {
+        let next = read_segment(plain)?;
+        let last = next.is_empty();
+        hasher.update(&current);
+        let sealed = ring.seal_bytes(key_id, &segment_aad(hex, index, last), &current)?;
+        let len = u32::try_from(sealed.len()).map_err(|_| FileStoreError::Corrupt)?;
+        out.write_all(&len.to_le_bytes())?;
+        out.write_all(&sealed)?;
+        if last {
+            break;
+        }
+        current = next;
+        index += 1;
+    }
+    if hex::encode(hasher.finalize()) != hex {
+        return Err(FileStoreError::Corrupt);
+    }
+    Ok(())
+}
+
+/// The algorithm and key id in the header of a stored file; `None` for a file stored before
+/// encryption (plaintext).
+pub fn sealed_with(stored: &[u8]) -> Option<(String, String)> {
+    header(stored).map(|(alg, key, _)| (alg.to_string(), key.to_string()))
+}
+
+/// Algorithm id, key id and the offset of the first segment.
+fn header(stored: &[u8]) -> Option<(&str, &str, usize)> {
+    let rest = stored.strip_prefix(MAGIC)?;
+    let alg_len = usize::from(*rest.first()?);
+    let alg = std::str::from_utf8(rest.get(1..1 + alg_len)?).ok()?;
+    let key_len = usize::from(*rest.get(1 + alg_len)?);
+    let key = std::str::from_utf8(rest.get(2 + alg_len..2 + alg_len + key_len)?).ok()?;
+    Some((alg, key, MAGIC.len() + 2 + alg_len + key_len))
+}
+
+/// The content of a stored file with hash `hex`: decrypted with the ring's key its header names
+/// (any key of the ring), or as it is for a file stored before encryption; checked against
+/// `hex` either way.
+fn open_stored(
+    ring: Option<&KeyRing>,
+    hex: &str,
+    stored: Vec<u8>,
+) -> Result<Vec<u8>, FileStoreError> {
+    if !stored.starts_with(MAGIC) {
+        if sha256_hex(&stored) != hex {
+            return Err(FileStoreError::Corrupt);
+        }
+        return Ok(stored);
+    }
+    let (alg, key_id, mut at) = header(&stored).ok_or(FileStoreError::Corrupt)?;
+    let ring = ring.ok_or(FileStoreError::NoKeys)?;
+    let alg = Alg::from_id(alg).ok_or(FileStoreError::Corrupt)?;
+    let mut plain = Vec::with_capacity(stored.len());
+    let mut index = 0u64;
+    loop {
+        let len_bytes = stored.get(at..at + 4).ok_or(FileStoreError::Corrupt)?;
+        let len = u32::from_le_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]);
+        let len = usize::try_from(len).map_err(|_| FileStoreError::Corrupt)?;
+        let start = at + 4;
+        let sealed = stored
+            .get(start..start.checked_add(len).ok_or(FileStoreError::Corrupt)?)
+            .ok_or(FileStoreError::Corrupt)?;
+        at = start + len;
+        let last = at == stored.len();
+        let seg = ring.open_bytes(key_id, alg, &segment_aad(hex, index, last), sealed)?;
+        plain.extend_from_slice(&seg);
+        if last {
+            break;
+        }
+        index += 1;
+    }
+    if sha256_hex(&plain) != hex {
+        return Err(FileStoreError::Corrupt);
+    }
+    Ok(plain)
+}
+
+/// What [`LocalDirStore::rotate`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FileRotation {
+    /// Files looked at.
+    pub scanned: u64,
+    /// Files written again under the current key (stored in clear before included).
+    pub reencrypted: u64,
+    /// Files that could not be read with the ring (unknown key, altered): left as they are.
+    pub failed: u64,
 }
 
 /// Files in a directory: `<root>/<hex[0..2]>/<hex[2..4]>/<hex>`. A write goes to a temporary
@@ -57,6 +233,9 @@ pub trait FileStore: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct LocalDirStore {
     root: PathBuf,
+    /// Encrypts new files (current key) and reads encrypted ones (any key); `None`: files are
+    /// written in clear (a server without configured keys).
+    keys: Option<Arc<KeyRing>>,
 }
 
 impl LocalDirStore {
@@ -64,7 +243,140 @@ impl LocalDirStore {
     pub fn new(root: impl Into<PathBuf>) -> Result<Self, FileStoreError> {
         let root = root.into();
         std::fs::create_dir_all(root.join("tmp"))?;
-        Ok(Self { root })
+        Ok(Self { root, keys: None })
+    }
+
+    /// Encrypts the files it writes with `keys` (see the module documentation).
+    pub fn with_keys(mut self, keys: Option<Arc<KeyRing>>) -> Self {
+        self.keys = keys;
+        self
+    }
+
+    /// Whether new files are written encrypted.
+    pub fn encrypts(&self) -> bool {
+        self.keys.is_some()
+    }
+
+    /// Writes the content read from `plain` (hash `hex`) to `dest` through a temporary file,
+    /// encrypted when there are keys, flushed to disk before the rename.
+    fn write_file(
+        &self,
+        hex: &str,
+        plain: &mut dyn Read,
+        dest: &Path,
+    ) -> Result<(), FileStoreError> {
+        if let Some(dir) = dest.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = self.root.join("tmp").join(temp_name());
+        let written = (|| -> Result<(), FileStoreError> {
+            let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+            match &self.keys {
+                Some(ring) => seal_to(ring, hex, plain, &mut f)?,
+                None => {
+                    let mut hashing = HashingReader::new(plain);
+                    std::io::copy(&mut hashing, &mut f)?;
+                    if hashing.hex() != hex {
+                        return Err(FileStoreError::Corrupt);
+                    }
+                }
+            }
+            let f = f
+                .into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?;
+            f.sync_all()?;
+            drop(f);
+            std::fs::rename(&tmp, dest)?;
+            Ok(())
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
+    }
+
+    /// Re-encrypts every stored file that is not under the ring's current key (files stored in
+    /// clear included), one at a time through a temporary file and a rename, so readers never
+    /// see half a file. Safe to repeat and to run while serving. Without keys: nothing to do.
+    pub fn rotate(&self) -> Result<FileRotation, FileStoreError> {
+        let mut done = FileRotation::default();
+        let Some(ring) = self.keys.clone() else {
+            return Ok(done);
+        };
+        for path in self.stored_files()? {
+            let Some(hex) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            if parse_key(&key_for(&hex)).is_none() {
+                continue;
+            }
+            done.scanned += 1;
+            let stored = std::fs::read(&path)?;
+            let current = header(&stored).is_some_and(|(alg, key, _)| {
+                key == ring.current_key_id() && alg == ring.current_alg().id()
+            });
+            if current {
+                continue;
+            }
+            match open_stored(Some(&ring), &hex, stored) {
+                Ok(plain) => {
+                    self.write_file(&hex, &mut plain.as_slice(), &path)?;
+                    done.reencrypted += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(file = %path.display(), error = %e, "stored file not re-encrypted");
+                    done.failed += 1;
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// How many stored files each data key protects (`plaintext` for files stored in clear).
+    pub fn key_usage(&self) -> Result<std::collections::BTreeMap<String, u64>, FileStoreError> {
+        let mut usage = std::collections::BTreeMap::new();
+        for path in self.stored_files()? {
+            let mut head = vec![0u8; 80];
+            let n = std::fs::File::open(&path)?.read(&mut head)?;
+            head.truncate(n);
+            let key = sealed_with(&head).map_or_else(|| "plaintext".to_string(), |(_, k)| k);
+            *usage.entry(key).or_insert(0) += 1;
+        }
+        Ok(usage)
+    }
+
+    /// The paths of all stored files (`<root>/xx/yy/<hex>`).
+    fn stored_files(&self) -> Result<Vec<PathBuf>, FileStoreError> {
+        let mut out = Vec::new();
+        let two_hex = |p: &Path| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+        };
+        for a in std::fs::read_dir(&self.root)? {
+            let a = a?.path();
+            if !a.is_dir() || !two_hex(&a) {
+                continue;
+            }
+            for b in std::fs::read_dir(&a)? {
+                let b = b?.path();
+                if !b.is_dir() || !two_hex(&b) {
+                    continue;
+                }
+                for f in std::fs::read_dir(&b)? {
+                    let f = f?.path();
+                    if f.is_file() {
+                        out.push(f);
+                    }
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 
     pub fn root(&self) -> &Path {
@@ -94,41 +406,58 @@ impl FileStore for LocalDirStore {
             if tokio::fs::try_exists(&dest).await? {
                 return Ok(key_for(&hex));
             }
-            if let Some(dir) = dest.parent() {
-                tokio::fs::create_dir_all(dir).await?;
-            }
-            let tmp = self.root.join("tmp").join(temp_name());
-            let written = async {
-                use tokio::io::AsyncWriteExt;
-                let mut f = tokio::fs::File::create(&tmp).await?;
-                f.write_all(bytes).await?;
-                f.sync_all().await?;
-                drop(f);
-                tokio::fs::rename(&tmp, &dest).await
-            }
-            .await;
-            if let Err(e) = written {
-                let _ = tokio::fs::remove_file(&tmp).await;
-                return Err(e.into());
-            }
+            let this = self.clone();
+            let bytes = bytes.to_vec();
+            let h = hex.clone();
+            tokio::task::spawn_blocking(move || this.write_file(&h, &mut bytes.as_slice(), &dest))
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))??;
             Ok(key_for(&hex))
         })
     }
 
+    fn put_file<'a>(
+        &'a self,
+        path: &'a Path,
+        sha256: &'a str,
+    ) -> BoxFuture<'a, Result<String, FileStoreError>> {
+        Box::pin(async move {
+            let key = key_for(sha256);
+            let hex = parse_key(&key).ok_or(FileStoreError::BadKey)?.to_string();
+            let dest = self.path_of(&hex);
+            if tokio::fs::try_exists(&dest).await? {
+                return Ok(key);
+            }
+            let this = self.clone();
+            let src = path.to_path_buf();
+            tokio::task::spawn_blocking(move || -> Result<(), FileStoreError> {
+                let mut f = std::io::BufReader::new(std::fs::File::open(&src)?);
+                this.write_file(&hex, &mut f, &dest)
+            })
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))??;
+            Ok(key)
+        })
+    }
+
+    fn spool_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Vec<u8>, FileStoreError>> {
         Box::pin(async move {
-            let hex = parse_key(key).ok_or(FileStoreError::BadKey)?;
-            let bytes = match tokio::fs::read(self.path_of(hex)).await {
+            let hex = parse_key(key).ok_or(FileStoreError::BadKey)?.to_string();
+            let stored = match tokio::fs::read(self.path_of(&hex)).await {
                 Ok(b) => b,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     return Err(FileStoreError::NotFound);
                 }
                 Err(e) => return Err(e.into()),
             };
-            if sha256_hex(&bytes) != hex {
-                return Err(FileStoreError::Corrupt);
-            }
-            Ok(bytes)
+            let keys = self.keys.clone();
+            tokio::task::spawn_blocking(move || open_stored(keys.as_deref(), &hex, stored))
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))?
         })
     }
 
@@ -141,6 +470,32 @@ impl FileStore for LocalDirStore {
                 Err(e) => Err(e.into()),
             }
         })
+    }
+}
+
+/// A reader that hashes what passes through it.
+struct HashingReader<'r> {
+    inner: &'r mut dyn Read,
+    hasher: Sha256,
+}
+
+impl<'r> HashingReader<'r> {
+    fn new(inner: &'r mut dyn Read) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+    fn hex(self) -> String {
+        hex::encode(self.hasher.finalize())
+    }
+}
+
+impl Read for HashingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
     }
 }
 
@@ -187,15 +542,24 @@ impl FileStore for MemoryFileStore {
     }
 }
 
+/// Where the content of a checked upload is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadContent {
+    /// In memory (small files made by tools and tests).
+    Bytes(Vec<u8>),
+    /// On disk, received through a [`Spool`].
+    Spooled(SpooledFile),
+}
+
 /// An uploaded file that passed every check at the edge: its real type (sniffed), a safe
-/// display name, its size and SHA-256, and the bytes.
+/// display name, its size and SHA-256, and where its content is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedUpload {
     pub kind: yiwang_domain::upload::FileKind,
     pub filename: String,
     pub size: u64,
     pub sha256: String,
-    pub bytes: Vec<u8>,
+    pub content: UploadContent,
 }
 
 impl CheckedUpload {
@@ -211,10 +575,163 @@ impl CheckedUpload {
             filename: checked.filename,
             size: checked.size,
             sha256: sha256_hex(&bytes),
-            bytes,
+            content: UploadContent::Bytes(bytes),
+        })
+    }
+
+    /// Checks a file received through a [`Spool`] (type from its first bytes and, for an OFD,
+    /// its ZIP directory read from disk) without reading it into memory.
+    pub fn check_spooled(
+        file: SpooledFile,
+        declared_name: &str,
+        policy: &yiwang_domain::upload::UploadPolicy,
+    ) -> Result<Self, yiwang_domain::ErrorCode> {
+        let mut disk = std::fs::File::open(file.path()).ok();
+        let mut read_at = |at: u64, len: usize| -> Option<Vec<u8>> {
+            use std::io::Seek;
+            let f = disk.as_mut()?;
+            f.seek(std::io::SeekFrom::Start(at)).ok()?;
+            let mut buf = vec![0u8; len];
+            f.read_exact(&mut buf).ok()?;
+            Some(buf)
+        };
+        let checked = yiwang_domain::upload::check_stored(
+            &file.0.head,
+            file.0.size,
+            &mut read_at,
+            declared_name,
+            policy,
+        )?;
+        Ok(Self {
+            kind: checked.kind,
+            filename: checked.filename,
+            size: checked.size,
+            sha256: file.0.sha256.clone(),
+            content: UploadContent::Spooled(file),
         })
     }
 }
+
+/// An upload being received into a temporary file: each chunk is hashed, counted against the
+/// limit and written through; only the first bytes (for type sniffing) stay in memory.
+#[derive(Debug)]
+pub struct Spool {
+    file: tokio::fs::File,
+    path: Option<TempPath>,
+    hasher: Sha256,
+    size: u64,
+    max: u64,
+    head: Vec<u8>,
+}
+
+/// Why a chunk could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum SpoolError {
+    #[error("the file is larger than allowed")]
+    TooLarge,
+    #[error("spool: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Spool {
+    /// A new temporary file in `dir` (see [`FileStore::spool_dir`]) for at most `max` bytes.
+    pub async fn create(dir: &Path, max: u64) -> std::io::Result<Spool> {
+        tokio::fs::create_dir_all(dir).await?;
+        let path = dir.join(format!("spool-{}", temp_name()));
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await?;
+        Ok(Spool {
+            file,
+            path: Some(TempPath(path)),
+            hasher: Sha256::new(),
+            size: 0,
+            max,
+            head: Vec::new(),
+        })
+    }
+
+    /// Takes the next chunk; `TooLarge` as soon as the limit is passed (the file is removed
+    /// when the spool is dropped).
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), SpoolError> {
+        use tokio::io::AsyncWriteExt;
+        let len = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
+        if self.size.saturating_add(len) > self.max {
+            return Err(SpoolError::TooLarge);
+        }
+        self.size += len;
+        self.hasher.update(chunk);
+        let want = yiwang_domain::upload::SNIFF_HEAD_BYTES.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&chunk[..want.min(chunk.len())]);
+        self.file.write_all(chunk).await?;
+        Ok(())
+    }
+
+    /// Bytes received so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The received file, flushed (removed from disk when the last clone is dropped).
+    pub async fn finish(mut self) -> std::io::Result<SpooledFile> {
+        use tokio::io::AsyncWriteExt;
+        self.file.flush().await?;
+        let path = self
+            .path
+            .take()
+            .ok_or_else(|| std::io::Error::other("spool already finished"))?;
+        Ok(SpooledFile(Arc::new(Spooled {
+            path,
+            size: self.size,
+            sha256: hex::encode(std::mem::take(&mut self.hasher).finalize()),
+            head: std::mem::take(&mut self.head),
+        })))
+    }
+}
+
+/// A path removed when dropped.
+#[derive(Debug)]
+struct TempPath(PathBuf);
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[derive(Debug)]
+struct Spooled {
+    path: TempPath,
+    size: u64,
+    sha256: String,
+    head: Vec<u8>,
+}
+
+/// A received upload on disk (see [`Spool`]); the file goes away with the last clone.
+#[derive(Debug, Clone)]
+pub struct SpooledFile(Arc<Spooled>);
+
+impl SpooledFile {
+    pub fn path(&self) -> &Path {
+        &self.0.path.0
+    }
+    pub fn size(&self) -> u64 {
+        self.0.size
+    }
+    pub fn sha256(&self) -> &str {
+        &self.0.sha256
+    }
+}
+
+impl PartialEq for SpooledFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.path() == other.path()
+    }
+}
+
+impl Eq for SpooledFile {}
 
 /// Why saving an upload failed.
 #[derive(Debug, thiserror::Error)]
@@ -256,7 +773,10 @@ pub async fn save_upload(
     upload: &CheckedUpload,
     now_ms: i64,
 ) -> Result<yiwang_store::Upload, SaveUploadError> {
-    let key = files.put(&upload.bytes).await?;
+    let key = match &upload.content {
+        UploadContent::Bytes(bytes) => files.put(bytes).await?,
+        UploadContent::Spooled(file) => files.put_file(file.path(), &upload.sha256).await?,
+    };
     if key != key_for(&upload.sha256) {
         return Err(FileStoreError::Corrupt.into());
     }

@@ -86,7 +86,7 @@ pub fn render_in(lang: Lang, template: &str, args: &Value) -> Option<String> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NotifyConfigError {
     #[error(
-        "webhook URL must start with http:// (HTTPS needs a TLS-enabled build; use a relay inside the network): {0}"
+        "webhook URL must start with https:// (or http:// for a relay inside the network): {0}"
     )]
     BadUrl(String),
     #[error("cannot build the HTTP client: {0}")]
@@ -102,15 +102,24 @@ pub struct WebhookChannel {
 }
 
 impl WebhookChannel {
+    /// A channel POSTing to `url`: `https://` (the server's certificate checked against the
+    /// system's trusted roots, TLS 1.2 at least) or `http://` (for a gateway or relay inside
+    /// the network); any other scheme is refused.
     pub fn new(url: &str, timeout: Duration) -> Result<Self, NotifyConfigError> {
         let url = url.trim();
-        if !url.starts_with("http://") || url.len() <= "http://".len() {
+        let host_part = ["https://", "http://"].iter().find_map(|scheme| {
+            url.get(..scheme.len())
+                .filter(|s| s.eq_ignore_ascii_case(scheme))
+                .map(|_| &url[scheme.len()..])
+        });
+        if host_part.is_none_or(str::is_empty) || reqwest::Url::parse(url).is_err() {
             return Err(NotifyConfigError::BadUrl(url.to_string()));
         }
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             .no_proxy()
+            .tls_version_min(reqwest::tls::Version::TLS_1_2)
             .build()
             .map_err(|e| NotifyConfigError::Client(e.to_string()))?;
         Ok(Self {

@@ -245,9 +245,51 @@ async fn a_gateway_that_never_recovers_is_given_up_with_all_attempts() {
 }
 
 #[test]
-fn only_plain_http_webhooks_are_accepted() {
-    assert!(WebhookChannel::new("https://sms.example/send", Duration::from_secs(1)).is_err());
+fn https_and_http_webhooks_are_accepted_other_schemes_not() {
+    assert!(WebhookChannel::new("https://sms.example/send", Duration::from_secs(1)).is_ok());
+    assert!(WebhookChannel::new("HTTPS://sms.example/send", Duration::from_secs(1)).is_ok());
     assert!(WebhookChannel::new("file:///etc/passwd", Duration::from_secs(1)).is_err());
+    assert!(WebhookChannel::new("ftp://sms.example/", Duration::from_secs(1)).is_err());
     assert!(WebhookChannel::new("http://", Duration::from_secs(1)).is_err());
+    assert!(WebhookChannel::new("https://", Duration::from_secs(1)).is_err());
     assert!(WebhookChannel::new("http://10.0.0.5:8080/sms", Duration::from_secs(1)).is_ok());
+}
+
+/// An https webhook really speaks TLS: the first bytes the receiver gets are a TLS handshake
+/// record (0x16 0x03 …), never the JSON body in clear; a receiver without a trusted
+/// certificate is a failed attempt (retried), not a delivery.
+#[tokio::test]
+async fn https_webhooks_speak_tls_and_check_the_certificate() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut first = [0u8; 5];
+        sock.read_exact(&mut first).await.unwrap();
+        // Not a TLS server: answer garbage and close.
+        let _ = sock.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await;
+        first
+    });
+    let ch = WebhookChannel::new(&format!("https://{addr}/sms"), Duration::from_secs(3)).unwrap();
+    let msg = yiwang_app::notify::OutboundMessage {
+        id: 1,
+        channel: ChannelKind::Sms,
+        to: "13800000001".into(),
+        applicant_id: 1,
+        case_number: None,
+        template: "notify.password_reset_code".into(),
+        args: serde_json::json!({"code": "123456"}),
+        text: "验证码 123456".into(),
+        attempt: 1,
+    };
+    use yiwang_app::notify::Channel;
+    let sent = ch.send(&msg).await;
+    assert!(
+        sent.is_err(),
+        "no delivery without a trusted TLS server: {sent:?}"
+    );
+    let first = server.await.unwrap();
+    assert_eq!(first[0], 0x16, "a TLS handshake record: {first:?}");
+    assert_eq!(first[1], 0x03, "{first:?}");
 }

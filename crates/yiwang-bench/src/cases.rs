@@ -176,9 +176,9 @@ pub async fn run(database_url: Option<&str>, opts: CasesOptions) -> anyhow::Resu
         &baseline,
     );
 
-    // A fresh database with durable commits; preparation through a second, non-durable pool on
-    // the same SQLite file (the measured pool is the durable one).
-    let bench_db = db::fresh_with(database_url, "cases", true).await?;
+    // A fresh database opened as `serve` opens it (durable commits); preparation through a
+    // second, non-durable pool on the same SQLite file (the measured pool is serve's).
+    let bench_db = db::fresh(database_url, "cases").await?;
     let backend = bench_db.backend;
     let keys = {
         let file = yiwang_crypto::KeyFile::generate(yiwang_crypto::Alg::Sm4Gcm);
@@ -192,14 +192,25 @@ pub async fn run(database_url: Option<&str>, opts: CasesOptions) -> anyhow::Resu
     report.info(BENCH, &format!("{backend}: durability"), durable.clone());
     let (prep, par) = match store.backend() {
         Backend::Sqlite => (
-            Store::connect_with(&bench_db.url, ConnectOptions::default())
-                .await
-                .context("opening the preparation pool")?
-                .with_keys(keys.clone()),
+            Store::connect_with(
+                &bench_db.url,
+                ConnectOptions {
+                    durable: false,
+                    ..Default::default()
+                },
+            )
+            .await
+            .context("opening the preparation pool")?
+            .with_keys(keys.clone()),
             1,
         ),
         Backend::Postgres => (store.clone(), 8),
     };
+    // Preparation makes many drafts per applicant: beyond the per-account limit of the server.
+    let prep = prep.with_quotas(yiwang_store::Quotas {
+        open_drafts: i64::MAX,
+        ..Default::default()
+    });
 
     let now = crate::now_ms();
     eprintln!("cases: demo, calendar, staff, applicants…");

@@ -27,12 +27,13 @@ fn unique(label: &str) -> String {
     format!("bench_{label}_{}_{nanos:x}", std::process::id())
 }
 
-/// Creates and migrates a new, empty database.
+/// Creates and migrates a new, empty database, opened exactly as `yiwang serve` opens it with
+/// its default configuration ([`ConnectOptions::default`]: SQLite commits fsynced).
 pub async fn fresh(database_url: Option<&str>, label: &str) -> anyhow::Result<BenchDb> {
-    fresh_with(database_url, label, false).await
+    fresh_with(database_url, label, ConnectOptions::default().durable).await
 }
 
-/// [`fresh`], with SQLite commits fsynced (`synchronous = FULL`) when `durable`.
+/// [`fresh`], with SQLite commits fsynced (`synchronous = FULL`) only when `durable`.
 pub async fn fresh_with(
     database_url: Option<&str>,
     label: &str,

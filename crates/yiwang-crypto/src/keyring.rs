@@ -283,6 +283,47 @@ impl KeyRing {
         String::from_utf8(plain.to_vec()).map_err(|_| CryptoError::NotText)
     }
 
+    /// Seals bytes (e.g. one segment of a stored file) under the key `key_id` of the ring:
+    /// `nonce ‖ ciphertext ‖ tag`. The caller records the key id and algorithm with the value
+    /// (see [`KeyRing::key_alg`]).
+    pub fn seal_bytes(
+        &self,
+        key_id: &str,
+        aad: &[u8],
+        plain: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        let key = self.data_key(key_id)?;
+        key.cipher.seal(aad, plain)
+    }
+
+    /// Opens bytes sealed by [`KeyRing::seal_bytes`] under `key_id`, which must be a key of
+    /// algorithm `alg` in the ring (any key, not only the current one).
+    pub fn open_bytes(
+        &self,
+        key_id: &str,
+        alg: Alg,
+        aad: &[u8],
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let key = self.data_key(key_id)?;
+        if key.alg != alg {
+            return Err(CryptoError::Authentication);
+        }
+        Ok(Zeroizing::new(key.cipher.open(aad, sealed)?))
+    }
+
+    /// The algorithm of the ring's key `key_id`.
+    pub fn key_alg(&self, key_id: &str) -> Result<Alg, CryptoError> {
+        Ok(self.data_key(key_id)?.alg)
+    }
+
+    fn data_key(&self, key_id: &str) -> Result<&DataKey, CryptoError> {
+        self.data
+            .iter()
+            .find(|k| k.id == key_id)
+            .ok_or_else(|| CryptoError::UnknownKey(key_id.into()))
+    }
+
     /// Whether a stored value is under another key than the current one (rotation needed).
     pub fn is_current(&self, stored: &str) -> bool {
         let k = self.current();

@@ -80,6 +80,8 @@ error_codes! {
     NotEditable => "not_editable",
     IdentityUnverified => "identity_unverified",
     IdentityConflict => "identity_conflict",
+    TooManyDrafts => "too_many_drafts",
+    UploadQuotaExceeded => "upload_quota_exceeded",
     Internal => "internal",
 }
 

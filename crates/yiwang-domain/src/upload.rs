@@ -91,52 +91,119 @@ fn u32_at(b: &[u8], at: usize) -> Option<u32> {
 /// Whether a ZIP archive's central directory lists an entry named exactly `name` (at the root).
 /// Reads only the end record and the central directory; anything malformed is `false`.
 fn zip_has_root_entry(b: &[u8], name: &str) -> bool {
+    let size = u64::try_from(b.len()).unwrap_or(u64::MAX);
+    zip_has_root_entry_in(size, &mut |at, len| slice_at(b, at, len), name)
+}
+
+fn slice_at(b: &[u8], at: u64, len: usize) -> Option<Vec<u8>> {
+    let at = usize::try_from(at).ok()?;
+    b.get(at..at.checked_add(len)?).map(<[u8]>::to_vec)
+}
+
+/// [`zip_has_root_entry`] for content of `size` bytes read through `read_at(offset, len)` (a
+/// file on disk): only the last 64 KiB and the central directory are read.
+fn zip_has_root_entry_in(size: u64, read_at: &mut ReadAt<'_>, name: &str) -> bool {
     // The end-of-central-directory record is the last 22 bytes plus a comment of ≤ 65535.
-    let Some(last) = b.len().checked_sub(EOCD_LEN) else {
+    let Ok(size) = usize::try_from(size) else {
+        return false;
+    };
+    let Some(last) = size.checked_sub(EOCD_LEN) else {
         return false;
     };
     let first = last.saturating_sub(usize::from(u16::MAX));
-    let Some(eocd) = (first..=last)
+    let Some(tail) = read_at(first as u64, size - first) else {
+        return false;
+    };
+    let Some(e) = (0..=last - first)
         .rev()
-        .find(|&i| u32_at(b, i) == Some(EOCD_SIG))
+        .find(|&i| u32_at(&tail, i) == Some(EOCD_SIG))
     else {
         return false;
     };
+    let eocd = first + e;
     let (Some(count), Some(cd_size), Some(cd_offset)) = (
-        u16_at(b, eocd + 10),
-        u32_at(b, eocd + 12),
-        u32_at(b, eocd + 16),
+        u16_at(&tail, e + 10),
+        u32_at(&tail, e + 12),
+        u32_at(&tail, e + 16),
     ) else {
         return false;
     };
-    let (Ok(cd_size), Ok(mut at)) = (usize::try_from(cd_size), usize::try_from(cd_offset)) else {
+    let (Ok(cd_size), Ok(cd_offset)) = (usize::try_from(cd_size), usize::try_from(cd_offset))
+    else {
         return false;
     };
-    let Some(cd_end) = at.checked_add(cd_size).filter(|&e| e <= eocd) else {
+    if cd_offset.checked_add(cd_size).is_none_or(|end| end > eocd) {
+        return false;
+    }
+    let Some(cd) = read_at(cd_offset as u64, cd_size) else {
         return false;
     };
+    let mut at = 0usize;
     for _ in 0..count.min(MAX_ZIP_ENTRIES) {
-        if u32_at(b, at) != Some(CENTRAL_SIG) {
+        if u32_at(&cd, at) != Some(CENTRAL_SIG) {
             return false;
         }
-        let (Some(name_len), Some(extra_len), Some(comment_len)) =
-            (u16_at(b, at + 28), u16_at(b, at + 30), u16_at(b, at + 32))
-        else {
+        let (Some(name_len), Some(extra_len), Some(comment_len)) = (
+            u16_at(&cd, at + 28),
+            u16_at(&cd, at + 30),
+            u16_at(&cd, at + 32),
+        ) else {
             return false;
         };
         let name_start = at + 46;
-        let Some(entry) = b.get(name_start..name_start + name_len) else {
+        let Some(entry) = cd.get(name_start..name_start + name_len) else {
             return false;
         };
         if entry == name.as_bytes() {
             return true;
         }
         at = name_start + name_len + extra_len + comment_len;
-        if at > cd_end {
+        if at > cd.len() {
             return false;
         }
     }
     false
+}
+
+/// Reads `len` bytes at `offset` of content not in memory; `None` when it cannot.
+pub type ReadAt<'a> = dyn FnMut(u64, usize) -> Option<Vec<u8>> + 'a;
+
+/// Bytes of the start of a file [`sniff_stored`] needs.
+pub const SNIFF_HEAD_BYTES: usize = 16;
+
+/// [`sniff`] for content of `size` bytes that is not in memory (a received file spooled to
+/// disk): `head` is its first [`SNIFF_HEAD_BYTES`] bytes (all of it when shorter), `read_at`
+/// reads more where the type needs it (an OFD's ZIP directory at the end).
+pub fn sniff_stored(head: &[u8], size: u64, read_at: &mut ReadAt<'_>) -> Option<FileKind> {
+    if head.starts_with(b"%PDF-") {
+        Some(FileKind::Pdf)
+    } else if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(FileKind::Jpeg)
+    } else if head.starts_with(PNG_MAGIC) {
+        Some(FileKind::Png)
+    } else if head.starts_with(ZIP_LOCAL) && zip_has_root_entry_in(size, read_at, "OFD.xml") {
+        Some(FileKind::Ofd)
+    } else {
+        None
+    }
+}
+
+/// [`check_file`] for content not in memory (see [`sniff_stored`]).
+pub fn check_stored(
+    head: &[u8],
+    size: u64,
+    read_at: &mut ReadAt<'_>,
+    declared_name: &str,
+    policy: &UploadPolicy,
+) -> Result<CheckedFile, ErrorCode> {
+    policy.check_size(size)?;
+    let kind = sniff_stored(head, size, read_at).ok_or(ErrorCode::UnsupportedFileType)?;
+    policy.check_kind(kind)?;
+    Ok(CheckedFile {
+        kind,
+        filename: display_name(declared_name, kind),
+        size,
+    })
 }
 
 /// Longest kept file name, in characters (extension included).
@@ -350,6 +417,36 @@ mod tests {
         assert_eq!(sniff(b"PK\x03\x04"), None);
         let renamed = check_file(b"MZ\x90\0\x03", "通知书.pdf", &UploadPolicy::default());
         assert_eq!(renamed, Err(ErrorCode::UnsupportedFileType));
+    }
+
+    #[test]
+    fn sniffing_stored_content_agrees_with_sniffing_bytes() {
+        let ofd = zip_with(&["Doc_0/Document.xml", "OFD.xml"]);
+        let cases: Vec<Vec<u8>> = vec![
+            ofd.clone(),
+            zip_with(&["word/document.xml"]),
+            b"%PDF-1.7 x".to_vec(),
+            b"MZ\x90\0".to_vec(),
+            Vec::new(),
+        ];
+        for bytes in cases {
+            let head = &bytes[..bytes.len().min(SNIFF_HEAD_BYTES)];
+            let mut reads = 0;
+            let got = sniff_stored(head, bytes.len() as u64, &mut |at, len| {
+                reads += 1;
+                slice_at(&bytes, at, len)
+            });
+            assert_eq!(got, sniff(&bytes));
+            assert!(reads <= 2, "only the tail and the directory are read");
+        }
+        for cut in 0..ofd.len() {
+            let part = &ofd[..cut];
+            let head = &part[..part.len().min(SNIFF_HEAD_BYTES)];
+            assert_eq!(
+                sniff_stored(head, cut as u64, &mut |at, len| slice_at(part, at, len)),
+                sniff(part)
+            );
+        }
     }
 
     #[test]

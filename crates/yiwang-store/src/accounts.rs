@@ -124,7 +124,7 @@ impl Store {
             return Err(ErrorCode::WeakPassword.into());
         }
         let hash = hash_password_pooled(&u.password).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists = sqlx::query("SELECT id FROM users WHERE username = $1")
             .bind(u.username.clone())
             .fetch_optional(&mut *tx)

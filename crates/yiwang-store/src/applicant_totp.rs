@@ -44,7 +44,7 @@ impl Store {
         client: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         APPLICANT_TOTP
             .write_in(&mut tx, self.keys(), a.id, secret)
             .await?;
@@ -178,7 +178,7 @@ impl Store {
             return Err(yiwang_domain::ErrorCode::WeakPassword.into());
         }
         let new_hash = crate::accounts::hash_password_pooled(new).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE applicants SET password_hash = $1 WHERE id = $2")
             .bind(new_hash)
             .bind(a.id)
@@ -205,7 +205,7 @@ impl Store {
         client: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM applicant_sessions WHERE applicant_id = $1")
             .bind(a.id)
             .execute(&mut *tx)

@@ -130,7 +130,7 @@ impl Store {
             .index(keys, &a.id.reveal())
             .ok_or(StoreError::NoKeys)?;
         let hash = crate::accounts::hash_password(&a.password)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let taken = sqlx::query("SELECT id FROM applicants WHERE id_number_idx = $1")
             .bind(idx.clone())
             .fetch_optional(&mut *tx)
@@ -207,7 +207,7 @@ impl Store {
         let idx = APPLICANT_ID_NUMBER
             .index(keys, &id.reveal())
             .ok_or(StoreError::NoKeys)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO applicants (handle, kind, display_name, legal_rep, password_hash, disabled, created_at) \
              VALUES ($1, $2, $3, $4, '!', 0, $5) RETURNING id",
@@ -417,7 +417,7 @@ impl Store {
         client: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let event = a
             .actor(client)
             .event("login.success", format!("applicant:{}", a.handle), "");

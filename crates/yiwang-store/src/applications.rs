@@ -95,9 +95,13 @@ impl Store {
             .published_implementation(impl_code)
             .await?
             .ok_or(StoreError::Domain(ErrorCode::UnknownImplementation))?;
+        // One statement: the count and the insert cannot be split by a parallel request.
         let row = sqlx::query(
             "INSERT INTO applications (applicant_id, impl_code, catalog_version, answers_enc, source, staff_id, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, NULL, $4, $5, 'draft', $6, $6) RETURNING id",
+             SELECT $1, $2, $3, NULL, $4, $5, 'draft', $6, $6 \
+             WHERE (SELECT COUNT(*) FROM applications \
+                    WHERE applicant_id = $1 AND status = 'draft' AND updated_at > $7) < $8 \
+             RETURNING id",
         )
         .bind(applicant_id)
         .bind(impl_code.as_str().to_string())
@@ -105,8 +109,11 @@ impl Store {
         .bind(source.key())
         .bind(staff_id)
         .bind(now_ms)
-        .fetch_one(&self.pool)
-        .await?;
+        .bind(now_ms.saturating_sub(crate::DRAFT_QUOTA_WINDOW_MS))
+        .bind(self.quotas.open_drafts)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::Domain(ErrorCode::TooManyDrafts))?;
         Ok(Application {
             id: get_i64(&row, "id")?,
             applicant_id,
@@ -209,7 +216,7 @@ impl Store {
         if app.status != ApplicationStatus::Draft {
             return Err(ErrorCode::NotEditable.into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         write_answers_in(&mut tx, self, id, answers).await?;
         let done = sqlx::query(
             "UPDATE applications SET updated_at = $1 WHERE id = $2 AND status = 'draft'",

@@ -264,6 +264,9 @@ pub struct AuditFilter {
     pub actor_id: Option<i64>,
     /// Entries whose object starts with this, e.g. `user:` or `implementation:1112…`.
     pub object_prefix: Option<String>,
+    /// Entries about this case: object `case:<number>` or `case:<number>:…` (served by an
+    /// index, unlike a prefix).
+    pub case_number: Option<String>,
     /// Only entries with a larger sequence number (0 for the start); pass the last `seq` of the
     /// previous page to get the next one.
     pub after_seq: i64,
@@ -299,7 +302,7 @@ pub(crate) fn entry_from(row: &sqlx::any::AnyRow) -> Result<AuditEntry, StoreErr
 impl Store {
     /// Appends one event in its own transaction (for events with no other write, e.g. a failed login).
     pub async fn audit(&self, at: i64, event: &AuditEvent) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let seq = append_in(&mut tx, at, event).await?;
         tx.commit().await?;
         Ok(seq)
@@ -308,7 +311,7 @@ impl Store {
     /// Appends several events in one transaction (one business fact recorded per data subject,
     /// e.g. a feed page read: one entry per case whose personal data it carried).
     pub async fn audit_many(&self, events: &[(i64, AuditEvent)]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         append_many_in(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
@@ -318,12 +321,18 @@ impl Store {
     pub async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
         let limit = filter.limit.clamp(1, 1000);
         let prefix = filter.object_prefix.clone().unwrap_or_default();
+        // A case's entries: the `case_ref` index narrows to them (and pages by `seq`).
+        let case = if filter.case_number.is_some() {
+            " AND case_ref = $6"
+        } else {
+            ""
+        };
         // `substr` rather than LIKE: SQLite's LIKE ignores ASCII case and both treat `%`/`_`.
         // Both directions are keyset scans of the primary key.
         let (sql, cursor) = match filter.before_seq {
             None => (
                 format!(
-                    "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1 \
+                    "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq > $1{case} \
                      AND ($2 = 0 OR actor_id = $3) \
                      AND ($4 = '' OR substr(object, 1, length($4)) = $4) \
                      ORDER BY seq LIMIT $5"
@@ -332,7 +341,7 @@ impl Store {
             ),
             Some(before) => (
                 format!(
-                    "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq < $1 \
+                    "SELECT {ENTRY_COLUMNS} FROM audit_log WHERE seq < $1{case} \
                      AND ($2 = 0 OR actor_id = $3) \
                      AND ($4 = '' OR substr(object, 1, length($4)) = $4) \
                      ORDER BY seq DESC LIMIT $5"
@@ -340,14 +349,16 @@ impl Store {
                 before,
             ),
         };
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(cursor)
             .bind(i64::from(filter.actor_id.is_some()))
             .bind(filter.actor_id.unwrap_or(0))
             .bind(prefix)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+            .bind(limit);
+        if let Some(n) = &filter.case_number {
+            q = q.bind(format!("case:{n}"));
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         rows.iter().map(entry_from).collect()
     }
 

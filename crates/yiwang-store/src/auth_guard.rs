@@ -250,7 +250,7 @@ impl Store {
         address: Throttle,
     ) -> Result<(Gate, Gate), StoreError> {
         let key = account_key(f.username);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // The write comes first, so the transaction holds the write lock from its start.
         let locked = if account.lock {
             sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -306,7 +306,7 @@ impl Store {
         account: Throttle,
         address: Throttle,
     ) -> Result<(Gate, Gate), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let a = bump(&mut tx, &account_key(f.username), account, f.now_ms).await?;
         let b = bump(&mut tx, &address_key(f.client), address, f.now_ms).await?;
         let e = failure_event(f.username, f.user_id, f.client, "login.failure", f.reason);
@@ -365,7 +365,7 @@ impl Store {
         } else {
             format!("applicant:{username}")
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM auth_throttle WHERE throttle_key = $1")
             .bind(account_key(username))
             .execute(&mut *tx)
@@ -539,7 +539,7 @@ impl Store {
         t: Throttle,
         now_ms: i64,
     ) -> Result<Gate, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (gate, _) = bump(&mut tx, key, t, now_ms).await?;
         tx.commit().await?;
         Ok(gate)

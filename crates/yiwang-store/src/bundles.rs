@@ -112,7 +112,19 @@ impl Store {
                 .ok_or(StoreError::Domain(ErrorCode::UnknownImplementation))?;
             versions.push(p.version);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
+        let open = sqlx::query(
+            "SELECT COUNT(*) AS n FROM applications \
+             WHERE applicant_id = $1 AND status = 'draft' AND updated_at > $2",
+        )
+        .bind(applicant_id)
+        .bind(now_ms.saturating_sub(crate::DRAFT_QUOTA_WINDOW_MS))
+        .fetch_one(&mut *tx)
+        .await?;
+        let parts = i64::try_from(impl_codes.len()).unwrap_or(i64::MAX);
+        if get_i64(&open, "n")?.saturating_add(parts) > self.quotas().open_drafts {
+            return Err(ErrorCode::TooManyDrafts.into());
+        }
         let row = sqlx::query(
             "INSERT INTO bundles (applicant_id, life_event, title, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -216,7 +228,7 @@ impl Store {
         client: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let marked = sqlx::query(
             "UPDATE bundles SET submitted_at = $1 WHERE id = $2 AND applicant_id = $3 AND submitted_at IS NULL",
         )

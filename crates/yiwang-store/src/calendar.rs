@@ -61,7 +61,7 @@ impl Store {
                 }
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing: HashMap<String, (String, String)> =
             sqlx::query("SELECT day, kind, name FROM calendar_days")
                 .fetch_all(&mut *tx)

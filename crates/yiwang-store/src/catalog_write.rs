@@ -137,7 +137,7 @@ impl Store {
             .filter(|(i, e)| last.get(e.implementation.code.as_str()) == Some(i))
             .map(|(_, e)| e)
             .collect();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut summary = ImportSummary::default();
         let mut seen_standards = HashSet::new();
         for chunk in unique.chunks(SAVE_CHUNK) {
@@ -179,7 +179,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<PublishSummary, StoreError> {
         let user_id = actor.id;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let rows = sqlx::query(
             "SELECT id, code, department_code, region_code FROM implementations WHERE status = 'draft' ORDER BY code",
         )

@@ -33,7 +33,7 @@ impl Store {
         if name.is_empty() || name.chars().count() > 200 {
             return Err(ErrorCode::InvalidInput.into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before =
             sqlx::query("SELECT name, region_code FROM departments WHERE credit_code = $1")
                 .bind(d.credit_code.as_str().to_string())

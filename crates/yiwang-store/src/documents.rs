@@ -166,7 +166,7 @@ impl Store {
     /// Records `doc` in a transaction of its own (see [`issue_in`] to issue with a case
     /// transition).
     pub async fn issue_document(&self, doc: &NewDocument<'_>) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = issue_in(&mut tx, doc).await?;
         tx.commit().await?;
         Ok(id)
@@ -215,7 +215,7 @@ impl Store {
         if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
             return Err(ErrorCode::InvalidInput.into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE documents SET status = 'revoked', revoked_at = $1, revoked_reason = $2 \
              WHERE verify_code = $3 AND status = 'valid' RETURNING id, case_number, kind",

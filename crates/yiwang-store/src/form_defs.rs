@@ -117,7 +117,7 @@ impl Store {
             Err(errors) => return Ok(Err(InvalidForm(errors))),
         };
         let (level, code) = scope.columns();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = sqlx::query(
             "SELECT version, body FROM form_definitions WHERE scope_level = $1 AND scope_code = $2 \
              ORDER BY version DESC LIMIT 1",

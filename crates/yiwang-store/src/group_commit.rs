@@ -98,8 +98,9 @@ impl Store {
                 return answer.await.map_err(|_| lost())?;
             }
             let pool = self.pool.clone();
+            let backend = self.backend;
             let run = tokio::spawn(async move {
-                run_batch(&pool, batch).await;
+                run_batch(&pool, backend, batch).await;
                 drop(guard);
             });
             // A panic in the batch drops its replies; the answer below then says so.
@@ -114,8 +115,8 @@ impl Store {
     }
 }
 
-async fn run_batch(pool: &sqlx::AnyPool, batch: Vec<Pending>) {
-    let tx = match pool.begin().await {
+async fn run_batch(pool: &sqlx::AnyPool, backend: crate::Backend, batch: Vec<Pending>) {
+    let tx = match crate::begin_write(pool, backend).await {
         Ok(tx) => tx,
         Err(e) => {
             let msg = e.to_string();

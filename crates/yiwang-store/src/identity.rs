@@ -218,7 +218,7 @@ impl Store {
         let idx = APPLICANT_ID_NUMBER
             .index(keys, &claim.id.reveal())
             .ok_or(StoreError::NoKeys)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let sql = format!("SELECT {HOLDER_COLUMNS} FROM applicants WHERE id_number_idx = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(idx.clone())
@@ -350,7 +350,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let place = clean_place(&record.place)?;
         let document = clean(&record.document)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE applicants SET verified_at = $1 WHERE id = $2 AND disabled = 0 \
              AND id_number_idx IS NOT NULL",

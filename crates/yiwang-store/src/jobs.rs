@@ -203,7 +203,7 @@ impl Store {
         run_at_ms: i64,
         dedup_key: Option<&str>,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = enqueue_in(&mut tx, kind, payload, run_at_ms, dedup_key).await?;
         tx.commit().await?;
         Ok(id)
@@ -239,7 +239,7 @@ impl Store {
 
     /// Marks a claimed job done. `false` when the lease was lost meanwhile.
     pub async fn complete_job(&self, job: &Job, now_ms: i64) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = complete_in(&mut tx, job, now_ms).await?;
         tx.commit().await?;
         Ok(done)

@@ -95,22 +95,77 @@ pub struct Store {
     catalog_cache: std::sync::Arc<catalog_cache::CatalogCache>,
     /// API tokens and sessions read in the last second (see `auth_cache.rs`).
     auth_cache: std::sync::Arc<auth_cache::AuthCache>,
+    /// What one applicant account may pile up (drafts, bytes of uploads).
+    quotas: Quotas,
+}
+
+/// Limits on what one applicant account may pile up, so that no account can fill the disk or
+/// the drafts table: open drafts, and bytes of uploaded files not yet part of a submission (per
+/// draft, and over all the account's drafts). Refusals are `too_many_drafts` and
+/// `upload_quota_exceeded`; nothing already stored is touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    /// Drafts (not yet submitted applications) of one applicant changed in the last
+    /// [`DRAFT_QUOTA_WINDOW_MS`] (drafts left alone longer stop counting, so an account never
+    /// stays blocked).
+    pub open_drafts: i64,
+    /// Bytes of one application's files not yet frozen by a submission (replaced and removed
+    /// files count: they stay stored).
+    pub draft_upload_bytes: i64,
+    /// Bytes of the files in all of one applicant's drafts.
+    pub account_upload_bytes: i64,
+}
+
+/// How far back [`Quotas::open_drafts`] looks: 30 days.
+pub const DRAFT_QUOTA_WINDOW_MS: i64 = 30 * 24 * 3600 * 1000;
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            open_drafts: 20,
+            draft_upload_bytes: 200 * 1024 * 1024,
+            account_upload_bytes: 1024 * 1024 * 1024,
+        }
+    }
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// Connection settings beyond the URL.
-#[derive(Debug, Clone, Default)]
+/// Connection settings beyond the URL. The default is what `yiwang serve` uses with its
+/// default configuration (and what the benchmark measures).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectOptions {
     /// PostgreSQL schema to use (tests give each run its own).
     pub schema: Option<String>,
     pub max_connections: Option<u32>,
-    /// SQLite: `synchronous = FULL`, every commit fsynced before it returns (survives a power
-    /// loss), instead of the default `NORMAL` (WAL: survives a crash of the process, a power
-    /// loss may drop the last commits). PostgreSQL: no effect (the server's `synchronous_commit`
-    /// decides).
+    /// SQLite: `synchronous = FULL` (the default), every commit fsynced before it returns, so an
+    /// acknowledged business fact survives a power loss. `false` relaxes it to `NORMAL` (WAL:
+    /// survives a crash of the process, a power loss may drop the last commits); only an
+    /// explicit setting does that, with a warning at start-up. PostgreSQL: no effect (the
+    /// server's `synchronous_commit` decides).
     pub durable: bool,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            schema: None,
+            max_connections: None,
+            durable: true,
+        }
+    }
+}
+
+/// [`Store::begin_write`] on a pool (for code that holds the pool, e.g. the group-commit writer).
+pub(crate) async fn begin_write(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => pool.begin().await,
+    }
 }
 
 /// A PostgreSQL connection idle longer than this is pinged before use.
@@ -194,6 +249,7 @@ impl Store {
             group: Default::default(),
             catalog_cache: Default::default(),
             auth_cache: Default::default(),
+            quotas: Quotas::default(),
         })
     }
 
@@ -207,12 +263,36 @@ impl Store {
         }
     }
 
+    /// This store with other per-account limits (tests, bulk preparation).
+    pub fn with_quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
+    }
+
+    pub fn quotas(&self) -> Quotas {
+        self.quotas
+    }
+
+    /// The key ring, shared (for what else encrypts with it: stored files).
+    pub fn key_ring(&self) -> Option<std::sync::Arc<yiwang_crypto::KeyRing>> {
+        self.keys.clone()
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A transaction for work that writes (reading first is fine). On SQLite it is
+    /// `BEGIN IMMEDIATE`: the write lock is taken at the start, so a transaction that reads and
+    /// then writes never has to upgrade a read snapshot under WAL — an upgrade that fails with
+    /// `database is locked` at once, whatever `busy_timeout` says. Waiting for the lock honours
+    /// `busy_timeout`. PostgreSQL: an ordinary `BEGIN`.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(begin_write(&self.pool, self.backend).await?)
     }
 
     /// Applies the embedded migrations of this backend.

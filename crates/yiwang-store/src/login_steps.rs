@@ -97,7 +97,7 @@ impl Store {
                 secret: crate::totp::new_secret(),
             },
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM login_challenges WHERE expires_at <= $1")
             .bind(now_ms)
             .execute(&mut *tx)
@@ -254,7 +254,7 @@ impl Store {
             Some(secret) => {
                 // With data keys the secret is stored encrypted (marker in totp_secret), in
                 // the same transaction as the step it was proved with.
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let stored = if self.keys().is_some() {
                     TOTP_ENCRYPTED.to_string()
                 } else {
@@ -305,7 +305,7 @@ impl Store {
         client: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let Some(row) = sqlx::query("SELECT id FROM users WHERE username = $1")
             .bind(username.to_string())
             .fetch_optional(&mut *tx)
@@ -393,7 +393,7 @@ impl Store {
         client: &str,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "DELETE FROM auth_throttle WHERE throttle_key = $1 \
              AND (locked_until IS NULL OR locked_until <= $2)",
@@ -426,7 +426,7 @@ impl Store {
         client: &str,
         now_ms: i64,
     ) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(p.user_id)
             .execute(&mut *tx)
@@ -470,7 +470,7 @@ impl Store {
             return Err(ErrorCode::WeakPassword.into());
         }
         let hash = crate::accounts::hash_password_pooled(new).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE users SET password_hash = $1, password_changed_at = $2, \
              must_change_password = 0 WHERE id = $3",

@@ -152,7 +152,7 @@ impl Store {
         args: &Value,
         at_ms: i64,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = post_in(&mut tx, applicant_id, case_number, title_key, args, at_ms).await?;
         tx.commit().await?;
         Ok(id)

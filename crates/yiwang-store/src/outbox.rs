@@ -33,6 +33,23 @@ const MAX_KEY_CHARS: usize = 200;
 const MAX_RECIPIENT_CHARS: usize = 200;
 const MAX_ARGS_BYTES: usize = 8 * 1024;
 
+/// Message templates whose arguments carry a secret, and which argument: once the message is
+/// delivered or given up, the value is replaced by [`REDACTED`].
+const SECRET_ARGS: &[(&str, &str)] = &[(crate::password_reset::RESET_CODE_MESSAGE, "code")];
+/// What replaces a secret argument after delivery.
+pub const REDACTED: &str = "------";
+
+/// The arguments of `msg` with its secret blanked, as stored JSON; `None` when it has none.
+fn redacted_args(msg: &OutboxMessage) -> Option<String> {
+    let (_, arg) = SECRET_ARGS
+        .iter()
+        .find(|(t, _)| *t == msg.template_key.as_str())?;
+    let mut args = msg.args.clone();
+    let slot = args.as_object_mut()?.get_mut(*arg)?;
+    *slot = Value::String(REDACTED.to_string());
+    serde_json::to_string(&args).ok()
+}
+
 /// An outbound channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -306,7 +323,7 @@ impl Store {
         msg: &NewOutboxMessage,
         now_ms: i64,
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = self.outbox_enqueue_in(&mut tx, msg, now_ms).await?;
         tx.commit().await?;
         Ok(id)
@@ -392,10 +409,17 @@ impl Store {
             (false, Some(at)) => ("pending", at, None, Some(detail.as_str())),
             (false, None) => ("gave_up", now_ms, None, Some(detail.as_str())),
         };
-        let mut tx = self.pool.begin().await?;
+        // Delivered or given up: a secret in the arguments (a reset code) has done its work
+        // and must not stay readable in the outbox.
+        let redacted = if status == "pending" {
+            None
+        } else {
+            redacted_args(msg)
+        };
+        let mut tx = self.begin_write().await?;
         let res = sqlx::query(
             "UPDATE outbox SET status = $1, due_at = $2, sent_at = $3, \
-             last_error = COALESCE($4, last_error), locked_by = NULL \
+             last_error = COALESCE($4, last_error), locked_by = NULL, args = COALESCE($8, args) \
              WHERE id = $5 AND status = 'sending' AND attempts = $6 AND locked_by = $7",
         )
         .bind(status)
@@ -405,6 +429,7 @@ impl Store {
         .bind(msg.id)
         .bind(msg.attempts)
         .bind(msg.locked_by.as_deref())
+        .bind(redacted)
         .execute(&mut *tx)
         .await?;
         if res.rows_affected() != 1 {

@@ -128,7 +128,7 @@ impl Store {
         let Some(idx) = APPLICANT_ID_NUMBER.index(keys, &r.id.reveal()) else {
             return Ok(false);
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT id, handle, kind, display_name, legal_rep, phone_enc FROM applicants \
              WHERE id_number_idx = $1 AND disabled = 0",
@@ -218,7 +218,7 @@ impl Store {
         let keys = self.keys().ok_or(StoreError::NoKeys)?;
         // Argon2 before the transaction, so the write lock is held briefly; every try pays it.
         let hash = hash_password(at.new_password)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "UPDATE password_reset_codes SET attempts = attempts + 1 \
              WHERE ticket_hash = $1 AND closed_at IS NULL AND expires_at > $2 AND attempts < $3 \

@@ -332,7 +332,7 @@ impl Store {
         actor: &Actor,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query("SELECT username FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(&mut *tx)
@@ -364,7 +364,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<Option<RevealedPii>, StoreError> {
         let keys = self.keys().ok_or(StoreError::NoKeys)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let Some(u) = sqlx::query(
             "SELECT id, username, display_name, phone_enc, id_number_enc FROM users WHERE id = $1",
         )

@@ -57,7 +57,7 @@ impl Store {
         rows: &[RegionRow],
         progress: &mut (dyn FnMut(usize) + Send),
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut done = 0;
         for chunk in rows.chunks(region_chunk(self.backend)) {
             let sql = format!(

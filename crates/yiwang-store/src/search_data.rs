@@ -86,7 +86,7 @@ impl Store {
         seed: &SearchSeed,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let claimed =
             sqlx::query("UPDATE search_data_state SET seeded = 1 WHERE id = 1 AND seeded = 0")
                 .execute(&mut *tx)
@@ -151,7 +151,7 @@ impl Store {
         if phrase.trim().is_empty() || kind.is_empty() {
             return Err(ErrorCode::InvalidInput.into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO search_terms (kind, phrase, expansion, updated_at, updated_by) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kind, phrase) DO UPDATE SET \
@@ -198,7 +198,7 @@ impl Store {
         if phrase.trim().is_empty() || kind.is_empty() {
             return Err(ErrorCode::InvalidInput.into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = sqlx::query(
             "SELECT id, kind, phrase, expansion, updated_at, updated_by FROM search_terms WHERE id = $1",
         )
@@ -268,7 +268,7 @@ impl Store {
         actor: &Actor,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let before = sqlx::query("SELECT id, kind, phrase, expansion, updated_at, updated_by FROM search_terms WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -328,7 +328,7 @@ impl Store {
         if code.is_empty() || name.trim().is_empty() {
             return Err(ErrorCode::InvalidInput.into());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO life_events (code, name, region_code, definition, updated_at, updated_by) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
@@ -362,7 +362,7 @@ impl Store {
         actor: &Actor,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let n = sqlx::query("DELETE FROM life_events WHERE code = $1")
             .bind(code.to_string())
             .execute(&mut *tx)

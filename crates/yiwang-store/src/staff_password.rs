@@ -58,7 +58,7 @@ impl Store {
             return Err(ErrorCode::WeakPassword.into());
         }
         let hash = crate::accounts::hash_password_pooled(temporary).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let Some(row) = sqlx::query("SELECT username FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(&mut *tx)
@@ -164,7 +164,7 @@ impl Store {
             return Err(ErrorCode::WeakPassword.into());
         }
         let hash = crate::accounts::hash_password_pooled(new).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let gone = sqlx::query("DELETE FROM login_challenges WHERE token_hash = $1")
             .bind(token_hash.to_string())
             .execute(&mut *tx)

@@ -157,7 +157,7 @@ impl Store {
         rand::rng().fill_bytes(&mut bytes);
         let raw = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
         let prefix: String = raw.chars().take(TOKEN_PREFIX.len() + 6).collect();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO api_tokens (token_hash, hash_alg, prefix, name, role, region_code, \
              department_code, created_by, created_at, expires_at) \
@@ -225,7 +225,7 @@ impl Store {
         client: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
         )

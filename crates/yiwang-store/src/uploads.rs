@@ -256,12 +256,48 @@ async fn owned(tx: &mut Tx<'_>, owner: i64, id: i64) -> Result<Upload, StoreErro
         .ok_or(StoreError::Domain(ErrorCode::NotFound))
 }
 
+/// `UploadQuotaExceeded` when `u` would take the application's files not yet frozen by a
+/// submission (any status: replaced and removed files stay stored) past
+/// `quotas.draft_upload_bytes`, or the files in all of the owner's drafts past
+/// `quotas.account_upload_bytes`. Inside the writing transaction, so parallel uploads are
+/// counted one after the other.
+async fn check_quota(
+    tx: &mut Tx<'_>,
+    u: &NewUpload,
+    quotas: &crate::Quotas,
+) -> Result<(), StoreError> {
+    let draft = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) AS n FROM uploads \
+         WHERE application_id = $1 AND frozen_at IS NULL",
+    )
+    .bind(u.application_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let account = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(u.size_bytes), 0) AS BIGINT) AS n FROM uploads u \
+         JOIN applications a ON a.id = u.application_id \
+         WHERE u.owner_applicant_id = $1 AND a.status = 'draft'",
+    )
+    .bind(u.owner_applicant_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let over = |used: i64, limit: i64| used.saturating_add(u.size) > limit;
+    if over(get_i64(&draft, "n")?, quotas.draft_upload_bytes)
+        || over(get_i64(&account, "n")?, quotas.account_upload_bytes)
+    {
+        return Err(ErrorCode::UploadQuotaExceeded.into());
+    }
+    Ok(())
+}
+
 /// Records a new file for a material inside `tx`. `UploadLocked` after submission (unless a
 /// correction reopened the material), `TooManyFiles` past [`MAX_FILES_PER_MATERIAL`],
-/// `Forbidden` when the application already has another owner's uploads.
+/// `UploadQuotaExceeded` past `quotas` (see [`check_quota`]), `Forbidden` when the
+/// application already has another owner's uploads.
 pub async fn record_upload_in(
     tx: &mut Tx<'_>,
     u: &NewUpload,
+    quotas: &crate::Quotas,
     now_ms: i64,
 ) -> Result<Upload, StoreError> {
     check_new(u)?;
@@ -287,6 +323,7 @@ pub async fn record_upload_in(
     if get_i64(&n, "n")? >= MAX_FILES_PER_MATERIAL {
         return Err(ErrorCode::TooManyFiles.into());
     }
+    check_quota(tx, u, quotas).await?;
     insert(tx, u, now_ms).await
 }
 
@@ -357,8 +394,8 @@ pub async fn reopen_uploads_in(
 impl Store {
     /// [`record_upload_in`] in a transaction of its own.
     pub async fn record_upload(&self, u: &NewUpload, now_ms: i64) -> Result<Upload, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let up = record_upload_in(&mut tx, u, now_ms).await?;
+        let mut tx = self.begin_write().await?;
+        let up = record_upload_in(&mut tx, u, &self.quotas(), now_ms).await?;
         tx.commit().await?;
         Ok(up)
     }
@@ -374,7 +411,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<Upload, StoreError> {
         check_new(new)?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let old = owned(&mut tx, owner_applicant_id, old_id).await?;
         if new.owner_applicant_id != owner_applicant_id
             || new.application_id != old.application_id
@@ -386,6 +423,7 @@ impl Store {
             return Err(ErrorCode::Conflict.into());
         }
         check_open(&mut tx, old.application_id, &old.material_key).await?;
+        check_quota(&mut tx, new, &self.quotas()).await?;
         let up = insert(&mut tx, new, now_ms).await?;
         let res = sqlx::query(
             "UPDATE uploads SET status = 'replaced', replaced_by = $1, changed_at = $2 \
@@ -411,7 +449,7 @@ impl Store {
         id: i64,
         now_ms: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let old = owned(&mut tx, owner_applicant_id, id).await?;
         check_open(&mut tx, old.application_id, &old.material_key).await?;
         let res = sqlx::query(
@@ -435,6 +473,7 @@ impl Store {
         owner_applicant_id: i64,
         id: i64,
     ) -> Result<Upload, StoreError> {
+        // A read: an ordinary (deferred) transaction, no write lock.
         let mut tx = self.pool.begin().await?;
         let up = owned(&mut tx, owner_applicant_id, id).await?;
         tx.commit().await?;

@@ -68,7 +68,7 @@ impl Store {
         let body = def
             .to_json()
             .map_err(|_| StoreError::Domain(ErrorCode::InvalidWorkflow))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO workflow_definitions (wf_key, version, body, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -105,7 +105,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let (level, code, kind) = scope_columns(scope);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let def =
             sqlx::query("SELECT id FROM workflow_definitions WHERE wf_key = $1 AND version = $2")
                 .bind(key.to_string())

@@ -55,7 +55,11 @@ async fn concurrent_writes_share_commits_and_keep_their_own_outcomes() {
     for mut db in backends().await {
         let b = db.backend.name();
         yiwang_testkit::with_cases(&mut db).await;
-        let store = db.store.clone();
+        // Many drafts of one applicant: beyond the default per-account limit.
+        let store = db.store.clone().with_quotas(yiwang_store::Quotas {
+            open_drafts: 1000,
+            ..Default::default()
+        });
         let calendar = std::sync::Arc::new(store.calendar().await.unwrap());
         let monday = CivilDate::from_ymd(2026, 11, 30).unwrap();
         let applicant =
@@ -222,7 +226,11 @@ async fn a_failing_write_fails_alone_and_leaves_nothing_half_written() {
     for mut db in backends().await {
         let b = db.backend.name();
         yiwang_testkit::with_cases(&mut db).await;
-        let store = db.store.clone();
+        // Many drafts of one applicant: beyond the default per-account limit.
+        let store = db.store.clone().with_quotas(yiwang_store::Quotas {
+            open_drafts: 1000,
+            ..Default::default()
+        });
         let calendar = std::sync::Arc::new(store.calendar().await.unwrap());
         let mut people = Vec::new();
         for (id, phone) in [

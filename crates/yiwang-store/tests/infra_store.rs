@@ -550,3 +550,284 @@ async fn outbox_recipients_follow_key_rotation() {
         );
     }
 }
+
+/// A password-reset code must not stay readable in the outbox once the SMS left (or was given
+/// up): the stored arguments keep everything but the code.
+#[tokio::test]
+async fn reset_codes_are_blanked_in_the_outbox_once_delivered_or_given_up() {
+    for db in backends().await {
+        let b = db.backend.name();
+        let s = &with_keys(&db.store);
+        let code_sms = |dedup: &str| NewOutboxMessage {
+            template_key: yiwang_store::password_reset::RESET_CODE_MESSAGE.into(),
+            args: json!({"code": "428571", "minutes": 10}),
+            case_number: None,
+            ..sms(3, "13800000003", Some(dedup))
+        };
+        let raw_args = |id: i64| async move {
+            use sqlx::Row;
+            let v: String = sqlx::query("SELECT args FROM outbox WHERE id = $1")
+                .bind(id)
+                .fetch_one(s.pool())
+                .await
+                .unwrap()
+                .get(0);
+            v
+        };
+        let sent = s.outbox_enqueue(&code_sms("reset:1"), T0).await.unwrap();
+        let c = s
+            .claim_outbox(T0, 1000, "d", &[ChannelKind::Sms])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.message.id, sent);
+        // The dispatcher still gets the code to send.
+        assert_eq!(c.message.args["code"], "428571", "{b}");
+        // A failed attempt that will be retried keeps it.
+        assert!(
+            s.outbox_failed(&c.message, "HTTP 503", Some(T0 + 10), T0 + 1)
+                .await
+                .unwrap()
+        );
+        assert!(raw_args(sent).await.contains("428571"), "{b}");
+        let c = s
+            .claim_outbox(T0 + 10, 1000, "d", &[ChannelKind::Sms])
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            s.outbox_sent(&c.message, "HTTP 200", T0 + 11)
+                .await
+                .unwrap()
+        );
+        let after = raw_args(sent).await;
+        assert!(!after.contains("428571"), "{b}: {after}");
+        let m = s.outbox_message(sent).await.unwrap().unwrap();
+        assert_eq!(m.args, json!({"code": "------", "minutes": 10}), "{b}");
+        assert_eq!(m.status, OutboxStatus::Sent);
+
+        // Given up: blanked too.
+        let gave_up = s.outbox_enqueue(&code_sms("reset:2"), T0).await.unwrap();
+        let c = s
+            .claim_outbox(T0 + 20, 1000, "d", &[ChannelKind::Sms])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.message.id, gave_up);
+        assert!(
+            s.outbox_failed(&c.message, "HTTP 400", None, T0 + 21)
+                .await
+                .unwrap()
+        );
+        assert!(!raw_args(gave_up).await.contains("428571"), "{b}");
+
+        // Other messages keep their arguments after delivery.
+        let other = s
+            .outbox_enqueue(&sms(3, "13800000003", Some("case:9:sms")), T0)
+            .await
+            .unwrap();
+        let c = s
+            .claim_outbox(T0 + 30, 1000, "d", &[ChannelKind::Sms])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.message.id, other);
+        assert!(s.outbox_sent(&c.message, "ok", T0 + 31).await.unwrap());
+        let m = s.outbox_message(other).await.unwrap().unwrap();
+        assert_eq!(m.args, json!({"case_number": "C-1", "n": 2}), "{b}");
+    }
+}
+
+/// Opened with the default options — what `yiwang serve` uses unless told otherwise — SQLite
+/// fsyncs every commit (`synchronous = FULL`, 2); the relaxed setting is explicit.
+#[tokio::test]
+async fn the_default_connection_is_durable() {
+    let dir = std::env::temp_dir().join(format!("yiwang-durable-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("d.db").display());
+    assert!(yiwang_store::ConnectOptions::default().durable);
+    let s = Store::connect(&url).await.unwrap();
+    assert_eq!(
+        s.sqlite_pragma("synchronous").await.unwrap().as_deref(),
+        Some("2")
+    );
+    // Every connection of the pool, not only the first.
+    let mut conns = Vec::new();
+    for _ in 0..3 {
+        conns.push(s.pool().acquire().await.unwrap());
+    }
+    for c in &mut conns {
+        use sqlx::Row;
+        let v: i64 = sqlx::query("PRAGMA synchronous")
+            .fetch_one(&mut **c)
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(v, 2);
+    }
+    drop(conns);
+    s.close().await;
+    let relaxed = Store::connect_with(
+        &url,
+        yiwang_store::ConnectOptions {
+            durable: false,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        relaxed
+            .sqlite_pragma("synchronous")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("1")
+    );
+    relaxed.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// 谁用了我的数据 reads each case's audit entries: by the case the entry is about (the object
+/// `case:<n>` or `case:<n>:…`, never `case:<n>0`), through an index rather than a scan with a
+/// prefix match.
+#[tokio::test]
+async fn a_cases_audit_entries_are_read_through_the_case_index() {
+    for db in backends().await {
+        let b = db.backend.name();
+        let s = &db.store;
+        let actor = yiwang_store::Actor::system("test");
+        for (i, object) in [
+            "case:2026001",
+            "user:5",
+            "case:2026001:sms",
+            "case:20260010",
+            "case:2026002",
+            "case:2026001",
+        ]
+        .iter()
+        .enumerate()
+        {
+            s.audit(T0 + i as i64, &actor.event("case.read", *object, "{}"))
+                .await
+                .unwrap();
+        }
+        let of = |n: &str| yiwang_store::AuditFilter {
+            case_number: Some(n.to_string()),
+            before_seq: Some(i64::MAX),
+            limit: 200,
+            ..Default::default()
+        };
+        let got: Vec<String> = s
+            .audit_entries(&of("2026001"))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event.object)
+            .collect();
+        assert_eq!(
+            got,
+            ["case:2026001", "case:2026001:sms", "case:2026001"],
+            "{b}: newest first, only this case"
+        );
+        assert_eq!(s.audit_entries(&of("2026002")).await.unwrap().len(), 1);
+        // The same filter forward (after a sequence number) too.
+        let forward = s
+            .audit_entries(&yiwang_store::AuditFilter {
+                case_number: Some("20260010".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(forward.len(), 1, "{b}");
+
+        // The plan uses the case index.
+        use sqlx::Row;
+        let plan: Vec<String> = match db.backend {
+            yiwang_store::Backend::Sqlite => sqlx::query(
+                "EXPLAIN QUERY PLAN SELECT seq FROM audit_log \
+                 WHERE seq < 9223372036854775807 AND case_ref = 'case:2026001' \
+                 ORDER BY seq DESC LIMIT 200",
+            )
+            .fetch_all(s.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>(3))
+            .collect(),
+            yiwang_store::Backend::Postgres => {
+                let mut tx = s.pool().begin().await.unwrap();
+                sqlx::query("SET LOCAL enable_seqscan = off")
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                let rows = sqlx::query(
+                    "EXPLAIN SELECT seq FROM audit_log \
+                     WHERE seq < 9223372036854775807 AND case_ref = 'case:2026001' \
+                     ORDER BY seq DESC LIMIT 200",
+                )
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+                rows.iter().map(|r| r.get::<String, _>(0)).collect()
+            }
+        };
+        assert!(
+            plan.iter().any(|l| l.contains("audit_log_case_ref")),
+            "{b}: {plan:?}"
+        );
+    }
+}
+
+/// An applicant has at most `open_drafts` drafts changed in the last 30 days (a bundle's parts
+/// count one each); older drafts stop counting, so nobody stays blocked.
+#[tokio::test]
+async fn open_drafts_are_limited_per_applicant() {
+    use yiwang_domain::ImplCode;
+    use yiwang_domain::case::CaseSource;
+    let now = yiwang_testkit::DEMO_NOW_MS;
+    for mut db in backends().await {
+        let b = db.backend.name();
+        yiwang_testkit::with_cases(&mut db).await;
+        let s = db.store.clone().with_quotas(yiwang_store::Quotas {
+            open_drafts: 3,
+            ..Default::default()
+        });
+        let a = yiwang_testkit::applicant(&s, "11010519491231002X", "13800138000", now).await;
+        let other = yiwang_testkit::applicant(&s, "120112199001011238", "13800138001", now).await;
+        let food = ImplCode::parse("11120112MB1W167324000123001001").unwrap();
+        for _ in 0..3 {
+            s.create_application(a.id, &food, CaseSource::Online, None, now)
+                .await
+                .unwrap();
+        }
+        let e = s
+            .create_application(a.id, &food, CaseSource::Online, None, now)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::TooManyDrafts, "{b}");
+        assert_eq!(s.drafts_of(a.id).await.unwrap().len(), 3, "{b}");
+        // Another applicant is not affected.
+        s.create_application(other.id, &food, CaseSource::Online, None, now)
+            .await
+            .unwrap();
+        // A bundle of two for `other` would pass the limit.
+        let e = s
+            .create_bundle(
+                other.id,
+                "kaidian",
+                "开店",
+                &[food.clone(), food.clone(), food.clone()],
+                now,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::TooManyDrafts, "{b}");
+        // 31 days later the old drafts no longer count.
+        let later = now + 31 * 24 * 3600 * 1000;
+        s.create_application(a.id, &food, CaseSource::Online, None, later)
+            .await
+            .unwrap();
+    }
+}

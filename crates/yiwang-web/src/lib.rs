@@ -64,6 +64,17 @@ pub struct WebConfig {
     pub audit_anchors: Option<std::path::PathBuf>,
 }
 
+impl WebConfig {
+    /// Whether browsers reach the site over HTTPS: `secure_cookies` is set, or the public
+    /// address is `https://` (a TLS proxy in front of a plain-HTTP listener on the same host is
+    /// still HTTPS to the browser). The one decision for `Secure` cookies (and their `__Host-`
+    /// names) and for `Strict-Transport-Security`; [`AppState::new`] folds it into
+    /// `secure_cookies`, so reading that field gives the same answer.
+    pub fn secure_transport(&self) -> bool {
+        self.secure_cookies || security::is_https_url(&self.public_url)
+    }
+}
+
 impl Default for WebConfig {
     fn default() -> Self {
         Self {
@@ -105,7 +116,8 @@ type CachedCalendar = (i64, Arc<yiwang_domain::calendar::Calendar>);
 pub const CALENDAR_CACHE_MS: i64 = 60_000;
 
 impl AppState {
-    pub fn new(store: Store, config: WebConfig) -> Self {
+    pub fn new(store: Store, mut config: WebConfig) -> Self {
+        config.secure_cookies = config.secure_transport();
         let docs = Arc::new(yiwang_app::notices::PdfIssuer::new(&config.public_url));
         Self {
             calendar: Arc::default(),

@@ -93,7 +93,9 @@ pub(crate) async fn upload(
     app: &Application,
     mut mp: Multipart,
 ) -> Result<(Upload, Option<String>), ErrorCode> {
-    let form = crate::upload::read_upload_form(&mut mp, "file", &UploadPolicy::default()).await?;
+    let spool = state.files.spool_dir();
+    let form =
+        crate::upload::read_upload_form(&mut mp, "file", &UploadPolicy::default(), &spool).await?;
     let material = form
         .fields
         .get("material")

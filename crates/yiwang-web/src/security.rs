@@ -2,7 +2,8 @@
 //! no handler can forget them:
 //!
 //! - security headers on every response (the pages use no JavaScript, so the policy forbids it);
-//!   `Strict-Transport-Security` when cookies are `Secure` (the site is behind HTTPS);
+//!   `Strict-Transport-Security` when the site is served over HTTPS
+//!   ([`crate::WebConfig::secure_transport`], which also makes cookies `Secure`);
 //!   `Cache-Control: no-store` on the console, `/me` and `/api/v1/my/`;
 //! - a request timeout (408) and limits on the URI (414) and the header block (431); a NUL byte
 //!   (`%00`) in the path, query or a form body is refused (400: PostgreSQL cannot store one and
@@ -38,6 +39,13 @@ pub const MAX_URI_BYTES: usize = 8 * 1024;
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// Largest accepted urlencoded form body, bytes (file uploads are multipart, limited apart).
 pub const MAX_FORM_BYTES: usize = 4 * 1024 * 1024;
+
+/// Whether `url` names an `https://` address (the scheme in any case).
+pub fn is_https_url(url: &str) -> bool {
+    url.trim()
+        .get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+}
 
 /// Wraps every route of `router` (call it after the last route and the fallback).
 /// The checks run in one middleware (one boxed future per request instead of four): on the
@@ -111,7 +119,7 @@ fn set_headers(state: &AppState, no_store: bool, h: &mut HeaderMap) {
         header::HeaderName::from_static("cross-origin-resource-policy"),
         HeaderValue::from_static("same-origin"),
     );
-    if state.config.secure_cookies {
+    if state.config.secure_transport() {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),

@@ -1,6 +1,7 @@
 //! Material uploads at the HTTP edge: read one file part of a multipart form (with its few text
-//! fields) under a size limit into a [`CheckedUpload`] — type sniffed from the content, name
-//! sanitised, SHA-256 computed — and serve a stored file back as a download. Every problem is
+//! fields) under a size limit into a [`CheckedUpload`] — streamed to a temporary file as it
+//! arrives (never whole in memory), SHA-256 computed and the limit enforced on the way, type
+//! sniffed from the content, name sanitised — and serve a stored file back as a download. Every problem is
 //! an [`ErrorCode`] the user can act on (too large, wrong type, empty, missing, malformed);
 //! none is a 5xx.
 
@@ -11,7 +12,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use yiwang_app::files::CheckedUpload;
+use std::path::Path;
+use yiwang_app::files::{CheckedUpload, Spool, SpoolError, SpooledFile};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::upload::{FileKind, UploadPolicy, sanitize_filename};
 
@@ -35,17 +37,30 @@ fn mp_err(e: &MultipartError) -> ErrorCode {
     }
 }
 
+fn spool_err(e: &SpoolError) -> ErrorCode {
+    match e {
+        SpoolError::TooLarge => ErrorCode::FileTooLarge,
+        SpoolError::Io(e) => {
+            tracing::error!(error = %e, "upload spool");
+            ErrorCode::Internal
+        }
+    }
+}
+
 /// Reads the whole form: exactly one file in the part named `file_field` (`Required` if it is
 /// missing or empty-named, `TooManyFiles` for a second file), at most `policy.max_bytes`
 /// (`FileTooLarge`, reading stops there), a type the policy allows by its content
-/// (`UnsupportedFileType`), not empty (`EmptyFile`); text fields bounded (`TooLong`).
+/// (`UnsupportedFileType`), not empty (`EmptyFile`); text fields bounded (`TooLong`). The file
+/// is spooled to a temporary file in `spool_dir` (e.g. [`yiwang_app::files::FileStore::spool_dir`])
+/// while it arrives; the temporary file is removed once the returned upload is dropped, or at
+/// once when the form is refused.
 pub async fn read_upload_form(
     mp: &mut Multipart,
     file_field: &str,
     policy: &UploadPolicy,
+    spool_dir: &Path,
 ) -> Result<UploadForm, ErrorCode> {
-    let max = usize::try_from(policy.max_bytes).unwrap_or(usize::MAX);
-    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut file: Option<(String, SpooledFile)> = None;
     let mut fields = BTreeMap::new();
     while let Some(mut field) = mp.next_field().await.map_err(|e| mp_err(&e))? {
         let name = field.name().unwrap_or("").to_string();
@@ -54,21 +69,24 @@ pub async fn read_upload_form(
                 if name != file_field {
                     return Err(ErrorCode::TooManyFiles);
                 }
-                let mut bytes = Vec::new();
+                let mut spool = Spool::create(spool_dir, policy.max_bytes)
+                    .await
+                    .map_err(|e| spool_err(&SpoolError::Io(e)))?;
                 while let Some(chunk) = field.chunk().await.map_err(|e| mp_err(&e))? {
-                    if bytes.len().saturating_add(chunk.len()) > max {
-                        return Err(ErrorCode::FileTooLarge);
-                    }
-                    bytes.extend_from_slice(&chunk);
+                    spool.write(&chunk).await.map_err(|e| spool_err(&e))?;
                 }
                 // A file input left empty still sends a part, without a name and bytes.
-                if file_name.is_empty() && bytes.is_empty() {
+                if file_name.is_empty() && spool.size() == 0 {
                     continue;
                 }
                 if file.is_some() {
                     return Err(ErrorCode::TooManyFiles);
                 }
-                file = Some((file_name, bytes));
+                let spooled = spool
+                    .finish()
+                    .await
+                    .map_err(|e| spool_err(&SpoolError::Io(e)))?;
+                file = Some((file_name, spooled));
             }
             None => {
                 let mut bytes = Vec::new();
@@ -86,8 +104,8 @@ pub async fn read_upload_form(
             }
         }
     }
-    let (name, bytes) = file.ok_or(ErrorCode::Required)?;
-    let file = CheckedUpload::check(bytes, &name, policy)?;
+    let (name, spooled) = file.ok_or(ErrorCode::Required)?;
+    let file = CheckedUpload::check_spooled(spooled, &name, policy)?;
     Ok(UploadForm { file, fields })
 }
 

@@ -1058,3 +1058,178 @@ async fn a_configured_verifier_verifies_new_registrations_online_on_every_backen
         assert!(location(&res).starts_with("/me/cases/"), "{b}");
     }
 }
+
+/// Several applicants upload materials to their own drafts at the same time (over real HTTP):
+/// no upload answers 5xx, and every one is on record. On SQLite a transaction that reads and then
+/// writes must take the write lock at its start (`BEGIN IMMEDIATE`), or it fails with
+/// `database is locked` instead of waiting.
+#[tokio::test]
+async fn parallel_uploads_to_own_drafts_all_succeed_on_every_backend() {
+    const CLIENTS: usize = 6;
+    const EACH: usize = 5;
+    for mut db in backends().await {
+        let b = db.backend.name();
+        yiwang_testkit::with_cases(&mut db).await;
+        let site = std::sync::Arc::new(serve(&db, false).await);
+        let mut drafts = Vec::new();
+        for i in 0..CLIENTS {
+            let id = yiwang_domain::codes::ResidentId::with_check_char(&format!(
+                "120112199001{:02}123",
+                10 + i
+            ))
+            .unwrap();
+            let cookie = register(&site, &format!("并发{i}"), id.reveal()).await;
+            let res = site
+                .post(&format!("/items/{ITEM}/apply"), Some(&cookie), &[])
+                .await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+            drafts.push((cookie, location(&res)));
+        }
+        let mut tasks = Vec::new();
+        for (i, (cookie, path)) in drafts.iter().cloned().enumerate() {
+            let site = site.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                for k in 0..EACH {
+                    // Distinct content per file: every upload writes a new stored file.
+                    let mut pdf = PDF.to_vec();
+                    pdf.extend_from_slice(format!("% client {i} file {k}\n").as_bytes());
+                    let res = upload(
+                        &site,
+                        &cookie,
+                        &path,
+                        MATERIALS[k % MATERIALS.len()],
+                        "扫描件.pdf",
+                        &pdf,
+                        &path,
+                    )
+                    .await;
+                    statuses.push(res.status());
+                }
+                statuses
+            }));
+        }
+        for t in tasks {
+            for s in t.await.unwrap() {
+                assert_eq!(s, StatusCode::SEE_OTHER, "{b}: every upload stored");
+            }
+        }
+        for (_, path) in &drafts {
+            let app_id: i64 = path
+                .trim_start_matches("/me/applications/")
+                .split('/')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let ups = db
+                .store
+                .uploads_for_application(app_id, false)
+                .await
+                .unwrap();
+            assert_eq!(ups.len(), EACH, "{b}: {path}");
+        }
+    }
+}
+
+/// One account cannot pile up drafts or upload bytes without end: past the limits the answer
+/// is a clear message in the user's language (never a 5xx), and nothing already stored is lost.
+#[tokio::test]
+async fn drafts_and_upload_bytes_are_limited_per_account() {
+    for mut db in backends().await {
+        let b = db.backend.name();
+        yiwang_testkit::with_cases(&mut db).await;
+        let file = |i: usize| {
+            let mut v = PDF.to_vec();
+            v.extend_from_slice(format!("%{i:03}\n").as_bytes());
+            v
+        };
+        let len = i64::try_from(file(0).len()).unwrap();
+        db.store = db.store.clone().with_quotas(yiwang_store::Quotas {
+            open_drafts: 2,
+            draft_upload_bytes: 2 * len + 1,
+            account_upload_bytes: 3 * len + 1,
+        });
+        let site = serve(&db, true).await;
+        let alice = register(&site, "张三", ID_A).await;
+        let mut drafts = Vec::new();
+        for _ in 0..2 {
+            let res = site
+                .post(&format!("/items/{ITEM}/apply"), Some(&alice), &[])
+                .await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+            drafts.push(location(&res));
+        }
+        let res = site
+            .post(&format!("/items/{ITEM}/apply"), Some(&alice), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(text(res).await.contains("草稿已达上限"), "{b}");
+        let res = site
+            .post(&format!("/items/{ITEM}/apply?lang=en"), Some(&alice), &[])
+            .await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(
+            text(res).await.contains("too many unsubmitted drafts"),
+            "{b}"
+        );
+        assert_eq!(
+            db.store.drafts_of(alice_id(&db).await).await.unwrap().len(),
+            2,
+            "{b}"
+        );
+
+        // Per draft: two files fit, the third does not; the two stay.
+        let post = |path: String, i: usize, cookie: String| {
+            let site = &site;
+            async move {
+                upload(
+                    site,
+                    &cookie,
+                    &path,
+                    MATERIALS[i % MATERIALS.len()],
+                    "扫描件.pdf",
+                    &file(i),
+                    &path,
+                )
+                .await
+            }
+        };
+        for i in 0..2 {
+            let res = post(drafts[0].clone(), i, alice.clone()).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        }
+        let res = post(drafts[0].clone(), 2, alice.clone()).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(text(res).await.contains("总大小已达上限"), "{b}");
+        assert_eq!(files_of(&db, &drafts[0]).await, 2, "{b}: nothing lost");
+        // Per account: the second draft takes one more file, then the account is full.
+        let res = post(drafts[1].clone(), 3, alice.clone()).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let res = post(drafts[1].clone(), 4, format!("{alice}; lang=en")).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(text(res).await.contains("total size limit"), "{b}");
+        assert_eq!(files_of(&db, &drafts[1]).await, 1, "{b}");
+    }
+}
+
+async fn alice_id(db: &yiwang_testkit::TestDb) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT id FROM applicants ORDER BY id LIMIT 1")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn files_of(db: &yiwang_testkit::TestDb, draft: &str) -> usize {
+    let id: i64 = draft
+        .trim_start_matches("/me/applications/")
+        .parse()
+        .unwrap();
+    db.store
+        .uploads_for_application(id, false)
+        .await
+        .unwrap()
+        .len()
+}

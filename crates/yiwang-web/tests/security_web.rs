@@ -59,6 +59,43 @@ async fn security_headers_on_every_kind_of_response() {
     assert!(hsts.starts_with("max-age=31536000"), "{hsts}");
 }
 
+/// A server behind a TLS proxy on the same host listens on plain HTTP, but its public address is
+/// https: cookies are `Secure` and answers carry HSTS, whatever `secure_cookies` says.
+#[tokio::test]
+async fn an_https_public_address_makes_cookies_secure_and_sends_hsts() {
+    let db = sqlite().await;
+    with_demo(&db).await;
+    create_users(&db).await;
+    let behind_proxy = WebConfig {
+        secure_cookies: false,
+        public_url: "https://zwfw.example.gov.cn".into(),
+        ..Default::default()
+    };
+    assert!(behind_proxy.secure_transport());
+    let http = Http::new(&serve(&db, behind_proxy).await);
+    let res = http.get("/", None).await;
+    let hsts = res.headers()["strict-transport-security"].to_str().unwrap();
+    assert!(hsts.starts_with("max-age=31536000"), "{hsts}");
+    let res = http.post_login("platform", PASSWORD, "/console").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let cookies: Vec<&str> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(!cookies.is_empty());
+    for c in cookies {
+        assert!(c.contains("; Secure"), "{c}");
+    }
+    // A plain http public address and no setting: neither.
+    let plain = Http::new(&serve(&db, config()).await);
+    let res = plain.post_login("platform", PASSWORD, "/console").await;
+    for c in res.headers().get_all("set-cookie") {
+        assert!(!c.to_str().unwrap().contains("Secure"), "{c:?}");
+    }
+}
+
 #[tokio::test]
 async fn cross_site_requests_are_refused_on_every_route() {
     for db in backends().await {

@@ -33,7 +33,8 @@ pub enum KeysCommand {
         alg: String,
     },
     /// Re-encrypt every personal-data value under the current data key (and recompute blind
-    /// indexes under the current index key), one transaction per batch, while the server runs.
+    /// indexes under the current index key), one transaction per batch, and every uploaded
+    /// file under `<data_dir>/files`, one file at a time, while the server runs.
     /// Safe to repeat. Prints what it did and which keys no value uses any more.
     Rotate {
         /// Rows per transaction.
@@ -191,6 +192,14 @@ fn generate(out: Option<&Path>, add: Option<&Path>, alg: &str) -> anyhow::Result
     Ok(())
 }
 
+/// The store of uploaded materials under `<data_dir>/files`, encrypting with `store`'s keys.
+pub fn file_store(cfg: &Config, store: &Store) -> anyhow::Result<yiwang_app::files::LocalDirStore> {
+    let root = cfg.data_dir.join("files");
+    Ok(yiwang_app::files::LocalDirStore::new(&root)
+        .with_context(|| format!("cannot use {}", root.display()))?
+        .with_keys(store.key_ring()))
+}
+
 async fn open_with_keys(url: &str, cfg: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(url)
         .await
@@ -245,12 +254,31 @@ pub async fn run(command: &KeysCommand, cfg: &Config, url: &str) -> anyhow::Resu
                     ring.index_key_id()
                 );
             }
-            print_usage(&store).await
+            print_usage(&store).await?;
+            if cfg.data_dir.join("files").is_dir() {
+                let fs = file_store(cfg, &store)?;
+                for (key, n) in fs.key_usage()? {
+                    println!("  files under {key:<8} {n:>8}");
+                }
+            }
+            Ok(())
         }
         KeysCommand::Rotate { batch } => {
             let store = open_with_keys(url, cfg).await?;
             let started = std::time::Instant::now();
             let summary = store.rotate_pii(*batch).await?;
+            // Uploaded materials (ID card scans) under the data directory, one file at a time.
+            let files = if cfg.data_dir.join("files").is_dir() {
+                let fs = file_store(cfg, &store)?;
+                let done = tokio::task::spawn_blocking(move || fs.rotate()).await??;
+                println!(
+                    "{:<20} {:>8} scanned {:>8} re-encrypted {:>8} failed",
+                    "files", done.scanned, done.reencrypted, done.failed
+                );
+                Some(done)
+            } else {
+                None
+            };
             for c in &summary.columns {
                 println!(
                     "{:<20} {:>8} scanned {:>8} re-encrypted {:>8} re-indexed {:>4} failed {:>4} changed meanwhile",
@@ -270,6 +298,24 @@ pub async fn run(command: &KeysCommand, cfg: &Config, url: &str) -> anyhow::Resu
             store.audit(now_ms(), &event).await?;
             print_usage(&store).await?;
             let failed = summary.total(|c| c.failed);
+            if let Some(files) = &files {
+                store
+                    .audit(
+                        now_ms(),
+                        &crate::cmd_audit::cli_actor().event(
+                            "keys.rotate_files",
+                            format!("keys:{}", summary.current_key),
+                            serde_json::to_string(files)?,
+                        ),
+                    )
+                    .await?;
+                if files.failed > 0 {
+                    bail!(
+                        "{} stored file(s) could not be decrypted with the configured keys",
+                        files.failed
+                    );
+                }
+            }
             if failed > 0 {
                 bail!("{failed} value(s) could not be decrypted with the configured keys");
             }

@@ -36,9 +36,18 @@ fn bar(len: u64, what: &str) -> ProgressBar {
 
 async fn open(cli: &Cli, cfg: &Config) -> anyhow::Result<Store> {
     let url = cfg.database_url(cli.database_url.as_deref())?;
-    let store = Store::connect(&url)
+    let store = Store::connect_with(&url, cfg.connect_options())
         .await
         .with_context(|| "cannot open the database")?;
+    if store.backend() == yiwang_store::Backend::Sqlite && !cfg.connect_options().durable {
+        tracing::warn!(
+            "sqlite_synchronous = \"normal\": commits are not fsynced before the answer; a power \
+             loss may drop the last acknowledged cases"
+        );
+        eprintln!(
+            "warning: sqlite_synchronous = \"normal\": a power loss may drop the last acknowledged commits"
+        );
+    }
     store.migrate().await.context("migrations failed")?;
     Ok(store)
 }
@@ -297,7 +306,7 @@ async fn serve(store: Store, cfg: &Config, listen: &str) -> anyhow::Result<()> {
     let state = yiwang_web::AppState::new(
         store.clone(),
         yiwang_web::WebConfig {
-            secure_cookies: cfg.secure_cookies,
+            secure_cookies: cfg.secure_cookies(),
             max_upload_bytes: cfg.max_upload_mb * 1024 * 1024,
             public_url: cfg
                 .public_url
@@ -327,8 +336,14 @@ async fn serve(store: Store, cfg: &Config, listen: &str) -> anyhow::Result<()> {
     });
     let state = state.with_search(search);
     // Uploaded materials, content-addressed under the data directory.
-    let files = yiwang_app::files::LocalDirStore::new(cfg.data_dir.join("files"))
-        .with_context(|| format!("cannot use {}", cfg.data_dir.join("files").display()))?;
+    // Encrypted with the data keys (SM4-GCM) when they are configured.
+    let files = crate::cmd_keys::file_store(cfg, &store)?;
+    if !files.encrypts() {
+        tracing::warn!(
+            "no data keys configured: uploaded materials are stored unencrypted; configure \
+             YIWANG_KEY_FILE or YIWANG_DATA_KEYS + YIWANG_INDEX_KEY"
+        );
+    }
     let state = state.with_files(std::sync::Arc::new(files));
     let verifier = yiwang_app::identity::verifier_from_config(
         cfg.identity_verifier.as_deref(),

@@ -15,7 +15,10 @@ pub struct Config {
     /// Reverse proxies (exact IP addresses) whose X-Forwarded-For header is believed.
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
-    pub secure_cookies: bool,
+    /// `Secure` cookies (and HSTS). Unset: derived from `public_url` (https → on); an https
+    /// `public_url` always turns them on (see [`Config::secure_cookies`]).
+    #[serde(rename = "secure_cookies")]
+    pub secure_cookies_setting: Option<bool>,
     pub max_upload_mb: usize,
     /// The online identity verifier (实名核验): unset or `none` (in person only), `file:<path>`
     /// (tests and demonstrations) or an `http://` address (see `yiwang_app::identity`).
@@ -24,7 +27,19 @@ pub struct Config {
     /// The audit anchors file (`yiwang audit anchor`); the console's chain check compares with it.
     #[serde(default)]
     pub audit_anchors: Option<PathBuf>,
+    /// SQLite commits: `full` (default, fsynced before the answer) or `normal` (faster, a power
+    /// loss may drop the last acknowledged commits; a warning is logged at start-up).
+    pub sqlite_synchronous: SqliteSynchronous,
     pub notify: NotifyConfig,
+}
+
+/// How SQLite commits reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    #[default]
+    Full,
+    Normal,
 }
 
 /// Outbound notifications: one webhook per channel (unset: that channel's messages wait in the
@@ -59,10 +74,11 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             public_url: None,
             trusted_proxies: Vec::new(),
-            secure_cookies: false,
+            secure_cookies_setting: None,
             max_upload_mb: 20,
             identity_verifier: None,
             audit_anchors: None,
+            sqlite_synchronous: SqliteSynchronous::Full,
             notify: NotifyConfig::default(),
         }
     }
@@ -86,8 +102,15 @@ listen = "127.0.0.1:8080"
 # (throttling and the audit log record the real client, not the proxy).
 # trusted_proxies = ["10.0.0.1"]
 
-# Set to true when served over HTTPS (production): session cookies get the Secure flag.
-secure_cookies = false
+# Session cookies get the Secure flag (and answers carry Strict-Transport-Security) when
+# public_url starts with https:// — also when a TLS proxy on the same host forwards plain HTTP.
+# Set to true to force them on without an https public_url; false cannot turn them off then.
+# secure_cookies = true
+
+# SQLite commits are fsynced before the answer ("full", the default): an acknowledged case
+# survives a power loss. "normal" is faster but may lose the last commits on a power loss; the
+# server warns at start-up when it is set. (PostgreSQL: the server's synchronous_commit decides.)
+# sqlite_synchronous = "full"
 
 # Largest catalog upload accepted by the console, in MiB.
 max_upload_mb = 20
@@ -106,7 +129,8 @@ max_upload_mb = 20
 # Outbound notifications (SMS, WeChat) leave through the outbox: each message is POSTed as JSON
 # ({"id", "channel", "to", "text", "template", "args", "case_number", "attempt"}, header
 # Idempotency-Key) to the channel's webhook; a 2xx answer is delivery, anything else is retried
-# with backoff. Plain http:// only (point it at a gateway or relay inside the network).
+# with backoff. https:// (certificates checked against the system's roots) or http:// (only
+# for a gateway or relay inside the network).
 # A channel left unset keeps its messages waiting in the outbox.
 [notify]
 # sms_webhook = "http://127.0.0.1:9000/sms"
@@ -131,6 +155,27 @@ impl Config {
         Ok(cfg)
     }
 
+    /// Whether cookies are `Secure` and HSTS is sent: an https `public_url` turns both on
+    /// (a TLS proxy in front of a plain-HTTP listener is still HTTPS to the browser); without
+    /// one, the explicit `secure_cookies` setting decides (default off).
+    pub fn secure_cookies(&self) -> bool {
+        let https = self
+            .public_url
+            .as_deref()
+            .is_some_and(yiwang_web::security::is_https_url);
+        https || self.secure_cookies_setting.unwrap_or(false)
+    }
+
+    /// How `yiwang serve` (and every other command) opens the database. The default
+    /// configuration gives exactly [`yiwang_store::ConnectOptions::default`], which is also what
+    /// the benchmark opens.
+    pub fn connect_options(&self) -> yiwang_store::ConnectOptions {
+        yiwang_store::ConnectOptions {
+            durable: self.sqlite_synchronous == SqliteSynchronous::Full,
+            ..Default::default()
+        }
+    }
+
     /// The database URL: explicit, or a SQLite file in the data directory (created on demand).
     pub fn database_url(&self, flag: Option<&str>) -> anyhow::Result<String> {
         if let Some(u) = flag.or(self.database_url.as_deref()) {
@@ -151,6 +196,53 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    #[test]
+    fn secure_cookies_follow_the_public_address() {
+        let c: super::Config = toml::from_str(super::DEFAULT_TOML).unwrap();
+        assert!(!c.secure_cookies(), "plain http by default");
+        let https: super::Config =
+            toml::from_str("public_url = \"https://zwfw.example.gov.cn\"").unwrap();
+        assert!(https.secure_cookies(), "https public address");
+        let forced_off: super::Config =
+            toml::from_str("public_url = \"HTTPS://zwfw.example.gov.cn\"\nsecure_cookies = false")
+                .unwrap();
+        assert!(forced_off.secure_cookies(), "https cannot be turned off");
+        let on: super::Config = toml::from_str("secure_cookies = true").unwrap();
+        assert!(on.secure_cookies());
+    }
+
+    /// The configuration `serve` starts with opens SQLite with `synchronous = FULL` (2), the
+    /// same options the benchmark uses; only an explicit setting relaxes it.
+    #[tokio::test]
+    async fn serve_opens_sqlite_with_full_synchronous_commits() {
+        let c: super::Config = toml::from_str(super::DEFAULT_TOML).unwrap();
+        assert_eq!(c.connect_options(), yiwang_store::ConnectOptions::default());
+        let dir = std::env::temp_dir().join(format!("yiwang-cfg-sync-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("t.db").display());
+        let store = yiwang_store::Store::connect_with(&url, c.connect_options())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.sqlite_pragma("synchronous").await.unwrap().as_deref(),
+            Some("2")
+        );
+        store.close().await;
+        let relaxed: super::Config = toml::from_str("sqlite_synchronous = \"normal\"").unwrap();
+        let store = yiwang_store::Store::connect_with(&url, relaxed.connect_options())
+            .await
+            .unwrap();
+        assert_eq!(
+            store.sqlite_pragma("synchronous").await.unwrap().as_deref(),
+            Some("1")
+        );
+        store.close().await;
+        assert!(toml::from_str::<super::Config>("sqlite_synchronous = \"off\"").is_err());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[test]
     fn default_config_parses_and_rejects_typos() {
         let c: super::Config = toml::from_str(super::DEFAULT_TOML).unwrap();

@@ -175,3 +175,65 @@ async fn generate_create_rotate_and_retire_a_key() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// `yiwang keys rotate` re-encrypts the uploaded materials under `<data_dir>/files` too: files
+/// under the old key and files stored in clear end up under the current key, and still read.
+#[tokio::test]
+async fn keys_rotate_reencrypts_stored_files() {
+    use yiwang_app::files::{FileStore, LocalDirStore};
+    for (n, db) in backends().await.into_iter().enumerate() {
+        let dir = temp(&format!("files-{n}"));
+        let keys = dir.join("keys.toml");
+        let data = dir.join("data");
+        let run = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_yiwang"))
+                .args(args)
+                .env("YIWANG_DATABASE_URL", &db.url)
+                .env("YIWANG_KEY_FILE", &keys)
+                .env("YIWANG_DATA_DIR", &data)
+                .env_remove("YIWANG_DATA_KEYS")
+                .env("YIWANG_LOG", "warn")
+                .output()
+                .expect("binary runs")
+        };
+        ok(&run(&["keys", "generate", "--out", keys.to_str().unwrap()]));
+        let k1 = std::sync::Arc::new(yiwang_crypto::KeyRing::load_file(&keys).unwrap());
+        let root = data.join("files");
+        let scan = b"%PDF-1.7\n% ID card scan\n".to_vec();
+        let clear = b"%PDF-1.7\n% stored before encryption\n".to_vec();
+        let enc = LocalDirStore::new(&root).unwrap().with_keys(Some(k1));
+        let scan_key = enc.put(&scan).await.unwrap();
+        let clear_key = LocalDirStore::new(&root)
+            .unwrap()
+            .put(&clear)
+            .await
+            .unwrap();
+        let usage = enc.key_usage().unwrap();
+        assert_eq!(usage.get("k1"), Some(&1));
+        assert_eq!(usage.get("plaintext"), Some(&1));
+
+        ok(&run(&["keys", "generate", "--add", keys.to_str().unwrap()]));
+        let out = ok(&run(&["keys", "rotate"]));
+        assert!(out.contains("rotation to key k2"), "{out}");
+        let files_line = out.lines().find(|l| l.starts_with("files")).unwrap();
+        assert!(files_line.contains("2 re-encrypted"), "{out}");
+        let k2 = std::sync::Arc::new(yiwang_crypto::KeyRing::load_file(&keys).unwrap());
+        let after = LocalDirStore::new(&root).unwrap().with_keys(Some(k2));
+        assert_eq!(
+            after.key_usage().unwrap().into_iter().collect::<Vec<_>>(),
+            vec![("k2".to_string(), 2)]
+        );
+        assert_eq!(after.get(&scan_key).await.unwrap(), scan);
+        assert_eq!(after.get(&clear_key).await.unwrap(), clear);
+        let status = ok(&run(&["keys", "status"]));
+        assert!(status.contains("files under k2"), "{status}");
+        let again = ok(&run(&["keys", "rotate"]));
+        assert!(
+            again
+                .lines()
+                .any(|l| l.starts_with("files") && l.contains(" 0 re-encrypted")),
+            "{again}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -38,7 +38,7 @@ impl Store {
             let state = get_str(&r, "state")?;
             let number = CaseNumber::parse(&get_str(&r, "case_number")?)
                 .map_err(|_| StoreError::Corrupt("case number".into()))?;
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             let marked = sqlx::query(
                 "UPDATE cases SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL",
             )

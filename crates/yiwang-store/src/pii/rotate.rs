@@ -110,7 +110,7 @@ impl Store {
                 let Some(last) = rows.last() else { break };
                 after = last.0;
                 stats.scanned += rows.len() as u64;
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 for (id, enc, idx) in rows {
                     let enc_stale = !keys.is_current(&enc);
                     let idx_stale = col.idx_column.is_some()

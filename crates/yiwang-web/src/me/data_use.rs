@@ -43,7 +43,9 @@ pub async fn show(
         let entries = state
             .store
             .audit_entries(&AuditFilter {
-                object_prefix: Some(format!("case:{}", c.case_number)),
+                // The newest entries of this case, through the `case_ref` index.
+                case_number: Some(c.case_number.clone()),
+                before_seq: Some(i64::MAX),
                 limit: PER_CASE,
                 ..Default::default()
             })
