@@ -14,7 +14,9 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
     use ErrorCode::*;
     match code {
         NotAuthenticated | BadLogin => StatusCode::UNAUTHORIZED,
-        Forbidden | TokenBeyondCreator | TokenUnscoped | IdentityUnverified => StatusCode::FORBIDDEN,
+        Forbidden | TokenBeyondCreator | TokenUnscoped | IdentityUnverified => {
+            StatusCode::FORBIDDEN
+        }
         IdentityConflict => StatusCode::CONFLICT,
         NotFound => StatusCode::NOT_FOUND,
         MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
