@@ -141,7 +141,47 @@ fn clean_place(s: &str) -> Result<String, StoreError> {
 const HOLDER_COLUMNS: &str =
     "id, handle, kind, display_name, legal_rep, phone_enc, verified_at, disabled";
 
+/// One recorded confirmation of an applicant's identity, as its subject sees it on
+/// 谁用了我的数据 (their name, ID number and phone were checked: a use of personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationEntry {
+    pub at: i64,
+    /// `in_person`, `external` or `register`.
+    pub source: String,
+    /// The staff member's or the verifier's name.
+    pub verifier: String,
+    /// The counter, service point or system.
+    pub place: String,
+    /// The document checked (a key of [`DOCUMENTS`]) or the source's name.
+    pub document: String,
+}
+
 impl Store {
+    /// Every confirmation of the applicant's identity, newest first.
+    pub async fn identity_verifications_of(
+        &self,
+        applicant_id: i64,
+    ) -> Result<Vec<VerificationEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT created_at, source, verifier, place, document FROM identity_verifications \
+             WHERE applicant_id = $1 ORDER BY created_at DESC, id DESC",
+        )
+        .bind(applicant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(VerificationEntry {
+                    at: get_i64(r, "created_at")?,
+                    source: crate::rows::get_str(r, "source")?,
+                    verifier: crate::rows::get_str(r, "verifier")?,
+                    place: crate::rows::get_str(r, "place")?,
+                    document: crate::rows::get_str(r, "document")?,
+                })
+            })
+            .collect()
+    }
+
     /// Whether the applicant's identity is verified.
     pub async fn identity_verified(&self, applicant_id: i64) -> Result<bool, StoreError> {
         let row = sqlx::query("SELECT verified_at FROM applicants WHERE id = $1")

@@ -521,6 +521,10 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
             html.contains("下载申请材料") && html.contains("下载办件文书"),
             "{b}: downloads are uses of the data too"
         );
+        assert!(
+            html.contains("实名核验（窗口查验身份证件）") && html.contains("test counter"),
+            "{b}: the identity check at the counter is a use of the data too"
+        );
         let html = text(site.get("/me/data-use", Some(&bob)).await).await;
         assert!(!html.contains(&number), "{b}");
     }

@@ -90,7 +90,7 @@ fn issues(v: &PartView) -> Vec<Issue> {
     request_body = BundleSubmitBody,
     responses(
         (status = 200, description = "The bundle with its parts' cases", body = BundleDto),
-        (status = 403, description = "A part needs a verified identity (实名核验) and the applicant's is not verified (`identity_unverified`)", body = ErrorBody),
+        (status = 403, description = "Cross-site request refused (`Origin` or `Sec-Fetch-Site` names another site), or a part needs a verified identity (实名核验) and the applicant's is not verified (`identity_unverified`)", body = ErrorBody),
         (status = 404, description = "No such bundle of this applicant", body = ErrorBody),
         (status = 422, description = "Declaration not given, or some part incomplete (issues per application)", body = ErrorBody),
     ))]

@@ -311,7 +311,7 @@ pub struct SubmittedDto {
     request_body = SubmitBody,
     responses(
         (status = 200, description = "The case", body = SubmittedDto),
-        (status = 403, description = "The item needs a verified identity (实名核验) and the applicant's is not verified (`identity_unverified`); the draft is kept", body = ErrorBody),
+        (status = 403, description = "Cross-site request refused (`Origin` or `Sec-Fetch-Site` names another site), or the item needs a verified identity (实名核验) and the applicant's is not verified (`identity_unverified`); the draft is kept", body = ErrorBody),
         (status = 404, description = "No such draft of this applicant", body = ErrorBody),
         (status = 422, description = "Declaration not given, or answers incomplete", body = ErrorBody),
     ))]

@@ -108,6 +108,24 @@ pub async fn show(
             });
         }
     }
+    // Confirmations of the identity (实名核验) checked the applicant's name, number and phone.
+    for v in state
+        .store
+        .identity_verifications_of(a.id)
+        .await
+        .map_err(fail)?
+    {
+        lines.push(UseLine {
+            at: v.at,
+            case_number: String::new(),
+            action: format!("identity.verify.{}", v.source),
+            departments: if v.place.is_empty() || v.place == v.verifier {
+                v.verifier
+            } else {
+                format!("{} / {}", v.place, v.verifier)
+            },
+        });
+    }
     lines.sort_by_key(|l| std::cmp::Reverse(l.at));
     let tpl = DataUsePage {
         page: page(locale, Some(a), "me.data_use.title", "/me/data-use"),
