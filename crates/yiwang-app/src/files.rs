@@ -653,6 +653,34 @@ impl Spool {
         })
     }
 
+    /// Removes spool files in `dir` last written more than `older_than` ago: the leftovers of a
+    /// process that stopped mid-upload (no request lives that long; several processes may
+    /// share the directory, so young files are left alone). Returns how many were removed.
+    pub fn sweep(
+        dir: &Path,
+        older_than: std::time::Duration,
+        now: std::time::SystemTime,
+    ) -> std::io::Result<usize> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let mut removed = 0;
+        for entry in entries {
+            let entry = entry?;
+            if !entry.file_name().to_string_lossy().starts_with("spool-") {
+                continue;
+            }
+            let modified = entry.metadata()?.modified()?;
+            let age = now.duration_since(modified).unwrap_or_default();
+            if age > older_than && std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Takes the next chunk; `TooLarge` as soon as the limit is passed (the file is removed
     /// when the spool is dropped).
     pub async fn write(&mut self, chunk: &[u8]) -> Result<(), SpoolError> {
@@ -812,6 +840,35 @@ mod tests {
             std::process::id(),
             temp_name()
         ))
+    }
+
+    /// A spool file left by a stopped process is removed once it is older than any request can
+    /// be; young spool files (another process's upload in flight) and other files stay.
+    #[tokio::test]
+    async fn sweep_removes_only_old_leftover_spool_files() {
+        let root = temp_root();
+        let dir = root.join("tmp");
+        let spool = Spool::create(&dir, 1024).await.unwrap();
+        let young = spool.path.as_ref().unwrap().0.clone();
+        let old = dir.join("spool-left-behind");
+        std::fs::write(&old, b"half an upload").unwrap();
+        let other = dir.join("notes.txt");
+        std::fs::write(&other, b"not ours").unwrap();
+        let hour = std::time::Duration::from_secs(3600);
+        let now = std::time::SystemTime::now();
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .unwrap()
+            .set_modified(now - 2 * hour)
+            .unwrap();
+        assert_eq!(Spool::sweep(&dir, hour, now).unwrap(), 1);
+        assert!(!old.exists());
+        assert!(young.exists(), "an upload in flight is kept");
+        assert!(other.exists());
+        assert_eq!(Spool::sweep(&root.join("missing"), hour, now).unwrap(), 0);
+        drop(spool);
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[tokio::test]

@@ -344,6 +344,14 @@ async fn serve(store: Store, cfg: &Config, listen: &str) -> anyhow::Result<()> {
              YIWANG_KEY_FILE or YIWANG_DATA_KEYS + YIWANG_INDEX_KEY"
         );
     }
+    // Uploads left half-received by a stopped process (older than any request can live).
+    let hour = std::time::Duration::from_secs(3600);
+    let spool = yiwang_app::files::FileStore::spool_dir(&files);
+    match yiwang_app::files::Spool::sweep(&spool, hour, std::time::SystemTime::now()) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("removed {n} leftover upload spool files"),
+        Err(e) => tracing::warn!("could not sweep the upload spool directory: {e}"),
+    }
     let state = state.with_files(std::sync::Arc::new(files));
     let verifier = yiwang_app::identity::verifier_from_config(
         cfg.identity_verifier.as_deref(),
