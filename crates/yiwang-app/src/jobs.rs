@@ -4,7 +4,7 @@
 //!
 //! Register a handler with a closure:
 //!
-//! ```ignore
+//! ```text
 //! runner.register("case.escalate_overdue", move |job: Job, now_ms: i64| {
 //!     let store = store.clone();
 //!     async move { escalate(&store, &job.payload, now_ms).await.map_err(JobError::from) }
