@@ -3,7 +3,7 @@
 //! when and which document (`yiwang_store::identity`). A verified identity wins: an unverified
 //! account holding the number under another name or phone is detached.
 
-use super::intake::{default_place, document_choices, in_person_claim};
+use super::intake::{PersonFields, in_person_claim};
 use super::{ConsoleResult, allow, here, page, read_form, render, same_origin, store_fail};
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
@@ -23,12 +23,7 @@ use yiwang_store::identity::Verified;
 struct IdentityPage {
     page: Page,
     errors: Vec<(String, String)>,
-    name: String,
-    legal_rep: String,
-    phone: String,
-    documents: Vec<(String, String)>,
-    document: String,
-    place: String,
+    who: PersonFields,
     /// The outcome of a recorded verification (catalog key).
     done: Option<String>,
 }
@@ -44,12 +39,7 @@ pub async fn form(locale: Locale, user: CurrentUser, uri: Uri) -> ConsoleResult 
     let tpl = IdentityPage {
         page: page(locale, p, "console.identity.title", "/console/identity"),
         errors: Vec::new(),
-        name: String::new(),
-        legal_rep: String::new(),
-        phone: String::new(),
-        documents: document_choices(locale.lang),
-        document: String::new(),
-        place: default_place(p),
+        who: PersonFields::blank(p, locale.lang),
         done: None,
     };
     Ok(render(StatusCode::OK, &tpl, locale.lang))
@@ -75,12 +65,7 @@ pub async fn verify(
     let mut tpl = IdentityPage {
         page: page(locale, p, "console.identity.title", "/console/identity"),
         errors: Vec::new(),
-        name: form.get("name").chars().take(100).collect(),
-        legal_rep: form.get("legal_rep").chars().take(100).collect(),
-        phone: form.get("phone").chars().take(20).collect(),
-        documents: document_choices(lang),
-        document: form.get("document").chars().take(40).collect(),
-        place: form.get("place").chars().take(200).collect(),
+        who: PersonFields::typed(&form, lang),
         done: None,
     };
     let (claim, record) = match in_person_claim(&form, p, lang) {
@@ -110,10 +95,7 @@ pub async fn verify(
                 .to_string(),
             );
             // A fresh form for the next citizen.
-            tpl.name.clear();
-            tpl.legal_rep.clear();
-            tpl.phone.clear();
-            tpl.document.clear();
+            tpl.who.clear_person();
             Ok(render(StatusCode::OK, &tpl, lang))
         }
         Err(e) if e.code() != ErrorCode::Internal => {

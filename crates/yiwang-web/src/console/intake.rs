@@ -44,20 +44,61 @@ struct IntakePage {
     page: Page,
     offers: Vec<Offer>,
     errors: Vec<(String, String)>,
-    name: String,
-    legal_rep: String,
-    phone: String,
+    who: PersonFields,
     item: String,
-    /// The identity documents staff may have checked: `(key, label)`.
-    documents: Vec<(String, String)>,
-    document: String,
-    place: String,
     /// After an unverified account lost the number: what happened, and the draft's address.
     reclaimed: Option<String>,
 }
 
+/// What staff type about the citizen in front of them, on the intake and the 实名核验 forms
+/// alike (`console/_identity_document.html`), as typed (cut to the fields' lengths).
+pub(super) struct PersonFields {
+    pub name: String,
+    pub legal_rep: String,
+    pub phone: String,
+    /// The identity documents staff may have checked: `(key, label)`.
+    pub documents: Vec<(String, String)>,
+    pub document: String,
+    pub place: String,
+}
+
+impl PersonFields {
+    /// An empty form; the place defaults to the staff member's own department or region.
+    pub(super) fn blank(p: &Principal, lang: yiwang_i18n::Lang) -> PersonFields {
+        PersonFields {
+            name: String::new(),
+            legal_rep: String::new(),
+            phone: String::new(),
+            documents: document_choices(lang),
+            document: String::new(),
+            place: default_place(p),
+        }
+    }
+
+    /// The form as typed, to show it again with its errors.
+    pub(super) fn typed(form: &super::FormData, lang: yiwang_i18n::Lang) -> PersonFields {
+        let cut = |k: &str, n: usize| form.get(k).chars().take(n).collect::<String>();
+        PersonFields {
+            name: cut("name", 100),
+            legal_rep: cut("legal_rep", 100),
+            phone: cut("phone", 20),
+            documents: document_choices(lang),
+            document: cut("document", 40),
+            place: cut("place", 200),
+        }
+    }
+
+    /// Cleared for the next citizen (the place stays: the same counter).
+    pub(super) fn clear_person(&mut self) {
+        self.name.clear();
+        self.legal_rep.clear();
+        self.phone.clear();
+        self.document.clear();
+    }
+}
+
 /// The documents offered on in-person verification forms, labelled in `lang`.
-pub(super) fn document_choices(lang: yiwang_i18n::Lang) -> Vec<(String, String)> {
+fn document_choices(lang: yiwang_i18n::Lang) -> Vec<(String, String)> {
     DOCUMENTS
         .iter()
         .map(|k| {
@@ -71,7 +112,7 @@ pub(super) fn document_choices(lang: yiwang_i18n::Lang) -> Vec<(String, String)>
 
 /// Where a staff member verifies when they do not say: their first grant's department or
 /// region.
-pub(super) fn default_place(p: &Principal) -> String {
+fn default_place(p: &Principal) -> String {
     p.grants
         .first()
         .and_then(|g| {
@@ -166,13 +207,8 @@ pub async fn form(
         page: page(locale, p, "console.intake.title", "/console/intake"),
         offers: offers(&state, p).await.map_err(|e| store_fail(e, locale))?,
         errors: Vec::new(),
-        name: String::new(),
-        legal_rep: String::new(),
-        phone: String::new(),
+        who: PersonFields::blank(p, locale.lang),
         item: String::new(),
-        documents: document_choices(locale.lang),
-        document: String::new(),
-        place: default_place(p),
         reclaimed: None,
     };
     Ok(render(StatusCode::OK, &tpl, locale.lang))
@@ -202,13 +238,8 @@ pub async fn start(
         page: page(locale, p, "console.intake.title", "/console/intake"),
         offers,
         errors: Vec::new(),
-        name: form.get("name").chars().take(100).collect(),
-        legal_rep: form.get("legal_rep").chars().take(100).collect(),
-        phone: form.get("phone").chars().take(20).collect(),
+        who: PersonFields::typed(&form, lang),
         item: form.get("item").chars().take(40).collect(),
-        documents: document_choices(lang),
-        document: form.get("document").chars().take(40).collect(),
-        place: form.get("place").chars().take(200).collect(),
         reclaimed: None,
     };
     let checked = in_person_claim(&form, p, lang);
