@@ -138,33 +138,21 @@ impl Store {
         if taken.is_some() {
             return Err(ErrorCode::ApplicantExists.into());
         }
-        // The handle names the row id, known only after the insert.
-        let row = sqlx::query(
-            "INSERT INTO applicants (handle, kind, display_name, legal_rep, password_hash, disabled, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING id",
+        let (id, handle) = insert_applicant_in(
+            &mut tx,
+            keys,
+            &NewRow {
+                idx: &idx,
+                id: &a.id,
+                name: &display_name,
+                legal_rep: legal_rep.as_deref(),
+                password_hash: &hash,
+                phone: &a.phone,
+            },
+            now_ms,
         )
-        .bind(format!("pending-{idx}"))
-        .bind(a.id.kind().key())
-        .bind(display_name.clone())
-        .bind(legal_rep.clone())
-        .bind(hash)
-        .bind(now_ms)
-        .fetch_one(&mut *tx)
-        .await?;
-        let id = get_i64(&row, "id")?;
-        let handle = format!("applicant-{id}");
-        sqlx::query("UPDATE applicants SET handle = $1 WHERE id = $2")
-            .bind(handle.clone())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        APPLICANT_ID_NUMBER
-            .write_in(&mut tx, Some(keys), id, Some(&a.id.reveal()))
-            .await
-            .map_err(unique_as_exists)?;
-        APPLICANT_PHONE
-            .write_in(&mut tx, Some(keys), id, Some(a.phone.reveal()))
-            .await?;
+        .await
+        .map_err(unique_as_exists)?;
         let applicant = Applicant {
             id,
             handle: handle.clone(),
@@ -426,6 +414,54 @@ impl Store {
         self.throttle_clear(&crate::auth_guard::account_key(&a.handle), now_ms)
             .await
     }
+}
+
+/// A new applicant account's row, before its id is known.
+pub(crate) struct NewRow<'a> {
+    /// The blind index of the ID number.
+    pub idx: &'a str,
+    pub id: &'a ApplicantId,
+    pub name: &'a str,
+    pub legal_rep: Option<&'a str>,
+    /// `!` for an account with no password yet.
+    pub password_hash: &'a str,
+    pub phone: &'a Phone,
+}
+
+/// Inserts an applicant with the encrypted ID number and phone, in `tx`: `(id, handle)`. The
+/// handle names the row id, known only after the insert.
+pub(crate) async fn insert_applicant_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    keys: &yiwang_crypto::KeyRing,
+    row: &NewRow<'_>,
+    now_ms: i64,
+) -> Result<(i64, String), StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO applicants (handle, kind, display_name, legal_rep, password_hash, disabled, \
+         created_at) VALUES ($1, $2, $3, $4, $5, 0, $6) RETURNING id",
+    )
+    .bind(format!("pending-{}", row.idx))
+    .bind(row.id.kind().key())
+    .bind(row.name.to_string())
+    .bind(row.legal_rep.map(str::to_string))
+    .bind(row.password_hash.to_string())
+    .bind(now_ms)
+    .fetch_one(&mut **tx)
+    .await?;
+    let id = get_i64(&inserted, "id")?;
+    let handle = format!("applicant-{id}");
+    sqlx::query("UPDATE applicants SET handle = $1 WHERE id = $2")
+        .bind(handle.clone())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    APPLICANT_ID_NUMBER
+        .write_in(tx, Some(keys), id, Some(&row.id.reveal()))
+        .await?;
+    APPLICANT_PHONE
+        .write_in(tx, Some(keys), id, Some(row.phone.reveal()))
+        .await?;
+    Ok((id, handle))
 }
 
 fn unique_as_exists(e: StoreError) -> StoreError {

@@ -16,7 +16,6 @@ use crate::{Store, StoreError};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::case::ApplicantId;
 use yiwang_domain::codes::Phone;
-use yiwang_domain::enums::CodeSet;
 
 /// Where a confirmation came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,30 +302,20 @@ impl Store {
             Some(a) => Verified::Confirmed(a),
             None => {
                 // A new account for the owner: no password until they set one by SMS reset.
-                let row = sqlx::query(
-                    "INSERT INTO applicants (handle, kind, display_name, legal_rep, password_hash, disabled, created_at) \
-                     VALUES ($1, $2, $3, $4, '!', 0, $5) RETURNING id",
+                let (id, handle) = crate::applicants::insert_applicant_in(
+                    &mut tx,
+                    keys,
+                    &crate::applicants::NewRow {
+                        idx: &idx,
+                        id: &claim.id,
+                        name: &name,
+                        legal_rep: legal_rep.as_deref(),
+                        password_hash: "!",
+                        phone: &claim.phone,
+                    },
+                    now_ms,
                 )
-                .bind(format!("pending-{idx}"))
-                .bind(claim.id.kind().key())
-                .bind(name.clone())
-                .bind(legal_rep.clone())
-                .bind(now_ms)
-                .fetch_one(&mut *tx)
                 .await?;
-                let id = get_i64(&row, "id")?;
-                let handle = format!("applicant-{id}");
-                sqlx::query("UPDATE applicants SET handle = $1 WHERE id = $2")
-                    .bind(handle.clone())
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                APPLICANT_ID_NUMBER
-                    .write_in(&mut tx, Some(keys), id, Some(&claim.id.reveal()))
-                    .await?;
-                APPLICANT_PHONE
-                    .write_in(&mut tx, Some(keys), id, Some(claim.phone.reveal()))
-                    .await?;
                 let applicant = Applicant {
                     id,
                     handle,
@@ -349,31 +338,12 @@ impl Store {
             .bind(applicant.id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO identity_verifications (applicant_id, source, verifier, staff_id, place, document, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(applicant.id)
-        .bind(record.source.key())
-        .bind(record.verifier.clone())
-        .bind(record.staff_id)
-        .bind(place.clone())
-        .bind(document.clone())
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        let event = actor.event(
-            "identity.verify",
-            format!("applicant:{}", applicant.handle),
-            serde_json::json!({
-                "source": record.source.key(),
-                "document": document,
-                "place": place,
-                "outcome": outcome.key(),
-            })
-            .to_string(),
-        );
-        append_in(&mut tx, now_ms, &event).await?;
+        let checked = Checked {
+            record,
+            place: &place,
+            document: &document,
+        };
+        record_in(&mut tx, applicant, &checked, outcome.key(), actor, now_ms).await?;
         tx.commit().await?;
         self.auth_changed();
         Ok(outcome)
@@ -402,34 +372,60 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(ErrorCode::NotFound.into());
         }
-        sqlx::query(
-            "INSERT INTO identity_verifications (applicant_id, source, verifier, staff_id, place, document, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(applicant.id)
-        .bind(record.source.key())
-        .bind(record.verifier.clone())
-        .bind(record.staff_id)
-        .bind(place.clone())
-        .bind(document.clone())
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        let event = actor.event(
-            "identity.verify",
-            format!("applicant:{}", applicant.handle),
-            serde_json::json!({
-                "source": record.source.key(),
-                "document": document,
-                "place": place,
-                "outcome": "confirmed",
-            })
-            .to_string(),
-        );
-        append_in(&mut tx, now_ms, &event).await?;
+        let checked = Checked {
+            record,
+            place: &place,
+            document: &document,
+        };
+        record_in(&mut tx, applicant, &checked, "confirmed", actor, now_ms).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// A verification's record with its place and document cleaned.
+struct Checked<'a> {
+    record: &'a VerificationRecord,
+    place: &'a str,
+    document: &'a str,
+}
+
+/// Records one confirmation of `applicant`'s identity and its audit entry, in `tx`.
+async fn record_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    applicant: &Applicant,
+    c: &Checked<'_>,
+    outcome: &str,
+    actor: &Actor,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO identity_verifications \
+         (applicant_id, source, verifier, staff_id, place, document, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(applicant.id)
+    .bind(c.record.source.key())
+    .bind(c.record.verifier.clone())
+    .bind(c.record.staff_id)
+    .bind(c.place.to_string())
+    .bind(c.document.to_string())
+    .bind(now_ms)
+    .execute(&mut **tx)
+    .await?;
+    let event = actor.event(
+        "identity.verify",
+        format!("applicant:{}", applicant.handle),
+        serde_json::json!({
+            "source": c.record.source.key(),
+            "document": c.document,
+            "place": c.place,
+            "outcome": outcome,
+        })
+        .to_string(),
+    );
+    append_in(tx, now_ms, &event).await?;
+    Ok(())
 }
 
 /// The claim an existing account makes (its own name, number and phone), for a verifier.
