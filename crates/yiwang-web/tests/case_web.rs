@@ -531,17 +531,30 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
 }
 
 async fn fill_and_submit(site: &Site, cookie: &str, draft: &str) -> String {
-    fill_item(site, cookie, draft).await;
-    upload_all(site, cookie, draft).await;
-    let res = site
-        .post(
-            &format!("{draft}/submit"),
-            Some(cookie),
-            &[("_declaration", "yes")],
-        )
-        .await;
+    let res = try_submit(site, cookie, draft).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     location(&res)
+}
+
+/// Fills the draft, uploads every material and submits with the declaration ticked; the answer
+/// as it comes (a refusal is the point of some tests).
+async fn try_submit(site: &Site, cookie: &str, draft: &str) -> reqwest::Response {
+    fill_item(site, cookie, draft).await;
+    upload_all(site, cookie, draft).await;
+    site.post(
+        &format!("{draft}/submit"),
+        Some(cookie),
+        &[("_declaration", "yes")],
+    )
+    .await
+}
+
+/// Starts a draft of the demo item and [`try_submit`]s it.
+async fn apply_and_try_submit(site: &Site, cookie: &str) -> reqwest::Response {
+    let res = site
+        .post(&format!("/items/{ITEM}/apply"), Some(cookie), &[])
+        .await;
+    try_submit(site, cookie, &location(&res)).await
 }
 
 #[tokio::test]
@@ -802,15 +815,7 @@ async fn a_squatted_id_number_goes_back_to_its_verified_owner_on_every_backend()
             .post(&format!("/items/{ITEM}/apply"), Some(&squatter), &[])
             .await;
         let draft = location(&res);
-        fill_item(&site, &squatter, &draft).await;
-        upload_all(&site, &squatter, &draft).await;
-        let res = site
-            .post(
-                &format!("{draft}/submit"),
-                Some(&squatter),
-                &[("_declaration", "yes")],
-            )
-            .await;
+        let res = try_submit(&site, &squatter, &draft).await;
         assert_eq!(res.status(), StatusCode::FORBIDDEN, "{b}");
         let html = text(res).await;
         assert!(
@@ -1045,19 +1050,7 @@ async fn a_configured_verifier_verifies_new_registrations_online_on_every_backen
             )
             .await;
         let alice = auth_support::named_cookie(&res, "yw_app").unwrap();
-        let res = site
-            .post(&format!("/items/{ITEM}/apply"), Some(&alice), &[])
-            .await;
-        let draft = location(&res);
-        fill_item(&site, &alice, &draft).await;
-        upload_all(&site, &alice, &draft).await;
-        let res = site
-            .post(
-                &format!("{draft}/submit"),
-                Some(&alice),
-                &[("_declaration", "yes")],
-            )
-            .await;
+        let res = apply_and_try_submit(&site, &alice).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         assert!(location(&res).starts_with("/me/cases/"), "{b}");
     }
