@@ -347,7 +347,9 @@ async fn serve(store: Store, cfg: &Config, listen: &str) -> anyhow::Result<()> {
     // Uploads left half-received by a stopped process (older than any request can live).
     let hour = std::time::Duration::from_secs(3600);
     let spool = yiwang_app::files::FileStore::spool_dir(&files);
-    match yiwang_app::files::Spool::sweep(&spool, hour, std::time::SystemTime::now()) {
+    let now = std::time::UNIX_EPOCH
+        + std::time::Duration::from_millis(u64::try_from(now_ms()).unwrap_or_default());
+    match yiwang_app::files::Spool::sweep(&spool, hour, now) {
         Ok(0) => {}
         Ok(n) => tracing::info!("removed {n} leftover upload spool files"),
         Err(e) => tracing::warn!("could not sweep the upload spool directory: {e}"),
