@@ -65,11 +65,13 @@ run() {
   local label=$1
   shift
   echo "== schemathesis $SCHEMATHESIS_VERSION, $label: checks=$CHECKS seed=$SEED max-examples=$MAX_EXAMPLES"
+  # One worker: with two, hypothesis' lambda-source cache (not thread-safe) now and then raised a
+  # KeyError inside schemathesis itself, an error of the tool and not of the API.
   # NUL bytes are refused everywhere with a documented 400 before any handler runs (PostgreSQL
   # cannot store them); generating them would only test that one layer again and again.
   "$venv/bin/st" --config-file .ci/schemathesis.toml run "$base/api/openapi.json" \
     --checks "$CHECKS" --seed "$SEED" --max-examples "$MAX_EXAMPLES" --phases "$PHASES" \
-    --workers 2 --no-color --suppress-health-check all --generation-database none \
+    --workers 1 --no-color --suppress-health-check all --generation-database none \
     --generation-allow-x00 false \
     --report junit --report-dir "$work/report-$label" "$@"
 }
