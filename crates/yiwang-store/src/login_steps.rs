@@ -2,8 +2,8 @@
 //! one-time code, TOTP enrolment and replay protection, session idle timeout, "log out
 //! everywhere" and password change.
 //!
-//! Nothing here is specific to staff: an applicant account (when it exists) reuses the same
-//! challenge, TOTP and session functions; only whether TOTP is mandatory differs.
+//! These are the staff steps. Applicant accounts follow the same rules with their own tables
+//! and functions (`applicant_totp.rs`, `applicants.rs`); only whether TOTP is mandatory differs.
 
 use crate::accounts::password_acceptable;
 use crate::audit::{AuditEvent, append_in};

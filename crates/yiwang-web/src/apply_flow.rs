@@ -8,15 +8,17 @@
 //! comes back exactly as left; the typed answers are added on submission.
 
 use crate::AppState;
-use crate::console::{ConsoleError, ConsoleResult, fail, render, see_other, store_fail};
 use crate::forms_html::{self, ACTION_CONTROL, DECLARATION_CONTROL, FormView, SummaryView};
+use crate::forms_html::{RegionOption, picker_level, region_depth};
+use crate::html::{PageError, PageResult, fail, render, see_other};
 use crate::locale::Locale;
 use crate::materials::MaterialView;
-use crate::me::not_found;
 use crate::page::Page;
 use askama::Template;
 use axum::http::StatusCode;
+use std::collections::BTreeMap;
 use std::collections::HashMap;
+use yiwang_domain::forms::FieldKind;
 use yiwang_domain::forms::{FieldError, FormDefinition, Mode, RawAnswers, validate};
 use yiwang_domain::policy::Principal;
 use yiwang_domain::{ErrorCode, RegionCode};
@@ -55,8 +57,8 @@ impl Filer<'_> {
     }
     fn page(&self, locale: Locale, title_key: &str, path: &str) -> Page {
         match self {
-            Filer::Applicant(a) => crate::me::page(locale, Some(a), title_key, path),
-            Filer::Staff(p) => crate::console::page(locale, p, title_key, path),
+            Filer::Applicant(a) => crate::html::applicant_page(locale, Some(a), title_key, path),
+            Filer::Staff(p) => crate::html::staff_page(locale, p, title_key, path),
         }
     }
     fn actor(&self) -> CaseActor<'_> {
@@ -156,15 +158,8 @@ pub(crate) fn readiness(l: &Loaded) -> Readiness {
     }
 }
 
-async fn load(
-    state: &AppState,
-    locale: Locale,
-    who: Filer<'_>,
-    id: i64,
-) -> Result<Loaded, ConsoleError> {
-    load_of(state, who, id)
-        .await
-        .map_err(|e| store_fail(e, locale))
+async fn load(state: &AppState, who: Filer<'_>, id: i64) -> Result<Loaded, PageError> {
+    load_of(state, who, id).await.map_err(PageError::from)
 }
 
 /// A draft of `who` with its form and materials (others' drafts, and drafts of an
@@ -208,7 +203,7 @@ async fn form_page(
     errors: &[FieldError],
     saved: bool,
     status: StatusCode,
-) -> ConsoleResult {
+) -> PageResult {
     form_page_with(state, locale, who, l, raw, errors, saved, None, status).await
 }
 
@@ -223,10 +218,8 @@ async fn form_page_with(
     saved: bool,
     upload_error: Option<String>,
     status: StatusCode,
-) -> ConsoleResult {
-    let regions = crate::console::forms::region_choices(state, &l.def, &l.region)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+) -> PageResult {
+    let regions = region_choices(state, &l.def, &l.region).await?;
     let view = FormView {
         def: &l.def,
         raw,
@@ -240,7 +233,7 @@ async fn form_page_with(
     let cont = yiwang_i18n::t(locale.lang, "me.apply.continue").to_string();
     let form = forms_html::form_html(
         &view,
-        &crate::console::href(locale, &path),
+        &crate::link::href(locale, &path),
         &[("continue", cont.as_str()), ("save", save.as_str())],
     );
     let tpl = FormPage {
@@ -248,9 +241,9 @@ async fn form_page_with(
         item_name: l.item_name.clone(),
         form,
         saved,
-        materials: crate::materials::views(state, locale, &l.required, &l.app).await?,
-        upload_href: crate::console::href(locale, &format!("{path}/materials")),
-        remove_href: crate::console::href(locale, &format!("{path}/materials/remove")),
+        materials: crate::materials::views(state, &l.required, &l.app).await?,
+        upload_href: crate::link::href(locale, &format!("{path}/materials")),
+        remove_href: crate::link::href(locale, &format!("{path}/materials/remove")),
         back: path.clone(),
         upload_error,
     };
@@ -263,12 +256,12 @@ pub(crate) async fn show_form(
     locale: Locale,
     who: Filer<'_>,
     id: i64,
-) -> ConsoleResult {
-    let l = load(state, locale, who, id).await?;
+) -> PageResult {
+    let l = load(state, who, id).await?;
     if l.app.status == ApplicationStatus::Submitted {
         return match &l.app.case_number {
             Some(n) => Ok(see_other(locale, &who.case_href(n))),
-            None => Err(not_found(locale)),
+            None => Err(fail(ErrorCode::NotFound)),
         };
     }
     let raw = RawAnswers::from_pairs(&l.def, stored_pairs(&l.app)).unwrap_or_default();
@@ -283,19 +276,19 @@ pub(crate) async fn save_form(
     who: Filer<'_>,
     id: i64,
     body: &[u8],
-) -> ConsoleResult {
-    let l = load(state, locale, who, id).await?;
+) -> PageResult {
+    let l = load(state, who, id).await?;
     if l.app.status == ApplicationStatus::Submitted {
-        return Err(fail(ErrorCode::NotEditable, locale));
+        return Err(fail(ErrorCode::NotEditable));
     }
-    let pairs = forms_html::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
+    let pairs = forms_html::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput))?;
     let action = pairs
         .iter()
         .find(|(k, _)| k == ACTION_CONTROL)
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
     let mut raw =
-        RawAnswers::from_pairs(&l.def, pairs).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
+        RawAnswers::from_pairs(&l.def, pairs).map_err(|_| fail(ErrorCode::InvalidInput))?;
     if raw.apply_row_action(&l.def).is_some() {
         return form_page(state, locale, who, &l, &raw, &[], false, StatusCode::OK).await;
     }
@@ -310,8 +303,7 @@ pub(crate) async fn save_form(
     state
         .store
         .save_answers(id, who.owner(), &doc, state.now_ms())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     match checked {
         Ok(_) if mode == Mode::Submit => {
             Ok(see_other(locale, &format!("{}/{id}/check", who.base())))
@@ -343,19 +335,14 @@ pub(crate) async fn answers_summary(
     app: &Application,
     change_href: Option<&str>,
     reveal: bool,
-) -> Result<Option<String>, ConsoleError> {
+) -> Result<Option<String>, PageError> {
     let raw = RawAnswers::from_pairs(def, stored_pairs(app)).unwrap_or_default();
     let Ok(answers) = validate(def, &raw, Mode::Submit) else {
         return Ok(None);
     };
     let mut region_names = HashMap::new();
     for r in answers.regions() {
-        if let Some(reg) = state
-            .store
-            .region(r)
-            .await
-            .map_err(|e| store_fail(e, locale))?
-        {
+        if let Some(reg) = state.store.region(r).await? {
             region_names.insert(r.as_str().to_string(), reg.name);
         }
     }
@@ -377,8 +364,8 @@ async fn check_page(
     l: &Loaded,
     declaration_error: Option<&str>,
     status: StatusCode,
-) -> ConsoleResult {
-    let change = crate::console::href(locale, &format!("{}/{}", who.base(), l.app.id));
+) -> PageResult {
+    let change = crate::link::href(locale, &format!("{}/{}", who.base(), l.app.id));
     let Some(summary) = answers_summary(state, locale, &l.def, &l.app, Some(&change), true).await?
     else {
         return Ok(see_other(locale, &format!("{}/{}", who.base(), l.app.id)));
@@ -406,8 +393,8 @@ pub(crate) async fn show_check(
     locale: Locale,
     who: Filer<'_>,
     id: i64,
-) -> ConsoleResult {
-    let l = load(state, locale, who, id).await?;
+) -> PageResult {
+    let l = load(state, who, id).await?;
     if let Some(n) = &l.app.case_number {
         return Ok(see_other(locale, &who.case_href(n)));
     }
@@ -423,12 +410,12 @@ pub(crate) async fn submit(
     client: &str,
     id: i64,
     body: &[u8],
-) -> ConsoleResult {
-    let l = load(state, locale, who, id).await?;
+) -> PageResult {
+    let l = load(state, who, id).await?;
     if let Some(n) = &l.app.case_number {
         return Ok(see_other(locale, &who.case_href(n)));
     }
-    let pairs = forms_html::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
+    let pairs = forms_html::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput))?;
     if !pairs.iter().any(|(k, _)| k == DECLARATION_CONTROL) {
         let msg = yiwang_i18n::t(locale.lang, "me.check.declaration_required").to_string();
         return check_page(
@@ -456,9 +443,7 @@ pub(crate) async fn submit(
         }
         Readiness::Missing { .. } => return Ok(see_other(locale, &format!("{}/{id}", who.base()))),
     };
-    let done = submit_ready(state, who, client, &l, &doc)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let done = submit_ready(state, who, client, &l, &doc).await?;
     Ok(see_other(locale, &who.case_href(done.number.as_str())))
 }
 
@@ -495,8 +480,8 @@ pub(crate) async fn upload_material(
     who: Filer<'_>,
     id: i64,
     mp: axum::extract::Multipart,
-) -> ConsoleResult {
-    let l = load(state, locale, who, id).await?;
+) -> PageResult {
+    let l = load(state, who, id).await?;
     match crate::materials::upload(state, &l.required, &l.app, mp).await {
         Ok((_, back)) => {
             let fallback = format!("{}/{id}", who.base());
@@ -508,7 +493,7 @@ pub(crate) async fn upload_material(
             let status = crate::error::status_for(code);
             form_page_with(state, locale, who, &l, &raw, &[], false, Some(msg), status).await
         }
-        Err(code) => Err(fail(code, locale)),
+        Err(code) => Err(fail(code)),
     }
 }
 
@@ -519,35 +504,76 @@ pub(crate) async fn remove_material(
     who: Filer<'_>,
     id: i64,
     body: &[u8],
-) -> ConsoleResult {
-    let l = load(state, locale, who, id).await?;
-    let pairs = forms_html::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
+) -> PageResult {
+    let l = load(state, who, id).await?;
+    let pairs = forms_html::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput))?;
     let upload_id: i64 = pairs
         .iter()
         .find(|(k, _)| k == "upload")
         .and_then(|(_, v)| v.parse().ok())
-        .ok_or_else(|| fail(ErrorCode::InvalidInput, locale))?;
+        .ok_or_else(|| fail(ErrorCode::InvalidInput))?;
     crate::materials::remove(state, &l.app, upload_id)
         .await
-        .map_err(|c| fail(c, locale))?;
+        .map_err(|c| fail(c))?;
     Ok(see_other(locale, &format!("{}/{id}", who.base())))
 }
 
 /// A file of this filer's application, as an attachment.
 pub(crate) async fn material_file(
     state: &AppState,
-    locale: Locale,
+    _locale: Locale,
     who: Filer<'_>,
     id: i64,
     upload_id: i64,
-) -> ConsoleResult {
-    let l = load(state, locale, who, id).await?;
+) -> PageResult {
+    let l = load(state, who, id).await?;
     crate::materials::download(
         state,
-        locale,
         l.app.id,
         upload_id,
         crate::upload::Disposition::Attachment,
     )
     .await
+}
+
+/// Most regions one picker lists (keeps the page small).
+const MAX_PICKER_REGIONS: usize = 400;
+
+/// Region choices for every address field of `def`: under its `region_root`, or under the
+/// implementation's region for fields without one.
+pub(crate) async fn region_choices(
+    state: &AppState,
+    def: &FormDefinition,
+    default_root: &RegionCode,
+) -> Result<BTreeMap<String, Vec<RegionOption>>, yiwang_store::StoreError> {
+    let mut out = BTreeMap::new();
+    let mut roots: Vec<Option<String>> = Vec::new();
+    for f in def.fields() {
+        for f in std::iter::once(f).chain(f.fields.iter()) {
+            if f.kind == FieldKind::Address && !roots.contains(&f.region_root) {
+                roots.push(f.region_root.clone());
+            }
+        }
+    }
+    for r in roots {
+        let key = r.clone().unwrap_or_default();
+        let root = match r {
+            Some(r) => RegionCode::parse(&r).unwrap_or_else(|_| default_root.clone()),
+            None => default_root.clone(),
+        };
+        let list = state
+            .store
+            .region_subtree(&root, picker_level(&root))
+            .await?
+            .into_iter()
+            .take(MAX_PICKER_REGIONS)
+            .map(|r| RegionOption {
+                depth: region_depth(&root, &r.code),
+                code: r.code.to_string(),
+                name: r.name,
+            })
+            .collect();
+        out.insert(key, list);
+    }
+    Ok(out)
 }

@@ -16,6 +16,7 @@
 //! Behind HTTPS the cookies are `Secure` and named with the `__Host-` prefix ([`cookie_name`]).
 
 pub mod api_token;
+pub mod applicant;
 
 use crate::AppState;
 use crate::error::AppError;
@@ -32,6 +33,7 @@ use yiwang_domain::policy::{Action, Decision, Principal, Target, authorize};
 use yiwang_store::auth_guard::Throttle;
 
 pub use api_token::ApiPrincipal;
+pub use applicant::CurrentApplicant;
 
 pub const SESSION_COOKIE: &str = "yw_session";
 /// Names the pending sign-in between password and one-time code.

@@ -3,7 +3,7 @@
 //! recorded when it was issued (a mismatch is refused, never served).
 
 use crate::AppState;
-use crate::console::{ConsoleError, ConsoleResult, fail, store_fail};
+use crate::html::{PageError, PageResult, fail};
 use crate::locale::Locale;
 use yiwang_domain::ErrorCode;
 use yiwang_domain::case::CaseNumber;
@@ -24,17 +24,13 @@ pub(crate) async fn links(
     locale: Locale,
     number: &CaseNumber,
     base: &str,
-) -> Result<Vec<DocumentLink>, ConsoleError> {
-    let docs = state
-        .store
-        .documents_for_case(number.as_str())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+) -> Result<Vec<DocumentLink>, PageError> {
+    let docs = state.store.documents_for_case(number.as_str()).await?;
     Ok(docs
         .into_iter()
         .map(|d| DocumentLink {
             title: yiwang_docs::title(d.kind, locale.lang),
-            href: crate::console::href(locale, &format!("{base}/documents/{}", d.verify_code)),
+            href: crate::link::href(locale, &format!("{base}/documents/{}", d.verify_code)),
             issued_at: d.issued_at_ms,
             valid: d.status == yiwang_domain::document::DocumentStatus::Valid,
         })
@@ -47,22 +43,21 @@ pub(crate) async fn download(
     locale: Locale,
     number: &CaseNumber,
     code: &str,
-) -> ConsoleResult {
-    let code = VerifyCode::parse(code).map_err(|_| fail(ErrorCode::NotFound, locale))?;
+) -> PageResult {
+    let code = VerifyCode::parse(code).map_err(|_| fail(ErrorCode::NotFound))?;
     let doc = state
         .store
         .document_by_verify_code(&code)
-        .await
-        .map_err(|e| store_fail(e, locale))?
+        .await?
         .filter(|d| d.case_number == number.as_str())
-        .ok_or_else(|| fail(ErrorCode::NotFound, locale))?;
+        .ok_or_else(|| fail(ErrorCode::NotFound))?;
     let pdf = yiwang_app::notices::render_stored(&doc.notice_json).map_err(|e| {
         tracing::error!(error = %e, "stored notice does not render");
-        fail(ErrorCode::Internal, locale)
+        fail(ErrorCode::Internal)
     })?;
     if !doc.matches(&pdf) {
         tracing::error!(code = %code, "document digest mismatch; not served");
-        return Err(fail(ErrorCode::Internal, locale));
+        return Err(fail(ErrorCode::Internal));
     }
     let name = format!(
         "{}-{}.pdf",

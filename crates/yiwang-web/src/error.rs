@@ -131,3 +131,76 @@ pub async fn not_found(locale: Locale, uri: axum::http::Uri) -> AppError {
     e.json = uri.path().starts_with("/api/");
     e
 }
+
+/// A page handler's early exit: an error page, a 403, or a redirect (to the sign-in page, say).
+///
+/// Converts with `?` from a store error, an error code and an [`AppError`]. A code becomes the
+/// error page in the reader's language: the page is rendered here in the default language and
+/// marked, and [`localize`] (run by the security middleware, which knows the request) renders
+/// it again when the reader asked for another one.
+pub struct PageError(Box<Exit>);
+
+enum Exit {
+    Code(ErrorCode),
+    Ready(Response),
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+impl PageError {
+    pub fn new(code: ErrorCode) -> Self {
+        PageError(Box::new(Exit::Code(code)))
+    }
+    /// Ends a handler early with this response (a redirect, say).
+    pub fn from_response(r: Response) -> Self {
+        PageError(Box::new(Exit::Ready(r)))
+    }
+}
+
+impl From<ErrorCode> for PageError {
+    fn from(code: ErrorCode) -> Self {
+        PageError::new(code)
+    }
+}
+
+impl From<yiwang_store::StoreError> for PageError {
+    fn from(e: yiwang_store::StoreError) -> Self {
+        if e.code() == ErrorCode::Internal {
+            tracing::error!(error = %e, "store error");
+        }
+        PageError::new(e.code())
+    }
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError::from_response(e.into_response())
+    }
+}
+
+/// Marks a page error rendered in the default language, for [`localize`].
+#[derive(Debug, Clone, Copy)]
+struct PageErrorCode(ErrorCode);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match *self.0 {
+            Exit::Ready(r) => r,
+            Exit::Code(code) => {
+                let mut r = AppError::new(code, Lang::default()).into_response();
+                r.extensions_mut().insert(PageErrorCode(code));
+                r
+            }
+        }
+    }
+}
+
+/// A page error of the handler, rendered in the reader's language `lang`.
+pub(crate) fn localize(res: Response, lang: Lang) -> Response {
+    match res.extensions().get::<PageErrorCode>() {
+        Some(&PageErrorCode(code)) if lang != Lang::default() => {
+            AppError::new(code, lang).into_response()
+        }
+        _ => res,
+    }
+}

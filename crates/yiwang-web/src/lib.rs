@@ -9,6 +9,8 @@ pub mod console;
 pub mod download;
 mod error;
 pub mod forms_html;
+mod html;
+mod link;
 mod locale;
 mod materials;
 pub mod me;

@@ -4,8 +4,7 @@
 //! with `nosniff`, to the owner or to staff who may see the case.
 
 use crate::AppState;
-use crate::console::{ConsoleError, fail, store_fail};
-use crate::locale::Locale;
+use crate::html::{PageError, fail};
 use axum::extract::Multipart;
 use axum::response::Response;
 use yiwang_domain::ErrorCode;
@@ -27,13 +26,12 @@ pub struct MaterialView {
 /// Materials of `app`'s implementation with the application's current files.
 pub(crate) async fn views(
     state: &AppState,
-    locale: Locale,
     required: &[MaterialRequirement],
     app: &Application,
-) -> Result<Vec<MaterialView>, ConsoleError> {
+) -> Result<Vec<MaterialView>, PageError> {
     views_of(state, required, app)
         .await
-        .map_err(|e| store_fail(e, locale))
+        .map_err(PageError::from)
 }
 
 /// [`views`] for callers with their own error type (the JSON API).
@@ -127,8 +125,11 @@ pub(crate) async fn upload(
     let back = form
         .fields
         .get("back")
-        .map(|b| crate::console::login_safe_next(b))
-        .filter(|b| b != "/console");
+        .and_then(|b| crate::link::safe_next(b))
+        // The console home is never the way back from a file form (as before `safe_next` was
+        // an `Option`, when it stood for "unsafe").
+        .filter(|b| *b != "/console")
+        .map(str::to_string);
     Ok((up, back))
 }
 
@@ -157,21 +158,19 @@ pub(crate) async fn remove(
 /// `Inline` shown in the browser when its kind allows (images), sandboxed.
 pub(crate) async fn download(
     state: &AppState,
-    locale: Locale,
     application_id: i64,
     upload_id: i64,
     disposition: crate::upload::Disposition,
-) -> Result<Response, ConsoleError> {
+) -> Result<Response, PageError> {
     let up = state
         .store
         .upload_by_id(upload_id)
-        .await
-        .map_err(|e| store_fail(e, locale))?
+        .await?
         .filter(|u| u.application_id == application_id)
-        .ok_or_else(|| fail(ErrorCode::NotFound, locale))?;
+        .ok_or_else(|| fail(ErrorCode::NotFound))?;
     let bytes = state.files.get(&up.storage_key).await.map_err(|e| {
         tracing::error!(error = %e, upload = up.id, "stored file unreadable");
-        fail(ErrorCode::Internal, locale)
+        fail(ErrorCode::Internal)
     })?;
     Ok(crate::upload::serve_file(
         up.kind,

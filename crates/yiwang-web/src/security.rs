@@ -9,14 +9,15 @@
 //!   (`%00`) in the path, query or a form body is refused (400: PostgreSQL cannot store one and
 //!   no field needs it); form bodies are limited to 4 MiB, uploads to `DefaultBodyLimit`;
 //! - cross-site request forgery: every method but GET/HEAD is refused (403) when its `Origin`
-//!   names another host than `Host`, is `null`, or `Sec-Fetch-Site` says `cross-site`. The
-//!   console handlers keep their own check (`console::same_origin`); it is now a second line;
+//!   names another host than `Host`, is `null`, or `Sec-Fetch-Site` says `cross-site` (handlers
+//!   do not check again);
 //! - the declared route policy (`routes.rs`): an undeclared route is not served, an undeclared
 //!   method gets 405, a non-public route refuses anonymous and unauthorised visitors before the
-//!   handler runs.
+//!   handler runs;
+//! - a page error a handler returns (`PageError`) is rendered in the reader's language.
 //!
-//! Uploaded files are not served back by any route yet; when they are, they must go out as
-//! attachments (`Content-Disposition: attachment`, sanitised filename) with `nosniff`.
+//! Uploaded files are served back only through `upload::serve_file` (`Content-Disposition` with
+//! a sanitised filename, `nosniff`, a sandboxing CSP, no caching).
 
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -64,7 +65,8 @@ pub fn harden(router: Router<AppState>, state: &AppState) -> Router<AppState> {
 /// on whatever answer results.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let no_store = never_cached(req.uri().path());
-    let mut res = match check_limits(req).await {
+    let lang = Locale::of_request(req.uri(), req.headers()).lang;
+    let res = match check_limits(req).await {
         Err(refused) => refused,
         Ok(req) => {
             let safe = matches!(*req.method(), Method::GET | Method::HEAD);
@@ -75,6 +77,8 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             }
         }
     };
+    // A page error a handler returned with `?` is rendered in the reader's language.
+    let mut res = crate::error::localize(res, lang);
     set_headers(&state, no_store, res.headers_mut());
     res
 }
@@ -147,7 +151,7 @@ fn lang_of(req: &Request) -> yiwang_i18n::Lang {
             .find(|(k, _)| *k == "lang")
             .and_then(|(_, v)| yiwang_i18n::Lang::from_tag(v))
     });
-    // API clients name their language in Accept-Language (as `api::ApiLang` reads it).
+    // API clients name their language in Accept-Language (as `locale::ApiLang` reads it).
     let accepted = || {
         req.uri()
             .path()
@@ -299,21 +303,22 @@ pub async fn enforce_policy(State(state): State<AppState>, req: Request, next: N
             // An applicant session is required; without one, the sign-in page (with a way back).
             let (mut parts, body) = req.into_parts();
             let Ok(locale) = Locale::from_request_parts(&mut parts, &state).await;
-            return match crate::me::CurrentApplicant::from_request_parts(&mut parts, &state).await {
-                Ok(crate::me::CurrentApplicant(Some(_))) => {
+            return match crate::auth::CurrentApplicant::from_request_parts(&mut parts, &state).await
+            {
+                Ok(crate::auth::CurrentApplicant(Some(_))) => {
                     next.run(Request::from_parts(parts, body)).await
                 }
                 Ok(_) if parts.uri.path().starts_with("/api/") => {
                     // API clients get the documented 401 envelope, never the sign-in page.
-                    let Ok(crate::api::ApiLang(lang)) =
-                        crate::api::ApiLang::from_request_parts(&mut parts, &state).await;
+                    let Ok(crate::locale::ApiLang(lang)) =
+                        crate::locale::ApiLang::from_request_parts(&mut parts, &state).await;
                     AppError::json(ErrorCode::NotAuthenticated, lang).into_response()
                 }
                 Ok(none) => {
                     // After signing in, a GET page comes back; a form post cannot be replayed,
                     // so its page (the item's guide for 在线申请) or the applicant's home.
                     let here = if parts.method == axum::http::Method::GET {
-                        crate::console::here(&parts.uri)
+                        crate::link::here(&parts.uri)
                     } else {
                         parts
                             .uri
@@ -362,8 +367,8 @@ pub async fn enforce_policy(State(state): State<AppState>, req: Request, next: N
         None => next.run(Request::from_parts(parts, body)).await,
         Some(ErrorCode::NotAuthenticated) if console => {
             // The same 303 to the sign-in page a console handler gives.
-            let here = crate::console::here(&parts.uri);
-            match crate::console::allow(
+            let here = crate::link::here(&parts.uri);
+            match crate::html::allow(
                 &CurrentUser(None),
                 action.unwrap_or(Action::UseConsole),
                 &Target::Anything,

@@ -4,8 +4,8 @@
 use super::common::{ApiLang, ErrorBody, store_error};
 use crate::AppState;
 use crate::auth::ClientAddr;
+use crate::auth::CurrentApplicant;
 use crate::error::AppError;
-use crate::me::CurrentApplicant;
 use crate::me::bundles::{PartView, assess, complete, submit_parts};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};

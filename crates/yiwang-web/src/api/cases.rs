@@ -6,9 +6,9 @@
 use super::common::{ApiLang, ErrorBody, store_error};
 use crate::AppState;
 use crate::apply_flow::{Filer, Readiness};
+use crate::auth::CurrentApplicant;
 use crate::auth::{ApiPrincipal, ClientAddr};
 use crate::error::AppError;
-use crate::me::CurrentApplicant;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};

@@ -2,12 +2,7 @@
 //! path rejections mapped to the closed error set, keyset cursors and the page size.
 
 use crate::error::AppError;
-use crate::locale::Locale;
-use axum::extract::FromRequestParts;
-use axum::http::header;
-use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
-use std::convert::Infallible;
 use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
 use utoipa::{IntoParams, ToSchema};
 use yiwang_domain::enums::CodeSet;
@@ -21,26 +16,7 @@ pub const DEFAULT_LIMIT: i64 = 50;
 /// Longest free-text filter value (a theme name), in characters.
 pub const MAX_TEXT_FILTER: usize = 100;
 
-/// The API's language: `?lang=` first, then `Accept-Language`, then the `lang` cookie; zh-CN
-/// otherwise. (Pages ignore Accept-Language; API clients set it deliberately.)
-#[derive(Debug, Clone, Copy)]
-pub struct ApiLang(pub Lang);
-
-impl<S: Send + Sync> FromRequestParts<S> for ApiLang {
-    type Rejection = Infallible;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let locale = Locale::from_request_parts(parts, state).await?;
-        if locale.explicit {
-            return Ok(ApiLang(locale.lang));
-        }
-        let accepted = parts
-            .headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(Lang::from_accept_language);
-        Ok(ApiLang(accepted.unwrap_or(locale.lang)))
-    }
-}
+pub use crate::locale::ApiLang;
 
 /// A JSON error with one issue naming the offending parameter.
 pub fn param_error(code: ErrorCode, lang: Lang, field: &str, value: &str) -> AppError {

@@ -1,7 +1,9 @@
 //! The JSON API under `/api/v1`, with its OpenAPI 3.1 document generated from the routes.
 //!
-//! Read-only and public: regions, departments, the basic catalog and the published
-//! implementations. Lists are keyset-paged (`after` + `limit`, answer `{items, next}`). Errors are
+//! Public reads: regions, departments, the basic catalog, the published implementations, life
+//! events, search and document verification. With the applicant's session: applications (start,
+//! answers, materials, submit), bundles and the applicant's own cases. With an API token: case
+//! actions and the case event feed. Lists are keyset-paged (`after` + `limit`, answer `{items, next}`). Errors are
 //! `{"error": {code, message, issues}}` with a code from the closed set, in the language of
 //! `?lang=` or `Accept-Language`.
 

@@ -6,8 +6,8 @@
 //! `WWW-Authenticate: Bearer`.
 
 use crate::AppState;
-use crate::api::ApiLang;
 use crate::error::AppError;
+use crate::locale::ApiLang;
 use axum::Json;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

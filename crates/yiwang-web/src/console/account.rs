@@ -1,11 +1,12 @@
 //! The signed-in account's own security: when TOTP was set up, changing the password, and
 //! "log out everywhere" (every session of the account ends, this one included).
 
-use super::{ConsoleResult, allow, here, page, read_form, render, same_origin, store_fail};
+use super::page;
 use crate::AppState;
 use crate::auth::{
     ClientAddr, CurrentUser, SESSION_COOKIE, clear_session_cookie, hash_token, header_token,
 };
+use crate::html::{PageResult, allow, here, read_form, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -37,19 +38,15 @@ async fn show_page(
     notice: Option<String>,
     error: Option<String>,
     status: StatusCode,
-) -> ConsoleResult {
-    let totp = state
-        .store
-        .user_totp(p.user_id)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+) -> PageResult {
+    let totp = state.store.user_totp(p.user_id).await?;
     let tpl = AccountPage {
         page: page(locale, p, "console.account.title", PATH),
         username: p.username.clone(),
         totp_since: totp.map(|i| i.enrolled_at),
         notice,
         error,
-        can_manage_users: super::may(user, Action::ManageUsers, locale),
+        can_manage_users: crate::html::may(user, Action::ManageUsers, locale),
     };
     Ok(render(status, &tpl, locale.lang))
 }
@@ -60,7 +57,7 @@ pub async fn show(
     user: CurrentUser,
     uri: Uri,
     Query(q): Query<Vec<(String, String)>>,
-) -> ConsoleResult {
+) -> PageResult {
     let p = allow(
         &user,
         Action::UseConsole,
@@ -82,15 +79,14 @@ pub async fn password(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let p = allow(&user, Action::UseConsole, &Target::Anything, locale, PATH)?;
     let session = header_token(
         req.headers(),
         &crate::auth::cookie_name(&state, SESSION_COOKIE),
     )
     .unwrap_or_default();
-    let form = read_form(req, &state, locale).await?;
+    let form = read_form(req, &state).await?;
     let (old, new, again) = (form.get("old"), form.get("new"), form.get("again"));
     let error = if old.is_empty() || new.is_empty() || old.len() > 1024 || new.len() > 1024 {
         Some(error_message(locale.lang, ErrorCode::Required))
@@ -106,11 +102,14 @@ pub async fn password(
             Err(e) if matches!(e.code(), ErrorCode::BadLogin | ErrorCode::WeakPassword) => {
                 Some(error_message(locale.lang, e.code()))
             }
-            Err(e) => return Err(store_fail(e, locale)),
+            Err(e) => return Err(e.into()),
         }
     };
     match error {
-        None => Ok(super::see_other(locale, "/console/account?done=password")),
+        None => Ok(crate::html::see_other(
+            locale,
+            "/console/account?done=password",
+        )),
         Some(e) => {
             show_page(
                 &state,
@@ -132,16 +131,13 @@ pub async fn logout_all(
     locale: Locale,
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
-    req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let p = allow(&user, Action::UseConsole, &Target::Anything, locale, PATH)?;
     state
         .store
         .delete_user_sessions(p, &client, state.now_ms())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let mut res = super::see_other(locale, "/console/login");
+        .await?;
+    let mut res = crate::html::see_other(locale, "/console/login");
     if let Ok(v) = HeaderValue::from_str(&clear_session_cookie(&state)) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }

@@ -4,16 +4,16 @@
 //! `audit.verify`. Viewing the log changes nothing and is not recorded.
 
 use super::audit_scan::{Criteria, Found, Visibility, newest_before};
-use super::{
-    ConsoleResult, allow, encode, fail, here, href, page, render, same_origin, store_fail,
-};
+use super::page;
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
+use crate::html::encode_query as encode;
+use crate::html::{PageResult, allow, fail, here, href, render};
 use crate::locale::Locale;
 use crate::page::{Page, format_date};
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, Uri};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::policy::{Action, Principal, Target};
@@ -239,7 +239,7 @@ async fn show_page(
     p: &Principal,
     query: AuditQuery,
     verified_report: Option<(&VerifyReport, Option<&AnchorCheck>)>,
-) -> ConsoleResult {
+) -> PageResult {
     let mut tpl = AuditPage {
         page: page(locale, p, "audit.title", PATH),
         actor: String::new(),
@@ -276,16 +276,10 @@ async fn show_page(
     };
     tpl.actor.clone_from(&actor);
     tpl.object.clone_from(&object);
-    let store_err = |e| store_fail(e, locale);
     let actor_id = if actor.is_empty() {
         None
     } else {
-        match state
-            .store
-            .user_id_by_username(&actor)
-            .await
-            .map_err(store_err)?
-        {
+        match state.store.user_id_by_username(&actor).await? {
             Some(id) => Some(id),
             None => {
                 tpl.notice = Some(tpl.page.t("audit.unknown_actor"));
@@ -303,9 +297,7 @@ async fn show_page(
         entries,
         next_before,
         searched_to,
-    } = newest_before(&state.store, &criteria, before, &mut visible)
-        .await
-        .map_err(store_err)?;
+    } = newest_before(&state.store, &criteria, before, &mut visible).await?;
     tpl.rows = entries.into_iter().map(|e| row(e, locale)).collect();
     if let Some(seq) = searched_to {
         tpl.notice = Some(tpl.page.tf("audit.searched_to", "seq", &seq.to_string()));
@@ -321,7 +313,7 @@ pub async fn list(
     user: CurrentUser,
     uri: Uri,
     query: Result<Query<AuditQuery>, QueryRejection>,
-) -> ConsoleResult {
+) -> PageResult {
     let p = allow(
         &user,
         Action::ViewAudit,
@@ -330,7 +322,7 @@ pub async fn list(
         &here(&uri),
     )?;
     let Ok(Query(query)) = query else {
-        return Err(fail(ErrorCode::InvalidInput, locale));
+        return Err(fail(ErrorCode::InvalidInput));
     };
     show_page(&state, locale, p, query, None).await
 }
@@ -341,20 +333,13 @@ pub async fn verify(
     locale: Locale,
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
-    req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let p = allow(&user, Action::ViewAudit, &Target::Anything, locale, PATH)?;
-    let store_err = |e| store_fail(e, locale);
-    let report = state
-        .store
-        .audit_verify(&mut |_| {})
-        .await
-        .map_err(store_err)?;
+    let report = state.store.audit_verify(&mut |_| {}).await?;
     // The anchors kept outside the database, when configured (a rewritten chain passes the
     // hash check but not its earlier anchors).
     let anchors = match (report.ok(), state.config.audit_anchors.as_deref()) {
-        (true, Some(path)) => Some(check_anchors(&state, path).await.map_err(store_err)?),
+        (true, Some(path)) => Some(check_anchors(&state, path).await?),
         _ => None,
     };
     let detail = serde_json::json!({
@@ -368,11 +353,7 @@ pub async fn verify(
         })),
     });
     let event = Actor::principal(p, client).event("audit.verify", "audit_log", detail.to_string());
-    state
-        .store
-        .audit(state.now_ms(), &event)
-        .await
-        .map_err(store_err)?;
+    state.store.audit(state.now_ms(), &event).await?;
     if anchors
         .as_ref()
         .is_some_and(|a| !matches!(a, AnchorCheck::Match(_)))

@@ -4,11 +4,11 @@
 //! its notices or materials, is a staff read of personal data, so it is audited (and shown to
 //! the applicant on "who used my data").
 
-use super::{
-    ConsoleResult, allow, here, page, read_form, render, same_origin, see_other, store_fail,
-};
+use super::page;
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
+use crate::html::fail;
+use crate::html::{PageResult, allow, here, read_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
 use crate::upload::Disposition;
@@ -39,7 +39,7 @@ pub async fn worklist(
     locale: Locale,
     user: CurrentUser,
     uri: Uri,
-) -> ConsoleResult {
+) -> PageResult {
     let p = allow(
         &user,
         Action::HandleCases,
@@ -47,12 +47,8 @@ pub async fn worklist(
         locale,
         &here(&uri),
     )?;
-    let calendar = state.calendar().await.map_err(|e| store_fail(e, locale))?;
-    let items = state
-        .store
-        .worklist(p, &calendar, today(&state))
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let calendar = state.calendar().await?;
+    let items = state.store.worklist(p, &calendar, today(&state)).await?;
     let tpl = WorklistPage {
         page: page(locale, p, "console.cases.title", "/console/cases"),
         items,
@@ -85,8 +81,8 @@ struct CasePage {
     materials: Vec<crate::materials::MaterialView>,
 }
 
-fn parse_number(n: &str, locale: Locale) -> Result<CaseNumber, super::ConsoleError> {
-    CaseNumber::parse(n).map_err(|_| super::fail(ErrorCode::NotFound, locale))
+fn parse_number(n: &str) -> Result<CaseNumber, crate::html::PageError> {
+    CaseNumber::parse(n).map_err(|_| fail(ErrorCode::NotFound))
 }
 
 async fn case_page(
@@ -97,12 +93,8 @@ async fn case_page(
     client: &str,
     error: Option<String>,
     status: StatusCode,
-) -> ConsoleResult {
-    let file = state
-        .store
-        .case_for_staff(number, p)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+) -> PageResult {
+    let file = state.store.case_for_staff(number, p).await?;
     // A staff read of the applicant's personal data: who, whose, which case.
     let actor = Actor::principal(p, client);
     state
@@ -111,8 +103,7 @@ async fn case_page(
             state.now_ms(),
             &actor.event("case.view", format!("case:{number}"), "case file"),
         )
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     let actions = yiwang_store::Store::actions_for_staff_in(p, &file);
     let wf = &file.case.workflow;
     let correction_actions = wf
@@ -129,24 +120,15 @@ async fn case_page(
             file.case.application_id,
             yiwang_store::applications::DraftOwner::Applicant(file.case.applicant_id),
         )
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let required = crate::materials::required_for(state, &app)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let materials = crate::materials::views(state, locale, &required, &app).await?;
-    let summary = match state
-        .store
-        .published_implementation(&app.impl_code)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-    {
+        .await?;
+    let required = crate::materials::required_for(state, &app).await?;
+    let materials = crate::materials::views(state, &required, &app).await?;
+    let summary = match state.store.published_implementation(&app.impl_code).await? {
         Some(p) => {
             let form = state
                 .store
                 .form_definition_for(&app.impl_code, &p.implementation.basic_code)
-                .await
-                .map_err(|e| store_fail(e, locale))?;
+                .await?;
             crate::apply_flow::answers_summary(state, locale, &form.definition, &app, None, false)
                 .await?
         }
@@ -193,7 +175,7 @@ pub async fn show(
     ClientAddr(client): ClientAddr,
     uri: Uri,
     Path(n): Path<String>,
-) -> ConsoleResult {
+) -> PageResult {
     let p = allow(
         &user,
         Action::HandleCases,
@@ -201,7 +183,7 @@ pub async fn show(
         locale,
         &here(&uri),
     )?;
-    let number = parse_number(&n, locale)?;
+    let number = parse_number(&n)?;
     case_page(&state, locale, p, &number, &client, None, StatusCode::OK).await
 }
 
@@ -213,12 +195,11 @@ pub async fn act(
     ClientAddr(client): ClientAddr,
     Path(n): Path<String>,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
-    let path = format!("/console/cases/{}", super::encode(&n));
+) -> PageResult {
+    let path = format!("/console/cases/{}", crate::link::encode_query(&n));
     let p = allow(&user, Action::HandleCases, &Target::Anything, locale, &path)?;
-    let number = parse_number(&n, locale)?;
-    let form = read_form(req, &state, locale).await?;
+    let number = parse_number(&n)?;
+    let form = read_form(req, &state).await?;
     let labels = form.all("item_label");
     let problems = form.all("item_problem");
     let correction: Vec<CorrectionItem> = labels
@@ -231,7 +212,7 @@ pub async fn act(
             problem: pr.trim().to_string(),
         })
         .collect();
-    let calendar = state.calendar().await.map_err(|e| store_fail(e, locale))?;
+    let calendar = state.calendar().await?;
     let request = ActionRequest {
         action: form.get("action").to_string(),
         opinion: Some(form.get("opinion").to_string()),
@@ -255,45 +236,36 @@ pub async fn act(
             let status = crate::error::status_for(e.code());
             case_page(&state, locale, p, &number, &client, Some(msg), status).await
         }
-        Err(e) => Err(store_fail(e, locale)),
+        Err(e) => Err(e.into()),
     }
 }
 
 /// The case `n` if this staff member may see it (others: not found).
 async fn visible_case(
     state: &AppState,
-    locale: Locale,
+    _locale: Locale,
     p: &yiwang_domain::policy::Principal,
     n: &str,
-) -> Result<yiwang_store::cases::CaseRecord, super::ConsoleError> {
-    let number = parse_number(n, locale)?;
-    let case = state
-        .store
-        .case_record(&number)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let sees = state
-        .store
-        .staff_sees_case(p, &case)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+) -> Result<yiwang_store::cases::CaseRecord, super::PageError> {
+    let number = parse_number(n)?;
+    let case = state.store.case_record(&number).await?;
+    let sees = state.store.staff_sees_case(p, &case).await?;
     if sees {
         Ok(case)
     } else {
-        Err(super::fail(ErrorCode::NotFound, locale))
+        Err(fail(ErrorCode::NotFound))
     }
 }
 
 /// Records a staff download of a case's personal data (after it was found and may be served).
 async fn audit_download(
     state: &AppState,
-    locale: Locale,
     p: &yiwang_domain::policy::Principal,
     client: &str,
     number: &CaseNumber,
     action: &str,
     detail: String,
-) -> Result<(), super::ConsoleError> {
+) -> Result<(), super::PageError> {
     let actor = Actor::principal(p, client);
     state
         .store
@@ -301,8 +273,7 @@ async fn audit_download(
             state.now_ms(),
             &actor.event(action, format!("case:{number}"), detail),
         )
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     Ok(())
 }
 
@@ -314,7 +285,7 @@ pub async fn document(
     ClientAddr(client): ClientAddr,
     uri: Uri,
     Path((n, code)): Path<(String, String)>,
-) -> ConsoleResult {
+) -> PageResult {
     let p = allow(
         &user,
         Action::HandleCases,
@@ -326,7 +297,6 @@ pub async fn document(
     let res = crate::case_documents::download(&state, locale, &case.number, &code).await?;
     audit_download(
         &state,
-        locale,
         p,
         &client,
         &case.number,
@@ -345,7 +315,7 @@ pub async fn file(
     ClientAddr(client): ClientAddr,
     uri: Uri,
     Path((n, upload)): Path<(String, i64)>,
-) -> ConsoleResult {
+) -> PageResult {
     material(
         state,
         locale,
@@ -367,7 +337,7 @@ pub async fn file_view(
     ClientAddr(client): ClientAddr,
     uri: Uri,
     Path((n, upload)): Path<(String, i64)>,
-) -> ConsoleResult {
+) -> PageResult {
     material(
         state,
         locale,
@@ -388,7 +358,7 @@ async fn material(
     uri: Uri,
     (n, upload): (String, i64),
     disposition: Disposition,
-) -> ConsoleResult {
+) -> PageResult {
     let p = allow(
         &user,
         Action::HandleCases,
@@ -397,11 +367,9 @@ async fn material(
         &here(&uri),
     )?;
     let case = visible_case(&state, locale, p, &n).await?;
-    let res = crate::materials::download(&state, locale, case.application_id, upload, disposition)
-        .await?;
+    let res = crate::materials::download(&state, case.application_id, upload, disposition).await?;
     audit_download(
         &state,
-        locale,
         p,
         client,
         &case.number,

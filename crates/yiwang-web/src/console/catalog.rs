@@ -1,8 +1,9 @@
 //! The implementations the user may edit: published and draft, with links to edit and history.
 
-use super::{ConsoleResult, allow, href, page, region_names, render, store_fail};
+use super::{page, region_names};
 use crate::AppState;
 use crate::auth::CurrentUser;
+use crate::html::{PageResult, allow, href, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -32,11 +33,7 @@ struct CatalogPage {
     rows: Vec<Row>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    locale: Locale,
-    user: CurrentUser,
-) -> ConsoleResult {
+pub async fn list(State(state): State<AppState>, locale: Locale, user: CurrentUser) -> PageResult {
     let p = allow(
         &user,
         Action::EditImplementation,
@@ -45,12 +42,10 @@ pub async fn list(
         PATH,
     )?;
     let scope = CatalogScope::of(p, Action::EditImplementation);
-    let store_err = |e| store_fail(e, locale);
-    let mut all = state.store.published_all().await.map_err(store_err)?;
-    all.extend(state.store.drafts_all().await.map_err(store_err)?);
+    let mut all = state.store.published_all().await?;
+    all.extend(state.store.drafts_all().await?);
     all.retain(|v| scope.covers(&v.implementation.department_code, &v.implementation.region));
-    let regions =
-        region_names(&state, all.iter().map(|v| &v.implementation.region), locale).await?;
+    let regions = region_names(&state, all.iter().map(|v| &v.implementation.region)).await?;
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
     for v in &all {
         let imp = &v.implementation;

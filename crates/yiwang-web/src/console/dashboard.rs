@@ -1,8 +1,9 @@
 //! The console home: who is signed in, what they may do and where, and what waits for them.
 
-use super::{ConsoleResult, allow, here, may, page, region_names, render, store_fail};
+use super::{page, region_names};
 use crate::AppState;
 use crate::auth::CurrentUser;
+use crate::html::{PageResult, allow, here, may, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -37,16 +38,11 @@ pub async fn show(
     locale: Locale,
     user: CurrentUser,
     uri: Uri,
-) -> ConsoleResult {
+) -> PageResult {
     let path = here(&uri);
     let p = allow(&user, Action::UseConsole, &Target::Anything, locale, &path)?;
     let lang = locale.lang;
-    let regions = region_names(
-        &state,
-        p.grants.iter().filter_map(|g| g.region.as_ref()),
-        locale,
-    )
-    .await?;
+    let regions = region_names(&state, p.grants.iter().filter_map(|g| g.region.as_ref())).await?;
     let mut grants = Vec::new();
     for g in &p.grants {
         let region = match &g.region {
@@ -54,12 +50,7 @@ pub async fn show(
             None => t(lang, "console.scope.all_regions").to_string(),
         };
         let department = match &g.department {
-            Some(d) => match state
-                .store
-                .department(d)
-                .await
-                .map_err(|e| store_fail(e, locale))?
-            {
+            Some(d) => match state.store.department(d).await? {
                 Some(dep) => format!("{} ({d})", dep.name),
                 None => d.to_string(),
             },
@@ -78,8 +69,7 @@ pub async fn show(
         state
             .store
             .drafts_all()
-            .await
-            .map_err(|e| store_fail(e, locale))?
+            .await?
             .iter()
             .filter(|d| scope.covers(&d.implementation.department_code, &d.implementation.region))
             .count()

@@ -1,11 +1,9 @@
 //! Departments (实施主体) in the user's regions, and registering a new one.
 
-use super::{
-    ConsoleError, ConsoleResult, allow, page, read_form, region_names, render, same_origin,
-    see_other, store_fail,
-};
+use super::{page, region_names};
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
+use crate::html::{PageError, PageResult, allow, read_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -55,17 +53,16 @@ async fn render_page(
     p: &Principal,
     form: AddForm,
     status: StatusCode,
-) -> ConsoleResult {
+) -> PageResult {
     let scope = CatalogScope::of(p, Action::ManageDepartments);
     let deps: Vec<Department> = state
         .store
         .departments(None)
-        .await
-        .map_err(|e| store_fail(e, locale))?
+        .await?
         .into_iter()
         .filter(|d| scope.covers(&d.credit_code, &d.region))
         .collect();
-    let names = region_names(state, deps.iter().map(|d| &d.region), locale).await?;
+    let names = region_names(state, deps.iter().map(|d| &d.region)).await?;
     let rows = deps
         .into_iter()
         .map(|d| Row {
@@ -86,11 +83,7 @@ async fn render_page(
     Ok(render(status, &tpl, locale.lang))
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    locale: Locale,
-    user: CurrentUser,
-) -> ConsoleResult {
+pub async fn list(State(state): State<AppState>, locale: Locale, user: CurrentUser) -> PageResult {
     let p = allow(
         &user,
         Action::ManageDepartments,
@@ -107,8 +100,7 @@ pub async fn add(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let p = allow(
         &user,
         Action::ManageDepartments,
@@ -116,7 +108,7 @@ pub async fn add(
         locale,
         PATH,
     )?;
-    let data = read_form(req, &state, locale).await?;
+    let data = read_form(req, &state).await?;
     let lang = locale.lang;
     let mut form = AddForm {
         name: data.get("name").trim().to_string(),
@@ -166,12 +158,7 @@ pub async fn add(
         locale,
         PATH,
     )?;
-    if let Some(existing) = state
-        .store
-        .department(&credit_code)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-    {
+    if let Some(existing) = state.store.department(&credit_code).await? {
         allow(
             &user,
             Action::ManageDepartments,
@@ -201,7 +188,7 @@ pub async fn add(
                 form.name_error = msg(ErrorCode::InvalidInput);
                 render_page(&state, locale, p, form, StatusCode::UNPROCESSABLE_ENTITY).await
             }
-            _ => Err::<_, ConsoleError>(store_fail(e, locale)),
+            _ => Err(PageError::from(e)),
         },
     }
 }

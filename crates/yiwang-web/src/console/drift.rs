@@ -1,9 +1,10 @@
 //! 四级四同 drift in the user's scope: where implementations of one standard item differ, and a
 //! conformity score per region.
 
-use super::{ConsoleResult, allow, page, region_names, render, store_fail};
+use super::{page, region_names};
 use crate::AppState;
 use crate::auth::CurrentUser;
+use crate::html::{PageResult, allow, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -17,8 +18,8 @@ use yiwang_store::PublishedImplementation;
 
 const PATH: &str = "/console/drift";
 
-/// The drift report over the published implementations inside `scope`, grouped by standard item.
-/// Shared with the CLI and the API.
+/// The drift report over the published implementations inside `scope`, grouped by standard item
+/// (`yiwang_app::catalog::drift_of`, which the CLI and the API use too).
 pub fn drift_for(scope: &CatalogScope, published: &[PublishedImplementation]) -> DriftReport {
     yiwang_app::catalog::drift_of(scope, published)
 }
@@ -63,25 +64,17 @@ fn aspect_label(lang: yiwang_i18n::Lang, a: Aspect) -> String {
     t(lang, &format!("console.aspect.{}", a.key())).to_string()
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    locale: Locale,
-    user: CurrentUser,
-) -> ConsoleResult {
+pub async fn show(State(state): State<AppState>, locale: Locale, user: CurrentUser) -> PageResult {
     let p = allow(&user, Action::ViewDrift, &Target::Anything, locale, PATH)?;
     let lang = locale.lang;
     let scope = CatalogScope::of(p, Action::ViewDrift);
-    let published = state
-        .store
-        .published_all()
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let published = state.store.published_all().await?;
     let report = drift_for(&scope, &published);
     let mut codes: Vec<RegionCode> = report.regions.iter().map(|r| r.region.clone()).collect();
     for item in &report.items {
         codes.extend(item.implementations.iter().map(|d| d.region.clone()));
     }
-    let names = region_names(&state, codes.iter(), locale).await?;
+    let names = region_names(&state, codes.iter()).await?;
     let name_of = |r| names.get(r).cloned().unwrap_or_default();
     let items = report
         .items

@@ -2,12 +2,10 @@
 //! read-only (四级四同: they belong to the standard item). A valid edit is saved as a draft.
 
 use super::edit_form::{EditForm, FieldIssue, field_of};
-use super::{
-    ConsoleError, ConsoleResult, allow, fail, page, read_form, render, same_origin, see_other,
-    store_fail,
-};
+use super::page;
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
+use crate::html::{PageError, PageResult, allow, fail, read_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -87,17 +85,16 @@ async fn load<'a>(
     locale: Locale,
     user: &'a CurrentUser,
     code: &str,
-) -> Result<(&'a Principal, PublishedImplementation), ConsoleError> {
-    let code = ImplCode::parse(code).map_err(|_| fail(ErrorCode::NotFound, locale))?;
+) -> Result<(&'a Principal, PublishedImplementation), PageError> {
+    let code = ImplCode::parse(code).map_err(|_| fail(ErrorCode::NotFound))?;
     let path = edit_path(&code);
     // Anonymous visitors go to the sign-in page before anything about the code is revealed.
     allow(user, Action::UseConsole, &Target::Anything, locale, &path)?;
     let working = state
         .store
         .working_implementation(&code)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-        .ok_or_else(|| fail(ErrorCode::NotFound, locale))?;
+        .await?
+        .ok_or_else(|| fail(ErrorCode::NotFound))?;
     let target = Target::Implementation {
         department: working.implementation.department_code.clone(),
         region: working.implementation.region.clone(),
@@ -113,15 +110,10 @@ async fn edit_page(
     w: &PublishedImplementation,
     mut form: EditForm,
     messages: Vec<(Option<String>, String)>,
-) -> Result<EditPage, ConsoleError> {
+) -> Result<EditPage, PageError> {
     let lang = locale.lang;
     let imp = &w.implementation;
-    let region = match state
-        .store
-        .region(&imp.region)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-    {
+    let region = match state.store.region(&imp.region).await? {
         Some(r) => format!("{} ({})", r.name, r.code),
         None => imp.region.to_string(),
     };
@@ -133,12 +125,12 @@ async fn edit_page(
     let one = |s: &String| vec![s.clone()];
     Ok(EditPage {
         page: page(locale, p, "console.edit.title", &edit_path(&imp.code)),
-        action: super::href(locale, &edit_path(&imp.code)),
-        history_href: super::href(
+        action: crate::link::href(locale, &edit_path(&imp.code)),
+        history_href: crate::link::href(
             locale,
             &format!("/console/implementations/{}/history", imp.code),
         ),
-        forms_href: super::href(locale, &format!("/console/forms/{}", imp.code)),
+        forms_href: crate::link::href(locale, &format!("/console/forms/{}", imp.code)),
         code: imp.code.to_string(),
         basic_code: w.standard.basic_code.to_string(),
         name: w.standard.name.clone(),
@@ -179,7 +171,7 @@ pub async fn form(
     locale: Locale,
     user: CurrentUser,
     Path(code): Path<String>,
-) -> ConsoleResult {
+) -> PageResult {
     let (p, w) = load(&state, locale, &user, &code).await?;
     let form = EditForm::from_implementation(&w.implementation, w.version);
     let tpl = edit_page(&state, locale, p, &w, form, Vec::new()).await?;
@@ -228,14 +220,13 @@ pub async fn save(
     ClientAddr(client): ClientAddr,
     Path(code): Path<String>,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let (p, w) = load(&state, locale, &user, &code).await?;
-    let data = read_form(req, &state, locale).await?;
+    let data = read_form(req, &state).await?;
     let lang = locale.lang;
     let form = EditForm::from_form(&data);
     if form.version != w.version.to_string() {
-        return Err(fail(ErrorCode::Conflict, locale));
+        return Err(fail(ErrorCode::Conflict));
     }
     let (imp, rows) = match form.parse(&w.implementation) {
         Ok(v) => v,
@@ -273,7 +264,7 @@ pub async fn save(
             .await?;
             return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &tpl, lang));
         }
-        Err(ImportError::Store(e)) => return Err(store_fail(e, locale)),
+        Err(ImportError::Store(e)) => return Err(PageError::from(e)),
     };
     let entries: Vec<CatalogEntry> = batch.entries.into_iter().map(|(_, e)| e).collect();
     state
@@ -284,7 +275,6 @@ pub async fn save(
             state.now_ms(),
             &mut |_| {},
         )
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     Ok(see_other(locale, "/console/drafts"))
 }

@@ -1,7 +1,7 @@
 //! The implementation edit form: its values as typed (to fill the form again after an error),
 //! and their parsing into a checked `Implementation`.
 
-use super::FormData;
+use crate::html::FormData;
 use std::collections::HashMap;
 use yiwang_domain::catalog::{Implementation, MaterialRequirement, TimeLimit};
 use yiwang_domain::enums::{

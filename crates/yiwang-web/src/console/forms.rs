@@ -3,27 +3,22 @@
 //! list of saved versions. Same policy as editing the implementation itself
 //! (`EditImplementation` on that implementation's department and region).
 
-use super::{
-    ConsoleError, ConsoleResult, allow, fail, page, read_form, render, same_origin, see_other,
-    store_fail,
-};
+use super::page;
 use crate::AppState;
+use crate::apply_flow::region_choices;
 use crate::auth::{ClientAddr, CurrentUser};
-use crate::forms_html::{FormView, RegionOption, fields_html, picker_level, region_depth};
+use crate::forms_html::{FormView, fields_html};
+use crate::html::{PageError, PageResult, allow, fail, read_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
-use std::collections::BTreeMap;
-use yiwang_domain::forms::{self, FieldKind, FormDefError, FormDefinition, RawAnswers};
+use yiwang_domain::forms::{self, FormDefError, FormDefinition, RawAnswers};
 use yiwang_domain::policy::{Action, Principal, Target};
-use yiwang_domain::{ErrorCode, ImplCode, RegionCode};
+use yiwang_domain::{ErrorCode, ImplCode};
 use yiwang_i18n::{Lang, t, tf};
 use yiwang_store::{FormSaved, FormScope, PublishedImplementation};
-
-/// Most regions one preview picker lists (keeps the page small).
-const MAX_PICKER_REGIONS: usize = 400;
 
 #[derive(Template)]
 #[template(path = "console/forms.html")]
@@ -54,61 +49,21 @@ async fn load<'a>(
     locale: Locale,
     user: &'a CurrentUser,
     code: &str,
-) -> Result<(&'a Principal, PublishedImplementation), ConsoleError> {
-    let code = ImplCode::parse(code).map_err(|_| fail(ErrorCode::NotFound, locale))?;
+) -> Result<(&'a Principal, PublishedImplementation), PageError> {
+    let code = ImplCode::parse(code).map_err(|_| fail(ErrorCode::NotFound))?;
     let path = forms_path(&code);
     allow(user, Action::UseConsole, &Target::Anything, locale, &path)?;
     let working = state
         .store
         .working_implementation(&code)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-        .ok_or_else(|| fail(ErrorCode::NotFound, locale))?;
+        .await?
+        .ok_or_else(|| fail(ErrorCode::NotFound))?;
     let target = Target::Implementation {
         department: working.implementation.department_code.clone(),
         region: working.implementation.region.clone(),
     };
     let p = allow(user, Action::EditImplementation, &target, locale, &path)?;
     Ok((p, working))
-}
-
-/// Region choices for every address field of `def`: under its `region_root`, or under the
-/// implementation's region for fields without one.
-pub(crate) async fn region_choices(
-    state: &AppState,
-    def: &FormDefinition,
-    default_root: &RegionCode,
-) -> Result<BTreeMap<String, Vec<RegionOption>>, yiwang_store::StoreError> {
-    let mut out = BTreeMap::new();
-    let mut roots: Vec<Option<String>> = Vec::new();
-    for f in def.fields() {
-        for f in std::iter::once(f).chain(f.fields.iter()) {
-            if f.kind == FieldKind::Address && !roots.contains(&f.region_root) {
-                roots.push(f.region_root.clone());
-            }
-        }
-    }
-    for r in roots {
-        let key = r.clone().unwrap_or_default();
-        let root = match r {
-            Some(r) => RegionCode::parse(&r).unwrap_or_else(|_| default_root.clone()),
-            None => default_root.clone(),
-        };
-        let list = state
-            .store
-            .region_subtree(&root, picker_level(&root))
-            .await?
-            .into_iter()
-            .take(MAX_PICKER_REGIONS)
-            .map(|r| RegionOption {
-                depth: region_depth(&root, &r.code),
-                code: r.code.to_string(),
-                name: r.name,
-            })
-            .collect();
-        out.insert(key, list);
-    }
-    Ok(out)
 }
 
 /// One line per definition error: the message, and where.
@@ -136,14 +91,13 @@ async fn forms_page(
     p: &Principal,
     w: &PublishedImplementation,
     shown: Shown,
-) -> Result<FormsPage, ConsoleError> {
+) -> Result<FormsPage, PageError> {
     let lang = locale.lang;
     let imp = &w.implementation;
     let resolved = state
         .store
         .form_definition_for(&imp.code, &w.standard.basic_code)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     let version = resolved.definition.version.to_string();
     let current = tf(
         lang,
@@ -160,8 +114,7 @@ async fn forms_page(
     let versions = state
         .store
         .form_versions(&FormScope::Implementation(imp.code.clone()))
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     let pg = page(locale, p, "forms.console.title", &forms_path(&imp.code));
     let versions = versions
         .into_iter()
@@ -176,9 +129,7 @@ async fn forms_page(
         .collect();
     let (preview, preview_title) = match &shown.preview {
         Some(def) => {
-            let regions = region_choices(state, def, &imp.region)
-                .await
-                .map_err(|e| store_fail(e, locale))?;
+            let regions = region_choices(state, def, &imp.region).await?;
             let raw = RawAnswers::new();
             let view = FormView {
                 def,
@@ -197,8 +148,8 @@ async fn forms_page(
     };
     Ok(FormsPage {
         heading: tf(lang, "forms.console.heading", &[("name", &w.standard.name)]),
-        action: super::href(locale, &forms_path(&imp.code)),
-        edit_href: super::href(
+        action: crate::link::href(locale, &forms_path(&imp.code)),
+        edit_href: crate::link::href(
             locale,
             &format!("/console/implementations/{}/edit", imp.code),
         ),
@@ -232,17 +183,16 @@ pub async fn show(
     user: CurrentUser,
     Path(code): Path<String>,
     Query(q): Query<Notice>,
-) -> ConsoleResult {
+) -> PageResult {
     let (p, w) = load(&state, locale, &user, &code).await?;
     let lang = locale.lang;
     // The implementation's own form, or what it uses now as the starting point.
     let def = state
         .store
         .form_definition_for(&w.implementation.code, &w.standard.basic_code)
-        .await
-        .map_err(|e| store_fail(e, locale))?
+        .await?
         .definition;
-    let json = serde_json::to_string_pretty(&def).map_err(|_| fail(ErrorCode::Internal, locale))?;
+    let json = serde_json::to_string_pretty(&def).map_err(|_| fail(ErrorCode::Internal))?;
     let notice = match (q.saved, q.unchanged) {
         (Some(v), _) => Some(tf(
             lang,
@@ -269,10 +219,9 @@ pub async fn save(
     ClientAddr(client): ClientAddr,
     Path(code): Path<String>,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let (p, w) = load(&state, locale, &user, &code).await?;
-    let data = read_form(req, &state, locale).await?;
+    let data = read_form(req, &state).await?;
     let lang = locale.lang;
     let json = data.get("definition").to_string();
     let def = match forms::load(&json) {
@@ -304,9 +253,8 @@ pub async fn save(
     let saved = state
         .store
         .save_form_definition(&scope, &json, &actor, state.now_ms())
-        .await
-        .map_err(|e| store_fail(e, locale))?
-        .map_err(|_| fail(ErrorCode::InvalidFormDefinition, locale))?;
+        .await?
+        .map_err(|_| fail(ErrorCode::InvalidFormDefinition))?;
     let path = forms_path(&w.implementation.code);
     Ok(match saved {
         FormSaved::New(d) => see_other(locale, &format!("{path}?saved={}", d.version)),

@@ -1,8 +1,9 @@
 //! Every version of one implementation, with who published it and when.
 
-use super::{ConsoleResult, allow, fail, href, page, render, store_fail};
+use super::page;
 use crate::AppState;
 use crate::auth::CurrentUser;
+use crate::html::{PageResult, allow, fail, href, render};
 use crate::locale::Locale;
 use crate::page::{Page, format_date};
 use askama::Template;
@@ -37,18 +38,16 @@ pub async fn show(
     locale: Locale,
     user: CurrentUser,
     Path(code): Path<String>,
-) -> ConsoleResult {
-    let code = ImplCode::parse(&code).map_err(|_| fail(ErrorCode::NotFound, locale))?;
+) -> PageResult {
+    let code = ImplCode::parse(&code).map_err(|_| fail(ErrorCode::NotFound))?;
     let path = format!("/console/implementations/{code}/history");
-    let store_err = |e| store_fail(e, locale);
     // Anonymous visitors go to the sign-in page before anything about the code is revealed.
     allow(&user, Action::UseConsole, &Target::Anything, locale, &path)?;
     let working = state
         .store
         .working_implementation(&code)
-        .await
-        .map_err(store_err)?
-        .ok_or_else(|| fail(ErrorCode::NotFound, locale))?;
+        .await?
+        .ok_or_else(|| fail(ErrorCode::NotFound))?;
     let imp = &working.implementation;
     let target = Target::Implementation {
         department: imp.department_code.clone(),
@@ -59,8 +58,7 @@ pub async fn show(
     let versions = state
         .store
         .implementation_history(&code)
-        .await
-        .map_err(store_err)?
+        .await?
         .into_iter()
         .map(|h| VersionRow {
             version: h.version,

@@ -4,9 +4,10 @@
 //! account holding the number under another name or phone is detached.
 
 use super::intake::{PersonFields, in_person_claim};
-use super::{ConsoleResult, allow, here, page, read_form, render, same_origin, store_fail};
+use super::page;
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
+use crate::html::{PageResult, allow, here, read_form, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -28,7 +29,7 @@ struct IdentityPage {
     done: Option<String>,
 }
 
-pub async fn form(locale: Locale, user: CurrentUser, uri: Uri) -> ConsoleResult {
+pub async fn form(locale: Locale, user: CurrentUser, uri: Uri) -> PageResult {
     let p = allow(
         &user,
         Action::IntakeCases,
@@ -51,8 +52,7 @@ pub async fn verify(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let p = allow(
         &user,
         Action::IntakeCases,
@@ -60,7 +60,7 @@ pub async fn verify(
         locale,
         "/console/identity",
     )?;
-    let form = read_form(req, &state, locale).await?;
+    let form = read_form(req, &state).await?;
     let lang = locale.lang;
     let mut tpl = IdentityPage {
         page: page(locale, p, "console.identity.title", "/console/identity"),
@@ -108,6 +108,6 @@ pub async fn verify(
                 .push((field.into(), error_message(lang, e.code())));
             Ok(render(crate::error::status_for(e.code()), &tpl, lang))
         }
-        Err(e) => Err(store_fail(e, locale)),
+        Err(e) => Err(e.into()),
     }
 }

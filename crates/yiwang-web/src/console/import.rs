@@ -1,10 +1,12 @@
 //! Catalog import from the console: one XLSX, one JSON, or two CSV files (items + materials).
 //! The whole file is checked first; any problem is listed and nothing is written.
 
-use super::{ConsoleResult, allow, page, render, same_origin, store_fail};
+use super::page;
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
 use crate::error::status_for;
+use crate::html::PageError;
+use crate::html::{PageResult, allow, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -82,11 +84,7 @@ fn import_page(
     }
 }
 
-pub async fn form(
-    State(state): State<AppState>,
-    locale: Locale,
-    user: CurrentUser,
-) -> ConsoleResult {
+pub async fn form(State(state): State<AppState>, locale: Locale, user: CurrentUser) -> PageResult {
     let p = allow(
         &user,
         Action::ImportCatalog,
@@ -207,8 +205,7 @@ pub async fn upload(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let p = allow(
         &user,
         Action::ImportCatalog,
@@ -272,6 +269,6 @@ pub async fn upload(
             tpl.issues = issue_rows(lang, &issues);
             Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &tpl, lang))
         }
-        Err(ImportError::Store(e)) => Err(store_fail(e, locale)),
+        Err(ImportError::Store(e)) => Err(PageError::from(e)),
     }
 }

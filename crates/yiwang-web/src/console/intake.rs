@@ -9,18 +9,18 @@
 //! staff member is told) and never receives the case; an account verified under another name or
 //! phone is refused with the reason.
 
-use super::{
-    ConsoleResult, allow, here, page, read_form, render, same_origin, see_other, store_fail,
-};
+use super::page;
 use crate::AppState;
 use crate::apply_flow::{self, Filer};
 use crate::auth::{ClientAddr, CurrentUser};
+use crate::html::fail;
+use crate::html::{PageResult, allow, here, read_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{StatusCode, Uri};
 use yiwang_domain::case::{ApplicantId, CaseNumber};
 use yiwang_domain::codes::Phone;
 use yiwang_domain::policy::{Action, Principal, Target, may_intake};
@@ -76,7 +76,7 @@ impl PersonFields {
     }
 
     /// The form as typed, to show it again with its errors.
-    pub(super) fn typed(form: &super::FormData, lang: yiwang_i18n::Lang) -> PersonFields {
+    pub(super) fn typed(form: &crate::html::FormData, lang: yiwang_i18n::Lang) -> PersonFields {
         let cut = |k: &str, n: usize| form.get(k).chars().take(n).collect::<String>();
         PersonFields {
             name: cut("name", 100),
@@ -127,7 +127,7 @@ fn default_place(p: &Principal) -> String {
 /// A claim and an in-person record from a verification form (`id_number`, `name`,
 /// `legal_rep`, `phone`, `document`, `place`); the problems per field otherwise.
 pub(super) fn in_person_claim(
-    form: &super::FormData,
+    form: &crate::html::FormData,
     p: &Principal,
     lang: yiwang_i18n::Lang,
 ) -> Result<(IdentityClaim, VerificationRecord), Vec<(String, String)>> {
@@ -195,7 +195,7 @@ pub async fn form(
     locale: Locale,
     user: CurrentUser,
     uri: Uri,
-) -> ConsoleResult {
+) -> PageResult {
     let p = allow(
         &user,
         Action::IntakeCases,
@@ -205,7 +205,7 @@ pub async fn form(
     )?;
     let tpl = IntakePage {
         page: page(locale, p, "console.intake.title", "/console/intake"),
-        offers: offers(&state, p).await.map_err(|e| store_fail(e, locale))?,
+        offers: offers(&state, p).await?,
         errors: Vec::new(),
         who: PersonFields::blank(p, locale.lang),
         item: String::new(),
@@ -222,8 +222,7 @@ pub async fn start(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let p = allow(
         &user,
         Action::IntakeCases,
@@ -231,9 +230,9 @@ pub async fn start(
         locale,
         "/console/intake",
     )?;
-    let form = read_form(req, &state, locale).await?;
+    let form = read_form(req, &state).await?;
     let lang = locale.lang;
-    let offers = offers(&state, p).await.map_err(|e| store_fail(e, locale))?;
+    let offers = offers(&state, p).await?;
     let mut tpl = IntakePage {
         page: page(locale, p, "console.intake.title", "/console/intake"),
         offers,
@@ -255,9 +254,8 @@ pub async fn start(
         return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &tpl, lang));
     };
     let source = yiwang_domain::enums::CodeSet::from_key(&offer.source)
-        .ok_or_else(|| super::fail(ErrorCode::Forbidden, locale))?;
-    let code =
-        ImplCode::parse(&offer.code).map_err(|_| super::fail(ErrorCode::NotFound, locale))?;
+        .ok_or_else(|| fail(ErrorCode::Forbidden))?;
+    let code = ImplCode::parse(&offer.code).map_err(|_| fail(ErrorCode::NotFound))?;
     let verified = match state
         .store
         .verify_identity(
@@ -280,18 +278,17 @@ pub async fn start(
                 .push((field.into(), error_message(lang, e.code())));
             return Ok(render(crate::error::status_for(e.code()), &tpl, lang));
         }
-        Err(e) => return Err(store_fail(e, locale)),
+        Err(e) => return Err(e.into()),
     };
     let applicant = verified.applicant();
     let app = state
         .store
         .create_application(applicant.id, &code, source, Some(p.user_id), state.now_ms())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     let draft = format!("/console/intake/{}", app.id);
     if let Verified::Reclaimed { .. } = verified {
         // The staff member learns that the number was taken back from another account.
-        tpl.reclaimed = Some(crate::console::href(locale, &draft));
+        tpl.reclaimed = Some(crate::link::href(locale, &draft));
         return Ok(render(StatusCode::OK, &tpl, lang));
     }
     Ok(see_other(locale, &draft))
@@ -301,7 +298,7 @@ fn staff<'a>(
     user: &'a CurrentUser,
     locale: Locale,
     uri: &Uri,
-) -> Result<&'a Principal, super::ConsoleError> {
+) -> Result<&'a Principal, super::PageError> {
     allow(
         user,
         Action::IntakeCases,
@@ -317,7 +314,7 @@ pub async fn draft(
     user: CurrentUser,
     uri: Uri,
     Path(id): Path<i64>,
-) -> ConsoleResult {
+) -> PageResult {
     let p = staff(&user, locale, &uri)?;
     apply_flow::show_form(&state, locale, Filer::Staff(p), id).await
 }
@@ -327,11 +324,9 @@ pub async fn save(
     locale: Locale,
     user: CurrentUser,
     uri: Uri,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     body: Bytes,
-) -> ConsoleResult {
-    same_origin(&headers, locale)?;
+) -> PageResult {
     let p = staff(&user, locale, &uri)?;
     apply_flow::save_form(&state, locale, Filer::Staff(p), id, &body).await
 }
@@ -342,7 +337,7 @@ pub async fn check(
     user: CurrentUser,
     uri: Uri,
     Path(id): Path<i64>,
-) -> ConsoleResult {
+) -> PageResult {
     let p = staff(&user, locale, &uri)?;
     apply_flow::show_check(&state, locale, Filer::Staff(p), id).await
 }
@@ -354,11 +349,9 @@ pub async fn submit(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     uri: Uri,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     body: Bytes,
-) -> ConsoleResult {
-    same_origin(&headers, locale)?;
+) -> PageResult {
     let p = staff(&user, locale, &uri)?;
     apply_flow::submit(&state, locale, Filer::Staff(p), &client, id, &body).await
 }
@@ -379,22 +372,14 @@ pub async fn done(
     user: CurrentUser,
     uri: Uri,
     Path(n): Path<String>,
-) -> ConsoleResult {
+) -> PageResult {
     let p = staff(&user, locale, &uri)?;
-    let number = CaseNumber::parse(&n).map_err(|_| super::fail(ErrorCode::NotFound, locale))?;
-    let case = state
-        .store
-        .case_record(&number)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let number = CaseNumber::parse(&n).map_err(|_| fail(ErrorCode::NotFound))?;
+    let case = state.store.case_record(&number).await?;
     // Only who entered it (or who may handle it) sees the receipt.
-    let can_open = state
-        .store
-        .staff_sees_case(p, &case)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let can_open = state.store.staff_sees_case(p, &case).await?;
     if case.staff_id != Some(p.user_id) && !can_open {
-        return Err(super::fail(ErrorCode::NotFound, locale));
+        return Err(fail(ErrorCode::NotFound));
     }
     let tpl = DonePage {
         page: page(
@@ -415,13 +400,11 @@ pub async fn upload(
     locale: Locale,
     user: CurrentUser,
     uri: Uri,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
-) -> ConsoleResult {
-    same_origin(&headers, locale)?;
+) -> PageResult {
     let p = staff(&user, locale, &uri)?;
-    let mp = mp.map_err(|r| super::fail(crate::upload::rejection_code(&r), locale))?;
+    let mp = mp.map_err(|r| fail(crate::upload::rejection_code(&r)))?;
     apply_flow::upload_material(&state, locale, Filer::Staff(p), id, mp).await
 }
 
@@ -430,11 +413,9 @@ pub async fn remove(
     locale: Locale,
     user: CurrentUser,
     uri: Uri,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     body: Bytes,
-) -> ConsoleResult {
-    same_origin(&headers, locale)?;
+) -> PageResult {
     let p = staff(&user, locale, &uri)?;
     apply_flow::remove_material(&state, locale, Filer::Staff(p), id, &body).await
 }

@@ -3,10 +3,11 @@
 //! applicant accounts (no grants, any region) only an administrator whose scope is everything,
 //! and by handle only — never by ID number. Locks also end by themselves.
 
+use super::page;
 use super::scope::covers_all;
-use super::{ConsoleResult, allow, fail, here, page, read_form, render, same_origin, store_fail};
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
+use crate::html::{PageResult, allow, fail, here, read_form, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -38,16 +39,11 @@ struct LocksPage {
 async fn applicants_in_scope(
     state: &AppState,
     p: &Principal,
-    locale: Locale,
-) -> Result<Option<Vec<Row>>, super::ConsoleError> {
+) -> Result<Option<Vec<Row>>, super::PageError> {
     if !CatalogScope::of(p, Action::ManageUsers).all {
         return Ok(None);
     }
-    let rows = state
-        .store
-        .locked_applicants(state.now_ms())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let rows = state.store.locked_applicants(state.now_ms()).await?;
     Ok(Some(
         rows.into_iter()
             .map(|a| Row {
@@ -64,12 +60,8 @@ async fn in_scope(
     state: &AppState,
     p: &Principal,
     locale: Locale,
-) -> Result<Vec<LockedAccount>, super::ConsoleError> {
-    let all = state
-        .store
-        .locked_accounts(state.now_ms())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+) -> Result<Vec<LockedAccount>, super::PageError> {
+    let all = state.store.locked_accounts(state.now_ms()).await?;
     let mut out = Vec::new();
     for a in all {
         if covers_all(state, p, Action::ManageUsers, &a.principal.grants, locale).await? {
@@ -84,7 +76,7 @@ pub async fn list(
     locale: Locale,
     user: CurrentUser,
     uri: Uri,
-) -> ConsoleResult {
+) -> PageResult {
     let p = allow(
         &user,
         Action::ManageUsers,
@@ -102,7 +94,7 @@ pub async fn list(
             locked_until: a.locked_until,
         })
         .collect();
-    let applicants = applicants_in_scope(&state, p, locale).await?;
+    let applicants = applicants_in_scope(&state, p).await?;
     let tpl = LocksPage {
         page: page(locale, p, "console.locks.title", PATH),
         rows,
@@ -117,19 +109,16 @@ pub async fn unlock(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let p = allow(&user, Action::ManageUsers, &Target::Anything, locale, PATH)?;
-    let form = read_form(req, &state, locale).await?;
+    let form = read_form(req, &state).await?;
     let username = form.get("username");
     let staff = in_scope(&state, p, locale).await?;
-    let applicants = applicants_in_scope(&state, p, locale)
-        .await?
-        .unwrap_or_default();
+    let applicants = applicants_in_scope(&state, p).await?.unwrap_or_default();
     let listed = staff.iter().any(|a| a.principal.username == username)
         || applicants.iter().any(|a| a.username == username);
     if !listed {
-        return Err(fail(ErrorCode::NotFound, locale));
+        return Err(fail(ErrorCode::NotFound));
     }
     state
         .store
@@ -140,7 +129,6 @@ pub async fn unlock(
             &client,
             state.now_ms(),
         )
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    Ok(super::see_other(locale, PATH))
+        .await?;
+    Ok(crate::html::see_other(locale, PATH))
 }

@@ -5,12 +5,12 @@
 //! the account before the password is checked: locked accounts and throttled addresses are
 //! refused without a check, and parallel requests get no more checks than the limit.
 
-use super::{ConsoleError, ConsoleResult, read_form, render, same_origin, store_fail};
 use crate::AppState;
 use crate::auth::{
     ACCOUNT_THROTTLE, ADDRESS_THROTTLE, ClientAddr, CurrentUser, SESSION_COOKIE, end_session,
     retry_after_seconds, start_challenge, token_cookie,
 };
+use crate::html::{PageError, PageResult, read_form, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -30,17 +30,11 @@ struct LoginPage {
     error: Option<String>,
 }
 
-/// Only a path on this site: starts with one `/`, no backslash, no control characters.
-pub(crate) fn safe_next(next: &str) -> String {
-    let ok = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.chars().any(char::is_control);
-    if ok {
-        next.to_string()
-    } else {
-        "/console".to_string()
-    }
+/// A safe `next` for staff, or the console home.
+fn safe_next(next: &str) -> String {
+    crate::link::safe_next(next)
+        .unwrap_or("/console")
+        .to_string()
 }
 
 /// The `next` query parameter of a sign-in step, made safe (the console home without one).
@@ -63,7 +57,7 @@ fn login_page(
         page: Page::new(
             locale,
             title,
-            format!("/console/login?next={}", super::encode(&next)),
+            format!("/console/login?next={}", crate::link::encode_query(&next)),
         )
         .with_user(user.display_name()),
         username,
@@ -168,8 +162,7 @@ pub(super) async fn begin(
     client: &str,
     username: &str,
     user_id: Option<i64>,
-    locale: Locale,
-) -> Result<Option<Refusal>, ConsoleError> {
+) -> Result<Option<Refusal>, PageError> {
     let attempt = Attempt {
         username,
         user_id,
@@ -179,8 +172,7 @@ pub(super) async fn begin(
     let gate = state
         .store
         .begin_attempt(&attempt, ACCOUNT_THROTTLE, ADDRESS_THROTTLE)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     Ok(match gate {
         Gate::Open => None,
         Gate::Locked { retry_after_ms } => Some(Refusal::Locked { retry_after_ms }),
@@ -194,13 +186,11 @@ pub(super) async fn failed(
     state: &AppState,
     failure: Failure<'_>,
     otherwise: Refusal,
-    locale: Locale,
-) -> Result<Refusal, ConsoleError> {
+) -> Result<Refusal, PageError> {
     let gates = state
         .store
         .attempt_failed(&failure, ACCOUNT_THROTTLE, ADDRESS_THROTTLE)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     Ok(match gates {
         (Gate::Locked { retry_after_ms }, _) => Refusal::Locked { retry_after_ms },
         (_, Gate::Limited { retry_after_ms }) | (Gate::Limited { retry_after_ms }, _) => {
@@ -215,20 +205,19 @@ pub(super) async fn passed(
     state: &AppState,
     client: &str,
     username: &str,
-    locale: Locale,
-) -> Result<(), ConsoleError> {
+) -> Result<(), PageError> {
     state
         .store
         .release_attempt(&[&address_key(client), &account_key(username)])
         .await
-        .map_err(|e| store_fail(e, locale))
+        .map_err(PageError::from)
 }
 
 pub async fn form(
     locale: Locale,
     user: CurrentUser,
     Query(q): Query<Vec<(String, String)>>,
-) -> ConsoleResult {
+) -> PageResult {
     let next = next_param(&q);
     let tpl = login_page(locale, &user, String::new(), next, None);
     Ok(render(StatusCode::OK, &tpl, locale.lang))
@@ -240,9 +229,8 @@ pub async fn submit(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
-    let form = read_form(req, &state, locale).await?;
+) -> PageResult {
+    let form = read_form(req, &state).await?;
     let username = form.get("username").trim().to_string();
     let password = form.get("password");
     let next = safe_next(form.get("next"));
@@ -259,15 +247,11 @@ pub async fn submit(
             Refusal::BadLogin,
         ));
     }
-    if let Some(refusal) = begin(&state, &client, &username, None, locale).await? {
+    if let Some(refusal) = begin(&state, &client, &username, None).await? {
         return Ok(login_again(locale, &user, &username, &next, refusal));
     }
     // One Argon2 check whether or not the account exists, on the bounded pool.
-    let principal = state
-        .store
-        .authenticate(&username, password)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let principal = state.store.authenticate(&username, password).await?;
     let Some(p) = principal else {
         let failure = Failure {
             username: &username,
@@ -276,25 +260,23 @@ pub async fn submit(
             reason: "password",
             now_ms: state.now_ms(),
         };
-        let refusal = failed(&state, failure, Refusal::BadLogin, locale).await?;
+        let refusal = failed(&state, failure, Refusal::BadLogin).await?;
         return Ok(login_again(locale, &user, &username, &next, refusal));
     };
-    passed(&state, &client, &username, locale).await?;
+    passed(&state, &client, &username).await?;
     // A password an administrator set, on an account without a second factor yet: the new
     // password comes first, so only someone who chose the account's own password can enrol
     // an authenticator (not the administrator who knows the temporary one).
     let store = &state.store;
-    let fail = |e| store_fail(e, locale);
-    if store.must_change_password(p.user_id).await.map_err(fail)?
-        && store.user_totp(p.user_id).await.map_err(fail)?.is_none()
-    {
+    if store.must_change_password(p.user_id).await? && store.user_totp(p.user_id).await?.is_none() {
         return super::login_password::start(&state, p.user_id, &next, locale).await;
     }
-    let (_, pending) = start_challenge(&state, p.user_id)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let to = format!("/console/login/totp?next={}", super::encode(&next));
-    let mut res = super::see_other(locale, &to);
+    let (_, pending) = start_challenge(&state, p.user_id).await?;
+    let to = format!(
+        "/console/login/totp?next={}",
+        crate::link::encode_query(&next)
+    );
+    let mut res = crate::html::see_other(locale, &to);
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&pending) {
         h.append(header::SET_COOKIE, v);
@@ -302,13 +284,10 @@ pub async fn submit(
     Ok(res)
 }
 
-pub async fn logout(State(state): State<AppState>, locale: Locale, req: Request) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+pub async fn logout(State(state): State<AppState>, req: Request) -> PageResult {
     let (parts, _) = req.into_parts();
     let token = token_cookie(&parts, &crate::auth::cookie_name(&state, SESSION_COOKIE));
-    let cookie = end_session(&state, token)
-        .await
-        .map_err(|e| -> ConsoleError { store_fail(e, locale) })?;
+    let cookie = end_session(&state, token).await?;
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
 }
 
@@ -318,21 +297,16 @@ pub async fn logout(State(state): State<AppState>, locale: Locale, req: Request)
 pub(super) struct StepPost {
     pub pending: Option<String>,
     pub old_session: Option<String>,
-    pub form: super::FormData,
+    pub form: crate::html::FormData,
     pub next: String,
     pub clear: String,
 }
 
-pub(super) async fn step_post(
-    state: &AppState,
-    locale: Locale,
-    req: Request,
-) -> Result<StepPost, ConsoleError> {
-    same_origin(req.headers(), locale)?;
+pub(super) async fn step_post(state: &AppState, req: Request) -> Result<StepPost, PageError> {
     let named = |base| crate::auth::cookie_name(state, base);
     let pending = crate::auth::header_token(req.headers(), &named(crate::auth::PENDING_COOKIE));
     let old_session = crate::auth::header_token(req.headers(), &named(crate::auth::SESSION_COOKIE));
-    let form = read_form(req, state, locale).await?;
+    let form = read_form(req, state).await?;
     let next = safe_next(form.get("next"));
     Ok(StepPost {
         pending,
@@ -360,16 +334,12 @@ pub(super) async fn enter(
     p: &yiwang_domain::policy::Principal,
     client: &str,
     step: StepPost,
-    locale: Locale,
-) -> ConsoleResult {
+) -> PageResult {
     state
         .store
         .record_login_success(p, client, state.now_ms())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let session = crate::auth::start_session(state, p.user_id, step.old_session.as_deref())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
+    let session = crate::auth::start_session(state, p.user_id, step.old_session.as_deref()).await?;
     let res = Redirect::to(&step.next).into_response();
     Ok(with_cookies(res, &[session, step.clear]))
 }

@@ -9,11 +9,11 @@
 //! its owner (which the owner notices, and the audit log shows).
 
 use super::login::{Refusal, enter, login_again, next_param, step_post, with_cookies};
-use super::{ConsoleResult, render, store_fail};
 use crate::AppState;
 use crate::auth::{
     CHALLENGE_TTL_MS, ClientAddr, CurrentUser, PENDING_COOKIE, hash_token, header_token, new_token,
 };
+use crate::html::{PageResult, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -39,7 +39,7 @@ fn change_page(locale: Locale, next: &str, error: Option<String>, status: Status
         page: Page::new(
             locale,
             t(locale.lang, "console.force.title"),
-            format!("{PATH}?next={}", super::encode(next)),
+            format!("{PATH}?next={}", crate::link::encode_query(next)),
         ),
         next: next.to_string(),
         error,
@@ -57,7 +57,7 @@ pub(super) async fn start(
     user_id: i64,
     next: &str,
     locale: Locale,
-) -> ConsoleResult {
+) -> PageResult {
     let token = new_token();
     state
         .store
@@ -67,8 +67,7 @@ pub(super) async fn start(
             state.now_ms(),
             CHALLENGE_TTL_MS,
         )
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     let cookie = crate::auth::cookie(
         state,
         PENDING_COOKIE,
@@ -76,22 +75,17 @@ pub(super) async fn start(
         "/console/login",
         CHALLENGE_TTL_MS / 1000,
     );
-    let to = format!("{PATH}?next={}", super::encode(next));
-    Ok(with_cookie(super::see_other(locale, &to), &cookie))
+    let to = format!("{PATH}?next={}", crate::link::encode_query(next));
+    Ok(with_cookie(crate::html::see_other(locale, &to), &cookie))
 }
 
 /// Whether the request's pending sign-in is at this step.
-async fn at_this_step(
-    state: &AppState,
-    token: Option<&str>,
-    locale: Locale,
-) -> Result<bool, super::ConsoleError> {
+async fn at_this_step(state: &AppState, token: Option<&str>) -> Result<bool, super::PageError> {
     let Some(token) = token else { return Ok(false) };
     let c = state
         .store
         .challenge(&hash_token(token), state.now_ms())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     Ok(c.is_some_and(|c| c.stage == ChallengeStage::ChangePassword))
 }
 
@@ -100,12 +94,12 @@ pub async fn form(
     locale: Locale,
     Query(q): Query<Vec<(String, String)>>,
     headers: HeaderMap,
-) -> ConsoleResult {
+) -> PageResult {
     let next = next_param(&q);
     let token = header_token(&headers, &crate::auth::cookie_name(&state, PENDING_COOKIE));
-    if !at_this_step(&state, token.as_deref(), locale).await? {
-        let to = format!("/console/login?next={}", super::encode(&next));
-        return Ok(super::see_other(locale, &to));
+    if !at_this_step(&state, token.as_deref()).await? {
+        let to = format!("/console/login?next={}", crate::link::encode_query(&next));
+        return Ok(crate::html::see_other(locale, &to));
     }
     Ok(change_page(locale, &next, None, StatusCode::OK))
 }
@@ -117,15 +111,15 @@ pub async fn submit(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    let post = step_post(&state, locale, req).await?;
+) -> PageResult {
+    let post = step_post(&state, req).await?;
     let (next, clear) = (post.next.clone(), post.clear.clone());
     let form = &post.form;
     let Some(pending) = post.pending.clone() else {
         let res = login_again(locale, &user, "", &next, Refusal::Expired);
         return Ok(with_cookie(res, &clear));
     };
-    if !at_this_step(&state, Some(&pending), locale).await? {
+    if !at_this_step(&state, Some(&pending)).await? {
         let res = login_again(locale, &user, "", &next, Refusal::Expired);
         return Ok(with_cookie(res, &clear));
     }
@@ -158,22 +152,17 @@ pub async fn submit(
         Err(e) if e.code() == ErrorCode::WeakPassword => {
             return unprocessable(t(locale.lang, "console.force.weak").to_string());
         }
-        Err(e) => return Err(store_fail(e, locale)),
+        Err(e) => return Err(e.into()),
     };
     // No second factor yet: it is enrolled now, by whoever just chose the account's own
     // password, in a new pending sign-in of this browser.
-    if state
-        .store
-        .user_totp(p.user_id)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-        .is_none()
-    {
-        let (_, pending) = crate::auth::start_challenge(&state, p.user_id)
-            .await
-            .map_err(|e| store_fail(e, locale))?;
-        let to = format!("/console/login/totp?next={}", super::encode(&next));
-        return Ok(with_cookie(super::see_other(locale, &to), &pending));
+    if state.store.user_totp(p.user_id).await?.is_none() {
+        let (_, pending) = crate::auth::start_challenge(&state, p.user_id).await?;
+        let to = format!(
+            "/console/login/totp?next={}",
+            crate::link::encode_query(&next)
+        );
+        return Ok(with_cookie(crate::html::see_other(locale, &to), &pending));
     }
-    enter(&state, &p, &client, post, locale).await
+    enter(&state, &p, &client, post).await
 }

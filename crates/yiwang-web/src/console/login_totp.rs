@@ -8,9 +8,10 @@
 use super::login::{
     Refusal, begin, enter, failed, login_again, next_param, step_post, with_cookies,
 };
-use super::{ConsoleResult, render, store_fail};
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser, PENDING_COOKIE, hash_token, header_token};
+use crate::html::PageError;
+use crate::html::{PageResult, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -57,7 +58,10 @@ fn totp_page(
         page: Page::new(
             locale,
             t(locale.lang, key),
-            format!("/console/login/totp?next={}", super::encode(next)),
+            format!(
+                "/console/login/totp?next={}",
+                crate::link::encode_query(next)
+            ),
         ),
         next: next.to_string(),
         enrol,
@@ -69,15 +73,14 @@ fn totp_page(
 async fn pending(
     state: &AppState,
     token: Option<&str>,
-    locale: Locale,
-) -> Result<Option<Challenge>, super::ConsoleError> {
+) -> Result<Option<Challenge>, super::PageError> {
     match token {
         None => Ok(None),
         Some(t) => state
             .store
             .challenge(&hash_token(t), state.now_ms())
             .await
-            .map_err(|e| store_fail(e, locale)),
+            .map_err(PageError::from),
     }
 }
 
@@ -86,21 +89,23 @@ pub async fn form(
     locale: Locale,
     Query(q): Query<Vec<(String, String)>>,
     headers: HeaderMap,
-) -> ConsoleResult {
+) -> PageResult {
     let next = next_param(&q);
     let Some(c) = pending(
         &state,
         header_token(&headers, &crate::auth::cookie_name(&state, PENDING_COOKIE)).as_deref(),
-        locale,
     )
     .await?
     else {
-        let to = format!("/console/login?next={}", super::encode(&next));
-        return Ok(super::see_other(locale, &to));
+        let to = format!("/console/login?next={}", crate::link::encode_query(&next));
+        return Ok(crate::html::see_other(locale, &to));
     };
     if c.stage == ChallengeStage::ChangePassword {
-        let to = format!("/console/login/password?next={}", super::encode(&next));
-        return Ok(super::see_other(locale, &to));
+        let to = format!(
+            "/console/login/password?next={}",
+            crate::link::encode_query(&next)
+        );
+        return Ok(crate::html::see_other(locale, &to));
     }
     Ok(totp_page(locale, &c, &next, None, StatusCode::OK))
 }
@@ -111,19 +116,22 @@ pub async fn submit(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    let post = step_post(&state, locale, req).await?;
+) -> PageResult {
+    let post = step_post(&state, req).await?;
     let (pending_token, next, clear) =
         (post.pending.clone(), post.next.clone(), post.clear.clone());
     let code = post.form.get("code");
-    let Some(c) = pending(&state, pending_token.as_deref(), locale).await? else {
+    let Some(c) = pending(&state, pending_token.as_deref()).await? else {
         let res = login_again(locale, &user, "", &next, Refusal::Expired);
         return Ok(with_cookies(res, &[clear]));
     };
     if c.stage == ChallengeStage::ChangePassword {
         // Password and code were accepted already; only a new password is missing.
-        let to = format!("/console/login/password?next={}", super::encode(&next));
-        return Ok(super::see_other(locale, &to));
+        let to = format!(
+            "/console/login/password?next={}",
+            crate::link::encode_query(&next)
+        );
+        return Ok(crate::html::see_other(locale, &to));
     }
     let drop_challenge = || async {
         if let Some(t) = &pending_token {
@@ -141,16 +149,15 @@ pub async fn submit(
             state.now_ms(),
             CODE_TRIES,
         )
-        .await
-        .map_err(|e| store_fail(e, locale))?
+        .await?
     else {
-        drop_challenge().await.map_err(|e| store_fail(e, locale))?;
+        drop_challenge().await?;
         let res = login_again(locale, &user, &c.username, &next, Refusal::CodesSpent);
         return Ok(with_cookies(res, &[clear]));
     };
-    if let Some(refusal) = begin(&state, &client, &c.username, Some(c.user_id), locale).await? {
+    if let Some(refusal) = begin(&state, &client, &c.username, Some(c.user_id)).await? {
         if refusal.is_locked() {
-            drop_challenge().await.map_err(|e| store_fail(e, locale))?;
+            drop_challenge().await?;
         }
         let res = login_again(locale, &user, &c.username, &next, refusal);
         return Ok(with_cookies(res, &[clear]));
@@ -159,12 +166,7 @@ pub async fn submit(
     let (secret, enrol) = match &c.stage {
         ChallengeStage::Enrol { secret } => (Some(secret.clone()), true),
         ChallengeStage::Totp => (
-            state
-                .store
-                .user_totp(c.user_id)
-                .await
-                .map_err(|e| store_fail(e, locale))?
-                .map(|i| i.secret),
+            state.store.user_totp(c.user_id).await?.map(|i| i.secret),
             false,
         ),
         ChallengeStage::ChangePassword => (None, false),
@@ -178,8 +180,7 @@ pub async fn submit(
             state
                 .store
                 .accept_totp_step(c.user_id, step, enrol.then_some(s.as_str()), now)
-                .await
-                .map_err(|e| store_fail(e, locale))?,
+                .await?,
         ),
         _ => None,
     };
@@ -195,13 +196,13 @@ pub async fn submit(
             reason,
             now_ms: now,
         };
-        let refusal = failed(&state, failure, Refusal::BadLogin, locale).await?;
+        let refusal = failed(&state, failure, Refusal::BadLogin).await?;
         let refusal = match refusal {
             Refusal::BadLogin if tries >= CODE_TRIES => Refusal::CodesSpent,
             r => r,
         };
         if refusal != Refusal::BadLogin {
-            drop_challenge().await.map_err(|e| store_fail(e, locale))?;
+            drop_challenge().await?;
             let res = login_again(locale, &user, &c.username, &next, refusal);
             return Ok(with_cookies(res, &[clear]));
         }
@@ -214,30 +215,19 @@ pub async fn submit(
             StatusCode::UNAUTHORIZED,
         ));
     }
-    drop_challenge().await.map_err(|e| store_fail(e, locale))?;
+    drop_challenge().await?;
     // The address gets its reservation back; the account's failures end with the sign-in.
     state
         .store
         .release_attempt(&[&yiwang_store::auth_guard::address_key(&client)])
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let Some(p) = state
-        .store
-        .principal(c.user_id)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-    else {
+        .await?;
+    let Some(p) = state.store.principal(c.user_id).await? else {
         let res = login_again(locale, &user, "", &next, Refusal::Expired);
         return Ok(with_cookies(res, &[clear]));
     };
     // A password set by an administrator: a new one first, before any session.
-    if state
-        .store
-        .must_change_password(p.user_id)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-    {
+    if state.store.must_change_password(p.user_id).await? {
         return super::login_password::start(&state, p.user_id, &next, locale).await;
     }
-    enter(&state, &p, &client, post, locale).await
+    enter(&state, &p, &client, post).await
 }

@@ -1,11 +1,9 @@
 //! Drafts waiting in the user's scope, and publishing them (all, or one code).
 
-use super::{
-    ConsoleResult, allow, fail, href, page, read_form, region_names, render, same_origin,
-    store_fail,
-};
+use super::{page, region_names};
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
+use crate::html::{PageResult, allow, fail, href, read_form, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -46,22 +44,16 @@ async fn drafts_page(
     state: &AppState,
     locale: Locale,
     p: &Principal,
-) -> Result<DraftsPage, super::ConsoleError> {
+) -> Result<DraftsPage, super::PageError> {
     let scope = CatalogScope::of(p, Action::PublishCatalog);
     let drafts: Vec<_> = state
         .store
         .drafts_all()
-        .await
-        .map_err(|e| store_fail(e, locale))?
+        .await?
         .into_iter()
         .filter(|d| scope.covers(&d.implementation.department_code, &d.implementation.region))
         .collect();
-    let regions = region_names(
-        state,
-        drafts.iter().map(|d| &d.implementation.region),
-        locale,
-    )
-    .await?;
+    let regions = region_names(state, drafts.iter().map(|d| &d.implementation.region)).await?;
     let rows = drafts
         .iter()
         .map(|d| DraftRow {
@@ -92,7 +84,7 @@ pub async fn drafts(
     State(state): State<AppState>,
     locale: Locale,
     user: CurrentUser,
-) -> ConsoleResult {
+) -> PageResult {
     let p = allow(
         &user,
         Action::PublishCatalog,
@@ -110,8 +102,7 @@ pub async fn publish(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let p = allow(
         &user,
         Action::PublishCatalog,
@@ -119,10 +110,10 @@ pub async fn publish(
         locale,
         PATH,
     )?;
-    let form = read_form(req, &state, locale).await?;
+    let form = read_form(req, &state).await?;
     let mut codes = Vec::new();
     for c in form.all("code") {
-        let code = ImplCode::parse(c).map_err(|_| fail(ErrorCode::InvalidImplCode, locale))?;
+        let code = ImplCode::parse(c).map_err(|_| fail(ErrorCode::InvalidImplCode))?;
         codes.push(code.as_str().to_string());
     }
     let scope = CatalogScope::of(p, Action::PublishCatalog);
@@ -135,8 +126,7 @@ pub async fn publish(
             &yiwang_store::Actor::principal(p, client.as_str()),
             state.now_ms(),
         )
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     state.cache.clear();
     let mut tpl = drafts_page(&state, locale, p).await?;
     tpl.published = Some(tf(

@@ -2,8 +2,8 @@
 //! department), for API tokens and for unlocking accounts. The decision is the policy's: an
 //! unscoped grant needs an administrator whose scope is everything.
 
-use super::{ConsoleError, store_fail};
 use crate::AppState;
+use crate::html::PageError;
 use crate::locale::Locale;
 use yiwang_domain::policy::{Action, CatalogScope, Decision, Grant, Principal, Target, authorize};
 use yiwang_domain::{CreditCode, RegionCode};
@@ -15,16 +15,10 @@ pub(super) async fn covers(
     action: Action,
     region: Option<&RegionCode>,
     department: Option<&CreditCode>,
-    locale: Locale,
-) -> Result<bool, ConsoleError> {
+) -> Result<bool, PageError> {
     let target = match (department, region) {
         (Some(d), r) => {
-            let Some(dep) = state
-                .store
-                .department(d)
-                .await
-                .map_err(|e| store_fail(e, locale))?
-            else {
+            let Some(dep) = state.store.department(d).await? else {
                 return Ok(false);
             };
             Target::Implementation {
@@ -44,8 +38,8 @@ pub(super) async fn covers_all(
     admin: &Principal,
     action: Action,
     grants: &[Grant],
-    locale: Locale,
-) -> Result<bool, ConsoleError> {
+    _locale: Locale,
+) -> Result<bool, PageError> {
     if grants.is_empty() {
         return Ok(CatalogScope::of(admin, action).all);
     }
@@ -56,7 +50,6 @@ pub(super) async fn covers_all(
             action,
             g.region.as_ref(),
             g.department.as_ref(),
-            locale,
         )
         .await?;
         if !ok {

@@ -15,12 +15,10 @@
 //! A definition or a term is checked in full before anything is saved; the administrator's
 //! text comes back with every problem listed.
 
-use super::{
-    ConsoleError, ConsoleResult, allow, fail, page, read_form, render, same_origin, see_other,
-    store_fail,
-};
+use super::page;
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
+use crate::html::{PageError, PageResult, allow, fail, read_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -114,14 +112,10 @@ async fn terms_page(
     filter: &str,
     form: TermForm,
     notice: Option<String>,
-) -> Result<TermsPage, ConsoleError> {
+) -> Result<TermsPage, PageError> {
     let lang = locale.lang;
     let pg = page(locale, p, "terms.title", PATH);
-    let all: Vec<SearchTermRow> = state
-        .store
-        .search_terms()
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let all: Vec<SearchTermRow> = state.store.search_terms().await?;
     let total = all.len();
     let needle = filter.trim();
     let rows: Vec<TermRow> = all
@@ -131,8 +125,8 @@ async fn terms_page(
         .map(|r| TermRow {
             kind: kind_name(lang, &r.kind),
             updated: format!("{} · {}", pg.datetime(&r.updated_at), r.updated_by),
-            edit_href: super::href(locale, &format!("{PATH}?edit={}#term-form", r.id)),
-            delete_action: super::href(locale, &format!("{PATH}/{}/delete", r.id)),
+            edit_href: crate::link::href(locale, &format!("{PATH}?edit={}#term-form", r.id)),
+            delete_action: crate::link::href(locale, &format!("{PATH}/{}/delete", r.id)),
             id: r.id,
             phrase: r.phrase,
             expansion: r.expansion,
@@ -141,11 +135,10 @@ async fn terms_page(
     let events = state
         .store
         .life_events()
-        .await
-        .map_err(|e| store_fail(e, locale))?
+        .await?
         .into_iter()
         .map(|e| EventRow {
-            href: super::href(locale, &format!("/console/life-events/{}", e.code)),
+            href: crate::link::href(locale, &format!("/console/life-events/{}", e.code)),
             updated: format!("{} · {}", pg.datetime(&e.updated_at), e.updated_by),
             code: e.code,
             name: e.name,
@@ -180,7 +173,7 @@ pub async fn list(
     locale: Locale,
     user: CurrentUser,
     Query(q): Query<ListQuery>,
-) -> ConsoleResult {
+) -> PageResult {
     let p = allow(
         &user,
         Action::PublishCatalog,
@@ -194,13 +187,9 @@ pub async fn list(
         ..TermForm::default()
     };
     if let Some(id) = q.edit {
-        let terms = state
-            .store
-            .search_terms()
-            .await
-            .map_err(|e| store_fail(e, locale))?;
+        let terms = state.store.search_terms().await?;
         let Some(r) = terms.into_iter().find(|r| r.id == id) else {
-            return Err(fail(ErrorCode::NotFound, locale));
+            return Err(fail(ErrorCode::NotFound));
         };
         form = TermForm {
             id: Some(r.id),
@@ -229,8 +218,7 @@ pub async fn save(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let p = allow(
         &user,
         Action::PublishCatalog,
@@ -239,9 +227,9 @@ pub async fn save(
         PATH,
     )?;
     if !platform_wide(p) {
-        return Err(fail(ErrorCode::Forbidden, locale));
+        return Err(fail(ErrorCode::Forbidden));
     }
-    let data = read_form(req, &state, locale).await?;
+    let data = read_form(req, &state).await?;
     let lang = locale.lang;
     let mut form = TermForm {
         id: data.get("id").trim().parse().ok(),
@@ -287,13 +275,13 @@ pub async fn save(
     };
     match saved {
         Ok(Some(_)) => Ok(see_other(locale, &format!("{PATH}?saved=1"))),
-        Ok(None) => Err(fail(ErrorCode::NotFound, locale)),
+        Ok(None) => Err(fail(ErrorCode::NotFound)),
         Err(e) if e.code() == ErrorCode::Conflict => {
             form.error = Some(t(lang, "terms.problem.duplicate").to_string());
             let tpl = terms_page(&state, locale, p, "", form, None).await?;
             Ok(render(StatusCode::CONFLICT, &tpl, lang))
         }
-        Err(e) => Err(store_fail(e, locale)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -303,9 +291,7 @@ pub async fn delete(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
-    req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let p = allow(
         &user,
         Action::PublishCatalog,
@@ -314,17 +300,16 @@ pub async fn delete(
         PATH,
     )?;
     if !platform_wide(p) {
-        return Err(fail(ErrorCode::Forbidden, locale));
+        return Err(fail(ErrorCode::Forbidden));
     }
-    let id: i64 = id.parse().map_err(|_| fail(ErrorCode::NotFound, locale))?;
+    let id: i64 = id.parse().map_err(|_| fail(ErrorCode::NotFound))?;
     let actor = yiwang_store::Actor::principal(p, client.as_str());
     let found = state
         .store
         .delete_search_term(id, &actor, state.now_ms())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     if !found {
-        return Err(fail(ErrorCode::NotFound, locale));
+        return Err(fail(ErrorCode::NotFound));
     }
     Ok(see_other(locale, &format!("{PATH}?deleted=1")))
 }
@@ -411,8 +396,8 @@ fn event_page(
         heading,
         code: code.to_string(),
         exists: stored.is_some(),
-        action: super::href(locale, &event_path(code)),
-        portal_href: super::href(locale, &format!("/life-events/{code}")),
+        action: crate::link::href(locale, &event_path(code)),
+        portal_href: crate::link::href(locale, &format!("/life-events/{code}")),
         invalid_title: tf(
             lang,
             "life.console.invalid",
@@ -430,14 +415,12 @@ fn event_page(
 
 async fn stored_event(
     state: &AppState,
-    locale: Locale,
     code: &str,
-) -> Result<Option<yiwang_store::LifeEventRow>, ConsoleError> {
+) -> Result<Option<yiwang_store::LifeEventRow>, PageError> {
     Ok(state
         .store
         .life_events()
-        .await
-        .map_err(|e| store_fail(e, locale))?
+        .await?
         .into_iter()
         .find(|r| r.code == code))
 }
@@ -449,7 +432,7 @@ fn allow_event<'a>(
     locale: Locale,
     code: &str,
     region: Option<&str>,
-) -> Result<&'a Principal, ConsoleError> {
+) -> Result<&'a Principal, PageError> {
     let path = event_path(code);
     match region.map(RegionCode::parse) {
         Some(Ok(r)) => allow(
@@ -470,7 +453,7 @@ fn allow_event<'a>(
             if platform_wide(p) {
                 Ok(p)
             } else {
-                Err(fail(ErrorCode::Forbidden, locale))
+                Err(fail(ErrorCode::Forbidden))
             }
         }
         None => allow(
@@ -494,7 +477,7 @@ pub async fn show_event(
     user: CurrentUser,
     Path(code): Path<String>,
     Query(q): Query<EventQuery>,
-) -> ConsoleResult {
+) -> PageResult {
     allow(
         &user,
         Action::PublishCatalog,
@@ -503,10 +486,10 @@ pub async fn show_event(
         PATH,
     )?;
     if !code_ok(&code) {
-        return Err(fail(ErrorCode::NotFound, locale));
+        return Err(fail(ErrorCode::NotFound));
     }
     let lang = locale.lang;
-    let stored = stored_event(&state, locale, &code).await?;
+    let stored = stored_event(&state, &code).await?;
     let p = allow_event(
         &user,
         locale,
@@ -539,8 +522,7 @@ pub async fn save_event(
     ClientAddr(client): ClientAddr,
     Path(code): Path<String>,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     allow(
         &user,
         Action::PublishCatalog,
@@ -549,17 +531,17 @@ pub async fn save_event(
         PATH,
     )?;
     if !code_ok(&code) {
-        return Err(fail(ErrorCode::NotFound, locale));
+        return Err(fail(ErrorCode::NotFound));
     }
     let lang = locale.lang;
-    let stored = stored_event(&state, locale, &code).await?;
+    let stored = stored_event(&state, &code).await?;
     let p = allow_event(
         &user,
         locale,
         &code,
         stored.as_ref().map(|r| r.region_code.as_str()),
     )?;
-    let data = read_form(req, &state, locale).await?;
+    let data = read_form(req, &state).await?;
     let json = data.get("definition").to_string();
     let mut problems = Vec::new();
     let parsed = if json.len() > 256 * 1024 {
@@ -592,12 +574,7 @@ pub async fn save_event(
             .map(|i| i.basic_code.clone())
             .filter(|c| BasicCode::parse(c).is_ok())
             .collect();
-        for c in state
-            .store
-            .unknown_basic_codes(&codes)
-            .await
-            .map_err(|e| store_fail(e, locale))?
-        {
+        for c in state.store.unknown_basic_codes(&codes).await? {
             problems.push(Problem {
                 key: "unknown_item",
                 detail: c,
@@ -632,8 +609,7 @@ pub async fn save_event(
         .region_code()
         .map(|r| r.as_str().to_string())
         .unwrap_or_else(|| event.region.clone());
-    let definition =
-        serde_json::to_string(&event).map_err(|_| fail(ErrorCode::Internal, locale))?;
+    let definition = serde_json::to_string(&event).map_err(|_| fail(ErrorCode::Internal))?;
     let actor = yiwang_store::Actor::principal(p, client.as_str());
     state
         .store
@@ -645,7 +621,6 @@ pub async fn save_event(
             &actor,
             state.now_ms(),
         )
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     Ok(see_other(locale, &format!("{}?saved=1", event_path(&code))))
 }

@@ -6,10 +6,11 @@
 //! holds (`policy::may_issue_token`): administrators configure, they do not decide cases, so
 //! they cannot lend a token the power to.
 
+use super::page;
 use super::scope::covers;
-use super::{ConsoleResult, allow, fail, here, page, read_form, render, same_origin, store_fail};
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
+use crate::html::{PageResult, allow, fail, here, read_form, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -61,13 +62,9 @@ fn scope_text(g: &Grant) -> String {
 async fn visible(
     state: &AppState,
     p: &Principal,
-    locale: Locale,
-) -> Result<Vec<ApiToken>, super::ConsoleError> {
-    let all = state
-        .store
-        .api_tokens()
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    _locale: Locale,
+) -> Result<Vec<ApiToken>, super::PageError> {
+    let all = state.store.api_tokens().await?;
     let mut out = Vec::new();
     for t in all {
         let g = &t.grant;
@@ -77,7 +74,6 @@ async fn visible(
             Action::ManageUsers,
             g.region.as_ref(),
             g.department.as_ref(),
-            locale,
         )
         .await?
         {
@@ -94,7 +90,7 @@ async fn show_page(
     error: Option<String>,
     created: Option<String>,
     status: StatusCode,
-) -> ConsoleResult {
+) -> PageResult {
     let now = state.now_ms();
     let rows = visible(state, p, locale)
         .await?
@@ -134,7 +130,7 @@ pub async fn list(
     locale: Locale,
     user: CurrentUser,
     uri: Uri,
-) -> ConsoleResult {
+) -> PageResult {
     let p = allow(
         &user,
         Action::ManageUsers,
@@ -146,7 +142,11 @@ pub async fn list(
 }
 
 /// Parses the form into a new token, or the message to show.
-fn parse(form: &super::FormData, now: i64, lang: yiwang_i18n::Lang) -> Result<NewApiToken, String> {
+fn parse(
+    form: &crate::html::FormData,
+    now: i64,
+    lang: yiwang_i18n::Lang,
+) -> Result<NewApiToken, String> {
     let msg = |c: ErrorCode| error_message(lang, c);
     let name = form.get("name").trim();
     if name.is_empty() {
@@ -190,10 +190,9 @@ pub async fn create(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let p = allow(&user, Action::ManageUsers, &Target::Anything, locale, PATH)?;
-    let form = read_form(req, &state, locale).await?;
+    let form = read_form(req, &state).await?;
     let now = state.now_ms();
     let new = match parse(&form, now, locale.lang) {
         Ok(n) => n,
@@ -211,24 +210,8 @@ pub async fn create(
     };
     let g = &new.grant;
     let unknown = match (&g.region, &g.department) {
-        (Some(r), _)
-            if state
-                .store
-                .region(r)
-                .await
-                .map_err(|e| store_fail(e, locale))?
-                .is_none() =>
-        {
-            Some(ErrorCode::UnknownRegion)
-        }
-        (_, Some(d))
-            if state
-                .store
-                .department(d)
-                .await
-                .map_err(|e| store_fail(e, locale))?
-                .is_none() =>
-        {
+        (Some(r), _) if state.store.region(r).await?.is_none() => Some(ErrorCode::UnknownRegion),
+        (_, Some(d)) if state.store.department(d).await?.is_none() => {
             Some(ErrorCode::UnknownDepartment)
         }
         _ => None,
@@ -251,11 +234,10 @@ pub async fn create(
         Action::ManageUsers,
         g.region.as_ref(),
         g.department.as_ref(),
-        locale,
     )
     .await?
     {
-        return Err(fail(ErrorCode::Forbidden, locale));
+        return Err(fail(ErrorCode::Forbidden));
     }
     // Role × action × department × region: only what the creator holds himself.
     if let Err(refusal) = may_issue_token(p, g) {
@@ -285,7 +267,7 @@ pub async fn create(
             )
             .await
         }
-        Err(e) => Err(store_fail(e, locale)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -295,17 +277,14 @@ pub async fn revoke(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
-    req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let p = allow(&user, Action::ManageUsers, &Target::Anything, locale, PATH)?;
-    let id: i64 = id.parse().map_err(|_| fail(ErrorCode::NotFound, locale))?;
+    let id: i64 = id.parse().map_err(|_| fail(ErrorCode::NotFound))?;
     let token = state
         .store
         .api_token(id)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-        .ok_or_else(|| fail(ErrorCode::NotFound, locale))?;
+        .await?
+        .ok_or_else(|| fail(ErrorCode::NotFound))?;
     let g = &token.grant;
     if !covers(
         &state,
@@ -313,16 +292,14 @@ pub async fn revoke(
         Action::ManageUsers,
         g.region.as_ref(),
         g.department.as_ref(),
-        locale,
     )
     .await?
     {
-        return Err(fail(ErrorCode::NotFound, locale));
+        return Err(fail(ErrorCode::NotFound));
     }
     state
         .store
         .revoke_api_token(id, p, &client, state.now_ms())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    Ok(super::see_other(locale, PATH))
+        .await?;
+    Ok(crate::html::see_other(locale, PATH))
 }

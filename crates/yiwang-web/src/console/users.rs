@@ -7,10 +7,11 @@
 //! shown once, every session of the account ends, and its next sign-in must choose a new
 //! password before anything else (`login_password.rs`); audited.
 
+use super::page;
 use super::scope::covers_all;
-use super::{ConsoleError, ConsoleResult, allow, fail, here, page, read_form, render, same_origin};
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
+use crate::html::{PageError, PageResult, allow, fail, here, read_form, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -102,12 +103,8 @@ async fn in_scope(
     state: &AppState,
     p: &Principal,
     locale: Locale,
-) -> Result<Vec<StaffPii>, ConsoleError> {
-    let all = state
-        .store
-        .staff_pii_list()
-        .await
-        .map_err(|e| super::store_fail(e, locale))?;
+) -> Result<Vec<StaffPii>, PageError> {
+    let all = state.store.staff_pii_list().await?;
     let mut out = Vec::new();
     for u in all {
         if covers_all(state, p, Action::ManageUsers, &u.grants, locale).await? {
@@ -124,7 +121,7 @@ async fn render_list(
     error: Option<(i64, String)>,
     purpose: String,
     status: StatusCode,
-) -> ConsoleResult {
+) -> PageResult {
     let page = page(locale, p, "pii.users.title", PATH);
     let rows = in_scope(state, p, locale)
         .await?
@@ -164,7 +161,7 @@ pub async fn list(
     locale: Locale,
     user: CurrentUser,
     uri: Uri,
-) -> ConsoleResult {
+) -> PageResult {
     let p = allow(
         &user,
         Action::ManageUsers,
@@ -184,18 +181,17 @@ async fn account_action<'u>(
     locale: Locale,
     id: &str,
     req: Request,
-) -> Result<(&'u Principal, StaffPii, super::FormData), ConsoleError> {
-    same_origin(req.headers(), locale)?;
+) -> Result<(&'u Principal, StaffPii, crate::html::FormData), PageError> {
     let p = allow(user, Action::ManageUsers, &Target::Anything, locale, PATH)?;
     let Ok(id) = id.parse::<i64>() else {
-        return Err(fail(ErrorCode::NotFound, locale));
+        return Err(fail(ErrorCode::NotFound));
     };
-    let form = read_form(req, state, locale).await?;
+    let form = read_form(req, state).await?;
     let target = in_scope(state, p, locale)
         .await?
         .into_iter()
         .find(|u| u.user_id == id)
-        .ok_or_else(|| fail(ErrorCode::NotFound, locale))?;
+        .ok_or_else(|| fail(ErrorCode::NotFound))?;
     Ok((p, target, form))
 }
 
@@ -206,7 +202,7 @@ pub async fn reveal(
     ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
     req: Request,
-) -> ConsoleResult {
+) -> PageResult {
     let (p, target, form) = account_action(&state, &user, locale, &id, req).await?;
     let id = target.user_id;
     let purpose = form.get("purpose").trim().to_string();
@@ -239,12 +235,12 @@ pub async fn reveal(
         .await
     {
         Ok(Some(full)) => full,
-        Ok(None) => return Err(fail(ErrorCode::NotFound, locale)),
+        Ok(None) => return Err(fail(ErrorCode::NotFound)),
         Err(e @ (StoreError::NoKeys | StoreError::Crypto(_))) => {
             tracing::error!(error = %e, user_id = id, "personal data cannot be shown");
-            return Err(fail(ErrorCode::Internal, locale));
+            return Err(fail(ErrorCode::Internal));
         }
-        Err(e) => return Err(super::store_fail(e, locale)),
+        Err(e) => return Err(PageError::from(e)),
     };
     let tpl = RevealPage {
         page: page(locale, p, "pii.reveal.title", PATH),
@@ -267,7 +263,7 @@ pub async fn reset_password(
     ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
     req: Request,
-) -> ConsoleResult {
+) -> PageResult {
     let (p, target, _) = account_action(&state, &user, locale, &id, req).await?;
     let id = target.user_id;
     let temporary = yiwang_store::staff_password::temporary_password();
@@ -275,10 +271,9 @@ pub async fn reset_password(
     let done = state
         .store
         .reset_user_password(id, &temporary, &by, state.now_ms())
-        .await
-        .map_err(|e| super::store_fail(e, locale))?;
+        .await?;
     if !done {
-        return Err(fail(ErrorCode::NotFound, locale));
+        return Err(fail(ErrorCode::NotFound));
     }
     let tpl = PasswordPage {
         page: page(locale, p, "console.reset.title", PATH),

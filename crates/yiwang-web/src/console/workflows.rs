@@ -3,11 +3,10 @@
 //! unknown roles, missing end step … are listed and nothing is saved), and binding a definition
 //! to an implementation within the administrator's catalog scope.
 
-use super::{
-    ConsoleResult, allow, fail, here, page, read_form, render, same_origin, see_other, store_fail,
-};
+use super::page;
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
+use crate::html::{PageResult, allow, fail, here, read_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -55,16 +54,11 @@ async fn show_page(
     errors: Vec<String>,
     notice: Option<String>,
     status: StatusCode,
-) -> ConsoleResult {
-    let fail_store = |e| store_fail(e, locale);
+) -> PageResult {
     let tpl = WorkflowsPage {
         page: page(locale, p, "console.workflows.title", PATH),
-        saved: state.store.saved_workflows().await.map_err(fail_store)?,
-        bindings: state
-            .store
-            .workflow_binding_rows()
-            .await
-            .map_err(fail_store)?,
+        saved: state.store.saved_workflows().await?,
+        bindings: state.store.workflow_binding_rows().await?,
         json,
         errors,
         notice,
@@ -84,7 +78,7 @@ pub async fn list(
     user: CurrentUser,
     uri: Uri,
     Query(q): Query<Vec<(String, String)>>,
-) -> ConsoleResult {
+) -> PageResult {
     let p = allow(
         &user,
         Action::EditImplementation,
@@ -120,8 +114,7 @@ pub async fn save(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let p = allow(
         &user,
         Action::EditImplementation,
@@ -129,10 +122,10 @@ pub async fn save(
         locale,
         PATH,
     )?;
-    let form = read_form(req, &state, locale).await?;
+    let form = read_form(req, &state).await?;
     let json = form.get("json");
     if json.len() > 256 * 1024 {
-        return Err(fail(ErrorCode::TooLong, locale));
+        return Err(fail(ErrorCode::TooLong));
     }
     match state
         .store
@@ -170,7 +163,7 @@ pub async fn save(
             )
             .await
         }
-        Err(e) => Err(store_fail(e, locale)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -181,8 +174,7 @@ pub async fn bind(
     user: CurrentUser,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     allow(
         &user,
         Action::EditImplementation,
@@ -190,19 +182,18 @@ pub async fn bind(
         locale,
         PATH,
     )?;
-    let form = read_form(req, &state, locale).await?;
-    let code = ImplCode::parse(form.get("impl_code")).map_err(|c| fail(c, locale))?;
+    let form = read_form(req, &state).await?;
+    let code = ImplCode::parse(form.get("impl_code")).map_err(|c| fail(c))?;
     let version: u32 = form
         .get("version")
         .trim()
         .parse()
-        .map_err(|_| fail(ErrorCode::NotAnInteger, locale))?;
+        .map_err(|_| fail(ErrorCode::NotAnInteger))?;
     let working = state
         .store
         .working_implementation(&code)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-        .ok_or_else(|| fail(ErrorCode::UnknownImplementation, locale))?;
+        .await?
+        .ok_or_else(|| fail(ErrorCode::UnknownImplementation))?;
     let target = Target::Implementation {
         department: working.implementation.department_code.clone(),
         region: working.implementation.region.clone(),
@@ -217,7 +208,6 @@ pub async fn bind(
             &Actor::principal(p, &client),
             state.now_ms(),
         )
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     Ok(see_other(locale, "/console/workflows?done=bound"))
 }

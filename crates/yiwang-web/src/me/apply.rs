@@ -5,11 +5,11 @@ use super::{CurrentApplicant, not_found};
 use crate::AppState;
 use crate::apply_flow::{self, Filer};
 use crate::auth::ClientAddr;
-use crate::console::{ConsoleResult, same_origin, see_other, store_fail};
+use crate::html::fail;
+use crate::html::{PageResult, see_other};
 use crate::locale::Locale;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use yiwang_domain::ImplCode;
 use yiwang_domain::case::CaseSource;
 
@@ -18,18 +18,15 @@ pub async fn start(
     State(state): State<AppState>,
     locale: Locale,
     me: CurrentApplicant,
-    headers: HeaderMap,
     Path(code): Path<String>,
-) -> ConsoleResult {
-    same_origin(&headers, locale)?;
-    let guide = format!("/items/{}", crate::console::encode(&code));
+) -> PageResult {
+    let guide = format!("/items/{}", crate::link::encode_query(&code));
     let a = me.require(locale, &guide)?;
-    let code = ImplCode::parse(&code).map_err(|_| not_found(locale))?;
+    let code = ImplCode::parse(&code).map_err(|_| not_found())?;
     let app = state
         .store
         .create_application(a.id, &code, CaseSource::Online, None, state.now_ms())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     Ok(see_other(locale, &format!("/me/applications/{}", app.id)))
 }
 
@@ -38,7 +35,7 @@ pub async fn form(
     locale: Locale,
     me: CurrentApplicant,
     Path(id): Path<i64>,
-) -> ConsoleResult {
+) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}"))?;
     apply_flow::show_form(&state, locale, Filer::Applicant(a), id).await
 }
@@ -47,11 +44,9 @@ pub async fn save(
     State(state): State<AppState>,
     locale: Locale,
     me: CurrentApplicant,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     body: Bytes,
-) -> ConsoleResult {
-    same_origin(&headers, locale)?;
+) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}"))?;
     apply_flow::save_form(&state, locale, Filer::Applicant(a), id, &body).await
 }
@@ -61,7 +56,7 @@ pub async fn check(
     locale: Locale,
     me: CurrentApplicant,
     Path(id): Path<i64>,
-) -> ConsoleResult {
+) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}/check"))?;
     apply_flow::show_check(&state, locale, Filer::Applicant(a), id).await
 }
@@ -71,11 +66,9 @@ pub async fn submit(
     locale: Locale,
     me: CurrentApplicant,
     ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     body: Bytes,
-) -> ConsoleResult {
-    same_origin(&headers, locale)?;
+) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}/check"))?;
     apply_flow::submit(&state, locale, Filer::Applicant(a), &client, id, &body).await
 }
@@ -84,13 +77,11 @@ pub async fn upload(
     State(state): State<AppState>,
     locale: Locale,
     me: CurrentApplicant,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     mp: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
-) -> ConsoleResult {
-    same_origin(&headers, locale)?;
+) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}"))?;
-    let mp = mp.map_err(|r| crate::console::fail(crate::upload::rejection_code(&r), locale))?;
+    let mp = mp.map_err(|r| fail(crate::upload::rejection_code(&r)))?;
     apply_flow::upload_material(&state, locale, Filer::Applicant(a), id, mp).await
 }
 
@@ -98,11 +89,9 @@ pub async fn remove(
     State(state): State<AppState>,
     locale: Locale,
     me: CurrentApplicant,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     body: Bytes,
-) -> ConsoleResult {
-    same_origin(&headers, locale)?;
+) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}"))?;
     apply_flow::remove_material(&state, locale, Filer::Applicant(a), id, &body).await
 }
@@ -112,7 +101,7 @@ pub async fn file(
     locale: Locale,
     me: CurrentApplicant,
     Path((id, upload)): Path<(i64, i64)>,
-) -> ConsoleResult {
+) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}"))?;
     apply_flow::material_file(&state, locale, Filer::Applicant(a), id, upload).await
 }

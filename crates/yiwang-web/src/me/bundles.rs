@@ -6,14 +6,14 @@ use super::{CurrentApplicant, not_found, page};
 use crate::AppState;
 use crate::apply_flow::{self, Filer, Readiness};
 use crate::auth::ClientAddr;
-use crate::console::{ConsoleResult, fail, read_form, render, same_origin, see_other, store_fail};
 use crate::forms_html::{self, DECLARATION_CONTROL};
+use crate::html::{PageResult, fail, read_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use yiwang_domain::{ErrorCode, ImplCode};
 use yiwang_store::StoreError;
 use yiwang_store::applicants::Applicant;
@@ -135,7 +135,7 @@ fn bundle_page(
     declaration_error: Option<&str>,
     refused: bool,
     status: StatusCode,
-) -> ConsoleResult {
+) -> PageResult {
     let path = format!("/me/bundles/{}", bundle.id);
     let drafts = || parts.iter().filter(|p| p.part.case_number.is_none());
     let tpl = BundlePage {
@@ -158,32 +158,30 @@ pub async fn start(
     me: CurrentApplicant,
     Path(code): Path<String>,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
-    let back = format!("/life-events/{}", crate::console::encode(&code));
+) -> PageResult {
+    let back = format!("/life-events/{}", crate::link::encode_query(&code));
     let a = me.require(locale, &back)?.clone();
     let engine = state
         .search
         .engine(&state.store, state.now_ms())
         .await
-        .map_err(|_| fail(ErrorCode::Internal, locale))?;
+        .map_err(|_| fail(ErrorCode::Internal))?;
     let ev = engine
         .life_event(&code)
         .cloned()
-        .ok_or_else(|| not_found(locale))?;
-    let form = read_form(req, &state, locale).await?;
+        .ok_or_else(|| not_found())?;
+    let form = read_form(req, &state).await?;
     let codes: Vec<ImplCode> = form
         .all("impl")
         .into_iter()
         .take(BUNDLE_MAX_ITEMS + 1)
         .map(ImplCode::parse)
         .collect::<Result<_, _>>()
-        .map_err(|c| fail(c, locale))?;
+        .map_err(|c| fail(c))?;
     let id = state
         .store
         .create_bundle(a.id, &ev.code, &ev.name, &codes, state.now_ms())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     Ok(see_other(locale, &format!("/me/bundles/{id}")))
 }
 
@@ -192,16 +190,10 @@ pub async fn show(
     locale: Locale,
     me: CurrentApplicant,
     Path(id): Path<i64>,
-) -> ConsoleResult {
+) -> PageResult {
     let a = me.require(locale, &format!("/me/bundles/{id}"))?;
-    let bundle = state
-        .store
-        .bundle(id, a.id)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let parts = assess(&state, a, &bundle)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let bundle = state.store.bundle(id, a.id).await?;
+    let parts = assess(&state, a, &bundle).await?;
     let parts = parts.into_iter().map(|(v, _)| v).collect();
     bundle_page(locale, a, bundle, parts, None, false, StatusCode::OK)
 }
@@ -215,27 +207,18 @@ pub async fn submit(
     locale: Locale,
     me: CurrentApplicant,
     ClientAddr(client): ClientAddr,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     body: Bytes,
-) -> ConsoleResult {
-    same_origin(&headers, locale)?;
+) -> PageResult {
     let path = format!("/me/bundles/{id}");
     let a = me.require(locale, &path)?;
-    let bundle = state
-        .store
-        .bundle(id, a.id)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let pairs =
-        forms_html::parse_pairs(&body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
+    let bundle = state.store.bundle(id, a.id).await?;
+    let pairs = forms_html::parse_pairs(&body).map_err(|_| fail(ErrorCode::InvalidInput))?;
     if bundle.pending().next().is_none() {
         return Ok(see_other(locale, &path));
     }
     let declared = pairs.iter().any(|(k, _)| k == DECLARATION_CONTROL);
-    let assessed = assess(&state, a, &bundle)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let assessed = assess(&state, a, &bundle).await?;
     let complete = complete(&assessed);
     if !declared || !complete {
         let msg = yiwang_i18n::t(locale.lang, "me.check.declaration_required").to_string();
@@ -250,8 +233,6 @@ pub async fn submit(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    submit_parts(&state, a, &client, id, &assessed)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    submit_parts(&state, a, &client, id, &assessed).await?;
     Ok(see_other(locale, &path))
 }

@@ -3,7 +3,8 @@
 
 use super::{CurrentApplicant, not_found, page};
 use crate::AppState;
-use crate::console::{ConsoleResult, read_form, render, same_origin, see_other, store_fail};
+use crate::html::PageError;
+use crate::html::{PageResult, read_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -37,8 +38,8 @@ struct CasePage {
     back: String,
 }
 
-fn parse(locale: Locale, n: &str) -> Result<CaseNumber, crate::console::ConsoleError> {
-    CaseNumber::parse(n).map_err(|_| not_found(locale))
+fn parse(n: &str) -> Result<CaseNumber, PageError> {
+    CaseNumber::parse(n).map_err(|_| not_found())
 }
 
 pub async fn show(
@@ -46,15 +47,11 @@ pub async fn show(
     locale: Locale,
     me: CurrentApplicant,
     Path(n): Path<String>,
-) -> ConsoleResult {
-    let path = format!("/me/cases/{}", crate::console::encode(&n));
+) -> PageResult {
+    let path = format!("/me/cases/{}", crate::link::encode_query(&n));
     let a = me.require(locale, &path)?;
-    let number = parse(locale, &n)?;
-    let file = state
-        .store
-        .case_for_applicant(&number, a.id)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let number = parse(&n)?;
+    let file = state.store.case_for_applicant(&number, a.id).await?;
     let actions = yiwang_store::Store::actions_for_applicant(&file.case);
     let documents = crate::case_documents::links(&state, locale, &number, &path).await?;
     let fix_materials = match file.open_correction() {
@@ -70,12 +67,9 @@ pub async fn show(
                     file.case.application_id,
                     yiwang_store::applications::DraftOwner::Applicant(a.id),
                 )
-                .await
-                .map_err(|e| store_fail(e, locale))?;
-            let required = crate::materials::required_for(&state, &app)
-                .await
-                .map_err(|e| store_fail(e, locale))?;
-            crate::materials::views(&state, locale, &required, &app)
+                .await?;
+            let required = crate::materials::required_for(&state, &app).await?;
+            crate::materials::views(&state, &required, &app)
                 .await?
                 .into_iter()
                 .filter(|m| named.contains(&m.name.as_str()))
@@ -86,8 +80,8 @@ pub async fn show(
     let app_path = format!("/me/applications/{}", file.case.application_id);
     let tpl = CasePage {
         fix_materials,
-        upload_href: crate::console::href(locale, &format!("{app_path}/materials")),
-        remove_href: crate::console::href(locale, &format!("{app_path}/materials/remove")),
+        upload_href: crate::link::href(locale, &format!("{app_path}/materials")),
+        remove_href: crate::link::href(locale, &format!("{app_path}/materials/remove")),
         back: path.clone(),
         documents,
         page: page(locale, Some(a), "me.case.title", &path),
@@ -115,13 +109,12 @@ pub async fn resubmit(
     crate::auth::ClientAddr(client): crate::auth::ClientAddr,
     Path(n): Path<String>,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
-    let path = format!("/me/cases/{}", crate::console::encode(&n));
+) -> PageResult {
+    let path = format!("/me/cases/{}", crate::link::encode_query(&n));
     let a = me.require(locale, &path)?.clone();
-    let number = parse(locale, &n)?;
-    let form = read_form(req, &state, locale).await?;
-    let calendar = state.calendar().await.map_err(|e| store_fail(e, locale))?;
+    let number = parse(&n)?;
+    let form = read_form(req, &state).await?;
+    let calendar = state.calendar().await?;
     let request = ActionRequest {
         action: "resubmit".into(),
         expected_version: form.get("version").parse().ok(),
@@ -136,8 +129,7 @@ pub async fn resubmit(
             &client,
             state.case_clock(&calendar),
         )
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     Ok(see_other(locale, &path))
 }
 
@@ -147,15 +139,11 @@ pub async fn document(
     locale: Locale,
     me: CurrentApplicant,
     Path((n, code)): Path<(String, String)>,
-) -> ConsoleResult {
-    let path = format!("/me/cases/{}", crate::console::encode(&n));
+) -> PageResult {
+    let path = format!("/me/cases/{}", crate::link::encode_query(&n));
     let a = me.require(locale, &path)?;
-    let number = parse(locale, &n)?;
+    let number = parse(&n)?;
     // Only the applicant's own case (others: not found).
-    state
-        .store
-        .case_for_applicant(&number, a.id)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    state.store.case_for_applicant(&number, a.id).await?;
     crate::case_documents::download(&state, locale, &number, &code).await
 }

@@ -4,7 +4,7 @@
 
 use super::{CurrentApplicant, page};
 use crate::AppState;
-use crate::console::{ConsoleResult, render, store_fail};
+use crate::html::{PageResult, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -33,10 +33,9 @@ pub async fn show(
     State(state): State<AppState>,
     locale: Locale,
     me: CurrentApplicant,
-) -> ConsoleResult {
+) -> PageResult {
     let a = me.require(locale, "/me/data-use")?;
-    let fail = |e| store_fail(e, locale);
-    let cases = state.store.cases_of_applicant(a.id).await.map_err(fail)?;
+    let cases = state.store.cases_of_applicant(a.id).await?;
     let mut lines = Vec::new();
     let mut dept_names = std::collections::HashMap::new();
     for c in &cases {
@@ -49,13 +48,12 @@ pub async fn show(
                 limit: PER_CASE,
                 ..Default::default()
             })
-            .await
-            .map_err(fail)?;
+            .await?;
         for e in entries {
             // Staff and other systems only: the applicant's own acts and the system's are not
             // "use of data".
             let grants = if let Some(t) = yiwang_store::token_of_entry(&e.event) {
-                match state.store.api_token(t).await.map_err(fail)? {
+                match state.store.api_token(t).await? {
                     Some(t) => vec![t.grant],
                     None => continue,
                 }
@@ -63,7 +61,7 @@ pub async fn show(
                 let Some(uid) = e.event.actor_id else {
                     continue;
                 };
-                match state.store.principal(uid).await.map_err(fail)? {
+                match state.store.principal(uid).await? {
                     Some(p) => p.grants,
                     None => continue,
                 }
@@ -75,8 +73,7 @@ pub async fn show(
                         let name = state
                             .store
                             .department(d)
-                            .await
-                            .map_err(fail)?
+                            .await?
                             .map(|x| x.name)
                             .unwrap_or_else(|| d.to_string());
                         dept_names.insert(d.clone(), name);
@@ -91,8 +88,7 @@ pub async fn show(
                     let name = state
                         .store
                         .region(r)
-                        .await
-                        .map_err(fail)?
+                        .await?
                         .map(|x| x.name)
                         .unwrap_or_else(|| r.to_string());
                     if !names.contains(&name) {
@@ -109,12 +105,7 @@ pub async fn show(
         }
     }
     // Confirmations of the identity (实名核验) checked the applicant's name, number and phone.
-    for v in state
-        .store
-        .identity_verifications_of(a.id)
-        .await
-        .map_err(fail)?
-    {
+    for v in state.store.identity_verifications_of(a.id).await? {
         lines.push(UseLine {
             at: v.at,
             case_number: String::new(),

@@ -2,7 +2,7 @@
 
 use super::{CurrentApplicant, page};
 use crate::AppState;
-use crate::console::{ConsoleResult, render, store_fail};
+use crate::html::{PageResult, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -26,13 +26,12 @@ pub async fn show(
     State(state): State<AppState>,
     locale: Locale,
     me: CurrentApplicant,
-) -> ConsoleResult {
+) -> PageResult {
     let a = me.require(locale, "/me")?;
-    let fail = |e| store_fail(e, locale);
-    let drafts = state.store.drafts_of(a.id).await.map_err(fail)?;
-    let cases = state.store.cases_of_applicant(a.id).await.map_err(fail)?;
-    let unread = state.store.unread_count(a.id).await.map_err(fail)?;
-    let bundles = state.store.bundles_of(a.id).await.map_err(fail)?;
+    let drafts = state.store.drafts_of(a.id).await?;
+    let cases = state.store.cases_of_applicant(a.id).await?;
+    let unread = state.store.unread_count(a.id).await?;
+    let bundles = state.store.bundles_of(a.id).await?;
     let tpl = HomePage {
         page: page(locale, Some(a), "me.home.title", "/me"),
         name: a.masked_name(),

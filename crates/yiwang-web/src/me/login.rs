@@ -11,9 +11,8 @@ use crate::AppState;
 use crate::auth::{
     ACCOUNT_THROTTLE, ADDRESS_THROTTLE, ClientAddr, hash_token, header_token, retry_after_seconds,
 };
-use crate::console::{
-    ConsoleResult, login_safe_next, read_form, render, same_origin, see_other, store_fail,
-};
+use crate::html::fail;
+use crate::html::{PageResult, read_form, render, safe_next, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -45,20 +44,20 @@ fn next_of(q: &[(String, String)]) -> String {
     safe(n)
 }
 
+/// `n` if it is a safe way back for an applicant, else the applicant's home. The console home
+/// is no place for an applicant (it also stood for "unsafe" before `safe_next` was an `Option`).
 fn safe(n: &str) -> String {
-    let s = login_safe_next(n);
-    if s == "/console" {
-        "/me".to_string()
-    } else {
-        s
-    }
+    safe_next(n)
+        .filter(|n| *n != "/console")
+        .unwrap_or("/me")
+        .to_string()
 }
 
 pub async fn form(
     locale: Locale,
     me: CurrentApplicant,
     Query(q): Query<Vec<(String, String)>>,
-) -> ConsoleResult {
+) -> PageResult {
     let next = next_of(&q);
     if me.0.is_some() {
         return Ok(see_other(locale, &next));
@@ -135,13 +134,12 @@ pub async fn submit(
     locale: Locale,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let old = header_token(
         req.headers(),
         &crate::auth::cookie_name(&state, APPLICANT_COOKIE),
     );
-    let form = read_form(req, &state, locale).await?;
+    let form = read_form(req, &state).await?;
     let next = safe(form.get("next"));
     let (raw_id, password) = (form.get("id_number"), form.get("password"));
     let now = state.now_ms();
@@ -162,14 +160,12 @@ pub async fn submit(
             None,
         ));
     };
-    let fail = |e| store_fail(e, locale);
-    let found = state.store.applicant_for_login(&id).await.map_err(fail)?;
+    let found = state.store.applicant_for_login(&id).await?;
     // Registered or not, the number is limited and locked the same way, under a name that is
     // not personal data.
     let name = state
         .store
-        .applicant_throttle_name(&id, found.as_ref().map(|(a, _)| a))
-        .map_err(fail)?;
+        .applicant_throttle_name(&id, found.as_ref().map(|(a, _)| a))?;
     // The address first, then the account: each attempt is reserved before the password is
     // checked, so parallel requests get no more checks than the limit.
     let attempt = Attempt {
@@ -181,8 +177,7 @@ pub async fn submit(
     let gate = state
         .store
         .begin_attempt(&attempt, ACCOUNT_THROTTLE, ADDRESS_THROTTLE)
-        .await
-        .map_err(fail)?;
+        .await?;
     if gate != Gate::Open {
         return Ok(refusal(locale, &next, gate, bad));
     }
@@ -190,11 +185,7 @@ pub async fn submit(
     let hash = found
         .as_ref()
         .map_or(yiwang_store::dummy_hash(), |(_, h)| h.as_str());
-    let ok = state
-        .store
-        .check_password(password, hash)
-        .await
-        .map_err(fail)?;
+    let ok = state.store.check_password(password, hash).await?;
     let Some((applicant, _)) = found.filter(|_| ok) else {
         let failure = Failure {
             username: &name,
@@ -206,19 +197,13 @@ pub async fn submit(
         let gate = state
             .store
             .attempt_failed(&failure, ACCOUNT_THROTTLE, ADDRESS_THROTTLE)
-            .await
-            .map_err(fail)?
+            .await?
             .0;
         // The failure that locks says so; the ones before only "wrong".
         let gate = if gate.is_locked() { gate } else { Gate::Open };
         return Ok(refusal(locale, &next, gate, bad));
     };
-    let has_totp = state
-        .store
-        .applicant_totp(applicant.id)
-        .await
-        .map_err(fail)?
-        .is_some();
+    let has_totp = state.store.applicant_totp(applicant.id).await?.is_some();
     // The address gets its reservation back; so does the account when a code is still asked
     // for (the code step reserves its own).
     let keys = [address_key(&client), account_key(&name)];
@@ -227,18 +212,17 @@ pub async fn submit(
         .take(if has_totp { 2 } else { 1 })
         .map(String::as_str)
         .collect();
-    state.store.release_attempt(&release).await.map_err(fail)?;
+    state.store.release_attempt(&release).await?;
     if has_totp {
         // Second step: a pending sign-in, answered by a one-time code.
         let token = crate::auth::new_token();
         state
             .store
             .create_applicant_challenge(&hash_token(&token), applicant.id, now, CHALLENGE_TTL_MS)
-            .await
-            .map_err(fail)?;
+            .await?;
         let mut resp = see_other(
             locale,
-            &format!("/login/code?next={}", crate::console::encode(&next)),
+            &format!("/login/code?next={}", crate::link::encode_query(&next)),
         );
         let cookie = super::named_cookie(&state, PENDING_COOKIE, &token, CHALLENGE_TTL_MS / 1000);
         if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -263,15 +247,12 @@ async fn finish(
     client: &str,
     old: Option<&str>,
     next: &str,
-) -> ConsoleResult {
+) -> PageResult {
     state
         .store
         .record_applicant_login(applicant, client, state.now_ms())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    let cookie = start_session(state, applicant.id, old)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
+    let cookie = start_session(state, applicant.id, old).await?;
     let mut resp = see_other(locale, next);
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         resp.headers_mut().append(header::SET_COOKIE, v);
@@ -296,7 +277,7 @@ pub async fn code_form(
     locale: Locale,
     Query(q): Query<Vec<(String, String)>>,
     headers: axum::http::HeaderMap,
-) -> ConsoleResult {
+) -> PageResult {
     let next = next_of(&q);
     let name = crate::auth::cookie_name(&state, PENDING_COOKIE);
     if header_token(&headers, &name).is_none() {
@@ -331,12 +312,11 @@ pub async fn code_submit(
     locale: Locale,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let named = |base| crate::auth::cookie_name(&state, base);
     let pending = header_token(req.headers(), &named(PENDING_COOKIE));
     let old = header_token(req.headers(), &named(APPLICANT_COOKIE));
-    let form = read_form(req, &state, locale).await?;
+    let form = read_form(req, &state).await?;
     let next = safe(form.get("next"));
     let now = state.now_ms();
     let lang = locale.lang;
@@ -344,7 +324,6 @@ pub async fn code_submit(
         return Ok(see_other(locale, "/login"));
     };
     let pending_hash = hash_token(&pending);
-    let fail = |e| store_fail(e, locale);
     let ended = |status| {
         let msg = yiwang_i18n::t(lang, "me.login.code_ended").to_string();
         clearing(&state, again(locale, &next, status, msg, None))
@@ -352,23 +331,20 @@ pub async fn code_submit(
     let Some((applicant_id, attempts)) = state
         .store
         .reserve_applicant_challenge_attempt(&pending_hash, now, CODE_TRIES)
-        .await
-        .map_err(fail)?
+        .await?
     else {
         // Gone or expired (one that ran out of tries was ended with its last wrong code).
         state
             .store
             .delete_applicant_challenge(&pending_hash)
-            .await
-            .map_err(fail)?;
+            .await?;
         return Ok(clearing(&state, see_other(locale, "/login")));
     };
     let applicant = state
         .store
         .applicant(applicant_id)
-        .await
-        .map_err(fail)?
-        .ok_or_else(|| crate::console::fail(ErrorCode::NotFound, locale))?;
+        .await?
+        .ok_or_else(|| fail(ErrorCode::NotFound))?;
     let attempt = Attempt {
         username: &applicant.handle,
         user_id: None,
@@ -378,35 +354,30 @@ pub async fn code_submit(
     let gate = state
         .store
         .begin_attempt(&attempt, ACCOUNT_THROTTLE, ADDRESS_THROTTLE)
-        .await
-        .map_err(fail)?;
+        .await?;
     if gate != Gate::Open {
         if gate.is_locked() {
             // A locked account has no pending sign-in.
             state
                 .store
                 .delete_applicant_challenge(&pending_hash)
-                .await
-                .map_err(fail)?;
+                .await?;
         }
         let wrong = (StatusCode::UNAUTHORIZED, String::new());
         return Ok(clearing(&state, refusal(locale, &next, gate, wrong)));
     }
-    let secret = state
-        .store
-        .applicant_totp(applicant_id)
-        .await
-        .map_err(fail)?;
+    let secret = state.store.applicant_totp(applicant_id).await?;
     let code = form.get("code");
     let step = secret
         .filter(|_| code.len() <= 16)
         .and_then(|s| yiwang_store::totp::verify(&s, code, now));
     let accepted = match step {
-        Some(step) => state
-            .store
-            .accept_applicant_totp_step(applicant_id, step)
-            .await
-            .map_err(fail)?,
+        Some(step) => {
+            state
+                .store
+                .accept_applicant_totp_step(applicant_id, step)
+                .await?
+        }
         None => false,
     };
     if !accepted {
@@ -420,16 +391,14 @@ pub async fn code_submit(
         let gate = state
             .store
             .attempt_failed(&failure, ACCOUNT_THROTTLE, ADDRESS_THROTTLE)
-            .await
-            .map_err(fail)?
+            .await?
             .0;
         let spent = attempts >= CODE_TRIES;
         if gate.is_locked() || spent {
             state
                 .store
                 .delete_applicant_challenge(&pending_hash)
-                .await
-                .map_err(fail)?;
+                .await?;
             if gate.is_locked() {
                 let wrong = (StatusCode::UNAUTHORIZED, String::new());
                 return Ok(clearing(&state, refusal(locale, &next, gate, wrong)));
@@ -442,18 +411,15 @@ pub async fn code_submit(
     state
         .store
         .delete_applicant_challenge(&pending_hash)
-        .await
-        .map_err(fail)?;
+        .await?;
     state
         .store
         .release_attempt(&[&address_key(&client)])
-        .await
-        .map_err(fail)?;
+        .await?;
     finish(&state, locale, &applicant, &client, old.as_deref(), &next).await
 }
 
-pub async fn logout(State(state): State<AppState>, locale: Locale, req: Request) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+pub async fn logout(State(state): State<AppState>, locale: Locale, req: Request) -> PageResult {
     if let Some(t) = header_token(
         req.headers(),
         &crate::auth::cookie_name(&state, APPLICANT_COOKIE),
@@ -461,11 +427,10 @@ pub async fn logout(State(state): State<AppState>, locale: Locale, req: Request)
         state
             .store
             .delete_applicant_session(&hash_token(&t))
-            .await
-            .map_err(|e| store_fail(e, locale))?;
+            .await?;
     }
     let mut resp = see_other(locale, "/");
-    if let Ok(v) = HeaderValue::from_str(&super::session_cookie(&state, "", 0)) {
+    if let Ok(v) = HeaderValue::from_str(&crate::auth::applicant::session_cookie(&state, "", 0)) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(resp.into_response())

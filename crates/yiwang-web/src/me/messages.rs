@@ -3,7 +3,7 @@
 
 use super::{CurrentApplicant, page};
 use crate::AppState;
-use crate::console::{ConsoleResult, render, store_fail};
+use crate::html::{PageResult, render};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -68,21 +68,13 @@ pub async fn list(
     locale: Locale,
     me: CurrentApplicant,
     paging: Result<Query<Paging>, axum::extract::rejection::QueryRejection>,
-) -> ConsoleResult {
+) -> PageResult {
     let a = me.require(locale, "/me/messages")?;
     let before = paging.ok().and_then(|Query(p)| p.before);
-    let got = state
-        .store
-        .messages_for(a.id, before, 30)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let got = state.store.messages_for(a.id, before, 30).await?;
     let now = state.now_ms();
     for m in got.items.iter().filter(|m| m.read_at.is_none()) {
-        state
-            .store
-            .mark_message_read(a.id, m.id, now)
-            .await
-            .map_err(|e| store_fail(e, locale))?;
+        state.store.mark_message_read(a.id, m.id, now).await?;
     }
     let lines = got
         .items

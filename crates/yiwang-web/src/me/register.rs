@@ -12,7 +12,7 @@
 use super::{APPLICANT_COOKIE, CurrentApplicant, page};
 use crate::AppState;
 use crate::auth::{ClientAddr, retry_after_seconds};
-use crate::console::{ConsoleResult, cookie_and_form, render, see_other, store_fail};
+use crate::html::{PageResult, cookie_and_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -59,7 +59,7 @@ impl RegisterPage {
     }
 }
 
-pub async fn form(locale: Locale, me: CurrentApplicant) -> ConsoleResult {
+pub async fn form(locale: Locale, me: CurrentApplicant) -> PageResult {
     if me.0.is_some() {
         return Ok(see_other(locale, "/me"));
     }
@@ -78,8 +78,8 @@ pub async fn submit(
     locale: Locale,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    let (_old, form) = cookie_and_form(req, &state, locale, APPLICANT_COOKIE).await?;
+) -> PageResult {
+    let (_old, form) = cookie_and_form(req, &state, APPLICANT_COOKIE).await?;
     let lang = locale.lang;
     let now = state.now_ms();
     let key = format!("register:{client}");
@@ -93,8 +93,7 @@ pub async fn submit(
     if let Gate::Limited { retry_after_ms } = state
         .store
         .throttle_gate(&key, REGISTER_THROTTLE, now)
-        .await
-        .map_err(|e| store_fail(e, locale))?
+        .await?
     {
         let s = retry_after_seconds(retry_after_ms);
         tpl.errors.push((
@@ -110,8 +109,7 @@ pub async fn submit(
     state
         .store
         .count_attempt(&key, REGISTER_THROTTLE, now)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
 
     let id = ApplicantId::parse(form.get("id_number"));
     let phone = Phone::parse(form.get("phone"));
@@ -163,8 +161,7 @@ pub async fn submit(
                 &client,
                 now,
             )
-            .await
-            .map_err(|e| store_fail(e, locale))?;
+            .await?;
             Ok(received(locale))
         }
         // Registered already: the same answer, nothing changes.
@@ -179,7 +176,7 @@ pub async fn submit(
             let status = crate::error::status_for(e.code());
             Ok(render(status, &tpl, lang))
         }
-        Err(e) => Err(store_fail(e, locale)),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -14,10 +14,7 @@ use crate::AppState;
 use crate::auth::{
     ADDRESS_THROTTLE, ClientAddr, hash_token, header_token, new_token, retry_after_seconds,
 };
-use crate::console::{
-    ConsoleError, ConsoleResult, cookie_and_form, read_form, render, same_origin, see_other,
-    store_fail,
-};
+use crate::html::{PageError, PageResult, cookie_and_form, read_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -106,29 +103,18 @@ fn throttled_text(locale: Locale, retry_after_ms: i64) -> String {
 }
 
 /// Checks `key` against `limit` and, when open, counts this attempt; the wait when limited.
-async fn spend(
-    state: &AppState,
-    key: &str,
-    limit: Throttle,
-    locale: Locale,
-) -> Result<Option<i64>, ConsoleError> {
+async fn spend(state: &AppState, key: &str, limit: Throttle) -> Result<Option<i64>, PageError> {
     let now = state.now_ms();
     let store = &state.store;
-    let gate = store
-        .throttle_gate(key, limit, now)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let gate = store.throttle_gate(key, limit, now).await?;
     if let Gate::Limited { retry_after_ms } = gate {
         return Ok(Some(retry_after_ms));
     }
-    store
-        .count_attempt(key, limit, now)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    store.count_attempt(key, limit, now).await?;
     Ok(None)
 }
 
-pub async fn forgot_form(locale: Locale, me: CurrentApplicant) -> ConsoleResult {
+pub async fn forgot_form(locale: Locale, me: CurrentApplicant) -> PageResult {
     if me.0.is_some() {
         return Ok(see_other(locale, "/me/security"));
     }
@@ -142,9 +128,8 @@ pub async fn forgot_submit(
     locale: Locale,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
-    let form = read_form(req, &state, locale).await?;
+) -> PageResult {
+    let form = read_form(req, &state).await?;
     let lang = locale.lang;
     let limited = |retry_after_ms| {
         let errors = vec![("form".to_string(), throttled_text(locale, retry_after_ms))];
@@ -156,7 +141,7 @@ pub async fn forgot_submit(
     };
     // The address first: a throttled address learns nothing about identifiers.
     let addr_key = format!("reset-request:{client}");
-    if let Some(wait) = spend(&state, &addr_key, RESET_ADDRESS_THROTTLE, locale).await? {
+    if let Some(wait) = spend(&state, &addr_key, RESET_ADDRESS_THROTTLE).await? {
         return Ok(limited(wait));
     }
     let (raw_id, raw_phone) = (form.get("id_number"), form.get("phone"));
@@ -181,11 +166,8 @@ pub async fn forgot_submit(
         let tpl = forgot_page(locale, errors);
         return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &tpl, lang));
     };
-    let id_key = state
-        .store
-        .reset_throttle_key(&id)
-        .map_err(|e| store_fail(e, locale))?;
-    if let Some(wait) = spend(&state, &id_key, RESET_ACCOUNT_THROTTLE, locale).await? {
+    let id_key = state.store.reset_throttle_key(&id)?;
+    if let Some(wait) = spend(&state, &id_key, RESET_ACCOUNT_THROTTLE).await? {
         return Ok(limited(wait));
     }
     let ticket = new_token();
@@ -201,8 +183,7 @@ pub async fn forgot_submit(
             client: &client,
             now_ms: state.now_ms(),
         })
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     let mut resp = see_other(locale, "/login/reset");
     let cookie = named_cookie(&state, RESET_COOKIE, &ticket, RESET_CODE_TTL_MS / 1000);
     if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -215,7 +196,7 @@ pub async fn form(
     State(state): State<AppState>,
     locale: Locale,
     headers: axum::http::HeaderMap,
-) -> ConsoleResult {
+) -> PageResult {
     let has_ticket =
         header_token(&headers, &crate::auth::cookie_name(&state, RESET_COOKIE)).is_some();
     let tpl = reset_page(locale, has_ticket, None);
@@ -228,8 +209,8 @@ pub async fn submit(
     locale: Locale,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    let (ticket, form) = cookie_and_form(req, &state, locale, RESET_COOKIE).await?;
+) -> PageResult {
+    let (ticket, form) = cookie_and_form(req, &state, RESET_COOKIE).await?;
     let lang = locale.lang;
     let has_ticket = ticket.is_some();
     let again =
@@ -239,8 +220,7 @@ pub async fn submit(
     if let Gate::Limited { retry_after_ms } = state
         .store
         .throttle_gate(&addr_key, ADDRESS_THROTTLE, now)
-        .await
-        .map_err(|e| store_fail(e, locale))?
+        .await?
     {
         let resp = again(
             StatusCode::TOO_MANY_REQUESTS,
@@ -268,18 +248,19 @@ pub async fn submit(
     }
     let outcome = match &ticket {
         None => ResetOutcome::Refused,
-        Some(ticket) => state
-            .store
-            .complete_password_reset(&ResetAttempt {
-                ticket_hash: &hash_token(ticket),
-                code: code.get(..code.len().min(64)).unwrap_or_default(),
-                totp: totp.get(..totp.len().min(64)).unwrap_or_default(),
-                new_password: new,
-                client: &client,
-                now_ms: now,
-            })
-            .await
-            .map_err(|e| store_fail(e, locale))?,
+        Some(ticket) => {
+            state
+                .store
+                .complete_password_reset(&ResetAttempt {
+                    ticket_hash: &hash_token(ticket),
+                    code: code.get(..code.len().min(64)).unwrap_or_default(),
+                    totp: totp.get(..totp.len().min(64)).unwrap_or_default(),
+                    new_password: new,
+                    client: &client,
+                    now_ms: now,
+                })
+                .await?
+        }
     };
     match outcome {
         ResetOutcome::Done(_) => {
@@ -294,8 +275,7 @@ pub async fn submit(
             state
                 .store
                 .count_attempt(&addr_key, ADDRESS_THROTTLE, now)
-                .await
-                .map_err(|e| store_fail(e, locale))?;
+                .await?;
             let msg = t(lang, "me.reset.wrong").to_string();
             Ok(again(StatusCode::UNAUTHORIZED, msg))
         }

@@ -5,7 +5,7 @@
 use super::{CurrentApplicant, page};
 use crate::AppState;
 use crate::auth::ClientAddr;
-use crate::console::{ConsoleResult, read_form, render, same_origin, see_other, store_fail};
+use crate::html::{PageResult, read_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -32,13 +32,8 @@ async fn show_page(
     notice: Option<String>,
     error: Option<String>,
     status: StatusCode,
-) -> ConsoleResult {
-    let enabled = state
-        .store
-        .applicant_totp(a.id)
-        .await
-        .map_err(|e| store_fail(e, locale))?
-        .is_some();
+) -> PageResult {
+    let enabled = state.store.applicant_totp(a.id).await?.is_some();
     let secret = secret.unwrap_or_else(yiwang_store::totp::new_secret);
     let otpauth = yiwang_store::totp::otpauth_url(&secret, &a.handle).unwrap_or_default();
     let tpl = SecurityPage {
@@ -57,7 +52,7 @@ pub async fn show(
     locale: Locale,
     me: CurrentApplicant,
     Query(q): Query<Vec<(String, String)>>,
-) -> ConsoleResult {
+) -> PageResult {
     let a = me.require(locale, "/me/security")?;
     let notice = q.iter().find(|(k, _)| k == "done").map(|(_, v)| {
         let key = if v == "on" {
@@ -81,30 +76,21 @@ pub async fn enable(
     me: CurrentApplicant,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let a = me.require(locale, "/me/security")?.clone();
-    let form = read_form(req, &state, locale).await?;
+    let form = read_form(req, &state).await?;
     let secret = form.get("secret").trim().to_string();
     let now = state.now_ms();
     // A key already on is replaced only with a code from it (`current`), so a stolen session
     // cannot move the second step to the thief's phone.
-    let existing = state
-        .store
-        .applicant_totp(a.id)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let existing = state.store.applicant_totp(a.id).await?;
     if let Some(old) = existing {
         let current = form.get("current");
         let step = Some(current)
             .filter(|c| c.len() <= 16)
             .and_then(|c| yiwang_store::totp::verify(&old, c, now));
         let ok = match step {
-            Some(step) => state
-                .store
-                .accept_applicant_totp_step(a.id, step)
-                .await
-                .map_err(|e| store_fail(e, locale))?,
+            Some(step) => state.store.accept_applicant_totp_step(a.id, step).await?,
             None => false,
         };
         if !ok {
@@ -137,13 +123,8 @@ pub async fn enable(
     state
         .store
         .set_applicant_totp(&a, Some(&secret), &client, now)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
-    state
-        .store
-        .accept_applicant_totp_step(a.id, step)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
+    state.store.accept_applicant_totp_step(a.id, step).await?;
     Ok(see_other(locale, "/me/security?done=on"))
 }
 
@@ -154,23 +135,14 @@ pub async fn disable(
     me: CurrentApplicant,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let a = me.require(locale, "/me/security")?.clone();
-    let form = read_form(req, &state, locale).await?;
+    let form = read_form(req, &state).await?;
     let now = state.now_ms();
-    let current = state
-        .store
-        .applicant_totp(a.id)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+    let current = state.store.applicant_totp(a.id).await?;
     let step = current.and_then(|s| yiwang_store::totp::verify(&s, form.get("code"), now));
     let ok = match step {
-        Some(step) => state
-            .store
-            .accept_applicant_totp_step(a.id, step)
-            .await
-            .map_err(|e| store_fail(e, locale))?,
+        Some(step) => state.store.accept_applicant_totp_step(a.id, step).await?,
         None => false,
     };
     if !ok {
@@ -188,8 +160,7 @@ pub async fn disable(
     state
         .store
         .set_applicant_totp(&a, None, &client, now)
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     Ok(see_other(locale, "/me/security?done=off"))
 }
 
@@ -200,16 +171,15 @@ pub async fn password(
     me: CurrentApplicant,
     ClientAddr(client): ClientAddr,
     req: Request,
-) -> ConsoleResult {
+) -> PageResult {
     use yiwang_domain::ErrorCode;
-    same_origin(req.headers(), locale)?;
     let a = me.require(locale, "/me/security")?.clone();
     let session = crate::auth::header_token(
         req.headers(),
         &crate::auth::cookie_name(&state, super::APPLICANT_COOKIE),
     )
     .unwrap_or_default();
-    let form = read_form(req, &state, locale).await?;
+    let form = read_form(req, &state).await?;
     let (old, new, again) = (form.get("old"), form.get("new"), form.get("again"));
     let lang = locale.lang;
     let error = if old.is_empty() || new.is_empty() || old.len() > 1024 || new.len() > 1024 {
@@ -233,7 +203,7 @@ pub async fn password(
             Err(e) if matches!(e.code(), ErrorCode::BadLogin | ErrorCode::WeakPassword) => {
                 Some(yiwang_i18n::error_message(lang, e.code()))
             }
-            Err(e) => return Err(store_fail(e, locale)),
+            Err(e) => return Err(e.into()),
         }
     };
     match error {
@@ -259,17 +229,16 @@ pub async fn logout_all(
     locale: Locale,
     me: CurrentApplicant,
     ClientAddr(client): ClientAddr,
-    req: Request,
-) -> ConsoleResult {
-    same_origin(req.headers(), locale)?;
+) -> PageResult {
     let a = me.require(locale, "/me/security")?.clone();
     state
         .store
         .end_applicant_sessions(&a, &client, state.now_ms())
-        .await
-        .map_err(|e| store_fail(e, locale))?;
+        .await?;
     let mut resp = see_other(locale, "/login");
-    if let Ok(v) = axum::http::HeaderValue::from_str(&super::session_cookie(&state, "", 0)) {
+    if let Ok(v) =
+        axum::http::HeaderValue::from_str(&crate::auth::applicant::session_cookie(&state, "", 0))
+    {
         resp.headers_mut().insert(axum::http::header::SET_COOKIE, v);
     }
     Ok(resp)

@@ -3,7 +3,7 @@
 use super::Ctx;
 use super::listing::{self, PageQuery};
 use super::themes::ListPage;
-use crate::error::AppError;
+use crate::html::PageError;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query};
 use yiwang_domain::ErrorCode;
@@ -13,7 +13,7 @@ pub async fn show(
     ctx: Ctx,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<PageQuery>, QueryRejection>,
-) -> Result<ListPage, AppError> {
+) -> Result<ListPage, PageError> {
     let Path(kind) = path.map_err(|_| ctx.err(ErrorCode::NotFound))?;
     let (persons, key) = match kind.as_str() {
         "person" => (true, "person"),

@@ -3,7 +3,7 @@
 
 use super::listing::{self, ItemList, PageQuery};
 use super::{Crumb, Ctx, Link};
-use crate::error::AppError;
+use crate::html::PageError;
 use crate::page::Page;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -37,14 +37,14 @@ pub struct DepartmentPage {
     items: ItemList,
 }
 
-pub async fn index(ctx: Ctx) -> Result<DepartmentsPage, AppError> {
+pub async fn index(ctx: Ctx) -> Result<DepartmentsPage, PageError> {
     let store = &ctx.st.store;
-    let deps = store.departments(None).await.map_err(ctx.store_err())?;
+    let deps = store.departments(None).await?;
     let mut groups: Vec<Group> = Vec::new();
     let mut current = None;
     for d in &deps {
         if current.as_ref() != Some(&d.region) {
-            let name = match store.region(&d.region).await.map_err(ctx.store_err())? {
+            let name = match store.region(&d.region).await? {
                 Some(r) => r.name,
                 None => d.region.to_string(),
             };
@@ -72,18 +72,15 @@ pub async fn show(
     ctx: Ctx,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<PageQuery>, QueryRejection>,
-) -> Result<DepartmentPage, AppError> {
+) -> Result<DepartmentPage, PageError> {
     let Path(raw) = path.map_err(|_| ctx.err(ErrorCode::InvalidCreditCode))?;
     let code = CreditCode::parse(&raw).map_err(|c| ctx.err(c))?;
     let after = listing::cursor(&ctx, query)?;
     let store = &ctx.st.store;
-    let Some(dep) = store.department(&code).await.map_err(ctx.store_err())? else {
+    let Some(dep) = store.department(&code).await? else {
         return Err(ctx.err(ErrorCode::NotFound));
     };
-    let path = store
-        .region_path(&dep.region)
-        .await
-        .map_err(ctx.store_err())?;
+    let path = store.region_path(&dep.region).await?;
     let filter = ImplementationFilter {
         department: Some(code.clone()),
         ..Default::default()

@@ -3,7 +3,7 @@
 
 use super::guide_view::{self, Guide};
 use super::{Crumb, Ctx, Link};
-use crate::error::AppError;
+use crate::html::PageError;
 use crate::page::Page;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -32,7 +32,7 @@ pub struct GuidePage {
     apply_href: Option<String>,
 }
 
-fn impl_code(ctx: &Ctx, raw: &str) -> Result<ImplCode, AppError> {
+fn impl_code(ctx: &Ctx, raw: &str) -> Result<ImplCode, PageError> {
     ImplCode::parse(raw).map_err(|c| ctx.err(c))
 }
 
@@ -40,17 +40,11 @@ async fn render(
     ctx: Ctx,
     p: PublishedImplementation,
     historical: bool,
-) -> Result<GuidePage, AppError> {
+) -> Result<GuidePage, PageError> {
     let store = &ctx.st.store;
     let code = p.implementation.code.clone();
-    let path = store
-        .region_path(&p.implementation.region)
-        .await
-        .map_err(ctx.store_err())?;
-    let history = store
-        .implementation_history(&code)
-        .await
-        .map_err(ctx.store_err())?;
+    let path = store.region_path(&p.implementation.region).await?;
+    let history = store.implementation_history(&code).await?;
     let (current, notice) = if historical {
         let has_current = history.iter().any(|h| h.status == VersionStatus::Published);
         let notice = ctx.tf("portal.guide.historical", "n", &p.version.to_string());
@@ -61,11 +55,11 @@ async fn render(
     } else {
         (None, None)
     };
-    let lang = ctx.page.lang;
     let shown: Vec<_> = history
         .iter()
         .filter(|h| h.status != VersionStatus::Draft)
         .collect();
+    let lang = ctx.page.lang;
     let versions = if shown.len() > 1 {
         shown
             .iter()
@@ -98,8 +92,10 @@ async fn render(
         .channels
         .contains(&yiwang_domain::enums::Channel::Online);
     let apply_href = (online && !historical).then(|| {
-        ctx.page
-            .href(&format!("/items/{}/apply", super::encode(code.as_str())))
+        ctx.page.href(&format!(
+            "/items/{}/apply",
+            crate::link::encode_segment(code.as_str())
+        ))
     });
     Ok(GuidePage {
         apply_href,
@@ -117,7 +113,7 @@ async fn render(
 pub async fn current(
     ctx: Ctx,
     path: Result<Path<String>, PathRejection>,
-) -> Result<Response, AppError> {
+) -> Result<Response, PageError> {
     let Path(raw) = path.map_err(|_| ctx.err(ErrorCode::InvalidImplCode))?;
     let code = impl_code(&ctx, &raw)?;
     let st = ctx.st.clone();
@@ -130,28 +126,20 @@ pub async fn current(
         )
     });
     if let Some(k) = &key {
-        st.cache
-            .refresh(&st.store, st.now_ms())
-            .await
-            .map_err(ctx.store_err())?;
+        st.cache.refresh(&st.store, st.now_ms()).await?;
         if let Some(html) = st.cache.get(k) {
             return Ok(html_response(html));
         }
     }
     let generation = st.cache.generation();
-    let found = st
-        .store
-        .published_implementation(&code)
-        .await
-        .map_err(ctx.store_err())?;
-    let lang = ctx.page.lang;
+    let found = st.store.published_implementation(&code).await?;
     let page = match found {
         Some(p) => render(ctx, p, false).await?,
         None => return Err(ctx.err(ErrorCode::NotFound)),
     };
     let html: Arc<str> = page
         .render()
-        .map_err(|_| AppError::new(ErrorCode::Internal, lang))?
+        .map_err(|_| PageError::new(ErrorCode::Internal))?
         .into();
     if let Some(k) = &key {
         st.cache.put_for(generation, k, html.clone());
@@ -170,7 +158,7 @@ fn html_response(html: Arc<str>) -> Response {
 pub async fn version(
     ctx: Ctx,
     path: Result<Path<(String, String)>, PathRejection>,
-) -> Result<GuidePage, AppError> {
+) -> Result<GuidePage, PageError> {
     let Path((raw, n)) = path.map_err(|_| ctx.err(ErrorCode::InvalidInput))?;
     let code = impl_code(&ctx, &raw)?;
     let n: i64 = n
@@ -180,12 +168,7 @@ pub async fn version(
     if n < 1 {
         return Err(ctx.err(ErrorCode::OutOfRange));
     }
-    let found = ctx
-        .st
-        .store
-        .implementation_version(&code, n)
-        .await
-        .map_err(ctx.store_err())?;
+    let found = ctx.st.store.implementation_version(&code, n).await?;
     match found {
         // Drafts are not public: they do not exist for the portal.
         Some(p) if p.status != VersionStatus::Draft => {

@@ -166,7 +166,12 @@ pub fn build(ctx: &Ctx, p: &PublishedImplementation, path: &[Region]) -> Guide {
         themes: i
             .themes
             .iter()
-            .map(|t| ctx.link(t.clone(), &format!("/themes/{}", super::encode(t))))
+            .map(|t| {
+                ctx.link(
+                    t.clone(),
+                    &format!("/themes/{}", crate::link::encode_segment(t)),
+                )
+            })
             .collect(),
         hall_address: i.hall_address.clone(),
         hours: i.hours.clone(),

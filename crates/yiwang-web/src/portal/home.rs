@@ -2,7 +2,7 @@
 //! audience), with every published theme and how many services carry it.
 
 use super::{Ctx, Link, home_region, words};
-use crate::error::AppError;
+use crate::html::PageError;
 use crate::page::Page;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -21,19 +21,14 @@ pub struct HomePage {
 }
 
 /// Published themes as links with their counts, most used first.
-pub(super) async fn theme_links(ctx: &Ctx) -> Result<Vec<Link>, AppError> {
-    let themes = ctx
-        .st
-        .store
-        .published_themes()
-        .await
-        .map_err(ctx.store_err())?;
+pub(super) async fn theme_links(ctx: &Ctx) -> Result<Vec<Link>, PageError> {
+    let themes = ctx.st.store.published_themes().await?;
     Ok(themes
         .into_iter()
         .map(|(theme, n)| {
             let count =
                 words::counted(ctx.page.lang, "portal.count", u64::try_from(n).unwrap_or(0));
-            let href = format!("/themes/{}", super::encode(&theme));
+            let href = format!("/themes/{}", crate::link::encode_segment(&theme));
             ctx.link(
                 format!("{theme}{}", ctx.tf("portal.count_wrap", "count", &count)),
                 &href,
@@ -42,15 +37,10 @@ pub(super) async fn theme_links(ctx: &Ctx) -> Result<Vec<Link>, AppError> {
         .collect())
 }
 
-pub async fn show(ctx: Ctx) -> Result<HomePage, AppError> {
+pub async fn show(ctx: Ctx) -> Result<HomePage, PageError> {
     let home = home_region(&ctx).await?;
     let towns = match &home {
-        Some(r) => ctx
-            .st
-            .store
-            .region_children(Some(&r.code))
-            .await
-            .map_err(ctx.store_err())?,
+        Some(r) => ctx.st.store.region_children(Some(&r.code)).await?,
         None => Vec::new(),
     };
     let themes = theme_links(&ctx).await?;

@@ -4,7 +4,7 @@
 //! document needed by several items appears once, naming those items).
 
 use super::{Crumb, Ctx};
-use crate::error::AppError;
+use crate::html::PageError;
 use crate::page::Page;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -73,7 +73,7 @@ pub struct EventPage {
     bundle_action: String,
 }
 
-async fn engine(ctx: &Ctx) -> Result<std::sync::Arc<Engine>, AppError> {
+async fn engine(ctx: &Ctx) -> Result<std::sync::Arc<Engine>, PageError> {
     ctx.st
         .search
         .engine(&ctx.st.store, ctx.st.now_ms())
@@ -84,7 +84,7 @@ async fn engine(ctx: &Ctx) -> Result<std::sync::Arc<Engine>, AppError> {
         })
 }
 
-pub async fn index(ctx: Ctx) -> Result<IndexPage, AppError> {
+pub async fn index(ctx: Ctx) -> Result<IndexPage, PageError> {
     let engine = engine(&ctx).await?;
     let rows = engine
         .life_events()
@@ -112,7 +112,7 @@ pub async fn show(
     ctx: Ctx,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Result<EventPage, AppError> {
+) -> Result<EventPage, PageError> {
     let Path(code) = path.map_err(|_| ctx.err(ErrorCode::NotFound))?;
     let Query(q) = query.map_err(|_| ctx.err(ErrorCode::InvalidInput))?;
     let engine = engine(&ctx).await?;
@@ -208,9 +208,10 @@ pub async fn show(
     let action = format!("/life-events/{}", ev.code);
     let change_href = ctx.page.href(&action);
     let ctx = ctx.titled(ev.name.clone());
-    let bundle_action = ctx
-        .page
-        .href(&format!("/life-events/{}/apply", super::encode(&ev.code)));
+    let bundle_action = ctx.page.href(&format!(
+        "/life-events/{}/apply",
+        crate::link::encode_segment(&ev.code)
+    ));
     Ok(EventPage {
         bundle_codes,
         bundle_action,

@@ -2,7 +2,7 @@
 //! pagination (`?after=<implementation code>`).
 
 use super::{Ctx, words};
-use crate::error::AppError;
+use crate::html::PageError;
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
 use serde::Deserialize;
@@ -38,12 +38,12 @@ pub struct PageQuery {
 pub fn cursor(
     ctx: &Ctx,
     q: Result<Query<PageQuery>, QueryRejection>,
-) -> Result<Option<ImplCode>, AppError> {
+) -> Result<Option<ImplCode>, PageError> {
     let Query(q) = q.map_err(|_| ctx.err(ErrorCode::InvalidInput))?;
     parse_cursor(ctx, q.after.as_deref())
 }
 
-pub fn parse_cursor(ctx: &Ctx, after: Option<&str>) -> Result<Option<ImplCode>, AppError> {
+pub fn parse_cursor(ctx: &Ctx, after: Option<&str>) -> Result<Option<ImplCode>, PageError> {
     match after.map(str::trim) {
         None | Some("") => Ok(None),
         Some(a) => ImplCode::parse(a)
@@ -58,28 +58,29 @@ pub async fn load(
     filter: &ImplementationFilter,
     after: Option<&ImplCode>,
     base: &str,
-) -> Result<ItemList, AppError> {
+) -> Result<ItemList, PageError> {
     let mut found = ctx
         .st
         .store
         .list_published(filter, after.map(ImplCode::as_str), PAGE_SIZE as i64 + 1)
-        .await
-        .map_err(ctx.store_err())?;
+        .await?;
     let more = found.len() > PAGE_SIZE;
     found.truncate(PAGE_SIZE);
     let sep = if base.contains('?') { '&' } else { '?' };
     let next = match found.last() {
-        Some(last) if more => Some(
-            ctx.page
-                .href(&format!("{base}{sep}after={}", super::encode(&last.code))),
-        ),
+        Some(last) if more => Some(ctx.page.href(&format!(
+            "{base}{sep}after={}",
+            crate::link::encode_segment(&last.code)
+        ))),
         _ => None,
     };
     let lang = ctx.page.lang;
     let rows = found
         .into_iter()
         .map(|s| ItemRow {
-            href: ctx.page.href(&format!("/items/{}", super::encode(&s.code))),
+            href: ctx
+                .page
+                .href(&format!("/items/{}", crate::link::encode_segment(&s.code))),
             name: s.name,
             department: s.department_name,
             visits: words::visits(lang, s.visits),

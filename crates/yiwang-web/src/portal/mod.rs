@@ -17,15 +17,15 @@ pub mod words;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::AppError;
+use crate::html::PageError;
 use crate::locale::Locale;
 use crate::page::Page;
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::routing::get;
-use std::fmt::Write;
 use yiwang_domain::{ErrorCode, RegionCode};
-use yiwang_store::{Region, StoreError};
+use yiwang_store::Region;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -59,8 +59,8 @@ impl FromRequestParts<AppState> for Ctx {
     ) -> Result<Self, Self::Rejection> {
         let Ok(locale) = Locale::from_request_parts(parts, state).await;
         let user = CurrentUser::from_request_parts(parts, state).await?;
-        let page =
-            Page::new(locale, String::new(), here(&parts.uri)).with_user(user.display_name());
+        let page = Page::new(locale, String::new(), crate::link::here(&parts.uri))
+            .with_user(user.display_name());
         Ok(Self {
             st: state.clone(),
             page,
@@ -69,12 +69,8 @@ impl FromRequestParts<AppState> for Ctx {
 }
 
 impl Ctx {
-    pub fn err(&self, code: ErrorCode) -> AppError {
-        AppError::new(code, self.page.lang)
-    }
-    pub fn store_err(&self) -> impl Fn(StoreError) -> AppError + use<> {
-        let lang = self.page.lang;
-        move |e| AppError::store(e, lang)
+    pub fn err(&self, code: ErrorCode) -> PageError {
+        PageError::new(code)
     }
     pub fn t(&self, key: &str) -> String {
         self.page.t(key)
@@ -86,38 +82,6 @@ impl Ctx {
         self.page.title = title;
         self
     }
-}
-
-/// The request's path and query without `lang`, for the language switch.
-fn here(uri: &axum::http::Uri) -> String {
-    let path = uri.path();
-    if !path.starts_with('/') || path.starts_with("//") {
-        return "/".to_string();
-    }
-    let rest: Vec<&str> = uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|kv| !kv.is_empty() && *kv != "lang" && !kv.starts_with("lang="))
-        .collect();
-    if rest.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{}", rest.join("&"))
-    }
-}
-
-/// Percent-encodes one path segment or query value (UTF-8, everything but unreserved ASCII).
-pub(crate) fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
 }
 
 /// A link with its text.
@@ -163,13 +127,8 @@ impl Ctx {
 }
 
 /// The region this platform serves: the smallest region holding every registered department.
-pub(crate) async fn home_region(ctx: &Ctx) -> Result<Option<Region>, AppError> {
-    let deps = ctx
-        .st
-        .store
-        .departments(None)
-        .await
-        .map_err(ctx.store_err())?;
+pub(crate) async fn home_region(ctx: &Ctx) -> Result<Option<Region>, PageError> {
+    let deps = ctx.st.store.departments(None).await?;
     let mut iter = deps.iter().map(|d| &d.region);
     let Some(first) = iter.next() else {
         return Ok(None);
@@ -183,5 +142,5 @@ pub(crate) async fn home_region(ctx: &Ctx) -> Result<Option<Region>, AppError> {
             }
         }
     }
-    ctx.st.store.region(&common).await.map_err(ctx.store_err())
+    Ok(ctx.st.store.region(&common).await?)
 }

@@ -3,7 +3,7 @@
 
 use super::listing::{self, ItemList, PageQuery};
 use super::{Crumb, Ctx, Link, home_region};
-use crate::error::AppError;
+use crate::html::PageError;
 use crate::page::Page;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -32,13 +32,8 @@ pub struct RegionPage {
     items: ItemList,
 }
 
-pub async fn index(ctx: Ctx) -> Result<RegionsPage, AppError> {
-    let provinces = ctx
-        .st
-        .store
-        .region_children(None)
-        .await
-        .map_err(ctx.store_err())?;
+pub async fn index(ctx: Ctx) -> Result<RegionsPage, PageError> {
+    let provinces = ctx.st.store.region_children(None).await?;
     let home = home_region(&ctx).await?;
     let title = ctx.t("portal.regions.title");
     let ctx = ctx.titled(title.clone());
@@ -54,19 +49,16 @@ pub async fn show(
     ctx: Ctx,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<PageQuery>, QueryRejection>,
-) -> Result<RegionPage, AppError> {
+) -> Result<RegionPage, PageError> {
     let Path(raw) = path.map_err(|_| ctx.err(ErrorCode::InvalidRegionCode))?;
     let code = RegionCode::parse(&raw).map_err(|c| ctx.err(c))?;
     let after = listing::cursor(&ctx, query)?;
     let store = &ctx.st.store;
-    let Some(region) = store.region(&code).await.map_err(ctx.store_err())? else {
+    let Some(region) = store.region(&code).await? else {
         return Err(ctx.err(ErrorCode::NotFound));
     };
-    let path = store.region_path(&code).await.map_err(ctx.store_err())?;
-    let children = store
-        .region_children(Some(&code))
-        .await
-        .map_err(ctx.store_err())?;
+    let path = store.region_path(&code).await?;
+    let children = store.region_children(Some(&code)).await?;
     let filter = ImplementationFilter {
         region: Some(code.clone()),
         ..Default::default()

@@ -5,7 +5,7 @@
 //! told.
 
 use super::{Crumb, Ctx};
-use crate::error::AppError;
+use crate::html::PageError;
 use crate::page::Page;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -102,7 +102,7 @@ fn url_with(params: &[(&str, Option<String>)], key: &str, value: Option<&str>) -
             first = false;
             out.push_str(k);
             out.push('=');
-            out.push_str(&super::encode(&v));
+            out.push_str(&crate::link::encode_segment(&v));
         }
     }
     out
@@ -111,7 +111,7 @@ fn url_with(params: &[(&str, Option<String>)], key: &str, value: Option<&str>) -
 pub async fn show(
     ctx: Ctx,
     query: Result<Query<SearchQuery>, QueryRejection>,
-) -> Result<SearchPage, AppError> {
+) -> Result<SearchPage, PageError> {
     let Query(sq) = query.map_err(|_| ctx.err(ErrorCode::InvalidInput))?;
     let raw = sq.q.clone().unwrap_or_default();
     let region = present(&sq.region).and_then(|r| RegionCode::parse(&r).ok());
@@ -184,7 +184,7 @@ pub async fn show(
     for h in &res.hits {
         if !region_names.contains_key(&h.region)
             && let Ok(code) = RegionCode::parse(&h.region)
-            && let Some(r) = ctx.st.store.region(&code).await.map_err(ctx.store_err())?
+            && let Some(r) = ctx.st.store.region(&code).await?
         {
             region_names.insert(h.region.clone(), r.name);
         }
@@ -239,8 +239,7 @@ pub async fn show(
             .st
             .store
             .departments(None)
-            .await
-            .map_err(ctx.store_err())?
+            .await?
             .into_iter()
             .map(|d| (d.credit_code.as_str().to_string(), d.name))
             .collect();
@@ -317,17 +316,12 @@ pub async fn show(
     }
     // Regions the reader can choose: the platform's region and those of its departments.
     let mut regions = Vec::new();
-    let deps = ctx
-        .st
-        .store
-        .departments(None)
-        .await
-        .map_err(ctx.store_err())?;
+    let deps = ctx.st.store.departments(None).await?;
     let mut codes: Vec<RegionCode> = deps.into_iter().map(|d| d.region).collect();
     codes.sort();
     codes.dedup();
     for c in codes.into_iter().take(40) {
-        if let Some(r) = ctx.st.store.region(&c).await.map_err(ctx.store_err())? {
+        if let Some(r) = ctx.st.store.region(&c).await? {
             regions.push(RegionChoice {
                 selected: region.as_ref() == Some(&c),
                 code: c.as_str().to_string(),

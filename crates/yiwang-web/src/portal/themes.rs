@@ -3,7 +3,7 @@
 
 use super::listing::{self, ItemList, PageQuery};
 use super::{Crumb, Ctx, Link};
-use crate::error::AppError;
+use crate::html::PageError;
 use crate::page::Page;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -33,7 +33,7 @@ pub struct ListPage {
     pub items: ItemList,
 }
 
-pub async fn index(ctx: Ctx) -> Result<ThemesPage, AppError> {
+pub async fn index(ctx: Ctx) -> Result<ThemesPage, PageError> {
     let themes = super::home::theme_links(&ctx).await?;
     let title = ctx.t("portal.themes.title");
     let ctx = ctx.titled(title.clone());
@@ -48,7 +48,7 @@ pub async fn show(
     ctx: Ctx,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<PageQuery>, QueryRejection>,
-) -> Result<ListPage, AppError> {
+) -> Result<ListPage, PageError> {
     let Path(raw) = path.map_err(|_| ctx.err(ErrorCode::InvalidInput))?;
     let theme = raw.trim().to_string();
     if theme.is_empty() || theme.chars().any(char::is_control) {
@@ -62,7 +62,7 @@ pub async fn show(
         theme: Some(theme.clone()),
         ..Default::default()
     };
-    let base = format!("/themes/{}", super::encode(&theme));
+    let base = format!("/themes/{}", crate::link::encode_segment(&theme));
     let items = listing::load(&ctx, &filter, after.as_ref(), &base).await?;
     if items.rows.is_empty() && after.is_none() {
         return Err(ctx.err(ErrorCode::NotFound));

@@ -3,7 +3,7 @@
 //! the applicant. An unknown or malformed code gets a plain 404 page.
 
 use super::Ctx;
-use crate::error::AppError;
+use crate::html::PageError;
 use crate::page::Page;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -63,15 +63,10 @@ pub(crate) fn group(hex: &str) -> String {
 pub async fn show(
     ctx: Ctx,
     path: Result<Path<String>, PathRejection>,
-) -> Result<Response, AppError> {
+) -> Result<Response, PageError> {
     let code = path.ok().and_then(|Path(raw)| VerifyCode::parse(&raw).ok());
     let found = match &code {
-        Some(c) => ctx
-            .st
-            .store
-            .document_by_verify_code(c)
-            .await
-            .map_err(ctx.store_err())?,
+        Some(c) => ctx.st.store.document_by_verify_code(c).await?,
         None => None,
     };
     let title = ctx.t("docs.verify.title");
