@@ -39,7 +39,7 @@ struct LocksPage {
 async fn applicants_in_scope(
     state: &AppState,
     p: &Principal,
-) -> Result<Option<Vec<Row>>, super::PageError> {
+) -> Result<Option<Vec<Row>>, crate::html::PageError> {
     if !CatalogScope::of(p, Action::ManageUsers).all {
         return Ok(None);
     }
@@ -60,7 +60,7 @@ async fn in_scope(
     state: &AppState,
     p: &Principal,
     locale: Locale,
-) -> Result<Vec<LockedAccount>, super::PageError> {
+) -> Result<Vec<LockedAccount>, crate::html::PageError> {
     let all = state.store.locked_accounts(state.now_ms()).await?;
     let mut out = Vec::new();
     for a in all {

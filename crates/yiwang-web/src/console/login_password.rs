@@ -80,7 +80,10 @@ pub(super) async fn start(
 }
 
 /// Whether the request's pending sign-in is at this step.
-async fn at_this_step(state: &AppState, token: Option<&str>) -> Result<bool, super::PageError> {
+async fn at_this_step(
+    state: &AppState,
+    token: Option<&str>,
+) -> Result<bool, crate::html::PageError> {
     let Some(token) = token else { return Ok(false) };
     let c = state
         .store

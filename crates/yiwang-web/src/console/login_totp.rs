@@ -73,7 +73,7 @@ fn totp_page(
 async fn pending(
     state: &AppState,
     token: Option<&str>,
-) -> Result<Option<Challenge>, super::PageError> {
+) -> Result<Option<Challenge>, crate::html::PageError> {
     match token {
         None => Ok(None),
         Some(t) => state

@@ -20,6 +20,7 @@ mod history;
 mod identity;
 mod import;
 mod intake;
+mod life_events;
 mod locks;
 mod login;
 mod login_password;
@@ -125,7 +126,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/console/life-events/{code}",
-            get(search_terms::show_event).post(search_terms::save_event),
+            get(life_events::show_event).post(life_events::save_event),
         )
 }
 

@@ -44,7 +44,7 @@ async fn drafts_page(
     state: &AppState,
     locale: Locale,
     p: &Principal,
-) -> Result<DraftsPage, super::PageError> {
+) -> Result<DraftsPage, crate::html::PageError> {
     let scope = CatalogScope::of(p, Action::PublishCatalog);
     let drafts: Vec<_> = state
         .store

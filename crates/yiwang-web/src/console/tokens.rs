@@ -63,7 +63,7 @@ async fn visible(
     state: &AppState,
     p: &Principal,
     _locale: Locale,
-) -> Result<Vec<ApiToken>, super::PageError> {
+) -> Result<Vec<ApiToken>, crate::html::PageError> {
     let all = state.store.api_tokens().await?;
     let mut out = Vec::new();
     for t in all {
