@@ -1,15 +1,19 @@
-//! Application services shared by the CLI and the web console: catalog import (parse → rules →
-//! one transaction), region files, departments files, and the demo data set.
+//! Application services shared by the CLI, the web pages and the API: use cases (apply, …),
+//! catalog import (parse → rules → one transaction), region files, departments files, and the
+//! demo data set.
 
+pub mod apply;
 pub mod calendar;
 pub mod catalog;
 pub mod clock;
 pub mod demo;
 pub mod files;
 pub mod identity;
+pub mod intake;
 pub mod jobs;
 pub mod notices;
 pub mod notify;
+pub mod password_reset;
 pub mod regions;
 
 pub use catalog::{CatalogFormat, ImportError, import_catalog, validate_catalog};

@@ -1,8 +1,11 @@
-//! HTTP: the public portal, the staff console and the JSON API. Handlers are thin: they parse
-//! input into checked types, ask the policy, call the store, and render.
+//! HTTP: the public portal, the staff console, the applicant's pages and the JSON API. Handlers
+//! are thin: they parse input into checked types, call one use case (`yiwang_app`) or the
+//! store, and render. The page modules (`portal`, `console`, `me`, `api`) never import each
+//! other; they build on the kit: `html` (rendering, redirects, forms, page frames, the policy
+//! question), `error` (`PageError`, `AppError`), `link`, `page`, `locale` and `auth`.
 
 pub mod api;
-mod apply_flow;
+mod apply_pages;
 pub mod auth;
 mod case_documents;
 pub mod console;

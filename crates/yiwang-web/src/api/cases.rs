@@ -5,7 +5,6 @@
 
 use super::common::{ApiLang, ErrorBody, store_error};
 use crate::AppState;
-use crate::apply_flow::{Filer, Readiness};
 use crate::auth::CurrentApplicant;
 use crate::auth::{ApiPrincipal, ClientAddr};
 use crate::error::AppError;
@@ -14,6 +13,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use yiwang_app::apply::{self, Filer, Readiness};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::ImplCode;
 use yiwang_domain::calendar::CivilDate;
@@ -328,14 +328,12 @@ pub async fn submit(
     let b = json_body(body, lang)?;
     let err = |e| store_error(lang)(e).as_json();
     let who = Filer::Applicant(&a);
-    let l = crate::apply_flow::load_of(&state, who, id)
-        .await
-        .map_err(err)?;
+    let l = apply::load(&state.store, who, id).await.map_err(err)?;
     // A submitted draft answers with its case (a retried request creates nothing).
     let doc = match l.case_number() {
         Some(_) => serde_json::Value::Null,
         None if !b.declaration => return Err(AppError::json(ErrorCode::Required, lang)),
-        None => match crate::apply_flow::readiness(&l) {
+        None => match apply::readiness(&l) {
             Readiness::Ready(doc) => doc,
             Readiness::Missing { materials, .. } if !materials.is_empty() => {
                 let mut e = AppError::json(ErrorCode::Required, lang);
@@ -352,9 +350,17 @@ pub async fn submit(
             }
         },
     };
-    let done = crate::apply_flow::submit_ready(&state, who, &client, &l, &doc)
-        .await
-        .map_err(err)?;
+    let calendar = state.calendar().await.map_err(err)?;
+    let done = apply::submit(
+        &state.store,
+        who,
+        &client,
+        &l,
+        &doc,
+        state.case_clock(&calendar),
+    )
+    .await
+    .map_err(err)?;
     Ok(Json(SubmittedDto {
         case_number: done.number.to_string(),
         created: done.created,

@@ -129,12 +129,12 @@ async fn case_page(
                 .store
                 .form_definition_for(&app.impl_code, &p.implementation.basic_code)
                 .await?;
-            crate::apply_flow::answers_summary(state, locale, &form.definition, &app, None, false)
+            crate::apply_pages::answers_summary(state, locale, &form.definition, &app, None, false)
                 .await?
         }
         None => None,
     };
-    let answers = crate::apply_flow::stored_pairs(&app)
+    let answers = yiwang_app::apply::stored_pairs(&app)
         .into_iter()
         .filter(|(k, v)| !k.starts_with('_') && !v.is_empty())
         .collect();
@@ -246,7 +246,7 @@ async fn visible_case(
     _locale: Locale,
     p: &yiwang_domain::policy::Principal,
     n: &str,
-) -> Result<yiwang_store::cases::CaseRecord, super::PageError> {
+) -> Result<yiwang_store::cases::CaseRecord, crate::html::PageError> {
     let number = parse_number(n)?;
     let case = state.store.case_record(&number).await?;
     let sees = state.store.staff_sees_case(p, &case).await?;
@@ -265,7 +265,7 @@ async fn audit_download(
     number: &CaseNumber,
     action: &str,
     detail: String,
-) -> Result<(), super::PageError> {
+) -> Result<(), crate::html::PageError> {
     let actor = Actor::principal(p, client);
     state
         .store

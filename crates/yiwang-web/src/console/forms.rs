@@ -5,7 +5,7 @@
 
 use super::page;
 use crate::AppState;
-use crate::apply_flow::region_choices;
+use crate::apply_pages::region_choices;
 use crate::auth::{ClientAddr, CurrentUser};
 use crate::forms_html::{FormView, fields_html};
 use crate::html::{PageError, PageResult, allow, fail, read_form, render, see_other};

@@ -1,6 +1,6 @@
 //! Counter intake (窗口收件) and applying on a citizen's behalf at a township or village service
 //! point (代办): the staff member finds or registers the citizen, picks the item, and fills the
-//! same form with the same rules as online (`crate::apply_flow`). The case records its source
+//! same form with the same rules as online (`crate::apply_pages`). The case records its source
 //! (窗口 / 代办) and who entered it.
 //!
 //! Intake is in person, so it verifies the citizen's identity (实名核验) with the document the
@@ -11,7 +11,7 @@
 
 use super::page;
 use crate::AppState;
-use crate::apply_flow::{self, Filer};
+use crate::apply_pages::{self, Filer};
 use crate::auth::{ClientAddr, CurrentUser};
 use crate::html::fail;
 use crate::html::{PageResult, allow, here, read_form, render, see_other};
@@ -21,15 +21,13 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, Uri};
+use yiwang_app::intake::{self, Intake};
 use yiwang_domain::case::{ApplicantId, CaseNumber};
 use yiwang_domain::codes::Phone;
-use yiwang_domain::policy::{Action, Principal, Target, may_intake};
+use yiwang_domain::policy::{Action, Principal, Target};
 use yiwang_domain::{ErrorCode, ImplCode};
 use yiwang_i18n::error_message;
-use yiwang_store::Actor;
-use yiwang_store::identity::{
-    DOCUMENTS, IdentityClaim, VerificationRecord, VerificationSource, Verified,
-};
+use yiwang_store::identity::{DOCUMENTS, IdentityClaim, VerificationRecord, VerificationSource};
 
 /// An item offered for intake: code and name.
 pub struct Offer {
@@ -174,20 +172,23 @@ pub(super) fn in_person_claim(
     ))
 }
 
-/// The published implementations this person may take in, with the channel it would be.
+/// The items this person may take in, for the page.
 async fn offers(state: &AppState, p: &Principal) -> Result<Vec<Offer>, yiwang_store::StoreError> {
-    let mut out = Vec::new();
-    for imp in state.store.published_all().await? {
-        let i = &imp.implementation;
-        if let Some(source) = may_intake(p, &i.department_code, &i.region) {
-            out.push(Offer {
-                code: i.code.to_string(),
-                name: format!("{}（{}）", imp.standard.name, i.department_name),
-                source: yiwang_domain::enums::CodeSet::key(source).to_string(),
-            });
-        }
-    }
-    Ok(out)
+    Ok(intake::offers(&state.store, p)
+        .await?
+        .into_iter()
+        .map(|o| {
+            let imp = &o.implementation;
+            Offer {
+                code: imp.implementation.code.to_string(),
+                name: format!(
+                    "{}（{}）",
+                    imp.standard.name, imp.implementation.department_name
+                ),
+                source: yiwang_domain::enums::CodeSet::key(o.source).to_string(),
+            }
+        })
+        .collect())
 }
 
 pub async fn form(
@@ -256,37 +257,35 @@ pub async fn start(
     let source = yiwang_domain::enums::CodeSet::from_key(&offer.source)
         .ok_or_else(|| fail(ErrorCode::Forbidden))?;
     let code = ImplCode::parse(&offer.code).map_err(|_| fail(ErrorCode::NotFound))?;
-    let verified = match state
-        .store
-        .verify_identity(
-            &claim,
-            &record,
-            &Actor::principal(p, &client),
-            state.now_ms(),
-        )
-        .await
-    {
-        Ok(v) => v,
+    let started = intake::start(
+        &state.store,
+        p,
+        &client,
+        &claim,
+        &record,
+        &code,
+        source,
+        state.now_ms(),
+    )
+    .await?;
+    let (application_id, reclaimed) = match started {
+        Intake::Started {
+            application_id,
+            reclaimed,
+        } => (application_id, reclaimed),
         // A verified account under another name or phone: refused, with the reason.
-        Err(e) if e.code() != ErrorCode::Internal => {
-            let field = match e.code() {
+        Intake::Refused(code) => {
+            let field = match code {
                 ErrorCode::IdentityConflict => "id_number",
                 ErrorCode::Required => "legal_rep",
                 _ => "name",
             };
-            tpl.errors
-                .push((field.into(), error_message(lang, e.code())));
-            return Ok(render(crate::error::status_for(e.code()), &tpl, lang));
+            tpl.errors.push((field.into(), error_message(lang, code)));
+            return Ok(render(crate::error::status_for(code), &tpl, lang));
         }
-        Err(e) => return Err(e.into()),
     };
-    let applicant = verified.applicant();
-    let app = state
-        .store
-        .create_application(applicant.id, &code, source, Some(p.user_id), state.now_ms())
-        .await?;
-    let draft = format!("/console/intake/{}", app.id);
-    if let Verified::Reclaimed { .. } = verified {
+    let draft = format!("/console/intake/{application_id}");
+    if reclaimed {
         // The staff member learns that the number was taken back from another account.
         tpl.reclaimed = Some(crate::link::href(locale, &draft));
         return Ok(render(StatusCode::OK, &tpl, lang));
@@ -298,7 +297,7 @@ fn staff<'a>(
     user: &'a CurrentUser,
     locale: Locale,
     uri: &Uri,
-) -> Result<&'a Principal, super::PageError> {
+) -> Result<&'a Principal, crate::html::PageError> {
     allow(
         user,
         Action::IntakeCases,
@@ -316,7 +315,7 @@ pub async fn draft(
     Path(id): Path<i64>,
 ) -> PageResult {
     let p = staff(&user, locale, &uri)?;
-    apply_flow::show_form(&state, locale, Filer::Staff(p), id).await
+    apply_pages::show_form(&state, locale, Filer::Staff(p), id).await
 }
 
 pub async fn save(
@@ -328,7 +327,7 @@ pub async fn save(
     body: Bytes,
 ) -> PageResult {
     let p = staff(&user, locale, &uri)?;
-    apply_flow::save_form(&state, locale, Filer::Staff(p), id, &body).await
+    apply_pages::save_form(&state, locale, Filer::Staff(p), id, &body).await
 }
 
 pub async fn check(
@@ -339,7 +338,7 @@ pub async fn check(
     Path(id): Path<i64>,
 ) -> PageResult {
     let p = staff(&user, locale, &uri)?;
-    apply_flow::show_check(&state, locale, Filer::Staff(p), id).await
+    apply_pages::show_check(&state, locale, Filer::Staff(p), id).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -353,7 +352,7 @@ pub async fn submit(
     body: Bytes,
 ) -> PageResult {
     let p = staff(&user, locale, &uri)?;
-    apply_flow::submit(&state, locale, Filer::Staff(p), &client, id, &body).await
+    apply_pages::submit(&state, locale, Filer::Staff(p), &client, id, &body).await
 }
 
 #[derive(Template)]
@@ -405,7 +404,7 @@ pub async fn upload(
 ) -> PageResult {
     let p = staff(&user, locale, &uri)?;
     let mp = mp.map_err(|r| fail(crate::upload::rejection_code(&r)))?;
-    apply_flow::upload_material(&state, locale, Filer::Staff(p), id, mp).await
+    apply_pages::upload_material(&state, locale, Filer::Staff(p), id, mp).await
 }
 
 pub async fn remove(
@@ -417,5 +416,5 @@ pub async fn remove(
     body: Bytes,
 ) -> PageResult {
     let p = staff(&user, locale, &uri)?;
-    apply_flow::remove_material(&state, locale, Filer::Staff(p), id, &body).await
+    apply_pages::remove_material(&state, locale, Filer::Staff(p), id, &body).await
 }

@@ -1,9 +1,9 @@
 //! Applying online (在线申请): a draft from an item's guide page, then the shared flow of
-//! [`crate::apply_flow`] as the signed-in applicant.
+//! [`crate::apply_pages`] as the signed-in applicant.
 
 use super::{CurrentApplicant, not_found};
 use crate::AppState;
-use crate::apply_flow::{self, Filer};
+use crate::apply_pages::{self, Filer};
 use crate::auth::ClientAddr;
 use crate::html::fail;
 use crate::html::{PageResult, see_other};
@@ -37,7 +37,7 @@ pub async fn form(
     Path(id): Path<i64>,
 ) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}"))?;
-    apply_flow::show_form(&state, locale, Filer::Applicant(a), id).await
+    apply_pages::show_form(&state, locale, Filer::Applicant(a), id).await
 }
 
 pub async fn save(
@@ -48,7 +48,7 @@ pub async fn save(
     body: Bytes,
 ) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}"))?;
-    apply_flow::save_form(&state, locale, Filer::Applicant(a), id, &body).await
+    apply_pages::save_form(&state, locale, Filer::Applicant(a), id, &body).await
 }
 
 pub async fn check(
@@ -58,7 +58,7 @@ pub async fn check(
     Path(id): Path<i64>,
 ) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}/check"))?;
-    apply_flow::show_check(&state, locale, Filer::Applicant(a), id).await
+    apply_pages::show_check(&state, locale, Filer::Applicant(a), id).await
 }
 
 pub async fn submit(
@@ -70,7 +70,7 @@ pub async fn submit(
     body: Bytes,
 ) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}/check"))?;
-    apply_flow::submit(&state, locale, Filer::Applicant(a), &client, id, &body).await
+    apply_pages::submit(&state, locale, Filer::Applicant(a), &client, id, &body).await
 }
 
 pub async fn upload(
@@ -82,7 +82,7 @@ pub async fn upload(
 ) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}"))?;
     let mp = mp.map_err(|r| fail(crate::upload::rejection_code(&r)))?;
-    apply_flow::upload_material(&state, locale, Filer::Applicant(a), id, mp).await
+    apply_pages::upload_material(&state, locale, Filer::Applicant(a), id, mp).await
 }
 
 pub async fn remove(
@@ -93,7 +93,7 @@ pub async fn remove(
     body: Bytes,
 ) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}"))?;
-    apply_flow::remove_material(&state, locale, Filer::Applicant(a), id, &body).await
+    apply_pages::remove_material(&state, locale, Filer::Applicant(a), id, &body).await
 }
 
 pub async fn file(
@@ -103,5 +103,5 @@ pub async fn file(
     Path((id, upload)): Path<(i64, i64)>,
 ) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}"))?;
-    apply_flow::material_file(&state, locale, Filer::Applicant(a), id, upload).await
+    apply_pages::material_file(&state, locale, Filer::Applicant(a), id, upload).await
 }

@@ -4,7 +4,6 @@
 
 use super::{CurrentApplicant, not_found, page};
 use crate::AppState;
-use crate::apply_flow::{self, Filer, Readiness};
 use crate::auth::ClientAddr;
 use crate::forms_html::{self, DECLARATION_CONTROL};
 use crate::html::{PageResult, fail, read_form, render, see_other};
@@ -14,6 +13,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
+use yiwang_app::apply::{self, Filer, Readiness};
 use yiwang_domain::{ErrorCode, ImplCode};
 use yiwang_store::StoreError;
 use yiwang_store::applicants::Applicant;
@@ -54,7 +54,7 @@ struct BundlePage {
 
 /// A part as assessed: its view and, for a complete draft, the draft as read and the final
 /// answers document to submit it with.
-pub(crate) type Assessed = (PartView, Option<(apply_flow::Loaded, serde_json::Value)>);
+pub(crate) type Assessed = (PartView, Option<(apply::Draft, serde_json::Value)>);
 
 /// Each part's view and, for a complete draft, the final answers document to submit it with
 /// (the same check as a single application's submission).
@@ -73,7 +73,7 @@ pub(crate) async fn assess(
         };
         let mut doc = None;
         if part.case_number.is_none() {
-            let l = match apply_flow::load_of(state, Filer::Applicant(a), part.application_id).await
+            let l = match apply::load(&state.store, Filer::Applicant(a), part.application_id).await
             {
                 Ok(l) => l,
                 Err(StoreError::Domain(ErrorCode::NotFound)) => {
@@ -83,7 +83,7 @@ pub(crate) async fn assess(
                 }
                 Err(e) => return Err(e),
             };
-            match apply_flow::readiness(&l) {
+            match apply::readiness(&l) {
                 Readiness::Ready(d) => doc = Some((l, d)),
                 Readiness::Missing { form, materials } => {
                     view.form_incomplete = !form.is_empty();
@@ -115,8 +115,10 @@ pub(crate) async fn submit_parts(
     let mut numbers = Vec::new();
     for (_, ready) in assessed {
         if let Some((draft, doc)) = ready {
+            let calendar = state.calendar().await?;
+            let clock = state.case_clock(&calendar);
             let done =
-                apply_flow::submit_ready(state, Filer::Applicant(a), client, draft, doc).await?;
+                apply::submit(&state.store, Filer::Applicant(a), client, draft, doc, clock).await?;
             numbers.push(done.number.to_string());
         }
     }

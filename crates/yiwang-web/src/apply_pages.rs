@@ -1,11 +1,9 @@
-//! The application flow shared by every channel: the applicant online (`/me/applications/…`)
-//! and staff entering an application for a citizen at the counter or a service point
+//! The application pages of every filer: the applicant online (`/me/applications/…`) and staff
+//! entering an application for a citizen at the counter or a service point
 //! (`/console/intake/…`). Fill the form (saved as a draft and resumed later), check the
 //! answers, agree to the declaration and submit; the case number comes back at once. Same
-//! definitions, same rules, same case; only who files it (recorded on the case) differs.
-//!
-//! The draft keeps the posted values (`{"pairs": …}`) so an unfinished or not-yet-valid form
-//! comes back exactly as left; the typed answers are added on submission.
+//! definitions, same rules, same case (the use case is `yiwang_app::apply`); only who files it
+//! (recorded on the case) and where its pages live differ.
 
 use crate::AppState;
 use crate::forms_html::{self, ACTION_CONTROL, DECLARATION_CONTROL, FormView, SummaryView};
@@ -18,38 +16,31 @@ use askama::Template;
 use axum::http::StatusCode;
 use std::collections::BTreeMap;
 use std::collections::HashMap;
+use yiwang_app::apply::{self, Draft};
 use yiwang_domain::forms::FieldKind;
 use yiwang_domain::forms::{FieldError, FormDefinition, Mode, RawAnswers, validate};
-use yiwang_domain::policy::Principal;
 use yiwang_domain::{ErrorCode, RegionCode};
-use yiwang_store::StoreError;
-use yiwang_store::applicants::Applicant;
-use yiwang_store::applications::{Application, ApplicationStatus, DraftOwner};
-use yiwang_store::cases::{CaseActor, Submitted};
+use yiwang_store::applications::{Application, ApplicationStatus};
 
-/// Who files the application: the applicant, or a staff member for a citizen.
-#[derive(Clone, Copy)]
-pub(crate) enum Filer<'a> {
-    Applicant(&'a Applicant),
-    Staff(&'a Principal),
+pub(crate) use yiwang_app::apply::Filer;
+
+/// Where a filer's pages live, and their frame.
+trait FilerPages {
+    fn base(&self) -> &'static str;
+    fn case_href(&self, number: &str) -> String;
+    fn page(&self, locale: Locale, title_key: &str, path: &str) -> Page;
 }
 
-impl Filer<'_> {
-    fn owner(&self) -> DraftOwner {
-        match self {
-            Filer::Applicant(a) => DraftOwner::Applicant(a.id),
-            Filer::Staff(p) => DraftOwner::Staff(p.user_id),
-        }
-    }
+impl FilerPages for Filer<'_> {
     /// Where this filer's application pages live.
-    pub fn base(&self) -> &'static str {
+    fn base(&self) -> &'static str {
         match self {
             Filer::Applicant(_) => "/me/applications",
             Filer::Staff(_) => "/console/intake",
         }
     }
     /// Where a submitted case is shown to this filer.
-    pub fn case_href(&self, number: &str) -> String {
+    fn case_href(&self, number: &str) -> String {
         match self {
             Filer::Applicant(_) => format!("/me/cases/{number}"),
             Filer::Staff(_) => format!("/console/intake/done/{number}"),
@@ -61,16 +52,10 @@ impl Filer<'_> {
             Filer::Staff(p) => crate::html::staff_page(locale, p, title_key, path),
         }
     }
-    fn actor(&self) -> CaseActor<'_> {
-        match self {
-            Filer::Applicant(a) => CaseActor::Applicant(a),
-            Filer::Staff(p) => CaseActor::Staff(p),
-        }
-    }
 }
 
 #[derive(Template)]
-#[template(path = "me/apply.html")]
+#[template(path = "apply/form.html")]
 struct FormPage {
     page: Page,
     item_name: String,
@@ -86,7 +71,7 @@ struct FormPage {
 }
 
 #[derive(Template)]
-#[template(path = "me/check.html")]
+#[template(path = "apply/check.html")]
 struct CheckPage {
     page: Page,
     item_name: String,
@@ -98,99 +83,8 @@ struct CheckPage {
     missing: Vec<String>,
 }
 
-/// The draft's posted values, as stored.
-pub(crate) fn stored_pairs(app: &Application) -> Vec<(String, String)> {
-    app.answers
-        .get("pairs")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default()
-}
-
-/// A draft with what its implementation asks for: the form and the materials.
-pub(crate) struct Loaded {
-    app: Application,
-    /// The draft's current files, read with it.
-    uploads: Vec<yiwang_store::Upload>,
-    /// The applicant's phone for the case's SMS, read with it.
-    recipient: yiwang_store::applications::SmsRecipient,
-    def: FormDefinition,
-    item_name: String,
-    region: RegionCode,
-    required: Vec<yiwang_domain::catalog::MaterialRequirement>,
-}
-
-impl Loaded {
-    /// The case this draft became, once submitted.
-    pub(crate) fn case_number(&self) -> Option<&str> {
-        self.app.case_number.as_deref()
-    }
-}
-
-/// Whether a draft may be submitted: its final answers document, or what is still missing.
-pub(crate) enum Readiness {
-    /// The document stored with the submission: the posted values and the typed answers.
-    Ready(serde_json::Value),
-    /// The answers do not pass the submission rules (`form`, the problems per field) and/or
-    /// mandatory materials have no file yet (`materials`, their names).
-    Missing {
-        form: Vec<FieldError>,
-        materials: Vec<String>,
-    },
-}
-
-/// The one check before a draft becomes a case, for the check page's submit and a bundle's
-/// "submit all" alike: every mandatory material uploaded and the answers complete by the
-/// submission rules. Reads nothing: the draft's files came with it.
-pub(crate) fn readiness(l: &Loaded) -> Readiness {
-    let views = crate::materials::views_with(&l.required, &l.uploads);
-    let materials = crate::materials::missing(&views);
-    let raw = RawAnswers::from_pairs(&l.def, stored_pairs(&l.app)).unwrap_or_default();
-    match validate(&l.def, &raw, Mode::Submit) {
-        Ok(answers) if materials.is_empty() => Readiness::Ready(serde_json::json!({
-            "pairs": raw.to_pairs(),
-            "answers": serde_json::from_str::<serde_json::Value>(&answers.to_json()).unwrap_or_default(),
-        })),
-        Ok(_) => Readiness::Missing {
-            form: Vec::new(),
-            materials,
-        },
-        Err(form) => Readiness::Missing { form, materials },
-    }
-}
-
-async fn load(state: &AppState, who: Filer<'_>, id: i64) -> Result<Loaded, PageError> {
-    load_of(state, who, id).await.map_err(PageError::from)
-}
-
-/// A draft of `who` with its form and materials (others' drafts, and drafts of an
-/// implementation no longer published: not found).
-pub(crate) async fn load_of(
-    state: &AppState,
-    who: Filer<'_>,
-    id: i64,
-) -> Result<Loaded, StoreError> {
-    let (app, uploads, recipient) = state
-        .store
-        .application_with_uploads(id, who.owner())
-        .await?;
-    let published = state
-        .store
-        .published_implementation(&app.impl_code)
-        .await?
-        .ok_or(StoreError::Domain(ErrorCode::NotFound))?;
-    let form = state
-        .store
-        .form_definition_for(&app.impl_code, &published.implementation.basic_code)
-        .await?;
-    Ok(Loaded {
-        app,
-        uploads,
-        recipient,
-        def: form.definition,
-        item_name: published.standard.name.clone(),
-        region: published.implementation.region.clone(),
-        required: published.implementation.materials.clone(),
-    })
+async fn load(state: &AppState, who: Filer<'_>, id: i64) -> Result<Draft, PageError> {
+    Ok(apply::load(&state.store, who, id).await?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -198,7 +92,7 @@ async fn form_page(
     state: &AppState,
     locale: Locale,
     who: Filer<'_>,
-    l: &Loaded,
+    l: &Draft,
     raw: &RawAnswers,
     errors: &[FieldError],
     saved: bool,
@@ -212,7 +106,7 @@ async fn form_page_with(
     state: &AppState,
     locale: Locale,
     who: Filer<'_>,
-    l: &Loaded,
+    l: &Draft,
     raw: &RawAnswers,
     errors: &[FieldError],
     saved: bool,
@@ -264,7 +158,7 @@ pub(crate) async fn show_form(
             None => Err(fail(ErrorCode::NotFound)),
         };
     }
-    let raw = RawAnswers::from_pairs(&l.def, stored_pairs(&l.app)).unwrap_or_default();
+    let raw = l.raw_answers();
     form_page(state, locale, who, &l, &raw, &[], false, StatusCode::OK).await
 }
 
@@ -297,31 +191,16 @@ pub(crate) async fn save_form(
     } else {
         Mode::Draft
     };
-    let checked = validate(&l.def, &raw, mode);
     // A draft keeps what was typed even when some of it is not valid yet; only the page says so.
-    let doc = serde_json::json!({ "pairs": raw.to_pairs() });
-    state
-        .store
-        .save_answers(id, who.owner(), &doc, state.now_ms())
-        .await?;
-    match checked {
-        Ok(_) if mode == Mode::Submit => {
-            Ok(see_other(locale, &format!("{}/{id}/check", who.base())))
-        }
-        Ok(_) => form_page(state, locale, who, &l, &raw, &[], true, StatusCode::OK).await,
-        Err(errors) => {
-            form_page(
-                state,
-                locale,
-                who,
-                &l,
-                &raw,
-                &errors,
-                false,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+    let errors = apply::save_answers(&state.store, who, &l, &raw, mode, state.now_ms()).await?;
+    if !errors.is_empty() {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return form_page(state, locale, who, &l, &raw, &errors, false, status).await;
+    }
+    if mode == Mode::Submit {
+        Ok(see_other(locale, &format!("{}/{id}/check", who.base())))
+    } else {
+        form_page(state, locale, who, &l, &raw, &[], true, StatusCode::OK).await
     }
 }
 
@@ -336,7 +215,7 @@ pub(crate) async fn answers_summary(
     change_href: Option<&str>,
     reveal: bool,
 ) -> Result<Option<String>, PageError> {
-    let raw = RawAnswers::from_pairs(def, stored_pairs(app)).unwrap_or_default();
+    let raw = RawAnswers::from_pairs(def, apply::stored_pairs(app)).unwrap_or_default();
     let Ok(answers) = validate(def, &raw, Mode::Submit) else {
         return Ok(None);
     };
@@ -361,7 +240,7 @@ async fn check_page(
     state: &AppState,
     locale: Locale,
     who: Filer<'_>,
-    l: &Loaded,
+    l: &Draft,
     declaration_error: Option<&str>,
     status: StatusCode,
 ) -> PageResult {
@@ -428,9 +307,9 @@ pub(crate) async fn submit(
         )
         .await;
     }
-    let doc = match readiness(&l) {
-        Readiness::Ready(doc) => doc,
-        Readiness::Missing { materials, .. } if !materials.is_empty() => {
+    let doc = match apply::readiness(&l) {
+        apply::Readiness::Ready(doc) => doc,
+        apply::Readiness::Missing { materials, .. } if !materials.is_empty() => {
             return check_page(
                 state,
                 locale,
@@ -441,35 +320,21 @@ pub(crate) async fn submit(
             )
             .await;
         }
-        Readiness::Missing { .. } => return Ok(see_other(locale, &format!("{}/{id}", who.base()))),
+        apply::Readiness::Missing { .. } => {
+            return Ok(see_other(locale, &format!("{}/{id}", who.base())));
+        }
     };
-    let done = submit_ready(state, who, client, &l, &doc).await?;
-    Ok(see_other(locale, &who.case_href(done.number.as_str())))
-}
-
-/// Submits a draft found [`Readiness::Ready`] with its final answers document; a submitted
-/// draft returns its case (nothing is created twice). `l` is the draft as [`load_of`] read
-/// it for `who`, so the submission does not read it again.
-pub(crate) async fn submit_ready(
-    state: &AppState,
-    who: Filer<'_>,
-    client: &str,
-    l: &Loaded,
-    doc: &serde_json::Value,
-) -> Result<Submitted, StoreError> {
     let calendar = state.calendar().await?;
-    state
-        .store
-        .submit_loaded(
-            &l.app,
-            who.owner(),
-            Some(doc),
-            Some(&l.recipient),
-            who.actor(),
-            client,
-            state.case_clock(&calendar),
-        )
-        .await
+    let done = apply::submit(
+        &state.store,
+        who,
+        client,
+        &l,
+        &doc,
+        state.case_clock(&calendar),
+    )
+    .await?;
+    Ok(see_other(locale, &who.case_href(done.number.as_str())))
 }
 
 /// Uploads one file for a material (a draft, or a material a correction notice reopened),
@@ -488,7 +353,7 @@ pub(crate) async fn upload_material(
             Ok(see_other(locale, &back.unwrap_or(fallback)))
         }
         Err(code) if l.app.status == ApplicationStatus::Draft => {
-            let raw = RawAnswers::from_pairs(&l.def, stored_pairs(&l.app)).unwrap_or_default();
+            let raw = l.raw_answers();
             let msg = yiwang_i18n::error_message(locale.lang, code);
             let status = crate::error::status_for(code);
             form_page_with(state, locale, who, &l, &raw, &[], false, Some(msg), status).await
