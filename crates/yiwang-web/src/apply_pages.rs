@@ -377,9 +377,7 @@ pub(crate) async fn remove_material(
         .find(|(k, _)| k == "upload")
         .and_then(|(_, v)| v.parse().ok())
         .ok_or_else(|| fail(ErrorCode::InvalidInput))?;
-    crate::materials::remove(state, &l.app, upload_id)
-        .await
-        .map_err(|c| fail(c))?;
+    crate::materials::remove(state, &l.app, upload_id).await?;
     Ok(see_other(locale, &format!("{}/{id}", who.base())))
 }
 

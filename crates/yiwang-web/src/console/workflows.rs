@@ -183,7 +183,7 @@ pub async fn bind(
         PATH,
     )?;
     let form = read_form(req, &state).await?;
-    let code = ImplCode::parse(form.get("impl_code")).map_err(|c| fail(c))?;
+    let code = ImplCode::parse(form.get("impl_code"))?;
     let version: u32 = form
         .get("version")
         .trim()

@@ -168,18 +168,14 @@ pub async fn start(
         .engine(&state.store, state.now_ms())
         .await
         .map_err(|_| fail(ErrorCode::Internal))?;
-    let ev = engine
-        .life_event(&code)
-        .cloned()
-        .ok_or_else(|| not_found())?;
+    let ev = engine.life_event(&code).cloned().ok_or_else(not_found)?;
     let form = read_form(req, &state).await?;
     let codes: Vec<ImplCode> = form
         .all("impl")
         .into_iter()
         .take(BUNDLE_MAX_ITEMS + 1)
         .map(ImplCode::parse)
-        .collect::<Result<_, _>>()
-        .map_err(|c| fail(c))?;
+        .collect::<Result<_, _>>()?;
     let id = state
         .store
         .create_bundle(a.id, &ev.code, &ev.name, &codes, state.now_ms())
