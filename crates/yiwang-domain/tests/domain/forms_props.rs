@@ -6,8 +6,8 @@ use proptest::prelude::*;
 use yiwang_domain::codes::ResidentId;
 use yiwang_domain::forms::*;
 
-const FOOD: &str = include_str!("../../yiwang-app/demo/forms/food_business_licence.json");
-const INDIVIDUAL: &str = include_str!("../../yiwang-app/demo/forms/individual_business.json");
+const FOOD: &str = include_str!("../../../yiwang-app/demo/forms/food_business_licence.json");
+const INDIVIDUAL: &str = include_str!("../../../yiwang-app/demo/forms/individual_business.json");
 
 fn names() -> Vec<&'static str> {
     vec![

@@ -1,5 +1,5 @@
 #[cfg(test)] // test-only helpers: unwrap is allowed here as in tests
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;

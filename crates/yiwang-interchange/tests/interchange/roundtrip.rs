@@ -1,5 +1,5 @@
 #[cfg(test)] // test-only helpers: unwrap is allowed here as in tests
-mod common;
+use crate::common;
 
 use common::sample_entries;
 use yiwang_interchange::{

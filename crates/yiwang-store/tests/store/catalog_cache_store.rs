@@ -10,7 +10,7 @@ use yiwang_domain::{BasicCode, ImplCode};
 use yiwang_store::{Actor, FormScope, FormSource, Store};
 use yiwang_testkit::backends;
 
-const FOOD: &str = include_str!("../../yiwang-app/demo/forms/food_business_licence.json");
+const FOOD: &str = include_str!("../../../yiwang-app/demo/forms/food_business_licence.json");
 
 fn workflow_json(key: &str, version: u32) -> String {
     let mut def = workflow::promised();

@@ -9,8 +9,8 @@ use yiwang_domain::{BasicCode, ImplCode};
 use yiwang_store::{Actor, AuditFilter, FormSaved, FormScope, FormSource};
 use yiwang_testkit::backends;
 
-const FOOD: &str = include_str!("../../yiwang-app/demo/forms/food_business_licence.json");
-const BIRTH: &str = include_str!("../../yiwang-app/demo/forms/birth_registration.json");
+const FOOD: &str = include_str!("../../../yiwang-app/demo/forms/food_business_licence.json");
+const BIRTH: &str = include_str!("../../../yiwang-app/demo/forms/birth_registration.json");
 
 #[tokio::test]
 async fn form_definitions_on_every_backend() {
