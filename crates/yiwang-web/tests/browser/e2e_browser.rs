@@ -3,15 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod browser_support;
+use crate::browser_support;
 
+use crate::support::{Options, spawn_app_with};
 use browser_support::{session, start_driver};
 use fantoccini::Locator;
 use std::time::Duration;
 use yiwang_domain::policy::{Grant, Role};
 use yiwang_store::NewUser;
 use yiwang_testkit::{DEMO_NOW_MS, backends, with_demo};
-use yiwang_web::{AppState, WebConfig, router};
 
 /// Chooses `file` on the console's import form and submits it.
 async fn upload(c: &fantoccini::Client, base: &str, file: &std::path::Path) {
@@ -54,16 +54,11 @@ async fn guide_page_and_console_import_in_chromium() {
             )
             .await
             .unwrap();
-        let state = AppState::new(
-            db.store.clone(),
-            WebConfig {
-                secure_cookies: false,
-                ..Default::default()
-            },
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router(state)).await });
+        let options = Options {
+            wall_clock: true,
+            ..Options::default()
+        };
+        let base = spawn_app_with(&db, options, |s| s).await.base;
 
         let c = session(port, true).await;
 

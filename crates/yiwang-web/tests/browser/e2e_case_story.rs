@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod browser_support;
+use crate::browser_support;
 
 use browser_support::{
     assert_fits, click, fill, left, main_text, serve, session, shot, staff_sign_in, start_driver,
@@ -19,7 +19,6 @@ use yiwang_domain::policy::{Grant, Role};
 use yiwang_domain::{CreditCode, RegionCode};
 use yiwang_store::{Actor, NewUser};
 use yiwang_testkit::{DEMO_NOW_MS, TestDb, backends};
-use yiwang_web::{AppState, WebConfig};
 
 const FOOD: &str = "11120112MB1W167324000123001001";
 const STAFF_PASSWORD: &str = "Browser-Staff-2026";
@@ -137,14 +136,7 @@ async fn setup(db: &mut TestDb) -> String {
     )
     .await;
     staff(db, "shenpi", Role::Approver, Some(bureau), "120112").await;
-    let state = AppState::new(
-        db.store.clone(),
-        WebConfig {
-            secure_cookies: false,
-            ..Default::default()
-        },
-    );
-    serve(state).await
+    serve(db).await
 }
 
 #[tokio::test]

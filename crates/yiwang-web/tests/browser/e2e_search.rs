@@ -4,12 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod browser_support;
+use crate::browser_support;
 
+use crate::support::{Options, spawn_app_with};
 use browser_support::start_driver;
 use fantoccini::Locator;
 use yiwang_testkit::{backends, with_demo};
-use yiwang_web::{AppState, WebConfig, router};
 
 fn enc(s: &str) -> String {
     s.bytes()
@@ -75,16 +75,11 @@ async fn search_results_and_a_life_event_at_360_px_in_chromium() {
     for db in backends().await {
         let b = format!("{:?}", db.backend).to_lowercase();
         with_demo(&db).await;
-        let state = AppState::new(
-            db.store.clone(),
-            WebConfig {
-                secure_cookies: false,
-                ..Default::default()
-            },
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router(state)).await });
+        let options = Options {
+            wall_clock: true,
+            ..Options::default()
+        };
+        let base = spawn_app_with(&db, options, |s| s).await.base;
         let c = session(port, 1400).await;
 
         // Colloquial queries: the right item first.

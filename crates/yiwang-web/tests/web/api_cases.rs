@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod auth_support;
-
-use auth_support::{APPROVAL_BUREAU, Site, serve};
+use crate::support::auth::{APPROVAL_BUREAU, Site, serve};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, COOKIE, ORIGIN};
 use serde_json::{Value, json};

@@ -5,9 +5,7 @@
 // Helpers outside #[test] functions may fail loudly too: this is test code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod api_support;
-
-use api_support::{Server, no_duplicates, store_codes, strings, walk};
+use crate::support::api::{Server, no_duplicates, store_codes, strings, walk};
 use reqwest::StatusCode;
 use yiwang_domain::{CreditCode, ErrorCode, RegionCode};
 use yiwang_i18n::Lang;

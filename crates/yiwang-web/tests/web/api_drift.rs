@@ -2,13 +2,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod api_support;
-
 #[tokio::test]
 async fn drift_report_matches_the_domain() {
     for db in yiwang_testkit::backends().await {
         yiwang_testkit::with_demo(&db).await;
-        let s = api_support::Server::start(&db).await;
+        let s = crate::support::api::Server::start(&db).await;
         let (status, body) = s.get("/api/v1/drift").await;
         assert_eq!(status, 200);
         let all = yiwang_domain::policy::CatalogScope {
@@ -143,7 +141,7 @@ async fn one_item_at_county_and_township_levels_drifts_per_level() {
             .await
             .unwrap();
 
-        let s = api_support::Server::start(&db).await;
+        let s = crate::support::api::Server::start(&db).await;
         let (status, body) = s.get("/api/v1/drift").await;
         assert_eq!(status, 200);
         let ours: Vec<&serde_json::Value> = body["items"]

@@ -4,9 +4,7 @@
 // Helpers outside #[test] functions may fail loudly too: this is test code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod api_support;
-
-use api_support::Server;
+use crate::support::api::Server;
 use reqwest::StatusCode;
 use yiwang_domain::{CreditCode, ErrorCode};
 use yiwang_i18n::{Lang, error_message};

@@ -4,9 +4,7 @@
 // Helpers outside #[test] functions may fail loudly too: this is test code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod api_support;
-
-use api_support::Server;
+use crate::support::api::Server;
 use reqwest::StatusCode;
 use serde_json::Value;
 use yiwang_domain::ImplCode;

@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::Value;
-use yiwang_web::{AppState, WebConfig};
 
 /// Every operation of the API: (method, path).
 const OPERATIONS: [(&str, &str); 22] = [
@@ -76,19 +75,8 @@ fn openapi_document_snapshot() {
 #[tokio::test]
 async fn served_document_is_the_generated_one() {
     let db = yiwang_testkit::sqlite().await;
-    let app = yiwang_web::router(AppState::new(
-        db.store.clone(),
-        WebConfig {
-            secure_cookies: false,
-            ..Default::default()
-        },
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let res = reqwest::get(format!("http://{addr}/api/openapi.json"))
-        .await
-        .unwrap();
+    let app = crate::support::spawn_app(&db).await;
+    let res = reqwest::get(app.url("/api/openapi.json")).await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/json");
     let served: Value = res.json().await.unwrap();

@@ -4,17 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod auth_support;
-
-use auth_support::{location, named_cookie, serve};
+use crate::support::auth::{location, named_cookie, serve};
 use reqwest::StatusCode;
+use yiwang_app::clock::Clock;
 use yiwang_testkit::{backends, with_demo, with_test_keys};
 
 const ID: &str = "11010519491231002X";
 const PASSWORD: &str = "Shenqing-2026!";
 
 /// Demo data, data keys, a server, and the applicant `ID` registered: the site and the session.
-async fn registered(db: &mut yiwang_testkit::TestDb) -> (auth_support::Site, String) {
+async fn registered(db: &mut yiwang_testkit::TestDb) -> (crate::support::auth::Site, String) {
     with_demo(db).await;
     db.store = with_test_keys(db.store.clone());
     let site = serve(db, true).await;
@@ -54,7 +53,7 @@ async fn applicants_may_turn_on_one_time_codes_on_every_backend() {
             )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
-        let code = yiwang_store::totp::code_at(&secret, site.clock.now()).unwrap();
+        let code = yiwang_store::totp::code_at(&secret, site.clock.now_ms()).unwrap();
         let res = site
             .post(
                 "/me/security/totp",
@@ -108,7 +107,7 @@ async fn applicants_may_turn_on_one_time_codes_on_every_backend() {
             .await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{b}: a used code");
         site.clock.advance(30_000);
-        let next_code = yiwang_store::totp::code_at(&secret, site.clock.now()).unwrap();
+        let next_code = yiwang_store::totp::code_at(&secret, site.clock.now_ms()).unwrap();
         let res = site
             .post(
                 "/login/code",
@@ -145,7 +144,7 @@ async fn applicants_may_turn_on_one_time_codes_on_every_backend() {
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
         site.clock.advance(30_000);
-        let c3 = yiwang_store::totp::code_at(&secret, site.clock.now()).unwrap();
+        let c3 = yiwang_store::totp::code_at(&secret, site.clock.now_ms()).unwrap();
         let res = site
             .post(
                 "/me/security/totp/off",
@@ -264,7 +263,7 @@ async fn a_locked_applicant_is_unlocked_by_an_administrator() {
 }
 
 /// Turns the one-time code on for the signed-in applicant; returns the key.
-async fn turn_on(site: &auth_support::Site, me: &str) -> String {
+async fn turn_on(site: &crate::support::auth::Site, me: &str) -> String {
     let html = site
         .get("/me/security", Some(me))
         .await
@@ -272,7 +271,7 @@ async fn turn_on(site: &auth_support::Site, me: &str) -> String {
         .await
         .unwrap();
     let secret = secret_of(&html);
-    let code = yiwang_store::totp::code_at(&secret, site.clock.now()).unwrap();
+    let code = yiwang_store::totp::code_at(&secret, site.clock.now_ms()).unwrap();
     let res = site
         .post(
             "/me/security/totp",
@@ -285,7 +284,7 @@ async fn turn_on(site: &auth_support::Site, me: &str) -> String {
 }
 
 /// The password step of an applicant with codes on: the pending cookie.
-async fn pending_of(site: &auth_support::Site) -> String {
+async fn pending_of(site: &crate::support::auth::Site) -> String {
     let res = site
         .post(
             "/login",
@@ -298,7 +297,7 @@ async fn pending_of(site: &auth_support::Site) -> String {
     named_cookie(&res, "yw_app_pending").unwrap()
 }
 
-async fn code(site: &auth_support::Site, pending: &str, code: &str) -> reqwest::Response {
+async fn code(site: &crate::support::auth::Site, pending: &str, code: &str) -> reqwest::Response {
     site.post(
         "/login/code",
         Some(pending),
@@ -330,7 +329,7 @@ async fn wrong_codes_end_the_pending_sign_in_and_count_against_the_lock() {
 
         // Three wrong codes end the pending sign-in: the right one is then refused.
         let pending = pending_of(&site).await;
-        let wrong = wrong_code(&secret, site.clock.now());
+        let wrong = wrong_code(&secret, site.clock.now_ms());
         for i in 0..2 {
             let res = code(&site, &pending, wrong).await;
             assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{b}: {i}");
@@ -341,7 +340,7 @@ async fn wrong_codes_end_the_pending_sign_in_and_count_against_the_lock() {
             res.text().await.unwrap().contains("本次登录已结束"),
             "{b}: says so"
         );
-        let right = yiwang_store::totp::code_at(&secret, site.clock.now()).unwrap();
+        let right = yiwang_store::totp::code_at(&secret, site.clock.now_ms()).unwrap();
         let res = code(&site, &pending, &right).await;
         assert!(named_cookie(&res, "yw_app").is_none(), "{b}: ended");
         assert_eq!(location(&res), "/login", "{b}");
@@ -378,7 +377,7 @@ async fn replacing_the_key_needs_a_code_from_the_current_one() {
             .unwrap();
         site.clock.advance(30_000);
         let new = yiwang_store::totp::new_secret();
-        let new_code = yiwang_store::totp::code_at(&new, site.clock.now()).unwrap();
+        let new_code = yiwang_store::totp::code_at(&new, site.clock.now_ms()).unwrap();
         // Without the current code (a stolen session): refused, the key stays.
         let res = site
             .post(
@@ -389,7 +388,7 @@ async fn replacing_the_key_needs_a_code_from_the_current_one() {
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
         assert!(res.text().await.unwrap().contains("当前验证器"), "{b}");
-        let wrong = wrong_code(&old, site.clock.now());
+        let wrong = wrong_code(&old, site.clock.now_ms());
         let res = site
             .post(
                 "/me/security/totp",
@@ -408,7 +407,7 @@ async fn replacing_the_key_needs_a_code_from_the_current_one() {
             "{b}: unchanged"
         );
         // With it: replaced.
-        let current = yiwang_store::totp::code_at(&old, site.clock.now()).unwrap();
+        let current = yiwang_store::totp::code_at(&old, site.clock.now_ms()).unwrap();
         let res = site
             .post(
                 "/me/security/totp",
@@ -448,7 +447,7 @@ async fn applicant_locks_expire_are_listed_and_unknown_numbers_answer_the_same()
     for mut db in backends().await {
         let b = db.backend.name();
         let (site, _) = registered(&mut db).await;
-        auth_support::create_users(&db).await;
+        crate::support::auth::create_users(&db).await;
         let login = |id: &'static str, pw: &'static str| {
             let site = &site;
             async move {

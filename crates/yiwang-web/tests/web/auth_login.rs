@@ -4,11 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod auth_support;
-
-use auth_support::*;
+use crate::support::auth::*;
 use reqwest::StatusCode;
 use reqwest::header::RETRY_AFTER;
+use yiwang_app::clock::Clock;
 use yiwang_store::totp;
 use yiwang_testkit::{backends, with_demo};
 
@@ -37,7 +36,7 @@ async fn enrol_then_sign_in_with_codes_wrong_and_replayed_refused() {
         assert_eq!(secret.len(), 32, "160-bit base32 key");
 
         // A wrong code: 401 with the message, no session, nothing enrolled.
-        let right = totp::code_at(&secret, site.clock.now()).unwrap();
+        let right = totp::code_at(&secret, site.clock.now_ms()).unwrap();
         let wrong = if right == "000000" {
             "111111"
         } else {
@@ -83,14 +82,14 @@ async fn enrol_then_sign_in_with_codes_wrong_and_replayed_refused() {
         assert!(res.text().await.unwrap().contains("已经用过"));
         // The code of the next step (computed from the stored key) works.
         site.clock.advance(30_000);
-        let next = totp::code_at(&stored.secret, site.clock.now()).unwrap();
+        let next = totp::code_at(&stored.secret, site.clock.now_ms()).unwrap();
         let res = site.code(&pending, &next).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         // A code from two steps ago is refused even though it was never used.
         let pending = site.pending("admin").await;
         site.clock.advance(60_000);
-        let stale = totp::code_at(&stored.secret, site.clock.now() - 90_000).unwrap();
-        let fresh = totp::code_at(&stored.secret, site.clock.now()).unwrap();
+        let stale = totp::code_at(&stored.secret, site.clock.now_ms() - 90_000).unwrap();
+        let fresh = totp::code_at(&stored.secret, site.clock.now_ms()).unwrap();
         if stale != fresh {
             let res = site.code(&pending, &stale).await;
             assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
@@ -132,7 +131,7 @@ async fn lockout_after_failures_and_unlock() {
         assert!(named_cookie(&res, "yw_pending").is_none());
         assert!(
             db.store
-                .account_locked("clerk", site.clock.now())
+                .account_locked("clerk", site.clock.now_ms())
                 .await
                 .unwrap()
         );
@@ -160,7 +159,7 @@ async fn lockout_after_failures_and_unlock() {
         assert_eq!(res.status(), StatusCode::NOT_FOUND);
         assert!(
             db.store
-                .account_locked("clerk", site.clock.now())
+                .account_locked("clerk", site.clock.now_ms())
                 .await
                 .unwrap()
         );
@@ -181,7 +180,7 @@ async fn lockout_after_failures_and_unlock() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert!(
             !db.store
-                .account_locked("clerk", site.clock.now())
+                .account_locked("clerk", site.clock.now_ms())
                 .await
                 .unwrap()
         );
@@ -202,13 +201,13 @@ async fn lockout_after_failures_and_unlock() {
         }
         assert!(
             db.store
-                .account_locked("clerk", site.clock.now())
+                .account_locked("clerk", site.clock.now_ms())
                 .await
                 .unwrap()
         );
         assert!(
             db.store
-                .unlock_account("clerk", Some(ids[0]), "admin", "test", site.clock.now())
+                .unlock_account("clerk", Some(ids[0]), "admin", "test", site.clock.now_ms())
                 .await
                 .unwrap()
         );
@@ -267,7 +266,7 @@ async fn too_many_failures_from_one_address_get_429_with_retry_after() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         assert!(
             !db.store
-                .account_locked("admin", site.clock.now())
+                .account_locked("admin", site.clock.now_ms())
                 .await
                 .unwrap()
         );
@@ -378,7 +377,7 @@ async fn secure_cookies_are_host_prefixed() {
         let b = db.backend.name();
         with_demo(&db).await;
         let ids = create_users(&db).await;
-        let site = auth_support::serve_with(&db, false, true, |s| s).await;
+        let site = crate::support::auth::serve_with(&db, false, true, |s| s).await;
         let res = site.password("admin", PASSWORD).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let line = set_cookie_line(&res, "__Host-yw_pending").expect("pending cookie");
@@ -405,7 +404,7 @@ async fn secure_cookies_are_host_prefixed() {
         let plain = pending.replacen("__Host-", "", 1);
         let res = site.get("/console/login/totp", Some(&plain)).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
-        let code = totp::code_at(&secret, site.clock.now()).unwrap();
+        let code = totp::code_at(&secret, site.clock.now_ms()).unwrap();
         let res = site.code(&pending, &code).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let line = set_cookie_line(&res, "__Host-yw_session").expect("session cookie");

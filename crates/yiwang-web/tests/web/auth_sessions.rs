@@ -3,10 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod auth_support;
-
-use auth_support::*;
+use crate::support::auth::*;
 use reqwest::StatusCode;
+use yiwang_app::clock::Clock;
 use yiwang_store::totp;
 use yiwang_testkit::{backends, with_demo};
 
@@ -26,7 +25,7 @@ async fn session_id_rotates_at_sign_in() {
         site.clock.advance(30_000);
         let pending = site.pending("admin").await;
         let secret = db.store.user_totp(ids[0]).await.unwrap().unwrap().secret;
-        let code = totp::code_at(&secret, site.clock.now()).unwrap();
+        let code = totp::code_at(&secret, site.clock.now_ms()).unwrap();
         let res = site.code(&format!("{pending}; {before}"), &code).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
         let after = named_cookie(&res, "yw_session").unwrap();
@@ -37,7 +36,7 @@ async fn session_id_rotates_at_sign_in() {
         let cleared = set_cookie_line(&res, "yw_pending").unwrap();
         assert!(cleared.contains("Max-Age=0"), "{cleared}");
         site.clock.advance(30_000);
-        let code = totp::code_at(&secret, site.clock.now()).unwrap();
+        let code = totp::code_at(&secret, site.clock.now_ms()).unwrap();
         let res = site.code(&pending, &code).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
         assert!(named_cookie(&res, "yw_session").is_none());

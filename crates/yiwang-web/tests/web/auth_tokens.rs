@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod auth_support;
-
-use auth_support::*;
+use crate::support::auth::*;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use yiwang_domain::policy::{Grant, Role};

@@ -6,14 +6,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod applicant_support;
-mod auth_support;
-
-use applicant_support::{
+use crate::support::applicant::{
     FOOD, FOOD_MATERIALS, ID_A, ID_B, ITEM, MATERIALS, fill_food, fill_item, register, text,
     upload_all, upload_each,
 };
-use auth_support::{Site, location, serve};
+use crate::support::auth::{Site, location, serve};
 use reqwest::StatusCode;
 use yiwang_testkit::{TestDb, backends};
 

@@ -6,14 +6,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod applicant_support;
-mod auth_support;
-
-use applicant_support::{
+use crate::support::applicant::{
     APPLICANT_PASSWORD, ID_A, ID_B, ITEM, MATERIALS, PDF, fill_item, register, text, upload,
     upload_all,
 };
-use auth_support::{APPROVAL_BUREAU, PASSWORD, Site, location, serve};
+use crate::support::auth::{APPROVAL_BUREAU, PASSWORD, Site, location, serve};
 use reqwest::StatusCode;
 use yiwang_domain::policy::{Grant, Role};
 use yiwang_domain::{CreditCode, RegionCode};
@@ -763,7 +760,10 @@ async fn a_squatted_id_number_goes_back_to_its_verified_owner_on_every_backend()
             )
             .await;
         assert_eq!(res.status(), StatusCode::OK, "{b}");
-        assert!(auth_support::named_cookie(&res, "yw_app").is_none(), "{b}");
+        assert!(
+            crate::support::auth::named_cookie(&res, "yw_app").is_none(),
+            "{b}"
+        );
         let first = text(res).await;
         assert!(first.contains("注册申请已收到"), "{b}: {first}");
         // A registered number and a new one get the very same answer; the second changes nothing.
@@ -810,7 +810,7 @@ async fn a_squatted_id_number_goes_back_to_its_verified_owner_on_every_backend()
             )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
-        let squatter = auth_support::named_cookie(&res, "yw_app").unwrap();
+        let squatter = crate::support::auth::named_cookie(&res, "yw_app").unwrap();
         let res = site
             .post(&format!("/items/{ITEM}/apply"), Some(&squatter), &[])
             .await;
@@ -930,7 +930,7 @@ async fn a_squatted_id_number_goes_back_to_its_verified_owner_on_every_backend()
                 &[("id_number", ID_B), ("password", APPLICANT_PASSWORD)],
             )
             .await;
-        let bob = auth_support::named_cookie(&res, "yw_app").unwrap();
+        let bob = crate::support::auth::named_cookie(&res, "yw_app").unwrap();
         let res = site
             .post(&format!("/items/{ITEM}/apply"), Some(&bob), &[])
             .await;
@@ -1009,7 +1009,7 @@ async fn a_configured_verifier_verifies_new_registrations_online_on_every_backen
         let verifier = yiwang_app::identity::FileVerifier::parse(&format!(
             "# id_number,name,phone\n{ID_A},张三,13800138000\n"
         ));
-        let site = auth_support::serve_with(&db, true, false, |s| {
+        let site = crate::support::auth::serve_with(&db, true, false, |s| {
             s.with_identity_verifier(std::sync::Arc::new(verifier))
         })
         .await;
@@ -1049,7 +1049,7 @@ async fn a_configured_verifier_verifies_new_registrations_online_on_every_backen
                 &[("id_number", ID_A), ("password", APPLICANT_PASSWORD)],
             )
             .await;
-        let alice = auth_support::named_cookie(&res, "yw_app").unwrap();
+        let alice = crate::support::auth::named_cookie(&res, "yw_app").unwrap();
         let res = apply_and_try_submit(&site, &alice).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         assert!(location(&res).starts_with("/me/cases/"), "{b}");

@@ -3,13 +3,10 @@
 //! escaped. Every backend.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod console_support;
-mod security_support;
-
-use console_support::*;
+use crate::support::console::*;
+use crate::support::security::{assert_escaped, session_for};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, ORIGIN};
-use security_support::{assert_escaped, session_for};
 use std::collections::BTreeSet;
 use yiwang_domain::RegionCode;
 use yiwang_domain::policy::{Grant, Role};
@@ -227,7 +224,7 @@ async fn hostile_entry_text_is_escaped() {
         let http = setup(&db).await;
         let auditor = session_for(&db, "auditor").await;
         let township = actor(&db, "township").await;
-        for v in security_support::MARKUP {
+        for v in crate::support::security::MARKUP {
             let mut e = township.event("x.<b>bold</b>", *v, *v);
             e.actor = v.to_string();
             e.client = (*v).to_string();
@@ -243,8 +240,8 @@ async fn hostile_entry_text_is_escaped() {
         );
         assert!(!html.contains("<b>bold</b>"));
         // Hostile filter values come back escaped in the form.
-        for v in security_support::MARKUP {
-            let q = security_support::encode(v);
+        for v in crate::support::security::MARKUP {
+            let q = crate::support::security::encode(v);
             let (status, html) = http
                 .page(&format!("/console/audit?object={q}&actor="), &auditor)
                 .await;

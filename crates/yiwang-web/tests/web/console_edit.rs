@@ -1,12 +1,9 @@
 //! The console's edit form, the drift report and department registration, over real HTTP on
 //! every backend.
 
-#[path = "console_support.rs"]
-mod support;
-
+use crate::support::console::*;
 use reqwest::StatusCode;
 use reqwest::header::ORIGIN;
-use support::*;
 use yiwang_domain::catalog::Implementation;
 use yiwang_domain::enums::CodeSet;
 use yiwang_domain::policy::CatalogScope;

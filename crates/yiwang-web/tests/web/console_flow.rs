@@ -1,12 +1,9 @@
 //! The staff console over real HTTP on every backend: sign-in and sessions, cross-site posts,
 //! import (clean, bad, out of scope, unsupported, too large), publishing and history.
 
-#[path = "console_support.rs"]
-mod support;
-
+use crate::support::console::*;
 use reqwest::StatusCode;
 use reqwest::header::{ORIGIN, SET_COOKIE};
-use support::*;
 use yiwang_domain::catalog::{CatalogEntry, MaterialRequirement};
 use yiwang_domain::{CreditCode, ImplCode};
 use yiwang_testkit::{backends, with_demo};

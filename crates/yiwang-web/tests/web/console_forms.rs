@@ -2,12 +2,9 @@
 //! the implementation's department), an invalid definition listed and not saved, check-only,
 //! a saved version with its audit entry, and hostile text coming back escaped.
 
-#[path = "console_support.rs"]
-mod support;
-
+use crate::support::console::*;
 use reqwest::StatusCode;
 use reqwest::header::ORIGIN;
-use support::*;
 use yiwang_domain::ImplCode;
 use yiwang_store::{AuditFilter, FormScope};
 use yiwang_testkit::{backends, with_demo};
@@ -15,7 +12,7 @@ use yiwang_testkit::{backends, with_demo};
 const FOOD_IMPL: &str = "11120112MB1W167324000123001001";
 /// 特种设备使用登记, implemented by the market bureau (not the catalog admin's department).
 const OTHER_DEPT_IMPL: &str = "11120112MB1L902463000123006001";
-const FOOD: &str = include_str!("../../yiwang-app/demo/forms/food_business_licence.json");
+const FOOD: &str = include_str!("../../../yiwang-app/demo/forms/food_business_licence.json");
 
 #[tokio::test]
 async fn form_editor_on_every_backend() {

@@ -5,12 +5,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "console_support.rs"]
-mod support;
-
+use crate::support::console::*;
 use reqwest::StatusCode;
 use std::time::{Duration, Instant};
-use support::*;
+use yiwang_app::clock::Clock;
 use yiwang_domain::ImplCode;
 use yiwang_domain::catalog::CatalogEntry;
 use yiwang_domain::policy::CatalogScope;
@@ -58,10 +56,15 @@ async fn top_names(http: &Http, q: &str) -> Vec<String> {
         .collect()
 }
 
-/// Polls the search API until the first hit for `q` satisfies `ok`; the time it took.
+/// Polls the search API until the first hit for `q` satisfies `ok`; the time it took. The index
+/// looks for changes on the server's clock, at most every `CHECK_EVERY_MS`: the fixed clock
+/// starts one such period after the last look (as the wall clock would be after the console
+/// steps) and then moves with the wall clock.
 async fn until_found(http: &Http, q: &str, ok: impl Fn(&[String]) -> bool) -> Duration {
     let t = Instant::now();
+    let start_ms = http.clock.now_ms() + yiwang_search::service::CHECK_EVERY_MS;
     loop {
+        follow_wall_clock(http, start_ms, t);
         let names = top_names(http, q).await;
         if ok(&names) {
             return t.elapsed();
@@ -72,6 +75,12 @@ async fn until_found(http: &Http, q: &str, ok: impl Fn(&[String]) -> bool) -> Du
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Sets the server's clock to `start_ms` plus the wall time since `t`.
+fn follow_wall_clock(http: &Http, start_ms: i64, t: Instant) {
+    let elapsed_ms = i64::try_from(t.elapsed().as_millis()).unwrap();
+    http.clock.set(start_ms + elapsed_ms);
 }
 
 #[tokio::test]
@@ -342,7 +351,10 @@ async fn search_terms_and_life_events_edited_in_the_console_on_every_backend() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         assert_eq!(stored(&db).await.name, "开办小吃店", "{b}");
         let t = Instant::now();
+        // As in `until_found`: the server's clock moves with the wall clock.
+        let start_ms = http.clock.now_ms() + yiwang_search::service::CHECK_EVERY_MS;
         loop {
+            follow_wall_clock(&http, start_ms, t);
             let res = http
                 .get(&format!("/api/v1/search?q={}", enc("卖煎饼果子")), None)
                 .await;

@@ -2,9 +2,8 @@
 //! a purpose, and a same-origin POST, and writes exactly one audit entry. Every backend.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod console_support;
-
-use console_support::*;
+use crate::support::console::*;
+use crate::support::{Options, TestApp, spawn_app_with};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, ORIGIN};
 use std::sync::Arc;
@@ -12,19 +11,23 @@ use yiwang_crypto::{Alg, KeyFile, KeySource};
 use yiwang_domain::codes::{Phone, ResidentId};
 use yiwang_store::{Actor, AuditFilter, Store, UserPii};
 use yiwang_testkit::{DEMO_NOW_MS, TestDb, backends, with_demo};
-use yiwang_web::{AppState, router};
 
 const PHONE: &str = "13812345678";
 const ID: &str = "11010519491231002X";
 
-async fn serve_with_keys(store: Store) -> String {
-    let state = AppState::new(store, config());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
-    base
+async fn serve_with_keys(db: &TestDb, store: Store) -> TestApp {
+    let options = Options {
+        config: config(),
+        now_ms: NOW_MS,
+        peer_address: false,
+        wall_clock: false,
+    };
+    spawn_app_with(db, options, |mut state| {
+        state.store = store;
+        state
+    })
+    .await
 }
-
 async fn user_id(store: &Store, username: &str) -> i64 {
     store
         .staff_pii_list()
@@ -36,7 +39,7 @@ async fn user_id(store: &Store, username: &str) -> i64 {
         .user_id
 }
 
-async fn setup(db: &TestDb) -> (Store, String) {
+async fn setup(db: &TestDb) -> (Store, TestApp) {
     with_demo(db).await;
     create_users(db).await;
     let ring = KeyFile::generate(Alg::Sm4Gcm)
@@ -57,8 +60,8 @@ async fn setup(db: &TestDb) -> (Store, String) {
             .await
             .unwrap();
     }
-    let base = serve_with_keys(store.clone()).await;
-    (store, base)
+    let app = serve_with_keys(db, store.clone()).await;
+    (store, app)
 }
 
 async fn last_event(store: &Store) -> yiwang_store::AuditEvent {
@@ -75,8 +78,9 @@ async fn last_event(store: &Store) -> yiwang_store::AuditEvent {
 #[tokio::test]
 async fn masked_list_and_audited_full_view() {
     for db in backends().await {
-        let (store, base) = setup(&db).await;
-        let http = Http::new(&base);
+        let (store, app) = setup(&db).await;
+        let http = Http::new(&app);
+        let base = &app.base;
         let township = user_id(&store, "township").await;
         let catalog = user_id(&store, "catalog").await;
         let reveal = |id: i64| format!("/console/users/{id}/reveal");
@@ -219,8 +223,8 @@ async fn without_keys_the_list_says_unreadable_and_never_shows_ciphertext() {
     let db = yiwang_testkit::sqlite().await;
     let (store, _) = setup(&db).await;
     // The same database served without keys.
-    let base = serve_with_keys(db.store.clone()).await;
-    let http = Http::new(&base);
+    let app = serve_with_keys(&db, db.store.clone()).await;
+    let http = Http::new(&app);
     let admin = http.login("platform").await;
     let (status, html) = http.page("/console/users", &admin).await;
     assert_eq!(status, StatusCode::OK);

@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod auth_support;
-
-use auth_support::{create_users, serve};
+use crate::support::auth::{create_users, serve};
 use reqwest::StatusCode;
 use yiwang_domain::workflow::promised_parallel;
 use yiwang_domain::{BasicCode, CreditCode, ImplCode};

@@ -9,7 +9,7 @@ use yiwang_domain::forms::*;
 use yiwang_i18n::Lang;
 use yiwang_web::forms_html::*;
 
-const FOOD: &str = include_str!("../../yiwang-app/demo/forms/food_business_licence.json");
+const FOOD: &str = include_str!("../../../yiwang-app/demo/forms/food_business_licence.json");
 
 fn regions() -> BTreeMap<String, Vec<RegionOption>> {
     let mut m = BTreeMap::new();

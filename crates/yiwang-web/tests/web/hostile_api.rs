@@ -4,13 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod console_support;
-mod security_support;
-
-use console_support::*;
+use crate::support::console::*;
+use crate::support::security::*;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, ORIGIN};
-use security_support::*;
 use yiwang_testkit::{backends, with_demo};
 
 #[tokio::test]

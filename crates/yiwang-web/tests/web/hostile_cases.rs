@@ -7,14 +7,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod auth_support;
-mod console_support;
-mod security_support;
-
-use auth_support::{location, serve};
+use crate::support::auth::{location, serve};
+use crate::support::security::{BAD_UTF8, Log, assert_escaped, hostile_values};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE, ORIGIN};
-use security_support::{BAD_UTF8, Log, assert_escaped, hostile_values};
 use yiwang_testkit::{TestDb, backends};
 
 const ITEM: &str = "11120112MB1W167324000112001001";
@@ -210,7 +206,7 @@ async fn applicant_and_case_surfaces_refuse_hostile_input() {
             "11120112MB1W167324000112001001-20261130-000001",
             "<script>alert(1)</script>",
         ] {
-            let path = format!("/me/cases/{}", security_support::encode(forged));
+            let path = format!("/me/cases/{}", crate::support::security::encode(forged));
             let res = site.get(&path, Some(&alice)).await;
             log.record(
                 "GET /me/cases/{number}",

@@ -5,14 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod console_support;
-mod security_support;
-
-use console_support::*;
+use crate::support::console::*;
+use crate::support::security::*;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE, ORIGIN};
 use reqwest::multipart::{Form, Part};
-use security_support::*;
 use yiwang_testkit::{backends, with_demo};
 
 fn form_of(fields: &[&str], value: &str) -> Vec<(String, String)> {

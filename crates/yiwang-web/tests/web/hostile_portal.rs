@@ -4,12 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod console_support;
-mod security_support;
-
-use console_support::*;
+use crate::support::console::*;
+use crate::support::security::*;
 use reqwest::StatusCode;
-use security_support::*;
 use yiwang_testkit::{backends, with_demo};
 
 #[tokio::test]

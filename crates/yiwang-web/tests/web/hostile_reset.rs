@@ -6,14 +6,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod auth_support;
-mod console_support;
-mod security_support;
-
-use auth_support::{Site, location, named_cookie, serve};
+use crate::support::auth::{Site, location, named_cookie, serve};
+use crate::support::security::{BAD_UTF8, Log, assert_escaped, encode, hostile_values};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, COOKIE, ORIGIN};
-use security_support::{BAD_UTF8, Log, assert_escaped, encode, hostile_values};
+use yiwang_app::clock::Clock;
 use yiwang_domain::case::ApplicantId;
 use yiwang_testkit::{TestDb, backends, with_demo, with_test_keys};
 
@@ -58,7 +55,7 @@ async fn password_reset_forms_refuse_hostile_input() {
         let b = db.backend.name();
         with_demo(&db).await;
         db.store = with_test_keys(db.store.clone());
-        let ids = auth_support::create_users(&db).await;
+        let ids = crate::support::auth::create_users(&db).await;
         let site = serve(&db, true).await;
         let mut log = Log::new("password reset");
         site.post(
@@ -212,7 +209,7 @@ async fn password_reset_forms_refuse_hostile_input() {
         let res = site.password("township", &temp).await;
         let pending = named_cookie(&res, "yw_pending").unwrap();
         let secret = db.store.user_totp(township).await.unwrap().unwrap().secret;
-        let code = yiwang_store::totp::code_at(&secret, site.clock.now()).unwrap();
+        let code = yiwang_store::totp::code_at(&secret, site.clock.now_ms()).unwrap();
         let res = site.code(&pending, &code).await;
         let pending = named_cookie(&res, "yw_pending").unwrap();
         for (label, v) in hostile_values() {

@@ -12,11 +12,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod auth_support;
-
-use auth_support::{PASSWORD as STAFF_PASSWORD, Site, create_users, location, named_cookie, serve};
+use crate::support::auth::{
+    PASSWORD as STAFF_PASSWORD, Site, create_users, location, named_cookie, serve,
+};
 use reqwest::StatusCode;
 use reqwest::header::{RETRY_AFTER, SET_COOKIE};
+use yiwang_app::clock::Clock;
 use yiwang_domain::case::ApplicantId;
 use yiwang_store::password_reset::{RESET_CODE_MESSAGE, RESET_CODE_TTL_MS};
 use yiwang_testkit::{TestDb, backends, with_test_keys};
@@ -332,7 +333,7 @@ async fn with_one_time_codes_on_the_phone_alone_is_not_enough() {
         let a = db.store.applicant(applicant).await.unwrap().unwrap();
         let secret = yiwang_store::totp::new_secret();
         db.store
-            .set_applicant_totp(&a, Some(&secret), "test", site.clock.now())
+            .set_applicant_totp(&a, Some(&secret), "test", site.clock.now_ms())
             .await
             .unwrap();
 
@@ -343,7 +344,7 @@ async fn with_one_time_codes_on_the_phone_alone_is_not_enough() {
         let res = enter(&site, &ticket, &code, "000000").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{b}: TOTP wrong");
         site.clock.advance(30_000);
-        let totp = yiwang_store::totp::code_at(&secret, site.clock.now()).unwrap();
+        let totp = yiwang_store::totp::code_at(&secret, site.clock.now_ms()).unwrap();
         let res = enter(&site, &ticket, &code, &totp).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         // Signing in still asks for the second step.
@@ -431,7 +432,7 @@ async fn staff_choose_a_new_password_after_an_administrators_reset() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let pending = named_cookie(&res, "yw_pending").unwrap();
         let secret = db.store.user_totp(township).await.unwrap().unwrap().secret;
-        let code = yiwang_store::totp::code_at(&secret, site.clock.now()).unwrap();
+        let code = yiwang_store::totp::code_at(&secret, site.clock.now_ms()).unwrap();
         let res = site.code(&pending, &code).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         assert!(
@@ -599,8 +600,8 @@ async fn after_an_administrators_reset_enrolment_comes_after_the_new_password() 
             .text()
             .await
             .unwrap();
-        let secret = auth_support::enrol_secret(&html).expect("key offered now");
-        let code = yiwang_store::totp::code_at(&secret, site.clock.now()).unwrap();
+        let secret = crate::support::auth::enrol_secret(&html).expect("key offered now");
+        let code = yiwang_store::totp::code_at(&secret, site.clock.now_ms()).unwrap();
         let res = site.code(&enrol, &code).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let session = named_cookie(&res, "yw_session").unwrap();

@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod api_support;
-
-use api_support::Server;
+use crate::support::api::Server;
 use yiwang_domain::policy::CatalogScope;
 use yiwang_testkit::{DEMO_NOW_MS, backends, with_demo};
 

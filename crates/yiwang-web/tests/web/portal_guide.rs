@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod portal_support;
-
-use portal_support::*;
+use crate::support::portal::*;
 use reqwest::StatusCode;
 use yiwang_domain::ImplCode;
 use yiwang_domain::catalog::VersionStatus;

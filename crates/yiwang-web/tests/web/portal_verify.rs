@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod portal_support;
-
-use portal_support::*;
+use crate::support::portal::*;
 use reqwest::StatusCode;
 use yiwang_domain::document::{DocumentKind, VerifyCode};
 use yiwang_store::Actor;

@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod portal_support;
-
-use portal_support::serve;
+use crate::support::portal::serve;
 use yiwang_testkit::{backends, with_demo};
 
 fn enc(s: &str) -> String {

@@ -15,13 +15,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod console_support;
-mod security_support;
-
-use console_support::*;
+use crate::support::console::*;
+use crate::support::security::*;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, ORIGIN};
-use security_support::*;
 use std::collections::{BTreeMap, BTreeSet};
 use yiwang_testkit::{backends, sqlite, with_demo};
 use yiwang_web::routes::{Policy, markdown, route_policies};

@@ -3,13 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod console_support;
-mod security_support;
-
-use console_support::*;
+use crate::support::console::*;
+use crate::support::security::*;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, ORIGIN};
-use security_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use yiwang_testkit::{backends, sqlite, with_demo};
 use yiwang_web::WebConfig;
@@ -224,7 +221,8 @@ async fn slow_requests_time_out() {
             ..config()
         },
     )
-    .await;
+    .await
+    .base;
     let addr = base.trim_start_matches("http://").to_string();
     let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let head = format!(

@@ -22,7 +22,7 @@ use yiwang_web::upload::{Disposition, read_upload_form, rejection_code, serve_fi
 
 const T0: i64 = 1_800_000_000_000;
 const LIMIT: u64 = 64 * 1024;
-const OFD: &[u8] = include_bytes!("../../yiwang-domain/tests/fixtures/sample.ofd");
+const OFD: &[u8] = include_bytes!("../../../yiwang-domain/tests/fixtures/sample.ofd");
 
 #[derive(Clone)]
 struct S {

@@ -2,6 +2,7 @@
 //! desktop width, serving the app, and signing staff in through the two-step form.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::support::{Options, spawn_app_with};
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -85,13 +86,15 @@ async fn sized_session(port: u16, width: u32, height: u32, phone: bool) -> Clien
     panic!("no webdriver session");
 }
 
-/// Serves `state` on a free port; returns the base URL.
-pub async fn serve(state: yiwang_web::AppState) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = yiwang_web::router(state);
-    tokio::spawn(yiwang_web::serve_support::serve(listener, app));
-    base
+/// Serves `db` on a free port through the one harness, on the wall clock and with the peer
+/// address; returns the base URL.
+pub async fn serve(db: &yiwang_testkit::TestDb) -> String {
+    let options = Options {
+        peer_address: true,
+        wall_clock: true,
+        ..Options::default()
+    };
+    spawn_app_with(db, options, |s| s).await.base
 }
 
 pub async fn fill(c: &Client, css: &str, text: &str) {

@@ -3,54 +3,42 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
+use super::{Options, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use yiwang_app::clock::FixedClock;
 use yiwang_domain::ErrorCode;
 use yiwang_i18n::{Lang, error_message};
 use yiwang_store::ImplementationFilter;
 use yiwang_testkit::{DEMO_NOW_MS, TestDb};
-use yiwang_web::{AppState, Clock, WebConfig};
-
-/// A clock the test moves by hand, so cache expiry is deterministic.
-pub struct TestClock(pub AtomicI64);
-
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
+use yiwang_web::AppState;
 
 pub struct Server {
     pub base: String,
     pub state: AppState,
-    pub clock: Arc<TestClock>,
+    /// Moved by hand, so cache expiry is deterministic.
+    pub clock: Arc<FixedClock>,
+    /// Follows redirects, as an API client would.
     pub http: reqwest::Client,
 }
 
 impl Server {
     pub async fn start(db: &TestDb) -> Self {
-        let clock = Arc::new(TestClock(AtomicI64::new(DEMO_NOW_MS + 60_000)));
-        let mut state = AppState::new(
-            db.store.clone(),
-            WebConfig {
-                secure_cookies: false,
-                ..Default::default()
+        let app = spawn_app_with(
+            db,
+            Options {
+                now_ms: DEMO_NOW_MS + 60_000,
+                ..Options::default()
             },
-        );
-        state.clock = clock.clone();
-        let app = yiwang_web::router(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
+            |s| s,
+        )
+        .await;
         Self {
-            base: format!("http://{addr}"),
-            state,
-            clock,
+            base: app.base,
+            state: app.state,
+            clock: app.clock,
             http: reqwest::Client::new(),
         }
     }
@@ -100,7 +88,7 @@ impl Server {
     }
 
     pub fn advance(&self, ms: i64) {
-        self.clock.0.fetch_add(ms, Ordering::SeqCst);
+        self.clock.advance(ms);
     }
 }
 

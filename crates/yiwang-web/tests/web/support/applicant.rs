@@ -2,7 +2,7 @@
 //! demo forms and uploading materials.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use crate::auth_support::{Site, location};
+use super::auth::{Site, location};
 use reqwest::StatusCode;
 
 /// 公共场所卫生许可 of 津南区行政审批局 (the built-in generic form).
@@ -103,11 +103,11 @@ pub async fn fill_food(site: &Site, cookie: &str, draft: &str) {
             Some(cookie),
             &[
                 ("business_name", "津南小馆餐饮店"),
-                ("credit_code", crate::auth_support::APPROVAL_BUREAU),
+                ("credit_code", super::auth::APPROVAL_BUREAU),
                 ("legal_rep", "赵明"),
                 ("legal_rep_id", ID_A),
                 ("phone", "13900000000"),
-                ("address.region", crate::auth_support::TOWNSHIP),
+                ("address.region", super::auth::TOWNSHIP),
                 ("address.detail", "咸水沽镇津沽公路 88 号"),
                 ("business_types", "hot_food"),
                 ("area", "45"),

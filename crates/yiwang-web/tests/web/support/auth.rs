@@ -1,16 +1,15 @@
 //! Shared helpers of the sign-in security tests: a server with a test clock (and, when asked,
 //! the client address), staff accounts, and a plain HTTP client that passes cookies by hand.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
-use reqwest::{Client, Response, StatusCode, redirect};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use super::{Options, TestApp, spawn_app_with};
+pub use super::{enrol_secret, location, named_cookie, set_cookie_line};
+use reqwest::{Response, StatusCode};
+use yiwang_app::clock::Clock;
 use yiwang_domain::policy::{Grant, Role};
 use yiwang_domain::{CreditCode, RegionCode};
 use yiwang_store::NewUser;
 use yiwang_testkit::{DEMO_NOW_MS, TestDb};
-use yiwang_web::{AppState, Clock, WebConfig, router};
+use yiwang_web::{AppState, WebConfig};
 
 pub const PASSWORD: &str = "Sign-In-Test-2026";
 /// 天津市津南区行政审批局.
@@ -18,35 +17,11 @@ pub const APPROVAL_BUREAU: &str = "11120112MB1W167324";
 /// 咸水沽镇 of 津南区.
 pub const TOWNSHIP: &str = "120112100000";
 
-/// A clock the test moves by hand.
-#[derive(Debug)]
-pub struct TestClock(AtomicI64);
+/// The site under test ([`TestApp`]; the name the sign-in tests grew up with).
+pub type Site = TestApp;
 
-impl TestClock {
-    pub fn now(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-    pub fn advance(&self, ms: i64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
-    }
-}
-
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.now()
-    }
-}
-
-pub struct Site {
-    pub base: String,
-    pub client: Client,
-    pub clock: Arc<TestClock>,
-    /// The store the site serves (test set-up such as in-person identity verification).
-    pub store: yiwang_store::Store,
-}
-
-/// Serves the app over `db` with a test clock; `with_address` serves with connection info, as
-/// the binary does (per-address throttling then sees 127.0.0.1).
+/// Serves the app over `db` with a fixed clock; `with_address` serves with connection info,
+/// as the binary does (per-address throttling then sees 127.0.0.1).
 pub async fn serve(db: &TestDb, with_address: bool) -> Site {
     serve_with(db, with_address, false, |s| s).await
 }
@@ -59,33 +34,16 @@ pub async fn serve_with(
     secure: bool,
     adapt: impl FnOnce(AppState) -> AppState,
 ) -> Site {
-    let clock = Arc::new(TestClock(AtomicI64::new(DEMO_NOW_MS)));
-    let state = AppState::new(
-        db.store.clone(),
-        WebConfig {
+    let options = Options {
+        config: WebConfig {
             secure_cookies: secure,
             ..Default::default()
         },
-    );
-    let mut state = adapt(state);
-    state.clock = clock.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = router(state);
-    if with_address {
-        tokio::spawn(yiwang_web::serve_support::serve(listener, app));
-    } else {
-        tokio::spawn(async move { axum::serve(listener, app).await });
-    }
-    Site {
-        base,
-        client: Client::builder()
-            .redirect(redirect::Policy::none())
-            .build()
-            .unwrap(),
-        clock,
-        store: db.store.clone(),
-    }
+        now_ms: DEMO_NOW_MS,
+        peer_address: with_address,
+        wall_clock: false,
+    };
+    spawn_app_with(db, options, adapt).await
 }
 
 /// `admin` (platform), `clerk` (catalog admin of one department), `township` (region admin of a
@@ -131,41 +89,7 @@ pub async fn create_users(db: &TestDb) -> Vec<i64> {
     ids
 }
 
-pub fn named_cookie(res: &Response, name: &str) -> Option<String> {
-    let prefix = format!("{name}=");
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&prefix) && !v.starts_with(&format!("{name}=;")))
-        .and_then(|v| v.split(';').next())
-        .map(str::to_string)
-}
-
-pub fn set_cookie_line(res: &Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(str::to_string)
-}
-
-pub fn location(res: &Response) -> String {
-    res.headers()
-        .get(LOCATION)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
-}
-
-/// The key shown on the enrolment page.
-pub fn enrol_secret(html: &str) -> Option<String> {
-    let start = html.find(r#"id="totp-secret""#)?;
-    let value = html[start..].split('>').nth(1)?.split('<').next()?;
-    Some(value.trim().to_string())
-}
-
-impl Site {
+impl TestApp {
     /// Registers an applicant over HTTP (asserting the one "registration received" answer,
     /// which signs nobody in), verifies the identity in person through the store as a counter
     /// clerk would (实名核验), and signs in: the applicant session cookie.
@@ -194,37 +118,12 @@ impl Site {
             named_cookie(&res, "yw_app").is_none(),
             "registration signs nobody in"
         );
-        yiwang_testkit::verify_in_person(&self.store, id, name, phone, self.clock.now()).await;
+        yiwang_testkit::verify_in_person(&self.store, id, name, phone, self.clock.now_ms()).await;
         let res = self
             .post("/login", None, &[("id_number", id), ("password", password)])
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "sign-in of {name}");
         named_cookie(&res, "yw_app").expect("applicant session")
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response {
-        let mut req = self.client.get(self.url(path));
-        if let Some(c) = cookie {
-            req = req.header(COOKIE, c);
-        }
-        req.send().await.unwrap()
-    }
-
-    /// A same-origin form post with the given cookies (`a=b; c=d`).
-    pub async fn post(&self, path: &str, cookie: Option<&str>, form: &[(&str, &str)]) -> Response {
-        let mut req = self
-            .client
-            .post(self.url(path))
-            .header(ORIGIN, self.base.clone())
-            .form(form);
-        if let Some(c) = cookie {
-            req = req.header(COOKIE, c);
-        }
-        req.send().await.unwrap()
     }
 
     pub async fn password(&self, username: &str, password: &str) -> Response {
@@ -287,7 +186,7 @@ impl Site {
             .unwrap();
         let pending = self.pending(username).await;
         let secret = self.secret(db, id, &pending).await;
-        let code = yiwang_store::totp::code_at(&secret, self.clock.now()).unwrap();
+        let code = yiwang_store::totp::code_at(&secret, self.clock.now_ms()).unwrap();
         let res = self.code(&pending, &code).await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "code of {username}");
         named_cookie(&res, "yw_session").expect("session cookie")

@@ -2,16 +2,19 @@
 //! plain HTTP client that handles the session cookie by hand.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
-use reqwest::{Client, Response, StatusCode, redirect};
+use super::{Options, TestApp, spawn_app_with};
+pub use super::{client, enrol_secret, location, named_cookie};
+use reqwest::header::{COOKIE, ORIGIN};
+use reqwest::{Client, Response, StatusCode};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use yiwang_app::clock::{Clock, FixedClock};
 use yiwang_domain::CreditCode;
 use yiwang_domain::RegionCode;
 use yiwang_domain::policy::{Grant, Role};
 use yiwang_store::NewUser;
 use yiwang_testkit::{DEMO_NOW_MS, TestDb};
-use yiwang_web::{AppState, WebConfig, router};
+use yiwang_web::WebConfig;
 
 pub const PASSWORD: &str = "Console-Test-2026";
 /// 天津市津南区行政审批局: the catalog administrator's department.
@@ -28,13 +31,19 @@ pub fn config() -> WebConfig {
     }
 }
 
-/// Serves the app over `db` on a free port; returns the base URL.
-pub async fn serve(db: &TestDb, config: WebConfig) -> String {
-    let state = AppState::new(db.store.clone(), config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
-    base
+/// Where the console tests' fixed clock starts: an hour after the demo data and accounts
+/// were written, as a server started later would see them.
+pub const NOW_MS: i64 = DEMO_NOW_MS + 3_600_000;
+
+/// Serves the app over `db` with this configuration and a fixed clock at [`NOW_MS`].
+pub async fn serve(db: &TestDb, config: WebConfig) -> TestApp {
+    let options = Options {
+        config,
+        now_ms: NOW_MS,
+        peer_address: false,
+        wall_clock: false,
+    };
+    spawn_app_with(db, options, |s| s).await
 }
 
 /// Three accounts: a platform admin, a catalog admin of one department, a township's region admin.
@@ -77,28 +86,21 @@ pub async fn create_users(db: &TestDb) {
     }
 }
 
-/// A client that follows no redirects and keeps no cookies (the tests pass them explicitly).
-pub fn client() -> Client {
-    Client::builder()
-        .redirect(redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 pub struct Http {
     pub base: String,
     pub client: Client,
-    /// TOTP keys learned at enrolment, by username.
+    /// The server's clock: sign-ins take their one-time codes from it.
+    pub clock: Arc<FixedClock>,
     pub secrets: Mutex<HashMap<String, String>>,
-    /// The last time step used by each username.
     pub used_steps: Mutex<HashMap<String, i64>>,
 }
 
 impl Http {
-    pub fn new(base: &str) -> Self {
+    pub fn new(app: &TestApp) -> Self {
         Self {
-            base: base.to_string(),
+            base: app.base.clone(),
             client: client(),
+            clock: app.clock.clone(),
             secrets: Mutex::default(),
             used_steps: Mutex::default(),
         }
@@ -135,13 +137,11 @@ impl Http {
         session_cookie(&res).expect("session cookie")
     }
 
-    /// A code for a time step this user has not used yet (waits when two sign-ins of the same
-    /// account fall into one 30-second step: each step is accepted once).
+    /// A code for a time step this user has not used yet (each step is accepted once): when two
+    /// sign-ins of the same account fall into one 30-second step, the clock moves on as far as
+    /// a wall clock would have to.
     pub async fn next_code(&self, username: &str, secret: &str) -> String {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64;
+        let now = self.clock.now_ms();
         let current = yiwang_store::totp::step_of(now);
         let step = {
             let mut used = self.used_steps.lock().unwrap();
@@ -152,8 +152,7 @@ impl Http {
             step
         };
         if step > current + 1 {
-            let wait = (step - 1) * 30_000 - now + 50;
-            tokio::time::sleep(std::time::Duration::from_millis(wait.max(0) as u64)).await;
+            self.clock.set((step - 1) * 30_000 + 50);
         }
         yiwang_store::totp::code_at(secret, step * 30_000).unwrap()
     }
@@ -226,33 +225,6 @@ impl Http {
 
 pub fn session_cookie(res: &Response) -> Option<String> {
     named_cookie(res, "yw_session")
-}
-
-/// The `name=value` pair of a non-empty Set-Cookie of `name`.
-pub fn named_cookie(res: &Response, name: &str) -> Option<String> {
-    let prefix = format!("{name}=");
-    res.headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&prefix) && !v.starts_with(&format!("{name}=;")))
-        .and_then(|v| v.split(';').next())
-        .map(str::to_string)
-}
-
-/// The TOTP key shown on the enrolment page, if this is one.
-pub fn enrol_secret(html: &str) -> Option<String> {
-    let start = html.find(r#"id="totp-secret""#)?;
-    let rest = &html[start..];
-    let value = rest.split('>').nth(1)?.split('<').next()?;
-    Some(value.trim().to_string())
-}
-
-pub fn location(res: &Response) -> String {
-    res.headers()
-        .get(LOCATION)
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
 }
 
 pub fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -4,7 +4,6 @@
 use reqwest::StatusCode;
 use yiwang_store::{ImplementationFilter, Store};
 use yiwang_testkit::TestDb;
-use yiwang_web::{AppState, WebConfig};
 
 /// A food-business licence at the district's approval bureau: 承诺件, one visit, materials with
 /// e-licences.
@@ -19,18 +18,9 @@ pub struct Portal {
 }
 
 pub async fn serve(db: &TestDb) -> Portal {
-    let app = yiwang_web::router(AppState::new(
-        db.store.clone(),
-        WebConfig {
-            secure_cookies: false,
-            ..Default::default()
-        },
-    ));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let app = super::spawn_app(db).await;
     Portal {
-        base: format!("http://{addr}"),
+        base: app.base,
         http: reqwest::Client::new(),
     }
 }

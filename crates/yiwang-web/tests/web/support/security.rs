@@ -2,7 +2,7 @@
 //! permission, sample values for route placeholders, write counters and a results log that
 //! `docs/hostile-inputs.md` is written from.
 //!
-//! Include after `mod console_support;` (it builds on its server, client and accounts).
+//! Builds on the console harness ([`super::console`]): its server, client and accounts.
 
 #![allow(
     dead_code,
@@ -12,7 +12,7 @@
     clippy::print_stderr
 )]
 
-use crate::console_support::{APPROVAL_BUREAU, MARKET_BUREAU, PASSWORD, config};
+use super::console::{APPROVAL_BUREAU, MARKET_BUREAU, NOW_MS, PASSWORD, config};
 use reqwest::StatusCode;
 use std::fmt::Write;
 use yiwang_domain::CreditCode;
@@ -65,7 +65,9 @@ pub async fn session_for(db: &TestDb, username: &str) -> String {
         .await
         .unwrap()
         .expect("the account exists");
-    let state = yiwang_web::AppState::new(db.store.clone(), config());
+    // Started at the console server's time, as its own sign-in would be.
+    let mut state = yiwang_web::AppState::new(db.store.clone(), config());
+    state.clock = std::sync::Arc::new(yiwang_app::clock::FixedClock::new(NOW_MS));
     let set = yiwang_web::auth::start_session(&state, p.user_id, None)
         .await
         .unwrap();
