@@ -17,12 +17,47 @@ pub struct TestDb {
     /// A URL another process (the CLI under test) can use to reach the same database.
     pub url: String,
     _dir: Option<TempDir>,
+    _schema: Option<PgSchema>,
 }
 
 struct TempDir(std::path::PathBuf);
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A test's PostgreSQL schema, dropped with the [`TestDb`] so runs leave nothing behind.
+struct PgSchema {
+    url: String,
+    name: String,
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        // Drop runs inside the test's runtime, which cannot block on another future: the
+        // statement runs on its own thread and runtime, and the test waits for it.
+        let (url, name) = (self.url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(admin) = Store::connect(&url).await {
+                    // A lock timeout: a connection left mid-transaction must not hang the run.
+                    let sql =
+                        format!("SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {name} CASCADE");
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                        .execute(admin.pool())
+                        .await;
+                    admin.close().await;
+                }
+            });
+        });
+        let _ = dropped.join();
     }
 }
 
@@ -43,6 +78,7 @@ pub async fn sqlite() -> TestDb {
         backend: Backend::Sqlite,
         url,
         _dir: Some(TempDir(dir)),
+        _schema: None,
     }
 }
 
@@ -70,7 +106,7 @@ pub async fn postgres() -> Option<TestDb> {
     let store = Store::connect_with(
         &url,
         ConnectOptions {
-            schema: Some(schema),
+            schema: Some(schema.clone()),
             max_connections: Some(4),
             ..Default::default()
         },
@@ -83,6 +119,7 @@ pub async fn postgres() -> Option<TestDb> {
         backend: Backend::Postgres,
         url: child_url,
         _dir: None,
+        _schema: Some(PgSchema { url, name: schema }),
     })
 }
 

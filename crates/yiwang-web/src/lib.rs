@@ -32,22 +32,8 @@ use axum::Router;
 use std::sync::Arc;
 use yiwang_store::Store;
 
-/// Where "now" comes from; tests pass a fixed clock.
-pub trait Clock: Send + Sync {
-    fn now_ms(&self) -> i64;
-}
-
-#[derive(Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0)
-    }
-}
+// Where "now" comes from: the workspace's one clock; tests put a `FixedClock` in the state.
+use yiwang_app::clock::{Clock, SystemClock};
 
 #[derive(Debug, Clone)]
 pub struct WebConfig {

@@ -451,7 +451,7 @@ pub fn markdown() -> String {
         "# Routes and their policies\n\n\
          Generated from `crates/yiwang-web/src/routes.rs` (`route_policies()`); the test \
          `security_routes` fails when this file is stale (regenerate with \
-         `YIWANG_BLESS=1 cargo test -p yiwang-web --test security_routes`).\n\n\
+         `YIWANG_BLESS=1 cargo test -p yiwang-web --test web security_routes`).\n\n\
          - **public**: anyone.\n\
          - **signed in**: any signed-in account.\n\
          - **staff: Action**: a signed-in staff member whom `yiwang_domain::policy` allows \

@@ -1,0 +1,13 @@
+//! Headless-Chromium tests, their own binary: they need chromedriver and a real browser, and
+//! share the web tests' harness.
+
+// The browser tests use only part of it (its re-exports for the other areas stay unused).
+#[allow(unused_imports)]
+#[path = "../web/support/mod.rs"]
+mod support;
+
+mod browser_support;
+
+mod e2e_browser;
+mod e2e_case_story;
+mod e2e_search;
