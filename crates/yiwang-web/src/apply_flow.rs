@@ -288,7 +288,8 @@ pub(crate) async fn save_form(
     if l.app.status == ApplicationStatus::Submitted {
         return Err(fail(ErrorCode::NotEditable, locale));
     }
-    let pairs = forms_html::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
+    let pairs =
+        crate::form_body::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
     let action = pairs
         .iter()
         .find(|(k, _)| k == ACTION_CONTROL)
@@ -428,7 +429,8 @@ pub(crate) async fn submit(
     if let Some(n) = &l.app.case_number {
         return Ok(see_other(locale, &who.case_href(n)));
     }
-    let pairs = forms_html::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
+    let pairs =
+        crate::form_body::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
     if !pairs.iter().any(|(k, _)| k == DECLARATION_CONTROL) {
         let msg = yiwang_i18n::t(locale.lang, "me.check.declaration_required").to_string();
         return check_page(
@@ -521,7 +523,8 @@ pub(crate) async fn remove_material(
     body: &[u8],
 ) -> ConsoleResult {
     let l = load(state, locale, who, id).await?;
-    let pairs = forms_html::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
+    let pairs =
+        crate::form_body::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
     let upload_id: i64 = pairs
         .iter()
         .find(|(k, _)| k == "upload")

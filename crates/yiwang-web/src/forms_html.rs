@@ -1,6 +1,6 @@
 //! Application forms in HTML: the controls of a [`FormDefinition`] with the current raw values
-//! and errors, the error summary, the check-your-answers summary and the declaration block, and
-//! the strict parser of posted bodies. Every page works without JavaScript.
+//! and errors, the error summary, the check-your-answers summary and the declaration block.
+//! Every page works without JavaScript. Posted bodies are read by [`crate::form_body`].
 //!
 //! Every function returns an HTML fragment in which all outside text (labels, values, region
 //! names) is escaped here, so a template may include it with `|safe`.
@@ -8,7 +8,7 @@
 //! How a handler uses it (see also `yiwang_domain::forms`):
 //!
 //! ```text
-//! let raw = parse_form_body(&def, &body)?;            // RawError → 400 (InvalidFormInput)
+//! let raw = form_body::parse_form_body(&def, &body)?; // RawError → 400 (InvalidFormInput)
 //! if raw.apply_row_action(&def).is_some() { re-render with `raw`, no errors }
 //! match validate(&def, &raw, mode) { Ok(answers) → save / check page, Err(errs) → re-render }
 //! page: error_summary_html(&view) (above the <h1>) + <form …> fields_html(&view) + buttons </form>
@@ -29,8 +29,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use yiwang_domain::forms::{
-    ADD_CONTROL, Field, FieldError, FieldKind, FormDefinition, MAX_PAIRS, MAX_VALUE_BYTES,
-    REMOVE_CONTROL, RawAnswers, RawError, SummarySection, SummaryValue, Text,
+    ADD_CONTROL, Field, FieldError, FieldKind, FormDefinition, REMOVE_CONTROL, RawAnswers,
+    SummarySection, SummaryValue, Text,
 };
 use yiwang_i18n::{Lang, t, tf};
 
@@ -38,8 +38,6 @@ use yiwang_i18n::{Lang, t, tf};
 pub const DECLARATION_CONTROL: &str = "_declaration";
 /// The name of the page's action buttons (`save`, `continue`, `submit`…).
 pub const ACTION_CONTROL: &str = "_action";
-/// Largest body [`parse_pairs`] reads.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// One region offered by an address picker; `depth` 0 is the level just below the root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -740,73 +738,6 @@ pub fn declaration_html(lang: Lang, checked: bool, error: Option<&str>) -> Strin
 /// The error for a submission without the declaration ticked.
 pub fn declaration_error() -> FieldError {
     FieldError::new(DECLARATION_CONTROL, "declaration")
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-fn decode(part: &[u8]) -> Result<String, RawError> {
-    let mut out = Vec::with_capacity(part.len());
-    let mut i = 0;
-    while i < part.len() {
-        match part[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hi = part.get(i + 1).copied().and_then(hex);
-                let lo = part.get(i + 2).copied().and_then(hex);
-                let (Some(hi), Some(lo)) = (hi, lo) else {
-                    return Err(RawError::Malformed);
-                };
-                out.push(hi * 16 + lo);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| RawError::Malformed)
-}
-
-/// Strictly decodes an `application/x-www-form-urlencoded` body: bad percent escapes and
-/// invalid UTF-8 (raw or escaped) are refused, not replaced; sizes are capped.
-pub fn parse_pairs(body: &[u8]) -> Result<Vec<(String, String)>, RawError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(RawError::TooLong {
-            name: String::new(),
-        });
-    }
-    let mut out = Vec::new();
-    for part in body.split(|b| *b == b'&') {
-        if part.is_empty() {
-            continue;
-        }
-        if out.len() >= MAX_PAIRS {
-            return Err(RawError::TooManyValues { max: MAX_PAIRS });
-        }
-        let (k, v) = match part.iter().position(|b| *b == b'=') {
-            Some(p) => (&part[..p], &part[p + 1..]),
-            None => (part, &b""[..]),
-        };
-        if v.len() > 3 * MAX_VALUE_BYTES {
-            return Err(RawError::TooLong {
-                name: String::new(),
-            });
-        }
-        out.push((decode(k)?, decode(v)?));
-    }
-    Ok(out)
-}
-
-/// A posted form body as raw answers to `def` (forged names, repeats, oversize and malformed
-/// bodies refused as a whole).
-pub fn parse_form_body(def: &FormDefinition, body: &[u8]) -> Result<RawAnswers, RawError> {
-    RawAnswers::from_pairs(def, parse_pairs(body)?)
 }
 
 /// The levels a picker under `root` should list: two levels below a province or city (for

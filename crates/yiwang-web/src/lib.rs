@@ -8,6 +8,7 @@ mod case_documents;
 pub mod console;
 pub mod download;
 mod error;
+pub mod form_body;
 pub mod forms_html;
 mod locale;
 mod materials;

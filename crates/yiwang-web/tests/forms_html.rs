@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use yiwang_domain::codes::ResidentId;
 use yiwang_domain::forms::*;
 use yiwang_i18n::Lang;
+use yiwang_web::form_body::*;
 use yiwang_web::forms_html::*;
 
 const FOOD: &str = include_str!("../../yiwang-app/demo/forms/food_business_licence.json");

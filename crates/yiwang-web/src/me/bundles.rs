@@ -228,7 +228,7 @@ pub async fn submit(
         .await
         .map_err(|e| store_fail(e, locale))?;
     let pairs =
-        forms_html::parse_pairs(&body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
+        crate::form_body::parse_pairs(&body).map_err(|_| fail(ErrorCode::InvalidInput, locale))?;
     if bundle.pending().next().is_none() {
         return Ok(see_other(locale, &path));
     }
