@@ -73,7 +73,7 @@ struct FormPage {
     page: Page,
     item_name: String,
     /// The form, rendered by `forms_html` (all text escaped there).
-    form: String,
+    form: forms_html::Fragment,
     saved: bool,
     materials: Vec<MaterialView>,
     /// Where a material's file is posted, and where removals go.
@@ -88,8 +88,8 @@ struct FormPage {
 struct CheckPage {
     page: Page,
     item_name: String,
-    summary: String,
-    declaration: String,
+    summary: forms_html::Fragment,
+    declaration: forms_html::Fragment,
     base: String,
     id: i64,
     materials: Vec<MaterialView>,
@@ -344,7 +344,7 @@ pub(crate) async fn answers_summary(
     app: &Application,
     change_href: Option<&str>,
     reveal: bool,
-) -> Result<Option<String>, ConsoleError> {
+) -> Result<Option<forms_html::Fragment>, ConsoleError> {
     let raw = RawAnswers::from_pairs(def, stored_pairs(app)).unwrap_or_default();
     let Ok(answers) = validate(def, &raw, Mode::Submit) else {
         return Ok(None);

@@ -47,6 +47,7 @@ fn render(def: &FormDefinition, raw: &RawAnswers, errors: &[FieldError], lang: L
         "/apply/x",
         &[("continue", "继续"), ("save", "保存草稿")],
     )
+    .to_string()
 }
 
 const XSS: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>'";

@@ -9,7 +9,9 @@ use super::{
 };
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentUser};
-use crate::forms_html::{FormView, RegionOption, fields_html, picker_level, region_depth};
+use crate::forms_html::{
+    FormView, Fragment, RegionOption, fields_html, picker_level, region_depth,
+};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -39,7 +41,7 @@ struct FormsPage {
     errors: Vec<String>,
     invalid_title: String,
     notice: Option<String>,
-    preview: String,
+    preview: Fragment,
     preview_title: String,
     versions: Vec<(u32, String, String, String)>,
 }
@@ -193,7 +195,7 @@ async fn forms_page(
                 def.title.pick(lang == Lang::En).to_string(),
             )
         }
-        None => (String::new(), String::new()),
+        None => (Fragment::default(), String::new()),
     };
     Ok(FormsPage {
         heading: tf(lang, "forms.console.heading", &[("name", &w.standard.name)]),

@@ -49,7 +49,7 @@ struct BundlePage {
     all_ready: bool,
     /// A "submit all" was refused because some part is not complete.
     refused: bool,
-    declaration: String,
+    declaration: forms_html::Fragment,
 }
 
 /// A part as assessed: its view and, for a complete draft, the draft as read and the final
