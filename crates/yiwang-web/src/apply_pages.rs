@@ -60,7 +60,7 @@ struct FormPage {
     page: Page,
     item_name: String,
     /// The form, rendered by `forms_html` (all text escaped there).
-    form: String,
+    form: forms_html::Fragment,
     saved: bool,
     materials: Vec<MaterialView>,
     /// Where a material's file is posted, and where removals go.
@@ -75,8 +75,8 @@ struct FormPage {
 struct CheckPage {
     page: Page,
     item_name: String,
-    summary: String,
-    declaration: String,
+    summary: forms_html::Fragment,
+    declaration: forms_html::Fragment,
     base: String,
     id: i64,
     materials: Vec<MaterialView>,
@@ -175,7 +175,7 @@ pub(crate) async fn save_form(
     if l.app.status == ApplicationStatus::Submitted {
         return Err(fail(ErrorCode::NotEditable));
     }
-    let pairs = forms_html::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput))?;
+    let pairs = crate::form_body::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput))?;
     let action = pairs
         .iter()
         .find(|(k, _)| k == ACTION_CONTROL)
@@ -214,7 +214,7 @@ pub(crate) async fn answers_summary(
     app: &Application,
     change_href: Option<&str>,
     reveal: bool,
-) -> Result<Option<String>, PageError> {
+) -> Result<Option<forms_html::Fragment>, PageError> {
     let raw = RawAnswers::from_pairs(def, apply::stored_pairs(app)).unwrap_or_default();
     let Ok(answers) = validate(def, &raw, Mode::Submit) else {
         return Ok(None);
@@ -294,7 +294,7 @@ pub(crate) async fn submit(
     if let Some(n) = &l.app.case_number {
         return Ok(see_other(locale, &who.case_href(n)));
     }
-    let pairs = forms_html::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput))?;
+    let pairs = crate::form_body::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput))?;
     if !pairs.iter().any(|(k, _)| k == DECLARATION_CONTROL) {
         let msg = yiwang_i18n::t(locale.lang, "me.check.declaration_required").to_string();
         return check_page(
@@ -371,7 +371,7 @@ pub(crate) async fn remove_material(
     body: &[u8],
 ) -> PageResult {
     let l = load(state, who, id).await?;
-    let pairs = forms_html::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput))?;
+    let pairs = crate::form_body::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput))?;
     let upload_id: i64 = pairs
         .iter()
         .find(|(k, _)| k == "upload")

@@ -11,6 +11,7 @@ mod case_documents;
 pub mod console;
 pub mod download;
 mod error;
+pub mod form_body;
 pub mod forms_html;
 mod html;
 mod link;

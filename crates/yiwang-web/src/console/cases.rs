@@ -71,7 +71,7 @@ struct CasePage {
     correction_actions: Vec<String>,
     /// The answers as the applicant checked them (labels, option names; identity numbers
     /// masked), or `None` when they no longer fit the current form: then the raw `answers`.
-    summary: Option<String>,
+    summary: Option<crate::forms_html::Fragment>,
     answers: Vec<(String, String)>,
     tasks: Vec<CaseTaskRow>,
     corrections: Vec<CorrectionRow>,

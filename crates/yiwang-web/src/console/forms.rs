@@ -7,7 +7,9 @@ use super::page;
 use crate::AppState;
 use crate::apply_pages::region_choices;
 use crate::auth::{ClientAddr, CurrentUser};
-use crate::forms_html::{FormView, fields_html};
+use crate::forms_html::{
+    FormView, Fragment, fields_html,
+};
 use crate::html::{PageError, PageResult, allow, fail, read_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
@@ -34,7 +36,7 @@ struct FormsPage {
     errors: Vec<String>,
     invalid_title: String,
     notice: Option<String>,
-    preview: String,
+    preview: Fragment,
     preview_title: String,
     versions: Vec<(u32, String, String, String)>,
 }
@@ -144,7 +146,7 @@ async fn forms_page(
                 def.title.pick(lang == Lang::En).to_string(),
             )
         }
-        None => (String::new(), String::new()),
+        None => (Fragment::default(), String::new()),
     };
     Ok(FormsPage {
         heading: tf(lang, "forms.console.heading", &[("name", &w.standard.name)]),

@@ -49,7 +49,7 @@ struct BundlePage {
     all_ready: bool,
     /// A "submit all" was refused because some part is not complete.
     refused: bool,
-    declaration: String,
+    declaration: forms_html::Fragment,
 }
 
 /// A part as assessed: its view and, for a complete draft, the draft as read and the final
@@ -211,7 +211,7 @@ pub async fn submit(
     let path = format!("/me/bundles/{id}");
     let a = me.require(locale, &path)?;
     let bundle = state.store.bundle(id, a.id).await?;
-    let pairs = forms_html::parse_pairs(&body).map_err(|_| fail(ErrorCode::InvalidInput))?;
+    let pairs = crate::form_body::parse_pairs(&body).map_err(|_| fail(ErrorCode::InvalidInput))?;
     if bundle.pending().next().is_none() {
         return Ok(see_other(locale, &path));
     }
