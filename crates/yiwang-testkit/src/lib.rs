@@ -36,7 +36,10 @@ struct PgSchema {
 impl Drop for PgSchema {
     fn drop(&mut self) {
         // Drop runs inside the test's runtime, which cannot block on another future: the
-        // statement runs on its own thread and runtime, and the test waits for it.
+        // statements run on their own thread and runtime, and the test waits for them. That
+        // runtime is then stalled, so a connection of the test's pool left inside a transaction
+        // (a server task mid-request) would hold its locks for ever: the schema is private to
+        // this test, so whoever still holds a lock in it is ended first.
         let (url, name) = (self.url.clone(), self.name.clone());
         let dropped = std::thread::spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread()
@@ -46,15 +49,26 @@ impl Drop for PgSchema {
                 return;
             };
             rt.block_on(async {
-                if let Ok(admin) = Store::connect(&url).await {
-                    // A lock timeout: a connection left mid-transaction must not hang the run.
-                    let sql =
-                        format!("SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {name} CASCADE");
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                let Ok(admin) = Store::connect(&url).await else {
+                    return;
+                };
+                let sql = format!(
+                    "SET lock_timeout = '2s'; \
+                     SELECT pg_terminate_backend(l.pid) FROM pg_locks l \
+                     JOIN pg_class c ON c.oid = l.relation \
+                     JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE n.nspname = '{name}' AND l.pid <> pg_backend_pid(); \
+                     DROP SCHEMA IF EXISTS {name} CASCADE"
+                );
+                for _ in 0..3 {
+                    let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.clone()))
                         .execute(admin.pool())
                         .await;
-                    admin.close().await;
+                    if done.is_ok() {
+                        break;
+                    }
                 }
+                admin.close().await;
             });
         });
         let _ = dropped.join();

@@ -1,5 +1,5 @@
 //! Hand-built catalog entries shared by the integration tests.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use yiwang_domain::catalog::{
     CatalogEntry, Implementation, MaterialRequirement, StandardItem, TimeLimit,
