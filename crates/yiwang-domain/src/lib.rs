@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod case;
+pub mod case_clock;
 pub mod catalog;
 pub mod codes;
 pub mod document;

@@ -13,7 +13,7 @@
 
 use super::step::StepWrite;
 use super::submit::SubmitWrite;
-use super::{ActorFacts, applicant_status, task_rows};
+use super::{ActorFacts, task_rows};
 use crate::case_notify::{Notice, notify_many_in};
 use crate::group_commit::{Batch, Output};
 use crate::rows::{get_i64, get_str};
@@ -203,7 +203,7 @@ async fn submissions<'a>(
             phone: s.phone.clone(),
             number: number.clone(),
             action: "submit".into(),
-            status_key: applicant_status(&s.def, &s.state),
+            status_key: s.def.applicant_status(&s.state),
             now_ms: s.now_ms,
         });
         b.audit(
@@ -365,7 +365,7 @@ impl StepWrite {
                 phone: self.phone.clone(),
                 number: self.number.clone(),
                 action: self.action.clone(),
-                status_key: applicant_status(&self.case.workflow, &t.to),
+                status_key: self.case.workflow.applicant_status(&t.to),
                 now_ms: self.now_ms,
             });
         }

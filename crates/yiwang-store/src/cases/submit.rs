@@ -3,14 +3,13 @@
 
 use super::bulk::BulkWrite;
 use super::{
-    ActorFacts, CaseActor, CaseClock, DEFAULT_ACCEPTANCE_DAYS, Progress, Submitted, day_col,
-    workflow_refusal,
+    ActorFacts, CaseActor, CaseClock, Submitted, day_col, workflow_refusal,
 };
 use crate::rows::get_str;
 use crate::{Store, StoreError};
 use yiwang_domain::case::CaseNumber;
-use yiwang_domain::catalog::TimeLimit;
-use yiwang_domain::enums::{CodeSet, TimeUnit};
+use yiwang_domain::case_clock;
+use yiwang_domain::enums::CodeSet;
 use yiwang_domain::workflow::{self, CaseState, Event, WorkflowDefinition};
 use yiwang_domain::{CreditCode, ErrorCode};
 
@@ -100,23 +99,8 @@ impl Store {
         );
         let def = def.into_owned();
         let case = CaseState::start(&def).map_err(|e| workflow_refusal(&e))?;
-        let start = def
-            .start_state()
-            .ok_or(StoreError::Domain(ErrorCode::InvalidWorkflow))?;
-        let limit = TimeLimit {
-            amount: start.sla_working_days.unwrap_or(DEFAULT_ACCEPTANCE_DAYS),
-            unit: TimeUnit::WorkingDays,
-        };
-        let due = clock
-            .calendar
-            .due_date(clock.today, limit, &[])
-            .map_err(StoreError::Domain)?;
-        let progress = Progress {
-            case,
-            accepted: false,
-            limit,
-            pauses: Vec::new(),
-        };
+        let timing = case_clock::at_submission(&def, case, clock.today, clock.calendar)?;
+        let progress = timing.progress;
         let body = def
             .to_json()
             .map_err(|_| StoreError::Domain(ErrorCode::InvalidWorkflow))?;
@@ -146,7 +130,7 @@ impl Store {
             state_body,
             limit_unit: imp.promised_limit.unit.key(),
             limit_amount: i64::from(imp.promised_limit.amount),
-            days: [day_col(Some(clock.today)), day_col(Some(due))],
+            days: [day_col(timing.base_day), day_col(timing.due_day)],
             tasks: progress.case.tasks.iter().map(|t| t.key.clone()).collect(),
             state: progress.case.state.clone(),
             def,
