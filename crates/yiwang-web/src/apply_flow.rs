@@ -122,6 +122,17 @@ impl Loaded {
     pub(crate) fn case_number(&self) -> Option<&str> {
         self.app.case_number.as_deref()
     }
+    /// This draft as a bundle's "submit all" takes it, with its final answers document.
+    pub(crate) fn ready_part<'a>(
+        &'a self,
+        answers: &'a serde_json::Value,
+    ) -> yiwang_store::bundles::ReadyPart<'a> {
+        yiwang_store::bundles::ReadyPart {
+            application: &self.app,
+            answers,
+            recipient: &self.recipient,
+        }
+    }
 }
 
 /// Whether a draft may be submitted: its final answers document, or what is still missing.

@@ -3,6 +3,7 @@
 
 pub mod api;
 mod apply_flow;
+mod bundle_flow;
 pub mod auth;
 mod case_documents;
 pub mod console;

@@ -33,7 +33,7 @@ pub(crate) mod bulk;
 mod escalate;
 mod notices;
 mod step;
-mod submit;
+pub(crate) mod submit;
 
 pub use escalate::ESCALATION_BATCH;
 pub use notices::{DocumentFacts, DocumentIssuer, PreparedDocument};

@@ -69,7 +69,7 @@ impl StepWrite {
             let materials: Vec<&str> = self
                 .correction
                 .iter()
-                .filter_map(|c| c.target.strip_prefix("material:"))
+                .filter_map(|c| c.target.material())
                 .collect();
             crate::uploads::reopen_uploads_in(tx, case.application_id, &materials).await?;
         }

@@ -58,16 +58,61 @@ impl Store {
         client: &str,
         clock: CaseClock<'_>,
     ) -> Result<Submitted, StoreError> {
+        let write = match self
+            .prepare_submission(app, owner, answers, recipient, actor, client, clock)
+            .await?
+        {
+            Prepared::Submitted(number) => {
+                return Ok(Submitted {
+                    number,
+                    created: false,
+                });
+            }
+            Prepared::Write(w) => w,
+        };
+        let application_id = app.id;
+        match self.grouped(BulkWrite::Submit(write)).await? {
+            Some(number) => Ok(Submitted {
+                number,
+                created: true,
+            }),
+            None => {
+                // Another request submitted it first; its batch has committed.
+                let row = sqlx::query("SELECT case_number FROM cases WHERE application_id = $1")
+                    .bind(application_id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::Domain(ErrorCode::NotEditable))?;
+                Ok(Submitted {
+                    number: CaseNumber::parse(&get_str(&row, "case_number")?)
+                        .map_err(|_| StoreError::Corrupt("case number".into()))?,
+                    created: false,
+                })
+            }
+        }
+    }
+
+    /// Everything a submission checks and reads before its write: the owner, the identity an
+    /// item may require, the workflow and the clock. A draft already submitted names its case.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn prepare_submission(
+        &self,
+        app: &crate::applications::Application,
+        owner: crate::applications::DraftOwner,
+        answers: Option<&serde_json::Value>,
+        recipient: Option<&crate::applications::SmsRecipient>,
+        actor: CaseActor<'_>,
+        client: &str,
+        clock: CaseClock<'_>,
+    ) -> Result<Prepared, StoreError> {
         if !app.owned_by(owner) {
             return Err(ErrorCode::NotFound.into());
         }
         let application_id = app.id;
         if let Some(n) = &app.case_number {
-            return Ok(Submitted {
-                number: CaseNumber::parse(n)
-                    .map_err(|_| StoreError::Corrupt("case number".into()))?,
-                created: false,
-            });
+            return Ok(Prepared::Submitted(
+                CaseNumber::parse(n).map_err(|_| StoreError::Corrupt("case number".into()))?,
+            ));
         }
         let published = self
             .published_implementation(&app.impl_code)
@@ -142,26 +187,14 @@ impl Store {
                 action: "submit".into(),
             }],
         };
-        match self.grouped(BulkWrite::Submit(Box::new(write))).await? {
-            Some(number) => Ok(Submitted {
-                number,
-                created: true,
-            }),
-            None => {
-                // Another request submitted it first; its batch has committed.
-                let row = sqlx::query("SELECT case_number FROM cases WHERE application_id = $1")
-                    .bind(application_id)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .ok_or(StoreError::Domain(ErrorCode::NotEditable))?;
-                Ok(Submitted {
-                    number: CaseNumber::parse(&get_str(&row, "case_number")?)
-                        .map_err(|_| StoreError::Corrupt("case number".into()))?,
-                    created: false,
-                })
-            }
-        }
+        Ok(Prepared::Write(Box::new(write)))
     }
+}
+
+/// A submission checked and ready to write, or the case the draft already became.
+pub(crate) enum Prepared {
+    Submitted(CaseNumber),
+    Write(Box<SubmitWrite>),
 }
 
 /// Everything a submission writes, owned (written by `bulk`).

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::ClientAddr;
 use crate::error::AppError;
 use crate::me::CurrentApplicant;
-use crate::me::bundles::{PartView, assess, complete, submit_parts};
+use crate::bundle_flow::{PartView, assess, complete, submit_parts};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};

@@ -62,7 +62,7 @@ pub async fn show(
             let named: Vec<&str> = c
                 .items
                 .iter()
-                .filter_map(|i| i.target.strip_prefix("material:"))
+                .filter_map(|i| i.target.material())
                 .collect();
             let app = state
                 .store
