@@ -80,7 +80,10 @@ mod tests {
     #[test]
     fn the_combined_status_follows_the_parts() {
         let status = |parts: &[PartState<'static>]| bundle_status(parts.iter().copied());
-        assert_eq!(status(&[draft(), case("approved", true)]), BundleStatus::Drafting);
+        assert_eq!(
+            status(&[draft(), case("approved", true)]),
+            BundleStatus::Drafting
+        );
         assert_eq!(
             status(&[case(WAITS_FOR_APPLICANT, false), case("approved", true)]),
             BundleStatus::NeedsApplicant

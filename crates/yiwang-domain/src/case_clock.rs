@@ -59,7 +59,8 @@ pub struct ClockStep {
 }
 
 fn paused(def: &WorkflowDefinition, state: &str) -> bool {
-    def.state(state).is_some_and(|s| s.clock == ClockMode::Paused)
+    def.state(state)
+        .is_some_and(|s| s.clock == ClockMode::Paused)
 }
 
 /// Whether moving from `from` to `to` enters or leaves a paused state.
@@ -235,11 +236,18 @@ mod tests {
         let (def, cal) = (flow(), Calendar::weekends_only());
         let promised = limit(20, TimeUnit::NaturalDays);
         // Monday; three working days to decide on acceptance.
-        let t0 = at_submission(&def, CaseState::start(&def).unwrap(), d("2026-03-02"), &cal)
-            .unwrap();
+        let t0 =
+            at_submission(&def, CaseState::start(&def).unwrap(), d("2026-03-02"), &cal).unwrap();
         assert_eq!(t0.base_day, Some(d("2026-03-02")));
         assert_eq!(t0.due_day, Some(d("2026-03-05")));
-        let s1 = take(&def, &t0, "request_correction", promised, d("2026-03-03"), &cal);
+        let s1 = take(
+            &def,
+            &t0,
+            "request_correction",
+            promised,
+            d("2026-03-03"),
+            &cal,
+        );
         assert_eq!(
             s1.pause,
             PauseChange {
@@ -250,7 +258,14 @@ mod tests {
         assert_eq!(s1.timing.paused_since, Some(d("2026-03-03")));
         assert_eq!(s1.timing.due_day, t0.due_day);
         // Back on Thursday: Wednesday and Thursday did not count.
-        let s2 = take(&def, &s1.timing, "resubmit", promised, d("2026-03-05"), &cal);
+        let s2 = take(
+            &def,
+            &s1.timing,
+            "resubmit",
+            promised,
+            d("2026-03-05"),
+            &cal,
+        );
         assert!(s2.pause.leaving);
         assert_eq!(s2.timing.paused_since, None);
         assert_eq!(s2.timing.due_day, Some(d("2026-03-09")));
@@ -268,9 +283,16 @@ mod tests {
     #[test]
     fn a_refusal_from_the_start_state_is_no_acceptance() {
         let (def, cal) = (flow(), Calendar::weekends_only());
-        let t0 = at_submission(&def, CaseState::start(&def).unwrap(), d("2026-03-02"), &cal)
-            .unwrap();
-        let s = take(&def, &t0, "reject", limit(9, TimeUnit::WorkingDays), d("2026-03-03"), &cal);
+        let t0 =
+            at_submission(&def, CaseState::start(&def).unwrap(), d("2026-03-02"), &cal).unwrap();
+        let s = take(
+            &def,
+            &t0,
+            "reject",
+            limit(9, TimeUnit::WorkingDays),
+            d("2026-03-03"),
+            &cal,
+        );
         assert!(s.to_terminal);
         assert!(!s.timing.progress.accepted);
         assert_eq!(s.timing.due_day, t0.due_day);

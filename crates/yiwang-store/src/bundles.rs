@@ -11,7 +11,7 @@ use crate::{Store, StoreError};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::ImplCode;
 use yiwang_domain::bundle::{PartState, bundle_status};
-use yiwang_domain::case::CaseSource;
+use yiwang_domain::case::{CaseNumber, CaseSource};
 use yiwang_domain::enums::CodeSet;
 
 pub use yiwang_domain::bundle::{BUNDLE_MAX_ITEMS, BundleStatus};
@@ -29,9 +29,9 @@ pub struct ReadyPart<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BundlePart {
     pub application_id: i64,
-    pub impl_code: String,
+    pub impl_code: ImplCode,
     pub item_name: String,
-    pub case_number: Option<String>,
+    pub case_number: Option<CaseNumber>,
     /// The case's status key for the applicant (`case_status` group), when submitted.
     pub status: Option<String>,
     pub terminal: bool,
@@ -153,27 +153,23 @@ impl Store {
         .await?;
         let mut out = Vec::new();
         for r in &parts {
-            let code = get_str(r, "impl_code")?;
-            let number = get_opt_str(r, "case_number")?;
+            let code = ImplCode::parse(&get_str(r, "impl_code")?)
+                .map_err(|_| StoreError::Corrupt("bundle part implementation".into()))?;
+            let number = get_opt_str(r, "case_number")?
+                .map(|n| CaseNumber::parse(&n))
+                .transpose()
+                .map_err(|_| StoreError::Corrupt("case number".into()))?;
             let (status, terminal, item_name) = match &number {
                 Some(n) => {
-                    let case = self
-                        .case_record(
-                            &yiwang_domain::case::CaseNumber::parse(n)
-                                .map_err(|_| StoreError::Corrupt("case number".into()))?,
-                        )
-                        .await?;
+                    let case = self.case_record(n).await?;
                     (Some(case.applicant_status()), case.terminal, case.item_name)
                 }
                 None => {
-                    let name = match ImplCode::parse(&code) {
-                        Ok(c) => self
-                            .published_implementation(&c)
-                            .await?
-                            .map(|p| p.standard.name)
-                            .unwrap_or_else(|| code.clone()),
-                        Err(_) => code.clone(),
-                    };
+                    let name = self
+                        .published_implementation(&code)
+                        .await?
+                        .map(|p| p.standard.name)
+                        .unwrap_or_else(|| code.to_string());
                     (None, false, name)
                 }
             };

@@ -722,7 +722,10 @@ async fn a_bundle_is_submitted_all_or_nothing_on_every_backend() {
         let alice =
             yiwang_testkit::applicant(&store, "11010519491231002X", "13800138000", DEMO_NOW_MS)
                 .await;
-        let codes = [ImplCode::parse(ITEM).unwrap(), ImplCode::parse(FOOD).unwrap()];
+        let codes = [
+            ImplCode::parse(ITEM).unwrap(),
+            ImplCode::parse(FOOD).unwrap(),
+        ];
         let id = store
             .create_bundle(alice.id, "open-restaurant", "开餐馆", &codes, DEMO_NOW_MS)
             .await
@@ -758,7 +761,8 @@ async fn a_bundle_is_submitted_all_or_nothing_on_every_backend() {
         };
         let cases = "SELECT COUNT(*) FROM cases c JOIN applications a ON a.id = c.application_id \
                      WHERE a.bundle_id = $1";
-        let drafting = "SELECT COUNT(*) FROM applications WHERE bundle_id = $1 AND status = 'draft'";
+        let drafting =
+            "SELECT COUNT(*) FROM applications WHERE bundle_id = $1 AND status = 'draft'";
         let marked = "SELECT COUNT(*) FROM bundles WHERE id = $1 AND submitted_at IS NOT NULL";
         let audited = "SELECT COUNT(*) FROM audit_log WHERE action = 'bundle.submit' \
                        AND object = 'bundle:' || CAST($1 AS TEXT)";
@@ -798,10 +802,7 @@ async fn a_bundle_is_submitted_all_or_nothing_on_every_backend() {
             .await
             .unwrap();
         let bundle = store.bundle(id, alice.id).await.unwrap();
-        assert!(
-            bundle.parts.iter().all(|p| p.case_number.is_some()),
-            "{b}"
-        );
+        assert!(bundle.parts.iter().all(|p| p.case_number.is_some()), "{b}");
         assert_eq!(bundle.status(), BundleStatus::InProgress, "{b}");
         assert_eq!(bundle.submitted_at, Some(DEMO_NOW_MS), "{b}");
         assert_eq!(count(cases).await, 2, "{b}");
@@ -813,7 +814,7 @@ async fn a_bundle_is_submitted_all_or_nothing_on_every_backend() {
                 .unwrap();
         for p in &bundle.parts {
             assert!(
-                detail.contains(p.case_number.as_deref().unwrap()),
+                detail.contains(p.case_number.as_ref().unwrap().as_str()),
                 "{b}: {detail}"
             );
         }

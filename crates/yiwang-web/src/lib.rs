@@ -3,8 +3,8 @@
 
 pub mod api;
 mod apply_flow;
-mod bundle_flow;
 pub mod auth;
+mod bundle_flow;
 mod case_documents;
 pub mod console;
 pub mod download;

@@ -11,11 +11,11 @@
 //! a statement fails, the batch runner rolls the set back and runs every write alone, each in
 //! its own savepoint, so one bad write cannot take others with it.
 
+use super::group_commit::{Batch, Output};
 use super::step::StepWrite;
 use super::submit::SubmitWrite;
 use super::{ActorFacts, task_rows};
 use crate::case_notify::{Notice, notify_many_in};
-use crate::group_commit::{Batch, Output};
 use crate::rows::{get_i64, get_str};
 use crate::rowset::{Arg, RowSet};
 use crate::{Store, StoreError};

@@ -17,7 +17,7 @@ use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
 use crate::{Store, StoreError};
 use sqlx::any::AnyRow;
 use yiwang_domain::calendar::{Calendar, CivilDate};
-use yiwang_domain::case::{CaseNumber, CorrectionItem, check_correction};
+use yiwang_domain::case::{CaseNumber, CaseSource, CorrectionItem, check_correction};
 use yiwang_domain::case_clock::{self, CaseTiming, ClockStep, PauseChange};
 use yiwang_domain::catalog::TimeLimit;
 use yiwang_domain::enums::{CodeSet, TimeUnit};
@@ -27,10 +27,11 @@ use yiwang_domain::workflow::{
 };
 
 pub use yiwang_domain::case_clock::Progress;
-use yiwang_domain::{CreditCode, ErrorCode, RegionCode};
+use yiwang_domain::{CreditCode, ErrorCode, ImplCode, RegionCode};
 
 pub(crate) mod bulk;
 mod escalate;
+pub(crate) mod group_commit;
 mod notices;
 mod step;
 pub(crate) mod submit;
@@ -116,11 +117,11 @@ pub struct CaseRecord {
     pub number: CaseNumber,
     pub application_id: i64,
     pub applicant_id: i64,
-    pub impl_code: String,
+    pub impl_code: ImplCode,
     pub item_name: String,
     pub department: CreditCode,
     pub region: RegionCode,
-    pub source: String,
+    pub source: CaseSource,
     pub staff_id: Option<i64>,
     pub workflow: WorkflowDefinition,
     pub progress: Progress,
@@ -238,13 +239,15 @@ pub(crate) fn case_of(r: &AnyRow) -> Result<CaseRecord, StoreError> {
         number: CaseNumber::parse(&number).map_err(|_| corrupt("case number"))?,
         application_id: get_i64(r, "application_id")?,
         applicant_id: get_i64(r, "applicant_id")?,
-        impl_code: get_str(r, "impl_code")?,
+        impl_code: ImplCode::parse(&get_str(r, "impl_code")?)
+            .map_err(|_| corrupt("case implementation"))?,
         item_name: get_str(r, "item_name")?,
         department: CreditCode::parse(&get_str(r, "department_code")?)
             .map_err(|_| corrupt("case department"))?,
         region: RegionCode::parse(&get_str(r, "region_code")?)
             .map_err(|_| corrupt("case region"))?,
-        source: get_str(r, "source")?,
+        source: CaseSource::from_key(&get_str(r, "source")?)
+            .ok_or_else(|| corrupt("case source"))?,
         staff_id: get_opt_i64(r, "staff_id")?,
         workflow: crate::workflows::load_stored(&get_str(r, "workflow_body")?)?,
         progress,
@@ -595,14 +598,11 @@ impl Store {
             .await?
             .map(|a| a.display_name)
             .unwrap_or_default();
-        let result = match yiwang_domain::ImplCode::parse(&case.impl_code) {
-            Ok(code) => self
-                .published_implementation(&code)
-                .await?
-                .map(|p| p.implementation.result_name)
-                .unwrap_or_default(),
-            Err(_) => String::new(),
-        };
+        let result = self
+            .published_implementation(&case.impl_code)
+            .await?
+            .map(|p| p.implementation.result_name)
+            .unwrap_or_default();
         Ok((dept, applicant, result))
     }
 }

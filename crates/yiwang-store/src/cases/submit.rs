@@ -2,16 +2,14 @@
 //! audit entry, in one transaction; submitting again returns the same case.
 
 use super::bulk::BulkWrite;
-use super::{
-    ActorFacts, CaseActor, CaseClock, Submitted, day_col, workflow_refusal,
-};
+use super::{ActorFacts, CaseActor, CaseClock, Submitted, day_col, workflow_refusal};
 use crate::rows::get_str;
 use crate::{Store, StoreError};
 use yiwang_domain::case::CaseNumber;
 use yiwang_domain::case_clock;
 use yiwang_domain::enums::CodeSet;
 use yiwang_domain::workflow::{self, CaseState, Event, WorkflowDefinition};
-use yiwang_domain::{CreditCode, ErrorCode};
+use yiwang_domain::{CreditCode, ErrorCode, ImplCode, RegionCode};
 
 impl Store {
     /// Submits a draft: creates the case with its number, first event, tasks, notification and
@@ -166,10 +164,10 @@ impl Store {
             source: app.source.key(),
             staff_id: app.staff_id,
             prefix: CaseNumber::prefix(&imp.code, clock.today),
-            impl_code: imp.code.as_str().to_string(),
+            impl_code: imp.code.clone(),
             item_name: published.standard.name.clone(),
             department: imp.department_code.clone(),
-            region_code: imp.region.as_str().to_string(),
+            region_code: imp.region.clone(),
             terminal: def.state(&progress.case.state).is_some_and(|s| s.terminal),
             workflow_body: body,
             state_body,
@@ -209,10 +207,10 @@ pub(crate) struct SubmitWrite {
     pub(super) source: &'static str,
     pub(super) staff_id: Option<i64>,
     pub(super) prefix: String,
-    pub(super) impl_code: String,
+    pub(super) impl_code: ImplCode,
     pub(super) item_name: String,
     pub(super) department: CreditCode,
-    pub(super) region_code: String,
+    pub(super) region_code: RegionCode,
     pub(super) def: WorkflowDefinition,
     pub(super) state: String,
     pub(super) terminal: bool,

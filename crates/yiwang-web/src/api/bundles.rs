@@ -4,9 +4,9 @@
 use super::common::{ApiLang, ErrorBody, store_error};
 use crate::AppState;
 use crate::auth::ClientAddr;
+use crate::bundle_flow::{PartView, assess, complete, submit_parts};
 use crate::error::AppError;
 use crate::me::CurrentApplicant;
-use crate::bundle_flow::{PartView, assess, complete, submit_parts};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
@@ -54,9 +54,9 @@ fn dto(b: Bundle) -> BundleDto {
             .into_iter()
             .map(|p| BundlePartDto {
                 application_id: p.application_id,
-                impl_code: p.impl_code,
+                impl_code: p.impl_code.to_string(),
                 item_name: p.item_name,
-                case_number: p.case_number,
+                case_number: p.case_number.map(String::from),
                 status: p.status,
             })
             .collect(),

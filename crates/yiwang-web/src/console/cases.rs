@@ -18,6 +18,7 @@ use axum::http::{StatusCode, Uri};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::calendar::CivilDate;
 use yiwang_domain::case::{CaseNumber, CorrectionItem, CorrectionTarget};
+use yiwang_domain::enums::CodeSet;
 use yiwang_domain::policy::{Action, Target};
 use yiwang_store::Actor;
 use yiwang_store::case_read::{CaseEventRow, CaseTaskRow, CorrectionRow, WorkItem};
@@ -171,7 +172,7 @@ async fn case_page(
         number: number.to_string(),
         item_name: file.case.item_name.clone(),
         status: file.case.applicant_status(),
-        source: file.case.source.clone(),
+        source: file.case.source.key().to_string(),
         due_day: file.case.due_day,
         version: file.case.version,
         actions,

@@ -4,8 +4,8 @@
 
 use super::{CurrentApplicant, not_found, page};
 use crate::AppState;
-use crate::bundle_flow::{PartView, assess, complete, submit_parts};
 use crate::auth::ClientAddr;
+use crate::bundle_flow::{PartView, assess, complete, submit_parts};
 use crate::console::{ConsoleResult, fail, read_form, render, same_origin, see_other, store_fail};
 use crate::forms_html::{self, DECLARATION_CONTROL};
 use crate::locale::Locale;
