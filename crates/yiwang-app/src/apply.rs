@@ -44,7 +44,7 @@ pub struct Draft {
     /// The draft's current files, read with it.
     pub uploads: Vec<Upload>,
     /// The applicant's phone for the case's SMS, read with it.
-    recipient: SmsRecipient,
+    pub(crate) recipient: SmsRecipient,
     pub def: FormDefinition,
     pub item_name: String,
     pub region: RegionCode,

@@ -3,6 +3,7 @@
 //! demo data set.
 
 pub mod apply;
+pub mod bundles;
 pub mod calendar;
 pub mod catalog;
 pub mod clock;

@@ -170,13 +170,62 @@ impl CodeSet for ApplicantKind {
     }
 }
 
+/// What a line of a correction notice names: a material (by its name) or a form field (by its
+/// key). Stored and exchanged as `material:<name>` / `field:<key>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum CorrectionTarget {
+    Material(String),
+    Field(String),
+}
+
+impl CorrectionTarget {
+    /// `material:<name>` or `field:<key>`.
+    pub fn parse(s: &str) -> Result<Self, ErrorCode> {
+        if let Some(m) = s.strip_prefix("material:") {
+            Ok(Self::Material(m.to_string()))
+        } else if let Some(f) = s.strip_prefix("field:") {
+            Ok(Self::Field(f.to_string()))
+        } else {
+            Err(ErrorCode::InvalidInput)
+        }
+    }
+    /// The material named, if the target is one.
+    pub fn material(&self) -> Option<&str> {
+        match self {
+            Self::Material(m) => Some(m),
+            Self::Field(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for CorrectionTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Material(m) => write!(f, "material:{m}"),
+            Self::Field(k) => write!(f, "field:{k}"),
+        }
+    }
+}
+
+impl TryFrom<String> for CorrectionTarget {
+    type Error = ErrorCode;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+impl From<CorrectionTarget> for String {
+    fn from(t: CorrectionTarget) -> String {
+        t.to_string()
+    }
+}
+
 /// One line of a correction notice (补正材料通知书): which material or form field, and what is
 /// wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CorrectionItem {
-    /// `material:<id>` or `field:<key>`.
-    pub target: String,
+    pub target: CorrectionTarget,
     /// The material's or field's name as the applicant sees it.
     pub label: String,
     /// What is missing or wrong, in the clerk's words.
@@ -196,8 +245,7 @@ pub fn check_correction(items: &[CorrectionItem]) -> Result<(), ErrorCode> {
         return Err(ErrorCode::TooLong);
     }
     for i in items {
-        let ok_target = i.target.starts_with("material:") || i.target.starts_with("field:");
-        if !ok_target || i.label.trim().is_empty() {
+        if i.label.trim().is_empty() {
             return Err(ErrorCode::InvalidInput);
         }
         if i.problem.trim().is_empty() {
@@ -257,14 +305,24 @@ mod tests {
     #[test]
     fn correction_lists_need_targets_and_problems() {
         let ok = CorrectionItem {
-            target: "material:3".into(),
+            target: CorrectionTarget::Material("3".into()),
             label: "营业执照".into(),
             problem: "复印件不清晰".into(),
         };
         assert!(check_correction(std::slice::from_ref(&ok)).is_ok());
         assert_eq!(check_correction(&[]), Err(ErrorCode::Required));
+        assert_eq!(
+            CorrectionTarget::parse("elsewhere"),
+            Err(ErrorCode::InvalidInput)
+        );
+        for t in ["material:营业执照", "field:name"] {
+            assert_eq!(CorrectionTarget::parse(t).unwrap().to_string(), t);
+        }
+        let json = serde_json::to_string(&ok).unwrap();
+        assert!(json.contains(r#""target":"material:3""#), "{json}");
+        assert_eq!(serde_json::from_str::<CorrectionItem>(&json).unwrap(), ok);
         let mut bad = ok.clone();
-        bad.target = "elsewhere".into();
+        bad.label = " ".into();
         assert_eq!(check_correction(&[bad]), Err(ErrorCode::InvalidInput));
         let mut empty = ok.clone();
         empty.problem = "  ".into();

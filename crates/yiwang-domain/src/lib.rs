@@ -1,8 +1,10 @@
 //! The yiwang domain: pure types and rules, no HTTP, no SQL, no clock.
 //! Time and randomness are passed in by callers.
 
+pub mod bundle;
 pub mod calendar;
 pub mod case;
+pub mod case_clock;
 pub mod catalog;
 pub mod codes;
 pub mod document;
@@ -10,6 +12,7 @@ pub mod drift;
 pub mod enums;
 pub mod error;
 pub mod forms;
+pub mod password;
 pub mod policy;
 pub mod rules;
 pub mod upload;

@@ -69,17 +69,8 @@ pub fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| hash_password("no-such-account-Aa1!").unwrap_or_default())
 }
 
-/// A password policy small enough to explain in one sentence.
-pub fn password_acceptable(password: &str) -> bool {
-    let n = password.chars().count();
-    let classes = [
-        password.chars().any(|c| c.is_ascii_lowercase()),
-        password.chars().any(|c| c.is_ascii_uppercase()),
-        password.chars().any(|c| c.is_ascii_digit()),
-        password.chars().any(|c| !c.is_ascii_alphanumeric()),
-    ];
-    (10..=128).contains(&n) && classes.iter().filter(|b| **b).count() >= 3
-}
+/// The policy is the domain's; re-exported for the store's callers.
+pub use yiwang_domain::password::password_acceptable;
 
 #[derive(Debug, Clone)]
 pub struct NewUser {

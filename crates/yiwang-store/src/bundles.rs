@@ -2,51 +2,39 @@
 //! the departments that handle them, with one combined status for the applicant.
 
 use crate::applicants::Applicant;
-use crate::audit::append_in;
+use crate::applications::{Application, DraftOwner, SmsRecipient};
+use crate::cases::bulk::{BulkWrite, BundleWrite};
+use crate::cases::submit::Prepared;
+use crate::cases::{CaseActor, CaseClock};
 use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
 use crate::{Store, StoreError};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::ImplCode;
-use yiwang_domain::case::CaseSource;
+use yiwang_domain::bundle::{PartState, bundle_status};
+use yiwang_domain::case::{CaseNumber, CaseSource};
 use yiwang_domain::enums::CodeSet;
 
-/// Most items one bundle may hold.
-pub const BUNDLE_MAX_ITEMS: usize = 20;
+pub use yiwang_domain::bundle::{BUNDLE_MAX_ITEMS, BundleStatus};
+
+/// A draft of a bundle found ready: as read, with its final answers document and its
+/// applicant's phone.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadyPart<'a> {
+    pub application: &'a Application,
+    pub answers: &'a serde_json::Value,
+    pub recipient: &'a SmsRecipient,
+}
 
 /// One part of a bundle: its application and, once submitted, its case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BundlePart {
     pub application_id: i64,
-    pub impl_code: String,
+    pub impl_code: ImplCode,
     pub item_name: String,
-    pub case_number: Option<String>,
+    pub case_number: Option<CaseNumber>,
     /// The case's status key for the applicant (`case_status` group), when submitted.
     pub status: Option<String>,
     pub terminal: bool,
-}
-
-/// The combined status of a bundle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BundleStatus {
-    /// Some parts are not submitted yet.
-    Drafting,
-    /// Some case waits for the applicant (a correction notice).
-    NeedsApplicant,
-    /// Every part is submitted; some are still being handled.
-    InProgress,
-    /// Every case is finished.
-    Finished,
-}
-
-impl BundleStatus {
-    pub fn key(self) -> &'static str {
-        match self {
-            BundleStatus::Drafting => "drafting",
-            BundleStatus::NeedsApplicant => "needs_applicant",
-            BundleStatus::InProgress => "in_progress",
-            BundleStatus::Finished => "finished",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,19 +51,11 @@ pub struct Bundle {
 
 impl Bundle {
     pub fn status(&self) -> BundleStatus {
-        if self.parts.iter().any(|p| p.case_number.is_none()) {
-            BundleStatus::Drafting
-        } else if self
-            .parts
-            .iter()
-            .any(|p| p.status.as_deref() == Some("correction_needed"))
-        {
-            BundleStatus::NeedsApplicant
-        } else if self.parts.iter().all(|p| p.terminal) {
-            BundleStatus::Finished
-        } else {
-            BundleStatus::InProgress
-        }
+        bundle_status(self.parts.iter().map(|p| PartState {
+            submitted: p.case_number.is_some(),
+            status: p.status.as_deref(),
+            terminal: p.terminal,
+        }))
     }
 
     /// The parts not submitted yet (drafts), in order.
@@ -173,27 +153,23 @@ impl Store {
         .await?;
         let mut out = Vec::new();
         for r in &parts {
-            let code = get_str(r, "impl_code")?;
-            let number = get_opt_str(r, "case_number")?;
+            let code = ImplCode::parse(&get_str(r, "impl_code")?)
+                .map_err(|_| StoreError::Corrupt("bundle part implementation".into()))?;
+            let number = get_opt_str(r, "case_number")?
+                .map(|n| CaseNumber::parse(&n))
+                .transpose()
+                .map_err(|_| StoreError::Corrupt("case number".into()))?;
             let (status, terminal, item_name) = match &number {
                 Some(n) => {
-                    let case = self
-                        .case_record(
-                            &yiwang_domain::case::CaseNumber::parse(n)
-                                .map_err(|_| StoreError::Corrupt("case number".into()))?,
-                        )
-                        .await?;
+                    let case = self.case_record(n).await?;
                     (Some(case.applicant_status()), case.terminal, case.item_name)
                 }
                 None => {
-                    let name = match ImplCode::parse(&code) {
-                        Ok(c) => self
-                            .published_implementation(&c)
-                            .await?
-                            .map(|p| p.standard.name)
-                            .unwrap_or_else(|| code.clone()),
-                        Err(_) => code.clone(),
-                    };
+                    let name = self
+                        .published_implementation(&code)
+                        .await?
+                        .map(|p| p.standard.name)
+                        .unwrap_or_else(|| code.to_string());
                     (None, false, name)
                 }
             };
@@ -217,37 +193,49 @@ impl Store {
         })
     }
 
-    /// Records that `applicant` submitted bundle `id` together (一次提交), with its audit entry
-    /// naming the parts' cases, in one transaction. Only the first time counts: false when the
-    /// bundle was already marked (a retried submission), and nothing is written then.
-    pub async fn mark_bundle_submitted(
+    /// Submits the ready parts of bundle `id` together (一次提交), each with its final answers
+    /// document and applicant's phone as read with it, and marks the bundle with an audit entry
+    /// naming the parts' cases: one transaction, so a part that fails leaves every part a draft
+    /// and the bundle unmarked. Checks (owner, identity, workflow) are made for every part
+    /// before anything is written; a draft of another bundle is refused with `not_found`
+    /// inside the transaction. A retried submission finds the cases already made.
+    pub async fn submit_bundle(
         &self,
         id: i64,
         applicant: &Applicant,
-        case_numbers: &[String],
+        parts: &[ReadyPart<'_>],
         client: &str,
-        now_ms: i64,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.begin_write().await?;
-        let marked = sqlx::query(
-            "UPDATE bundles SET submitted_at = $1 WHERE id = $2 AND applicant_id = $3 AND submitted_at IS NULL",
-        )
-        .bind(now_ms)
-        .bind(id)
-        .bind(applicant.id)
-        .execute(&mut *tx)
-        .await?;
-        if marked.rows_affected() != 1 {
-            return Ok(false);
+        clock: CaseClock<'_>,
+    ) -> Result<(), StoreError> {
+        let owner = DraftOwner::Applicant(applicant.id);
+        let mut writes = Vec::with_capacity(parts.len());
+        for p in parts {
+            let prepared = self
+                .prepare_submission(
+                    p.application,
+                    owner,
+                    Some(p.answers),
+                    Some(p.recipient),
+                    CaseActor::Applicant(applicant),
+                    client,
+                    clock,
+                )
+                .await?;
+            // A part that is a case already needs no write.
+            if let Prepared::Write(w) = prepared {
+                writes.push(*w);
+            }
         }
-        let event = applicant.actor(client).event(
-            "bundle.submit",
-            format!("bundle:{id}"),
-            case_numbers.join(","),
-        );
-        append_in(&mut tx, now_ms, &event).await?;
-        tx.commit().await?;
-        Ok(true)
+        self.grouped(BulkWrite::Bundle(Box::new(BundleWrite {
+            store: self.clone(),
+            bundle_id: id,
+            applicant_id: applicant.id,
+            parts: writes,
+            audit: applicant.actor(client),
+            now_ms: clock.now_ms,
+        })))
+        .await?;
+        Ok(())
     }
 
     /// An applicant's bundles, newest first: `(id, title, created_at)`.

@@ -7,6 +7,7 @@ use crate::{Store, StoreError};
 use serde::Serialize;
 use yiwang_domain::calendar::{Calendar, CivilDate, DeadlineState};
 use yiwang_domain::case::CorrectionItem;
+use yiwang_domain::enums::CodeSet;
 use yiwang_domain::policy::{Principal, Role, case_roles};
 use yiwang_domain::workflow::{self, CaseRole};
 use yiwang_domain::{CreditCode, ErrorCode};
@@ -117,7 +118,7 @@ fn summary_of(c: &CaseRecord) -> CaseSummary {
         submitted_at: c.submitted_at,
         due_day: c.due_day,
         terminal: c.terminal,
-        source: c.source.clone(),
+        source: c.source.key().to_string(),
     }
 }
 

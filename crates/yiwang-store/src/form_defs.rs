@@ -164,23 +164,6 @@ impl Store {
         Ok(Ok(FormSaved::New(def)))
     }
 
-    /// The current (highest) version stored for `scope`.
-    pub async fn current_form_definition(
-        &self,
-        scope: &FormScope,
-    ) -> Result<Option<FormDefinition>, StoreError> {
-        let (level, code) = scope.columns();
-        let row = sqlx::query(
-            "SELECT body FROM form_definitions WHERE scope_level = $1 AND scope_code = $2 \
-             ORDER BY version DESC LIMIT 1",
-        )
-        .bind(level)
-        .bind(code)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| stored(&get_str(&r, "body")?)).transpose()
-    }
-
     /// One stored version (to show answers given under an older version).
     pub async fn form_definition_version(
         &self,

@@ -24,7 +24,6 @@ mod departments;
 pub mod documents;
 mod error;
 pub mod form_defs;
-pub mod group_commit;
 pub mod identity;
 pub mod jobs;
 pub mod login_steps;
@@ -90,7 +89,7 @@ pub struct Store {
     /// Keys for personal data (see `pii.rs`); from configuration, never the database.
     keys: Option<std::sync::Arc<yiwang_crypto::KeyRing>>,
     /// Grouped business writes (one shared transaction and commit per batch).
-    group: std::sync::Arc<group_commit::GroupCommit>,
+    group: std::sync::Arc<cases::group_commit::GroupCommit>,
     /// Published implementations in memory (checked against the catalog generation).
     catalog_cache: std::sync::Arc<catalog_cache::CatalogCache>,
     /// API tokens and sessions read in the last second (see `auth_cache.rs`).

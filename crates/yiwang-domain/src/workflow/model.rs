@@ -186,6 +186,13 @@ impl WorkflowDefinition {
     pub fn start_state(&self) -> Option<&StateDef> {
         self.states.iter().find(|s| s.start)
     }
+    /// The status key the applicant sees in `state` (message group `case_status`); a state
+    /// the definition does not know shows as itself.
+    pub fn applicant_status(&self, state: &str) -> String {
+        self.state(state)
+            .map(|s| s.applicant_status.clone())
+            .unwrap_or_else(|| state.to_string())
+    }
     /// The ordinary actions leaving `state`, in definition order.
     pub fn actions_from<'a>(&'a self, state: &'a str) -> impl Iterator<Item = &'a ActionDef> {
         self.actions.iter().filter(move |a| a.from_state == state)

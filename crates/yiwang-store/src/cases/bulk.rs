@@ -11,11 +11,11 @@
 //! a statement fails, the batch runner rolls the set back and runs every write alone, each in
 //! its own savepoint, so one bad write cannot take others with it.
 
+use super::group_commit::{Batch, Output};
 use super::step::StepWrite;
 use super::submit::SubmitWrite;
-use super::{ActorFacts, applicant_status, task_rows};
+use super::{ActorFacts, task_rows};
 use crate::case_notify::{Notice, notify_many_in};
-use crate::group_commit::{Batch, Output};
 use crate::rows::{get_i64, get_str};
 use crate::rowset::{Arg, RowSet};
 use crate::{Store, StoreError};
@@ -28,6 +28,19 @@ use yiwang_domain::workflow::Event;
 pub(crate) enum BulkWrite {
     Submit(Box<SubmitWrite>),
     Step(Box<StepWrite>),
+    /// Every part of a bundle and the bundle's mark: all or nothing, always run alone.
+    Bundle(Box<BundleWrite>),
+}
+
+/// A bundle submitted together (一次提交): its ready parts, then the bundle marked with an
+/// audit entry naming the parts' cases.
+pub(crate) struct BundleWrite {
+    pub store: Store,
+    pub bundle_id: i64,
+    pub applicant_id: i64,
+    pub parts: Vec<SubmitWrite>,
+    pub audit: crate::audit::Actor,
+    pub now_ms: i64,
 }
 
 /// The answer of each write of a batch, by position; `None`: not written here, run it alone.
@@ -73,16 +86,23 @@ pub(crate) async fn run(b: &mut Batch, writes: &[BulkWrite]) -> Result<Answers, 
     let Some(store) = writes.first().map(|w| match w {
         BulkWrite::Submit(s) => s.store.clone(),
         BulkWrite::Step(s) => s.store.clone(),
+        BulkWrite::Bundle(w) => w.store.clone(),
     }) else {
         return Ok(out);
     };
+    if let [BulkWrite::Bundle(w)] = writes {
+        // Alone in its savepoint: a failing part rolls back the others and the mark.
+        out = vec![Some(Ok(bundle_write(b, w).await?))];
+        return Ok(out);
+    }
     let (mut drafts, mut cases) = (HashSet::new(), HashSet::new());
     let (mut subs, mut steps) = (Vec::new(), Vec::new());
     for (i, w) in writes.iter().enumerate() {
         match w {
             BulkWrite::Submit(s) if drafts.insert(s.application_id) => subs.push((i, &**s)),
             BulkWrite::Step(s) if cases.insert(s.case.id) => steps.push((i, &**s)),
-            _ => {}
+            // Left to run alone after the others.
+            BulkWrite::Bundle(_) | BulkWrite::Submit(_) | BulkWrite::Step(_) => {}
         }
     }
     let mut rest = Rest::default();
@@ -203,7 +223,7 @@ async fn submissions<'a>(
             phone: s.phone.clone(),
             number: number.clone(),
             action: "submit".into(),
-            status_key: applicant_status(&s.def, &s.state),
+            status_key: s.def.applicant_status(&s.state),
             now_ms: s.now_ms,
         });
         b.audit(
@@ -218,6 +238,61 @@ async fn submissions<'a>(
         out[i] = Some(Ok(Some(number)));
     }
     Ok(())
+}
+
+/// Writes a bundle's parts with the same statements as submissions, then marks the bundle.
+/// A part submitted meanwhile keeps its case; a bundle marked before is not marked again.
+async fn bundle_write(b: &mut Batch, w: &BundleWrite) -> Result<Output, StoreError> {
+    for s in &w.parts {
+        let of_bundle = sqlx::query("SELECT id FROM applications WHERE id = $1 AND bundle_id = $2")
+            .bind(s.application_id)
+            .bind(w.bundle_id)
+            .fetch_optional(&mut *b.tx)
+            .await?;
+        if of_bundle.is_none() {
+            return Err(ErrorCode::NotFound.into());
+        }
+    }
+    let subs: Vec<(usize, &SubmitWrite)> = w.parts.iter().enumerate().collect();
+    let mut answers: Answers = w.parts.iter().map(|_| None).collect();
+    let mut rest = Rest::default();
+    submissions(b, &subs, &mut rest, &mut answers).await?;
+    write_rest(&w.store, b, rest).await?;
+    let mut numbers = Vec::with_capacity(w.parts.len());
+    for (s, answer) in w.parts.iter().zip(answers) {
+        match answer {
+            Some(Ok(Some(number))) => numbers.push(number.to_string()),
+            Some(Err(e)) => return Err(e),
+            // Submitted meanwhile (or by an earlier try of this bundle): its case.
+            _ => {
+                let row = sqlx::query("SELECT case_number FROM cases WHERE application_id = $1")
+                    .bind(s.application_id)
+                    .fetch_optional(&mut *b.tx)
+                    .await?
+                    .ok_or(StoreError::Domain(ErrorCode::NotEditable))?;
+                numbers.push(get_str(&row, "case_number")?);
+            }
+        }
+    }
+    let marked = sqlx::query(
+        "UPDATE bundles SET submitted_at = $1 WHERE id = $2 AND applicant_id = $3 AND submitted_at IS NULL",
+    )
+    .bind(w.now_ms)
+    .bind(w.bundle_id)
+    .bind(w.applicant_id)
+    .execute(&mut *b.tx)
+    .await?;
+    if marked.rows_affected() == 1 {
+        b.audit(
+            w.now_ms,
+            w.audit.event(
+                "bundle.submit",
+                format!("bundle:{}", w.bundle_id),
+                numbers.join(","),
+            ),
+        );
+    }
+    Ok(None)
 }
 
 /// The next case numbers, one per prefix given, in order: one counter statement per distinct
@@ -365,7 +440,7 @@ impl StepWrite {
                 phone: self.phone.clone(),
                 number: self.number.clone(),
                 action: self.action.clone(),
-                status_key: applicant_status(&self.case.workflow, &t.to),
+                status_key: self.case.workflow.applicant_status(&t.to),
                 now_ms: self.now_ms,
             });
         }

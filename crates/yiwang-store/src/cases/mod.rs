@@ -8,34 +8,33 @@
 //! transaction that creates the case, so a double click or a retried request finds the case
 //! the first one made.
 //!
-//! Time limits: at submission the case gets the start state's SLA (e.g. 5 working days to
-//! decide on acceptance); on acceptance (the first move out of the start state into a working
-//! state) the implementation's promised limit starts and the due date is fixed. Paused states
-//! (补正) stop the clock; on leaving one the pause is recorded and the due date recomputed on
-//! the official calendar.
+//! Time limits are the domain's (`yiwang_domain::case_clock`): an action asks it for the new
+//! progress and due date and writes what it answers.
 
 use crate::applicants::Applicant;
 use crate::audit::Actor;
 use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
 use crate::{Store, StoreError};
-use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
-use yiwang_domain::calendar::{Calendar, CivilDate, Pause};
-use yiwang_domain::case::{CaseNumber, CorrectionItem, check_correction};
+use yiwang_domain::calendar::{Calendar, CivilDate};
+use yiwang_domain::case::{CaseNumber, CaseSource, CorrectionItem, check_correction};
+use yiwang_domain::case_clock::{self, CaseTiming, ClockStep, PauseChange};
 use yiwang_domain::catalog::TimeLimit;
 use yiwang_domain::enums::{CodeSet, TimeUnit};
 use yiwang_domain::policy::{Principal, case_roles};
 use yiwang_domain::workflow::{
-    self, CaseRole, CaseState, ClockMode, DepartmentSelector, Event, WorkflowDefinition,
-    WorkflowError,
+    self, CaseRole, DepartmentSelector, Event, Transition, WorkflowDefinition, WorkflowError,
 };
-use yiwang_domain::{CreditCode, ErrorCode, RegionCode};
+
+pub use yiwang_domain::case_clock::Progress;
+use yiwang_domain::{CreditCode, ErrorCode, ImplCode, RegionCode};
 
 pub(crate) mod bulk;
 mod escalate;
+pub(crate) mod group_commit;
 mod notices;
 mod step;
-mod submit;
+pub(crate) mod submit;
 
 pub use escalate::ESCALATION_BATCH;
 pub use notices::{DocumentFacts, DocumentIssuer, PreparedDocument};
@@ -111,20 +110,6 @@ pub(crate) struct ActorFacts {
     audit: Actor,
 }
 
-/// The clock bookkeeping kept with the workflow state (`cases.state_body`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Progress {
-    pub case: CaseState,
-    /// True once the case has been accepted and the promised limit runs.
-    #[serde(default)]
-    pub accepted: bool,
-    /// The limit now running: the start state's SLA before acceptance, the promised limit after.
-    pub limit: TimeLimit,
-    /// Pauses of the running limit.
-    #[serde(default)]
-    pub pauses: Vec<Pause>,
-}
-
 /// A stored case, as loaded for an action or a page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseRecord {
@@ -132,11 +117,11 @@ pub struct CaseRecord {
     pub number: CaseNumber,
     pub application_id: i64,
     pub applicant_id: i64,
-    pub impl_code: String,
+    pub impl_code: ImplCode,
     pub item_name: String,
     pub department: CreditCode,
     pub region: RegionCode,
-    pub source: String,
+    pub source: CaseSource,
     pub staff_id: Option<i64>,
     pub workflow: WorkflowDefinition,
     pub progress: Progress,
@@ -158,10 +143,30 @@ impl CaseRecord {
     }
     /// The status key the applicant sees (message group `case_status`).
     pub fn applicant_status(&self) -> String {
-        self.workflow
-            .state(self.state())
-            .map(|s| s.applicant_status.clone())
-            .unwrap_or_else(|| self.state().to_string())
+        self.workflow.applicant_status(self.state())
+    }
+    /// The case's clock as the domain computes with it.
+    pub fn timing(&self) -> CaseTiming {
+        CaseTiming {
+            progress: self.progress.clone(),
+            base_day: self.base_day,
+            due_day: self.due_day,
+            paused_since: self.paused_since,
+        }
+    }
+    /// The case as a step's write leaves it.
+    fn after_step(&self, step: &ClockStep, now_ms: i64) -> CaseRecord {
+        let t = step.timing.clone();
+        CaseRecord {
+            progress: t.progress,
+            terminal: step.to_terminal,
+            version: self.version + 1,
+            base_day: t.base_day,
+            due_day: t.due_day,
+            paused_since: t.paused_since,
+            updated_at: now_ms,
+            ..self.clone()
+        }
     }
 }
 
@@ -234,13 +239,15 @@ pub(crate) fn case_of(r: &AnyRow) -> Result<CaseRecord, StoreError> {
         number: CaseNumber::parse(&number).map_err(|_| corrupt("case number"))?,
         application_id: get_i64(r, "application_id")?,
         applicant_id: get_i64(r, "applicant_id")?,
-        impl_code: get_str(r, "impl_code")?,
+        impl_code: ImplCode::parse(&get_str(r, "impl_code")?)
+            .map_err(|_| corrupt("case implementation"))?,
         item_name: get_str(r, "item_name")?,
         department: CreditCode::parse(&get_str(r, "department_code")?)
             .map_err(|_| corrupt("case department"))?,
         region: RegionCode::parse(&get_str(r, "region_code")?)
             .map_err(|_| corrupt("case region"))?,
-        source: get_str(r, "source")?,
+        source: CaseSource::from_key(&get_str(r, "source")?)
+            .ok_or_else(|| corrupt("case source"))?,
         staff_id: get_opt_i64(r, "staff_id")?,
         workflow: crate::workflows::load_stored(&get_str(r, "workflow_body")?)?,
         progress,
@@ -289,8 +296,37 @@ fn clean_opinion(o: Option<&str>) -> Result<Option<String>, StoreError> {
     }
 }
 
-/// Default SLA of a start state without one: five working days to decide on acceptance.
-const DEFAULT_ACCEPTANCE_DAYS: u32 = 5;
+/// The transition the first of the actor's roles that may take `action` gets; otherwise the
+/// refusal of the last role tried.
+fn first_allowed(
+    case: &CaseRecord,
+    action: &str,
+    roles: &[CaseRole],
+    opinion: Option<&str>,
+) -> Result<Transition, StoreError> {
+    let mut last_err = None;
+    for role in roles {
+        match workflow::apply(&case.workflow, &case.progress.case, action, *role, opinion) {
+            Ok(t) => return Ok(t),
+            Err(e) => last_err = Some(e),
+        }
+    }
+    Err(match last_err {
+        Some(e) => workflow_refusal(&e),
+        None => ErrorCode::TransitionNotAllowed.into(),
+    })
+}
+
+/// A correction list goes with entering a correction (补正) state, and only with that.
+fn check_correction_for(pause: PauseChange, items: &[CorrectionItem]) -> Result<(), StoreError> {
+    if pause.entering {
+        check_correction(items).map_err(StoreError::Domain)
+    } else if !items.is_empty() {
+        Err(ErrorCode::InvalidInput.into())
+    } else {
+        Ok(())
+    }
+}
 
 impl Store {
     /// Loads one case by number.
@@ -436,14 +472,7 @@ impl Store {
         client: &str,
         clock: CaseClock<'_>,
     ) -> Result<ActionOutcome, StoreError> {
-        // A staff member's task decision needs the task's department: read it with the case.
-        let (case, tasks) = match actor {
-            CaseActor::Staff(_) if workflow::parse_task_action(&req.action).is_some() => {
-                let (case, tasks) = self.case_record_with_tasks(number).await?;
-                (case, Some(tasks))
-            }
-            _ => (self.case_record(number).await?, None),
-        };
+        let (case, tasks) = self.case_for_action(number, actor, &req.action).await?;
         let roles = self
             .roles_with(&case, actor, &req.action, tasks.as_deref())
             .await?;
@@ -453,122 +482,35 @@ impl Store {
             return Err(ErrorCode::CaseChanged.into());
         }
         let opinion = clean_opinion(req.opinion.as_deref())?;
-        let mut last_err = None;
-        let mut transition = None;
-        for role in &roles {
-            match workflow::apply(
-                &case.workflow,
-                &case.progress.case,
-                &req.action,
-                *role,
-                opinion.as_deref(),
-            ) {
-                Ok(t) => {
-                    transition = Some(t);
-                    break;
-                }
-                Err(e) => last_err = Some(e),
-            }
-        }
-        let t = match (transition, last_err) {
-            (Some(t), _) => t,
-            (None, Some(e)) => return Err(workflow_refusal(&e)),
-            (None, None) => return Err(ErrorCode::TransitionNotAllowed.into()),
+        let t = first_allowed(&case, &req.action, &roles, opinion.as_deref())?;
+        let pause = case_clock::pause_change(&case.workflow, &t.from, &t.to);
+        check_correction_for(pause, &req.correction)?;
+        let clocked = case_clock::step(
+            &case.workflow,
+            &case.timing(),
+            &t,
+            case.promised_limit,
+            clock.today,
+            clock.calendar,
+        )?;
+        let (documents, dept_name) = self
+            .step_documents(&case, req, opinion.as_deref(), &clocked.timing, clock)
+            .await?;
+        // What the write below stores (see `step::StepWrite::write`).
+        let after = case.after_step(&clocked, clock.now_ms);
+        let phone = if t.from != t.to {
+            crate::case_notify::recipient_phone(self, case.applicant_id).await?
+        } else {
+            None
         };
-        let def = &case.workflow;
-        let paused = |s: &str| def.state(s).is_some_and(|s| s.clock == ClockMode::Paused);
-        let entering_pause = paused(&t.to) && !paused(&t.from);
-        if entering_pause {
-            check_correction(&req.correction).map_err(StoreError::Domain)?;
-        } else if !req.correction.is_empty() {
-            return Err(ErrorCode::InvalidInput.into());
-        }
-
-        // The clock.
-        let mut progress = Progress {
-            case: t.case.clone(),
-            ..case.progress.clone()
-        };
-        let mut base_day = case.base_day;
-        let mut due_day = case.due_day;
-        let mut paused_since = case.paused_since;
-        if entering_pause {
-            paused_since = Some(clock.today);
-        }
-        if paused(&t.from) && !paused(&t.to) {
-            if let Some(since) = paused_since.take() {
-                progress.pauses.push(Pause {
-                    from: since,
-                    to: clock.today,
-                    counts_toward_limit: false,
-                });
-            }
-            if let Some(base) = base_day {
-                due_day = Some(
-                    clock
-                        .calendar
-                        .due_date(base, progress.limit, &progress.pauses)
-                        .map_err(StoreError::Domain)?,
-                );
-            }
-        }
-        let start = def.start_state().map(|s| s.key.as_str());
-        let to_terminal = def.state(&t.to).is_some_and(|s| s.terminal);
-        if !progress.accepted && Some(t.from.as_str()) == start && !paused(&t.to) && !to_terminal {
-            progress.accepted = true;
-            progress.limit = case.promised_limit;
-            progress.pauses.clear();
-            base_day = Some(clock.today);
-            due_day = Some(
-                clock
-                    .calendar
-                    .due_date(clock.today, progress.limit, &[])
-                    .map_err(StoreError::Domain)?,
-            );
-        }
-        let state_body =
-            serde_json::to_string(&progress).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut dept_name = String::new();
-        let documents = match clock.docs.filter(|d| d.issues_for(&req.action)) {
-            Some(issuer) => {
-                let (dept, applicant_name, result_name) = self.document_names(&case).await?;
-                dept_name = dept;
-                issuer.prepare(&DocumentFacts {
-                    action: &req.action,
-                    case_number: number,
-                    item_name: &case.item_name,
-                    result_name: &result_name,
-                    department_code: case.department.as_str(),
-                    department_name: &dept_name,
-                    applicant_name: &applicant_name,
-                    today: clock.today,
-                    accepted_on: base_day.filter(|_| progress.accepted),
-                    due_on: due_day,
-                    opinion: opinion.as_deref(),
-                    correction: &req.correction,
-                })?
-            }
-            None => Vec::new(),
-        };
-
-        let leaving_pause = paused(&t.from) && !paused(&t.to);
         let outcome = ActionOutcome {
             from: t.from.clone(),
             to: t.to.clone(),
-            version: case.version + 1,
+            version: after.version,
             events: t.events.clone(),
-            // What the write below stores (see `step::StepWrite::write`).
-            case: CaseRecord {
-                progress,
-                terminal: to_terminal,
-                version: case.version + 1,
-                base_day,
-                due_day,
-                paused_since,
-                updated_at: clock.now_ms,
-                ..case.clone()
-            },
+            case: after,
         };
+        let timing = &outcome.case;
         let write = step::StepWrite {
             store: self.clone(),
             number: number.clone(),
@@ -576,24 +518,69 @@ impl Store {
             opinion,
             correction: req.correction.clone(),
             transition: t,
-            state_body,
-            to_terminal,
-            days: [base_day, due_day, paused_since].map(day_col),
-            entering_pause,
-            leaving_pause,
+            state_body: serde_json::to_string(&timing.progress)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            to_terminal: clocked.to_terminal,
+            days: [timing.base_day, timing.due_day, timing.paused_since].map(day_col),
+            entering_pause: pause.entering,
+            leaving_pause: pause.leaving,
             documents,
             dept_name,
             actor: actor.facts(client),
-            phone: if outcome.from != outcome.to {
-                crate::case_notify::recipient_phone(self, case.applicant_id).await?
-            } else {
-                None
-            },
+            phone,
             now_ms: clock.now_ms,
             case,
         };
         self.grouped(bulk::BulkWrite::Step(Box::new(write))).await?;
         Ok(outcome)
+    }
+
+    /// The case an action is asked on. A staff member's task decision needs the task's
+    /// department: it is read with the case.
+    async fn case_for_action(
+        &self,
+        number: &CaseNumber,
+        actor: CaseActor<'_>,
+        action: &str,
+    ) -> Result<(CaseRecord, Option<Vec<TaskDept>>), StoreError> {
+        match actor {
+            CaseActor::Staff(_) if workflow::parse_task_action(action).is_some() => {
+                let (case, tasks) = self.case_record_with_tasks(number).await?;
+                Ok((case, Some(tasks)))
+            }
+            _ => Ok((self.case_record(number).await?, None)),
+        }
+    }
+
+    /// The notices a step issues, rendered beforehand so the write only stores them, with the
+    /// department's name they print (empty when none is issued).
+    async fn step_documents(
+        &self,
+        case: &CaseRecord,
+        req: &ActionRequest,
+        opinion: Option<&str>,
+        timing: &CaseTiming,
+        clock: CaseClock<'_>,
+    ) -> Result<(Vec<PreparedDocument>, String), StoreError> {
+        let Some(issuer) = clock.docs.filter(|d| d.issues_for(&req.action)) else {
+            return Ok((Vec::new(), String::new()));
+        };
+        let (dept_name, applicant_name, result_name) = self.document_names(case).await?;
+        let documents = issuer.prepare(&DocumentFacts {
+            action: &req.action,
+            case_number: &case.number,
+            item_name: &case.item_name,
+            result_name: &result_name,
+            department_code: case.department.as_str(),
+            department_name: &dept_name,
+            applicant_name: &applicant_name,
+            today: clock.today,
+            accepted_on: timing.base_day.filter(|_| timing.progress.accepted),
+            due_on: timing.due_day,
+            opinion,
+            correction: &req.correction,
+        })?;
+        Ok((documents, dept_name))
     }
 
     /// The department's name, the applicant's name and the result's name, as notices print them.
@@ -611,14 +598,11 @@ impl Store {
             .await?
             .map(|a| a.display_name)
             .unwrap_or_default();
-        let result = match yiwang_domain::ImplCode::parse(&case.impl_code) {
-            Ok(code) => self
-                .published_implementation(&code)
-                .await?
-                .map(|p| p.implementation.result_name)
-                .unwrap_or_default(),
-            Err(_) => String::new(),
-        };
+        let result = self
+            .published_implementation(&case.impl_code)
+            .await?
+            .map(|p| p.implementation.result_name)
+            .unwrap_or_default();
         Ok((dept, applicant, result))
     }
 }
@@ -648,11 +632,4 @@ fn task_rows(
             Some((key.clone(), dept.as_str().to_string()))
         })
         .collect()
-}
-
-/// The applicant-facing status of `state` (a key of the `case_status` message group).
-fn applicant_status(def: &WorkflowDefinition, state: &str) -> String {
-    def.state(state)
-        .map(|s| s.applicant_status.clone())
-        .unwrap_or_else(|| state.to_string())
 }

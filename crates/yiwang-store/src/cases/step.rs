@@ -2,8 +2,8 @@
 //! (`bulk`): the version-checked state change, its event, tasks, correction, documents,
 //! notification and audit entry, all or nothing.
 
+use super::group_commit::WriteTx;
 use super::{ActorFacts, CaseRecord};
-use crate::group_commit::WriteTx;
 use crate::rows::get_i64;
 use crate::{Store, StoreError};
 use yiwang_domain::case::{CaseNumber, CorrectionItem};
@@ -69,7 +69,7 @@ impl StepWrite {
             let materials: Vec<&str> = self
                 .correction
                 .iter()
-                .filter_map(|c| c.target.strip_prefix("material:"))
+                .filter_map(|c| c.target.material())
                 .collect();
             crate::uploads::reopen_uploads_in(tx, case.application_id, &materials).await?;
         }

@@ -2,17 +2,14 @@
 //! audit entry, in one transaction; submitting again returns the same case.
 
 use super::bulk::BulkWrite;
-use super::{
-    ActorFacts, CaseActor, CaseClock, DEFAULT_ACCEPTANCE_DAYS, Progress, Submitted, day_col,
-    workflow_refusal,
-};
+use super::{ActorFacts, CaseActor, CaseClock, Submitted, day_col, workflow_refusal};
 use crate::rows::get_str;
 use crate::{Store, StoreError};
 use yiwang_domain::case::CaseNumber;
-use yiwang_domain::catalog::TimeLimit;
-use yiwang_domain::enums::{CodeSet, TimeUnit};
+use yiwang_domain::case_clock;
+use yiwang_domain::enums::CodeSet;
 use yiwang_domain::workflow::{self, CaseState, Event, WorkflowDefinition};
-use yiwang_domain::{CreditCode, ErrorCode};
+use yiwang_domain::{CreditCode, ErrorCode, ImplCode, RegionCode};
 
 impl Store {
     /// Submits a draft: creates the case with its number, first event, tasks, notification and
@@ -59,16 +56,61 @@ impl Store {
         client: &str,
         clock: CaseClock<'_>,
     ) -> Result<Submitted, StoreError> {
+        let write = match self
+            .prepare_submission(app, owner, answers, recipient, actor, client, clock)
+            .await?
+        {
+            Prepared::Submitted(number) => {
+                return Ok(Submitted {
+                    number,
+                    created: false,
+                });
+            }
+            Prepared::Write(w) => w,
+        };
+        let application_id = app.id;
+        match self.grouped(BulkWrite::Submit(write)).await? {
+            Some(number) => Ok(Submitted {
+                number,
+                created: true,
+            }),
+            None => {
+                // Another request submitted it first; its batch has committed.
+                let row = sqlx::query("SELECT case_number FROM cases WHERE application_id = $1")
+                    .bind(application_id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::Domain(ErrorCode::NotEditable))?;
+                Ok(Submitted {
+                    number: CaseNumber::parse(&get_str(&row, "case_number")?)
+                        .map_err(|_| StoreError::Corrupt("case number".into()))?,
+                    created: false,
+                })
+            }
+        }
+    }
+
+    /// Everything a submission checks and reads before its write: the owner, the identity an
+    /// item may require, the workflow and the clock. A draft already submitted names its case.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn prepare_submission(
+        &self,
+        app: &crate::applications::Application,
+        owner: crate::applications::DraftOwner,
+        answers: Option<&serde_json::Value>,
+        recipient: Option<&crate::applications::SmsRecipient>,
+        actor: CaseActor<'_>,
+        client: &str,
+        clock: CaseClock<'_>,
+    ) -> Result<Prepared, StoreError> {
         if !app.owned_by(owner) {
             return Err(ErrorCode::NotFound.into());
         }
         let application_id = app.id;
         if let Some(n) = &app.case_number {
-            return Ok(Submitted {
-                number: CaseNumber::parse(n)
-                    .map_err(|_| StoreError::Corrupt("case number".into()))?,
-                created: false,
-            });
+            return Ok(Prepared::Submitted(
+                CaseNumber::parse(n).map_err(|_| StoreError::Corrupt("case number".into()))?,
+            ));
         }
         let published = self
             .published_implementation(&app.impl_code)
@@ -100,23 +142,8 @@ impl Store {
         );
         let def = def.into_owned();
         let case = CaseState::start(&def).map_err(|e| workflow_refusal(&e))?;
-        let start = def
-            .start_state()
-            .ok_or(StoreError::Domain(ErrorCode::InvalidWorkflow))?;
-        let limit = TimeLimit {
-            amount: start.sla_working_days.unwrap_or(DEFAULT_ACCEPTANCE_DAYS),
-            unit: TimeUnit::WorkingDays,
-        };
-        let due = clock
-            .calendar
-            .due_date(clock.today, limit, &[])
-            .map_err(StoreError::Domain)?;
-        let progress = Progress {
-            case,
-            accepted: false,
-            limit,
-            pauses: Vec::new(),
-        };
+        let timing = case_clock::at_submission(&def, case, clock.today, clock.calendar)?;
+        let progress = timing.progress;
         let body = def
             .to_json()
             .map_err(|_| StoreError::Domain(ErrorCode::InvalidWorkflow))?;
@@ -137,16 +164,16 @@ impl Store {
             source: app.source.key(),
             staff_id: app.staff_id,
             prefix: CaseNumber::prefix(&imp.code, clock.today),
-            impl_code: imp.code.as_str().to_string(),
+            impl_code: imp.code.clone(),
             item_name: published.standard.name.clone(),
             department: imp.department_code.clone(),
-            region_code: imp.region.as_str().to_string(),
+            region_code: imp.region.clone(),
             terminal: def.state(&progress.case.state).is_some_and(|s| s.terminal),
             workflow_body: body,
             state_body,
             limit_unit: imp.promised_limit.unit.key(),
             limit_amount: i64::from(imp.promised_limit.amount),
-            days: [day_col(Some(clock.today)), day_col(Some(due))],
+            days: [day_col(timing.base_day), day_col(timing.due_day)],
             tasks: progress.case.tasks.iter().map(|t| t.key.clone()).collect(),
             state: progress.case.state.clone(),
             def,
@@ -158,26 +185,14 @@ impl Store {
                 action: "submit".into(),
             }],
         };
-        match self.grouped(BulkWrite::Submit(Box::new(write))).await? {
-            Some(number) => Ok(Submitted {
-                number,
-                created: true,
-            }),
-            None => {
-                // Another request submitted it first; its batch has committed.
-                let row = sqlx::query("SELECT case_number FROM cases WHERE application_id = $1")
-                    .bind(application_id)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .ok_or(StoreError::Domain(ErrorCode::NotEditable))?;
-                Ok(Submitted {
-                    number: CaseNumber::parse(&get_str(&row, "case_number")?)
-                        .map_err(|_| StoreError::Corrupt("case number".into()))?,
-                    created: false,
-                })
-            }
-        }
+        Ok(Prepared::Write(Box::new(write)))
     }
+}
+
+/// A submission checked and ready to write, or the case the draft already became.
+pub(crate) enum Prepared {
+    Submitted(CaseNumber),
+    Write(Box<SubmitWrite>),
 }
 
 /// Everything a submission writes, owned (written by `bulk`).
@@ -192,10 +207,10 @@ pub(crate) struct SubmitWrite {
     pub(super) source: &'static str,
     pub(super) staff_id: Option<i64>,
     pub(super) prefix: String,
-    pub(super) impl_code: String,
+    pub(super) impl_code: ImplCode,
     pub(super) item_name: String,
     pub(super) department: CreditCode,
-    pub(super) region_code: String,
+    pub(super) region_code: RegionCode,
     pub(super) def: WorkflowDefinition,
     pub(super) state: String,
     pub(super) terminal: bool,

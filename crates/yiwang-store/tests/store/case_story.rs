@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use yiwang_domain::calendar::CivilDate;
-use yiwang_domain::case::{ApplicantId, CaseSource, CorrectionItem};
+use yiwang_domain::case::{ApplicantId, CaseSource, CorrectionItem, CorrectionTarget};
 use yiwang_domain::codes::Phone;
 use yiwang_domain::policy::{Grant, Principal, Role};
 use yiwang_domain::workflow::{BindingScope, promised_parallel};
@@ -369,7 +369,7 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
         );
         let mut corr = req("request_correction", Some("请补正以下材料"));
         corr.correction = vec![CorrectionItem {
-            target: "material:营业执照".into(),
+            target: CorrectionTarget::Material("营业执照".into()),
             label: "营业执照".into(),
             problem: "复印件不清晰，请上传清晰的扫描件".into(),
         }];
@@ -694,5 +694,137 @@ async fn overdue_cases_are_escalated_once_on_every_backend() {
             "applied",
             "{b}: escalation does not move the case"
         );
+    }
+}
+
+/// 一次提交 is one business fact: every ready part of a bundle becomes its case and the bundle
+/// is marked in one transaction. A part whose write fails (here: its item's case numbers for
+/// the day are used up) leaves every part a draft, no case, no counter taken, the bundle
+/// unmarked and no audit entry; once the cause is gone the same call submits them all, and a
+/// retry adds nothing.
+#[tokio::test]
+async fn a_bundle_is_submitted_all_or_nothing_on_every_backend() {
+    use yiwang_domain::case::{CASE_SEQ_MAX, CaseNumber};
+    use yiwang_store::bundles::{BundleStatus, ReadyPart};
+    const ITEM: &str = "11120112MB1W167324000112001001";
+    for mut db in backends().await {
+        let b = db.backend.name();
+        yiwang_testkit::with_cases(&mut db).await;
+        let store = db.store.clone();
+        let calendar = store.calendar().await.unwrap();
+        let monday = CivilDate::from_ymd(2026, 11, 30).unwrap();
+        let clock = CaseClock {
+            now_ms: DEMO_NOW_MS,
+            today: monday,
+            calendar: &calendar,
+            docs: None,
+        };
+        let alice =
+            yiwang_testkit::applicant(&store, "11010519491231002X", "13800138000", DEMO_NOW_MS)
+                .await;
+        let codes = [
+            ImplCode::parse(ITEM).unwrap(),
+            ImplCode::parse(FOOD).unwrap(),
+        ];
+        let id = store
+            .create_bundle(alice.id, "open-restaurant", "开餐馆", &codes, DEMO_NOW_MS)
+            .await
+            .unwrap();
+        let owner = DraftOwner::Applicant(alice.id);
+        let mut drafts = Vec::new();
+        for p in &store.bundle(id, alice.id).await.unwrap().parts {
+            let (app, _, recipient) = store
+                .application_with_uploads(p.application_id, owner)
+                .await
+                .unwrap();
+            drafts.push((app, recipient));
+        }
+        let doc = serde_json::json!({ "pairs": [], "answers": {} });
+        let parts: Vec<ReadyPart<'_>> = drafts
+            .iter()
+            .map(|(application, recipient)| ReadyPart {
+                application,
+                answers: &doc,
+                recipient,
+            })
+            .collect();
+        let count = |sql: &'static str| {
+            let store = store.clone();
+            async move {
+                let (n,): (i64,) = sqlx::query_as(sql)
+                    .bind(id)
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+                n
+            }
+        };
+        let cases = "SELECT COUNT(*) FROM cases c JOIN applications a ON a.id = c.application_id \
+                     WHERE a.bundle_id = $1";
+        let drafting =
+            "SELECT COUNT(*) FROM applications WHERE bundle_id = $1 AND status = 'draft'";
+        let marked = "SELECT COUNT(*) FROM bundles WHERE id = $1 AND submitted_at IS NOT NULL";
+        let audited = "SELECT COUNT(*) FROM audit_log WHERE action = 'bundle.submit' \
+                       AND object = 'bundle:' || CAST($1 AS TEXT)";
+        let first_prefix = CaseNumber::prefix(&codes[0], monday);
+        let second_prefix = CaseNumber::prefix(&codes[1], monday);
+        sqlx::query("INSERT INTO case_counters (prefix, last_value) VALUES ($1, $2)")
+            .bind(second_prefix.clone())
+            .bind(CASE_SEQ_MAX)
+            .execute(store.pool())
+            .await
+            .unwrap();
+
+        let err = store
+            .submit_bundle(id, &alice, &parts, "127.0.0.1", clock)
+            .await
+            .unwrap_err();
+        assert_eq!(code(err), ErrorCode::OutOfRange, "{b}");
+        assert_eq!(count(cases).await, 0, "{b}: no case of any part");
+        assert_eq!(count(drafting).await, 2, "{b}: every part is still a draft");
+        assert_eq!(count(marked).await, 0, "{b}: the bundle is not marked");
+        assert_eq!(count(audited).await, 0, "{b}: nothing audited");
+        let (taken,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM case_counters WHERE prefix = $1")
+                .bind(first_prefix)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(taken, 0, "{b}: the first part's number was given back");
+
+        sqlx::query("DELETE FROM case_counters WHERE prefix = $1")
+            .bind(second_prefix)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store
+            .submit_bundle(id, &alice, &parts, "127.0.0.1", clock)
+            .await
+            .unwrap();
+        let bundle = store.bundle(id, alice.id).await.unwrap();
+        assert!(bundle.parts.iter().all(|p| p.case_number.is_some()), "{b}");
+        assert_eq!(bundle.status(), BundleStatus::InProgress, "{b}");
+        assert_eq!(bundle.submitted_at, Some(DEMO_NOW_MS), "{b}");
+        assert_eq!(count(cases).await, 2, "{b}");
+        assert_eq!(count(audited).await, 1, "{b}");
+        let (detail,): (String,) =
+            sqlx::query_as("SELECT detail FROM audit_log WHERE action = 'bundle.submit'")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        for p in &bundle.parts {
+            assert!(
+                detail.contains(p.case_number.as_ref().unwrap().as_str()),
+                "{b}: {detail}"
+            );
+        }
+
+        // A retry (with the drafts as read before) finds the cases: nothing new.
+        store
+            .submit_bundle(id, &alice, &parts, "127.0.0.1", clock)
+            .await
+            .unwrap();
+        assert_eq!(count(cases).await, 2, "{b}");
+        assert_eq!(count(audited).await, 1, "{b}");
     }
 }

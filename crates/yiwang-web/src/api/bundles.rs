@@ -6,12 +6,12 @@ use crate::AppState;
 use crate::auth::ClientAddr;
 use crate::auth::CurrentApplicant;
 use crate::error::AppError;
-use crate::me::bundles::{PartView, assess, complete, submit_parts};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use yiwang_app::bundles::{PartView, assess, complete, submit_all};
 use yiwang_domain::{ErrorCode, Issue};
 use yiwang_store::bundles::Bundle;
 
@@ -54,9 +54,9 @@ fn dto(b: Bundle) -> BundleDto {
             .into_iter()
             .map(|p| BundlePartDto {
                 application_id: p.application_id,
-                impl_code: p.impl_code,
+                impl_code: p.impl_code.to_string(),
                 item_name: p.item_name,
-                case_number: p.case_number,
+                case_number: p.case_number.map(String::from),
                 status: p.status,
             })
             .collect(),
@@ -113,13 +113,15 @@ pub async fn submit(
     if !b.declaration {
         return Err(AppError::json(ErrorCode::Required, lang));
     }
-    let assessed = assess(&state, &a, &bundle).await.map_err(&err)?;
+    let assessed = assess(&state.store, &a, &bundle).await.map_err(&err)?;
     if !complete(&assessed) {
         let mut e = AppError::json(ErrorCode::Required, lang);
         e.issues = assessed.iter().flat_map(|(v, _)| issues(v)).collect();
         return Err(e);
     }
-    submit_parts(&state, &a, &client, id, &assessed)
+    let calendar = state.calendar().await.map_err(&err)?;
+    let clock = state.case_clock(&calendar);
+    submit_all(&state.store, &a, &client, id, &assessed, clock)
         .await
         .map_err(&err)?;
     let bundle = state.store.bundle(id, a.id).await.map_err(&err)?;

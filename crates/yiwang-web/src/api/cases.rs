@@ -17,7 +17,7 @@ use yiwang_app::apply::{self, Filer, Readiness};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::ImplCode;
 use yiwang_domain::calendar::CivilDate;
-use yiwang_domain::case::{CaseNumber, CaseSource, CorrectionItem};
+use yiwang_domain::case::{CaseNumber, CaseSource, CorrectionItem, CorrectionTarget};
 use yiwang_domain::forms::{FieldError, Mode, RawAnswers, validate};
 use yiwang_domain::policy::{Action, Target};
 use yiwang_i18n::Lang;
@@ -38,20 +38,21 @@ pub struct CorrectionItemDto {
 impl From<CorrectionItem> for CorrectionItemDto {
     fn from(c: CorrectionItem) -> Self {
         Self {
-            target: c.target,
+            target: c.target.to_string(),
             label: c.label,
             problem: c.problem,
         }
     }
 }
 
-impl From<CorrectionItemDto> for CorrectionItem {
-    fn from(c: CorrectionItemDto) -> Self {
-        Self {
-            target: c.target,
+impl TryFrom<CorrectionItemDto> for CorrectionItem {
+    type Error = ErrorCode;
+    fn try_from(c: CorrectionItemDto) -> Result<Self, ErrorCode> {
+        Ok(Self {
+            target: CorrectionTarget::parse(&c.target)?,
             label: c.label,
             problem: c.problem,
-        }
+        })
     }
 }
 
@@ -505,10 +506,17 @@ pub async fn case_action(
         .calendar()
         .await
         .map_err(|e| store_error(lang)(e).as_json())?;
+    // A target other than `material:` / `field:` is refused as the store refuses a bad line.
+    let correction = b
+        .correction
+        .into_iter()
+        .map(CorrectionItem::try_from)
+        .collect::<Result<_, _>>()
+        .map_err(|c| AppError::json(c, lang))?;
     let req = ActionRequest {
         action: b.action,
         opinion: b.opinion,
-        correction: b.correction.into_iter().map(Into::into).collect(),
+        correction,
         expected_version: b.expected_version,
     };
     let done = state

@@ -17,7 +17,8 @@ use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, Uri};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::calendar::CivilDate;
-use yiwang_domain::case::{CaseNumber, CorrectionItem};
+use yiwang_domain::case::{CaseNumber, CorrectionItem, CorrectionTarget};
+use yiwang_domain::enums::CodeSet;
 use yiwang_domain::policy::{Action, Target};
 use yiwang_store::Actor;
 use yiwang_store::case_read::{CaseEventRow, CaseTaskRow, CorrectionRow, WorkItem};
@@ -153,7 +154,7 @@ async fn case_page(
         number: number.to_string(),
         item_name: file.case.item_name.clone(),
         status: file.case.applicant_status(),
-        source: file.case.source.clone(),
+        source: file.case.source.key().to_string(),
         due_day: file.case.due_day,
         version: file.case.version,
         actions,
@@ -207,7 +208,7 @@ pub async fn act(
         .zip(problems.iter())
         .filter(|(l, pr)| !l.trim().is_empty() || !pr.trim().is_empty())
         .map(|(l, pr)| CorrectionItem {
-            target: format!("material:{}", l.trim()),
+            target: CorrectionTarget::Material(l.trim().to_string()),
             label: l.trim().to_string(),
             problem: pr.trim().to_string(),
         })

@@ -7,9 +7,7 @@ use super::page;
 use crate::AppState;
 use crate::apply_pages::region_choices;
 use crate::auth::{ClientAddr, CurrentUser};
-use crate::forms_html::{
-    FormView, Fragment, fields_html,
-};
+use crate::forms_html::{FormView, Fragment, fields_html};
 use crate::html::{PageError, PageResult, allow, fail, read_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;

@@ -13,28 +13,10 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
-use yiwang_app::apply::{self, Filer, Readiness};
+use yiwang_app::bundles::{PartView, assess, complete, submit_all};
 use yiwang_domain::{ErrorCode, ImplCode};
-use yiwang_store::StoreError;
 use yiwang_store::applicants::Applicant;
-use yiwang_store::bundles::{BUNDLE_MAX_ITEMS, Bundle, BundlePart};
-
-/// One part as the bundle page (and the API) shows it: its case, or what its draft lacks.
-pub(crate) struct PartView {
-    pub part: BundlePart,
-    /// A draft whose answers do not pass the submission rules yet.
-    pub form_incomplete: bool,
-    /// Mandatory materials of a draft without a file yet.
-    pub materials: Vec<String>,
-    /// A draft of an implementation no longer published: it cannot be submitted.
-    pub unavailable: bool,
-}
-
-impl PartView {
-    pub fn ready(&self) -> bool {
-        !self.unavailable && !self.form_incomplete && self.materials.is_empty()
-    }
-}
+use yiwang_store::bundles::{BUNDLE_MAX_ITEMS, Bundle};
 
 #[derive(Template)]
 #[template(path = "me/bundle.html")]
@@ -50,83 +32,6 @@ struct BundlePage {
     /// A "submit all" was refused because some part is not complete.
     refused: bool,
     declaration: forms_html::Fragment,
-}
-
-/// A part as assessed: its view and, for a complete draft, the draft as read and the final
-/// answers document to submit it with.
-pub(crate) type Assessed = (PartView, Option<(apply::Draft, serde_json::Value)>);
-
-/// Each part's view and, for a complete draft, the final answers document to submit it with
-/// (the same check as a single application's submission).
-pub(crate) async fn assess(
-    state: &AppState,
-    a: &Applicant,
-    bundle: &Bundle,
-) -> Result<Vec<Assessed>, StoreError> {
-    let mut out = Vec::with_capacity(bundle.parts.len());
-    for part in &bundle.parts {
-        let mut view = PartView {
-            part: part.clone(),
-            form_incomplete: false,
-            materials: Vec::new(),
-            unavailable: false,
-        };
-        let mut doc = None;
-        if part.case_number.is_none() {
-            let l = match apply::load(&state.store, Filer::Applicant(a), part.application_id).await
-            {
-                Ok(l) => l,
-                Err(StoreError::Domain(ErrorCode::NotFound)) => {
-                    view.unavailable = true;
-                    out.push((view, None));
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            match apply::readiness(&l) {
-                Readiness::Ready(d) => doc = Some((l, d)),
-                Readiness::Missing { form, materials } => {
-                    view.form_incomplete = !form.is_empty();
-                    view.materials = materials;
-                }
-            }
-        }
-        out.push((view, doc));
-    }
-    Ok(out)
-}
-
-/// Whether every part is submitted or ready to be.
-pub(crate) fn complete(assessed: &[Assessed]) -> bool {
-    assessed
-        .iter()
-        .all(|(v, doc)| v.part.case_number.is_some() || doc.is_some())
-}
-
-/// Submits every ready draft of an [`assess`]ed bundle (each its own case; a draft submitted
-/// meanwhile returns its case) and records the bundle's submission with its audit entry.
-pub(crate) async fn submit_parts(
-    state: &AppState,
-    a: &Applicant,
-    client: &str,
-    bundle_id: i64,
-    assessed: &[Assessed],
-) -> Result<(), StoreError> {
-    let mut numbers = Vec::new();
-    for (_, ready) in assessed {
-        if let Some((draft, doc)) = ready {
-            let calendar = state.calendar().await?;
-            let clock = state.case_clock(&calendar);
-            let done =
-                apply::submit(&state.store, Filer::Applicant(a), client, draft, doc, clock).await?;
-            numbers.push(done.number.to_string());
-        }
-    }
-    state
-        .store
-        .mark_bundle_submitted(bundle_id, a, &numbers, client, state.now_ms())
-        .await?;
-    Ok(())
 }
 
 fn bundle_page(
@@ -191,7 +96,7 @@ pub async fn show(
 ) -> PageResult {
     let a = me.require(locale, &format!("/me/bundles/{id}"))?;
     let bundle = state.store.bundle(id, a.id).await?;
-    let parts = assess(&state, a, &bundle).await?;
+    let parts = assess(&state.store, a, &bundle).await?;
     let parts = parts.into_iter().map(|(v, _)| v).collect();
     bundle_page(locale, a, bundle, parts, None, false, StatusCode::OK)
 }
@@ -216,7 +121,7 @@ pub async fn submit(
         return Ok(see_other(locale, &path));
     }
     let declared = pairs.iter().any(|(k, _)| k == DECLARATION_CONTROL);
-    let assessed = assess(&state, a, &bundle).await?;
+    let assessed = assess(&state.store, a, &bundle).await?;
     let complete = complete(&assessed);
     if !declared || !complete {
         let msg = yiwang_i18n::t(locale.lang, "me.check.declaration_required").to_string();
@@ -231,6 +136,15 @@ pub async fn submit(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    submit_parts(&state, a, &client, id, &assessed).await?;
+    let calendar = state.calendar().await?;
+    submit_all(
+        &state.store,
+        a,
+        &client,
+        id,
+        &assessed,
+        state.case_clock(&calendar),
+    )
+    .await?;
     Ok(see_other(locale, &path))
 }

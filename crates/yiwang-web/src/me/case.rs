@@ -56,11 +56,7 @@ pub async fn show(
     let documents = crate::case_documents::links(&state, locale, &number, &path).await?;
     let fix_materials = match file.open_correction() {
         Some(c) => {
-            let named: Vec<&str> = c
-                .items
-                .iter()
-                .filter_map(|i| i.target.strip_prefix("material:"))
-                .collect();
+            let named: Vec<&str> = c.items.iter().filter_map(|i| i.target.material()).collect();
             let app = state
                 .store
                 .application(

@@ -456,7 +456,7 @@ async fn counter_intake_in_chromium() {
             .case_record(&yiwang_domain::case::CaseNumber::parse(number).unwrap())
             .await
             .unwrap();
-        assert_eq!(case.source, "counter", "{b}");
+        assert_eq!(case.source, yiwang_domain::case::CaseSource::Counter, "{b}");
         c.close().await.unwrap();
     }
 }

@@ -654,7 +654,7 @@ async fn counter_intake_and_service_point_agents_on_every_backend() {
             .case_record(&yiwang_domain::case::CaseNumber::parse(number).unwrap())
             .await
             .unwrap();
-        assert_eq!(case.source, "counter", "{b}");
+        assert_eq!(case.source, yiwang_domain::case::CaseSource::Counter, "{b}");
         assert!(case.staff_id.is_some());
         // The walk-in has no password: nobody signs in to that account yet.
         let res = site
@@ -692,7 +692,7 @@ async fn counter_intake_and_service_point_agents_on_every_backend() {
             .case_record(&yiwang_domain::case::CaseNumber::parse(&number2).unwrap())
             .await
             .unwrap();
-        assert_eq!(case2.source, "agent", "{b}");
+        assert_eq!(case2.source, yiwang_domain::case::CaseSource::Agent, "{b}");
         assert_eq!(
             case2.applicant_id, case.applicant_id,
             "{b}: the same citizen"
