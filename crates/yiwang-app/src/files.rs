@@ -855,6 +855,10 @@ mod tests {
         let other = dir.join("notes.txt");
         std::fs::write(&other, b"not ours").unwrap();
         let hour = std::time::Duration::from_secs(3600);
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "file modification times are real time"
+        )]
         let now = std::time::SystemTime::now();
         std::fs::File::options()
             .write(true)

@@ -20,11 +20,13 @@ enum Cleanup {
 }
 
 fn unique(label: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("bench_{label}_{}_{nanos:x}", std::process::id())
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "bench_{label}_{}_{:x}_{seq}",
+        std::process::id(),
+        crate::now_ms()
+    )
 }
 
 /// Creates and migrates a new, empty database, opened exactly as `yiwang serve` opens it with

@@ -20,8 +20,5 @@ mod statements;
 
 /// Wall-clock "now" in epoch milliseconds (for `created_at` columns).
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    yiwang_app::Clock::now_ms(&yiwang_app::SystemClock)
 }

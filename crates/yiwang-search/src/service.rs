@@ -252,13 +252,10 @@ impl SearchService {
         let load_secs = started.elapsed().as_secs_f64();
         let n = docs.len();
         let dir = self.dir.as_ref().map(|d| {
-            d.join(format!(
-                "index-{}",
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|t| t.as_nanos())
-                    .unwrap_or(0)
-            ))
+            // A new directory per build: the clock's millisecond and a process-wide sequence.
+            static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+            d.join(format!("index-{now_ms}-{seq}"))
         });
         let t = Instant::now();
         let engine = tokio::task::spawn_blocking(move || {

@@ -40,6 +40,9 @@ pub struct AppError {
     pub lang: Lang,
     pub json: bool,
     pub issues: Vec<Issue>,
+    /// Rendered in the default language because the handler did not know the reader's: the
+    /// security middleware renders it again in the request's language ([`localize`]).
+    relocalize: bool,
 }
 
 impl AppError {
@@ -49,6 +52,7 @@ impl AppError {
             lang,
             json: false,
             issues: Vec::new(),
+            relocalize: false,
         }
     }
     pub fn json(code: ErrorCode, lang: Lang) -> Self {
@@ -94,6 +98,19 @@ struct ErrorPage {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        if self.relocalize {
+            let mark = Relocalize {
+                code: self.code,
+                json: self.json,
+            };
+            let mut r = AppError {
+                relocalize: false,
+                ..self
+            }
+            .into_response();
+            r.extensions_mut().insert(mark);
+            return r;
+        }
         let status = status_for(self.code);
         let message = error_message(self.lang, self.code);
         if self.json {
@@ -172,34 +189,50 @@ impl From<yiwang_store::StoreError> for PageError {
     }
 }
 
+/// A store failure in an API handler, with `?`: a JSON error in the reader's language (the
+/// middleware knows it; see [`localize`]).
+impl From<yiwang_store::StoreError> for AppError {
+    fn from(e: yiwang_store::StoreError) -> Self {
+        let mut e = AppError::store(e, Lang::default()).as_json();
+        e.relocalize = true;
+        e
+    }
+}
+
 impl From<AppError> for PageError {
     fn from(e: AppError) -> Self {
         PageError::from_response(e.into_response())
     }
 }
 
-/// Marks a page error rendered in the default language, for [`localize`].
+/// Marks an error rendered in the default language (a page, or a JSON body), for [`localize`].
 #[derive(Debug, Clone, Copy)]
-struct PageErrorCode(ErrorCode);
+struct Relocalize {
+    code: ErrorCode,
+    json: bool,
+}
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match *self.0 {
             Exit::Ready(r) => r,
             Exit::Code(code) => {
-                let mut r = AppError::new(code, Lang::default()).into_response();
-                r.extensions_mut().insert(PageErrorCode(code));
-                r
+                let mut e = AppError::new(code, Lang::default());
+                e.relocalize = true;
+                e.into_response()
             }
         }
     }
 }
 
-/// A page error of the handler, rendered in the reader's language `lang`.
+/// An error a handler returned with `?` (page or JSON), rendered in the reader's language
+/// `lang`.
 pub(crate) fn localize(res: Response, lang: Lang) -> Response {
-    match res.extensions().get::<PageErrorCode>() {
-        Some(&PageErrorCode(code)) if lang != Lang::default() => {
-            AppError::new(code, lang).into_response()
+    match res.extensions().get::<Relocalize>() {
+        Some(&Relocalize { code, json }) if lang != Lang::default() => {
+            let mut e = AppError::new(code, lang);
+            e.json = json;
+            e.into_response()
         }
         _ => res,
     }

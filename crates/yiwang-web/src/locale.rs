@@ -74,18 +74,24 @@ impl<S: Send + Sync> FromRequestParts<S> for Locale {
 #[derive(Debug, Clone, Copy)]
 pub struct ApiLang(pub Lang);
 
-impl<S: Send + Sync> FromRequestParts<S> for ApiLang {
-    type Rejection = Infallible;
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let locale = Locale::from_request_parts(parts, state).await?;
+impl ApiLang {
+    /// The API's language rule: `lang=` in the query, else `Accept-Language`, else the cookie.
+    pub fn of_request(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> Lang {
+        let locale = Locale::of_request(uri, headers);
         if locale.explicit {
-            return Ok(ApiLang(locale.lang));
+            return locale.lang;
         }
-        let accepted = parts
-            .headers
+        headers
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
-            .and_then(Lang::from_accept_language);
-        Ok(ApiLang(accepted.unwrap_or(locale.lang)))
+            .and_then(Lang::from_accept_language)
+            .unwrap_or(locale.lang)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiLang {
+    type Rejection = Infallible;
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ApiLang(ApiLang::of_request(&parts.uri, &parts.headers)))
     }
 }

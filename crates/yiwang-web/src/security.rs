@@ -65,7 +65,12 @@ pub fn harden(router: Router<AppState>, state: &AppState) -> Router<AppState> {
 /// on whatever answer results.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let no_store = never_cached(req.uri().path());
-    let lang = Locale::of_request(req.uri(), req.headers()).lang;
+    // The language an error a handler returned with `?` is shown in (pages and API differ).
+    let lang = if req.uri().path().starts_with("/api/") {
+        crate::locale::ApiLang::of_request(req.uri(), req.headers())
+    } else {
+        Locale::of_request(req.uri(), req.headers()).lang
+    };
     let res = match check_limits(req).await {
         Err(refused) => refused,
         Ok(req) => {

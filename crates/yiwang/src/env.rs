@@ -4,10 +4,7 @@ use yiwang_i18n::Lang;
 
 /// Now, in epoch milliseconds (the CLI is the edge where the real clock enters).
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
+    yiwang_app::Clock::now_ms(&yiwang_app::SystemClock)
 }
 
 /// Message language from `YIWANG_LANG` (zh-CN by default).

@@ -1,7 +1,7 @@
 //! 一件事 for the applicant over JSON: submit every part of a bundle at once (一次提交), with
 //! the same checks and the same result as the bundle page.
 
-use super::common::{ApiLang, ErrorBody, store_error};
+use super::common::{ApiLang, ErrorBody};
 use crate::AppState;
 use crate::auth::ClientAddr;
 use crate::auth::CurrentApplicant;
@@ -105,25 +105,22 @@ pub async fn submit(
     let a = super::cases::applicant(me, lang)?;
     let Path(id) = id.map_err(super::common::bad_id(lang))?;
     let b = super::cases::json_body(body, lang)?;
-    let err = store_error(lang);
-    let bundle = state.store.bundle(id, a.id).await.map_err(&err)?;
+    let bundle = state.store.bundle(id, a.id).await?;
     if bundle.pending().next().is_none() {
         return Ok(Json(dto(bundle)));
     }
     if !b.declaration {
         return Err(AppError::json(ErrorCode::Required, lang));
     }
-    let assessed = assess(&state.store, &a, &bundle).await.map_err(&err)?;
+    let assessed = assess(&state.store, &a, &bundle).await?;
     if !complete(&assessed) {
         let mut e = AppError::json(ErrorCode::Required, lang);
         e.issues = assessed.iter().flat_map(|(v, _)| issues(v)).collect();
         return Err(e);
     }
-    let calendar = state.calendar().await.map_err(&err)?;
+    let calendar = state.calendar().await?;
     let clock = state.case_clock(&calendar);
-    submit_all(&state.store, &a, &client, id, &assessed, clock)
-        .await
-        .map_err(&err)?;
-    let bundle = state.store.bundle(id, a.id).await.map_err(&err)?;
+    submit_all(&state.store, &a, &client, id, &assessed, clock).await?;
+    let bundle = state.store.bundle(id, a.id).await?;
     Ok(Json(dto(bundle)))
 }

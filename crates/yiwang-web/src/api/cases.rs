@@ -3,7 +3,7 @@
 //! takes staff actions within its grant and reads the case-event feed (GB/T 39046 6.2–6.5).
 //! The same store functions, rules and audit entries as the pages.
 
-use super::common::{ApiLang, ErrorBody, store_error};
+use super::common::{ApiLang, ErrorBody};
 use crate::AppState;
 use crate::auth::CurrentApplicant;
 use crate::auth::{ApiPrincipal, ClientAddr};
@@ -113,8 +113,7 @@ pub async fn create_application(
     let app = state
         .store
         .create_application(a.id, &code, CaseSource::Online, None, state.now_ms())
-        .await
-        .map_err(|e| store_error(lang)(e).as_json())?;
+        .await?;
     Ok((
         axum::http::StatusCode::CREATED,
         Json(ApplicationDto {
@@ -199,8 +198,7 @@ pub async fn save_answers(
     state
         .store
         .save_answers(id, DraftOwner::Applicant(a.id), &doc, state.now_ms())
-        .await
-        .map_err(|e| store_error(lang)(e).as_json())?;
+        .await?;
     let errors = validate(&def, &raw, Mode::Submit).err().unwrap_or_default();
     Ok(Json(AnswersResult {
         errors: field_errors(&errors, lang),
@@ -220,23 +218,19 @@ async fn draft_form(
     ),
     AppError,
 > {
-    let err = |e| store_error(lang)(e).as_json();
     let app = state
         .store
         .application(id, DraftOwner::Applicant(applicant_id))
-        .await
-        .map_err(err)?;
+        .await?;
     let published = state
         .store
         .published_implementation(&app.impl_code)
-        .await
-        .map_err(err)?
+        .await?
         .ok_or_else(|| AppError::json(ErrorCode::UnknownImplementation, lang))?;
     let form = state
         .store
         .form_definition_for(&app.impl_code, &published.implementation.basic_code)
-        .await
-        .map_err(err)?;
+        .await?;
     Ok((form.definition, app))
 }
 
@@ -274,9 +268,7 @@ pub async fn upload_material(
     let Path(id) = id.map_err(super::common::bad_id(lang))?;
     let mp = mp.map_err(|r| AppError::json(crate::upload::rejection_code(&r), lang))?;
     let (_, app) = draft_form(&state, a.id, id, lang).await?;
-    let required = crate::materials::required_for(&state, &app)
-        .await
-        .map_err(|e| store_error(lang)(e).as_json())?;
+    let required = crate::materials::required_for(&state, &app).await?;
     let (up, _) = crate::materials::upload(&state, &required, &app, mp)
         .await
         .map_err(|c| AppError::json(c, lang))?;
@@ -327,9 +319,8 @@ pub async fn submit(
     let a = applicant(me, lang)?;
     let Path(id) = id.map_err(super::common::bad_id(lang))?;
     let b = json_body(body, lang)?;
-    let err = |e| store_error(lang)(e).as_json();
     let who = Filer::Applicant(&a);
-    let l = apply::load(&state.store, who, id).await.map_err(err)?;
+    let l = apply::load(&state.store, who, id).await?;
     // A submitted draft answers with its case (a retried request creates nothing).
     let doc = match l.case_number() {
         Some(_) => serde_json::Value::Null,
@@ -351,7 +342,7 @@ pub async fn submit(
             }
         },
     };
-    let calendar = state.calendar().await.map_err(err)?;
+    let calendar = state.calendar().await?;
     let done = apply::submit(
         &state.store,
         who,
@@ -360,8 +351,7 @@ pub async fn submit(
         &doc,
         state.case_clock(&calendar),
     )
-    .await
-    .map_err(err)?;
+    .await?;
     Ok(Json(SubmittedDto {
         case_number: done.number.to_string(),
         created: done.created,
@@ -457,8 +447,7 @@ pub async fn my_case(
     let file = state
         .store
         .case_for_applicant(&number(&n, lang)?, a.id)
-        .await
-        .map_err(|e| store_error(lang)(e).as_json())?;
+        .await?;
     let actions = yiwang_store::Store::actions_for_applicant(&file.case);
     Ok(Json(status_dto(&file, actions, lang)))
 }
@@ -502,10 +491,7 @@ pub async fn case_action(
     if !caller.token.allows(Action::HandleCases, &Target::Anything) {
         return Err(AppError::json(ErrorCode::Forbidden, lang));
     }
-    let calendar = state
-        .calendar()
-        .await
-        .map_err(|e| store_error(lang)(e).as_json())?;
+    let calendar = state.calendar().await?;
     // A target other than `material:` / `field:` is refused as the store refuses a bad line.
     let correction = b
         .correction
@@ -528,15 +514,10 @@ pub async fn case_action(
             &format!("token:{}@{client}", caller.token.id),
             state.case_clock(&calendar),
         )
-        .await
-        .map_err(|e| store_error(lang)(e).as_json())?;
+        .await?;
     // Acting needed a role from the case's department or one of its tasks', so the caller
     // sees the case: answer from the case as written, without reading it or its tasks again.
-    let file = state
-        .store
-        .case_file(done.case)
-        .await
-        .map_err(|e| store_error(lang)(e).as_json())?;
+    let file = state.store.case_file(done.case).await?;
     let actions = yiwang_store::Store::actions_for_staff_in(p, &file);
     Ok(Json(status_dto(&file, actions, lang)))
 }
@@ -603,11 +584,7 @@ pub async fn case_feed(
             .map(|d| d.as_str().to_string()),
         full_id_numbers: token.allows(Action::SeeFullIdNumbers, &Target::Anything),
     };
-    let events = state
-        .store
-        .case_feed(cursor, &scope, limit)
-        .await
-        .map_err(|e| store_error(lang)(e).as_json())?;
+    let events = state.store.case_feed(cursor, &scope, limit).await?;
     // Reporting upstream carries personal data (6.2): every page read is on the record, and on
     // the 谁用了我的数据 page of each applicant whose data it carried (one transaction).
     if let (Some(first), Some(last)) = (events.first(), events.last()) {
@@ -637,11 +614,7 @@ pub async fn case_feed(
                 ),
             )
         }));
-        state
-            .store
-            .audit_many(&entries)
-            .await
-            .map_err(|e| store_error(lang)(e).as_json())?;
+        state.store.audit_many(&entries).await?;
     }
     let next = (events.len() as i64 == limit)
         .then(|| events.last().map(|e| e.cursor.clone()))

@@ -25,11 +25,6 @@ pub fn param_error(code: ErrorCode, lang: Lang, field: &str, value: &str) -> App
     e
 }
 
-/// Store failures as JSON errors.
-pub fn store_error(lang: Lang) -> impl Fn(yiwang_store::StoreError) -> AppError {
-    move |e| AppError::store(e, lang).as_json()
-}
-
 /// A query string that could not be decoded at all (bad percent-encoding, repeated keys).
 pub fn bad_query(lang: Lang) -> impl Fn(axum::extract::rejection::QueryRejection) -> AppError {
     move |_| AppError::json(ErrorCode::InvalidInput, lang)

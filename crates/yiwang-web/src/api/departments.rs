@@ -1,6 +1,6 @@
 //! 部门: the departments of a region's subtree, and one department by its credit code.
 
-use super::common::{ApiLang, ErrorBody, LangQuery, bad_path, bad_query, parse_param, store_error};
+use super::common::{ApiLang, ErrorBody, LangQuery, bad_path, bad_query, parse_param};
 use crate::AppState;
 use crate::error::AppError;
 use axum::Json;
@@ -54,7 +54,7 @@ pub(super) async fn known_region(
     code: &RegionCode,
     lang: Lang,
 ) -> Result<(), AppError> {
-    match state.store.region(code).await.map_err(store_error(lang))? {
+    match state.store.region(code).await? {
         Some(_) => Ok(()),
         None => Err(super::common::param_error(
             ErrorCode::UnknownRegion,
@@ -81,11 +81,7 @@ pub async fn list(
     if let Some(r) = &region {
         known_region(&state, r, lang).await?;
     }
-    let items = state
-        .store
-        .departments(region.as_ref())
-        .await
-        .map_err(store_error(lang))?;
+    let items = state.store.departments(region.as_ref()).await?;
     Ok(Json(DepartmentList {
         items: items.into_iter().map(DepartmentDto::from).collect(),
     }))
@@ -109,8 +105,7 @@ pub async fn department(
     let d = state
         .store
         .department(&code)
-        .await
-        .map_err(store_error(lang))?
+        .await?
         .ok_or_else(|| AppError::json(ErrorCode::NotFound, lang))?;
     Ok(Json(d.into()))
 }

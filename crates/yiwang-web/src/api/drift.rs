@@ -3,7 +3,7 @@
 //! county bureau's implementation is compared with other county bureaus', a township office's
 //! with other townships'). Public: it is computed from the published catalog only.
 
-use super::common::{ApiLang, ErrorBody, keys_schema, parse_param, store_error};
+use super::common::{ApiLang, ErrorBody, keys_schema, parse_param};
 use super::departments::known_region;
 use crate::AppState;
 use crate::error::AppError;
@@ -135,8 +135,6 @@ pub async fn drift(
             grants: Vec::new(),
         },
     };
-    let report = yiwang_app::catalog::drift(&state.store, &scope)
-        .await
-        .map_err(store_error(lang))?;
+    let report = yiwang_app::catalog::drift(&state.store, &scope).await?;
     Ok(Json(report.into()))
 }

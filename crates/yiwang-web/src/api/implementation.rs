@@ -4,7 +4,6 @@
 
 use super::common::{
     ApiLang, ErrorBody, LangQuery, bad_path, keys_array_schema, keys_schema, nullable_keys_schema,
-    store_error,
 };
 use super::implementations::TimeLimitDto;
 use super::standard_items::StandardItemDto;
@@ -207,22 +206,14 @@ async fn cached(
     lang: Lang,
 ) -> Result<Option<Arc<str>>, AppError> {
     let cache = &state.cache;
-    cache
-        .refresh(&state.store, state.now_ms())
-        .await
-        .map_err(store_error(lang))?;
+    cache.refresh(&state.store, state.now_ms()).await?;
     if let Some(body) = cache.get(code.as_str()) {
         return Ok(Some(body));
     }
     // Remember the generation the load belongs to, so a publish that lands meanwhile
     // cannot leave an outdated answer in the cache.
     let generation = cache.generation();
-    let Some(p) = state
-        .store
-        .published_implementation(code)
-        .await
-        .map_err(store_error(lang))?
-    else {
+    let Some(p) = state.store.published_implementation(code).await? else {
         return Ok(None);
     };
     let json = serde_json::to_string(&ImplementationDto::from(p))

@@ -3,7 +3,7 @@
 
 use super::common::{
     ApiLang, ErrorBody, MAX_TEXT_FILTER, bad_query, decode_cursor, keys_schema, param_error,
-    parse_limit, parse_param, present, split_page, store_error,
+    parse_limit, parse_param, present, split_page,
 };
 use super::departments::known_region;
 use crate::AppState;
@@ -134,12 +134,7 @@ pub async fn list(
         known_region(&state, r, lang).await?;
     }
     if let Some(d) = &filter.department
-        && state
-            .store
-            .department(d)
-            .await
-            .map_err(store_error(lang))?
-            .is_none()
+        && state.store.department(d).await?.is_none()
     {
         return Err(param_error(
             ErrorCode::UnknownDepartment,
@@ -151,8 +146,7 @@ pub async fn list(
     let rows = state
         .store
         .list_published(&filter, after.as_ref().map(ImplCode::as_str), limit + 1)
-        .await
-        .map_err(store_error(lang))?;
+        .await?;
     let (rows, next) = split_page(rows, limit, |s| s.code.as_str());
     Ok(Json(ImplementationPage {
         items: rows

@@ -1,6 +1,6 @@
 //! 行政区划: one region, its children, its path from the province, and the provinces.
 
-use super::common::{ApiLang, ErrorBody, LangQuery, bad_path, store_error};
+use super::common::{ApiLang, ErrorBody, LangQuery, bad_path};
 use crate::AppState;
 use crate::error::AppError;
 use axum::Json;
@@ -69,23 +69,15 @@ async fn existing(state: &AppState, code: &RegionCode, lang: Lang) -> Result<Reg
     state
         .store
         .region(code)
-        .await
-        .map_err(store_error(lang))?
+        .await?
         .ok_or_else(|| AppError::json(ErrorCode::NotFound, lang))
 }
 
 /// The provinces.
 #[utoipa::path(get, path = "/api/v1/regions", tag = "regions", operation_id = "list_provinces", params(LangQuery),
     responses((status = 200, description = "Every province", body = RegionList)))]
-pub async fn provinces(
-    State(state): State<AppState>,
-    ApiLang(lang): ApiLang,
-) -> Result<Json<RegionList>, AppError> {
-    let regions = state
-        .store
-        .region_children(None)
-        .await
-        .map_err(store_error(lang))?;
+pub async fn provinces(State(state): State<AppState>) -> Result<Json<RegionList>, AppError> {
+    let regions = state.store.region_children(None).await?;
     Ok(RegionList::of(regions))
 }
 
@@ -121,11 +113,7 @@ pub async fn children(
 ) -> Result<Json<RegionList>, AppError> {
     let code = region_code(path, lang)?;
     existing(&state, &code, lang).await?;
-    let regions = state
-        .store
-        .region_children(Some(&code))
-        .await
-        .map_err(store_error(lang))?;
+    let regions = state.store.region_children(Some(&code)).await?;
     Ok(RegionList::of(regions))
 }
 
@@ -143,11 +131,7 @@ pub async fn region_path(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<RegionList>, AppError> {
     let code = region_code(path, lang)?;
-    let regions = state
-        .store
-        .region_path(&code)
-        .await
-        .map_err(store_error(lang))?;
+    let regions = state.store.region_path(&code).await?;
     if regions.last().is_none_or(|r| r.code != code) {
         return Err(AppError::json(ErrorCode::NotFound, lang));
     }

@@ -2,7 +2,7 @@
 
 use super::common::{
     ApiLang, ErrorBody, PageQuery, bad_query, decode_cursor, keys_array_schema, keys_schema,
-    parse_limit, split_page, store_error,
+    parse_limit, split_page,
 };
 use crate::AppState;
 use crate::error::AppError;
@@ -67,8 +67,7 @@ pub async fn list(
     let rows = state
         .store
         .standard_items(after.as_ref().map(BasicCode::as_str), limit + 1)
-        .await
-        .map_err(store_error(lang))?;
+        .await?;
     let (rows, next) = split_page(rows, limit, |s| s.basic_code.as_str());
     Ok(Json(StandardItemPage {
         items: rows.into_iter().map(StandardItemDto::from).collect(),

@@ -1,7 +1,7 @@
 //! 文书核验: the public status of a document by the verification code printed on it. No
 //! personal data: kind, case number, issuing department, dates, status and the PDF's digest.
 
-use super::common::{ErrorBody, LangQuery, store_error};
+use super::common::{ErrorBody, LangQuery};
 use crate::AppState;
 use crate::error::AppError;
 use axum::Json;
@@ -65,8 +65,7 @@ pub async fn verify(
     let d = state
         .store
         .document_by_verify_code(&code)
-        .await
-        .map_err(store_error(lang))?
+        .await?
         .ok_or_else(not_found)?
         .public();
     Ok(Json(DocumentVerification {

@@ -137,6 +137,10 @@ async fn guide_page_and_console_import_in_chromium() {
             .text()
             .await
             .unwrap();
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "a real browser expires cookies on real time"
+        )]
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()

@@ -395,6 +395,10 @@ async fn a_publication_is_found_by_search_within_one_second_on_every_backend() {
         };
         entry.implementation.result_name = result.to_string();
         let actor = yiwang_store::Actor::system("test");
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "the search index checks for changes on a real timer"
+        )]
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()

@@ -48,6 +48,10 @@ async fn unlock_and_reset_totp_from_the_command_line() {
             .await
             .unwrap();
         // Locks end by themselves: lock it now (the command reads the wall clock).
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "the CLI under test reads the wall clock"
+        )]
         let now = i64::try_from(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)

@@ -159,6 +159,10 @@ pub async fn staff_sign_in(c: &Client, base: &str, username: &str, password: &st
             c.source().await.unwrap_or_default()
         ),
     };
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "a real browser expires cookies on real time"
+    )]
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
