@@ -19,8 +19,8 @@ fn hex(b: u8) -> Option<u8> {
 fn decode(part: &[u8]) -> Result<String, RawError> {
     let mut out = Vec::with_capacity(part.len());
     let mut i = 0;
-    while i < part.len() {
-        match part[i] {
+    while let Some(&byte) = part.get(i) {
+        match byte {
             b'+' => out.push(b' '),
             b'%' => {
                 let hi = part.get(i + 1).copied().and_then(hex);
@@ -54,10 +54,10 @@ pub fn parse_pairs(body: &[u8]) -> Result<Vec<(String, String)>, RawError> {
         if out.len() >= MAX_PAIRS {
             return Err(RawError::TooManyValues { max: MAX_PAIRS });
         }
-        let (k, v) = match part.iter().position(|b| *b == b'=') {
-            Some(p) => (&part[..p], &part[p + 1..]),
-            None => (part, &b""[..]),
-        };
+        // Name and value around the first `=`; no `=`: an empty value.
+        let mut name_value = part.splitn(2, |b| *b == b'=');
+        let k = name_value.next().unwrap_or_default();
+        let v = name_value.next().unwrap_or_default();
         if v.len() > 3 * MAX_VALUE_BYTES {
             return Err(RawError::TooLong {
                 name: String::new(),

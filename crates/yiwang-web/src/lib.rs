@@ -4,6 +4,11 @@
 //! other; they build on the kit: `html` (rendering, redirects, forms, page frames, the policy
 //! question), `error` (`PageError`, `AppError`), `link`, `page`, `locale` and `auth`.
 
+// The HTTP edge answers whatever anyone sends: no silent `as` casts and no index that could
+// panic into a 500 (unit tests excepted). The other crates are moving to the same lints.
+#![deny(clippy::as_conversions, clippy::indexing_slicing)]
+#![cfg_attr(test, allow(clippy::as_conversions))]
+
 pub mod api;
 mod apply_pages;
 pub mod auth;

@@ -616,7 +616,7 @@ pub async fn case_feed(
         }));
         state.store.audit_many(&entries).await?;
     }
-    let next = (events.len() as i64 == limit)
+    let next = (i64::try_from(events.len()) == Ok(limit))
         .then(|| events.last().map(|e| e.cursor.clone()))
         .flatten();
     Ok(Json(FeedPage { events, next }))

@@ -302,7 +302,7 @@ pub async fn search(
                 summary: e.summary,
             })
             .collect(),
-        processing_time_ms: res.took_us as f64 / 1000.0,
+        processing_time_ms: std::time::Duration::from_micros(res.took_us).as_secs_f64() * 1000.0,
     }))
 }
 

@@ -129,7 +129,7 @@ pub async fn newest_before(
                 ..Default::default()
             })
             .await?;
-        let exhausted = (rows.len() as i64) < STORE_PAGE;
+        let exhausted = i64::try_from(rows.len()).is_ok_and(|n| n < STORE_PAGE);
         for e in rows {
             cursor = e.seq;
             if visible.allows(&e).await? {

@@ -241,7 +241,7 @@ pub async fn save(
     };
     let source = EntrySource {
         row: 1,
-        material_rows: (1..=entry.implementation.materials.len() as u64).collect(),
+        material_rows: (1..).take(entry.implementation.materials.len()).collect(),
     };
     let parsed = ParsedFile {
         batch: CatalogBatch {

@@ -154,9 +154,15 @@ fn looks_like_materials(u: &Upload) -> bool {
     if u.field == "file" || u.field == "items" {
         return false;
     }
-    let head = String::from_utf8_lossy(&u.bytes[..u.bytes.len().min(4096)]);
+    let head = String::from_utf8_lossy(u.bytes.get(..4096).unwrap_or(&u.bytes));
     let first = head.lines().next().unwrap_or("");
     first.contains(MATERIAL_HEADERS[1]) && !first.contains(ITEM_HEADERS[1])
+}
+
+/// What one import reads: one workbook or JSON document, or the items and materials CSV files.
+enum Job {
+    One(CatalogFormat, Upload),
+    Csv(Upload, Upload),
 }
 
 /// Parses the uploads into one batch, or says why not.
@@ -168,31 +174,32 @@ async fn parse(uploads: Vec<Upload>) -> Result<ParsedFile, Refusal> {
     if formats.iter().any(Option::is_none) {
         return Err(Refusal::Code(ErrorCode::UnsupportedFormat));
     }
-    let job = match (uploads.len(), formats.first().copied().flatten()) {
-        (0, _) => return Err(Refusal::Message("console.import.no_file")),
-        (1, Some(CatalogFormat::Xlsx | CatalogFormat::Json)) | (2, Some(CatalogFormat::Csv))
-            if formats.iter().all(|f| *f == formats[0]) =>
-        {
-            uploads
-        }
-        (1, Some(CatalogFormat::Csv)) => {
+    let format = formats.first().copied().flatten();
+    let same_format = formats.iter().all(|f| *f == format);
+    // One workbook or document, or the two CSV files (items and materials) in either order.
+    let job = match (<[Upload; 1]>::try_from(uploads), format) {
+        (Ok([one]), Some(f @ (CatalogFormat::Xlsx | CatalogFormat::Json))) => Job::One(f, one),
+        (Ok(_), Some(CatalogFormat::Csv)) => {
             return Err(Refusal::Message("console.import.need_two_csv"));
+        }
+        (Err(uploads), _) if uploads.is_empty() => {
+            return Err(Refusal::Message("console.import.no_file"));
+        }
+        (Err(uploads), Some(CatalogFormat::Csv)) if same_format => {
+            match <[Upload; 2]>::try_from(uploads) {
+                Ok([a, b]) if looks_like_materials(&a) && !looks_like_materials(&b) => {
+                    Job::Csv(b, a)
+                }
+                Ok([a, b]) => Job::Csv(a, b),
+                Err(_) => return Err(Refusal::Message("console.import.combination")),
+            }
         }
         _ => return Err(Refusal::Message("console.import.combination")),
     };
-    let format = formats[0];
-    let parsed = tokio::task::spawn_blocking(move || {
-        let mut job = job;
-        match format {
-            Some(CatalogFormat::Xlsx) => yiwang_interchange::parse_xlsx(&job[0].bytes),
-            Some(CatalogFormat::Json) => yiwang_interchange::parse_json(&job[0].bytes),
-            _ => {
-                if looks_like_materials(&job[0]) && !looks_like_materials(&job[1]) {
-                    job.swap(0, 1);
-                }
-                yiwang_interchange::parse_csv(&job[0].bytes, &job[1].bytes)
-            }
-        }
+    let parsed = tokio::task::spawn_blocking(move || match job {
+        Job::One(CatalogFormat::Xlsx, u) => yiwang_interchange::parse_xlsx(&u.bytes),
+        Job::One(_, u) => yiwang_interchange::parse_json(&u.bytes),
+        Job::Csv(items, materials) => yiwang_interchange::parse_csv(&items.bytes, &materials.bytes),
     })
     .await
     .map_err(|_| Refusal::Code(ErrorCode::Internal))?;

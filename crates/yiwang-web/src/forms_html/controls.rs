@@ -515,7 +515,9 @@ impl<'a, 'v> Builder<'a, 'v> {
         let lang = self.lang();
         let id = html_id(&g.key);
         let max = g.effective_max_items();
-        let min = g.min_items.map_or(0, |m| m as usize);
+        let min = g
+            .min_items
+            .map_or(0, |m| usize::try_from(m).unwrap_or(usize::MAX));
         let rows = self.view.raw.rows(&g.key).max(min).max(1).min(max);
         let label = pick(&g.label, lang);
         let add = if rows < max {

@@ -62,7 +62,11 @@ pub async fn load(
     let mut found = ctx
         .st
         .store
-        .list_published(filter, after.map(ImplCode::as_str), PAGE_SIZE as i64 + 1)
+        .list_published(
+            filter,
+            after.map(ImplCode::as_str),
+            i64::try_from(PAGE_SIZE + 1).unwrap_or(i64::MAX),
+        )
         .await?;
     let more = found.len() > PAGE_SIZE;
     found.truncate(PAGE_SIZE);
