@@ -58,7 +58,7 @@ pub use outbox::{
 };
 pub use pii::{PiiColumn, RevealedPii, RotateSummary, Shown, StaffPii, UserPii};
 pub use regions::{Region, RegionRow};
-pub use search_data::{LifeEventRow, SearchSeed, SearchTermRow};
+pub use search_data::{IndexedImplementation, LifeEventRow, SearchSeed, SearchTermRow};
 pub use tokens::{ApiToken, NewApiToken, token_actor_name, token_of_entry};
 pub use uploads::{NewUpload, Upload, UploadStatus};
 
