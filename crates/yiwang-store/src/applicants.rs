@@ -371,7 +371,7 @@ impl Store {
             return Ok(None);
         };
         let mut last_seen_at = get_i64(&r, "last_seen_at")?;
-        if now_ms - last_seen_at >= crate::login_steps::TOUCH_INTERVAL_MS {
+        if now_ms - last_seen_at >= crate::session_consts::TOUCH_INTERVAL_MS {
             sqlx::query("UPDATE applicant_sessions SET last_seen_at = $1 WHERE token_hash = $2")
                 .bind(now_ms)
                 .bind(token_hash.to_string())

@@ -60,14 +60,14 @@ impl ApplicantSession {
 fn session_usable(expires_at: i64, last_seen_at: i64, now_ms: i64, idle_ms: i64) -> bool {
     expires_at > now_ms
         && last_seen_at > now_ms - idle_ms
-        && now_ms - last_seen_at < crate::login_steps::TOUCH_INTERVAL_MS
+        && now_ms - last_seen_at < crate::session_consts::TOUCH_INTERVAL_MS
 }
 
 /// Not revoked, not expired at `now_ms`, and not yet due for its "last used" mark.
 pub(crate) fn token_usable(t: &ApiToken, now_ms: i64) -> bool {
     t.active(now_ms)
         && t.last_used_at
-            .is_some_and(|u| now_ms - u < crate::login_steps::TOUCH_INTERVAL_MS)
+            .is_some_and(|u| now_ms - u < crate::session_consts::TOUCH_INTERVAL_MS)
 }
 
 type Entries<V> = HashMap<String, (Instant, V)>;

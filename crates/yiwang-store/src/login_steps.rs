@@ -13,8 +13,7 @@ use crate::{Store, StoreError};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::policy::Principal;
 
-/// Sessions are marked as used at most this often.
-pub const TOUCH_INTERVAL_MS: i64 = 60_000;
+pub use crate::session_consts::TOUCH_INTERVAL_MS;
 
 /// What the pending sign-in still needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,7 +1,9 @@
 //! What the search indexer reads of the published catalog: [`IndexedImplementation`], a
 //! projection of a published implementation, read in bulk by [`Store::published_for_index`].
 
-use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str, json_array, json_list, parse_stored};
+use crate::rows::{
+    get_i64, get_opt_i64, get_opt_str, get_str, json_array, json_list, parse_stored,
+};
 use crate::{Backend, PublishedImplementation, Store, StoreError};
 use serde::de::DeserializeOwned;
 use sqlx::AnyPool;
@@ -193,7 +195,6 @@ impl Store {
             .collect()
     }
 }
-
 
 /// Ids per statement of [`Store::published_for_index`].
 const IDS_PER_RANGE: i64 = 4096;

@@ -19,7 +19,6 @@ pub struct LifeEventRow {
 }
 
 impl Store {
-
     /// Every life-event definition, by code.
     pub async fn life_events(&self) -> Result<Vec<LifeEventRow>, StoreError> {
         let rows = sqlx::query(
@@ -122,4 +121,5 @@ impl Store {
             }
         }
         Ok(out)
-    }}
+    }
+}

@@ -86,4 +86,5 @@ impl Store {
         bump(&mut tx).await?;
         tx.commit().await?;
         Ok(true)
-    }}
+    }
+}

@@ -30,7 +30,6 @@ fn term_from(r: &sqlx::any::AnyRow) -> Result<SearchTermRow, StoreError> {
 }
 
 impl Store {
-
     /// Every search term, by kind then phrase.
     pub async fn search_terms(&self) -> Result<Vec<SearchTermRow>, StoreError> {
         let rows = sqlx::query(
@@ -180,4 +179,5 @@ impl Store {
         append_in(&mut tx, now_ms, &event).await?;
         tx.commit().await?;
         Ok(true)
-    }}
+    }
+}
