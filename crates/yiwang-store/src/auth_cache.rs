@@ -27,30 +27,20 @@ pub const AUTH_CACHE_MS: u64 = 1_000;
 /// Most entries kept per kind; that kind starts over when full.
 const CAPACITY: usize = 10_000;
 
-/// A staff session as read: its principal and the times the checks need.
+/// A session as read: its holder and the times the checks need.
 #[derive(Debug, Clone)]
-pub(crate) struct StaffSession {
-    pub principal: Principal,
+pub(crate) struct CachedSession<H> {
+    pub holder: H,
     pub expires_at: i64,
     pub last_seen_at: i64,
 }
 
+/// A staff session as read.
+pub(crate) type StaffSession = CachedSession<Principal>;
 /// An applicant session as read.
-#[derive(Debug, Clone)]
-pub(crate) struct ApplicantSession {
-    pub applicant: Applicant,
-    pub expires_at: i64,
-    pub last_seen_at: i64,
-}
+pub(crate) type ApplicantSession = CachedSession<Applicant>;
 
-impl StaffSession {
-    /// Alive at `now_ms` and not yet due for its "last seen" mark.
-    pub fn usable(&self, now_ms: i64, idle_ms: i64) -> bool {
-        session_usable(self.expires_at, self.last_seen_at, now_ms, idle_ms)
-    }
-}
-
-impl ApplicantSession {
+impl<H> CachedSession<H> {
     /// Alive at `now_ms` and not yet due for its "last seen" mark.
     pub fn usable(&self, now_ms: i64, idle_ms: i64) -> bool {
         session_usable(self.expires_at, self.last_seen_at, now_ms, idle_ms)

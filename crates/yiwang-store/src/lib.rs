@@ -37,6 +37,7 @@ mod rows;
 mod rowset;
 pub mod search_data;
 pub mod session_consts;
+mod sessions;
 pub mod staff_password;
 pub mod tokens;
 pub mod totp;

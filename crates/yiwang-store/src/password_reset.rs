@@ -295,7 +295,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         for sql in [
-            "DELETE FROM applicant_sessions WHERE applicant_id = $1",
+            <crate::sessions::ApplicantSessions as crate::sessions::SessionKind>::DELETE_ALL_OF,
             "DELETE FROM applicant_challenges WHERE applicant_id = $1",
         ] {
             sqlx::query(sql).bind(a.id).execute(&mut *tx).await?;

@@ -76,7 +76,7 @@ impl Store {
         .await?;
         let mut ended = 0;
         for sql in [
-            "DELETE FROM sessions WHERE user_id = $1",
+            <crate::sessions::StaffSessions as crate::sessions::SessionKind>::DELETE_ALL_OF,
             "DELETE FROM login_challenges WHERE user_id = $1",
         ] {
             ended += sqlx::query(sql)
