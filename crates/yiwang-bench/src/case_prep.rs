@@ -256,7 +256,6 @@ pub(crate) async fn prepare(
                     let s = store
                         .submit_application(
                             app.id,
-                            DraftOwner::Applicant(a.id),
                             CaseActor::Applicant(a),
                             "127.0.0.1",
                             clock(&calendar),

@@ -233,7 +233,6 @@ async fn one_statement_reads_equal_the_per_table_reads_on_every_backend() {
         let done = store
             .submit_application(
                 app.id,
-                owner,
                 CaseActor::Applicant(&alice),
                 "127.0.0.1",
                 CaseClock {

@@ -241,7 +241,6 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
                 store
                     .submit_application(
                         app.id,
-                        DraftOwner::Applicant(alice.id),
                         CaseActor::Applicant(&alice),
                         "127.0.0.1",
                         clock(monday, 1),
@@ -269,7 +268,6 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
         let first = store
             .submit_application(
                 app.id,
-                DraftOwner::Applicant(alice.id),
                 CaseActor::Applicant(&alice),
                 "127.0.0.1",
                 clock(monday, 1),
@@ -287,7 +285,6 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
         let again = store
             .submit_application(
                 app.id,
-                DraftOwner::Applicant(alice.id),
                 CaseActor::Applicant(&alice),
                 "127.0.0.1",
                 clock(monday, 2),
@@ -642,7 +639,6 @@ async fn overdue_cases_are_escalated_once_on_every_backend() {
         let n = store
             .submit_application(
                 app.id,
-                DraftOwner::Applicant(a.id),
                 CaseActor::Applicant(&a),
                 "t",
                 clock,

@@ -10,7 +10,6 @@ use yiwang_domain::calendar::CivilDate;
 use yiwang_domain::case::CaseSource;
 use yiwang_domain::policy::{Grant, Principal, Role};
 use yiwang_domain::{CreditCode, ErrorCode, ImplCode, RegionCode};
-use yiwang_store::applications::DraftOwner;
 use yiwang_store::cases::{ActionRequest, CaseActor, CaseClock};
 use yiwang_store::{Actor, NewUser, Store};
 use yiwang_testkit::{DEMO_NOW_MS, backends};
@@ -42,7 +41,6 @@ async fn submit(
     store
         .submit_application(
             id,
-            DraftOwner::Applicant(who.id),
             CaseActor::Applicant(who),
             "127.0.0.1",
             clock,

@@ -488,7 +488,6 @@ pub(crate) async fn submit_ready(
         .store
         .submit_loaded(
             &l.app,
-            who.owner(),
             Some(doc),
             Some(&l.recipient),
             who.actor(),

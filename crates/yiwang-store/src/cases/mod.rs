@@ -12,6 +12,7 @@
 //! progress and due date and writes what it answers.
 
 use crate::applicants::Applicant;
+use crate::applications::DraftOwner;
 use crate::audit::Actor;
 use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
 use crate::{Store, StoreError};
@@ -69,6 +70,16 @@ pub enum CaseActor<'a> {
 }
 
 impl CaseActor<'_> {
+    /// The drafts this actor may see and submit as its own: an applicant's own drafts, a
+    /// clerk's intake drafts; the platform owns none.
+    pub fn draft_owner(&self) -> Option<DraftOwner> {
+        match self {
+            CaseActor::Staff(p) => Some(DraftOwner::Staff(p.user_id)),
+            CaseActor::Applicant(a) => Some(DraftOwner::Applicant(a.id)),
+            CaseActor::System => None,
+        }
+    }
+
     /// What the writes of a step record of the actor, owned (a grouped write outlives the
     /// borrow).
     fn facts(&self, client: &str) -> ActorFacts {
