@@ -239,7 +239,6 @@ async fn one_statement_reads_equal_the_per_table_reads_on_every_backend() {
                     now_ms: DEMO_NOW_MS + 60_000,
                     today: monday,
                     calendar: &calendar,
-                    docs: None,
                 },
             )
             .await

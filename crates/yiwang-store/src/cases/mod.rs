@@ -40,24 +40,13 @@ pub(crate) mod submit;
 pub use escalate::ESCALATION_BATCH;
 pub use notices::{DocumentFacts, DocumentIssuer, PreparedDocument};
 
-/// What an operation runs under, passed in so tests control it: the time, the official
-/// calendar, and who renders the notices a step issues (none: no documents).
-#[derive(Clone, Copy)]
+/// When an operation runs, passed in so tests control it: the time and the official calendar.
+/// (Who renders the notices a step issues is a separate argument of [`Store::act_on_case`].)
+#[derive(Debug, Clone, Copy)]
 pub struct CaseClock<'a> {
     pub now_ms: i64,
     pub today: CivilDate,
     pub calendar: &'a Calendar,
-    pub docs: Option<&'a dyn DocumentIssuer>,
-}
-
-impl std::fmt::Debug for CaseClock<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CaseClock")
-            .field("now_ms", &self.now_ms)
-            .field("today", &self.today)
-            .field("docs", &self.docs.is_some())
-            .finish()
-    }
 }
 
 /// Who takes an action.
@@ -482,6 +471,7 @@ impl Store {
         actor: CaseActor<'_>,
         client: &str,
         clock: CaseClock<'_>,
+        docs: Option<&dyn DocumentIssuer>,
     ) -> Result<ActionOutcome, StoreError> {
         let (case, tasks) = self.case_for_action(number, actor, &req.action).await?;
         let roles = self
@@ -505,7 +495,7 @@ impl Store {
             clock.calendar,
         )?;
         let (documents, dept_name) = self
-            .step_documents(&case, req, opinion.as_deref(), &clocked.timing, clock)
+            .step_documents(&case, req, opinion.as_deref(), &clocked.timing, clock, docs)
             .await?;
         // What the write below stores (see `step::StepWrite::write`).
         let after = case.after_step(&clocked, clock.now_ms);
@@ -572,8 +562,9 @@ impl Store {
         opinion: Option<&str>,
         timing: &CaseTiming,
         clock: CaseClock<'_>,
+        docs: Option<&dyn DocumentIssuer>,
     ) -> Result<(Vec<PreparedDocument>, String), StoreError> {
-        let Some(issuer) = clock.docs.filter(|d| d.issues_for(&req.action)) else {
+        let Some(issuer) = docs.filter(|d| d.issues_for(&req.action)) else {
             return Ok((Vec::new(), String::new()));
         };
         let (dept_name, applicant_name, result_name) = self.document_names(case).await?;

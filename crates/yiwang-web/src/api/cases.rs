@@ -521,6 +521,7 @@ pub async fn case_action(
             CaseActor::Staff(p),
             &format!("token:{}@{client}", caller.token.id),
             state.case_clock(&calendar),
+            Some(state.docs.as_ref()),
         )
         .await
         .map_err(|e| store_error(lang)(e).as_json())?;

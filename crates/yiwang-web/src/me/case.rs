@@ -131,6 +131,7 @@ pub async fn resubmit(
             CaseActor::Applicant(&a),
             &client,
             state.case_clock(&calendar),
+            Some(state.docs.as_ref()),
         )
         .await
         .map_err(|e| store_fail(e, locale))?;
