@@ -164,7 +164,6 @@ pub async fn submit(
     store
         .submit_loaded(
             &draft.app,
-            who.owner(),
             Some(doc),
             Some(&draft.recipient),
             who.actor(),

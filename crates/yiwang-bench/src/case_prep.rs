@@ -150,7 +150,6 @@ pub(crate) fn clock<'a>(calendar: &'a Calendar) -> CaseClock<'a> {
         now_ms,
         today: CivilDate::from_unix_ms(now_ms, 8 * 3600),
         calendar,
-        docs: None,
     }
 }
 
@@ -256,7 +255,6 @@ pub(crate) async fn prepare(
                     let s = store
                         .submit_application(
                             app.id,
-                            DraftOwner::Applicant(a.id),
                             CaseActor::Applicant(a),
                             "127.0.0.1",
                             clock(&calendar),
@@ -273,6 +271,7 @@ pub(crate) async fn prepare(
                             CaseActor::Staff(&clerk),
                             "127.0.0.1",
                             clock(&calendar),
+                            None,
                         )
                         .await?;
                     out.accepted.push(s.number);
@@ -329,10 +328,16 @@ pub(crate) async fn store_completions(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(n) = cases.get(i) else { break };
                 let t0 = Instant::now();
-                let mut c = clock(&calendar);
-                c.docs = Some(issuer.as_ref());
+                let c = clock(&calendar);
                 let r = store
-                    .act_on_case(n, &req, CaseActor::Staff(&reviewer), "127.0.0.1", c)
+                    .act_on_case(
+                        n,
+                        &req,
+                        CaseActor::Staff(&reviewer),
+                        "127.0.0.1",
+                        c,
+                        Some(issuer.as_ref()),
+                    )
                     .await;
                 out.requests += 1;
                 out.latencies_us

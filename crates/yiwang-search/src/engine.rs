@@ -18,7 +18,7 @@ use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, Te
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 use yiwang_domain::RegionCode;
-use yiwang_store::PublishedImplementation;
+use yiwang_store::IndexedImplementation;
 
 /// Boost of a whole-name match: an exact name always comes first.
 const EXACT_BOOST: f32 = 100.0;
@@ -161,15 +161,14 @@ impl std::fmt::Debug for Engine {
 
 /// Every government term of the catalog: item, material, department and result names, themes;
 /// sorted, each once.
-pub fn catalog_words(docs: &[PublishedImplementation]) -> Vec<String> {
+pub fn catalog_words(docs: &[IndexedImplementation]) -> Vec<String> {
     let mut set: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for p in docs {
-        let i = &p.implementation;
-        set.insert(&p.standard.name);
-        set.insert(&i.department_name);
-        set.insert(&i.result_name);
-        set.extend(i.materials.iter().map(|m| m.name.as_str()));
-        set.extend(i.themes.iter().map(String::as_str));
+        set.insert(&p.name);
+        set.insert(&p.department_name);
+        set.insert(&p.result_name);
+        set.extend(p.materials.iter().map(String::as_str));
+        set.extend(p.themes.iter().map(String::as_str));
     }
     let mut words: Vec<String> = set
         .into_iter()
@@ -209,14 +208,14 @@ impl Engine {
     /// indexed.
     pub fn build(
         dir: Option<&std::path::Path>,
-        docs: Vec<PublishedImplementation>,
+        docs: Vec<IndexedImplementation>,
         terms: &[Term],
         events: Vec<LifeEvent>,
     ) -> Result<Engine, SearchError> {
         let words = catalog_words(&docs);
         let versions = docs
             .iter()
-            .map(|p| (p.implementation.code.as_str().to_string(), p.version))
+            .map(|p| (p.code.as_str().to_string(), p.version))
             .collect();
         let (analyzer, rules) = analyzer_for(&words, terms, &events);
         let (index, fields) = index::create(dir)?;
@@ -321,7 +320,7 @@ impl Engine {
     /// Replaces and removes implementations; visible to searches when this returns.
     pub fn apply(
         &self,
-        upserts: &[PublishedImplementation],
+        upserts: &[IndexedImplementation],
         removed: &[String],
     ) -> Result<(), SearchError> {
         let mut writer = self
@@ -334,7 +333,7 @@ impl Engine {
             writer.delete_term(code_term(c));
         }
         for p in upserts {
-            writer.delete_term(code_term(p.implementation.code.as_str()));
+            writer.delete_term(code_term(p.code.as_str()));
             writer.add_document(index::document(&self.fields, &self.analyzer, &mut cache, p))?;
         }
         writer.commit()?;
@@ -344,7 +343,7 @@ impl Engine {
                 v.remove(c);
             }
             for p in upserts {
-                v.insert(p.implementation.code.as_str().to_string(), p.version);
+                v.insert(p.code.as_str().to_string(), p.version);
             }
         }
         Ok(())

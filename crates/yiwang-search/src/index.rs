@@ -14,7 +14,7 @@ use tantivy::schema::{
 };
 use tantivy::{Index, IndexWriter, TantivyDocument};
 use yiwang_domain::enums::{Audience, CodeSet};
-use yiwang_store::PublishedImplementation;
+use yiwang_store::IndexedImplementation;
 
 /// Display facts of a hit, stored with the document so a results page needs no database.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,59 +150,57 @@ pub fn document(
     f: &Fields,
     a: &Analyzer,
     cache: &mut TokenCache,
-    p: &PublishedImplementation,
+    p: &IndexedImplementation,
 ) -> TantivyDocument {
-    let imp = &p.implementation;
-    let std = &p.standard;
     let mut d = TantivyDocument::default();
-    d.add_text(f.code, imp.code.as_str());
-    d.add_text(f.basic_code, std.basic_code.as_str());
+    d.add_text(f.code, p.code.as_str());
+    d.add_text(f.basic_code, p.basic_code.as_str());
     d.add_u64(f.version, u64::try_from(p.version).unwrap_or(0));
-    d.add_text(f.title, &std.name);
-    d.add_text(f.name, cache.get(a, &std.name));
-    for e in exact_forms(&std.name) {
+    d.add_text(f.title, &p.name);
+    d.add_text(f.name, cache.get(a, &p.name));
+    for e in exact_forms(&p.name) {
         d.add_text(f.name_exact, e);
     }
     // A field of several texts holds their tokens as several values: the same postings and
     // token count as one list (no positions are indexed).
-    let keywords = imp
+    let keywords = p
         .themes
         .iter()
-        .chain(imp.handling_items.iter().map(|h| &h.name))
-        .chain(std::iter::once(&imp.result_name));
+        .chain(p.handling_items.iter().map(|h| &h.name))
+        .chain(std::iter::once(&p.result_name));
     for t in keywords {
         d.add_text(f.keywords, cache.get(a, t));
     }
-    d.add_text(f.dept_text, cache.get(a, &imp.department_name));
-    for m in &imp.materials {
-        d.add_text(f.materials, cache.get(a, &m.name));
+    d.add_text(f.dept_text, cache.get(a, &p.department_name));
+    for m in &p.materials {
+        d.add_text(f.materials, cache.get(a, m));
     }
-    d.add_text(f.conditions, cache.get(a, &imp.acceptance_conditions));
-    d.add_text(f.department, imp.department_code.as_str());
-    d.add_text(f.department_name, &imp.department_name);
-    for t in &imp.themes {
+    d.add_text(f.conditions, cache.get(a, &p.acceptance_conditions));
+    d.add_text(f.department, p.department_code.as_str());
+    d.add_text(f.department_name, &p.department_name);
+    for t in &p.themes {
         d.add_text(f.theme, t);
     }
-    let mut auds: Vec<&str> = imp.audiences.iter().map(|a| audience_key(*a)).collect();
+    let mut auds: Vec<&str> = p.audiences.iter().map(|a| audience_key(*a)).collect();
     auds.sort_unstable();
     auds.dedup();
     for a in auds {
         d.add_text(f.audience, a);
     }
-    d.add_text(f.level, imp.level.key());
-    d.add_text(f.region, imp.region.as_str());
-    for r in imp.region.path() {
+    d.add_text(f.level, p.level.key());
+    d.add_text(f.region, p.region.as_str());
+    for r in p.region.path() {
         d.add_text(f.region_path, r.as_str());
     }
     let info = StoredInfo {
-        item_type: std.item_type.key().to_string(),
-        online_depth: imp.online_depth.key().to_string(),
-        visits: imp.visits,
-        promised_amount: imp.promised_limit.amount,
-        promised_unit: imp.promised_limit.unit.key().to_string(),
-        result_name: imp.result_name.clone(),
-        themes: imp.themes.clone(),
-        materials: imp.materials.iter().map(|m| m.name.clone()).collect(),
+        item_type: p.item_type.key().to_string(),
+        online_depth: p.online_depth.key().to_string(),
+        visits: p.visits,
+        promised_amount: p.promised_limit.amount,
+        promised_unit: p.promised_limit.unit.key().to_string(),
+        result_name: p.result_name.clone(),
+        themes: p.themes.clone(),
+        materials: p.materials.clone(),
     };
     d.add_text(f.info, serde_json::to_string(&info).unwrap_or_default());
     d
@@ -214,7 +212,7 @@ pub fn add_all(
     writer: &IndexWriter,
     f: &Fields,
     a: &Analyzer,
-    mut docs: Vec<PublishedImplementation>,
+    mut docs: Vec<IndexedImplementation>,
 ) -> tantivy::Result<()> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())

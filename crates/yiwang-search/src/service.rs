@@ -224,7 +224,7 @@ impl SearchService {
                 continue;
             };
             if let Some(p) = store.published_implementation(&code).await? {
-                upserts.push(p);
+                upserts.push(yiwang_store::IndexedImplementation::from(&p));
             }
         }
         let e = engine.clone();

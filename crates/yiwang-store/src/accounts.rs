@@ -1,6 +1,7 @@
 //! Staff accounts, role grants and server-side sessions.
 
 use crate::rows::{get_i64, get_opt_str, get_str, parse_stored};
+use crate::sessions::StaffSessions;
 use crate::{Store, StoreError};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
@@ -248,14 +249,8 @@ impl Store {
         now_ms: i64,
         ttl_ms: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)")
-            .bind(token_hash.to_string())
-            .bind(user_id)
-            .bind(now_ms)
-            .bind(now_ms + ttl_ms)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.create_session_of::<StaffSessions>(token_hash, user_id, now_ms, ttl_ms)
+            .await
     }
 
     pub async fn session_principal(
@@ -276,12 +271,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash.to_string())
-            .execute(&self.pool)
-            .await?;
-        self.auth_changed();
-        Ok(())
+        self.delete_session_of::<StaffSessions>(token_hash).await
     }
 
     pub async fn user_count(&self) -> Result<i64, StoreError> {

@@ -6,6 +6,7 @@ use crate::applicants::Applicant;
 use crate::audit::append_in;
 use crate::pii::{PiiColumn, PiiKind};
 use crate::rows::{get_i64, get_opt_str};
+use crate::sessions::{ApplicantSessions, end_all_in, end_others_in};
 use crate::{Store, StoreError};
 
 pub const APPLICANT_TOTP: PiiColumn = PiiColumn {
@@ -184,11 +185,7 @@ impl Store {
             .bind(a.id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM applicant_sessions WHERE applicant_id = $1 AND token_hash <> $2")
-            .bind(a.id)
-            .bind(keep_session.to_string())
-            .execute(&mut *tx)
-            .await?;
+        end_others_in::<ApplicantSessions>(&mut tx, a.id, keep_session).await?;
         let event = a
             .actor(client)
             .event("password.change", format!("applicant:{}", a.handle), "");
@@ -206,10 +203,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM applicant_sessions WHERE applicant_id = $1")
-            .bind(a.id)
-            .execute(&mut *tx)
-            .await?;
+        end_all_in::<ApplicantSessions>(&mut tx, a.id).await?;
         let event = a
             .actor(client)
             .event("logout.all", format!("applicant:{}", a.handle), "");

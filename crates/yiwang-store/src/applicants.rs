@@ -8,6 +8,7 @@
 use crate::audit::{Actor, append_in};
 use crate::pii::{PiiColumn, PiiKind};
 use crate::rows::{get_i64, get_opt_str, get_str};
+use crate::sessions::ApplicantSessions;
 use crate::{Store, StoreError};
 use sqlx::any::AnyRow;
 use yiwang_domain::ErrorCode;
@@ -328,17 +329,8 @@ impl Store {
         now_ms: i64,
         ttl_ms: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO applicant_sessions (token_hash, applicant_id, created_at, expires_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $3)",
-        )
-        .bind(token_hash.to_string())
-        .bind(applicant_id)
-        .bind(now_ms)
-        .bind(now_ms + ttl_ms)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.create_session_of::<ApplicantSessions>(token_hash, applicant_id, now_ms, ttl_ms)
+            .await
     }
 
     /// The applicant of a live session (absolute and idle timeouts), touching it at most once a
@@ -349,53 +341,13 @@ impl Store {
         now_ms: i64,
         idle_ms: i64,
     ) -> Result<Option<Applicant>, StoreError> {
-        // Read in the last second, still alive and not due for its mark: no statement.
-        if let Some(hit) = self.auth_cache.applicant(token_hash)
-            && hit.usable(now_ms, idle_ms)
-        {
-            return Ok(Some(hit.applicant));
-        }
-        let epoch = self.auth_cache.epoch();
-        let row = sqlx::query(
-            "SELECT s.expires_at, s.last_seen_at, a.id, a.handle, a.kind, a.display_name, \
-             a.legal_rep FROM applicant_sessions s JOIN applicants a ON a.id = s.applicant_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND a.disabled = 0",
-        )
-        .bind(token_hash.to_string())
-        .bind(now_ms)
-        .bind(now_ms - idle_ms)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(r) = row else {
-            self.auth_cache.forget(token_hash);
-            return Ok(None);
-        };
-        let mut last_seen_at = get_i64(&r, "last_seen_at")?;
-        if now_ms - last_seen_at >= crate::login_steps::TOUCH_INTERVAL_MS {
-            sqlx::query("UPDATE applicant_sessions SET last_seen_at = $1 WHERE token_hash = $2")
-                .bind(now_ms)
-                .bind(token_hash.to_string())
-                .execute(&self.pool)
-                .await?;
-            last_seen_at = now_ms;
-        }
-        let applicant = applicant_of(&r)?;
-        let session = crate::auth_cache::ApplicantSession {
-            applicant: applicant.clone(),
-            expires_at: get_i64(&r, "expires_at")?,
-            last_seen_at,
-        };
-        self.auth_cache.keep_applicant(token_hash, session, epoch);
-        Ok(Some(applicant))
+        self.active_session_of::<ApplicantSessions>(token_hash, now_ms, idle_ms)
+            .await
     }
 
     pub async fn delete_applicant_session(&self, token_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM applicant_sessions WHERE token_hash = $1")
-            .bind(token_hash.to_string())
-            .execute(&self.pool)
-            .await?;
-        self.auth_changed();
-        Ok(())
+        self.delete_session_of::<ApplicantSessions>(token_hash)
+            .await
     }
 
     /// Audits an applicant's sign-in and clears their failure count.

@@ -27,30 +27,20 @@ pub const AUTH_CACHE_MS: u64 = 1_000;
 /// Most entries kept per kind; that kind starts over when full.
 const CAPACITY: usize = 10_000;
 
-/// A staff session as read: its principal and the times the checks need.
+/// A session as read: its holder and the times the checks need.
 #[derive(Debug, Clone)]
-pub(crate) struct StaffSession {
-    pub principal: Principal,
+pub(crate) struct CachedSession<H> {
+    pub holder: H,
     pub expires_at: i64,
     pub last_seen_at: i64,
 }
 
+/// A staff session as read.
+pub(crate) type StaffSession = CachedSession<Principal>;
 /// An applicant session as read.
-#[derive(Debug, Clone)]
-pub(crate) struct ApplicantSession {
-    pub applicant: Applicant,
-    pub expires_at: i64,
-    pub last_seen_at: i64,
-}
+pub(crate) type ApplicantSession = CachedSession<Applicant>;
 
-impl StaffSession {
-    /// Alive at `now_ms` and not yet due for its "last seen" mark.
-    pub fn usable(&self, now_ms: i64, idle_ms: i64) -> bool {
-        session_usable(self.expires_at, self.last_seen_at, now_ms, idle_ms)
-    }
-}
-
-impl ApplicantSession {
+impl<H> CachedSession<H> {
     /// Alive at `now_ms` and not yet due for its "last seen" mark.
     pub fn usable(&self, now_ms: i64, idle_ms: i64) -> bool {
         session_usable(self.expires_at, self.last_seen_at, now_ms, idle_ms)
@@ -60,14 +50,14 @@ impl ApplicantSession {
 fn session_usable(expires_at: i64, last_seen_at: i64, now_ms: i64, idle_ms: i64) -> bool {
     expires_at > now_ms
         && last_seen_at > now_ms - idle_ms
-        && now_ms - last_seen_at < crate::login_steps::TOUCH_INTERVAL_MS
+        && now_ms - last_seen_at < crate::session_consts::TOUCH_INTERVAL_MS
 }
 
 /// Not revoked, not expired at `now_ms`, and not yet due for its "last used" mark.
 pub(crate) fn token_usable(t: &ApiToken, now_ms: i64) -> bool {
     t.active(now_ms)
         && t.last_used_at
-            .is_some_and(|u| now_ms - u < crate::login_steps::TOUCH_INTERVAL_MS)
+            .is_some_and(|u| now_ms - u < crate::session_consts::TOUCH_INTERVAL_MS)
 }
 
 type Entries<V> = HashMap<String, (Instant, V)>;

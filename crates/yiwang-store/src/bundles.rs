@@ -2,7 +2,7 @@
 //! the departments that handle them, with one combined status for the applicant.
 
 use crate::applicants::Applicant;
-use crate::applications::{Application, DraftOwner, SmsRecipient};
+use crate::applications::{Application, SmsRecipient};
 use crate::cases::bulk::{BulkWrite, BundleWrite};
 use crate::cases::submit::Prepared;
 use crate::cases::{CaseActor, CaseClock};
@@ -207,13 +207,11 @@ impl Store {
         client: &str,
         clock: CaseClock<'_>,
     ) -> Result<(), StoreError> {
-        let owner = DraftOwner::Applicant(applicant.id);
         let mut writes = Vec::with_capacity(parts.len());
         for p in parts {
             let prepared = self
                 .prepare_submission(
                     p.application,
-                    owner,
                     Some(p.answers),
                     Some(p.recipient),
                     CaseActor::Applicant(applicant),

@@ -12,6 +12,7 @@
 use crate::applicants::{APPLICANT_ID_NUMBER, APPLICANT_PHONE, Applicant, applicant_of};
 use crate::audit::{Actor, append_in};
 use crate::rows::{get_i64, get_opt_i64, get_opt_str};
+use crate::sessions::{ApplicantSessions, end_all_in};
 use crate::{Store, StoreError};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::case::ApplicantId;
@@ -282,10 +283,7 @@ impl Store {
                     .bind(squatter.id)
                     .execute(&mut *tx)
                     .await?;
-                    sqlx::query("DELETE FROM applicant_sessions WHERE applicant_id = $1")
-                        .bind(squatter.id)
-                        .execute(&mut *tx)
-                        .await?;
+                    end_all_in::<ApplicantSessions>(&mut tx, squatter.id).await?;
                     let event = actor.event(
                         "identity.detach",
                         format!("applicant:{}", squatter.handle),

@@ -29,12 +29,15 @@ pub mod jobs;
 pub mod login_steps;
 pub mod messages;
 pub mod outbox;
+pub mod password_consts;
 pub mod password_reset;
 pub mod pii;
 mod regions;
 mod rows;
 mod rowset;
 pub mod search_data;
+pub mod session_consts;
+mod sessions;
 pub mod staff_password;
 pub mod tokens;
 pub mod totp;
@@ -58,7 +61,7 @@ pub use outbox::{
 };
 pub use pii::{PiiColumn, RevealedPii, RotateSummary, Shown, StaffPii, UserPii};
 pub use regions::{Region, RegionRow};
-pub use search_data::{LifeEventRow, SearchSeed, SearchTermRow};
+pub use search_data::{IndexedImplementation, LifeEventRow, SearchSeed, SearchTermRow};
 pub use tokens::{ApiToken, NewApiToken, token_actor_name, token_of_entry};
 pub use uploads::{NewUpload, Upload, UploadStatus};
 

@@ -8,13 +8,13 @@
 use crate::accounts::password_acceptable;
 use crate::audit::{AuditEvent, append_in};
 use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
+use crate::sessions::{SessionKind, StaffSessions, end_all_in, end_others_in};
 use crate::totp::TOTP_ALG;
 use crate::{Store, StoreError};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::policy::Principal;
 
-/// Sessions are marked as used at most this often.
-pub const TOUCH_INTERVAL_MS: i64 = 60_000;
+pub use crate::session_consts::TOUCH_INTERVAL_MS;
 
 /// What the pending sign-in still needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -321,7 +321,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         for sql in [
-            "DELETE FROM sessions WHERE user_id = $1",
+            StaffSessions::DELETE_ALL_OF,
             "DELETE FROM login_challenges WHERE user_id = $1",
         ] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
@@ -343,47 +343,8 @@ impl Store {
         now_ms: i64,
         idle_ms: i64,
     ) -> Result<Option<Principal>, StoreError> {
-        // Read in the last second, still alive and not due for its mark: no statement (the
-        // database path below otherwise costs three).
-        if let Some(hit) = self.auth_cache.staff(token_hash)
-            && hit.usable(now_ms, idle_ms)
-        {
-            return Ok(Some(hit.principal));
-        }
-        let epoch = self.auth_cache.epoch();
-        let row = sqlx::query(
-            "SELECT user_id, expires_at, last_seen_at FROM sessions \
-             WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3",
-        )
-        .bind(token_hash.to_string())
-        .bind(now_ms)
-        .bind(now_ms - idle_ms)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(r) = row else {
-            self.auth_cache.forget(token_hash);
-            return Ok(None);
-        };
-        let mut last_seen_at = get_i64(&r, "last_seen_at")?;
-        if now_ms - last_seen_at >= TOUCH_INTERVAL_MS {
-            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
-                .bind(now_ms)
-                .bind(token_hash.to_string())
-                .execute(&self.pool)
-                .await?;
-            last_seen_at = now_ms;
-        }
-        let Some(principal) = self.principal(get_i64(&r, "user_id")?).await? else {
-            self.auth_cache.forget(token_hash);
-            return Ok(None);
-        };
-        let session = crate::auth_cache::StaffSession {
-            principal: principal.clone(),
-            expires_at: get_i64(&r, "expires_at")?,
-            last_seen_at,
-        };
-        self.auth_cache.keep_staff(token_hash, session, epoch);
-        Ok(Some(principal))
+        self.active_session_of::<StaffSessions>(token_hash, now_ms, idle_ms)
+            .await
     }
 
     /// Completes a sign-in: audits it and clears the account's failure count.
@@ -427,11 +388,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<u64, StoreError> {
         let mut tx = self.begin_write().await?;
-        let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(p.user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let n = end_all_in::<StaffSessions>(&mut tx, p.user_id).await?;
         let e = event(
             p.user_id,
             &p.username,
@@ -480,11 +437,7 @@ impl Store {
         .bind(p.user_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
-            .bind(p.user_id)
-            .bind(keep_session.to_string())
-            .execute(&mut *tx)
-            .await?;
+        end_others_in::<StaffSessions>(&mut tx, p.user_id, keep_session).await?;
         let e = event(
             p.user_id,
             &p.username,

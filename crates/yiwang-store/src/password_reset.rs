@@ -31,16 +31,10 @@ use yiwang_domain::ErrorCode;
 use yiwang_domain::case::ApplicantId;
 use yiwang_domain::codes::Phone;
 
-/// How long a code may be used.
-pub const RESET_CODE_TTL_MS: i64 = 10 * 60 * 1000;
-/// Tries per code (wrong ones and the right one); after this many wrong ones it is locked.
-pub const RESET_CODE_TRIES: i64 = 5;
-/// SMS text of the code; arguments `code` and `minutes`.
-pub const RESET_CODE_MESSAGE: &str = "notify.password_reset_code";
-/// Message-centre entry after a reset (no arguments).
-pub const RESET_DONE_MESSAGE: &str = "notify.password_reset_done";
-/// Closed and expired codes are deleted this long after they expire.
-const KEEP_MS: i64 = 24 * 60 * 60 * 1000;
+use crate::password_consts::RESET_KEEP_MS as KEEP_MS;
+pub use crate::password_consts::{
+    RESET_CODE_MESSAGE, RESET_CODE_TRIES, RESET_CODE_TTL_MS, RESET_DONE_MESSAGE,
+};
 /// Kind of the code's keyed digest (keeps it apart from blind indexes of personal data).
 const CODE_KIND: &str = "password_reset_code";
 /// Kind of the throttling key of a requested identifier.
@@ -301,7 +295,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         for sql in [
-            "DELETE FROM applicant_sessions WHERE applicant_id = $1",
+            <crate::sessions::ApplicantSessions as crate::sessions::SessionKind>::DELETE_ALL_OF,
             "DELETE FROM applicant_challenges WHERE applicant_id = $1",
         ] {
             sqlx::query(sql).bind(a.id).execute(&mut *tx).await?;

@@ -11,11 +11,9 @@ use rand::Rng;
 use yiwang_domain::ErrorCode;
 use yiwang_domain::policy::Principal;
 
-/// Letters and digits that cannot be mistaken for each other when read out or copied by hand
-/// (no 0/O/o, 1/l/I).
-const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-const GROUPS: usize = 3;
-const GROUP_LEN: usize = 4;
+use crate::password_consts::{
+    TEMPORARY_ALPHABET as ALPHABET, TEMPORARY_GROUP_LEN as GROUP_LEN, TEMPORARY_GROUPS as GROUPS,
+};
 
 /// A temporary password: three groups of four characters joined by `-` (about 69 bits), with
 /// lower and upper case and a digit, so it meets the password policy.
@@ -40,8 +38,7 @@ pub fn temporary_password() -> String {
     }
 }
 
-/// Stage name of a pending sign-in that must choose a new password (`login_challenges.stage`).
-pub(crate) const CHANGE_STAGE: &str = "password";
+pub(crate) use crate::password_consts::CHANGE_STAGE;
 
 impl Store {
     /// Sets `temporary` as the password of account `user_id`, marks it to be changed at the next
@@ -79,7 +76,7 @@ impl Store {
         .await?;
         let mut ended = 0;
         for sql in [
-            "DELETE FROM sessions WHERE user_id = $1",
+            <crate::sessions::StaffSessions as crate::sessions::SessionKind>::DELETE_ALL_OF,
             "DELETE FROM login_challenges WHERE user_id = $1",
         ] {
             ended += sqlx::query(sql)

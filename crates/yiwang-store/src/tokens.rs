@@ -301,7 +301,7 @@ impl Store {
         }
         t.creator_now = creator;
         if t.last_used_at
-            .is_none_or(|u| now_ms - u >= crate::login_steps::TOUCH_INTERVAL_MS)
+            .is_none_or(|u| now_ms - u >= crate::session_consts::TOUCH_INTERVAL_MS)
         {
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(now_ms)

@@ -149,7 +149,7 @@ impl AppState {
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
     }
-    /// The time, calendar and notice renderer a case operation runs under.
+    /// The time and calendar a case operation runs under (the notice renderer is `docs`).
     pub fn case_clock<'a>(
         &'a self,
         calendar: &'a yiwang_domain::calendar::Calendar,
@@ -158,7 +158,6 @@ impl AppState {
             now_ms: self.now_ms(),
             today: yiwang_domain::calendar::CivilDate::from_unix_ms(self.now_ms(), 8 * 3600),
             calendar,
-            docs: Some(self.docs.as_ref()),
         }
     }
     /// The official calendar as stored (holidays and adjusted working days).

@@ -12,6 +12,7 @@
 //! progress and due date and writes what it answers.
 
 use crate::applicants::Applicant;
+use crate::applications::DraftOwner;
 use crate::audit::Actor;
 use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
 use crate::{Store, StoreError};
@@ -39,24 +40,13 @@ pub(crate) mod submit;
 pub use escalate::ESCALATION_BATCH;
 pub use notices::{DocumentFacts, DocumentIssuer, PreparedDocument};
 
-/// What an operation runs under, passed in so tests control it: the time, the official
-/// calendar, and who renders the notices a step issues (none: no documents).
-#[derive(Clone, Copy)]
+/// When an operation runs, passed in so tests control it: the time and the official calendar.
+/// (Who renders the notices a step issues is a separate argument of [`Store::act_on_case`].)
+#[derive(Debug, Clone, Copy)]
 pub struct CaseClock<'a> {
     pub now_ms: i64,
     pub today: CivilDate,
     pub calendar: &'a Calendar,
-    pub docs: Option<&'a dyn DocumentIssuer>,
-}
-
-impl std::fmt::Debug for CaseClock<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CaseClock")
-            .field("now_ms", &self.now_ms)
-            .field("today", &self.today)
-            .field("docs", &self.docs.is_some())
-            .finish()
-    }
 }
 
 /// Who takes an action.
@@ -69,6 +59,16 @@ pub enum CaseActor<'a> {
 }
 
 impl CaseActor<'_> {
+    /// The drafts this actor may see and submit as its own: an applicant's own drafts, a
+    /// clerk's intake drafts; the platform owns none.
+    pub fn draft_owner(&self) -> Option<DraftOwner> {
+        match self {
+            CaseActor::Staff(p) => Some(DraftOwner::Staff(p.user_id)),
+            CaseActor::Applicant(a) => Some(DraftOwner::Applicant(a.id)),
+            CaseActor::System => None,
+        }
+    }
+
     /// What the writes of a step record of the actor, owned (a grouped write outlives the
     /// borrow).
     fn facts(&self, client: &str) -> ActorFacts {
@@ -471,6 +471,7 @@ impl Store {
         actor: CaseActor<'_>,
         client: &str,
         clock: CaseClock<'_>,
+        docs: Option<&dyn DocumentIssuer>,
     ) -> Result<ActionOutcome, StoreError> {
         let (case, tasks) = self.case_for_action(number, actor, &req.action).await?;
         let roles = self
@@ -494,7 +495,7 @@ impl Store {
             clock.calendar,
         )?;
         let (documents, dept_name) = self
-            .step_documents(&case, req, opinion.as_deref(), &clocked.timing, clock)
+            .step_documents(&case, req, opinion.as_deref(), &clocked.timing, clock, docs)
             .await?;
         // What the write below stores (see `step::StepWrite::write`).
         let after = case.after_step(&clocked, clock.now_ms);
@@ -561,8 +562,9 @@ impl Store {
         opinion: Option<&str>,
         timing: &CaseTiming,
         clock: CaseClock<'_>,
+        docs: Option<&dyn DocumentIssuer>,
     ) -> Result<(Vec<PreparedDocument>, String), StoreError> {
-        let Some(issuer) = clock.docs.filter(|d| d.issues_for(&req.action)) else {
+        let Some(issuer) = docs.filter(|d| d.issues_for(&req.action)) else {
             return Ok((Vec::new(), String::new()));
         };
         let (dept_name, applicant_name, result_name) = self.document_names(case).await?;

@@ -17,12 +17,11 @@ impl Store {
     pub async fn submit_application(
         &self,
         application_id: i64,
-        owner: crate::applications::DraftOwner,
         actor: CaseActor<'_>,
         client: &str,
         clock: CaseClock<'_>,
     ) -> Result<Submitted, StoreError> {
-        self.submit_with_answers(application_id, owner, None, actor, client, clock)
+        self.submit_with_answers(application_id, None, actor, client, clock)
             .await
     }
 
@@ -31,25 +30,26 @@ impl Store {
     pub async fn submit_with_answers(
         &self,
         application_id: i64,
-        owner: crate::applications::DraftOwner,
         answers: Option<&serde_json::Value>,
         actor: CaseActor<'_>,
         client: &str,
         clock: CaseClock<'_>,
     ) -> Result<Submitted, StoreError> {
+        let owner = actor
+            .draft_owner()
+            .ok_or(StoreError::Domain(ErrorCode::NotFound))?;
         let app = self.application(application_id, owner).await?;
-        self.submit_loaded(&app, owner, answers, None, actor, client, clock)
+        self.submit_loaded(&app, answers, None, actor, client, clock)
             .await
     }
 
     /// [`Store::submit_with_answers`] for an application the caller has just read with
     /// [`Store::application`] (one read less), and with its applicant's phone when read with
-    /// it ([`Store::application_with_uploads`]). `owner` is checked against it again.
+    /// it ([`Store::application_with_uploads`]). The actor's ownership is checked again.
     #[allow(clippy::too_many_arguments)]
     pub async fn submit_loaded(
         &self,
         app: &crate::applications::Application,
-        owner: crate::applications::DraftOwner,
         answers: Option<&serde_json::Value>,
         recipient: Option<&crate::applications::SmsRecipient>,
         actor: CaseActor<'_>,
@@ -57,7 +57,7 @@ impl Store {
         clock: CaseClock<'_>,
     ) -> Result<Submitted, StoreError> {
         let write = match self
-            .prepare_submission(app, owner, answers, recipient, actor, client, clock)
+            .prepare_submission(app, answers, recipient, actor, client, clock)
             .await?
         {
             Prepared::Submitted(number) => {
@@ -96,14 +96,13 @@ impl Store {
     pub(crate) async fn prepare_submission(
         &self,
         app: &crate::applications::Application,
-        owner: crate::applications::DraftOwner,
         answers: Option<&serde_json::Value>,
         recipient: Option<&crate::applications::SmsRecipient>,
         actor: CaseActor<'_>,
         client: &str,
         clock: CaseClock<'_>,
     ) -> Result<Prepared, StoreError> {
-        if !app.owned_by(owner) {
+        if !actor.draft_owner().is_some_and(|o| app.owned_by(o)) {
             return Err(ErrorCode::NotFound.into());
         }
         let application_id = app.id;

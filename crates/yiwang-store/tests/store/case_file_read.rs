@@ -233,14 +233,12 @@ async fn one_statement_reads_equal_the_per_table_reads_on_every_backend() {
         let done = store
             .submit_application(
                 app.id,
-                owner,
                 CaseActor::Applicant(&alice),
                 "127.0.0.1",
                 CaseClock {
                     now_ms: DEMO_NOW_MS + 60_000,
                     today: monday,
                     calendar: &calendar,
-                    docs: None,
                 },
             )
             .await

@@ -79,7 +79,7 @@ async fn act(
     clock: CaseClock<'_>,
 ) -> Result<yiwang_store::cases::ActionOutcome, ErrorCode> {
     let out = store
-        .act_on_case(number, req, actor, "t", clock)
+        .act_on_case(number, req, actor, "t", clock, None)
         .await
         .map_err(|e| e.code())?;
     let stored = store.case_record(number).await.unwrap();
@@ -105,7 +105,6 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
             now_ms: DEMO_NOW_MS + n * 60_000,
             today: day,
             calendar: &calendar,
-            docs: None,
         };
 
         // Registration: the identifier is checked, encrypted and unique.
@@ -241,7 +240,6 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
                 store
                     .submit_application(
                         app.id,
-                        DraftOwner::Applicant(alice.id),
                         CaseActor::Applicant(&alice),
                         "127.0.0.1",
                         clock(monday, 1),
@@ -269,7 +267,6 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
         let first = store
             .submit_application(
                 app.id,
-                DraftOwner::Applicant(alice.id),
                 CaseActor::Applicant(&alice),
                 "127.0.0.1",
                 clock(monday, 1),
@@ -287,7 +284,6 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
         let again = store
             .submit_application(
                 app.id,
-                DraftOwner::Applicant(alice.id),
                 CaseActor::Applicant(&alice),
                 "127.0.0.1",
                 clock(monday, 2),
@@ -637,16 +633,9 @@ async fn overdue_cases_are_escalated_once_on_every_backend() {
             now_ms: DEMO_NOW_MS,
             today: monday,
             calendar: &calendar,
-            docs: None,
         };
         let n = store
-            .submit_application(
-                app.id,
-                DraftOwner::Applicant(a.id),
-                CaseActor::Applicant(&a),
-                "t",
-                clock,
-            )
+            .submit_application(app.id, CaseActor::Applicant(&a), "t", clock)
             .await
             .unwrap()
             .number;
@@ -717,7 +706,6 @@ async fn a_bundle_is_submitted_all_or_nothing_on_every_backend() {
             now_ms: DEMO_NOW_MS,
             today: monday,
             calendar: &calendar,
-            docs: None,
         };
         let alice =
             yiwang_testkit::applicant(&store, "11010519491231002X", "13800138000", DEMO_NOW_MS)

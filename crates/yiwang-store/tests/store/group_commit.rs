@@ -10,7 +10,6 @@ use yiwang_domain::calendar::CivilDate;
 use yiwang_domain::case::CaseSource;
 use yiwang_domain::policy::{Grant, Principal, Role};
 use yiwang_domain::{CreditCode, ErrorCode, ImplCode, RegionCode};
-use yiwang_store::applications::DraftOwner;
 use yiwang_store::cases::{ActionRequest, CaseActor, CaseClock};
 use yiwang_store::{Actor, NewUser, Store};
 use yiwang_testkit::{DEMO_NOW_MS, backends};
@@ -37,16 +36,9 @@ async fn submit(
         now_ms: DEMO_NOW_MS + i as i64,
         today: CivilDate::from_ymd(2026, 11, 30).unwrap(),
         calendar,
-        docs: None,
     };
     store
-        .submit_application(
-            id,
-            DraftOwner::Applicant(who.id),
-            CaseActor::Applicant(who),
-            "127.0.0.1",
-            clock,
-        )
+        .submit_application(id, CaseActor::Applicant(who), "127.0.0.1", clock)
         .await
 }
 
@@ -168,7 +160,6 @@ async fn concurrent_writes_share_commits_and_keep_their_own_outcomes() {
                     now_ms: DEMO_NOW_MS + 1_000 + i as i64,
                     today: monday,
                     calendar: &calendar,
-                    docs: None,
                 };
                 let req = ActionRequest {
                     action: "accept".into(),
@@ -176,7 +167,7 @@ async fn concurrent_writes_share_commits_and_keep_their_own_outcomes() {
                     ..Default::default()
                 };
                 store
-                    .act_on_case(&target, &req, CaseActor::Staff(&clerk), "t", clock)
+                    .act_on_case(&target, &req, CaseActor::Staff(&clerk), "t", clock, None)
                     .await
                     .map_err(|e| e.code())
             }));

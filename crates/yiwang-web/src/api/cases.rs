@@ -513,6 +513,7 @@ pub async fn case_action(
             CaseActor::Staff(p),
             &format!("token:{}@{client}", caller.token.id),
             state.case_clock(&calendar),
+            Some(state.docs.as_ref()),
         )
         .await?;
     // Acting needed a role from the case's department or one of its tasks', so the caller

@@ -228,6 +228,7 @@ pub async fn act(
             CaseActor::Staff(p),
             &client,
             state.case_clock(&calendar),
+            Some(state.docs.as_ref()),
         )
         .await;
     match result {

@@ -124,6 +124,7 @@ pub async fn resubmit(
             CaseActor::Applicant(&a),
             &client,
             state.case_clock(&calendar),
+            Some(state.docs.as_ref()),
         )
         .await?;
     Ok(see_other(locale, &path))
