@@ -131,6 +131,34 @@ async fn stored_event(
         .find(|r| r.code == code))
 }
 
+/// The opening of both editor handlers: a catalog publisher, a well-formed code, the stored
+/// definition (if any) and the policy over its region.
+async fn open_event<'a>(
+    state: &AppState,
+    user: &'a CurrentUser,
+    locale: Locale,
+    code: &str,
+) -> Result<(&'a Principal, Option<yiwang_store::LifeEventRow>), PageError> {
+    allow(
+        user,
+        Action::PublishCatalog,
+        &Target::Anything,
+        locale,
+        PATH,
+    )?;
+    if !code_ok(code) {
+        return Err(fail(ErrorCode::NotFound));
+    }
+    let stored = stored_event(state, code).await?;
+    let p = allow_event(
+        user,
+        locale,
+        code,
+        stored.as_ref().map(|r| r.region_code.as_str()),
+    )?;
+    Ok((p, stored))
+}
+
 /// The policy for one life event: `PublishCatalog` over its region (or anywhere for a new one;
 /// platform-wide when a stored region no longer reads as a region code).
 fn allow_event<'a>(
@@ -184,24 +212,8 @@ pub async fn show_event(
     Path(code): Path<String>,
     Query(q): Query<EventQuery>,
 ) -> PageResult {
-    allow(
-        &user,
-        Action::PublishCatalog,
-        &Target::Anything,
-        locale,
-        PATH,
-    )?;
-    if !code_ok(&code) {
-        return Err(fail(ErrorCode::NotFound));
-    }
+    let (p, stored) = open_event(&state, &user, locale, &code).await?;
     let lang = locale.lang;
-    let stored = stored_event(&state, &code).await?;
-    let p = allow_event(
-        &user,
-        locale,
-        &code,
-        stored.as_ref().map(|r| r.region_code.as_str()),
-    )?;
     let json = match &stored {
         // Shown pretty-printed; the stored text may be compact.
         Some(r) => serde_json::from_str::<serde_json::Value>(&r.definition)
@@ -229,24 +241,8 @@ pub async fn save_event(
     Path(code): Path<String>,
     req: Request,
 ) -> PageResult {
-    allow(
-        &user,
-        Action::PublishCatalog,
-        &Target::Anything,
-        locale,
-        PATH,
-    )?;
-    if !code_ok(&code) {
-        return Err(fail(ErrorCode::NotFound));
-    }
+    let (p, stored) = open_event(&state, &user, locale, &code).await?;
     let lang = locale.lang;
-    let stored = stored_event(&state, &code).await?;
-    let p = allow_event(
-        &user,
-        locale,
-        &code,
-        stored.as_ref().map(|r| r.region_code.as_str()),
-    )?;
     let data = read_form(req, &state).await?;
     let json = data.get("definition").to_string();
     let mut problems = Vec::new();
