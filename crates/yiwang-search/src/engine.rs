@@ -504,17 +504,23 @@ impl Engine {
             });
             g.count += 1;
             g.score = g.score.max(*score);
-            if (rank, -score) < (g.best.0, -g.best.1) {
+            // Ties go to the lower region code, so the same index answers the same way
+            // whatever order its segments were written in.
+            let better = (rank, -score) < (g.best.0, -g.best.1)
+                || ((rank, -score) == (g.best.0, -g.best.1) && region < g.best.3);
+            if better {
                 g.best = (rank, *score, *addr, region);
             }
         }
-        let mut ranked: Vec<Group> = groups.into_values().collect();
-        ranked.sort_by(|a, b| {
+        let mut keyed: Vec<(String, Group)> = groups.into_iter().collect();
+        keyed.sort_by(|(ka, a), (kb, b)| {
             b.score
                 .total_cmp(&a.score)
                 .then(a.best.0.cmp(&b.best.0))
                 .then(a.best.3.cmp(&b.best.3))
+                .then(ka.cmp(kb))
         });
+        let ranked: Vec<Group> = keyed.into_iter().map(|(_, g)| g).collect();
         let facets = if req.facets {
             Some(self.facets(&searcher, &ranked)?)
         } else {
