@@ -113,6 +113,39 @@ pub struct Implementation {
     pub identity_required: bool,
 }
 
+impl Implementation {
+    /// Handled online end to end with no visit (跑零次): nothing is handed in at a counter, so
+    /// the guide says nothing about paper originals.
+    pub fn handled_without_visit(&self) -> bool {
+        self.visits == 0
+            && self
+                .channels
+                .iter()
+                .any(|c| matches!(c, Channel::Online | Channel::Mobile))
+    }
+}
+
+/// Words in a material instruction's clause that make it about a counter visit: originals shown
+/// and handed back, paper copies, the window itself.
+const COUNTER_WORDS: [&str; 6] = ["原件", "当场", "窗口", "纸质", "复印件", "现场"];
+
+/// The clauses of a material's instructions (split at 。；; and line ends) that still hold when
+/// the item is handled online without a visit: those about the counter are left out.
+pub fn online_instructions(text: &str) -> String {
+    let mut kept = String::new();
+    for clause in text.split_inclusive(['。', '；', ';', '\n']) {
+        let body = clause.trim_end_matches(['。', '；', ';', '\n']).trim();
+        if body.is_empty() || COUNTER_WORDS.iter().any(|w| body.contains(w)) {
+            continue;
+        }
+        if !kept.is_empty() {
+            kept.push('；');
+        }
+        kept.push_str(body);
+    }
+    kept
+}
+
 fn identity_required_default() -> bool {
     true
 }
@@ -167,6 +200,21 @@ impl VersionStatus {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn online_instructions_leave_out_the_counter() {
+        use super::online_instructions;
+        assert_eq!(
+            online_instructions("核验原件后当场退还；已关联电子证照的可免于提交"),
+            "已关联电子证照的可免于提交"
+        );
+        assert_eq!(
+            online_instructions("法定代表人或负责人签字，单位申请人加盖公章"),
+            "法定代表人或负责人签字，单位申请人加盖公章"
+        );
+        assert_eq!(online_instructions("窗口领取纸质表格。"), "");
+        assert_eq!(online_instructions(""), "");
+    }
+
     use super::*;
 
     #[test]

@@ -18,6 +18,8 @@ pub struct Page {
     pub path: String,
     /// Carry `lang=en` in links when the language was chosen by query string.
     pub explicit_lang: bool,
+    /// The elderly mode (长辈版) is on: `<html class="elder">` and the simpler page parts.
+    pub elder: bool,
 }
 
 impl Page {
@@ -29,6 +31,7 @@ impl Page {
             applicant: None,
             path: path.into(),
             explicit_lang: locale.explicit,
+            elder: locale.elder,
         }
     }
     pub fn bare(locale: Locale, title: impl Into<String>) -> Self {
@@ -68,6 +71,20 @@ impl Page {
     pub fn switch_label(&self) -> String {
         self.t("nav.switch_lang")
     }
+    /// The same page with the elderly mode switched the other way (the middleware remembers
+    /// the choice in a cookie).
+    pub fn elder_href(&self) -> String {
+        let path = strip_query_param(&self.path, "elder");
+        let sep = if path.contains('?') { '&' } else { '?' };
+        format!("{path}{sep}elder={}", u8::from(!self.elder))
+    }
+    pub fn elder_label(&self) -> String {
+        self.t(if self.elder {
+            "nav.elder_off"
+        } else {
+            "nav.elder_on"
+        })
+    }
     /// Epoch milliseconds as a Beijing-time date (YYYY-MM-DD).
     pub fn date(&self, ms: &i64) -> String {
         format_date(*ms)
@@ -85,6 +102,22 @@ impl Page {
     }
     pub fn date_opt(&self, ms: &Option<i64>) -> String {
         ms.map(format_date).unwrap_or_default()
+    }
+}
+
+/// `path` without any `name=` parameter in its query.
+fn strip_query_param(path: &str, name: &str) -> String {
+    let Some((base, query)) = path.split_once('?') else {
+        return path.to_string();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|kv| kv.split_once('=').map_or(*kv, |(k, _)| k) != name)
+        .collect();
+    if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
     }
 }
 
@@ -117,6 +150,20 @@ pub async fn stylesheet() -> impl IntoResponse {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn elder_switch_replaces_its_own_parameter() {
+        assert_eq!(
+            super::strip_query_param("/a?elder=1&q=x", "elder"),
+            "/a?q=x"
+        );
+        assert_eq!(super::strip_query_param("/a?elder=0", "elder"), "/a");
+        assert_eq!(
+            super::strip_query_param("/a?elderly=1", "elder"),
+            "/a?elderly=1"
+        );
+        assert_eq!(super::strip_query_param("/a", "elder"), "/a");
+    }
+
     #[test]
     fn dates_in_beijing_time() {
         assert_eq!(super::format_date(0), "1970-01-01");

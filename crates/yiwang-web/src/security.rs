@@ -65,6 +65,13 @@ pub fn harden(router: Router<AppState>, state: &AppState) -> Router<AppState> {
 /// on whatever answer results.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let no_store = never_cached(req.uri().path());
+    // A language or elderly-mode choice made on a page link is kept in a cookie (pages only;
+    // API clients name their language on each request).
+    let choices = if req.method() == Method::GET && !req.uri().path().starts_with("/api/") {
+        crate::locale::remembered_choices(req.uri())
+    } else {
+        Vec::new()
+    };
     // The language an error a handler returned with `?` is shown in (pages and API differ).
     let lang = if req.uri().path().starts_with("/api/") {
         crate::locale::ApiLang::of_request(req.uri(), req.headers())
@@ -85,6 +92,11 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     // A page error a handler returned with `?` is rendered in the reader's language.
     let mut res = crate::error::localize(res, lang);
     set_headers(&state, no_store, res.headers_mut());
+    for cookie in choices {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
     res
 }
 

@@ -119,9 +119,10 @@ pub async fn current(
     let st = ctx.st.clone();
     let key = ctx.page.user.is_none().then(|| {
         format!(
-            "guide:{}:{}:{}",
+            "guide:{}:{}:{}:{}",
             ctx.page.lang.tag(),
             ctx.page.explicit_lang,
+            ctx.page.elder,
             ctx.page.path
         )
     });

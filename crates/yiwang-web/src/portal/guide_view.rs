@@ -2,7 +2,8 @@
 //! every element of the catalog entry, the materials table and the version line.
 
 use super::{Ctx, Link, words};
-use yiwang_domain::catalog::MaterialRequirement;
+use yiwang_domain::catalog::{Implementation, MaterialRequirement, online_instructions};
+use yiwang_domain::enums::Channel;
 use yiwang_i18n::tf;
 use yiwang_store::{PublishedImplementation, Region};
 
@@ -23,8 +24,25 @@ pub struct MaterialRow {
     pub notes: String,
 }
 
+/// The guide in plain words, one screen at the top of the page: what to bring, where, how
+/// long, what it costs and whether it can be done online.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// 「全程网上办理，不用跑腿」 / 「可以网上申请，需到现场 1 次」 / 「需到窗口办理」.
+    pub online: String,
+    /// The mandatory materials by name.
+    pub bring: Vec<String>,
+    /// 「另有 2 项材料视情况提交」, when there are optional ones.
+    pub optional_note: Option<String>,
+    /// Where to go, or that there is nowhere to go.
+    pub place: String,
+    pub how_long: String,
+    pub cost: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Guide {
+    pub summary: Summary,
     pub name: String,
     pub basic_code: String,
     pub impl_code: String,
@@ -42,7 +60,6 @@ pub struct Guide {
     pub online_depth: String,
     pub channels: String,
     pub anywhere: String,
-    pub fee: String,
     pub fee_basis: Option<String>,
     pub audiences: String,
     pub themes: Vec<Link>,
@@ -78,9 +95,15 @@ pub fn phones(field: &str) -> Vec<Phone> {
         .collect()
 }
 
-fn material(ctx: &Ctx, m: &MaterialRequirement) -> MaterialRow {
+/// One row of the materials table. For an item handled online without a visit the paper
+/// columns say 「上传电子件」 and the counter-only instructions are left out.
+fn material(ctx: &Ctx, m: &MaterialRequirement, no_visit: bool) -> MaterialRow {
     let lang = ctx.page.lang;
-    let mut notes = m.instructions.clone();
+    let mut notes = if no_visit {
+        online_instructions(&m.instructions)
+    } else {
+        m.instructions.clone()
+    };
     for (k, v) in &m.extras {
         if v.trim().is_empty() {
             continue;
@@ -93,18 +116,79 @@ fn material(ctx: &Ctx, m: &MaterialRequirement) -> MaterialRow {
     MaterialRow {
         name: m.name.clone(),
         issuer: m.issuer.clone(),
-        paper: words::paper(lang, m.originals, m.copies),
+        paper: if no_visit {
+            ctx.t("portal.material.upload_online")
+        } else {
+            words::paper(lang, m.originals, m.copies)
+        },
         required: ctx.t(if m.mandatory {
             "portal.material.mandatory"
         } else {
             "portal.material.optional"
         }),
         licence: if m.licence_type.trim().is_empty() {
-            ctx.t("portal.material.no_licence")
+            ctx.t(if no_visit {
+                "portal.material.upload_scan"
+            } else {
+                "portal.material.no_licence"
+            })
         } else {
             ctx.tf("portal.material.licence", "type", m.licence_type.trim())
         },
         notes,
+    }
+}
+
+fn summary(ctx: &Ctx, i: &Implementation, time_limits: &str, fee: &str) -> Summary {
+    let no_visit = i.handled_without_visit();
+    let online_channel = i
+        .channels
+        .iter()
+        .any(|c| matches!(c, Channel::Online | Channel::Mobile));
+    let online = if no_visit {
+        ctx.t("portal.summary.no_visit")
+    } else if online_channel {
+        words::counted(
+            ctx.page.lang,
+            "portal.summary.online_visits",
+            u64::from(i.visits),
+        )
+    } else {
+        ctx.t("portal.summary.counter_only")
+    };
+    let bring: Vec<String> = i
+        .materials
+        .iter()
+        .filter(|m| m.mandatory)
+        .map(|m| m.name.clone())
+        .collect();
+    let optional = i.materials.len().saturating_sub(bring.len());
+    let place = if no_visit {
+        ctx.t("portal.summary.nowhere")
+    } else if i.hours.trim().is_empty() {
+        i.hall_address.clone()
+    } else {
+        format!(
+            "{}{}{}{}",
+            i.hall_address,
+            ctx.t("punct.open"),
+            i.hours,
+            ctx.t("punct.close")
+        )
+    };
+    Summary {
+        online,
+        bring,
+        optional_note: (optional > 0).then(|| {
+            words::counted(
+                ctx.page.lang,
+                "portal.summary.optional",
+                u64::try_from(optional).unwrap_or(u64::MAX),
+            )
+        }),
+        place,
+        how_long: time_limits.to_string(),
+        cost: fee.to_string(),
     }
 }
 
@@ -129,7 +213,15 @@ pub fn build(ctx: &Ctx, p: &PublishedImplementation, path: &[Region]) -> Guide {
     } else {
         path.iter().map(|r| ctx.region_link(r)).collect()
     };
+    let no_visit = i.handled_without_visit();
+    let time_limits = words::time_limits(lang, i.case_type, i.promised_limit, i.statutory_limit);
+    let fee = ctx.t(if i.charged {
+        "portal.guide.charged"
+    } else {
+        "portal.guide.free"
+    });
     Guide {
+        summary: summary(ctx, i, &time_limits, &fee),
         name: s.name.clone(),
         basic_code: s.basic_code.to_string(),
         impl_code: i.code.to_string(),
@@ -147,7 +239,7 @@ pub fn build(ctx: &Ctx, p: &PublishedImplementation, path: &[Region]) -> Guide {
             .iter()
             .map(|h| (ctx.page.label(&h.kind).to_string(), h.name.clone()))
             .collect(),
-        time_limits: words::time_limits(lang, i.case_type, i.promised_limit, i.statutory_limit),
+        time_limits,
         case_type: ctx.page.label(&i.case_type).to_string(),
         visits: words::visits(lang, i64::from(i.visits)),
         online_depth: ctx.page.label(&i.online_depth).to_string(),
@@ -156,11 +248,6 @@ pub fn build(ctx: &Ctx, p: &PublishedImplementation, path: &[Region]) -> Guide {
             Some(a) => ctx.page.label(&a).to_string(),
             None => ctx.t("portal.guide.anywhere_none"),
         },
-        fee: ctx.t(if i.charged {
-            "portal.guide.charged"
-        } else {
-            "portal.guide.free"
-        }),
         fee_basis: (i.charged && !i.fee_basis.trim().is_empty()).then(|| i.fee_basis.clone()),
         audiences: words::labels(lang, &i.audiences),
         themes: i
@@ -184,7 +271,11 @@ pub fn build(ctx: &Ctx, p: &PublishedImplementation, path: &[Region]) -> Guide {
             .filter(|(_, v)| !v.trim().is_empty())
             .cloned()
             .collect(),
-        materials: i.materials.iter().map(|m| material(ctx, m)).collect(),
+        materials: i
+            .materials
+            .iter()
+            .map(|m| material(ctx, m, no_visit))
+            .collect(),
         version_line,
     }
 }

@@ -31,6 +31,7 @@ mod hostile_reset;
 mod page_snapshots;
 mod password_reset;
 mod portal_cache;
+mod portal_display;
 mod portal_guide;
 mod portal_pages;
 mod portal_verify;

@@ -31,7 +31,7 @@ async fn cached_guide_follows_publishing() {
         assert!(
             s.state
                 .cache
-                .get(&format!("guide:zh-CN:false:{path}"))
+                .get(&format!("guide:zh-CN:false:false:{path}"))
                 .is_some()
         );
 

@@ -78,7 +78,10 @@ pub fn check_page(path: &str, body: &str) {
     );
     assert_eq!(body.matches("<h1").count(), 1, "{path}: exactly one h1");
     assert!(
-        body.contains("<html lang=\"zh-CN\">") || body.contains("<html lang=\"en\">"),
+        ["<html lang=\"zh-CN\"", "<html lang=\"en\""]
+            .iter()
+            .any(|l| body.contains(&format!("{l}>"))
+                || body.contains(&format!("{l} class=\"elder\">"))),
         "{path}: lang"
     );
 }
