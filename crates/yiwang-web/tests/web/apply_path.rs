@@ -126,24 +126,24 @@ async fn one_form_keeps_answers_and_files_and_points_at_what_failed() {
             1,
             "{b}"
         );
-        for n in 1..=5 {
+        for n in 1..=6 {
             assert!(
                 html.contains(&format!("name=\"file-{n}\"")),
                 "{b}: slot {n}"
             );
             assert!(html.contains(&format!("id=\"m-{n}\"")), "{b}: anchor {n}");
         }
-        assert_eq!(
-            html.matches("PDF、JPEG、PNG、OFD").count(),
-            5,
-            "{b}: {html}"
-        );
+        // Five mandatory materials and an optional one (委托书).
+        assert_eq!(html.matches("PDF、JPEG、PNG、OFD").count(), 6, "{b}");
         assert!(html.contains("20 MB"), "{b}");
 
         // Answers typed, two files chosen, one of them a renamed program: the answers and
         // the good file are kept, the bad one is its slot's error, and the post redirects.
         let mut fields: Vec<(&str, &str)> = ANSWERS.to_vec();
+        // As a browser posts it: every field, the pre-filled ones too.
         fields.push(("legal_rep", "张三丰"));
+        fields.push(("legal_rep_id", ID_A));
+        fields.push(("phone", "13800138000"));
         fields.push(("_action", "save"));
         let res = post_form(
             &site,
@@ -237,7 +237,7 @@ async fn one_form_keeps_answers_and_files_and_points_at_what_failed() {
         assert_eq!(anchor, "error-summary", "{b}");
         let html = text(site.get(&page, Some(&alice)).await).await;
         let summary = html.split("id=\"error-summary\"").nth(1).unwrap_or("");
-        assert!(summary.contains("href=\"#phone\""), "{b}: {summary}");
+        assert!(summary.contains("href=\"#f-phone\""), "{b}: {summary}");
         assert!(summary.contains("href=\"#m-3\""), "{b}: a missing material");
         assert!(!summary.contains("href=\"#m-1\""), "{b}: uploaded");
         assert_eq!(value_of(&html, "phone").as_deref(), Some("12345"), "{b}");
