@@ -633,9 +633,9 @@ pub(crate) async fn submit(
     Ok(see_other(locale, &who.case_href(done.number.as_str())))
 }
 
-/// Uploads one file for a material (a draft, or a material a correction notice reopened),
-/// then back to the page it came from; a refused file of a draft goes back to its slot with
-/// the reason (post/redirect/get).
+/// Uploads one file for a material (a material a correction notice reopened, or a draft from
+/// a page or client that posts files one by one), then back to the page it came from. The
+/// application form itself posts its files with the answers ([`save_form`]).
 pub(crate) async fn upload_material(
     state: &AppState,
     locale: Locale,
@@ -644,21 +644,11 @@ pub(crate) async fn upload_material(
     mp: axum::extract::Multipart,
 ) -> PageResult {
     let l = load(state, who, id).await?;
-    match crate::materials::upload(state, &l.required, &l.app, mp).await {
-        Ok((_, back)) => {
-            let fallback = format!("{}/{id}", who.base());
-            Ok(see_other(locale, &back.unwrap_or(fallback)))
-        }
-        Err(code) if l.app.status == ApplicationStatus::Draft => {
-            let flash = Flash {
-                cut: Some(code),
-                ..Flash::default()
-            };
-            let path = format!("{}/{id}{}", who.base(), flash.to_query());
-            Ok(see_other_at(locale, &path, "#error-summary"))
-        }
-        Err(code) => Err(fail(code)),
-    }
+    let (_, back) = crate::materials::upload(state, &l.required, &l.app, mp)
+        .await
+        .map_err(fail)?;
+    let fallback = format!("{}/{id}", who.base());
+    Ok(see_other(locale, &back.unwrap_or(fallback)))
 }
 
 /// Removes one file of a material, then back to the materials.

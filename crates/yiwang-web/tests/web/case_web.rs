@@ -139,8 +139,16 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
                 ],
             )
             .await;
-        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
-        let html = text(res).await;
+        // Post/redirect/get: back to the form's error summary, the answers kept as a draft.
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let back = location(&res);
+        assert!(back.ends_with("#error-summary"), "{b}: {back}");
+        let back = back.trim_end_matches("#error-summary").to_string();
+        let html = text(site.get(&back, Some(&alice)).await).await;
+        assert!(
+            html.contains("请填写 11 位手机号码"),
+            "{b}: the field's error"
+        );
         assert!(html.contains("&lt;script&gt;"), "{b}: escaped");
         assert!(!html.contains("<script>alert(1)"), "{b}");
         let res = site
@@ -219,7 +227,7 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let html = text(site.get(&form_path, Some(&alice)).await).await;
         assert_eq!(
-            html.matches("扫描件.pdf").count(),
+            html.matches("扫描件.pdf <span").count(),
             6,
             "{b}: each material lists its file"
         );
