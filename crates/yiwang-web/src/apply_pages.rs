@@ -563,17 +563,23 @@ async fn check_page(
     Ok(render(status, &tpl, locale.lang))
 }
 
+/// The check page; `q` carries what a refused submit said (`declare=1`: not declared).
 pub(crate) async fn show_check(
     state: &AppState,
     locale: Locale,
     who: Filer<'_>,
     id: i64,
+    q: &[(String, String)],
 ) -> PageResult {
     let l = load(state, who, id).await?;
     if let Some(n) = &l.app.case_number {
         return Ok(see_other(locale, &who.case_href(n)));
     }
-    check_page(state, locale, who, &l, None, StatusCode::OK).await
+    let msg = q
+        .iter()
+        .any(|(k, _)| k == "declare")
+        .then(|| yiwang_i18n::t(locale.lang, "me.check.declaration_required").to_string());
+    check_page(state, locale, who, &l, msg.as_deref(), StatusCode::OK).await
 }
 
 /// Submits: the declaration must be ticked and the answers complete; a repeated submit (double
@@ -591,33 +597,27 @@ pub(crate) async fn submit(
         return Ok(see_other(locale, &who.case_href(n)));
     }
     let pairs = crate::form_body::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput))?;
+    // A refused submit goes back by redirect (a reload never posts again) to what to fix.
     if !pairs.iter().any(|(k, _)| k == DECLARATION_CONTROL) {
-        let msg = yiwang_i18n::t(locale.lang, "me.check.declaration_required").to_string();
-        return check_page(
-            state,
+        let anchor = format!("#{}", forms_html::html_id(DECLARATION_CONTROL));
+        return Ok(see_other_at(
             locale,
-            who,
-            &l,
-            Some(&msg),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+            &format!("{}/{id}/check?declare=1", who.base()),
+            &anchor,
+        ));
     }
     let doc = match apply::readiness(&l) {
         apply::Readiness::Ready(doc) => doc,
-        apply::Readiness::Missing { materials, .. } if !materials.is_empty() => {
-            return check_page(
-                state,
-                locale,
-                who,
-                &l,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
         apply::Readiness::Missing { .. } => {
-            return Ok(see_other(locale, &format!("{}/{id}", who.base())));
+            let flash = Flash {
+                check: true,
+                ..Flash::default()
+            };
+            return Ok(see_other_at(
+                locale,
+                &format!("{}/{id}{}", who.base(), flash.to_query()),
+                "#error-summary",
+            ));
         }
     };
     let calendar = state.calendar().await?;

@@ -339,9 +339,10 @@ pub async fn check(
     user: CurrentUser,
     uri: Uri,
     Path(id): Path<i64>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let p = staff(&user, locale, &uri)?;
-    apply_pages::show_check(&state, locale, Filer::Staff(p), id).await
+    apply_pages::show_check(&state, locale, Filer::Staff(p), id, &q).await
 }
 
 #[allow(clippy::too_many_arguments)]

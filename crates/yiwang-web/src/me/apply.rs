@@ -82,9 +82,10 @@ pub async fn check(
     locale: Locale,
     me: CurrentApplicant,
     Path(id): Path<i64>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}/check"))?;
-    apply_pages::show_check(&state, locale, Filer::Applicant(a), id).await
+    apply_pages::show_check(&state, locale, Filer::Applicant(a), id, &q).await
 }
 
 pub async fn submit(
