@@ -320,3 +320,56 @@ async fn signing_in_from_the_guide_lands_on_the_form() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_post_over_the_size_limit_keeps_the_answers_and_the_files_before_it() {
+    for mut db in backends().await {
+        let b = db.backend.name();
+        yiwang_testkit::with_cases(&mut db).await;
+        // A whole-post limit of 64 KiB: the second file does not fit.
+        let site = crate::support::auth::serve_with(&db, true, false, |mut s| {
+            let mut config = (*s.config).clone();
+            config.max_upload_bytes = 64 * 1024;
+            s.config = std::sync::Arc::new(config);
+            s
+        })
+        .await;
+        let alice = register(&site, "张三", ID_A).await;
+        let res = site
+            .post(&format!("/items/{FOOD}/apply"), Some(&alice), &[])
+            .await;
+        let form_path = location(&res);
+        let mut big = PDF.to_vec();
+        big.resize(200 * 1024, b' ');
+        let mut fields: Vec<(&str, &str)> = ANSWERS.to_vec();
+        fields.push(("_action", "continue"));
+        let res = post_form(
+            &site,
+            &alice,
+            &form_path,
+            &fields,
+            &[
+                ("file-1", "申请书.pdf", PDF),
+                ("file-2", "营业执照.pdf", &big),
+            ],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let (page, anchor) = split(&location(&res));
+        assert_eq!(anchor, "error-summary", "{b}: {page}");
+        let html = text(site.get(&page, Some(&alice)).await).await;
+        assert_eq!(
+            value_of(&html, "business_name").as_deref(),
+            Some("津南区小李面馆"),
+            "{b}: the answers are kept"
+        );
+        assert!(
+            html.contains("申请书.pdf"),
+            "{b}: the file before the cut is kept"
+        );
+        assert!(!html.contains("营业执照.pdf"), "{b}");
+        let summary = html.split("id=\"error-summary\"").nth(1).unwrap_or("");
+        assert!(summary.contains("href=\"#m-2\""), "{b}: {summary}");
+        assert!(summary.contains("请重新选择"), "{b}: {summary}");
+    }
+}
