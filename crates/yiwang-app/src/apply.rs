@@ -3,12 +3,16 @@
 //! answers, decide whether it is ready, submit it. Channels only extract input and render.
 //!
 //! The draft keeps the posted values (`{"pairs": …}`) so an unfinished or not-yet-valid form
-//! comes back exactly as left; the typed answers are added on submission.
+//! comes back exactly as left; the typed answers are added on submission. A draft started
+//! online is pre-filled from the account (`{"prefilled": {field: value}}` remembers what came
+//! from it, so the form can say so while the value is unchanged).
 
+use std::collections::BTreeMap;
+use yiwang_domain::case::{ApplicantKind, CaseSource};
 use yiwang_domain::catalog::MaterialRequirement;
-use yiwang_domain::forms::{FieldError, FormDefinition, Mode, RawAnswers, validate};
+use yiwang_domain::forms::{AccountFacts, FieldError, FormDefinition, Mode, RawAnswers, validate};
 use yiwang_domain::policy::Principal;
-use yiwang_domain::{ErrorCode, RegionCode};
+use yiwang_domain::{ErrorCode, ImplCode, RegionCode};
 use yiwang_store::applicants::Applicant;
 use yiwang_store::applications::{Application, DraftOwner, SmsRecipient};
 use yiwang_store::cases::{CaseActor, CaseClock, Submitted};
@@ -60,6 +64,97 @@ impl Draft {
     pub fn raw_answers(&self) -> RawAnswers {
         RawAnswers::from_pairs(&self.def, stored_pairs(&self.app)).unwrap_or_default()
     }
+    /// The fields whose value still is the one taken from the account (`(name, value)`).
+    pub fn from_account(&self) -> Vec<String> {
+        let prefilled: BTreeMap<String, String> = self
+            .app
+            .answers
+            .get(PREFILLED)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        let raw = self.raw_answers();
+        prefilled
+            .into_iter()
+            .filter(|(k, v)| raw.get(k) == v)
+            .map(|(k, _)| k)
+            .collect()
+    }
+}
+
+/// Where the draft document remembers the values taken from the account.
+const PREFILLED: &str = "prefilled";
+
+/// 在线申请 by `applicant` for `code`: with `resume`, their newest online draft of it (back
+/// from signing in, or the button pressed again), else a new draft pre-filled from the account.
+pub async fn start(
+    store: &Store,
+    applicant: &Applicant,
+    code: &ImplCode,
+    resume: bool,
+    client: &str,
+    now_ms: i64,
+) -> Result<Application, StoreError> {
+    if resume
+        && let Some(app) = store.drafts_of(applicant.id).await?.into_iter().find(|a| {
+            &a.impl_code == code && a.source == CaseSource::Online && a.staff_id.is_none()
+        })
+    {
+        return Ok(app);
+    }
+    let app = store
+        .create_application(applicant.id, code, CaseSource::Online, None, now_ms)
+        .await?;
+    prefill(store, applicant, app.id, client, now_ms).await?;
+    Ok(app)
+}
+
+/// Fills a new draft's fields that mean the account (name, ID number, phone: the form
+/// definition's `prefill` sources) from the account, decrypted and audited with the write.
+async fn prefill(
+    store: &Store,
+    applicant: &Applicant,
+    id: i64,
+    client: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let draft = load(store, Filer::Applicant(applicant), id).await?;
+    if !draft.def.fields().any(|f| f.prefill.is_some()) || !stored_pairs(&draft.app).is_empty() {
+        return Ok(());
+    }
+    let Some(contact) = store.applicant_contact(applicant.id).await? else {
+        return Ok(());
+    };
+    let facts = AccountFacts {
+        organisation: applicant.kind == ApplicantKind::Legal,
+        display_name: &applicant.display_name,
+        legal_rep: applicant.legal_rep.as_deref(),
+        id_number: &contact.id_number,
+        phone: &contact.phone,
+    };
+    let pairs = draft.def.prefill_pairs(&facts);
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let fields: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    let event = applicant.actor(client).event(
+        "application.prefill",
+        format!("application:{id}"),
+        serde_json::json!({ "fields": fields }).to_string(),
+    );
+    let prefilled: BTreeMap<&str, &str> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let doc = serde_json::json!({ "pairs": pairs, PREFILLED: prefilled });
+    store
+        .save_answers_audited(
+            id,
+            Filer::Applicant(applicant).owner(),
+            &doc,
+            Some(&event),
+            now_ms,
+        )
+        .await
 }
 
 /// A draft of `who` with its form and materials (others' drafts, and drafts of an
@@ -103,7 +198,10 @@ pub async fn save_answers(
     now_ms: i64,
 ) -> Result<Vec<FieldError>, StoreError> {
     let checked = validate(&draft.def, raw, mode);
-    let doc = serde_json::json!({ "pairs": raw.to_pairs() });
+    let mut doc = serde_json::json!({ "pairs": raw.to_pairs() });
+    if let Some(p) = draft.app.answers.get(PREFILLED) {
+        doc[PREFILLED] = p.clone();
+    }
     store
         .save_answers(draft.app.id, who.owner(), &doc, now_ms)
         .await?;

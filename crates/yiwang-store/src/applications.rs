@@ -212,12 +212,29 @@ impl Store {
         answers: &serde_json::Value,
         now_ms: i64,
     ) -> Result<(), StoreError> {
+        self.save_answers_audited(id, owner, answers, None, now_ms)
+            .await
+    }
+
+    /// [`Store::save_answers`] with an audit entry in the same transaction (answers taken from
+    /// the applicant's own account data: the use of personal data is recorded with the write).
+    pub async fn save_answers_audited(
+        &self,
+        id: i64,
+        owner: DraftOwner,
+        answers: &serde_json::Value,
+        event: Option<&crate::audit::AuditEvent>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         let app = self.application(id, owner).await?;
         if app.status != ApplicationStatus::Draft {
             return Err(ErrorCode::NotEditable.into());
         }
         let mut tx = self.begin_write().await?;
         write_answers_in(&mut tx, self, id, answers).await?;
+        if let Some(event) = event {
+            crate::audit::append_in(&mut tx, now_ms, event).await?;
+        }
         let done = sqlx::query(
             "UPDATE applications SET updated_at = $1 WHERE id = $2 AND status = 'draft'",
         )

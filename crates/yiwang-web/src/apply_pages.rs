@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 use std::collections::HashMap;
 use yiwang_app::apply::{self, Draft};
 use yiwang_domain::forms::FieldKind;
-use yiwang_domain::forms::{FieldError, FormDefinition, Mode, RawAnswers, validate};
+use yiwang_domain::forms::RowAction;
+use yiwang_domain::forms::{FormDefinition, Mode, RawAnswers, validate};
+use yiwang_domain::upload::UploadPolicy;
 use yiwang_domain::{ErrorCode, RegionCode};
 use yiwang_store::applications::{Application, ApplicationStatus};
 
@@ -59,15 +61,37 @@ impl FilerPages for Filer<'_> {
 struct FormPage {
     page: Page,
     item_name: String,
-    /// The form, rendered by `forms_html` (all text escaped there).
-    form: forms_html::Fragment,
-    saved: bool,
-    materials: Vec<MaterialView>,
-    /// Where a material's file is posted, and where removals go.
-    upload_href: String,
-    remove_href: String,
-    back: String,
-    upload_error: Option<String>,
+    /// The error summary: `(anchor id, "label：message")` for each field and material.
+    issues: Vec<(String, String)>,
+    /// What the last post did (saved, files uploaded).
+    notice: Option<String>,
+    /// Where the one form posts (answers and files together).
+    action: String,
+    /// The form's fields, rendered by `forms_html` (all text escaped there).
+    fields: forms_html::Fragment,
+    slots: Vec<Slot>,
+    /// Accepted types and size limit, shown at every slot.
+    rule: String,
+    accept: String,
+}
+
+/// One material's place in the form: its files, its file input and its own messages.
+struct Slot {
+    /// 1-based; the anchor is `m-<n>`, the file input `file-<n>`.
+    n: usize,
+    name: String,
+    mandatory: bool,
+    instructions: String,
+    files: Vec<SlotFile>,
+    error: Option<String>,
+    /// Uploaded by the last post.
+    done: bool,
+}
+
+struct SlotFile {
+    id: i64,
+    filename: String,
+    size: String,
 }
 
 #[derive(Template)]
@@ -83,73 +107,251 @@ struct CheckPage {
     missing: Vec<String>,
 }
 
+/// The name of a material's file input in the application form: `file-<n>`.
+pub(crate) const FILE_INPUT_PREFIX: &str = "file-";
+/// The button that removes one uploaded file (its value: the upload id) while saving the rest.
+const DROP_FILE_CONTROL: &str = "_drop_file";
+
+/// What the form page says after a post, carried in the redirect's query (post/redirect/get:
+/// a reload shows the same page and never posts again).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Flash {
+    saved: bool,
+    /// Slots whose file was stored by the last post.
+    uploaded: Vec<usize>,
+    /// Show the problems by the submission rules (a "continue" that did not pass).
+    check: bool,
+    /// Slots whose file was refused, and why.
+    slot_errors: Vec<(usize, ErrorCode)>,
+    /// The post was cut short (e.g. larger than the whole-post limit).
+    cut: Option<ErrorCode>,
+}
+
+fn code_of(key: &str) -> Option<ErrorCode> {
+    ErrorCode::ALL.iter().copied().find(|c| c.key() == key)
+}
+
+impl Flash {
+    pub(crate) fn from_query(q: &[(String, String)]) -> Self {
+        let mut f = Flash::default();
+        for (k, v) in q {
+            match k.as_str() {
+                "saved" => f.saved = true,
+                "check" => f.check = true,
+                "up" => f.uploaded.extend(v.parse::<usize>().ok()),
+                "cut" => f.cut = code_of(v),
+                _ => {
+                    if let Some(n) = k.strip_prefix('m').and_then(|n| n.parse::<usize>().ok())
+                        && let Some(c) = code_of(v)
+                    {
+                        f.slot_errors.push((n, c));
+                    }
+                }
+            }
+        }
+        f
+    }
+
+    fn to_query(&self) -> String {
+        let mut q = Vec::new();
+        if self.saved {
+            q.push("saved=1".to_string());
+        }
+        if self.check {
+            q.push("check=1".to_string());
+        }
+        q.extend(self.uploaded.iter().map(|n| format!("up={n}")));
+        q.extend(
+            self.slot_errors
+                .iter()
+                .map(|(n, c)| format!("m{n}={}", c.key())),
+        );
+        if let Some(c) = self.cut {
+            q.push(format!("cut={}", c.key()));
+        }
+        if q.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", q.join("&"))
+        }
+    }
+
+    fn has_problems(&self) -> bool {
+        self.check || !self.slot_errors.is_empty() || self.cut.is_some()
+    }
+}
+
+/// A redirect to `path` (with the language kept) and then `anchor` (`#…`, or empty).
+fn see_other_at(locale: Locale, path: &str, anchor: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let to = format!("{}{anchor}", crate::link::href(locale, path));
+    axum::response::Redirect::to(&to).into_response()
+}
+
+/// A file size people can read: `591 B`, `0.6 KB`… never `0 KB` for a file that has bytes.
+pub(crate) fn human_size(bytes: i64) -> String {
+    const KB: i64 = 1024;
+    const MB: i64 = 1024 * 1024;
+    let bytes = bytes.max(0);
+    // One decimal, dropped when it is zero: 0.6 KB, 1.5 MB, 20 MB.
+    let tenths = |unit: i64| {
+        let t = bytes.saturating_mul(10).saturating_add(unit / 2) / unit;
+        if t % 10 == 0 {
+            format!("{}", t / 10)
+        } else {
+            format!("{}.{}", t / 10, t % 10)
+        }
+    };
+    if bytes < KB {
+        format!("{bytes} B")
+    } else if bytes < MB {
+        format!("{} KB", tenths(KB))
+    } else {
+        format!("{} MB", tenths(MB))
+    }
+}
+
+/// What a material slot accepts: the `accept` attribute and the sentence shown at each slot.
+pub(crate) fn upload_rule(locale: Locale) -> (String, String) {
+    let policy = UploadPolicy::default();
+    let accept: Vec<String> = policy
+        .allowed
+        .iter()
+        .flat_map(|k| k.extensions().iter().map(|e| format!(".{e}")))
+        .collect();
+    let types: Vec<String> = policy
+        .allowed
+        .iter()
+        .map(|k| k.key().to_ascii_uppercase())
+        .collect();
+    let limit = i64::try_from(policy.max_bytes).unwrap_or(i64::MAX);
+    let rule = yiwang_i18n::tf(
+        locale.lang,
+        "apply.slot_rule",
+        &[
+            (
+                "types",
+                &types.join(yiwang_i18n::t(locale.lang, "punct.list")),
+            ),
+            ("limit", &human_size(limit)),
+        ],
+    );
+    (accept.join(","), rule)
+}
+
 async fn load(state: &AppState, who: Filer<'_>, id: i64) -> Result<Draft, PageError> {
     Ok(apply::load(&state.store, who, id).await?)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn form_page(
     state: &AppState,
     locale: Locale,
     who: Filer<'_>,
     l: &Draft,
-    raw: &RawAnswers,
-    errors: &[FieldError],
-    saved: bool,
-    status: StatusCode,
+    flash: &Flash,
 ) -> PageResult {
-    form_page_with(state, locale, who, l, raw, errors, saved, None, status).await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn form_page_with(
-    state: &AppState,
-    locale: Locale,
-    who: Filer<'_>,
-    l: &Draft,
-    raw: &RawAnswers,
-    errors: &[FieldError],
-    saved: bool,
-    upload_error: Option<String>,
-    status: StatusCode,
-) -> PageResult {
+    let raw = l.raw_answers();
+    let errors = if flash.check {
+        validate(&l.def, &raw, Mode::Submit)
+            .err()
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let regions = region_choices(state, &l.def, &l.region).await?;
+    let from_account = match who {
+        Filer::Applicant(_) => l.from_account(),
+        Filer::Staff(_) => Vec::new(),
+    };
     let view = FormView {
         def: &l.def,
-        raw,
-        errors,
+        raw: &raw,
+        errors: &errors,
         lang: locale.lang,
         regions: &regions,
         default_action: "continue",
+        from_account: &from_account,
     };
+    let lang = locale.lang;
+    let colon = yiwang_i18n::t(lang, "issue.colon");
+    let mut issues = forms_html::issue_items(&view);
+    let mut slots = Vec::new();
+    for (i, m) in l.required.iter().enumerate() {
+        let n = i.saturating_add(1);
+        let files: Vec<SlotFile> = l
+            .uploads
+            .iter()
+            .filter(|u| u.material_key == m.name)
+            .map(|u| SlotFile {
+                id: u.id,
+                filename: u.filename.clone(),
+                size: human_size(u.size),
+            })
+            .collect();
+        let error = flash
+            .slot_errors
+            .iter()
+            .find(|(k, _)| *k == n)
+            .map(|(_, c)| yiwang_i18n::error_message(lang, *c))
+            .or_else(|| {
+                (flash.check && m.mandatory && files.is_empty())
+                    .then(|| yiwang_i18n::t(lang, "apply.slot_missing").to_string())
+            });
+        if let Some(e) = &error {
+            issues.push((format!("m-{n}"), format!("{}{colon}{e}", m.name)));
+        }
+        slots.push(Slot {
+            n,
+            name: m.name.clone(),
+            mandatory: m.mandatory,
+            instructions: m.instructions.clone(),
+            files,
+            error,
+            done: flash.uploaded.contains(&n),
+        });
+    }
+    if let Some(c) = flash.cut {
+        let msg = yiwang_i18n::tf(
+            lang,
+            "apply.cut",
+            &[("reason", &yiwang_i18n::error_message(lang, c))],
+        );
+        issues.push(("h-materials".to_string(), msg));
+    }
+    let notice = (flash.saved && !flash.has_problems()).then(|| {
+        if flash.uploaded.is_empty() {
+            yiwang_i18n::t(lang, "me.apply.saved").to_string()
+        } else {
+            yiwang_i18n::tf(
+                lang,
+                "apply.saved_files",
+                &[("count", &flash.uploaded.len().to_string())],
+            )
+        }
+    });
     let path = format!("{}/{}", who.base(), l.app.id);
-    let save = yiwang_i18n::t(locale.lang, "me.apply.save").to_string();
-    let cont = yiwang_i18n::t(locale.lang, "me.apply.continue").to_string();
-    let form = forms_html::form_html(
-        &view,
-        &crate::link::href(locale, &path),
-        &[("continue", cont.as_str()), ("save", save.as_str())],
-    );
+    let (accept, rule) = upload_rule(locale);
     let tpl = FormPage {
         page: who.page(locale, "me.apply.title", &path),
         item_name: l.item_name.clone(),
-        form,
-        saved,
-        materials: crate::materials::views(state, &l.required, &l.app).await?,
-        upload_href: crate::link::href(locale, &format!("{path}/materials")),
-        remove_href: crate::link::href(locale, &format!("{path}/materials/remove")),
-        back: path.clone(),
-        upload_error,
+        issues,
+        notice,
+        action: crate::link::href(locale, &path),
+        fields: forms_html::fields_html(&view),
+        slots,
+        rule,
+        accept,
     };
-    Ok(render(status, &tpl, locale.lang))
+    Ok(render(StatusCode::OK, &tpl, locale.lang))
 }
 
-/// The form page of a draft (a submitted one goes to its case).
+/// The form page of a draft (a submitted one goes to its case), with what the last post did.
 pub(crate) async fn show_form(
     state: &AppState,
     locale: Locale,
     who: Filer<'_>,
     id: i64,
+    flash: &Flash,
 ) -> PageResult {
     let l = load(state, who, id).await?;
     if l.app.status == ApplicationStatus::Submitted {
@@ -158,50 +360,144 @@ pub(crate) async fn show_form(
             None => Err(fail(ErrorCode::NotFound)),
         };
     }
-    let raw = l.raw_answers();
-    form_page(state, locale, who, &l, &raw, &[], false, StatusCode::OK).await
+    form_page(state, locale, who, &l, flash).await
 }
 
-/// Save (draft rules: what is filled must be well-formed) or continue (all rules) — or add /
-/// remove a group row and show the form again.
+/// An application form as posted: the answers, and the files chosen in it (multipart).
+pub(crate) struct Posted {
+    pairs: Vec<(String, String)>,
+    files: Vec<(usize, Result<yiwang_app::files::CheckedUpload, ErrorCode>)>,
+    cut: Option<ErrorCode>,
+}
+
+/// Reads the application form's post: multipart (answers and files in one form, as the page
+/// sends it) or urlencoded (answers only: older pages, scripts, tests).
+pub(crate) async fn read_posted(
+    state: &AppState,
+    req: axum::extract::Request,
+) -> Result<Posted, PageError> {
+    use axum::extract::FromRequest;
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        let mut mp = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|r| fail(crate::upload::rejection_code(&r)))?;
+        let spool = state.files.spool_dir();
+        let form = crate::upload::read_files_form(
+            &mut mp,
+            FILE_INPUT_PREFIX,
+            &UploadPolicy::default(),
+            &spool,
+        )
+        .await
+        .map_err(fail)?;
+        Ok(Posted {
+            pairs: form.pairs,
+            files: form.files,
+            cut: form.cut,
+        })
+    } else {
+        let body = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|_| fail(ErrorCode::InvalidInput))?;
+        let pairs =
+            crate::form_body::parse_pairs(&body).map_err(|_| fail(ErrorCode::InvalidInput))?;
+        Ok(Posted {
+            pairs,
+            files: Vec::new(),
+            cut: None,
+        })
+    }
+}
+
+/// One post of the form does everything it holds, and loses nothing: the answers are saved
+/// as a draft (whatever their state), every chosen file is stored in its material (a refused
+/// file is an error of its slot only), a group row is added or removed, a file is removed.
+/// Then a redirect: to the check page when "continue" passed, else back to the form at the
+/// place that matters (the error summary, the group, the materials).
 pub(crate) async fn save_form(
     state: &AppState,
     locale: Locale,
     who: Filer<'_>,
     id: i64,
-    body: &[u8],
+    posted: Posted,
 ) -> PageResult {
     let l = load(state, who, id).await?;
     if l.app.status == ApplicationStatus::Submitted {
         return Err(fail(ErrorCode::NotEditable));
     }
-    let pairs = crate::form_body::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput))?;
-    let action = pairs
-        .iter()
-        .find(|(k, _)| k == ACTION_CONTROL)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
+    let Posted { pairs, files, cut } = posted;
+    let control = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let action = control(ACTION_CONTROL).unwrap_or_default();
+    let drop_file = control(DROP_FILE_CONTROL).and_then(|v| v.parse::<i64>().ok());
     let mut raw =
         RawAnswers::from_pairs(&l.def, pairs).map_err(|_| fail(ErrorCode::InvalidInput))?;
-    if raw.apply_row_action(&l.def).is_some() {
-        return form_page(state, locale, who, &l, &raw, &[], false, StatusCode::OK).await;
-    }
-    let mode = if action == "continue" {
+    let row = raw.apply_row_action(&l.def);
+    let mode = if action == "continue" && row.is_none() && drop_file.is_none() && cut.is_none() {
         Mode::Submit
     } else {
         Mode::Draft
     };
     // A draft keeps what was typed even when some of it is not valid yet; only the page says so.
     let errors = apply::save_answers(&state.store, who, &l, &raw, mode, state.now_ms()).await?;
-    if !errors.is_empty() {
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return form_page(state, locale, who, &l, &raw, &errors, false, status).await;
+    let mut flash = Flash {
+        saved: true,
+        cut,
+        check: mode == Mode::Submit && !errors.is_empty(),
+        ..Flash::default()
+    };
+    for (n, file) in files {
+        let Some(m) = n.checked_sub(1).and_then(|i| l.required.get(i)) else {
+            continue;
+        };
+        let stored = match file {
+            Ok(file) => crate::materials::store_file(state, &l.app, &m.name, &file).await,
+            Err(code) => Err(code),
+        };
+        match stored {
+            Ok(_) => flash.uploaded.push(n),
+            Err(code) => flash.slot_errors.push((n, code)),
+        }
     }
-    if mode == Mode::Submit {
-        Ok(see_other(locale, &format!("{}/{id}/check", who.base())))
+    if let Some(upload) = drop_file {
+        crate::materials::remove(state, &l.app, upload)
+            .await
+            .map_err(fail)?;
+    }
+    let path = format!("{}/{id}", who.base());
+    if mode == Mode::Submit && !flash.has_problems() {
+        return Ok(see_other(locale, &format!("{path}/check")));
+    }
+    let anchor = if flash.has_problems() {
+        "#error-summary".to_string()
+    } else if let Some(
+        RowAction::Added { group }
+        | RowAction::Removed { group, .. }
+        | RowAction::Refused { group },
+    ) = &row
+    {
+        format!("#fs-{}", forms_html::html_id(group))
+    } else if let [n] = flash.uploaded.as_slice() {
+        format!("#m-{n}")
+    } else if !flash.uploaded.is_empty() || drop_file.is_some() {
+        "#h-materials".to_string()
     } else {
-        form_page(state, locale, who, &l, &raw, &[], true, StatusCode::OK).await
-    }
+        String::new()
+    };
+    Ok(see_other_at(
+        locale,
+        &format!("{path}{}", flash.to_query()),
+        &anchor,
+    ))
 }
 
 /// The answers of `app` listed as the check page shows them (field labels, option names,
@@ -267,17 +563,23 @@ async fn check_page(
     Ok(render(status, &tpl, locale.lang))
 }
 
+/// The check page; `q` carries what a refused submit said (`declare=1`: not declared).
 pub(crate) async fn show_check(
     state: &AppState,
     locale: Locale,
     who: Filer<'_>,
     id: i64,
+    q: &[(String, String)],
 ) -> PageResult {
     let l = load(state, who, id).await?;
     if let Some(n) = &l.app.case_number {
         return Ok(see_other(locale, &who.case_href(n)));
     }
-    check_page(state, locale, who, &l, None, StatusCode::OK).await
+    let msg = q
+        .iter()
+        .any(|(k, _)| k == "declare")
+        .then(|| yiwang_i18n::t(locale.lang, "me.check.declaration_required").to_string());
+    check_page(state, locale, who, &l, msg.as_deref(), StatusCode::OK).await
 }
 
 /// Submits: the declaration must be ticked and the answers complete; a repeated submit (double
@@ -295,33 +597,27 @@ pub(crate) async fn submit(
         return Ok(see_other(locale, &who.case_href(n)));
     }
     let pairs = crate::form_body::parse_pairs(body).map_err(|_| fail(ErrorCode::InvalidInput))?;
+    // A refused submit goes back by redirect (a reload never posts again) to what to fix.
     if !pairs.iter().any(|(k, _)| k == DECLARATION_CONTROL) {
-        let msg = yiwang_i18n::t(locale.lang, "me.check.declaration_required").to_string();
-        return check_page(
-            state,
+        let anchor = format!("#{}", forms_html::html_id(DECLARATION_CONTROL));
+        return Ok(see_other_at(
             locale,
-            who,
-            &l,
-            Some(&msg),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+            &format!("{}/{id}/check?declare=1", who.base()),
+            &anchor,
+        ));
     }
     let doc = match apply::readiness(&l) {
         apply::Readiness::Ready(doc) => doc,
-        apply::Readiness::Missing { materials, .. } if !materials.is_empty() => {
-            return check_page(
-                state,
-                locale,
-                who,
-                &l,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
         apply::Readiness::Missing { .. } => {
-            return Ok(see_other(locale, &format!("{}/{id}", who.base())));
+            let flash = Flash {
+                check: true,
+                ..Flash::default()
+            };
+            return Ok(see_other_at(
+                locale,
+                &format!("{}/{id}{}", who.base(), flash.to_query()),
+                "#error-summary",
+            ));
         }
     };
     let calendar = state.calendar().await?;
@@ -337,8 +633,9 @@ pub(crate) async fn submit(
     Ok(see_other(locale, &who.case_href(done.number.as_str())))
 }
 
-/// Uploads one file for a material (a draft, or a material a correction notice reopened),
-/// then back to the page it came from.
+/// Uploads one file for a material (a material a correction notice reopened, or a draft from
+/// a page or client that posts files one by one), then back to the page it came from. The
+/// application form itself posts its files with the answers ([`save_form`]).
 pub(crate) async fn upload_material(
     state: &AppState,
     locale: Locale,
@@ -347,22 +644,14 @@ pub(crate) async fn upload_material(
     mp: axum::extract::Multipart,
 ) -> PageResult {
     let l = load(state, who, id).await?;
-    match crate::materials::upload(state, &l.required, &l.app, mp).await {
-        Ok((_, back)) => {
-            let fallback = format!("{}/{id}", who.base());
-            Ok(see_other(locale, &back.unwrap_or(fallback)))
-        }
-        Err(code) if l.app.status == ApplicationStatus::Draft => {
-            let raw = l.raw_answers();
-            let msg = yiwang_i18n::error_message(locale.lang, code);
-            let status = crate::error::status_for(code);
-            form_page_with(state, locale, who, &l, &raw, &[], false, Some(msg), status).await
-        }
-        Err(code) => Err(fail(code)),
-    }
+    let (_, back) = crate::materials::upload(state, &l.required, &l.app, mp)
+        .await
+        .map_err(fail)?;
+    let fallback = format!("{}/{id}", who.base());
+    Ok(see_other(locale, &back.unwrap_or(fallback)))
 }
 
-/// Removes one file of a material.
+/// Removes one file of a material, then back to the materials.
 pub(crate) async fn remove_material(
     state: &AppState,
     locale: Locale,
@@ -378,7 +667,11 @@ pub(crate) async fn remove_material(
         .and_then(|(_, v)| v.parse().ok())
         .ok_or_else(|| fail(ErrorCode::InvalidInput))?;
     crate::materials::remove(state, &l.app, upload_id).await?;
-    Ok(see_other(locale, &format!("{}/{id}", who.base())))
+    Ok(see_other_at(
+        locale,
+        &format!("{}/{id}", who.base()),
+        "#h-materials",
+    ))
 }
 
 /// A file of this filer's application, as an attachment.
@@ -439,4 +732,49 @@ pub(crate) async fn region_choices(
         out.insert(key, list);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Flash, human_size};
+    use yiwang_domain::ErrorCode;
+
+    #[test]
+    fn sizes_read_as_people_expect() {
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(591), "591 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1024), "1 KB");
+        assert_eq!(human_size(600), "600 B");
+        assert_eq!(human_size(1536), "1.5 KB");
+        assert_eq!(human_size(20 * 1024 * 1024), "20 MB");
+        assert_eq!(human_size(3_500_000), "3.3 MB");
+        assert_eq!(human_size(-5), "0 B");
+    }
+
+    #[test]
+    fn a_flash_survives_its_redirect() {
+        let f = Flash {
+            saved: true,
+            uploaded: vec![1, 3],
+            check: true,
+            slot_errors: vec![(2, ErrorCode::UnsupportedFileType)],
+            cut: Some(ErrorCode::FileTooLarge),
+        };
+        let q = f.to_query();
+        let pairs: Vec<(String, String)> = q
+            .trim_start_matches('?')
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(Flash::from_query(&pairs), f);
+        assert_eq!(Flash::default().to_query(), "");
+        // Unknown codes and keys are ignored, never an error.
+        let junk = vec![
+            ("m2".to_string(), "nope".to_string()),
+            ("x".to_string(), "1".to_string()),
+        ];
+        assert_eq!(Flash::from_query(&junk), Flash::default());
+    }
 }

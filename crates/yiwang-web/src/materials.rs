@@ -102,26 +102,7 @@ pub(crate) async fn upload(
     if !required.iter().any(|m| m.name == material) {
         return Err(ErrorCode::InvalidInput);
     }
-    let target = yiwang_app::files::UploadTarget {
-        owner_applicant_id: app.applicant_id,
-        application_id: app.id,
-        material_key: material,
-        replaces: None,
-    };
-    let up = yiwang_app::files::save_upload(
-        &state.store,
-        state.files.as_ref(),
-        &target,
-        &form.file,
-        state.now_ms(),
-    )
-    .await
-    .map_err(|e| {
-        if e.code() == ErrorCode::Internal {
-            tracing::error!(error = %e, "upload not saved");
-        }
-        e.code()
-    })?;
+    let up = store_file(state, app, material, &form.file).await?;
     let back = form
         .fields
         .get("back")
@@ -131,6 +112,35 @@ pub(crate) async fn upload(
         .filter(|b| *b != "/console")
         .map(str::to_string);
     Ok((up, back))
+}
+
+/// Stores one checked file as material `material` of `app`.
+pub(crate) async fn store_file(
+    state: &AppState,
+    app: &Application,
+    material: &str,
+    file: &yiwang_app::files::CheckedUpload,
+) -> Result<Upload, ErrorCode> {
+    let target = yiwang_app::files::UploadTarget {
+        owner_applicant_id: app.applicant_id,
+        application_id: app.id,
+        material_key: material,
+        replaces: None,
+    };
+    yiwang_app::files::save_upload(
+        &state.store,
+        state.files.as_ref(),
+        &target,
+        file,
+        state.now_ms(),
+    )
+    .await
+    .map_err(|e| {
+        if e.code() == ErrorCode::Internal {
+            tracing::error!(error = %e, "upload not saved");
+        }
+        e.code()
+    })
 }
 
 /// Removes one of the application's files (before submission, or a reopened material).

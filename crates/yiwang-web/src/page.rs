@@ -85,6 +85,10 @@ impl Page {
             "nav.elder_on"
         })
     }
+    /// A file size people can read (`591 B`, `1.2 MB`).
+    pub fn file_size(&self, bytes: &i64) -> String {
+        crate::apply_pages::human_size(*bytes)
+    }
     /// Epoch milliseconds as a Beijing-time date (YYYY-MM-DD).
     pub fn date(&self, ms: &i64) -> String {
         format_date(*ms)

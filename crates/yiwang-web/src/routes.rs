@@ -133,6 +133,8 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (Method::POST, "/me/bundles/{id}/submit", Policy::Applicant),
     (Method::GET, "/me/data-use", Policy::Applicant),
     (Method::POST, "/items/{code}/apply", Policy::Applicant),
+    // Back from signing in: the applicant's draft of the item (resumed, or started).
+    (Method::GET, "/items/{code}/apply", Policy::Applicant),
     (Method::GET, "/me/applications/{id}", Policy::Applicant),
     (Method::POST, "/me/applications/{id}", Policy::Applicant),
     (

@@ -332,18 +332,18 @@ pub async fn enforce_policy(State(state): State<AppState>, req: Request, next: N
                     AppError::json(ErrorCode::NotAuthenticated, lang).into_response()
                 }
                 Ok(none) => {
-                    // After signing in, a GET page comes back; a form post cannot be replayed,
-                    // so its page (the item's guide for 在线申请) or the applicant's home.
+                    // After signing in, a GET page comes back; a form post cannot be replayed:
+                    // 在线申请 comes back as its GET twin (straight to the item's form), any
+                    // other post to the applicant's home.
                     let here = if parts.method == axum::http::Method::GET {
                         crate::link::here(&parts.uri)
                     } else {
-                        parts
-                            .uri
-                            .path()
-                            .strip_suffix("/apply")
-                            .filter(|p| p.starts_with("/items/"))
-                            .unwrap_or("/me")
-                            .to_string()
+                        let path = parts.uri.path();
+                        if path.starts_with("/items/") && path.ends_with("/apply") {
+                            path.to_string()
+                        } else {
+                            "/me".to_string()
+                        }
                     };
                     match none.require(locale, &here) {
                         Ok(_) => {

@@ -109,6 +109,112 @@ pub async fn read_upload_form(
     Ok(UploadForm { file, fields })
 }
 
+/// Most text fields of a whole application form, and the largest of one (a long text answer).
+const MAX_FORM_FIELDS: usize = 2000;
+const MAX_FORM_TEXT_BYTES: usize = 64 * 1024;
+
+/// A whole application form posted as multipart: the answers and any number of files, each in
+/// a part named `<file_prefix><n>` (the material's slot number).
+#[derive(Debug, Default)]
+pub struct FilesForm {
+    /// The text fields in the order posted (repeated names kept: multi-choice answers).
+    pub pairs: Vec<(String, String)>,
+    /// Each chosen file by slot number, checked, or why it was refused.
+    pub files: Vec<(usize, Result<CheckedUpload, ErrorCode>)>,
+    /// Reading stopped early (the whole post too large, or broken): what came before is kept.
+    pub cut: Option<ErrorCode>,
+}
+
+/// Reads an application form with its files without losing what can be kept: a refused file
+/// is an error of its slot only, and a post cut short keeps the fields and files read so far
+/// (a browser sends the fields in page order, the answers before the materials). Empty file
+/// inputs are skipped. Only a malformed text field refuses the whole form.
+pub async fn read_files_form(
+    mp: &mut Multipart,
+    file_prefix: &str,
+    policy: &UploadPolicy,
+    spool_dir: &Path,
+) -> Result<FilesForm, ErrorCode> {
+    let mut out = FilesForm::default();
+    loop {
+        let mut field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                out.cut = Some(mp_err(&e));
+                break;
+            }
+        };
+        let name = field.name().unwrap_or("").to_string();
+        let Some(file_name) = field.file_name().map(str::to_string) else {
+            let mut bytes = Vec::new();
+            loop {
+                match field.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if bytes.len().saturating_add(chunk.len()) > MAX_FORM_TEXT_BYTES {
+                            return Err(ErrorCode::TooLong);
+                        }
+                        bytes.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        out.cut = Some(mp_err(&e));
+                        return Ok(out);
+                    }
+                }
+            }
+            let value = String::from_utf8(bytes).map_err(|_| ErrorCode::InvalidUtf8)?;
+            if out.pairs.len() >= MAX_FORM_FIELDS {
+                return Err(ErrorCode::InvalidInput);
+            }
+            out.pairs.push((name, value));
+            continue;
+        };
+        let Some(slot) = name
+            .strip_prefix(file_prefix)
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            continue; // not a material's file input: ignored (its bytes are skipped)
+        };
+        let mut spool = Spool::create(spool_dir, policy.max_bytes)
+            .await
+            .map_err(|e| spool_err(&SpoolError::Io(e)))?;
+        let mut refused = None;
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    if refused.is_none()
+                        && let Err(e) = spool.write(&chunk).await
+                    {
+                        // Too large: keep reading past it so the next parts still arrive.
+                        refused = Some(spool_err(&e));
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    out.files.push((slot, Err(mp_err(&e))));
+                    out.cut = Some(mp_err(&e));
+                    return Ok(out);
+                }
+            }
+        }
+        if let Some(code) = refused {
+            out.files.push((slot, Err(code)));
+            continue;
+        }
+        // An empty file input still sends a part, without a name and bytes.
+        if file_name.is_empty() && spool.size() == 0 {
+            continue;
+        }
+        let checked = match spool.finish().await {
+            Ok(spooled) => CheckedUpload::check_spooled(spooled, &file_name, policy),
+            Err(e) => Err(spool_err(&SpoolError::Io(e))),
+        };
+        out.files.push((slot, checked));
+    }
+    Ok(out)
+}
+
 /// The code for a request that is not a multipart form at all (extract
 /// `Result<Multipart, MultipartRejection>` and map the error with this).
 pub fn rejection_code(_: &axum::extract::multipart::MultipartRejection) -> ErrorCode {

@@ -1,7 +1,7 @@
 //! The built-in form used when no definition is stored for an implementation or its standard
 //! item: 申请事项说明, 联系人, 联系电话.
 
-use super::model::{Field, FieldKind, FormDefinition, Section, Text};
+use super::model::{Field, FieldKind, FormDefinition, Prefill, Section, Text};
 
 /// Key of the built-in form.
 pub const DEFAULT_FORM_KEY: &str = "generic_application";
@@ -26,12 +26,14 @@ pub fn default_form() -> FormDefinition {
     )
     .required();
     contact.max_len = Some(50);
-    let phone = Field::new(
+    contact.prefill = Some(Prefill::PersonName);
+    let mut phone = Field::new(
         "contact_phone",
         Text::both("联系电话", "Contact phone"),
         FieldKind::Phone,
     )
     .required();
+    phone.prefill = Some(Prefill::Phone);
     FormDefinition {
         key: DEFAULT_FORM_KEY.to_string(),
         version: 1,

@@ -141,7 +141,7 @@ fn field(f: &Field, name: &str, errs: &mut Vec<FormDefError>) {
     label(&f.label, name, errs);
     let k = f.kind;
     // Which rules apply to which kinds.
-    let rules: [(&str, bool, bool); 14] = [
+    let rules: [(&str, bool, bool); 15] = [
         ("options", !f.options.is_empty(), k.has_options()),
         (
             "min_len",
@@ -168,6 +168,11 @@ fn field(f: &Field, name: &str, errs: &mut Vec<FormDefError>) {
         ("fields", !f.fields.is_empty(), k == FieldKind::Group),
         ("min_items", f.min_items.is_some(), k == FieldKind::Group),
         ("max_items", f.max_items.is_some(), k == FieldKind::Group),
+        (
+            "prefill",
+            f.prefill.is_some(),
+            f.prefill.is_some_and(|p| p.fits(k)),
+        ),
     ];
     for (rule, given, applies) in rules {
         if given && !applies {

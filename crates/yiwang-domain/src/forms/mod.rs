@@ -60,7 +60,8 @@ pub use builtin::{DEFAULT_FORM_KEY, default_form};
 pub use error::{FieldError, FormDefError, RawError};
 pub use load::{load, validate_definition};
 pub use model::{
-    ChoiceOption, Condition, Field, FieldKind, FormDefinition, Section, Text, TextFormat,
+    AccountFacts, ChoiceOption, Condition, Field, FieldKind, FormDefinition, Prefill, Section,
+    Text, TextFormat,
 };
 pub use raw::{ADD_CONTROL, REMOVE_CONTROL, RawAnswers, RowAction};
 pub use summary::{SummaryRow, SummarySection, SummaryValue, summary};

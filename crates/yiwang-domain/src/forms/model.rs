@@ -221,6 +221,73 @@ pub struct Field {
     pub min_items: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_items: Option<u32>,
+    /// Where a new draft takes this field's first value from the signed-in account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefill: Option<Prefill>,
+}
+
+/// What a field means about the account that files the form, so a new draft starts with it
+/// (the applicant can change it; what was typed is never overwritten).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prefill {
+    /// A person's name: the account holder's, or an organisation's legal representative's.
+    PersonName,
+    /// A person account's 公民身份号码.
+    PersonId,
+    /// An organisation account's name.
+    OrgName,
+    /// An organisation account's 统一社会信用代码.
+    OrgCode,
+    /// The account's mobile number.
+    Phone,
+}
+
+/// What an account holds for pre-filling (decrypted by the caller, who audits the use).
+#[derive(Debug, Clone, Copy)]
+pub struct AccountFacts<'a> {
+    /// Whether the account is an organisation's (法人) rather than a person's.
+    pub organisation: bool,
+    pub display_name: &'a str,
+    pub legal_rep: Option<&'a str>,
+    pub id_number: &'a str,
+    pub phone: &'a str,
+}
+
+impl Prefill {
+    /// Whether a field of `kind` can hold this value.
+    pub fn fits(self, kind: FieldKind) -> bool {
+        match self {
+            Prefill::PersonName | Prefill::OrgName => kind == FieldKind::Text,
+            Prefill::PersonId => kind == FieldKind::ResidentId,
+            Prefill::OrgCode => kind == FieldKind::CreditCode,
+            Prefill::Phone => kind == FieldKind::Phone,
+        }
+    }
+    /// The value `account` gives this source, if it has one.
+    pub fn value<'a>(self, account: &AccountFacts<'a>) -> Option<&'a str> {
+        let v = match (self, account.organisation) {
+            (Prefill::PersonName, false) | (Prefill::OrgName, true) => Some(account.display_name),
+            (Prefill::PersonName, true) => account.legal_rep,
+            (Prefill::PersonId, false) | (Prefill::OrgCode, true) => Some(account.id_number),
+            (Prefill::Phone, _) => Some(account.phone),
+            (Prefill::PersonId, true) | (Prefill::OrgName | Prefill::OrgCode, false) => None,
+        };
+        v.map(str::trim).filter(|v| !v.is_empty())
+    }
+}
+
+impl FormDefinition {
+    /// The first values a new draft takes from `account`: `(posted name, value)` for every
+    /// top-level field with a [`Prefill`] source the account has a value for.
+    pub fn prefill_pairs(&self, account: &AccountFacts<'_>) -> Vec<(String, String)> {
+        self.fields()
+            .filter_map(|f| {
+                let v = f.prefill?.value(account)?;
+                Some((f.key.clone(), v.to_string()))
+            })
+            .collect()
+    }
 }
 
 impl Field {
@@ -247,6 +314,7 @@ impl Field {
             fields: Vec::new(),
             min_items: None,
             max_items: None,
+            prefill: None,
         }
     }
     pub fn required(mut self) -> Self {

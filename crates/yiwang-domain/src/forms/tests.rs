@@ -539,3 +539,53 @@ fn decimal_display_and_parse() {
         assert!(Decimal::parse(bad, 2).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn prefill_gives_each_account_only_what_means_it() {
+    let def = load(&wrap(
+        r#"{"key":"name","label":{"zh":"姓名"},"kind":"text","prefill":"person_name"},
+           {"key":"pid","label":{"zh":"身份证"},"kind":"resident_id","prefill":"person_id"},
+           {"key":"org","label":{"zh":"名称"},"kind":"text","prefill":"org_name"},
+           {"key":"code","label":{"zh":"代码"},"kind":"credit_code","prefill":"org_code"},
+           {"key":"tel","label":{"zh":"电话"},"kind":"phone","prefill":"phone"},
+           {"key":"other","label":{"zh":"其他"},"kind":"text"}"#,
+    ))
+    .unwrap();
+    let person = AccountFacts {
+        organisation: false,
+        display_name: "赵明",
+        legal_rep: None,
+        id_number: "12011219800101002X",
+        phone: "13900000000",
+    };
+    assert_eq!(
+        def.prefill_pairs(&person),
+        vec![
+            ("name".to_string(), "赵明".to_string()),
+            ("pid".to_string(), "12011219800101002X".to_string()),
+            ("tel".to_string(), "13900000000".to_string()),
+        ]
+    );
+    let firm = AccountFacts {
+        organisation: true,
+        display_name: "津南区小李面馆",
+        legal_rep: Some("李四"),
+        id_number: "91350100M000100Y43",
+        phone: " ",
+    };
+    assert_eq!(
+        def.prefill_pairs(&firm),
+        vec![
+            ("name".to_string(), "李四".to_string()),
+            ("org".to_string(), "津南区小李面馆".to_string()),
+            ("code".to_string(), "91350100M000100Y43".to_string()),
+        ],
+        "a blank phone fills nothing"
+    );
+    // A source on a kind that cannot hold it is a definition error.
+    let e = load(&wrap(
+        r#"{"key":"a","label":{"zh":"A"},"kind":"number","prefill":"phone"}"#,
+    ))
+    .unwrap_err();
+    assert_eq!(e[0].args().get("rule").map(String::as_str), Some("prefill"));
+}

@@ -138,6 +138,7 @@ async fn forms_page(
                 lang,
                 regions: &regions,
                 default_action: "continue",
+                from_account: &[],
             };
             (
                 fields_html(&view),

@@ -19,7 +19,7 @@ use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, Uri};
 use yiwang_app::intake::{self, Intake};
 use yiwang_domain::case::{ApplicantId, CaseNumber};
@@ -313,9 +313,11 @@ pub async fn draft(
     user: CurrentUser,
     uri: Uri,
     Path(id): Path<i64>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let p = staff(&user, locale, &uri)?;
-    apply_pages::show_form(&state, locale, Filer::Staff(p), id).await
+    let flash = apply_pages::Flash::from_query(&q);
+    apply_pages::show_form(&state, locale, Filer::Staff(p), id, &flash).await
 }
 
 pub async fn save(
@@ -324,10 +326,11 @@ pub async fn save(
     user: CurrentUser,
     uri: Uri,
     Path(id): Path<i64>,
-    body: Bytes,
+    req: axum::extract::Request,
 ) -> PageResult {
     let p = staff(&user, locale, &uri)?;
-    apply_pages::save_form(&state, locale, Filer::Staff(p), id, &body).await
+    let posted = apply_pages::read_posted(&state, req).await?;
+    apply_pages::save_form(&state, locale, Filer::Staff(p), id, posted).await
 }
 
 pub async fn check(
@@ -336,9 +339,10 @@ pub async fn check(
     user: CurrentUser,
     uri: Uri,
     Path(id): Path<i64>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let p = staff(&user, locale, &uri)?;
-    apply_pages::show_check(&state, locale, Filer::Staff(p), id).await
+    apply_pages::show_check(&state, locale, Filer::Staff(p), id, &q).await
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -20,6 +20,13 @@ pub struct FormView<'a> {
     pub regions: &'a BTreeMap<String, Vec<RegionOption>>,
     /// The `_action` value of the hidden default button (what Enter does), e.g. `continue`.
     pub default_action: &'a str,
+    /// Top-level fields whose value was taken from the applicant's account (labelled so).
+    pub from_account: &'a [String],
+}
+
+/// The error summary's entries: `(control id, "label：message")`, one per error.
+pub fn issue_items(view: &FormView<'_>) -> Vec<(String, String)> {
+    issues(view).map(|i| i.items).unwrap_or_default()
 }
 
 /// The GOV.UK error summary: a titled box listing every error, each linking to its control.
@@ -311,6 +318,9 @@ impl<'a, 'v> Builder<'a, 'v> {
     fn notes(&self, f: &Field, id: &str, error_names: &[&str], group: Option<&Field>) -> Notes<'v> {
         let lang = self.lang();
         let mut hint = Vec::new();
+        if group.is_none() && self.view.from_account.contains(&f.key) {
+            hint.push(t(lang, "apply.from_account").to_string());
+        }
         if let Some(help) = &f.help {
             hint.push(pick(help, lang).to_string());
         }

@@ -42,7 +42,7 @@ mod labels;
 mod regions;
 mod summary;
 
-pub use controls::{FormView, error_summary_html, fields_html, form_html};
+pub use controls::{FormView, error_summary_html, fields_html, form_html, issue_items};
 pub use declaration::{declaration_error, declaration_html};
 pub use escape::Fragment;
 pub(crate) use escape::NamedEntities;

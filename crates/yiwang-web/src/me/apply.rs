@@ -9,24 +9,45 @@ use crate::html::fail;
 use crate::html::{PageResult, see_other};
 use crate::locale::Locale;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, Request, State};
 use yiwang_domain::ImplCode;
-use yiwang_domain::case::CaseSource;
 
-/// 在线申请: a new draft for a published implementation.
+/// 在线申请: a new draft for a published implementation, pre-filled from the account.
 pub async fn start(
     State(state): State<AppState>,
     locale: Locale,
     me: CurrentApplicant,
+    ClientAddr(client): ClientAddr,
     Path(code): Path<String>,
 ) -> PageResult {
-    let guide = format!("/items/{}", crate::link::encode_query(&code));
-    let a = me.require(locale, &guide)?;
-    let code = ImplCode::parse(&code).map_err(|_| not_found())?;
-    let app = state
-        .store
-        .create_application(a.id, &code, CaseSource::Online, None, state.now_ms())
-        .await?;
+    open_draft(&state, locale, &me, &client, &code, false).await
+}
+
+/// Back from signing in (the GET twin of 在线申请): the applicant's draft of the item, resumed
+/// or started, so they land on the form and not on the guide again.
+pub async fn resume(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+    ClientAddr(client): ClientAddr,
+    Path(code): Path<String>,
+) -> PageResult {
+    open_draft(&state, locale, &me, &client, &code, true).await
+}
+
+async fn open_draft(
+    state: &AppState,
+    locale: Locale,
+    me: &CurrentApplicant,
+    client: &str,
+    code: &str,
+    resume: bool,
+) -> PageResult {
+    let back = format!("/items/{}/apply", crate::link::encode_query(code));
+    let a = me.require(locale, &back)?;
+    let code = ImplCode::parse(code).map_err(|_| not_found())?;
+    let app =
+        yiwang_app::apply::start(&state.store, a, &code, resume, client, state.now_ms()).await?;
     Ok(see_other(locale, &format!("/me/applications/{}", app.id)))
 }
 
@@ -35,20 +56,25 @@ pub async fn form(
     locale: Locale,
     me: CurrentApplicant,
     Path(id): Path<i64>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}"))?;
-    apply_pages::show_form(&state, locale, Filer::Applicant(a), id).await
+    let flash = apply_pages::Flash::from_query(&q);
+    apply_pages::show_form(&state, locale, Filer::Applicant(a), id, &flash).await
 }
 
+/// Saves the answers and every chosen file in one post (multipart; a plain urlencoded post of
+/// the answers alone is read too), then back to the page (post/redirect/get).
 pub async fn save(
     State(state): State<AppState>,
     locale: Locale,
     me: CurrentApplicant,
     Path(id): Path<i64>,
-    body: Bytes,
+    req: Request,
 ) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}"))?;
-    apply_pages::save_form(&state, locale, Filer::Applicant(a), id, &body).await
+    let posted = apply_pages::read_posted(&state, req).await?;
+    apply_pages::save_form(&state, locale, Filer::Applicant(a), id, posted).await
 }
 
 pub async fn check(
@@ -56,9 +82,10 @@ pub async fn check(
     locale: Locale,
     me: CurrentApplicant,
     Path(id): Path<i64>,
+    Query(q): Query<Vec<(String, String)>>,
 ) -> PageResult {
     let a = me.require(locale, &format!("/me/applications/{id}/check"))?;
-    apply_pages::show_check(&state, locale, Filer::Applicant(a), id).await
+    apply_pages::show_check(&state, locale, Filer::Applicant(a), id, &q).await
 }
 
 pub async fn submit(

@@ -48,7 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/bundles/{id}", get(bundles::show))
         .route("/me/bundles/{id}/submit", post(bundles::submit))
         .route("/me/data-use", get(data_use::show))
-        .route("/items/{code}/apply", post(apply::start))
+        .route("/items/{code}/apply", get(apply::resume).post(apply::start))
         .route("/me/applications/{id}", get(apply::form).post(apply::save))
         .route("/me/applications/{id}/check", get(apply::check))
         .route("/me/applications/{id}/materials", post(apply::upload))

@@ -139,8 +139,16 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
                 ],
             )
             .await;
-        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
-        let html = text(res).await;
+        // Post/redirect/get: back to the form's error summary, the answers kept as a draft.
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let back = location(&res);
+        assert!(back.ends_with("#error-summary"), "{b}: {back}");
+        let back = back.trim_end_matches("#error-summary").to_string();
+        let html = text(site.get(&back, Some(&alice)).await).await;
+        assert!(
+            html.contains("请填写 11 位手机号码"),
+            "{b}: the field's error"
+        );
         assert!(html.contains("&lt;script&gt;"), "{b}: escaped");
         assert!(!html.contains("<script>alert(1)"), "{b}");
         let res = site
@@ -178,8 +186,17 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
                 &[("_declaration", "yes")],
             )
             .await;
-        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
-        assert!(text(res).await.contains("公共场所卫生检测报告"), "{b}");
+        // Back to the form (post/redirect/get), whose summary names the missing material.
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let back = location(&res);
+        assert!(back.ends_with("#error-summary"), "{b}: {back}");
+        let html = text(
+            site.get(back.trim_end_matches("#error-summary"), Some(&alice))
+                .await,
+        )
+        .await;
+        let summary = html.split("id=\"error-summary\"").nth(1).unwrap_or("");
+        assert!(summary.contains("公共场所卫生检测报告"), "{b}: {summary}");
         // A renamed program is refused by its content, whatever its name says.
         let res = upload(
             &site,
@@ -219,7 +236,7 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
         let html = text(site.get(&form_path, Some(&alice)).await).await;
         assert_eq!(
-            html.matches("扫描件.pdf").count(),
+            html.matches("扫描件.pdf <span").count(),
             6,
             "{b}: each material lists its file"
         );
@@ -228,7 +245,21 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         // Without the declaration: refused, nothing submitted.
         let submit = check.replace("/check", "/submit");
         let res = site.post(&submit, Some(&alice), &[]).await;
-        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let back = location(&res);
+        assert!(
+            back.starts_with(&format!("{check}?declare=1#")),
+            "{b}: {back}"
+        );
+        let html = text(
+            site.get(back.split('#').next().unwrap(), Some(&alice))
+                .await,
+        )
+        .await;
+        assert!(
+            html.contains("field-error"),
+            "{b}: the declaration says what is missing"
+        );
         // With it: the case number at once; a double click lands on the same case.
         let res = site
             .post(&submit, Some(&alice), &[("_declaration", "yes")])

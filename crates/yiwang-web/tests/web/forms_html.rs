@@ -41,6 +41,7 @@ fn render(def: &FormDefinition, raw: &RawAnswers, errors: &[FieldError], lang: L
         lang,
         regions: &regions,
         default_action: "continue",
+        from_account: &[],
     };
     form_html(
         &view,
@@ -460,6 +461,7 @@ fn form_pages_match_snapshots() {
             lang,
             regions: &regions,
             default_action: "save<&>",
+            from_account: &[],
         };
         snap(
             &format!("fields_kinds_draft_errors_{l}"),

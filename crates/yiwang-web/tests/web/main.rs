@@ -10,6 +10,7 @@ mod api_errors;
 mod api_implementation;
 mod api_openapi;
 mod applicant_totp;
+mod apply_path;
 mod auth_login;
 mod auth_sessions;
 mod auth_tokens;
