@@ -527,7 +527,10 @@ mod tests {
         assert_eq!(unanswered(&items, &[]), vec![0, 1, 2]);
         assert_eq!(check_resubmission(&items, &[]), Err(ErrorCode::Required));
         // A file for another material does not answer the one named.
-        let some = [t("material:法定代表人（负责人）居民身份证"), t("field:phone")];
+        let some = [
+            t("material:法定代表人（负责人）居民身份证"),
+            t("field:phone"),
+        ];
         assert_eq!(unanswered(&items, &some), vec![0, 2]);
         let all = [t("new:租赁合同"), t("field:phone"), t("material:营业执照")];
         assert_eq!(unanswered(&items, &all), Vec::<usize>::new());

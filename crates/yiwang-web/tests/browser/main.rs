@@ -10,4 +10,5 @@ mod browser_support;
 
 mod e2e_browser;
 mod e2e_case_story;
+mod e2e_correction;
 mod e2e_search;
