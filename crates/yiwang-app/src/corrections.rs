@@ -7,7 +7,8 @@
 use crate::files::{CheckedUpload, FileStore, SaveUploadError, UploadContent, key_for};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::case::CorrectionTarget;
-use yiwang_domain::forms::{FieldError, FormDefinition, Mode, RawAnswers, validate};
+use yiwang_domain::codes::{Phone, ResidentId};
+use yiwang_domain::forms::{FieldError, FieldKind, FormDefinition, Mode, RawAnswers, validate};
 use yiwang_store::applications::{Application, DraftOwner};
 use yiwang_store::cases::CaseRecord;
 use yiwang_store::corrections::OpenCorrection;
@@ -67,6 +68,17 @@ pub fn field_value(form: &CaseForm, key: &str) -> String {
         .find(|(k, _)| k == key)
         .map(|(_, v)| v)
         .unwrap_or_default()
+}
+
+/// Field `key`'s value as staff lists show it: phone and identity numbers masked (the case's
+/// answers summary shows them in the same way), other values as given.
+pub fn shown_value(form: &CaseForm, key: &str) -> String {
+    let v = field_value(form, key);
+    match form.def.field(key).map(|f| f.kind) {
+        Some(FieldKind::Phone) => Phone::parse(&v).map_or(v, |p| p.masked()),
+        Some(FieldKind::ResidentId) => ResidentId::parse(&v).map_or(v, |r| r.to_string()),
+        _ => v,
+    }
 }
 
 /// Saves what the applicant answered; the errors per line target (empty: all saved). Lines

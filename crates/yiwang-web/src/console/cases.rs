@@ -264,7 +264,7 @@ fn pick_rows(
             target: CorrectionTarget::Field(k.clone()).to_string(),
             kind: "field",
             label: field_label(&cs.form.def, k, false),
-            current: yiwang_app::corrections::field_value(&cs.form, k),
+            current: yiwang_app::corrections::shown_value(&cs.form, k),
             picked: false,
             reason: String::new(),
             error: None,
@@ -350,7 +350,7 @@ async fn case_page(
                     value: i
                         .target
                         .field()
-                        .map(|k| yiwang_app::corrections::field_value(&cs.form, k)),
+                        .map(|k| yiwang_app::corrections::shown_value(&cs.form, k)),
                 })
                 .collect(),
         })

@@ -278,7 +278,10 @@ async fn a_correction_round_in_chromium() {
             text.contains("已被替换") && text.contains("当前文件"),
             "{b}: {text}"
         );
-        assert!(text.contains("13700001111"), "{b}: the field's new value");
+        assert!(
+            text.contains("137****1111"),
+            "{b}: the field's new value, masked"
+        );
         shot(&clerk, &format!("fix-clerk-after-{b}")).await;
         phone.close().await.unwrap();
         clerk.close().await.unwrap();

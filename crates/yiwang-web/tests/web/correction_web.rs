@@ -344,7 +344,10 @@ async fn a_correction_round_that_can_be_answered_on_every_backend() {
             html.contains("已被替换") && html.contains("当前文件"),
             "{b}"
         );
-        assert!(html.contains("13700001111"), "{b}: the field's new value");
+        assert!(
+            html.contains("137****1111"),
+            "{b}: the field's new value, masked"
+        );
         assert_eq!(html.matches("已补正").count(), 3, "{b}");
         let res = site
             .post(
