@@ -9,7 +9,8 @@
 use crate::browser_support;
 
 use browser_support::{
-    assert_fits, click, fill, left, main_text, serve, session, shot, staff_sign_in, start_driver,
+    assert_fits, click, fill, left, main_text, phone_session, serve, session, shot, staff_sign_in,
+    start_driver,
 };
 use fantoccini::{Client, Locator};
 use std::time::Duration;
@@ -198,6 +199,7 @@ async fn a_correction_round_in_chromium() {
 
         // The clerk ticks one material and one field of the case, a reason each.
         let clerk = session(port, false).await;
+        clerk.set_window_size(1280, 3200).await.unwrap();
         staff_sign_in(&clerk, &base, "chuangkou", STAFF_PASSWORD).await;
         clerk
             .goto(&format!("{base}/console/cases?q=小李面馆"))
@@ -231,7 +233,8 @@ async fn a_correction_round_in_chromium() {
         assert!(text.contains("需要补正材料"), "{b}: {text}");
 
         // The citizen on a phone: signs in, then the correction round is counted.
-        let phone = session(port, true).await;
+        // A tall phone screen, so the screenshot shows the whole correction section.
+        let phone = phone_session(port, 2400).await;
         phone.goto(&format!("{base}/login")).await.unwrap();
         fill(&phone, "#id_number", CITIZEN_ID).await;
         fill(&phone, "#password", CITIZEN_PASSWORD).await;
