@@ -496,7 +496,7 @@ mod tests {
         );
         for bad in ["new:", "new: 合同", "new:营业执照", "new:a\u{7}b"] {
             assert_eq!(
-                check_targets(&[item(&bad)], &scope),
+                check_targets(&[item(bad)], &scope),
                 Err((0, TargetProblem::BadNewName)),
                 "{bad}"
             );

@@ -317,6 +317,12 @@ async fn a_correction_round_that_can_be_answered_on_every_backend() {
             html.contains("已被替换"),
             "{b}: the old licence file is marked"
         );
+        // A slot the notice does not have, or a file for the field: refused, never a 5xx.
+        let res = fix(&site, &alice, &case_path, "save", &[], &[(9, "x")]).await;
+        assert!(res.status().is_client_error(), "{b}: {}", res.status());
+        let res = fix(&site, &alice, &case_path, "save", &[(2, "电话.pdf")], &[]).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(text(res).await.contains("id=\"fix-2-error\""), "{b}");
         // A save lands on the line answered (post/redirect/get).
         let res = fix(
             &site,
