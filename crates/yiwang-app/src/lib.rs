@@ -7,6 +7,7 @@ pub mod bundles;
 pub mod calendar;
 pub mod catalog;
 pub mod clock;
+pub mod corrections;
 pub mod demo;
 pub mod files;
 pub mod identity;

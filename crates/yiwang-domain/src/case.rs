@@ -5,6 +5,7 @@ use crate::calendar::CivilDate;
 use crate::codes::{CreditCode, ImplCode, ResidentId};
 use crate::enums::CodeSet;
 use crate::error::ErrorCode;
+use crate::forms::{Field, FieldKind, FormDefinition};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -170,31 +171,43 @@ impl CodeSet for ApplicantKind {
     }
 }
 
-/// What a line of a correction notice names: a material (by its name) or a form field (by its
-/// key). Stored and exchanged as `material:<name>` / `field:<key>`.
+/// What a line of a correction notice names: one of the case's materials (by its name), one
+/// of its form fields (by its key), or a document the item's list does not have, named by the
+/// clerk, which becomes an upload slot of its own. Stored and exchanged as `material:<name>`,
+/// `field:<key>` and `new:<name>` (older notices hold only the first two).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum CorrectionTarget {
     Material(String),
     Field(String),
+    NewMaterial(String),
 }
 
 impl CorrectionTarget {
-    /// `material:<name>` or `field:<key>`.
+    /// `material:<name>`, `field:<key>` or `new:<name>`.
     pub fn parse(s: &str) -> Result<Self, ErrorCode> {
         if let Some(m) = s.strip_prefix("material:") {
             Ok(Self::Material(m.to_string()))
         } else if let Some(f) = s.strip_prefix("field:") {
             Ok(Self::Field(f.to_string()))
+        } else if let Some(n) = s.strip_prefix("new:") {
+            Ok(Self::NewMaterial(n.to_string()))
         } else {
             Err(ErrorCode::InvalidInput)
         }
     }
-    /// The material named, if the target is one.
+    /// The upload slot named (a listed material or a new one), if the target is one.
     pub fn material(&self) -> Option<&str> {
         match self {
-            Self::Material(m) => Some(m),
+            Self::Material(m) | Self::NewMaterial(m) => Some(m),
             Self::Field(_) => None,
+        }
+    }
+    /// The form field named, if the target is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Field(k) => Some(k),
+            Self::Material(_) | Self::NewMaterial(_) => None,
         }
     }
 }
@@ -204,6 +217,7 @@ impl fmt::Display for CorrectionTarget {
         match self {
             Self::Material(m) => write!(f, "material:{m}"),
             Self::Field(k) => write!(f, "field:{k}"),
+            Self::NewMaterial(n) => write!(f, "new:{n}"),
         }
     }
 }
@@ -236,7 +250,11 @@ pub struct CorrectionItem {
 pub const CORRECTION_MAX_ITEMS: usize = 50;
 pub const CORRECTION_MAX_PROBLEM_CHARS: usize = 500;
 
-/// Checks a correction list: at least one line, each naming a target and a problem.
+/// Longest name of a new document slot (the store's limit for a material key).
+pub const CORRECTION_MAX_NEW_NAME_CHARS: usize = 100;
+
+/// Checks a correction list: at least one line, each naming a target and a problem, no target
+/// twice.
 pub fn check_correction(items: &[CorrectionItem]) -> Result<(), ErrorCode> {
     if items.is_empty() {
         return Err(ErrorCode::Required);
@@ -244,7 +262,7 @@ pub fn check_correction(items: &[CorrectionItem]) -> Result<(), ErrorCode> {
     if items.len() > CORRECTION_MAX_ITEMS {
         return Err(ErrorCode::TooLong);
     }
-    for i in items {
+    for (n, i) in items.iter().enumerate() {
         if i.label.trim().is_empty() {
             return Err(ErrorCode::InvalidInput);
         }
@@ -254,8 +272,109 @@ pub fn check_correction(items: &[CorrectionItem]) -> Result<(), ErrorCode> {
         if i.problem.chars().count() > CORRECTION_MAX_PROBLEM_CHARS {
             return Err(ErrorCode::TooLong);
         }
+        if items.iter().take(n).any(|o| o.target == i.target) {
+            return Err(ErrorCode::InvalidInput);
+        }
     }
     Ok(())
+}
+
+/// What a case offers a correction to name: its materials' names and the keys of the form
+/// fields the applicant can answer again on the case page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CorrectionScope {
+    pub materials: Vec<String>,
+    pub fields: Vec<String>,
+}
+
+impl CorrectionScope {
+    /// The scope of a case with materials `materials` and form `def`.
+    pub fn of(materials: impl IntoIterator<Item = String>, def: &FormDefinition) -> Self {
+        Self {
+            materials: materials.into_iter().collect(),
+            fields: correctable_fields(def).map(|f| f.key.clone()).collect(),
+        }
+    }
+}
+
+/// The top-level fields of a form a correction can name: those answered in one input (text,
+/// number, date, identity number, credit code, phone); choices, addresses and groups are
+/// corrected through a note on a material or a new document instead.
+pub fn correctable_fields(def: &FormDefinition) -> impl Iterator<Item = &Field> {
+    def.fields().filter(|f| {
+        matches!(
+            f.kind,
+            FieldKind::Text
+                | FieldKind::Textarea
+                | FieldKind::Number
+                | FieldKind::Date
+                | FieldKind::ResidentId
+                | FieldKind::CreditCode
+                | FieldKind::Phone
+        )
+    })
+}
+
+/// Why a line of a correction list does not fit the case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetProblem {
+    /// A material or field the case does not have.
+    Unknown,
+    /// A new document slot with no name, a name too long or with control characters, or the
+    /// name of a material the case already lists (name that material instead).
+    BadNewName,
+}
+
+/// Checks every target of `items` against the case: listed materials and answerable fields
+/// only, new slots with a clean name of their own. The first problem, with its line.
+pub fn check_targets(
+    items: &[CorrectionItem],
+    scope: &CorrectionScope,
+) -> Result<(), (usize, TargetProblem)> {
+    for (n, i) in items.iter().enumerate() {
+        let ok = match &i.target {
+            CorrectionTarget::Material(m) => scope.materials.iter().any(|x| x == m),
+            CorrectionTarget::Field(k) => scope.fields.iter().any(|x| x == k),
+            CorrectionTarget::NewMaterial(name) => {
+                let clean = name.trim() == name
+                    && !name.is_empty()
+                    && name.chars().count() <= CORRECTION_MAX_NEW_NAME_CHARS
+                    && !name.chars().any(char::is_control);
+                if !clean || scope.materials.iter().any(|x| x == name) {
+                    return Err((n, TargetProblem::BadNewName));
+                }
+                true
+            }
+        };
+        if !ok {
+            return Err((n, TargetProblem::Unknown));
+        }
+    }
+    Ok(())
+}
+
+/// The lines of a correction notice not yet answered (indexes into `items`), given the targets
+/// the applicant has answered since the notice: a material or new slot by a new file, a field
+/// by a new value. Resubmission (补正完成，重新提交) is allowed only when this is empty.
+pub fn unanswered(items: &[CorrectionItem], answered: &[CorrectionTarget]) -> Vec<usize> {
+    items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| !answered.contains(&i.target))
+        .map(|(n, _)| n)
+        .collect()
+}
+
+/// [`unanswered`] as a rule: `Required` while a line is unanswered.
+pub fn check_resubmission(
+    items: &[CorrectionItem],
+    answered: &[CorrectionTarget],
+) -> Result<(), ErrorCode> {
+    if unanswered(items, answered).is_empty() {
+        Ok(())
+    } else {
+        Err(ErrorCode::Required)
+    }
 }
 
 #[cfg(test)]
@@ -327,5 +446,94 @@ mod tests {
         let mut empty = ok.clone();
         empty.problem = "  ".into();
         assert_eq!(check_correction(&[empty]), Err(ErrorCode::Required));
+    }
+
+    fn item(t: &str) -> CorrectionItem {
+        CorrectionItem {
+            target: CorrectionTarget::parse(t).unwrap(),
+            label: t.to_string(),
+            problem: "不清晰".into(),
+        }
+    }
+
+    #[test]
+    fn new_slots_are_stored_apart_and_old_targets_still_read() {
+        let t = CorrectionTarget::parse("new:租赁合同").unwrap();
+        assert_eq!(t, CorrectionTarget::NewMaterial("租赁合同".into()));
+        assert_eq!(t.material(), Some("租赁合同"));
+        assert_eq!(t.field(), None);
+        assert_eq!(t.to_string(), "new:租赁合同");
+        // A notice stored before new slots existed reads as it did.
+        let old: Vec<CorrectionItem> = serde_json::from_str(
+            r#"[{"target":"material:营业执照","label":"营业执照","problem":"模糊"},
+                {"target":"field:phone","label":"电话","problem":"空号"}]"#,
+        )
+        .unwrap();
+        assert_eq!(old[0].target.material(), Some("营业执照"));
+        assert_eq!(old[1].target.field(), Some("phone"));
+    }
+
+    #[test]
+    fn targets_must_belong_to_the_case() {
+        let scope = CorrectionScope {
+            materials: vec!["营业执照".into(), "法定代表人（负责人）居民身份证".into()],
+            fields: vec!["phone".into()],
+        };
+        let good = [
+            item("material:营业执照"),
+            item("field:phone"),
+            item("new:房屋租赁合同"),
+        ];
+        assert_eq!(check_targets(&good, &scope), Ok(()));
+        // Free text that only resembles a material is refused, with its line.
+        assert_eq!(
+            check_targets(&[item("field:phone"), item("material:身份证")], &scope),
+            Err((1, TargetProblem::Unknown))
+        );
+        assert_eq!(
+            check_targets(&[item("field:business_name")], &scope),
+            Err((0, TargetProblem::Unknown))
+        );
+        for bad in ["new:", "new: 合同", "new:营业执照", "new:a\u{7}b"] {
+            assert_eq!(
+                check_targets(&[item(bad)], &scope),
+                Err((0, TargetProblem::BadNewName)),
+                "{bad}"
+            );
+        }
+        let long = format!("new:{}", "合".repeat(CORRECTION_MAX_NEW_NAME_CHARS + 1));
+        assert_eq!(
+            check_targets(&[item(&long)], &scope),
+            Err((0, TargetProblem::BadNewName))
+        );
+    }
+
+    #[test]
+    fn a_target_is_named_once() {
+        assert_eq!(
+            check_correction(&[item("field:phone"), item("field:phone")]),
+            Err(ErrorCode::InvalidInput)
+        );
+    }
+
+    #[test]
+    fn resubmission_needs_every_line_answered() {
+        let items = [
+            item("material:营业执照"),
+            item("field:phone"),
+            item("new:租赁合同"),
+        ];
+        let t = |s: &str| CorrectionTarget::parse(s).unwrap();
+        assert_eq!(unanswered(&items, &[]), vec![0, 1, 2]);
+        assert_eq!(check_resubmission(&items, &[]), Err(ErrorCode::Required));
+        // A file for another material does not answer the one named.
+        let some = [
+            t("material:法定代表人（负责人）居民身份证"),
+            t("field:phone"),
+        ];
+        assert_eq!(unanswered(&items, &some), vec![0, 2]);
+        let all = [t("new:租赁合同"), t("field:phone"), t("material:营业执照")];
+        assert_eq!(unanswered(&items, &all), Vec::<usize>::new());
+        assert_eq!(check_resubmission(&items, &all), Ok(()));
     }
 }

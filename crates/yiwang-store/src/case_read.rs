@@ -75,13 +75,40 @@ pub struct CaseSummary {
     pub source: String,
 }
 
-/// A worklist row: the case, the actions this person may take, and the deadline colour.
+/// A worklist row: the case, the actions this person may take, the deadline colour, and whom
+/// it is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WorkItem {
     pub summary: CaseSummary,
     pub actions: Vec<String>,
     pub deadline: DeadlineState,
+    /// The applicant as lists show them: a person's surname and stars, an organisation in
+    /// full.
+    pub applicant_name: String,
+    /// The business the application is for (its form's `business_name`), if it names one.
+    pub business_name: Option<String>,
+    /// The applicant's full name, only to match a search (never shown on the list).
+    #[serde(skip)]
+    search_name: String,
 }
+
+impl WorkItem {
+    /// Whether the row matches a clerk's search: part of the case number, of the business
+    /// name or of the applicant's full name (case-insensitive for Latin letters).
+    pub fn matches(&self, query: &str) -> bool {
+        let q = query.trim().to_lowercase();
+        if q.is_empty() {
+            return true;
+        }
+        let has = |s: &str| s.to_lowercase().contains(&q);
+        has(&self.summary.case_number)
+            || has(&self.search_name)
+            || self.business_name.as_deref().is_some_and(has)
+    }
+}
+
+/// The form field that names the business an application is for.
+pub const BUSINESS_NAME_FIELD: &str = "business_name";
 
 /// One [`CaseEventRow`] as [`Store::case_file`] aggregates it: its columns in order.
 type EventJson = (
@@ -105,6 +132,16 @@ type TaskJson = (
 );
 /// One [`CorrectionRow`] as [`Store::case_file`] aggregates it (items still as JSON text).
 type CorrectionJson = (i64, String, i64, Option<i64>);
+
+/// The `business_name` posted value of an answers document (JSON text), if not empty.
+fn business_name_of(answers: &str) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_str(answers).ok()?;
+    let pairs: Vec<(String, String)> = serde_json::from_value(doc.get("pairs")?.clone()).ok()?;
+    pairs
+        .into_iter()
+        .find(|(k, v)| k == BUSINESS_NAME_FIELD && !v.trim().is_empty())
+        .map(|(_, v)| v.trim().to_string())
+}
 
 /// Most cases a worklist considers before filtering to those the person may act on.
 pub const WORKLIST_SCAN: i64 = 2000;
@@ -340,12 +377,20 @@ impl Store {
             for id in chunk {
                 q = q.bind(*id);
             }
+            let mut cases = Vec::new();
             for r in q.fetch_all(&self.pool).await? {
                 let case = case_of(&r)?;
                 let actions = self.actions_for_staff(p, &case).await?;
-                if actions.is_empty() {
-                    continue;
+                if !actions.is_empty() {
+                    cases.push((case, actions));
                 }
+            }
+            let names = self
+                .case_names(cases.iter().map(|(c, _)| c.application_id))
+                .await?;
+            for (case, actions) in cases {
+                let (applicant_name, search_name, business_name) =
+                    names.get(&case.application_id).cloned().unwrap_or_default();
                 let deadline = case
                     .due_day
                     .filter(|_| case.paused_since.is_none())
@@ -355,6 +400,9 @@ impl Store {
                     summary: summary_of(&case),
                     actions,
                     deadline,
+                    applicant_name,
+                    business_name,
+                    search_name,
                 });
             }
         }
@@ -364,6 +412,48 @@ impl Store {
                 .cmp(&b.summary.due_day)
                 .then_with(|| a.summary.case_number.cmp(&b.summary.case_number))
         });
+        Ok(out)
+    }
+
+    /// For each application: the applicant's name as lists show it, in full (for search),
+    /// and the business it is for. The business name is read from the encrypted answers (a
+    /// business name is public register data, not personal data).
+    async fn case_names(
+        &self,
+        application_ids: impl Iterator<Item = i64>,
+    ) -> Result<std::collections::HashMap<i64, (String, String, Option<String>)>, StoreError> {
+        let ids: Vec<i64> = application_ids.collect();
+        let mut out = std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let sql = format!(
+            "SELECT a.id, a.answers_enc, p.display_name, p.kind FROM applications a \
+             JOIN applicants p ON p.id = a.applicant_id WHERE a.id IN ({})",
+            crate::rows::placeholders(1, ids.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        for r in q.fetch_all(&self.pool).await? {
+            let id = get_i64(&r, "id")?;
+            let full = get_str(&r, "display_name")?;
+            let shown = if get_str(&r, "kind")? == "natural" {
+                yiwang_domain::codes::mask_middle(&full, 1, 0)
+            } else {
+                full.clone()
+            };
+            let business = match crate::rows::get_opt_str(&r, "answers_enc")? {
+                Some(stored) => {
+                    let keys = self.keys().ok_or(StoreError::NoKeys)?;
+                    let plain = crate::applications::APPLICATION_ANSWERS.open(keys, id, &stored)?;
+                    business_name_of(&plain)
+                }
+                None => None,
+            };
+            out.insert(id, (shown, full, business));
+        }
         Ok(out)
     }
 

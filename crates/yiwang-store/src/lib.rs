@@ -20,6 +20,7 @@ pub mod cases;
 mod catalog_cache;
 mod catalog_read;
 mod catalog_write;
+pub mod corrections;
 mod departments;
 pub mod documents;
 mod error;

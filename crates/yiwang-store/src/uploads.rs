@@ -202,24 +202,42 @@ fn check_new(u: &NewUpload) -> Result<(), StoreError> {
 
 type Tx<'c> = sqlx::Transaction<'c, sqlx::Any>;
 
-/// `UploadLocked` unless `material` of `application` may change now.
+/// `UploadLocked` unless `material` of `application` may change now. `Ok(true)` when the
+/// application is submitted and a correction reopened the material (a new file then replaces
+/// the current ones), `Ok(false)` before submission.
 async fn check_open(
     tx: &mut Tx<'_>,
     application_id: i64,
     material: &str,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let row = sqlx::query("SELECT open_materials FROM upload_locks WHERE application_id = $1")
         .bind(application_id)
         .fetch_optional(&mut **tx)
         .await?;
-    let Some(row) = row else { return Ok(()) };
+    let Some(row) = row else { return Ok(false) };
     let open = get_str(&row, "open_materials")?;
     let open: Vec<String> = parse_stored("open_materials", &open, |s| serde_json::from_str(s))?;
     if open.iter().any(|m| m == material) {
-        Ok(())
+        Ok(true)
     } else {
         Err(ErrorCode::UploadLocked.into())
     }
+}
+
+/// Marks every other current file of `up`'s material `replaced` by `up` (a correction's new
+/// file supersedes the submitted ones; they stay on record).
+async fn supersede_others(tx: &mut Tx<'_>, up: &Upload, now_ms: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE uploads SET status = 'replaced', replaced_by = $1, changed_at = $2 \
+         WHERE application_id = $3 AND material_key = $4 AND status = 'current' AND id <> $1",
+    )
+    .bind(up.id)
+    .bind(now_ms)
+    .bind(up.application_id)
+    .bind(up.material_key.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn insert(tx: &mut Tx<'_>, u: &NewUpload, now_ms: i64) -> Result<Upload, StoreError> {
@@ -301,7 +319,7 @@ pub async fn record_upload_in(
     now_ms: i64,
 ) -> Result<Upload, StoreError> {
     check_new(u)?;
-    check_open(tx, u.application_id, &u.material_key).await?;
+    let reopened = check_open(tx, u.application_id, &u.material_key).await?;
     let other = sqlx::query(
         "SELECT id FROM uploads WHERE application_id = $1 AND owner_applicant_id <> $2 LIMIT 1",
     )
@@ -324,7 +342,11 @@ pub async fn record_upload_in(
         return Err(ErrorCode::TooManyFiles.into());
     }
     check_quota(tx, u, quotas).await?;
-    insert(tx, u, now_ms).await
+    let up = insert(tx, u, now_ms).await?;
+    if reopened {
+        supersede_others(tx, &up, now_ms).await?;
+    }
+    Ok(up)
 }
 
 /// Locks an application's uploads at submission (inside the submission transaction): every

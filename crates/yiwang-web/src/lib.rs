@@ -14,6 +14,7 @@ mod apply_pages;
 pub mod auth;
 mod case_documents;
 pub mod console;
+mod correction_view;
 pub mod download;
 mod error;
 pub mod form_body;

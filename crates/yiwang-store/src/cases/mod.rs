@@ -486,6 +486,14 @@ impl Store {
         let t = first_allowed(&case, &req.action, &roles, opinion.as_deref())?;
         let pause = case_clock::pause_change(&case.workflow, &t.from, &t.to);
         check_correction_for(pause, &req.correction)?;
+        if pause.entering {
+            crate::corrections::check_items(self, &case, &req.correction).await?;
+        }
+        // The applicant leaves a correction only with every line answered (a clerk may still
+        // end the case from there, e.g. not accepting it).
+        if pause.leaving && matches!(actor, CaseActor::Applicant(_)) {
+            crate::corrections::check_answered(self, case.id).await?;
+        }
         let clocked = case_clock::step(
             &case.workflow,
             &case.timing(),

@@ -397,6 +397,37 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
             .unwrap_err(),
             ErrorCode::NotFound
         );
+        // Not before the named material has a new file; then it answers the line.
+        assert_eq!(
+            act(
+                &store,
+                &number,
+                &req("resubmit", None),
+                CaseActor::Applicant(&alice),
+                clock(thursday, 1)
+            )
+            .await
+            .unwrap_err(),
+            ErrorCode::Required,
+            "{b}"
+        );
+        store
+            .record_upload(
+                &yiwang_store::NewUpload {
+                    owner_applicant_id: alice.id,
+                    application_id: app.id,
+                    material_key: "营业执照".into(),
+                    filename: "营业执照（清晰）.pdf".into(),
+                    kind: yiwang_domain::upload::FileKind::Pdf,
+                    size: 100,
+                    sha256: "ab".repeat(32),
+                    storage_key: format!("sha256-{}", "ab".repeat(32)),
+                },
+                // After the notice (sent at minute 5 of the test clock).
+                DEMO_NOW_MS + 6 * 60_000,
+            )
+            .await
+            .unwrap();
         act(
             &store,
             &number,

@@ -9,6 +9,7 @@ mod calendar_store;
 mod case_file_read;
 mod case_story;
 mod catalog_cache_store;
+mod correction_story;
 mod documents_store;
 mod form_defs_store;
 mod group_commit;

@@ -26,8 +26,8 @@ use yiwang_store::applications::DraftOwner;
 use yiwang_store::case_feed::{FEED_PAGE_MAX, FeedEvent, FeedScope, parse_cursor};
 use yiwang_store::cases::{ActionRequest, CaseActor};
 
-/// One line of a correction notice: which material (`material:<name>`) or field
-/// (`field:<key>`), its name, and what is wrong.
+/// One line of a correction notice: which material (`material:<name>`), field
+/// (`field:<key>`) or new document (`new:<name>`), its name, and what is wrong.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CorrectionItemDto {
     pub target: String,

@@ -13,15 +13,18 @@ use crate::locale::Locale;
 use crate::page::Page;
 use crate::upload::Disposition;
 use askama::Template;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, Uri};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::calendar::CivilDate;
-use yiwang_domain::case::{CaseNumber, CorrectionItem, CorrectionTarget};
+use yiwang_domain::case::{
+    CORRECTION_MAX_PROBLEM_CHARS, CaseNumber, CorrectionItem, CorrectionScope, CorrectionTarget,
+    TargetProblem, check_targets,
+};
 use yiwang_domain::enums::CodeSet;
 use yiwang_domain::policy::{Action, Target};
 use yiwang_store::Actor;
-use yiwang_store::case_read::{CaseEventRow, CaseTaskRow, CorrectionRow, WorkItem};
+use yiwang_store::case_read::{CaseEventRow, CaseTaskRow, WorkItem};
 use yiwang_store::cases::{ActionRequest, CaseActor};
 
 #[derive(Template)]
@@ -29,17 +32,29 @@ use yiwang_store::cases::{ActionRequest, CaseActor};
 struct WorklistPage {
     page: Page,
     items: Vec<WorkItem>,
+    /// The search as typed (case number, applicant or business name).
+    q: String,
 }
 
 fn today(state: &AppState) -> CivilDate {
     CivilDate::from_unix_ms(state.now_ms(), 8 * 3600)
 }
 
+#[derive(serde::Deserialize, Default)]
+pub struct WorklistQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Longest worklist search kept.
+const MAX_QUERY_CHARS: usize = 100;
+
 pub async fn worklist(
     State(state): State<AppState>,
     locale: Locale,
     user: CurrentUser,
     uri: Uri,
+    Query(query): Query<WorklistQuery>,
 ) -> PageResult {
     let p = allow(
         &user,
@@ -49,12 +64,96 @@ pub async fn worklist(
         &here(&uri),
     )?;
     let calendar = state.calendar().await?;
-    let items = state.store.worklist(p, &calendar, today(&state)).await?;
+    let all = state.store.worklist(p, &calendar, today(&state)).await?;
+    let q: String = query.q.trim().chars().take(MAX_QUERY_CHARS).collect();
+    let items = all.into_iter().filter(|w| w.matches(&q)).collect();
     let tpl = WorklistPage {
         page: page(locale, p, "console.cases.title", "/console/cases"),
         items,
+        q,
     };
     Ok(render(StatusCode::OK, &tpl, locale.lang))
+}
+
+/// The decision form (every action but a correction) as shown or as posted back.
+#[derive(Debug, Clone, Default)]
+struct DecisionForm {
+    action: String,
+    opinion: String,
+    action_error: Option<String>,
+    opinion_error: Option<String>,
+    error: Option<String>,
+}
+
+/// One material or field the clerk may name in a correction.
+#[derive(Debug, Clone)]
+struct PickRow {
+    n: usize,
+    target: String,
+    /// `material` or `field`.
+    kind: &'static str,
+    label: String,
+    /// A field's current value; a material's current file count.
+    current: String,
+    picked: bool,
+    reason: String,
+    error: Option<String>,
+}
+
+/// A document slot the clerk adds (not on the item's list).
+#[derive(Debug, Clone, Default)]
+struct NewRow {
+    n: usize,
+    name: String,
+    reason: String,
+    error: Option<String>,
+}
+
+/// How many new document slots one notice offers.
+const NEW_SLOTS: usize = 2;
+
+/// The correction form as shown or as posted back.
+#[derive(Debug, Clone, Default)]
+struct CorrectionForm {
+    action: String,
+    opinion: String,
+    rows: Vec<PickRow>,
+    new_rows: Vec<NewRow>,
+    error: Option<String>,
+}
+
+impl CorrectionForm {
+    fn row_errors(&self) -> Vec<(String, String)> {
+        let picks = self.rows.iter().filter_map(|r| {
+            r.error
+                .clone()
+                .map(|e| (format!("pick-{}", r.n), format!("{}{}", r.label, e)))
+        });
+        let news = self
+            .new_rows
+            .iter()
+            .filter_map(|r| r.error.clone().map(|e| (format!("new_name_{}", r.n), e)));
+        picks.chain(news).collect()
+    }
+}
+
+/// One line of a past or open correction round, with its answer.
+#[derive(Debug, Clone)]
+struct RoundLine {
+    label: String,
+    problem: String,
+    /// `material`, `field` or `new`.
+    kind: &'static str,
+    answered_at: Option<i64>,
+    /// A field's value now (after the answer).
+    value: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct RoundView {
+    requested_at: i64,
+    resolved_at: Option<i64>,
+    lines: Vec<RoundLine>,
 }
 
 #[derive(Template)]
@@ -66,24 +165,112 @@ struct CasePage {
     status: String,
     source: String,
     due_day: Option<CivilDate>,
+    due_label: &'static str,
+    paused: bool,
     version: i64,
+    /// The actions of the decision form (all but those entering a correction).
     actions: Vec<String>,
-    /// Whether an action enters the correction state (the form then asks for the list).
+    /// The actions entering the correction state (their own form).
     correction_actions: Vec<String>,
+    decision: DecisionForm,
+    correction: CorrectionForm,
     /// The answers as the applicant checked them (labels, option names; identity numbers
     /// masked), or `None` when they no longer fit the current form: then the raw `answers`.
     summary: Option<crate::forms_html::Fragment>,
     answers: Vec<(String, String)>,
     tasks: Vec<CaseTaskRow>,
-    corrections: Vec<CorrectionRow>,
+    rounds: Vec<RoundView>,
     events: Vec<CaseEventRow>,
-    error: Option<String>,
     documents: Vec<crate::case_documents::DocumentLink>,
-    materials: Vec<crate::materials::MaterialView>,
+    materials: Vec<crate::correction_view::MaterialHistory>,
+}
+
+impl CasePage {
+    /// Every problem of the posted form, for the summary at the top: (anchor, message).
+    fn problems(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        if let Some(e) = &self.decision.action_error {
+            out.push(("action-0".to_string(), e.clone()));
+        }
+        if let Some(e) = &self.decision.opinion_error {
+            out.push(("opinion".to_string(), e.clone()));
+        }
+        if let Some(e) = &self.decision.error {
+            out.push(("h-act".to_string(), e.clone()));
+        }
+        if let Some(e) = &self.correction.error {
+            out.push(("h-correct".to_string(), e.clone()));
+        }
+        out.extend(self.correction.row_errors());
+        out
+    }
 }
 
 fn parse_number(n: &str) -> Result<CaseNumber, crate::html::PageError> {
     CaseNumber::parse(n).map_err(|_| fail(ErrorCode::NotFound))
+}
+
+/// What the case offers a correction to name, with labels and current values.
+struct CaseScope {
+    form: yiwang_app::corrections::CaseForm,
+    required: Vec<yiwang_domain::catalog::MaterialRequirement>,
+    scope: CorrectionScope,
+}
+
+async fn case_scope(
+    state: &AppState,
+    case: &yiwang_store::cases::CaseRecord,
+) -> Result<CaseScope, crate::html::PageError> {
+    let form = yiwang_app::corrections::case_form(&state.store, case).await?;
+    let required = crate::materials::required_for(state, &form.app).await?;
+    let scope = CorrectionScope::of(required.iter().map(|m| m.name.clone()), &form.def);
+    Ok(CaseScope {
+        form,
+        required,
+        scope,
+    })
+}
+
+fn field_label(def: &yiwang_domain::forms::FormDefinition, key: &str, english: bool) -> String {
+    def.field(key)
+        .map_or_else(|| key.to_string(), |f| f.label.pick(english).to_string())
+}
+
+/// The rows of the correction form for `cs`, nothing picked.
+fn pick_rows(
+    cs: &CaseScope,
+    materials: &[crate::correction_view::MaterialHistory],
+) -> Vec<PickRow> {
+    let mut rows = Vec::new();
+    for m in &cs.scope.materials {
+        let current = materials
+            .iter()
+            .find(|h| &h.name == m)
+            .map_or(0, |h| h.current().count());
+        rows.push(PickRow {
+            n: rows.len() + 1,
+            target: CorrectionTarget::Material(m.clone()).to_string(),
+            kind: "material",
+            label: m.clone(),
+            current: current.to_string(),
+            picked: false,
+            reason: String::new(),
+            error: None,
+        });
+    }
+    for k in &cs.scope.fields {
+        rows.push(PickRow {
+            n: rows.len() + 1,
+            target: CorrectionTarget::Field(k.clone()).to_string(),
+            kind: "field",
+            label: field_label(&cs.form.def, k, false),
+            current: yiwang_app::corrections::shown_value(&cs.form, k),
+            picked: false,
+            reason: String::new(),
+            error: None,
+        });
+    }
+    rows
 }
 
 async fn case_page(
@@ -92,9 +279,8 @@ async fn case_page(
     p: &yiwang_domain::policy::Principal,
     number: &CaseNumber,
     client: &str,
-    error: Option<String>,
-    status: StatusCode,
-) -> PageResult {
+    posted: impl FnOnce(&mut CasePage),
+) -> Result<CasePage, crate::html::PageError> {
     let file = state.store.case_for_staff(number, p).await?;
     // A staff read of the applicant's personal data: who, whose, which case.
     let actor = Actor::principal(p, client);
@@ -105,9 +291,9 @@ async fn case_page(
             &actor.event("case.view", format!("case:{number}"), "case file"),
         )
         .await?;
-    let actions = yiwang_store::Store::actions_for_staff_in(p, &file);
+    let all_actions = yiwang_store::Store::actions_for_staff_in(p, &file);
     let wf = &file.case.workflow;
-    let correction_actions = wf
+    let entering: Vec<String> = wf
         .actions_from(file.case.state())
         .filter(|a| {
             wf.state(&a.to_state)
@@ -115,34 +301,77 @@ async fn case_page(
         })
         .map(|a| a.key.clone())
         .collect();
-    let app = state
-        .store
-        .application(
-            file.case.application_id,
-            yiwang_store::applications::DraftOwner::Applicant(file.case.applicant_id),
-        )
-        .await?;
-    let required = crate::materials::required_for(state, &app).await?;
-    let materials = crate::materials::views(state, &required, &app).await?;
+    let (correction_actions, actions): (Vec<String>, Vec<String>) =
+        all_actions.into_iter().partition(|a| entering.contains(a));
+    let cs = case_scope(state, &file.case).await?;
+    let app = &cs.form.app;
+    let uploads = state.store.uploads_for_application(app.id, true).await?;
+    let materials = crate::correction_view::histories(&cs.required, &file.corrections, &uploads);
     let summary = match state.store.published_implementation(&app.impl_code).await? {
-        Some(p) => {
-            let form = state
-                .store
-                .form_definition_for(&app.impl_code, &p.implementation.basic_code)
-                .await?;
-            crate::apply_pages::answers_summary(state, locale, &form.definition, &app, None, false)
+        Some(_) => {
+            crate::apply_pages::answers_summary(state, locale, &cs.form.def, app, None, false)
                 .await?
         }
         None => None,
     };
-    let answers = yiwang_app::apply::stored_pairs(&app)
+    let answers = yiwang_app::apply::stored_pairs(app)
         .into_iter()
         .filter(|(k, v)| !k.starts_with('_') && !v.is_empty())
         .collect();
     let documents =
         crate::case_documents::links(state, locale, number, &format!("/console/cases/{number}"))
             .await?;
-    let tpl = CasePage {
+    let given = state.store.correction_answers(file.case.id).await?;
+    let english = locale.lang == yiwang_i18n::Lang::En;
+    let rounds = file
+        .corrections
+        .iter()
+        .map(|c| RoundView {
+            requested_at: c.requested_at,
+            resolved_at: c.resolved_at,
+            lines: c
+                .items
+                .iter()
+                .map(|i| RoundLine {
+                    label: match &i.target {
+                        CorrectionTarget::Field(k) => field_label(&cs.form.def, k, english),
+                        _ => i.label.clone(),
+                    },
+                    problem: i.problem.clone(),
+                    kind: match i.target {
+                        CorrectionTarget::Material(_) => "material",
+                        CorrectionTarget::Field(_) => "field",
+                        CorrectionTarget::NewMaterial(_) => "new",
+                    },
+                    answered_at: given
+                        .iter()
+                        .find(|g| g.round == c.round && g.target == i.target)
+                        .map(|g| g.answered_at),
+                    value: i
+                        .target
+                        .field()
+                        .map(|k| yiwang_app::corrections::shown_value(&cs.form, k)),
+                })
+                .collect(),
+        })
+        .collect();
+    let correction = CorrectionForm {
+        action: if correction_actions.len() == 1 {
+            correction_actions.first().cloned().unwrap_or_default()
+        } else {
+            String::new()
+        },
+        opinion: String::new(),
+        rows: pick_rows(&cs, &materials),
+        new_rows: (1..=NEW_SLOTS)
+            .map(|n| NewRow {
+                n,
+                ..Default::default()
+            })
+            .collect(),
+        error: None,
+    };
+    let mut tpl = CasePage {
         materials,
         documents,
         page: page(
@@ -156,17 +385,25 @@ async fn case_page(
         status: file.case.applicant_status(),
         source: file.case.source.key().to_string(),
         due_day: file.case.due_day,
+        due_label: if file.case.progress.accepted {
+            "corrections.due.promised"
+        } else {
+            "corrections.due.accept_by"
+        },
+        paused: file.case.paused_since.is_some(),
         version: file.case.version,
         actions,
         correction_actions,
+        decision: DecisionForm::default(),
+        correction,
         summary,
         answers,
         tasks: file.tasks.clone(),
-        corrections: file.corrections.clone(),
+        rounds,
         events: file.events.clone(),
-        error,
     };
-    Ok(render(status, &tpl, locale.lang))
+    posted(&mut tpl);
+    Ok(tpl)
 }
 
 pub async fn show(
@@ -185,10 +422,118 @@ pub async fn show(
         &here(&uri),
     )?;
     let number = parse_number(&n)?;
-    case_page(&state, locale, p, &number, &client, None, StatusCode::OK).await
+    let tpl = case_page(&state, locale, p, &number, &client, |_| {}).await?;
+    Ok(render(StatusCode::OK, &tpl, locale.lang))
 }
 
-/// Takes one action. The correction list comes as up to ten `item_label`/`item_problem` pairs.
+fn msg(locale: Locale, key: &str) -> String {
+    yiwang_i18n::t(locale.lang, key).to_string()
+}
+
+/// The correction form as posted: its rows against the case's scope, each row's own problem,
+/// and the items when there is none.
+fn read_correction(
+    locale: Locale,
+    form: &crate::html::FormData,
+    mut cf: CorrectionForm,
+    def: &yiwang_domain::forms::FormDefinition,
+    scope: &CorrectionScope,
+) -> (CorrectionForm, Option<Vec<CorrectionItem>>) {
+    let picked: Vec<&str> = form.all("pick");
+    cf.action = form.get("action").to_string();
+    cf.opinion = form.get("opinion").to_string();
+    let mut items = Vec::new();
+    let mut bad = false;
+    // A target not offered on this page (forged or stale): nothing is written.
+    let offered = |t: &str| cf.rows.iter().any(|r| r.target == t);
+    if picked.iter().any(|t| !offered(t)) {
+        cf.error = Some(msg(locale, "corrections.console.unknown_target"));
+        return (cf, None);
+    }
+    for r in &mut cf.rows {
+        r.reason = form.get(&format!("reason:{}", r.target)).trim().to_string();
+        r.picked = picked.contains(&r.target.as_str()) || !r.reason.is_empty();
+        if !r.picked {
+            continue;
+        }
+        if r.reason.is_empty() {
+            r.error = Some(msg(locale, "corrections.console.reason_missing"));
+            bad = true;
+            continue;
+        }
+        let Ok(target) = CorrectionTarget::parse(&r.target) else {
+            bad = true;
+            continue;
+        };
+        let label = match &target {
+            CorrectionTarget::Field(k) => field_label(def, k, false),
+            _ => r.label.clone(),
+        };
+        items.push(CorrectionItem {
+            target,
+            label,
+            problem: r.reason.clone(),
+        });
+    }
+    for r in &mut cf.new_rows {
+        r.name = form.get(&format!("new_name_{}", r.n)).trim().to_string();
+        r.reason = form.get(&format!("new_reason_{}", r.n)).trim().to_string();
+        match (r.name.is_empty(), r.reason.is_empty()) {
+            (true, true) => {}
+            (false, true) => {
+                r.error = Some(msg(locale, "corrections.console.reason_missing"));
+                bad = true;
+            }
+            (true, false) => {
+                r.error = Some(msg(locale, "corrections.console.name_missing"));
+                bad = true;
+            }
+            (false, false) => items.push(CorrectionItem {
+                target: CorrectionTarget::NewMaterial(r.name.clone()),
+                label: r.name.clone(),
+                problem: r.reason.clone(),
+            }),
+        }
+    }
+    if items.is_empty() && !bad {
+        cf.error = Some(msg(locale, "corrections.console.none_picked"));
+        return (cf, None);
+    }
+    let too_long = |s: &str| s.chars().count() > CORRECTION_MAX_PROBLEM_CHARS;
+    for r in &mut cf.rows {
+        if r.picked && too_long(&r.reason) {
+            r.error = Some(yiwang_i18n::error_message(locale.lang, ErrorCode::TooLong));
+            bad = true;
+        }
+    }
+    if !bad && let Err((i, problem)) = check_targets(&items, scope) {
+        let new_name = items.get(i).and_then(|it| match &it.target {
+            CorrectionTarget::NewMaterial(n) => Some(n.clone()),
+            _ => None,
+        });
+        let text = match problem {
+            TargetProblem::Unknown => msg(locale, "corrections.console.unknown_target"),
+            TargetProblem::BadNewName => msg(locale, "corrections.console.bad_new_name"),
+        };
+        match new_name.and_then(|n| cf.new_rows.iter_mut().find(|r| r.name == n)) {
+            Some(r) => r.error = Some(text),
+            None => cf.error = Some(text),
+        }
+        bad = true;
+    }
+    if bad {
+        if cf.error.is_none() {
+            cf.error = Some(msg(locale, "corrections.console.fix_rows"));
+        }
+        return (cf, None);
+    }
+    (cf, Some(items))
+}
+
+/// Takes one action: from the decision form (`form=decision`: an action and an opinion) or
+/// the correction form (`form=correction`: the picked materials and fields with a reason
+/// each, and new document slots). A problem shows the page again with every entry kept and
+/// the message at the field it concerns.
 pub async fn act(
     State(state): State<AppState>,
     locale: Locale,
@@ -201,23 +546,60 @@ pub async fn act(
     let p = allow(&user, Action::HandleCases, &Target::Anything, locale, &path)?;
     let number = parse_number(&n)?;
     let form = read_form(req, &state).await?;
-    let labels = form.all("item_label");
-    let problems = form.all("item_problem");
-    let correction: Vec<CorrectionItem> = labels
-        .iter()
-        .zip(problems.iter())
-        .filter(|(l, pr)| !l.trim().is_empty() || !pr.trim().is_empty())
-        .map(|(l, pr)| CorrectionItem {
-            target: CorrectionTarget::Material(l.trim().to_string()),
-            label: l.trim().to_string(),
-            problem: pr.trim().to_string(),
-        })
-        .collect();
+    let is_correction = form.get("form") == "correction";
+    let mut decision = DecisionForm::default();
+    let mut correction_items = Vec::new();
+    let mut posted_correction: Option<CorrectionForm> = None;
+    if is_correction {
+        let case = state.store.case_for_staff(&number, p).await?;
+        let cs = case_scope(&state, &case.case).await?;
+        let uploads = state
+            .store
+            .uploads_for_application(cs.form.app.id, true)
+            .await?;
+        let materials =
+            crate::correction_view::histories(&cs.required, &case.corrections, &uploads);
+        let blank = CorrectionForm {
+            rows: pick_rows(&cs, &materials),
+            new_rows: (1..=NEW_SLOTS)
+                .map(|n| NewRow {
+                    n,
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let (cf, items) = read_correction(locale, &form, blank, &cs.form.def, &cs.scope);
+        match items {
+            Some(items) => {
+                correction_items = items;
+                posted_correction = Some(cf);
+            }
+            None => {
+                let tpl = case_page(&state, locale, p, &number, &client, |t| {
+                    t.correction = cf;
+                })
+                .await?;
+                return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &tpl, locale.lang));
+            }
+        }
+    } else {
+        decision.action = form.get("action").to_string();
+        decision.opinion = form.get("opinion").to_string();
+        if decision.action.is_empty() {
+            decision.action_error = Some(msg(locale, "corrections.console.action_missing"));
+            let tpl = case_page(&state, locale, p, &number, &client, |t| {
+                t.decision = decision;
+            })
+            .await?;
+            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &tpl, locale.lang));
+        }
+    }
     let calendar = state.calendar().await?;
     let request = ActionRequest {
         action: form.get("action").to_string(),
         opinion: Some(form.get("opinion").to_string()),
-        correction,
+        correction: correction_items,
         expected_version: form.get("version").parse().ok(),
     };
     let result = state
@@ -234,9 +616,52 @@ pub async fn act(
     match result {
         Ok(_) => Ok(see_other(locale, &path)),
         Err(e) if e.code() != ErrorCode::Internal && e.code() != ErrorCode::NotFound => {
-            let msg = yiwang_i18n::error_message(locale.lang, e.code());
-            let status = crate::error::status_for(e.code());
-            case_page(&state, locale, p, &number, &client, Some(msg), status).await
+            let code = e.code();
+            // Required and too long can only be the opinion here (the correction rows were
+            // checked above); anything else concerns the form as a whole.
+            let text = match code {
+                ErrorCode::Required => msg(locale, "corrections.console.opinion_missing"),
+                _ => yiwang_i18n::error_message(locale.lang, code),
+            };
+            let on_opinion = match code {
+                // A written opinion is there: the refusal is about something else.
+                ErrorCode::Required => form.get("opinion").trim().is_empty(),
+                ErrorCode::TooLong => true,
+                _ => false,
+            };
+            let text = if code == ErrorCode::Required && !on_opinion {
+                yiwang_i18n::error_message(locale.lang, code)
+            } else {
+                text
+            };
+            let status = crate::error::status_for(code);
+            let tpl = case_page(
+                &state,
+                locale,
+                p,
+                &number,
+                &client,
+                |t| match posted_correction {
+                    Some(mut cf) => {
+                        cf.error = Some(if on_opinion {
+                            format!("{}{}", msg(locale, "console.case.opinion"), text)
+                        } else {
+                            text
+                        });
+                        t.correction = cf;
+                    }
+                    None => {
+                        if on_opinion {
+                            decision.opinion_error = Some(text);
+                        } else {
+                            decision.error = Some(text);
+                        }
+                        t.decision = decision;
+                    }
+                },
+            )
+            .await?;
+            Ok(render(status, &tpl, locale.lang))
         }
         Err(e) => Err(e.into()),
     }

@@ -129,13 +129,22 @@ async fn act(
     c.goto(&format!("{base}/console/cases/{number}"))
         .await
         .unwrap();
-    click(c, &format!("input[name=action][value=\"{action}\"]")).await;
-    fill(c, "#opinion", opinion).await;
     if let Some((label, problem)) = fix {
-        fill(c, "#item_label_1", label).await;
-        fill(c, "#item_problem_1", problem).await;
+        // The correction form of its own: tick the material, say what is wrong.
+        click(c, &format!("input[name=pick][value=\"material:{label}\"]")).await;
+        fill(
+            c,
+            &format!("input[name=\"reason:material:{label}\"]"),
+            problem,
+        )
+        .await;
+        fill(c, "#c_opinion", opinion).await;
+        click(c, "form.correction-form button[type=submit]").await;
+    } else {
+        click(c, &format!("input[name=action][value=\"{action}\"]")).await;
+        fill(c, "#opinion", opinion).await;
+        click(c, "form.decision-form button[type=submit]").await;
     }
-    click(c, "form.console-form button[type=submit]").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let text = main_text(c).await;
     assert!(!text.contains("不能进行此操作"), "{action}: {text}");
@@ -325,18 +334,23 @@ async fn the_whole_story_in_chromium() {
         let text = main_text(&phone).await;
         assert!(text.contains("缺少从业人员健康管理制度"), "{b}: {text}");
         shot(&phone, &format!("story-correction-{b}")).await;
-        upload_material(&phone, "食品安全管理制度文本", &fixed).await;
+        // One slot for the named material, in the correction's own form.
+        phone
+            .find(Locator::Css("#file_1"))
+            .await
+            .unwrap()
+            .send_keys(fixed.to_str().unwrap())
+            .await
+            .unwrap();
+        click(&phone, "button[name=go][value=save]").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(
             main_text(&phone)
                 .await
                 .contains("食品安全管理制度（修订）.pdf"),
             "{b}"
         );
-        click(
-            &phone,
-            "section.notice form:not(.upload):not(.inline) button[type=submit]",
-        )
-        .await;
+        click(&phone, "button[name=go][value=resubmit]").await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(main_text(&phone).await.contains("已提交，等待受理"), "{b}");
 

@@ -362,6 +362,7 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
                 &act,
                 Some(&clerk),
                 &[
+                    ("form", "correction"),
                     ("action", "request_correction"),
                     ("opinion", "请补正"),
                     ("version", &version),
@@ -369,18 +370,24 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
             )
             .await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(
+            text(res).await.contains("请至少勾选一项"),
+            "{b}: the clerk is told what is missing"
+        );
         let res = site
             .post(
                 &act,
                 Some(&clerk),
                 &[
+                    ("form", "correction"),
                     ("action", "request_correction"),
                     ("opinion", "请补正"),
                     ("version", &version),
-                    ("item_label", "公共场所卫生检测报告"),
-                    ("item_problem", "检测报告已超过一年，请上传一年内的报告"),
-                    ("item_label", ""),
-                    ("item_problem", ""),
+                    ("pick", "material:公共场所卫生检测报告"),
+                    (
+                        "reason:material:公共场所卫生检测报告",
+                        "检测报告已超过一年，请上传一年内的报告",
+                    ),
                 ],
             )
             .await;

@@ -23,6 +23,7 @@ mod console_forms;
 mod console_search_terms;
 mod console_users;
 mod console_workflows;
+mod correction_web;
 mod forms_html;
 mod hostile_api;
 mod hostile_cases;
