@@ -19,39 +19,16 @@ pub struct MaterialView {
     /// The material's name, also its key (names are unique within an implementation).
     pub name: String,
     pub mandatory: bool,
-    pub instructions: String,
     pub files: Vec<Upload>,
 }
 
-/// Materials of `app`'s implementation with the application's current files.
-pub(crate) async fn views(
-    state: &AppState,
-    required: &[MaterialRequirement],
-    app: &Application,
-) -> Result<Vec<MaterialView>, PageError> {
-    views_of(state, required, app)
-        .await
-        .map_err(PageError::from)
-}
-
-/// [`views`] for callers with their own error type (the JSON API).
-pub(crate) async fn views_of(
-    state: &AppState,
-    required: &[MaterialRequirement],
-    app: &Application,
-) -> Result<Vec<MaterialView>, yiwang_store::StoreError> {
-    let files = state.store.uploads_for_application(app.id, false).await?;
-    Ok(views_with(required, &files))
-}
-
-/// [`views`] from an application's current files already read (no statement).
+/// The required materials with an application's current files already read (no statement).
 pub(crate) fn views_with(required: &[MaterialRequirement], files: &[Upload]) -> Vec<MaterialView> {
     required
         .iter()
         .map(|m| MaterialView {
             name: m.name.clone(),
             mandatory: m.mandatory,
-            instructions: m.instructions.clone(),
             files: files
                 .iter()
                 .filter(|f| f.material_key == m.name)

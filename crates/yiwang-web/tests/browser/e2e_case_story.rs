@@ -56,41 +56,6 @@ fn pdf_file(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
     p
 }
 
-/// Uploads `file` through the upload form of material `name` on the current page.
-async fn upload_material(c: &Client, name: &str, file: &std::path::Path) {
-    let forms = c.find_all(Locator::Css("form.upload")).await.unwrap();
-    for f in forms {
-        let material = f
-            .find(Locator::Css("input[name=material]"))
-            .await
-            .unwrap()
-            .attr("value")
-            .await
-            .unwrap()
-            .unwrap_or_default();
-        if material == name {
-            f.find(Locator::Css("input[type=file]"))
-                .await
-                .unwrap()
-                .send_keys(file.to_str().unwrap())
-                .await
-                .unwrap();
-            f.find(Locator::Css("button[type=submit]"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            return;
-        }
-    }
-    panic!(
-        "no upload form for {name}: {}",
-        c.source().await.unwrap_or_default()
-    );
-}
-
 /// Chooses `file` for material `name` in the application form (saved with the next press).
 async fn choose_in_slot(c: &Client, name: &str, file: &std::path::Path) {
     for slot in c.find_all(Locator::Css("li.slot")).await.unwrap() {

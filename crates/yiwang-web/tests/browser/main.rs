@@ -10,7 +10,7 @@ mod browser_support;
 
 mod e2e_browser;
 mod e2e_case_story;
-mod e2e_display;
 mod e2e_clean_path;
 mod e2e_correction;
+mod e2e_display;
 mod e2e_search;
