@@ -5,7 +5,7 @@
 use super::{CurrentApplicant, not_found, page};
 use crate::AppState;
 use crate::auth::ClientAddr;
-use crate::forms_html::{self, DECLARATION_CONTROL};
+use crate::forms_html::{self, ACTION_CONTROL, DECLARATION_CONTROL, FormView};
 use crate::html::{PageResult, fail, read_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
@@ -13,7 +13,10 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
-use yiwang_app::bundles::{PartView, assess, complete, submit_all};
+use yiwang_app::bundles::{
+    MaterialState, OneForm, PartView, assess, complete, one_form, save_one_form, submit_all,
+};
+use yiwang_domain::forms::{FieldError, Mode, RawAnswers, Text};
 use yiwang_domain::{ErrorCode, ImplCode};
 use yiwang_store::applicants::Applicant;
 use yiwang_store::bundles::{BUNDLE_MAX_ITEMS, Bundle};
@@ -147,4 +150,215 @@ pub async fn submit(
     )
     .await?;
     Ok(see_other(locale, &path))
+}
+
+/// One material slot of the one form: a material name asked once for the parts that need it.
+pub struct SlotView {
+    pub name: String,
+    /// `m-<n>`: the slot's anchor, where an upload returns.
+    pub anchor: String,
+    /// The part (1-based) whose result provides it: nothing to upload.
+    pub provided_by: Option<usize>,
+    /// Files already given (in any part), as `(filename, size)`.
+    pub files: Vec<(String, String)>,
+    pub mandatory: bool,
+    /// The parts (1-based) that use it.
+    pub parts: Vec<usize>,
+    /// Where a file for it is posted (the first part that needs it).
+    pub upload_href: String,
+}
+
+#[derive(Template)]
+#[template(path = "me/bundle_form.html")]
+struct OneFormPage {
+    page: Page,
+    bundle: Bundle,
+    form: forms_html::Fragment,
+    summary: forms_html::Fragment,
+    saved: bool,
+    slots: Vec<SlotView>,
+    back: String,
+}
+
+fn slots(locale: Locale, form: &OneForm) -> Vec<SlotView> {
+    let mut out: Vec<SlotView> = Vec::new();
+    for (i, d) in &form.parts.drafts {
+        for l in yiwang_app::bundles::material_lines(&form.parts, *i, d) {
+            let part = i.saturating_add(1);
+            if let Some(s) = out.iter_mut().find(|s| s.name == l.name) {
+                s.parts.push(part);
+                continue;
+            }
+            let files = form
+                .parts
+                .drafts
+                .iter()
+                .flat_map(|(_, o)| o.uploads.iter())
+                .filter(|u| u.material_key == l.name)
+                .map(|u| (u.filename.clone(), size_text(u.size)))
+                .collect();
+            let anchor = format!("m-{}", out.len().saturating_add(1));
+            out.push(SlotView {
+                provided_by: match l.state {
+                    MaterialState::ProvidedBy(k) => Some(k.saturating_add(1)),
+                    _ => None,
+                },
+                mandatory: d.required.iter().any(|m| m.name == l.name && m.mandatory),
+                files,
+                parts: vec![part],
+                upload_href: crate::link::href(
+                    locale,
+                    &format!("/me/applications/{}/materials", d.app.id),
+                ),
+                name: l.name,
+                anchor,
+            });
+        }
+    }
+    out
+}
+
+async fn one_form_page(
+    state: &AppState,
+    locale: Locale,
+    a: &Applicant,
+    bundle: Bundle,
+    errors: &[FieldError],
+    saved: bool,
+) -> PageResult {
+    let shared = Text::both(
+        &yiwang_i18n::t(yiwang_i18n::Lang::Zh, "bundle.form.shared"),
+        &yiwang_i18n::t(yiwang_i18n::Lang::En, "bundle.form.shared"),
+    );
+    let form = one_form(&state.store, a, &bundle, shared).await?;
+    let root = form
+        .parts
+        .drafts
+        .first()
+        .map(|(_, d)| d.region.clone())
+        .ok_or_else(not_found)?;
+    let regions = crate::apply_pages::region_choices(state, &form.def, &root).await?;
+    let view = FormView {
+        def: &form.def,
+        raw: &form.raw,
+        errors,
+        lang: locale.lang,
+        regions: &regions,
+        default_action: "save",
+    };
+    let path = format!("/me/bundles/{}/form", bundle.id);
+    let save = yiwang_i18n::t(locale.lang, "me.apply.save").to_string();
+    let cont = yiwang_i18n::t(locale.lang, "bundle.form.continue").to_string();
+    let html = forms_html::form_html(
+        &view,
+        &crate::link::href(locale, &path),
+        &[("continue", cont.as_str()), ("save", save.as_str())],
+    );
+    let tpl = OneFormPage {
+        page: page(locale, Some(a), "bundle.form.title", &path),
+        summary: forms_html::error_summary_html(&view),
+        slots: slots(locale, &form),
+        form: html,
+        saved,
+        back: path,
+        bundle,
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render(status, &tpl, locale.lang))
+}
+
+#[derive(serde::Deserialize)]
+pub struct FormQuery {
+    saved: Option<String>,
+    check: Option<String>,
+}
+
+/// 一表申请: the whole bundle as one form (shared questions once, each part's own under its
+/// heading, one slot per material). `?check=1` shows what the submission rules still miss.
+pub async fn form(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+    Path(id): Path<i64>,
+    q: Result<axum::extract::Query<FormQuery>, axum::extract::rejection::QueryRejection>,
+) -> PageResult {
+    let path = format!("/me/bundles/{id}/form");
+    let a = me.require(locale, &path)?;
+    let bundle = state.store.bundle(id, a.id).await?;
+    if bundle.pending().next().is_none() {
+        return Ok(see_other(locale, &format!("/me/bundles/{id}")));
+    }
+    let q = q.ok().map(|axum::extract::Query(q)| q);
+    let saved = q.as_ref().is_some_and(|q| q.saved.is_some());
+    let check = q.as_ref().is_some_and(|q| q.check.is_some());
+    let errors = if check {
+        let form = one_form(&state.store, a, &bundle, Text::zh("")).await?;
+        yiwang_domain::forms::validate(&form.def, &form.raw, Mode::Submit)
+            .err()
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    one_form_page(&state, locale, a, bundle, &errors, saved).await
+}
+
+/// Saves the one form into every draft of the bundle (one transaction), then shows it again
+/// (post/redirect/get): "save" keeps the page, a group row added or removed returns to the
+/// group, "continue" goes to the bundle page when every answer passes, else back to the form
+/// with the problems listed. Nothing typed is lost on any path.
+pub async fn save_form(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> PageResult {
+    let path = format!("/me/bundles/{id}/form");
+    let a = me.require(locale, &path)?;
+    let bundle = state.store.bundle(id, a.id).await?;
+    if bundle.pending().next().is_none() {
+        return Err(fail(ErrorCode::NotEditable));
+    }
+    let form = one_form(&state.store, a, &bundle, Text::zh("")).await?;
+    let pairs = crate::form_body::parse_pairs(&body).map_err(|_| fail(ErrorCode::InvalidInput))?;
+    let action = pairs
+        .iter()
+        .find(|(k, _)| k == ACTION_CONTROL)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let mut raw =
+        RawAnswers::from_pairs(&form.def, pairs).map_err(|_| fail(ErrorCode::InvalidInput))?;
+    let row_action = raw.apply_row_action(&form.def).is_some();
+    let mode = if action == "continue" && !row_action {
+        Mode::Submit
+    } else {
+        Mode::Draft
+    };
+    let errors = save_one_form(&state.store, a, id, &form, &raw, mode, state.now_ms()).await?;
+    let to = if row_action {
+        path
+    } else if !errors.is_empty() && mode == Mode::Submit {
+        format!("{path}?check=1")
+    } else if mode == Mode::Submit {
+        format!("/me/bundles/{id}")
+    } else {
+        format!("{path}?saved=1")
+    };
+    Ok(see_other(locale, &to))
+}
+
+/// A file size for people: bytes below 1 KB, else KB (rounded up) or MB with one decimal.
+fn size_text(bytes: i64) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if bytes < 1024 * 1024 {
+        format!("{} KB", bytes.saturating_add(1023) / 1024)
+    } else {
+        let tenths = bytes.saturating_mul(10) / (1024 * 1024);
+        format!("{}.{} MB", tenths / 10, tenths % 10)
+    }
 }
