@@ -112,7 +112,6 @@ pub fn same_code(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workflow::{builtin, step};
 
     #[test]
     fn the_short_number_is_date_and_sequence() {
@@ -139,16 +138,23 @@ mod tests {
 
     #[test]
     fn withdrawal_is_possible_before_acceptance_only() {
+        use crate::workflow::{CaseState, apply, available_actions, builtin};
         let def = with_withdrawal(builtin::promised());
         assert_eq!(with_withdrawal(def.clone()), def);
-        let start = step::start(&def).unwrap();
-        let out = step::apply(&def, &start, WITHDRAW, CaseRole::Applicant).unwrap();
-        assert_eq!(out.state, WITHDRAWN);
-        assert!(def.is_terminal(WITHDRAWN));
+        crate::workflow::validate(&def).unwrap();
+        let start = CaseState::start(&def).unwrap();
+        assert!(available_actions(&def, &start, CaseRole::Applicant).contains(&WITHDRAW.to_string()));
+        let out = apply(&def, &start, WITHDRAW, CaseRole::Applicant, None).unwrap();
+        assert_eq!(out.case.state, WITHDRAWN);
+        assert!(def.state(WITHDRAWN).unwrap().terminal);
         // After acceptance there is no withdrawal, and a clerk can never withdraw.
-        let accepted = step::apply(&def, &start, "accept", CaseRole::Clerk).unwrap();
-        assert!(step::apply(&def, &accepted, WITHDRAW, CaseRole::Applicant).is_err());
-        assert!(step::apply(&def, &start, WITHDRAW, CaseRole::Clerk).is_err());
+        let accepted = apply(&def, &start, "accept", CaseRole::Clerk, None).unwrap();
+        assert!(apply(&def, &accepted.case, WITHDRAW, CaseRole::Applicant, None).is_err());
+        assert!(
+            !available_actions(&def, &accepted.case, CaseRole::Applicant)
+                .contains(&WITHDRAW.to_string())
+        );
+        assert!(apply(&def, &start, WITHDRAW, CaseRole::Clerk, None).is_err());
     }
 
     #[test]
