@@ -146,3 +146,63 @@ pub async fn lookup_progress(
         None => Ok(Lookup::NotFound),
     }
 }
+
+/// The messages of one case (or of none), with what the case is and what it asks now.
+pub struct MessageGroup {
+    pub case_number: Option<String>,
+    /// The service's name.
+    pub item_name: Option<String>,
+    /// The case's status now (`case_status` key).
+    pub status: Option<String>,
+    /// What an open correction notice asks for (the materials' and fields' names).
+    pub to_fix: Vec<String>,
+    pub messages: Vec<yiwang_store::messages::SiteMessage>,
+}
+
+/// A page of the applicant's messages grouped per case (groups in the order of their newest
+/// message); the page's messages are marked read. Returns the groups and the next cursor.
+pub async fn message_groups(
+    store: &Store,
+    a: &Applicant,
+    before: Option<i64>,
+    now_ms: i64,
+) -> Result<(Vec<MessageGroup>, Option<i64>), StoreError> {
+    let got = store.messages_for(a.id, before, 30).await?;
+    for m in got.items.iter().filter(|m| m.read_at.is_none()) {
+        store.mark_message_read(a.id, m.id, now_ms).await?;
+    }
+    let mut groups: Vec<MessageGroup> = Vec::new();
+    for m in got.items {
+        if let Some(g) = groups.iter_mut().find(|g| g.case_number == m.case_number) {
+            g.messages.push(m);
+            continue;
+        }
+        let mut g = MessageGroup {
+            case_number: m.case_number.clone(),
+            item_name: None,
+            status: None,
+            to_fix: Vec::new(),
+            messages: Vec::new(),
+        };
+        if let Some(n) = m
+            .case_number
+            .as_deref()
+            .and_then(|n| CaseNumber::parse(n).ok())
+        {
+            match store.case_for_applicant(&n, a.id).await {
+                Ok(file) => {
+                    g.item_name = Some(file.case.item_name.clone());
+                    g.status = Some(file.case.applicant_status());
+                    if let Some(c) = file.open_correction() {
+                        g.to_fix = c.items.iter().map(|i| i.label.clone()).collect();
+                    }
+                }
+                Err(StoreError::Domain(yiwang_domain::ErrorCode::NotFound)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        g.messages.push(m);
+        groups.push(g);
+    }
+    Ok((groups, got.next))
+}

@@ -143,7 +143,9 @@ mod tests {
         assert_eq!(with_withdrawal(def.clone()), def);
         crate::workflow::validate(&def).unwrap();
         let start = CaseState::start(&def).unwrap();
-        assert!(available_actions(&def, &start, CaseRole::Applicant).contains(&WITHDRAW.to_string()));
+        assert!(
+            available_actions(&def, &start, CaseRole::Applicant).contains(&WITHDRAW.to_string())
+        );
         let out = apply(&def, &start, WITHDRAW, CaseRole::Applicant, None).unwrap();
         assert_eq!(out.case.state, WITHDRAWN);
         assert!(def.state(WITHDRAWN).unwrap().terminal);

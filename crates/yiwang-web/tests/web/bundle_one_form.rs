@@ -1,0 +1,210 @@
+//! 一表申请 over real HTTP on every backend, as a citizen opening a noodle shop does it: the
+//! 开办餐饮店 bundle (个体工商户设立登记, then 食品经营许可) as one form — the phone and the
+//! business address asked once and saved into both drafts, each item's own questions under its
+//! name, the 营业执照 and the credit code not asked of the food licence because part 1 issues
+//! them — then one "submit all": two cases, the
+//! food licence's case recording that part 1 provides the 营业执照.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::support::applicant::{FOOD, ID_A, ID_B, PDF, register, text, upload};
+use crate::support::auth::{TOWNSHIP, location, serve};
+use reqwest::StatusCode;
+use yiwang_testkit::backends;
+
+/// 个体工商户设立登记 of 津南区 (the demo's standard-item form).
+const REGISTRATION: &str = "11120112MB1W167324000123003001";
+
+#[tokio::test]
+async fn one_form_for_a_bundle_on_every_backend() {
+    for mut db in backends().await {
+        let b = db.backend.name();
+        yiwang_testkit::with_cases(&mut db).await;
+        let site = serve(&db, true).await;
+        let alice = register(&site, "赵明", ID_A).await;
+        let bob = register(&site, "李四", ID_B).await;
+        let res = site
+            .post(
+                "/life-events/open-restaurant/apply",
+                Some(&alice),
+                &[("impl", REGISTRATION), ("impl", FOOD)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let page = location(&res);
+        let form = format!("{page}/form");
+        let parts: Vec<(i64,)> =
+            sqlx::query_as("SELECT id FROM applications WHERE bundle_id = $1 ORDER BY id")
+                .bind(page.rsplit('/').next().unwrap().parse::<i64>().unwrap())
+                .fetch_all(db.store.pool())
+                .await
+                .unwrap();
+        let (reg, food) = (
+            format!("/me/applications/{}", parts[0].0),
+            format!("/me/applications/{}", parts[1].0),
+        );
+
+        // The bundle page offers the one form; another applicant gets 404.
+        let html = text(site.get(&page, Some(&alice)).await).await;
+        assert!(html.contains(&format!("href=\"{form}\"")), "{b}: {html}");
+        assert_eq!(
+            site.get(&form, Some(&bob)).await.status(),
+            StatusCode::NOT_FOUND,
+            "{b}"
+        );
+
+        // One form: the shared questions once, each item's own under its name; no credit code
+        // (part 1's 营业执照 carries it) and no 营业执照 slot to upload.
+        let html = text(site.get(&form, Some(&alice)).await).await;
+        assert_eq!(html.matches("name=\"phone\"").count(), 1, "{b}: {html}");
+        assert_eq!(html.matches("name=\"address.detail\"").count(), 1, "{b}");
+        assert!(html.contains("name=\"p1_operator_name\""), "{b}");
+        assert!(html.contains("name=\"p2_business_name\""), "{b}");
+        assert!(!html.contains("credit_code"), "{b}");
+        assert!(html.contains("个体工商户设立登记") && html.contains("食品经营许可"));
+        assert!(
+            html.contains("由本次一件事第1项办理结果提供"),
+            "{b}: {html}"
+        );
+
+        // A name the form does not have: refused, nothing saved.
+        let res = site
+            .post(
+                &form,
+                Some(&alice),
+                &[("p9_forged", "x"), ("_action", "save")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{b}");
+
+        // Everything typed once, saved into both drafts (post/redirect/get).
+        let answers: Vec<(&str, &str)> = vec![
+            ("phone", "13900000000"),
+            ("address.region", TOWNSHIP),
+            ("address.detail", "咸水沽镇津沽公路 88 号"),
+            ("p1_operator_name", "赵明"),
+            ("p1_operator_id", ID_A),
+            ("p1_trade_name", "小李面馆"),
+            ("p1_form", "personal"),
+            ("p1_scope", "餐饮服务"),
+            ("p1_employees", "3"),
+            ("p2_business_name", "津南区小李面馆"),
+            ("p2_legal_rep", "赵明"),
+            ("p2_legal_rep_id", ID_A),
+            ("p2_business_types", "hot_food"),
+            ("p2_area", "45"),
+            ("p2_online", "no"),
+            ("p2_managers[0].name", "钱芳"),
+            ("p2_managers[0].id_number", ID_A),
+            ("p2_managers[0].phone", "13700137000"),
+        ];
+        let mut save = answers.clone();
+        save.push(("_action", "save"));
+        let res = site.post(&form, Some(&alice), &save).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{b}: {}",
+            text(res).await
+        );
+        assert_eq!(location(&res), format!("{form}?saved=1"), "{b}");
+        let html = text(site.get(&format!("{form}?saved=1"), Some(&alice)).await).await;
+        assert!(html.contains("津南区小李面馆") && html.contains("咸水沽镇津沽公路 88 号"));
+        for (draft, own) in [(&reg, "小李面馆"), (&food, "津南区小李面馆")] {
+            let html = text(site.get(draft, Some(&alice)).await).await;
+            assert!(html.contains("13900000000"), "{b}: {draft}");
+            assert!(html.contains("咸水沽镇津沽公路 88 号"), "{b}: {draft}");
+            assert!(html.contains(own), "{b}: {draft}");
+        }
+
+        // Each document once, from the one form's slots (an upload returns to its slot).
+        let back = format!("{form}#m-1");
+        let res = upload(
+            &site,
+            &alice,
+            &reg,
+            "经营者居民身份证",
+            "身份证.pdf",
+            PDF,
+            &back,
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        assert_eq!(location(&res), back, "{b}");
+        for m in ["个体工商户登记（备案）申请书", "经营场所使用证明"] {
+            let res = upload(&site, &alice, &reg, m, "a.pdf", PDF, &form).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}: {m}");
+        }
+        for m in [
+            "食品经营许可申请书",
+            "法定代表人（负责人）居民身份证",
+            "经营场所平面布局图和设备布局、操作流程文件",
+        ] {
+            let res = upload(&site, &alice, &food, m, "a.pdf", PDF, &form).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}: {m}");
+        }
+        // One material still missing: the bundle says which, and submits nothing.
+        let html = text(site.get(&page, Some(&alice)).await).await;
+        assert!(html.contains("食品安全管理制度文本"), "{b}: {html}");
+        assert!(html.contains("由本次一件事第1项办理结果提供"), "{b}");
+        let res = upload(
+            &site,
+            &alice,
+            &food,
+            "食品安全管理制度文本",
+            "a.pdf",
+            PDF,
+            &form,
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+        let html = text(site.get(&page, Some(&alice)).await).await;
+        assert_eq!(html.matches("已准备好，可以提交").count(), 2, "{b}: {html}");
+
+        // Submit all: two cases; the food licence records what part 1 provides.
+        let res = site
+            .post(
+                &format!("{page}/submit"),
+                Some(&alice),
+                &[("_declaration", "1")],
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "{b}: {}",
+            text(res).await
+        );
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM cases")
+            .fetch_one(db.store.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 2, "{b}");
+        let app = db
+            .store
+            .application(
+                parts[1].0,
+                yiwang_store::applications::DraftOwner::Applicant(
+                    sqlx::query_as::<_, (i64,)>("SELECT applicant_id FROM bundles")
+                        .fetch_one(db.store.pool())
+                        .await
+                        .unwrap()
+                        .0,
+                ),
+            )
+            .await
+            .unwrap();
+        let provided = &app.answers["bundle_provided"];
+        assert_eq!(provided[0]["material"], "营业执照", "{b}: {provided}");
+        assert_eq!(provided[0]["part"], 1, "{b}");
+        // 我的办事 names the business each case is for.
+        let html = text(site.get("/me", Some(&alice)).await).await;
+        assert!(
+            html.contains("津南区小李面馆") && html.contains("小李面馆"),
+            "{b}"
+        );
+        // The form is gone once nothing is left to fill.
+        let res = site.get(&form, Some(&alice)).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{b}");
+    }
+}
