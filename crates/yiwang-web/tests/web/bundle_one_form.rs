@@ -75,7 +75,7 @@ async fn one_form_for_a_bundle_on_every_backend() {
                 &[("p9_forged", "x"), ("_action", "save")],
             )
             .await;
-        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{b}");
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{b}");
 
         // Everything typed once, saved into both drafts (post/redirect/get).
         let answers: Vec<(&str, &str)> = vec![
