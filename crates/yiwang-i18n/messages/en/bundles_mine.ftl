@@ -32,3 +32,6 @@ mine.messages.todo.submitted = Waiting for acceptance; nothing to do. You can wi
 mine.messages.todo.done = There is a result: download the documents on the case page.
 case_status.withdrawn = Withdrawn
 case_action.withdraw = Withdrawn by the applicant
+bundle.home.title = Life events: apply once
+bundle.home.intro = Opening a restaurant, having a baby, retiring… when one life event needs several departments, apply for everything at once: shared details and documents are given only once.
+bundle.home.link = Life events, all in one application

@@ -32,3 +32,6 @@ mine.messages.todo.submitted = 等待部门受理，无需操作；受理前可�
 mine.messages.todo.done = 已有结果，可在办件页面下载结果文书。
 case_status.withdrawn = 已撤回
 case_action.withdraw = 申请人撤回申请
+bundle.home.title = 一件事一次办
+bundle.home.intro = 开饭馆、生孩子、退休……一件事要找几个部门的，在这里一次申请：共同的信息只填一次，材料只交一次。
+bundle.home.link = 一件事一次办
