@@ -102,7 +102,7 @@ pub async fn list(
                 .messages
                 .iter()
                 .map(|m| MessageLine {
-                    text: message_text(locale.lang, &m.title_key, &m.args),
+                    text: message_text(locale.lang, &m.title_key, &shortened(&m.args)),
                     at: m.created_at,
                     unread: m.read_at.is_none(),
                 })
@@ -119,4 +119,18 @@ pub async fn list(
         next,
     };
     Ok(render(StatusCode::OK, &tpl, locale.lang))
+}
+
+/// The arguments with the case number in its short form (the group's heading and link say
+/// which case it is; the full number would wrap over several lines on a phone).
+fn shortened(args: &serde_json::Value) -> serde_json::Value {
+    let mut args = args.clone();
+    if let Some(n) = args
+        .get("case_number")
+        .and_then(|v| v.as_str())
+        .and_then(|n| yiwang_domain::case::CaseNumber::parse(n).ok())
+    {
+        args["case_number"] = serde_json::Value::String(yiwang_domain::mine::short_number(&n));
+    }
+    args
 }

@@ -10,4 +10,5 @@ mod browser_support;
 
 mod e2e_browser;
 mod e2e_case_story;
+mod e2e_mine;
 mod e2e_search;
