@@ -210,10 +210,21 @@ pub async fn assess(
                         _ => None,
                     })
                     .collect();
+                let results = parts.results();
+                let fields: Vec<serde_json::Value> = d
+                    .def
+                    .fields()
+                    .filter_map(|f| {
+                        bundle_form::field_provided_by(&results, i, f).map(
+                            |k| serde_json::json!({"field": f.key, "part": k.saturating_add(1)}),
+                        )
+                    })
+                    .collect();
                 Some(serde_json::json!({
                     "pairs": raw.to_pairs(),
                     "answers": serde_json::from_str::<serde_json::Value>(&answers.to_json()).unwrap_or_default(),
                     "bundle_provided": provided,
+                    "bundle_provided_fields": fields,
                 }))
             }
             Ok(_) => None,
@@ -350,4 +361,46 @@ pub async fn save_one_form(
         .save_bundle_answers(bundle_id, a.id, &docs, now_ms)
         .await?;
     Ok(validate(&form.def, raw, mode).err().unwrap_or_default())
+}
+
+/// What an earlier part of its bundle provides for a submitted part, as its answers document
+/// records it: `(material, part number, item name)`, for the clerk's case page.
+pub fn provided_materials(answers: &serde_json::Value) -> Vec<(String, u64, String)> {
+    answers
+        .get("bundle_provided")
+        .and_then(|v| v.as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|p| {
+                    Some((
+                        p.get("material")?.as_str()?.to_string(),
+                        p.get("part")?.as_u64()?,
+                        p.get("item")
+                            .and_then(|i| i.as_str())
+                            .unwrap_or_default()
+                            .to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The form `def` with the fields an earlier part of the bundle provided (as the answers
+/// document records them) no longer required, so the answers read as they were checked.
+pub fn with_provided_fields(def: &FormDefinition, answers: &serde_json::Value) -> FormDefinition {
+    let keys: Vec<&str> = answers
+        .get("bundle_provided_fields")
+        .and_then(|v| v.as_array())
+        .map(|l| l.iter().filter_map(|p| p.get("field")?.as_str()).collect())
+        .unwrap_or_default();
+    let mut def = def.clone();
+    for s in &mut def.sections {
+        for f in &mut s.fields {
+            if keys.contains(&f.key.as_str()) {
+                f.required = false;
+            }
+        }
+    }
+    def
 }

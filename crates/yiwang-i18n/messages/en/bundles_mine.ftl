@@ -35,3 +35,4 @@ case_action.withdraw = Withdrawn by the applicant
 bundle.home.title = Life events: apply once
 bundle.home.intro = Opening a restaurant, having a baby, retiring… when one life event needs several departments, apply for everything at once: shared details and documents are given only once.
 bundle.home.link = Life events, all in one application
+bundle.form.provided_clerk = Provided by the result of item {n} of the same life-event application (not uploaded; that result applies)

@@ -35,3 +35,4 @@ case_action.withdraw = 申请人撤回申请
 bundle.home.title = 一件事一次办
 bundle.home.intro = 开饭馆、生孩子、退休……一件事要找几个部门的，在这里一次申请：共同的信息只填一次，材料只交一次。
 bundle.home.link = 一件事一次办
+bundle.form.provided_clerk = 由本次一件事第{n}项办理结果提供（申请人未上传，以该项办理结果为准）

@@ -80,6 +80,8 @@ struct CasePage {
     error: Option<String>,
     documents: Vec<crate::case_documents::DocumentLink>,
     materials: Vec<crate::materials::MaterialView>,
+    /// Materials an earlier part of the applicant's 一件事 provides: `(material, part, item)`.
+    provided: Vec<(String, u64, String)>,
 }
 
 fn parse_number(n: &str) -> Result<CaseNumber, crate::html::PageError> {
@@ -130,8 +132,8 @@ async fn case_page(
                 .store
                 .form_definition_for(&app.impl_code, &p.implementation.basic_code)
                 .await?;
-            crate::apply_pages::answers_summary(state, locale, &form.definition, &app, None, false)
-                .await?
+            let def = yiwang_app::bundles::with_provided_fields(&form.definition, &app.answers);
+            crate::apply_pages::answers_summary(state, locale, &def, &app, None, false).await?
         }
         None => None,
     };
@@ -143,6 +145,7 @@ async fn case_page(
         crate::case_documents::links(state, locale, number, &format!("/console/cases/{number}"))
             .await?;
     let tpl = CasePage {
+        provided: yiwang_app::bundles::provided_materials(&app.answers),
         materials,
         documents,
         page: page(

@@ -197,6 +197,45 @@ async fn one_form_for_a_bundle_on_every_backend() {
         let provided = &app.answers["bundle_provided"];
         assert_eq!(provided[0]["material"], "营业执照", "{b}: {provided}");
         assert_eq!(provided[0]["part"], 1, "{b}");
+        // The clerk of the food licence sees that part 1 provides the 营业执照, and the
+        // answers as checked (the credit code not asked).
+        db.store
+            .create_user(
+                &yiwang_store::NewUser {
+                    username: "windowclerk".into(),
+                    display_name: "窗口".into(),
+                    password: crate::support::auth::PASSWORD.into(),
+                    grants: vec![yiwang_domain::policy::Grant {
+                        role: yiwang_domain::policy::Role::Clerk,
+                        region: Some(yiwang_domain::RegionCode::parse("120112").unwrap()),
+                        department: Some(
+                            yiwang_domain::CreditCode::parse(crate::support::auth::APPROVAL_BUREAU)
+                                .unwrap(),
+                        ),
+                    }],
+                },
+                &yiwang_store::Actor::system("test"),
+                yiwang_testkit::DEMO_NOW_MS,
+            )
+            .await
+            .unwrap();
+        let clerk = site.sign_in(&db, "windowclerk").await;
+        let (food_case,): (String,) =
+            sqlx::query_as("SELECT case_number FROM cases WHERE application_id = $1")
+                .bind(parts[1].0)
+                .fetch_one(db.store.pool())
+                .await
+                .unwrap();
+        let html = text(
+            site.get(&format!("/console/cases/{food_case}"), Some(&clerk))
+                .await,
+        )
+        .await;
+        assert!(
+            html.contains("由本次一件事第1项办理结果提供"),
+            "{b}: {html}"
+        );
+        assert!(html.contains("津南区小李面馆"), "{b}");
         // 我的办事 names the business each case is for.
         let html = text(site.get("/me", Some(&alice)).await).await;
         assert!(
