@@ -227,8 +227,8 @@ async fn one_form_page(
     saved: bool,
 ) -> PageResult {
     let shared = Text::both(
-        &yiwang_i18n::t(yiwang_i18n::Lang::Zh, "bundle.form.shared"),
-        &yiwang_i18n::t(yiwang_i18n::Lang::En, "bundle.form.shared"),
+        yiwang_i18n::t(yiwang_i18n::Lang::Zh, "bundle.form.shared"),
+        yiwang_i18n::t(yiwang_i18n::Lang::En, "bundle.form.shared"),
     );
     let form = one_form(&state.store, a, &bundle, shared).await?;
     let root = form

@@ -125,12 +125,15 @@ pub async fn list(
 /// which case it is; the full number would wrap over several lines on a phone).
 fn shortened(args: &serde_json::Value) -> serde_json::Value {
     let mut args = args.clone();
-    if let Some(n) = args
-        .get("case_number")
-        .and_then(|v| v.as_str())
-        .and_then(|n| yiwang_domain::case::CaseNumber::parse(n).ok())
-    {
-        args["case_number"] = serde_json::Value::String(yiwang_domain::mine::short_number(&n));
+    if let Some(m) = args.as_object_mut() {
+        let short = m
+            .get("case_number")
+            .and_then(|v| v.as_str())
+            .and_then(|n| yiwang_domain::case::CaseNumber::parse(n).ok())
+            .map(|n| yiwang_domain::mine::short_number(&n));
+        if let Some(s) = short {
+            m.insert("case_number".into(), serde_json::Value::String(s));
+        }
     }
     args
 }
