@@ -156,6 +156,8 @@ pub struct MessageGroup {
     pub status: Option<String>,
     /// What an open correction notice asks for (the materials' and fields' names).
     pub to_fix: Vec<String>,
+    /// The case's query code (查询码), for a progress lookup without signing in.
+    pub query_code: Option<String>,
     pub messages: Vec<yiwang_store::messages::SiteMessage>,
 }
 
@@ -182,6 +184,7 @@ pub async fn message_groups(
             item_name: None,
             status: None,
             to_fix: Vec::new(),
+            query_code: None,
             messages: Vec::new(),
         };
         if let Some(n) = m
@@ -192,6 +195,7 @@ pub async fn message_groups(
             match store.case_for_applicant(&n, a.id).await {
                 Ok(file) => {
                     g.item_name = Some(file.case.item_name.clone());
+                    g.query_code = Some(store.case_query_code(&n)?);
                     g.status = Some(file.case.applicant_status());
                     if let Some(c) = file.open_correction() {
                         g.to_fix = c.items.iter().map(|i| i.label.clone()).collect();

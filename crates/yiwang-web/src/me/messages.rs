@@ -25,6 +25,7 @@ pub struct Group {
     /// The message key of what to do now, if anything.
     pub todo: Option<&'static str>,
     pub to_fix: Vec<String>,
+    pub query_code: Option<String>,
     pub lines: Vec<MessageLine>,
 }
 
@@ -111,6 +112,7 @@ pub async fn list(
             item_name: g.item_name,
             status: g.status,
             to_fix: g.to_fix,
+            query_code: g.query_code,
         })
         .collect();
     let tpl = MessagesPage {

@@ -1,7 +1,8 @@
 //! 我的办事 on a 360-pixel phone in real Chromium: a citizen with a business case, an own case
 //! and a draft signs in and reads the list — the service, whom it is for, the short number,
 //! the status and the date, nothing wider than the screen; the messages page and the
-//! progress lookup fit too. Screenshots: /tmp/yiwang-mine-*.png.
+//! progress lookup and a 一件事's one form (一表申请) fit too. Screenshots:
+//! /tmp/yiwang-mine-*.png.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -57,6 +58,15 @@ async fn my_cases_fit_a_phone_in_chromium() {
         }
         site.post(&format!("/items/{ITEM}/apply"), Some(&cookie), &[])
             .await;
+        // And a 一件事 (个体工商户设立登记 + 食品经营许可) to fill as one form.
+        let res = site
+            .post(
+                "/life-events/open-restaurant/apply",
+                Some(&cookie),
+                &[("impl", "11120112MB1W167324000123003001"), ("impl", FOOD)],
+            )
+            .await;
+        let bundle = location(&res);
 
         let phone = session(port, true).await;
         phone.goto(&format!("{base}/login")).await.unwrap();
@@ -96,5 +106,14 @@ async fn my_cases_fit_a_phone_in_chromium() {
         shot(&phone, &format!("mine-messages-{b}")).await;
         phone.goto(&format!("{base}/progress")).await.unwrap();
         assert_fits(&phone, 360, "progress lookup").await;
+        // The one form of the bundle fits the phone too; the shared phone field is asked once.
+        phone.goto(&format!("{base}{bundle}/form")).await.unwrap();
+        let text = main_text(&phone).await;
+        assert!(
+            text.contains("共同信息") && text.contains("由本次一件事第1项办理结果提供"),
+            "{b}: {text}"
+        );
+        assert_fits(&phone, 360, "一表申请").await;
+        shot(&phone, &format!("mine-bundle-form-{b}")).await;
     }
 }

@@ -249,6 +249,8 @@ async fn my_cases_withdrawal_drafts_and_progress_lookup_on_every_backend() {
         let html = text(site.get("/me/messages", Some(&alice)).await).await;
         assert!(html.contains("公共场所卫生许可"), "{b}: {html}");
         assert!(html.contains(&format!("href=\"{second}\"")), "{b}");
+        // With the query code a caller can be told over the phone.
+        assert!(html.contains(&code), "{b}: the query code in the messages");
         assert_eq!(
             html.matches("<section class=\"msg-case\"").count(),
             2,
