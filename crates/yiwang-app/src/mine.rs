@@ -34,6 +34,7 @@ pub struct Home {
 pub async fn home(store: &Store, a: &Applicant) -> Result<Home, StoreError> {
     let mut drafts = Vec::new();
     let mut names: Vec<(String, String)> = Vec::new();
+    let bundles = store.draft_bundles(a.id).await?;
     for d in store.drafts_of(a.id).await? {
         let code = d.impl_code.as_str().to_string();
         let name = match names.iter().find(|(c, _)| *c == code) {
@@ -53,7 +54,7 @@ pub async fn home(store: &Store, a: &Applicant) -> Result<Home, StoreError> {
             item_name: name,
             subject: subject(&crate::apply::stored_pairs(&d)),
             updated_at: d.updated_at,
-            bundle_id: store.bundle_of_application(d.id).await?,
+            bundle_id: bundles.iter().find(|(id, _)| *id == d.id).map(|(_, b)| *b),
         });
     }
     Ok(Home {

@@ -1,10 +1,10 @@
 //! 我的办事 reads and writes of the applicant's own: cases with whom each is for, deleting a
 //! draft, and the query code (查询码) of a case for a progress lookup without signing in.
 
-use crate::applications::DraftOwner;
+use crate::applications::APPLICATION_ANSWERS;
 use crate::case_read::{CaseSummary, summary_of};
 use crate::cases::{CASE_COLUMNS, case_of};
-use crate::rows::{get_opt_i64, get_str};
+use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
 use crate::{Store, StoreError};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::case::CaseNumber;
@@ -33,7 +33,8 @@ pub struct Progress {
 
 impl Store {
     /// An applicant's cases, newest first, each with whom it is for (read from the answers
-    /// the applicant gave, decrypted for the applicant's own page).
+    /// the applicant gave, decrypted for the applicant's own page) and its bundle: two
+    /// statements, whatever the number of cases.
     pub async fn my_cases(&self, applicant_id: i64) -> Result<Vec<MyCase>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {CASE_COLUMNS} FROM cases WHERE applicant_id = $1 \
@@ -42,39 +43,53 @@ impl Store {
         .bind(applicant_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let case = case_of(r)?;
-            let app = self
-                .application(case.application_id, DraftOwner::Applicant(applicant_id))
-                .await;
-            let (subject, bundle_id) = match app {
-                Ok(app) => (
-                    subject(&crate::mine::pairs(&app.answers)),
-                    self.bundle_of_application(app.id).await?,
-                ),
-                Err(StoreError::Domain(ErrorCode::NotFound)) => (None, None),
-                Err(e) => return Err(e),
+        let apps = sqlx::query(
+            "SELECT a.id, a.answers_enc, a.bundle_id FROM applications a \
+             JOIN cases c ON c.application_id = a.id WHERE c.applicant_id = $1",
+        )
+        .bind(applicant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_app = std::collections::HashMap::new();
+        for r in &apps {
+            let id = get_i64(r, "id")?;
+            let subject = match get_opt_str(r, "answers_enc")? {
+                Some(stored) => {
+                    let keys = self.keys().ok_or(StoreError::NoKeys)?;
+                    let plain = APPLICATION_ANSWERS.open(keys, id, &stored)?;
+                    let doc: serde_json::Value = serde_json::from_str(&plain)
+                        .map_err(|e| StoreError::Corrupt(format!("answers of {id}: {e}")))?;
+                    subject(&pairs(&doc))
+                }
+                None => None,
             };
-            out.push(MyCase {
-                summary: summary_of(&case),
-                subject,
-                bundle_id,
-            });
+            by_app.insert(id, (subject, get_opt_i64(r, "bundle_id")?));
         }
-        Ok(out)
+        rows.iter()
+            .map(|r| {
+                let case = case_of(r)?;
+                let (subject, bundle_id) = by_app.remove(&case.application_id).unwrap_or_default();
+                Ok(MyCase {
+                    summary: summary_of(&case),
+                    subject,
+                    bundle_id,
+                })
+            })
+            .collect()
     }
 
-    /// The bundle an application is part of.
-    pub async fn bundle_of_application(&self, id: i64) -> Result<Option<i64>, StoreError> {
-        let row = sqlx::query("SELECT bundle_id FROM applications WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(r) => get_opt_i64(&r, "bundle_id")?,
-            None => None,
-        })
+    /// The bundle of each of an applicant's drafts: `(application, bundle)`.
+    pub async fn draft_bundles(&self, applicant_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, bundle_id FROM applications \
+             WHERE applicant_id = $1 AND status = 'draft' AND bundle_id IS NOT NULL",
+        )
+        .bind(applicant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((get_i64(r, "id")?, get_i64(r, "bundle_id")?)))
+            .collect()
     }
 
     /// Deletes a draft of the applicant with its files' records, in one transaction; returns
