@@ -13,6 +13,7 @@ pub mod files;
 pub mod identity;
 pub mod intake;
 pub mod jobs;
+pub mod mine;
 pub mod notices;
 pub mod notify;
 pub mod password_reset;

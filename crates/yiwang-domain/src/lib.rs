@@ -2,6 +2,7 @@
 //! Time and randomness are passed in by callers.
 
 pub mod bundle;
+pub mod bundle_form;
 pub mod calendar;
 pub mod case;
 pub mod case_clock;
@@ -12,6 +13,7 @@ pub mod drift;
 pub mod enums;
 pub mod error;
 pub mod forms;
+pub mod mine;
 pub mod password;
 pub mod policy;
 pub mod rules;

@@ -7,6 +7,7 @@ use crate::cases::bulk::{BulkWrite, BundleWrite};
 use crate::cases::submit::Prepared;
 use crate::cases::{CaseActor, CaseClock};
 use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
+use crate::uploads::Upload;
 use crate::{Store, StoreError};
 use yiwang_domain::ErrorCode;
 use yiwang_domain::ImplCode;
@@ -256,5 +257,81 @@ impl Store {
                 ))
             })
             .collect()
+    }
+
+    /// Saves the answers of several drafts of bundle `id` together (一表申请: one form for the
+    /// whole bundle), in one transaction: each must be a draft of this bundle and applicant,
+    /// or nothing is saved.
+    pub async fn save_bundle_answers(
+        &self,
+        id: i64,
+        applicant_id: i64,
+        docs: &[(i64, serde_json::Value)],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        for (app_id, doc) in docs {
+            let done = sqlx::query(
+                "UPDATE applications SET updated_at = $1 \
+                 WHERE id = $2 AND bundle_id = $3 AND applicant_id = $4 AND status = 'draft'",
+            )
+            .bind(now_ms)
+            .bind(*app_id)
+            .bind(id)
+            .bind(applicant_id)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Err(ErrorCode::NotEditable.into());
+            }
+            crate::applications::write_answers_in(&mut tx, self, *app_id, doc).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A document uploaded once serves every part of bundle `id` that asks for the same
+    /// material: each `(upload, part)` records the same stored file for that part's draft, in
+    /// one transaction (the quota and per-material limits apply as to any upload).
+    pub async fn share_bundle_uploads(
+        &self,
+        id: i64,
+        applicant_id: i64,
+        copies: &[(Upload, i64)],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        if copies.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for (up, part) in copies {
+            let ok = sqlx::query(
+                "SELECT a.id FROM applications a JOIN applications b ON b.bundle_id = a.bundle_id \
+                 WHERE a.id = $1 AND b.id = $2 AND a.bundle_id = $3 AND a.applicant_id = $4 \
+                 AND b.status = 'draft'",
+            )
+            .bind(up.application_id)
+            .bind(*part)
+            .bind(id)
+            .bind(applicant_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if ok.is_none() || up.owner_applicant_id != applicant_id {
+                return Err(ErrorCode::NotFound.into());
+            }
+            let new = crate::uploads::NewUpload {
+                owner_applicant_id: applicant_id,
+                application_id: *part,
+                material_key: up.material_key.clone(),
+                filename: up.filename.clone(),
+                kind: up.kind,
+                size: up.size,
+                sha256: up.sha256.clone(),
+                storage_key: up.storage_key.clone(),
+            };
+            crate::uploads::record_upload_in(&mut tx, &new, &self.quotas(), now_ms).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }

@@ -146,7 +146,7 @@ fn business_name_of(answers: &str) -> Option<String> {
 /// Most cases a worklist considers before filtering to those the person may act on.
 pub const WORKLIST_SCAN: i64 = 2000;
 
-fn summary_of(c: &CaseRecord) -> CaseSummary {
+pub(crate) fn summary_of(c: &CaseRecord) -> CaseSummary {
     CaseSummary {
         case_number: c.number.as_str().to_string(),
         item_name: c.item_name.clone(),

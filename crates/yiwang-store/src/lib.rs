@@ -29,6 +29,7 @@ pub mod identity;
 pub mod jobs;
 pub mod login_steps;
 pub mod messages;
+pub mod mine;
 pub mod outbox;
 pub mod password_consts;
 pub mod password_reset;

@@ -8,7 +8,7 @@
 use crate::AppState;
 use crate::forms_html::{self, ACTION_CONTROL, DECLARATION_CONTROL, FormView, SummaryView};
 use crate::forms_html::{RegionOption, picker_level, region_depth};
-use crate::html::{PageError, PageResult, fail, render, see_other};
+use crate::html::{PageError, PageResult, fail, render, see_other, see_other_at};
 use crate::locale::Locale;
 use crate::materials::MaterialView;
 use crate::page::Page;
@@ -116,15 +116,15 @@ const DROP_FILE_CONTROL: &str = "_drop_file";
 /// a reload shows the same page and never posts again).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Flash {
-    saved: bool,
+    pub(crate) saved: bool,
     /// Slots whose file was stored by the last post.
-    uploaded: Vec<usize>,
+    pub(crate) uploaded: Vec<usize>,
     /// Show the problems by the submission rules (a "continue" that did not pass).
-    check: bool,
+    pub(crate) check: bool,
     /// Slots whose file was refused, and why.
-    slot_errors: Vec<(usize, ErrorCode)>,
+    pub(crate) slot_errors: Vec<(usize, ErrorCode)>,
     /// The post was cut short (e.g. larger than the whole-post limit).
-    cut: Option<ErrorCode>,
+    pub(crate) cut: Option<ErrorCode>,
 }
 
 fn code_of(key: &str) -> Option<ErrorCode> {
@@ -152,7 +152,7 @@ impl Flash {
         f
     }
 
-    fn to_query(&self) -> String {
+    pub(crate) fn to_query(&self) -> String {
         let mut q = Vec::new();
         if self.saved {
             q.push("saved=1".to_string());
@@ -179,13 +179,6 @@ impl Flash {
     fn has_problems(&self) -> bool {
         self.check || !self.slot_errors.is_empty() || self.cut.is_some()
     }
-}
-
-/// A redirect to `path` (with the language kept) and then `anchor` (`#…`, or empty).
-fn see_other_at(locale: Locale, path: &str, anchor: &str) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let to = format!("{}{anchor}", crate::link::href(locale, path));
-    axum::response::Redirect::to(&to).into_response()
 }
 
 /// A file size people can read: `591 B`, `0.6 KB`… never `0 KB` for a file that has bytes.
@@ -365,9 +358,9 @@ pub(crate) async fn show_form(
 
 /// An application form as posted: the answers, and the files chosen in it (multipart).
 pub(crate) struct Posted {
-    pairs: Vec<(String, String)>,
-    files: Vec<(usize, Result<yiwang_app::files::CheckedUpload, ErrorCode>)>,
-    cut: Option<ErrorCode>,
+    pub(crate) pairs: Vec<(String, String)>,
+    pub(crate) files: Vec<(usize, Result<yiwang_app::files::CheckedUpload, ErrorCode>)>,
+    pub(crate) cut: Option<ErrorCode>,
 }
 
 /// Reads the application form's post: multipart (answers and files in one form, as the page

@@ -41,6 +41,12 @@ pub fn see_other(locale: Locale, path: &str) -> Response {
     Redirect::to(&href(locale, path)).into_response()
 }
 
+/// A redirect to `path` (with the language kept) and then `anchor` (`#…`, or empty).
+pub fn see_other_at(locale: Locale, path: &str, anchor: &str) -> Response {
+    let to = format!("{}{anchor}", href(locale, path));
+    Redirect::to(&to).into_response()
+}
+
 /// The page frame for a signed-in staff member's page.
 pub fn staff_page(locale: Locale, user: &Principal, title_key: &str, path: &str) -> Page {
     let title = yiwang_i18n::t(locale.lang, title_key).to_string();

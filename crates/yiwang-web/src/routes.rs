@@ -70,6 +70,8 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (Method::GET, "/items/{code}/versions/{version}", Public),
     // Document verification (文书核验) from the QR code: status only, no personal data.
     (Method::GET, "/verify/{code}", Public),
+    (Method::GET, "/progress", Public),
+    (Method::POST, "/progress", Public),
     (Method::GET, "/static/site.css", Public),
     // Full online handling over JSON: applicant endpoints need the applicant session (their own
     // drafts and cases only); staff actions and the GB/T 39046 feed need an API token whose
@@ -131,6 +133,8 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (Method::POST, "/life-events/{code}/apply", Policy::Applicant),
     (Method::GET, "/me/bundles/{id}", Policy::Applicant),
     (Method::POST, "/me/bundles/{id}/submit", Policy::Applicant),
+    (Method::GET, "/me/bundles/{id}/form", Policy::Applicant),
+    (Method::POST, "/me/bundles/{id}/form", Policy::Applicant),
     (Method::GET, "/me/data-use", Policy::Applicant),
     (Method::POST, "/items/{code}/apply", Policy::Applicant),
     // Back from signing in: the applicant's draft of the item (resumed, or started).
@@ -166,6 +170,16 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (
         Method::POST,
         "/me/cases/{number}/resubmit",
+        Policy::Applicant,
+    ),
+    (
+        Method::POST,
+        "/me/cases/{number}/withdraw",
+        Policy::Applicant,
+    ),
+    (
+        Method::POST,
+        "/me/applications/{id}/delete",
         Policy::Applicant,
     ),
     (

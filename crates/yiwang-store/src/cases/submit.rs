@@ -139,7 +139,8 @@ impl Store {
                 case_type: imp.case_type,
             },
         );
-        let def = def.into_owned();
+        // Every case may be withdrawn by its applicant until it is accepted.
+        let def = yiwang_domain::mine::with_withdrawal(def.into_owned());
         let case = CaseState::start(&def).map_err(|e| workflow_refusal(&e))?;
         let timing = case_clock::at_submission(&def, case, clock.today, clock.calendar)?;
         let progress = timing.progress;

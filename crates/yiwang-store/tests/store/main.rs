@@ -14,6 +14,7 @@ mod documents_store;
 mod form_defs_store;
 mod group_commit;
 mod infra_store;
+mod mine_store;
 mod password_reset_store;
 mod pii_store;
 mod search_data;

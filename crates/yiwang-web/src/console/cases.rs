@@ -183,6 +183,8 @@ struct CasePage {
     events: Vec<CaseEventRow>,
     documents: Vec<crate::case_documents::DocumentLink>,
     materials: Vec<crate::correction_view::MaterialHistory>,
+    /// Materials an earlier part of the applicant's 一件事 provides: `(material, part, item)`.
+    provided: Vec<(String, u64, String)>,
 }
 
 impl CasePage {
@@ -309,8 +311,8 @@ async fn case_page(
     let materials = crate::correction_view::histories(&cs.required, &file.corrections, &uploads);
     let summary = match state.store.published_implementation(&app.impl_code).await? {
         Some(_) => {
-            crate::apply_pages::answers_summary(state, locale, &cs.form.def, app, None, false)
-                .await?
+            let def = yiwang_app::bundles::with_provided_fields(&cs.form.def, &app.answers);
+            crate::apply_pages::answers_summary(state, locale, &def, app, None, false).await?
         }
         None => None,
     };
@@ -372,6 +374,7 @@ async fn case_page(
         error: None,
     };
     let mut tpl = CasePage {
+        provided: yiwang_app::bundles::provided_materials(&app.answers),
         materials,
         documents,
         page: page(

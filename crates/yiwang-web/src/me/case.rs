@@ -8,7 +8,7 @@ use super::{CurrentApplicant, not_found, page};
 use crate::AppState;
 use crate::correction_view::{self, FixPost, LineView};
 use crate::html::PageError;
-use crate::html::{PageResult, href, read_form, render};
+use crate::html::{PageResult, href, read_form, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
@@ -48,6 +48,10 @@ struct CasePage {
     saved: bool,
     accept: String,
     size_hint: String,
+    /// 查询码: with the case number, a progress lookup without signing in.
+    query_code: String,
+    /// Not accepted yet: the applicant may withdraw (撤回).
+    can_withdraw: bool,
 }
 
 impl CasePage {
@@ -122,6 +126,8 @@ async fn case_page(
         paused: file.case.paused_since.is_some(),
         can_resubmit: actions.iter().any(|x| x == "resubmit") && !lines.is_empty(),
         lines,
+        can_withdraw: actions.iter().any(|x| x == yiwang_domain::mine::WITHDRAW),
+        query_code: state.store.case_query_code(&number)?,
         version: file.case.version,
         events: file.events.clone(),
         tasks: file.tasks.clone(),
@@ -343,4 +349,31 @@ pub async fn document(
     // Only the applicant's own case (others: not found).
     state.store.case_for_applicant(&number, a.id).await?;
     crate::case_documents::download(&state, locale, &number, &code).await
+}
+
+/// 撤回: the applicant withdraws the case before acceptance; back to the case page.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+    crate::auth::ClientAddr(client): crate::auth::ClientAddr,
+    Path(n): Path<String>,
+    req: Request,
+) -> PageResult {
+    let path = format!("/me/cases/{}", crate::link::encode_query(&n));
+    let a = me.require(locale, &path)?.clone();
+    let number = parse(&n)?;
+    let form = read_form(req, &state).await?;
+    let calendar = state.calendar().await?;
+    yiwang_app::mine::withdraw(
+        &state.store,
+        &a,
+        &client,
+        &number,
+        form.get("version").parse().ok(),
+        state.case_clock(&calendar),
+        Some(state.docs.as_ref()),
+    )
+    .await?;
+    Ok(see_other(locale, &path))
 }

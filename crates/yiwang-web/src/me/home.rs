@@ -1,23 +1,30 @@
-//! 我的办事: the signed-in applicant's drafts, cases and unread messages.
+//! 我的办事: the signed-in applicant's drafts (by service name, with delete), cases (service,
+//! whom for, short number, status, date) and unread messages; readable at 360 px.
 
 use super::{CurrentApplicant, page};
 use crate::AppState;
-use crate::html::{PageResult, render};
+use crate::html::{PageResult, render, see_other};
 use crate::locale::Locale;
 use crate::page::Page;
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use yiwang_store::applications::Application;
-use yiwang_store::case_read::CaseSummary;
+use yiwang_app::mine::{Home, MyDraft};
+use yiwang_store::mine::MyCase;
+
+/// A case line: the case and its short number.
+pub struct CaseLine {
+    pub case: MyCase,
+    pub short: String,
+}
 
 #[derive(Template)]
 #[template(path = "me/home.html")]
 struct HomePage {
     page: Page,
     name: String,
-    drafts: Vec<Application>,
-    cases: Vec<CaseSummary>,
+    drafts: Vec<MyDraft>,
+    cases: Vec<CaseLine>,
     unread: i64,
     bundles: Vec<(i64, String, i64)>,
 }
@@ -28,10 +35,21 @@ pub async fn show(
     me: CurrentApplicant,
 ) -> PageResult {
     let a = me.require(locale, "/me")?;
-    let drafts = state.store.drafts_of(a.id).await?;
-    let cases = state.store.cases_of_applicant(a.id).await?;
-    let unread = state.store.unread_count(a.id).await?;
-    let bundles = state.store.bundles_of(a.id).await?;
+    let Home {
+        drafts,
+        cases,
+        unread,
+        bundles,
+    } = yiwang_app::mine::home(&state.store, a).await?;
+    let cases = cases
+        .into_iter()
+        .map(|c| CaseLine {
+            short: yiwang_domain::case::CaseNumber::parse(&c.summary.case_number)
+                .map(|n| yiwang_domain::mine::short_number(&n))
+                .unwrap_or_else(|_| c.summary.case_number.clone()),
+            case: c,
+        })
+        .collect();
     let tpl = HomePage {
         page: page(locale, Some(a), "me.home.title", "/me"),
         name: a.masked_name(),
@@ -41,4 +59,16 @@ pub async fn show(
         bundles,
     };
     Ok(render(StatusCode::OK, &tpl, locale.lang))
+}
+
+/// Deletes a draft with its files (not a part of a 一件事), back to 我的办事.
+pub async fn delete_draft(
+    State(state): State<AppState>,
+    locale: Locale,
+    me: CurrentApplicant,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let a = me.require(locale, "/me")?;
+    yiwang_app::mine::delete_draft(&state.store, state.files.as_ref(), a, id).await?;
+    Ok(see_other(locale, "/me#h-drafts"))
 }

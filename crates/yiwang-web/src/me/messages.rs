@@ -1,5 +1,6 @@
-//! The in-site message centre: every status change of the applicant's cases, newest first.
-//! Opening the page marks the shown messages read.
+//! The in-site message centre: every status change of the applicant's cases, newest first,
+//! grouped per case under the service's name, with what the case asks of the applicant now
+//! and a link to it. Opening the page marks the shown messages read.
 
 use super::{CurrentApplicant, page};
 use crate::AppState;
@@ -12,16 +13,27 @@ use axum::http::StatusCode;
 
 pub struct MessageLine {
     pub text: String,
-    pub case_number: Option<String>,
     pub at: i64,
     pub unread: bool,
+}
+
+/// The messages of one case.
+pub struct Group {
+    pub case_number: Option<String>,
+    pub item_name: Option<String>,
+    pub status: Option<String>,
+    /// The message key of what to do now, if anything.
+    pub todo: Option<&'static str>,
+    pub to_fix: Vec<String>,
+    pub query_code: Option<String>,
+    pub lines: Vec<MessageLine>,
 }
 
 #[derive(Template)]
 #[template(path = "me/messages.html")]
 struct MessagesPage {
     page: Page,
-    lines: Vec<MessageLine>,
+    groups: Vec<Group>,
     next: Option<i64>,
 }
 
@@ -58,6 +70,16 @@ pub fn message_text(lang: yiwang_i18n::Lang, key: &str, args: &serde_json::Value
     yiwang_i18n::tf(lang, key, &refs)
 }
 
+/// What the applicant is asked to do for a case in `status`.
+fn todo(status: Option<&str>) -> Option<&'static str> {
+    match status? {
+        "correction_needed" => Some("mine.messages.todo.correction_needed"),
+        "submitted" => Some("mine.messages.todo.submitted"),
+        "approved" | "denied" | "concluded" | "delivered" => Some("mine.messages.todo.done"),
+        _ => None,
+    }
+}
+
 #[derive(serde::Deserialize)]
 pub struct Paging {
     before: Option<i64>,
@@ -71,25 +93,49 @@ pub async fn list(
 ) -> PageResult {
     let a = me.require(locale, "/me/messages")?;
     let before = paging.ok().and_then(|Query(p)| p.before);
-    let got = state.store.messages_for(a.id, before, 30).await?;
-    let now = state.now_ms();
-    for m in got.items.iter().filter(|m| m.read_at.is_none()) {
-        state.store.mark_message_read(a.id, m.id, now).await?;
-    }
-    let lines = got
-        .items
-        .iter()
-        .map(|m| MessageLine {
-            text: message_text(locale.lang, &m.title_key, &m.args),
-            case_number: m.case_number.clone(),
-            at: m.created_at,
-            unread: m.read_at.is_none(),
+    let (got, next) =
+        yiwang_app::mine::message_groups(&state.store, a, before, state.now_ms()).await?;
+    let groups = got
+        .into_iter()
+        .map(|g| Group {
+            todo: todo(g.status.as_deref()),
+            lines: g
+                .messages
+                .iter()
+                .map(|m| MessageLine {
+                    text: message_text(locale.lang, &m.title_key, &shortened(&m.args)),
+                    at: m.created_at,
+                    unread: m.read_at.is_none(),
+                })
+                .collect(),
+            case_number: g.case_number,
+            item_name: g.item_name,
+            status: g.status,
+            to_fix: g.to_fix,
+            query_code: g.query_code,
         })
         .collect();
     let tpl = MessagesPage {
         page: page(locale, Some(a), "me.messages.title", "/me/messages"),
-        lines,
-        next: got.next,
+        groups,
+        next,
     };
     Ok(render(StatusCode::OK, &tpl, locale.lang))
+}
+
+/// The arguments with the case number in its short form (the group's heading and link say
+/// which case it is; the full number would wrap over several lines on a phone).
+fn shortened(args: &serde_json::Value) -> serde_json::Value {
+    let mut args = args.clone();
+    if let Some(m) = args.as_object_mut() {
+        let short = m
+            .get("case_number")
+            .and_then(|v| v.as_str())
+            .and_then(|n| yiwang_domain::case::CaseNumber::parse(n).ok())
+            .map(|n| yiwang_domain::mine::short_number(&n));
+        if let Some(s) = short {
+            m.insert("case_number".into(), serde_json::Value::String(s));
+        }
+    }
+    args
 }

@@ -47,6 +47,10 @@ pub fn router() -> Router<AppState> {
         .route("/life-events/{code}/apply", post(bundles::start))
         .route("/me/bundles/{id}", get(bundles::show))
         .route("/me/bundles/{id}/submit", post(bundles::submit))
+        .route(
+            "/me/bundles/{id}/form",
+            get(bundles::form).post(bundles::save_form),
+        )
         .route("/me/data-use", get(data_use::show))
         .route("/items/{code}/apply", get(apply::resume).post(apply::start))
         .route("/me/applications/{id}", get(apply::form).post(apply::save))
@@ -60,6 +64,8 @@ pub fn router() -> Router<AppState> {
         .route("/me/applications/{id}/submit", post(apply::submit))
         .route("/me/cases/{number}", get(case::show))
         .route("/me/cases/{number}/resubmit", post(case::resubmit))
+        .route("/me/cases/{number}/withdraw", post(case::withdraw))
+        .route("/me/applications/{id}/delete", post(home::delete_draft))
         .route("/me/cases/{number}/documents/{code}", get(case::document))
 }
 

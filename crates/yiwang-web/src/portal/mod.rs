@@ -1,5 +1,6 @@
 //! The public portal: home, browse by region / department / theme / audience, name search and
-//! the item guide (办事指南). Server-rendered, no JavaScript, everything public (GET only).
+//! the item guide (办事指南). Server-rendered, no JavaScript, everything public (GET only, but for the
+//! progress lookup's form).
 
 mod audience;
 mod departments;
@@ -8,6 +9,7 @@ mod guide_view;
 mod home;
 mod life_events;
 mod listing;
+mod progress;
 mod regions;
 mod search;
 mod themes;
@@ -43,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .route("/items/{code}", get(guide::current))
         .route("/items/{code}/versions/{version}", get(guide::version))
         .route("/verify/{code}", get(verify::show))
+        .route("/progress", get(progress::form).post(progress::lookup))
 }
 
 /// What every portal handler needs: the state, the reader's language and the page frame.

@@ -13,4 +13,5 @@ mod e2e_case_story;
 mod e2e_clean_path;
 mod e2e_correction;
 mod e2e_display;
+mod e2e_mine;
 mod e2e_search;

@@ -12,6 +12,7 @@ use crate::support::applicant::{
 };
 use crate::support::auth::{APPROVAL_BUREAU, PASSWORD, Site, location, serve};
 use reqwest::StatusCode;
+use yiwang_domain::case::CaseNumber;
 use yiwang_domain::policy::{Grant, Role};
 use yiwang_domain::{CreditCode, RegionCode};
 use yiwang_store::{Actor, NewUser};
@@ -547,8 +548,14 @@ async fn apply_correct_and_accept_over_http_on_every_backend() {
         );
 
         // Messages for every status change; the clerk's reads show on "who used my data".
+        // Grouped under the case, each message with the short number (date and sequence).
         let html = text(site.get("/me/messages", Some(&alice)).await).await;
-        assert!(html.matches(&number).count() >= 4, "{b}: {html}");
+        let short = yiwang_domain::mine::short_number(&CaseNumber::parse(&number).unwrap());
+        assert!(html.matches(&short).count() >= 4, "{b}: {html}");
+        assert!(
+            html.contains(&format!("href=\"/me/cases/{number}\"")),
+            "{b}"
+        );
         let html = text(site.get("/me/data-use", Some(&alice)).await).await;
         assert!(html.contains("天津市津南区行政审批局"), "{b}");
         assert!(html.contains("查看办件材料"), "{b}");

@@ -35,6 +35,9 @@ async fn home_shows_themes_and_ways_in() {
         assert!(body.contains("href=\"/audience/person\"") && body.contains("个人办事"));
         assert!(body.contains("href=\"/audience/legal\"") && body.contains("法人办事"));
         assert!(body.contains("action=\"/search\"") && body.contains("name=\"q\""));
+        // 一件事一次办 and the progress lookup are one tap from the home page.
+        assert!(body.contains("href=\"/life-events\"") && body.contains("一件事一次办"));
+        assert!(body.contains("href=\"/progress\""));
 
         let en = p.ok("/?lang=en").await;
         assert!(en.contains("<html lang=\"en\">"));
