@@ -60,8 +60,8 @@ macro_rules! sources {
     };
 }
 
-const ZH: &[&str] = sources!("zh-CN": "common", "errors", "enums", "portal", "console", "api", "pii", "audit", "docs", "forms", "notify", "search", "cases");
-const EN: &[&str] = sources!("en": "common", "errors", "enums", "portal", "console", "api", "pii", "audit", "docs", "forms", "notify", "search", "cases");
+const ZH: &[&str] = sources!("zh-CN": "common", "errors", "enums", "portal", "console", "api", "pii", "audit", "docs", "forms", "notify", "search", "cases", "notices");
+const EN: &[&str] = sources!("en": "common", "errors", "enums", "portal", "console", "api", "pii", "audit", "docs", "forms", "notify", "search", "cases", "notices");
 
 type Table = HashMap<&'static str, &'static str>;
 

@@ -18,6 +18,9 @@ pub struct Page {
     pub path: String,
     /// Carry `lang=en` in links when the language was chosen by query string.
     pub explicit_lang: bool,
+    /// The console menu a signed-in staff member may use: path and message key (see
+    /// `html::staff_nav`); empty elsewhere.
+    pub staff_nav: Vec<(&'static str, &'static str)>,
 }
 
 impl Page {
@@ -29,6 +32,7 @@ impl Page {
             applicant: None,
             path: path.into(),
             explicit_lang: locale.explicit,
+            staff_nav: Vec::new(),
         }
     }
     pub fn bare(locale: Locale, title: impl Into<String>) -> Self {

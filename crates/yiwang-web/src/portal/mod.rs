@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/life-events/{code}", get(life_events::show))
         .route("/items/{code}", get(guide::current))
         .route("/items/{code}/versions/{version}", get(guide::version))
+        .route("/verify", get(verify::lookup))
         .route("/verify/{code}", get(verify::show))
 }
 
