@@ -19,6 +19,8 @@ mod error;
 pub mod form_body;
 pub mod forms_html;
 mod html;
+/// The console menu (path, message key), shown to each staff member as far as the route table lets them open it.
+pub use html::CONSOLE_MENU;
 mod link;
 mod locale;
 mod materials;

@@ -39,7 +39,9 @@ pub(crate) mod submit;
 
 pub use escalate::ESCALATION_BATCH;
 pub use notices::{DocumentFacts, DocumentIssuer, PreparedDocument, PreparedStep, RenderStep};
-use yiwang_domain::forms::{Answers, CertificateFacts, certificate_facts};
+use yiwang_domain::forms::{
+    Answers, CertificateFacts, Mode, RawAnswers, certificate_facts, validate,
+};
 
 /// When an operation runs, passed in so tests control it: the time and the official calendar.
 /// (Who renders the notices a step issues is a separate argument of [`Store::act_on_case`].)
@@ -609,14 +611,30 @@ impl Store {
         if form.definition.certificate.is_none() {
             return Ok(None);
         }
-        let answers = self.application_answers(case.application_id).await?;
-        let Ok(answers) = Answers::from_json(&answers.to_string()) else {
+        let doc = self.application_answers(case.application_id).await?;
+        // The checked answers stored with the submission; else the posted values checked now.
+        let checked = doc
+            .get("answers")
+            .and_then(|a| Answers::from_json(&a.to_string()).ok())
+            .or_else(|| {
+                let pairs: Vec<(String, String)> = doc
+                    .get("pairs")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())?;
+                let raw = RawAnswers::from_pairs(&form.definition, pairs).ok()?;
+                validate(&form.definition, &raw, Mode::Submit).ok()
+            });
+        let Some(answers) = checked else {
             return Ok(None);
         };
         let mut names = std::collections::BTreeMap::new();
         for code in answers.regions() {
             let path = self.region_path(code).await?;
-            let name: String = path.iter().map(|r| r.name.as_str()).collect();
+            // 天津市津南区咸水沽镇: the placeholder levels (市辖区, 县) are not part of an address.
+            let name: String = path
+                .iter()
+                .map(|r| r.name.as_str())
+                .filter(|n| !matches!(*n, "市辖区" | "县" | "省直辖县级行政区划"))
+                .collect();
             names.insert(code.clone(), name);
         }
         Ok(certificate_facts(&form.definition, &answers, &|c| {

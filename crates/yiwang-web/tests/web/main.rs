@@ -28,6 +28,7 @@ mod hostile_cases;
 mod hostile_console;
 mod hostile_portal;
 mod hostile_reset;
+mod notices_web;
 mod page_snapshots;
 mod password_reset;
 mod portal_cache;
