@@ -225,6 +225,20 @@ async fn notices_carry_numbers_seals_digests_and_qr_codes_of_the_server_they_cam
                 text.contains(&d.doc_number.clone().unwrap()),
                 "{b}: number printed: {text}"
             );
+            // The JSON view says the same.
+            let v: serde_json::Value = http
+                .get(format!(
+                    "{public}/api/v1/documents/verify/{}",
+                    d.verify_code
+                ))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(v["doc_number"].as_str(), d.doc_number.as_deref(), "{b}");
+            assert_eq!(v["printed_digest"].as_str(), Some(printed.as_str()), "{b}");
         }
         // The certificate names the business and states the licence's lines from the form.
         let cert = yiwang_app::notices::render_stored(&docs[2].notice_json).unwrap();
