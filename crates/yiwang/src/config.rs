@@ -271,4 +271,30 @@ mod tests {
         assert_eq!(n.notify.poll_ms, 1000);
         assert!(toml::from_str::<super::Config>("[notify]\nsms_hook = \"x\"").is_err());
     }
+
+    /// `[notices]`: the 文号 pattern and, per department, its short name and seal.
+    #[test]
+    fn notice_numbers_and_seals_are_configured_per_department() {
+        let c: super::Config = toml::from_str(
+            "[notices]\nnumber_pattern = \"{abbr}许字〔{year}〕第{n}号\"\n\
+             [notices.departments.11120112MB1W167324]\nabbr = \"津南审批\"\n\
+             [notices.departments.11120112MB1L902463]\nseal = false\n",
+        )
+        .unwrap();
+        let n = &c.notices;
+        assert_eq!(
+            n.doc_number("11120112MB1W167324", "天津市津南区行政审批局", 2026, 12),
+            "津南审批许字〔2026〕第12号"
+        );
+        // Unconfigured: the department's name stands in for the short name, and it has a seal.
+        assert_eq!(n.doc_number("X", "某局", 2027, 1), "某局许字〔2027〕第1号");
+        assert_eq!(n.seal("X", "某局").as_deref(), Some("某局"));
+        assert_eq!(n.seal("11120112MB1L902463", "市场监管局"), None);
+        let d: super::Config = toml::from_str(super::DEFAULT_TOML).unwrap();
+        assert_eq!(
+            d.notices.doc_number("X", "某局", 2026, 3),
+            "某局〔2026〕3号"
+        );
+        assert!(toml::from_str::<super::Config>("[notices]\npattern = \"x\"").is_err());
+    }
 }
