@@ -41,7 +41,13 @@ fn notice(kind: DocumentKind, i: u64) -> anyhow::Result<Notice> {
             number: format!("JY1120112{i:07}"),
             valid_from: date(2026, 3, 20)?,
             valid_until: Some(date(2031, 3, 19)?),
+            holder: None,
+            holder_code: None,
+            lines: Vec::new(),
         }),
+        doc_number: Some(format!("津南审批许〔2026〕{i}号")),
+        seal: Some("天津市津南区行政审批局".into()),
+        digest: Some("a1b2c3d4".repeat(8)),
     })
 }
 

@@ -23,6 +23,14 @@ pub enum Item {
     },
     /// A filled rectangle (QR modules).
     Fill { x: f32, y: f32, w: f32, h: f32 },
+    /// A department's electronic seal: a red ring and star with `glyphs` along the upper arc,
+    /// centred at (`cx`, `cy`).
+    Seal {
+        cx: f32,
+        cy: f32,
+        r: f32,
+        glyphs: Vec<Glyph>,
+    },
     /// A stroked line (table rules).
     Rule {
         x1: f32,

@@ -15,7 +15,7 @@ mod pdf;
 mod qr;
 mod wording;
 
-pub use qr::qr_matrix;
+pub use qr::{QrMatrix, QrSvg, qr_matrix, qr_svg, svg_path};
 
 use serde::{Deserialize, Serialize};
 use yiwang_domain::calendar::CivilDate;
@@ -46,6 +46,16 @@ pub struct LicenceInfo {
     pub valid_from: CivilDate,
     /// `None`: valid without an end date (长期有效).
     pub valid_until: Option<CivilDate>,
+    /// The holder from the form answers (a business's name); the applicant's display name
+    /// when `None`.
+    #[serde(default)]
+    pub holder: Option<String>,
+    /// The holder's code and its label (统一社会信用代码 …).
+    #[serde(default)]
+    pub holder_code: Option<(String, String)>,
+    /// The licence's own lines from the form answers (经营场所, 主体业态, 经营项目 …): label, value.
+    #[serde(default)]
+    pub lines: Vec<(String, String)>,
 }
 
 /// Everything printed on one document. The caller decides what may be printed: the applicant's
@@ -80,6 +90,28 @@ pub struct Notice {
     /// Required for a certificate; on an approval, its number is quoted in the text.
     #[serde(default)]
     pub licence: Option<LicenceInfo>,
+    /// The issuing body's document number (文号, e.g. 津南审批许〔2026〕12号); none on a
+    /// certificate (it has its certificate number).
+    #[serde(default)]
+    pub doc_number: Option<String>,
+    /// The text around the department's electronic seal (its name); no seal when `None`.
+    #[serde(default)]
+    pub seal: Option<String>,
+    /// The digest printed on the document ([`content_digest`]), which the verification page
+    /// shows too.
+    #[serde(default)]
+    pub digest: Option<String>,
+}
+
+/// The digest printed on a document: SM3 (hex) of the notice's JSON with the digest itself left
+/// out, i.e. of everything the document states. Printed on the PDF and shown by the public
+/// verification page, so a reader can compare the paper with the record.
+pub fn content_digest(doc: &Notice) -> String {
+    use sm3::Digest;
+    let mut bare = doc.clone();
+    bare.digest = None;
+    let json = serde_json::to_vec(&bare).unwrap_or_default();
+    hex::encode(sm3::Sm3::digest(&json))
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -128,6 +160,27 @@ impl Notice {
             &self.verify_url,
             &self.verify_code,
         ];
+        let extra = [&self.doc_number, &self.seal, &self.digest];
+        if extra
+            .iter()
+            .any(|s| s.as_deref().is_some_and(|s| s.chars().count() > 200))
+        {
+            return Err(DocsError::Invalid("text_too_long"));
+        }
+        if let Some(l) = &self.licence {
+            let parts = l
+                .holder
+                .iter()
+                .chain(l.holder_code.iter().flat_map(|(a, b)| [a, b]))
+                .chain(l.lines.iter().flat_map(|(a, b)| [a, b]));
+            if l.lines.len() > 40
+                || parts
+                    .into_iter()
+                    .any(|s| s.chars().count() > MAX_TEXT_CHARS)
+            {
+                return Err(DocsError::Invalid("licence"));
+            }
+        }
         let too_long = |s: &str| s.chars().count() > MAX_TEXT_CHARS;
         if texts.iter().any(|s| too_long(s))
             || self.opinion.as_deref().is_some_and(too_long)

@@ -39,7 +39,7 @@ pub fn write(doc: &Notice, font: &Font, pages: &[Page]) -> Result<Vec<u8>, DocsE
     let mut seen: HashMap<u16, ()> = HashMap::new();
     for page in pages {
         for item in &page.items {
-            if let Item::Text { glyphs, .. } = item {
+            if let Item::Text { glyphs, .. } | Item::Seal { glyphs, .. } = item {
                 for g in glyphs {
                     if seen.insert(g.id, ()).is_none() {
                         remapper.remap(g.id);
@@ -211,5 +211,70 @@ fn content(page: &Page, cid: &dyn Fn(u16) -> u16) -> Vec<u8> {
             c.end_text();
         }
     }
+    for item in &page.items {
+        if let Item::Seal { cx, cy, r, glyphs } = item {
+            seal(&mut c, *cx, *cy, *r, glyphs, cid);
+        }
+    }
     c.finish().into_vec()
+}
+
+/// Seal red (朱红).
+const SEAL_RGB: (f32, f32, f32) = (0.86, 0.08, 0.08);
+
+/// A round department seal: a ring, a five-pointed star in the middle and the text along the
+/// upper arc, read clockwise from the left, each glyph upright to the centre.
+fn seal(c: &mut Content, cx: f32, cy: f32, r: f32, glyphs: &[Glyph], cid: &dyn Fn(u16) -> u16) {
+    use std::f32::consts::{FRAC_PI_2, PI};
+    let (red, green, blue) = SEAL_RGB;
+    c.save_state();
+    c.set_fill_rgb(red, green, blue);
+    c.set_stroke_rgb(red, green, blue);
+    // The ring: four Bézier quarter circles.
+    let k = 0.552_285 * r;
+    c.set_line_width(r * 0.05);
+    c.move_to(cx + r, cy);
+    c.cubic_to(cx + r, cy + k, cx + k, cy + r, cx, cy + r);
+    c.cubic_to(cx - k, cy + r, cx - r, cy + k, cx - r, cy);
+    c.cubic_to(cx - r, cy - k, cx - k, cy - r, cx, cy - r);
+    c.cubic_to(cx + k, cy - r, cx + r, cy - k, cx + r, cy);
+    c.close_path();
+    c.stroke();
+    // The star: ten points alternating between two radii.
+    let (outer, inner) = (r * 0.3, r * 0.3 * 0.382);
+    for i in 0..10 {
+        let rad = if i % 2 == 0 { outer } else { inner };
+        let a = FRAC_PI_2 + i as f32 * PI / 5.0;
+        let (x, y) = (cx + rad * a.cos(), cy + rad * a.sin());
+        if i == 0 {
+            c.move_to(x, y);
+        } else {
+            c.line_to(x, y);
+        }
+    }
+    c.close_path();
+    c.fill_nonzero();
+    // The text: glyphs spread over an arc of up to 240°, centred on the top.
+    let n = glyphs.len();
+    if n > 0 {
+        let size = (r * 0.26).min(2.0 * PI * r * 0.55 / n as f32);
+        let baseline = r * 0.93 - size;
+        let span = (4.0 * PI / 3.0).min(n as f32 * size * 1.1 / baseline);
+        let step = if n > 1 { span / (n - 1) as f32 } else { 0.0 };
+        for (i, g) in glyphs.iter().enumerate() {
+            let theta = FRAC_PI_2 + span / 2.0 - i as f32 * step;
+            let phi = theta - FRAC_PI_2;
+            let (cos, sin) = (phi.cos(), phi.sin());
+            let half = size / 2.0;
+            let x = cx + baseline * theta.cos() - half * cos;
+            let y = cy + baseline * theta.sin() - half * sin;
+            c.begin_text();
+            c.set_font(Name(FONT_NAME), size);
+            c.set_text_rendering_mode(TextRenderingMode::Fill);
+            c.set_text_matrix([cos, sin, -sin, cos, x, y]);
+            c.show(Str(&cid(g.id).to_be_bytes()));
+            c.end_text();
+        }
+    }
+    c.restore_state();
 }

@@ -60,3 +60,52 @@ pub fn draw(m: &QrMatrix, x: f32, y: f32, size: f32) -> Vec<Item> {
     }
     out
 }
+
+/// The dark modules as SVG path data (`M x y h w v 1 h -w z` per horizontal run), in module
+/// units with a `quiet`-module margin, for a `viewBox` of `0 0 s s` where
+/// `s = width + 2 × quiet`. Only ASCII digits, letters and spaces: a page can print it as a
+/// plain attribute value, no markup built in Rust.
+pub fn svg_path(m: &QrMatrix, quiet: usize) -> String {
+    let mut d = String::new();
+    for row in 0..m.width {
+        let mut col = 0;
+        while col < m.width {
+            if !m.is_dark(col, row) {
+                col += 1;
+                continue;
+            }
+            let start = col;
+            while col < m.width && m.is_dark(col, row) {
+                col += 1;
+            }
+            if !d.is_empty() {
+                d.push(' ');
+            }
+            d.push_str(&format!(
+                "M{} {}h{}v1h-{}z",
+                start + quiet,
+                row + quiet,
+                col - start,
+                col - start
+            ));
+        }
+    }
+    d
+}
+
+/// A QR code for a page: the SVG `viewBox` side and path (see [`svg_path`]), with the
+/// standard four-module quiet zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrSvg {
+    pub side: usize,
+    pub path: String,
+}
+
+/// Encodes `text` (e.g. an `otpauth://` link) for an inline SVG on a page.
+pub fn qr_svg(text: &str) -> Result<QrSvg, DocsError> {
+    let m = qr_matrix(text)?;
+    Ok(QrSvg {
+        side: m.width + 8,
+        path: svg_path(&m, 4),
+    })
+}

@@ -14,6 +14,8 @@ const LEADING: f32 = 28.0;
 const SMALL: f32 = 9.0;
 const QR_SIZE: f32 = 84.0;
 const QR_Y: f32 = 62.0;
+/// Radius of the electronic seal (a 42 mm seal, as departments' seals are).
+const SEAL_R: f32 = 59.5;
 
 pub fn compose(doc: &Notice, font: &Font, qr: &QrMatrix) -> Vec<Page> {
     let lang = doc.lang;
@@ -42,6 +44,10 @@ pub fn compose(doc: &Notice, font: &Font, qr: &QrMatrix) -> Vec<Page> {
         );
     }
     c.space(4.0);
+    if let Some(n) = doc.doc_number.as_deref().filter(|n| !n.trim().is_empty()) {
+        // 发文字号, centred under the title as on an official document.
+        c.paragraph(n, BODY, 26.0, false, Align::Center, false);
+    }
     let number = tf(lang, "docs.case_number", &[("case", &doc.case_number)]);
     c.paragraph(&number, 12.0, 22.0, false, Align::Right, false);
     c.space(8.0);
@@ -221,13 +227,26 @@ fn certificate(c: &mut Composer, doc: &Notice) {
             &[("from", &format_date(lang, l.valid_from))],
         ),
     };
+    let holder = l
+        .holder
+        .clone()
+        .filter(|h| !h.trim().is_empty())
+        .unwrap_or_else(|| doc.applicant_name.clone());
     let mut rows = vec![
         (t(lang, "docs.cert.number"), l.number.clone()),
-        (t(lang, "docs.cert.holder"), doc.applicant_name.clone()),
+        (t(lang, "docs.cert.holder"), holder),
+    ];
+    if let Some((label, code)) = &l.holder_code {
+        rows.push((label.as_str(), code.clone()));
+    }
+    for (label, value) in &l.lines {
+        rows.push((label.as_str(), value.clone()));
+    }
+    rows.extend([
         (t(lang, "docs.cert.item"), doc.item_name.clone()),
         (t(lang, "docs.cert.validity"), validity),
         (t(lang, "docs.cert.issuer"), doc.department_name.clone()),
-    ];
+    ]);
     if !doc.department_credit_code.trim().is_empty() {
         rows.push((
             t(lang, "docs.cert.credit_code"),
@@ -255,7 +274,8 @@ fn certificate(c: &mut Composer, doc: &Notice) {
         .collect();
     c.space(10.0);
     let w = RIGHT - LEFT;
-    c.table(&[120.0, w - 120.0], None, &rows, 13.0, 24.0);
+    // Compact rows: a certificate with its licence's own lines still fits one page.
+    c.table(&[120.0, w - 120.0], None, &rows, 12.5, 20.0);
 }
 
 /// Department and date at the bottom right of the text (落款): the department's name centred
@@ -299,6 +319,16 @@ fn signature(c: &mut Composer, doc: &Notice) {
     c.space(LEADING);
     let y = c.y + (LEADING - BODY) / 2.0 + BODY * 0.12;
     c.line_in(date, left, right, y, BODY, Align::Center, false);
+    if let Some(text) = doc.seal.as_deref().filter(|t| !t.trim().is_empty()) {
+        // The seal covers the department's name and the date (骑年盖月), as a stamp does.
+        let glyphs = text.chars().map(|ch| font.glyph(ch)).collect();
+        c.push(Item::Seal {
+            cx: (left + right) / 2.0,
+            cy: y + LEADING * 0.6,
+            r: SEAL_R,
+            glyphs,
+        });
+    }
 }
 
 /// The QR code, its caption and the verification code and address, in the bottom band of the
@@ -326,11 +356,14 @@ fn verification(c: &mut Composer, doc: &Notice, qr: &QrMatrix) {
         false,
     );
     let x = LEFT + QR_SIZE + 10.0;
-    let lines = [
+    let mut lines = vec![
         tf(lang, "docs.verify.code", &[("code", &doc.verify_code)]),
         tf(lang, "docs.verify.url", &[("url", &doc.verify_url)]),
-        t(lang, "docs.footer").to_string(),
     ];
+    if let Some(d) = doc.digest.as_deref() {
+        lines.push(tf(lang, "notices.pdf.digest", &[("digest", &group8(d))]));
+    }
+    lines.push(t(lang, "docs.footer").to_string());
     let mut y = QR_Y + QR_SIZE - 14.0;
     for text in lines {
         for line in crate::layout::wrap(font, &text, SMALL, RIGHT - x, RIGHT - x) {
@@ -341,4 +374,13 @@ fn verification(c: &mut Composer, doc: &Notice, qr: &QrMatrix) {
             y -= 13.0;
         }
     }
+}
+
+/// `abcdefgh12345678…` as `abcdefgh 12345678 …` (so a reader can compare it in pieces).
+fn group8(hex: &str) -> String {
+    hex.as_bytes()
+        .chunks(8)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -43,6 +43,13 @@ fn notice(kind: DocumentKind) -> Notice {
         number: "JY11201120012345".into(),
         valid_from: date("2026-03-20"),
         valid_until: Some(date("2031-03-19")),
+        holder: Some("津南区小李面馆".into()),
+        holder_code: Some(("统一社会信用代码".into(), "92120112MA05L3XK1T".into())),
+        lines: vec![
+            ("经营场所".into(), "天津市津南区咸水沽镇津沽公路88号".into()),
+            ("主体业态".into(), "餐饮服务经营者".into()),
+            ("经营项目".into(), "热食类食品制售".into()),
+        ],
     });
     let opinion = match kind {
         DocumentKind::NonAcceptance => {
@@ -70,6 +77,9 @@ fn notice(kind: DocumentKind) -> Notice {
         verify_url: URL.into(),
         verify_code: "K7Q2M9X4TP3B6W8R5N2H".into(),
         licence,
+        doc_number: (kind != DocumentKind::Certificate).then(|| "津南审批许〔2026〕12号".into()),
+        seal: Some("天津市津南区政务服务办公室".into()),
+        digest: Some("a1b2c3d4".repeat(8)),
     }
 }
 
@@ -136,6 +146,8 @@ fn each_kind_says_what_it_decides() {
                 "经审查，你（单位）提交的申请材料齐全、符合法定形式，决定予以受理。",
                 "受理日期：2026年3月5日",
                 "承诺办结日期：2026年3月27日",
+                "津南审批许〔2026〕12号",
+                "文书摘要（SM3）：a1b2c3d4a1b2c3d4",
             ],
         ),
         (
@@ -173,7 +185,11 @@ fn each_kind_says_what_it_decides() {
             DocumentKind::Certificate,
             vec![
                 "证照编号JY11201120012345",
-                "持证主体天津市津南区小站稻香餐饮有限公司",
+                "持证主体津南区小李面馆",
+                "统一社会信用代码92120112MA05L3XK1T",
+                "经营场所天津市津南区咸水沽镇津沽公路88号",
+                "主体业态餐饮服务经营者",
+                "经营项目热食类食品制售",
                 "2026年3月20日至2031年3月19日",
                 "11120112MB1W167324",
             ],
@@ -303,4 +319,63 @@ fn long_correction_lists_flow_onto_more_pages() {
     n.applicant_name = "Ǆ\u{1F600}公司".into();
     let text = text_of(&render_pdf(&n).unwrap());
     assert!(text.contains("公司"), "{text}");
+}
+
+#[test]
+fn a_certificate_names_the_holder_from_the_answers_else_the_applicant() {
+    let with = text_of(&render_pdf(&notice(DocumentKind::Certificate)).unwrap());
+    assert!(
+        !with.contains("小站稻香"),
+        "the account holder is not the holder: {with}"
+    );
+    // The certificate number stays on one line: it is found whole on one text line.
+    let raw = pdf_extract::extract_text_from_mem(
+        &render_pdf(&notice(DocumentKind::Certificate)).unwrap(),
+    )
+    .unwrap();
+    assert!(raw.lines().any(|l| l.contains("JY11201120012345")), "{raw}");
+    let mut n = notice(DocumentKind::Certificate);
+    if let Some(l) = n.licence.as_mut() {
+        l.holder = None;
+        l.holder_code = None;
+        l.lines.clear();
+    }
+    let without = text_of(&render_pdf(&n).unwrap());
+    assert!(
+        without.contains("持证主体天津市津南区小站稻香餐饮有限公司"),
+        "{without}"
+    );
+    assert!(!without.contains("经营场所"), "{without}");
+    // The printed digest is of what the document states: any change changes it.
+    let a = yiwang_docs::content_digest(&notice(DocumentKind::Certificate));
+    let mut other = notice(DocumentKind::Certificate);
+    assert_eq!(yiwang_docs::content_digest(&other), a, "deterministic");
+    other.digest = Some("ignored".into());
+    assert_eq!(
+        yiwang_docs::content_digest(&other),
+        a,
+        "the digest itself is left out"
+    );
+    other.applicant_name.push('X');
+    assert_ne!(yiwang_docs::content_digest(&other), a);
+    assert_eq!(a.len(), 64);
+}
+
+#[test]
+fn the_seal_is_drawn_in_red_on_every_notice_that_has_one() {
+    let pdf = render_pdf(&notice(DocumentKind::Acceptance)).unwrap();
+    let doc = pdf_extract::Document::load_mem(&pdf).unwrap();
+    let last = doc.get_pages().values().last().copied().unwrap();
+    let content = String::from_utf8_lossy(&doc.get_page_content(last).unwrap()).to_string();
+    assert!(content.contains("0.86 0.08 0.08 rg"), "red fill: {content}");
+    let mut n = notice(DocumentKind::Acceptance);
+    n.seal = None;
+    let pdf = render_pdf(&n).unwrap();
+    let doc = pdf_extract::Document::load_mem(&pdf).unwrap();
+    let last = doc.get_pages().values().last().copied().unwrap();
+    let content = String::from_utf8_lossy(&doc.get_page_content(last).unwrap()).to_string();
+    assert!(
+        !content.contains("0.86 0.08 0.08 rg"),
+        "no seal configured, none drawn"
+    );
 }

@@ -159,6 +159,8 @@ pub fn combine(parts: &[Part<'_>], results: &[&str], shared_title: Text) -> Form
         version: 1,
         title: Text::zh(parts.first().map(|p| p.title).unwrap_or_default()),
         sections,
+        // Each part's case prints its own certificate from its own form.
+        certificate: None,
     }
 }
 

@@ -190,6 +190,21 @@ impl Store {
         }
     }
 
+    /// The answers of an application, whoever owns it (the store's own use: a certificate
+    /// printed from the answers of the case it concludes).
+    pub(crate) async fn application_answers(
+        &self,
+        id: i64,
+    ) -> Result<serde_json::Value, StoreError> {
+        let sql = format!("SELECT {APPLICATION_COLUMNS} {APPLICATION_FROM}");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::Domain(ErrorCode::NotFound))?;
+        Ok(self.application_of(&row)?.answers)
+    }
+
     /// An applicant's drafts (not yet submitted), newest first.
     pub async fn drafts_of(&self, applicant_id: i64) -> Result<Vec<Application>, StoreError> {
         let rows = sqlx::query(

@@ -40,6 +40,10 @@ pub struct NewDocument<'a> {
     pub issued_at_ms: i64,
     pub notice_json: &'a str,
     pub pdf: &'a [u8],
+    /// The issuing body's document number (文号) or the certificate number printed on it.
+    pub doc_number: Option<&'a str>,
+    /// The digest printed on the document (of what it states; see `yiwang_docs`).
+    pub printed_digest: Option<&'a str>,
 }
 
 /// A stored document, with everything needed to render it again.
@@ -58,6 +62,8 @@ pub struct StoredDocument {
     pub alg: String,
     pub digest: String,
     pub notice_json: String,
+    pub doc_number: Option<String>,
+    pub printed_digest: Option<String>,
 }
 
 /// What the public may see about a document: no personal data, no rendering input.
@@ -73,6 +79,8 @@ pub struct PublicDocument {
     pub revoked_at_ms: Option<i64>,
     pub alg: String,
     pub digest: String,
+    pub doc_number: Option<String>,
+    pub printed_digest: Option<String>,
 }
 
 impl StoredDocument {
@@ -88,6 +96,8 @@ impl StoredDocument {
             revoked_at_ms: self.revoked_at_ms,
             alg: self.alg.clone(),
             digest: self.digest.clone(),
+            doc_number: self.doc_number.clone(),
+            printed_digest: self.printed_digest.clone(),
         }
     }
 
@@ -98,7 +108,7 @@ impl StoredDocument {
 }
 
 const COLUMNS: &str = "id, verify_code, case_number, kind, department_credit_code, \
-    department_name, issued_at, status, revoked_at, revoked_reason, alg, digest, notice_json";
+    department_name, issued_at, status, revoked_at, revoked_reason, alg, digest, notice_json, doc_number, printed_digest";
 
 fn document_from(row: &sqlx::any::AnyRow) -> Result<StoredDocument, StoreError> {
     let code = get_str(row, "verify_code")?;
@@ -118,6 +128,8 @@ fn document_from(row: &sqlx::any::AnyRow) -> Result<StoredDocument, StoreError> 
         alg: get_str(row, "alg")?,
         digest: get_str(row, "digest")?,
         notice_json: get_str(row, "notice_json")?,
+        doc_number: get_opt_str(row, "doc_number")?,
+        printed_digest: get_opt_str(row, "printed_digest")?,
     })
 }
 
@@ -128,6 +140,10 @@ fn check(doc: &NewDocument<'_>) -> Result<(), StoreError> {
         || doc.department_credit_code.chars().count() > MAX_NAME_CHARS
         || doc.notice_json.len() > MAX_JSON_BYTES
         || doc.pdf.is_empty()
+        || doc.doc_number.is_some_and(|n| !name_ok(n))
+        || doc
+            .printed_digest
+            .is_some_and(|d| d.is_empty() || d.len() > 128 || !d.is_ascii())
         || serde_json::from_str::<serde_json::Value>(doc.notice_json).is_err()
     {
         return Err(ErrorCode::InvalidInput.into());
@@ -145,8 +161,9 @@ pub async fn issue_in(
     let (alg, hex) = digest(doc.pdf);
     let row = sqlx::query(
         "INSERT INTO documents (verify_code, case_number, kind, department_credit_code, \
-         department_name, issued_at, status, alg, digest, notice_json) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'valid', $7, $8, $9) RETURNING id",
+         department_name, issued_at, status, alg, digest, notice_json, doc_number, \
+         printed_digest) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'valid', $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(doc.verify_code.as_str().to_string())
     .bind(doc.case_number.to_string())
@@ -157,9 +174,32 @@ pub async fn issue_in(
     .bind(alg)
     .bind(hex)
     .bind(doc.notice_json.to_string())
+    .bind(doc.doc_number.map(str::to_string))
+    .bind(doc.printed_digest.map(str::to_string))
     .fetch_one(&mut **tx)
     .await?;
     get_i64(&row, "id")
+}
+
+/// Draws the next number of `series` (e.g. `docno:<department>:<year>`) inside the caller's
+/// transaction: 1 for a new series, then 2, 3, … A step that rolls back gives its number back,
+/// so the numbers issued have no gaps and no repeats.
+pub async fn next_serial_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    series: &str,
+) -> Result<i64, StoreError> {
+    if series.is_empty() || series.len() > MAX_NAME_CHARS {
+        return Err(ErrorCode::InvalidInput.into());
+    }
+    let row = sqlx::query(
+        "INSERT INTO document_counters (series, last_serial) VALUES ($1, 1) \
+         ON CONFLICT (series) DO UPDATE SET last_serial = document_counters.last_serial + 1 \
+         RETURNING last_serial",
+    )
+    .bind(series.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    get_i64(&row, "last_serial")
 }
 
 impl Store {

@@ -47,10 +47,55 @@ pub fn see_other_at(locale: Locale, path: &str, anchor: &str) -> Response {
     Redirect::to(&to).into_response()
 }
 
-/// The page frame for a signed-in staff member's page.
+/// The page frame for a signed-in staff member's page, with the console menu this member
+/// may use.
 pub fn staff_page(locale: Locale, user: &Principal, title_key: &str, path: &str) -> Page {
     let title = yiwang_i18n::t(locale.lang, title_key).to_string();
-    Page::new(locale, title, path).with_user(Some(user.display_name.clone()))
+    let mut page = Page::new(locale, title, path).with_user(Some(user.display_name.clone()));
+    page.staff_nav = staff_nav(user);
+    page
+}
+
+/// The console menu: path and message key of each page, in menu order.
+pub const CONSOLE_MENU: &[(&str, &str)] = &[
+    ("/console", "console.nav.home"),
+    ("/console/cases", "console.cases.title"),
+    ("/console/intake", "console.intake.title"),
+    ("/console/identity", "console.identity.title"),
+    ("/console/import", "console.nav.import"),
+    ("/console/drafts", "console.nav.drafts"),
+    ("/console/catalog", "console.nav.catalog"),
+    ("/console/workflows", "console.workflows.title"),
+    ("/console/drift", "console.nav.drift"),
+    ("/console/departments", "console.nav.departments"),
+    ("/console/search-terms", "terms.nav"),
+    ("/console/users", "pii.nav.users"),
+    ("/console/audit", "audit.nav.link"),
+    ("/console/account", "console.nav.account"),
+];
+
+/// Whether `user` may open the page at `path`: the route table's policy for it (the one the
+/// security middleware enforces), asked of the policy for any object. A path the table does
+/// not list is not offered.
+pub fn may_open(user: &Principal, path: &str) -> bool {
+    use crate::routes::Policy;
+    match crate::routes::policy_for(&axum::http::Method::GET, path) {
+        Some(Policy::Public | Policy::SignedIn) => true,
+        Some(Policy::Staff(action)) => {
+            yiwang_domain::policy::authorize(Some(user), action, &Target::Anything)
+                == yiwang_domain::policy::Decision::Allow
+        }
+        Some(Policy::Applicant | Policy::ApiToken) | None => false,
+    }
+}
+
+/// The menu entries `user` may open.
+pub fn staff_nav(user: &Principal) -> Vec<(&'static str, &'static str)> {
+    CONSOLE_MENU
+        .iter()
+        .copied()
+        .filter(|(path, _)| may_open(user, path))
+        .collect()
 }
 
 /// The page frame for the applicant's own space.

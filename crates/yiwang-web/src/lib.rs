@@ -20,6 +20,8 @@ mod error;
 pub mod form_body;
 pub mod forms_html;
 mod html;
+/// The console menu (path, message key), shown to each staff member as far as the route table lets them open it.
+pub use html::CONSOLE_MENU;
 mod link;
 mod locale;
 mod materials;
@@ -60,6 +62,8 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The audit anchors file (`yiwang audit anchor`), checked by the console's chain check.
     pub audit_anchors: Option<std::path::PathBuf>,
+    /// How notices are numbered (文号) and sealed, per department.
+    pub notices: yiwang_app::notices::NoticeSettings,
 }
 
 impl WebConfig {
@@ -84,6 +88,7 @@ impl Default for WebConfig {
             public_url: "http://127.0.0.1:8080".to_string(),
             trusted_proxies: Vec::new(),
             audit_anchors: None,
+            notices: yiwang_app::notices::NoticeSettings::default(),
         }
     }
 }
@@ -116,7 +121,10 @@ pub const CALENDAR_CACHE_MS: i64 = 60_000;
 impl AppState {
     pub fn new(store: Store, mut config: WebConfig) -> Self {
         config.secure_cookies = config.secure_transport();
-        let docs = Arc::new(yiwang_app::notices::PdfIssuer::new(&config.public_url));
+        let docs = Arc::new(
+            yiwang_app::notices::PdfIssuer::new(&config.public_url)
+                .with_settings(config.notices.clone()),
+        );
         Self {
             calendar: Arc::default(),
             docs,
@@ -208,6 +216,38 @@ pub fn router(state: AppState) -> Router {
 /// What the binary needs to serve the router without depending on axum itself.
 pub mod serve_support {
     pub use axum::Router;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+    /// The site's public address, printed in notices' QR codes: the configured one when set
+    /// (trailing `/` dropped), else the address the server really listens on (`bound`, so port
+    /// 0 becomes the port the system chose). A wildcard listener (`0.0.0.0`, `::`) is reached
+    /// on this host through loopback.
+    pub fn public_url(configured: Option<&str>, bound: SocketAddr) -> String {
+        if let Some(u) = configured.map(str::trim).filter(|u| !u.is_empty()) {
+            return u.trim_end_matches('/').to_string();
+        }
+        let ip = match bound.ip() {
+            IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, bound.port()))
+    }
+
+    /// Whether a public address points at this machine only (`localhost`, `127.x`, `::1`):
+    /// QR codes printed with it cannot be opened from a citizen's phone.
+    pub fn is_loopback_url(url: &str) -> bool {
+        let rest = url.split_once("://").map_or(url, |(_, r)| r);
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        let host = match host.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+        };
+        host.eq_ignore_ascii_case("localhost")
+            || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+
     /// Serves with the peer address available to handlers (sign-in throttling per address).
     pub async fn serve(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
         axum::serve(

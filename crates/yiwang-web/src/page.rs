@@ -20,6 +20,9 @@ pub struct Page {
     pub explicit_lang: bool,
     /// The elderly mode (长辈版) is on: `<html class="elder">` and the simpler page parts.
     pub elder: bool,
+    /// The console menu a signed-in staff member may use: path and message key (see
+    /// `html::staff_nav`); empty elsewhere.
+    pub staff_nav: Vec<(&'static str, &'static str)>,
 }
 
 impl Page {
@@ -32,6 +35,7 @@ impl Page {
             path: path.into(),
             explicit_lang: locale.explicit,
             elder: locale.elder,
+            staff_nav: Vec::new(),
         }
     }
     pub fn bare(locale: Locale, title: impl Into<String>) -> Self {

@@ -69,6 +69,7 @@ static ROUTES: &[(Method, &str, Policy)] = &[
     (Method::GET, "/items/{code}", Public),
     (Method::GET, "/items/{code}/versions/{version}", Public),
     // Document verification (文书核验) from the QR code: status only, no personal data.
+    (Method::GET, "/verify", Public),
     (Method::GET, "/verify/{code}", Public),
     (Method::GET, "/progress", Public),
     (Method::POST, "/progress", Public),

@@ -72,7 +72,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 crate::cmd_keys::seed_demo_pii(&store).await?;
             }
             let listen = args.listen.clone().unwrap_or_else(|| cfg.listen.clone());
-            serve(store, &cfg, &listen).await
+            serve(store, &cfg, &listen, args.demo).await
         }
         Command::Demo => {
             let store = open(&cli, &cfg).await?;
@@ -302,16 +302,31 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn serve(store: Store, cfg: &Config, listen: &str) -> anyhow::Result<()> {
+async fn serve(store: Store, cfg: &Config, listen: &str, demo: bool) -> anyhow::Result<()> {
+    // Bound first: the notices' QR codes follow the address really listened on (`--listen`,
+    // port 0 included) unless a public address is configured.
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let public_url = yiwang_web::serve_support::public_url(cfg.public_url.as_deref(), addr);
+    if !demo && yiwang_web::serve_support::is_loopback_url(&public_url) {
+        tracing::warn!(
+            "public address {public_url} is a loopback address: the QR codes on notices cannot \
+             be opened from another device; set public_url in the configuration"
+        );
+    }
     let state = yiwang_web::AppState::new(
         store.clone(),
         yiwang_web::WebConfig {
             secure_cookies: cfg.secure_cookies(),
             max_upload_bytes: cfg.max_upload_mb * 1024 * 1024,
-            public_url: cfg
-                .public_url
-                .clone()
-                .unwrap_or_else(|| format!("http://{}", cfg.listen)),
+            public_url: public_url.clone(),
+            notices: if demo && cfg.notices == yiwang_app::notices::NoticeSettings::default() {
+                yiwang_app::notices::NoticeSettings::demo()
+            } else {
+                cfg.notices.clone()
+            },
             trusted_proxies: cfg.trusted_proxies.clone(),
             audit_anchors: cfg.audit_anchors.clone(),
             ..Default::default()
@@ -361,13 +376,10 @@ async fn serve(store: Store, cfg: &Config, listen: &str) -> anyhow::Result<()> {
     )?;
     let state = state.with_identity_verifier(verifier);
     let app = yiwang_web::router(state);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
-    let addr = listener.local_addr()?;
     // Jobs and notifications run beside HTTP in this process (see background.rs).
     let background = crate::background::start(&store, cfg)?;
     println!("yiwang is running at http://{addr}/  (staff console: http://{addr}/console)");
+    println!("notices link to {public_url}/verify/…");
     let served = axum_serve(listener, app).await;
     background.stop().await;
     served

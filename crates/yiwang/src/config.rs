@@ -9,7 +9,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub listen: String,
-    /// The public address of the site (printed in notices' QR codes); `http://<listen>` when unset.
+    /// The public address of the site (printed in notices' QR codes); unset: the address the
+    /// server really listens on (`--listen`, port 0 resolved), with a warning when that is a
+    /// loopback address outside demo mode.
     #[serde(default)]
     pub public_url: Option<String>,
     /// Reverse proxies (exact IP addresses) whose X-Forwarded-For header is believed.
@@ -31,6 +33,9 @@ pub struct Config {
     /// loss may drop the last acknowledged commits; a warning is logged at start-up).
     pub sqlite_synchronous: SqliteSynchronous,
     pub notify: NotifyConfig,
+    /// Document numbers (文号) and seals of notices, per department.
+    #[serde(default)]
+    pub notices: yiwang_app::notices::NoticeSettings,
 }
 
 /// How SQLite commits reach the disk.
@@ -73,6 +78,7 @@ impl Default for Config {
             database_url: None,
             listen: "127.0.0.1:8080".into(),
             public_url: None,
+            notices: yiwang_app::notices::NoticeSettings::default(),
             trusted_proxies: Vec::new(),
             secure_cookies_setting: None,
             max_upload_mb: 20,
@@ -97,6 +103,15 @@ listen = "127.0.0.1:8080"
 
 # The public address of the site, printed in the QR codes of notices (verification links).
 # public_url = "https://zwfw.example.gov.cn"
+# Unset: the address the server listens on (a warning when that is a loopback address).
+
+# Notices carry the issuing department's document number (文号) and its seal.
+# [notices]
+# number_pattern = "{abbr}〔{year}〕{n}号"
+# [notices.departments.11120112MB1W167324]
+# abbr = "津南审批许"        # the short name in the 文号; the department's name when unset
+# seal_text = "天津市津南区行政审批局"   # around the seal; the department's name when unset
+# seal = true              # false: no seal image
 
 # Behind a reverse proxy or load balancer: its address(es). Only then is X-Forwarded-For read
 # (throttling and the audit log record the real client, not the proxy).
@@ -255,5 +270,31 @@ mod tests {
         assert_eq!(n.notify.sms_webhook.as_deref(), Some("http://10.0.0.1/sms"));
         assert_eq!(n.notify.poll_ms, 1000);
         assert!(toml::from_str::<super::Config>("[notify]\nsms_hook = \"x\"").is_err());
+    }
+
+    /// `[notices]`: the 文号 pattern and, per department, its short name and seal.
+    #[test]
+    fn notice_numbers_and_seals_are_configured_per_department() {
+        let c: super::Config = toml::from_str(
+            "[notices]\nnumber_pattern = \"{abbr}许字〔{year}〕第{n}号\"\n\
+             [notices.departments.11120112MB1W167324]\nabbr = \"津南审批\"\n\
+             [notices.departments.11120112MB1L902463]\nseal = false\n",
+        )
+        .unwrap();
+        let n = &c.notices;
+        assert_eq!(
+            n.doc_number("11120112MB1W167324", "天津市津南区行政审批局", 2026, 12),
+            "津南审批许字〔2026〕第12号"
+        );
+        // Unconfigured: the department's name stands in for the short name, and it has a seal.
+        assert_eq!(n.doc_number("X", "某局", 2027, 1), "某局许字〔2027〕第1号");
+        assert_eq!(n.seal("X", "某局").as_deref(), Some("某局"));
+        assert_eq!(n.seal("11120112MB1L902463", "市场监管局"), None);
+        let d: super::Config = toml::from_str(super::DEFAULT_TOML).unwrap();
+        assert_eq!(
+            d.notices.doc_number("X", "某局", 2026, 3),
+            "某局〔2026〕3号"
+        );
+        assert!(toml::from_str::<super::Config>("[notices]\npattern = \"x\"").is_err());
     }
 }

@@ -43,5 +43,6 @@ pub fn default_form() -> FormDefinition {
             title: Text::both("申请信息", "Application"),
             fields: vec![desc, contact, phone],
         }],
+        certificate: None,
     }
 }

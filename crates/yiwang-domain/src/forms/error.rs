@@ -53,6 +53,9 @@ pub enum FormDefError {
     },
     #[error("conditions form a cycle: {fields:?}")]
     ConditionCycle { field: String, fields: Vec<String> },
+    /// The certificate mapping names a field the form does not have (or a group).
+    #[error("the certificate names unknown field {field}")]
+    UnknownCertificateField { field: String },
 }
 
 impl FormDefError {
@@ -79,6 +82,7 @@ impl FormDefError {
             EmptyCondition { .. } => "empty_condition",
             ConditionUnknownOption { .. } => "condition_unknown_option",
             ConditionCycle { .. } => "condition_cycle",
+            UnknownCertificateField { .. } => "unknown_certificate_field",
         }
     }
     /// The full catalog key of the message.
@@ -105,7 +109,8 @@ impl FormDefError {
             | ConditionNotChoice { field, .. }
             | EmptyCondition { field }
             | ConditionUnknownOption { field, .. }
-            | ConditionCycle { field, .. } => field,
+            | ConditionCycle { field, .. }
+            | UnknownCertificateField { field } => field,
         }
     }
     /// Message arguments (`{field}`, `{rule}`, `{value}`, `{target}`, `{detail}`, `{max}`, `{fields}`).

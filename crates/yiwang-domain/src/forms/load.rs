@@ -37,6 +37,9 @@ pub fn validate_definition(def: &FormDefinition) -> Result<(), Vec<FormDefError>
         });
     }
     label(&def.title, "", &mut errs);
+    if let Some(c) = &def.certificate {
+        certificate(def, c, &mut errs);
+    }
     let total: usize = def.fields().map(|f| 1 + f.fields.len()).sum();
     if total == 0 {
         errs.push(FormDefError::NoFields);
@@ -384,5 +387,32 @@ fn cycles(def: &FormDefinition, errs: &mut Vec<FormDefError>) {
             path.push(n.as_str());
             cur = n.as_str();
         }
+    }
+}
+
+/// A certificate mapping names top-level, non-group fields and carries labels.
+fn certificate(
+    def: &FormDefinition,
+    c: &super::model::CertificateSpec,
+    errs: &mut Vec<FormDefError>,
+) {
+    let named = c
+        .holder
+        .iter()
+        .chain(c.holder_code.iter())
+        .chain(c.lines.iter().map(|l| &l.field));
+    for key in named {
+        if def.field(key).is_none_or(|f| f.kind == FieldKind::Group) {
+            errs.push(FormDefError::UnknownCertificateField { field: key.clone() });
+        }
+    }
+    for l in &c.lines {
+        label(&l.label, &l.field, errs);
+    }
+    if c.number_prefix.len() > 4 || !c.number_prefix.bytes().all(|b| b.is_ascii_uppercase()) {
+        errs.push(FormDefError::InvalidKey {
+            field: "certificate.number_prefix".to_string(),
+            key: c.number_prefix.clone(),
+        });
     }
 }

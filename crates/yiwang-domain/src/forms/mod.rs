@@ -48,6 +48,7 @@
 
 pub mod answers;
 pub mod builtin;
+pub mod certificate;
 pub mod error;
 pub mod load;
 pub mod model;
@@ -57,11 +58,12 @@ pub mod validate;
 
 pub use answers::{Address, Answers, Decimal, Row, Value};
 pub use builtin::{DEFAULT_FORM_KEY, default_form};
+pub use certificate::{CertificateFacts, certificate_facts};
 pub use error::{FieldError, FormDefError, RawError};
 pub use load::{load, validate_definition};
 pub use model::{
-    AccountFacts, ChoiceOption, Condition, Field, FieldKind, FormDefinition, Prefill, Section,
-    Text, TextFormat,
+    AccountFacts, CertificateLine, CertificateSpec, ChoiceOption, Condition, Field, FieldKind,
+    FormDefinition, Prefill, Section, Text, TextFormat,
 };
 pub use raw::{ADD_CONTROL, REMOVE_CONTROL, RawAnswers, RowAction};
 pub use summary::{SummaryRow, SummarySection, SummaryValue, summary};

@@ -52,6 +52,38 @@ pub struct FormDefinition {
     pub version: u32,
     pub title: Text,
     pub sections: Vec<Section>,
+    /// Which answers the result certificate prints (holder, its code, the licence's lines);
+    /// none: the certificate names the account holder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateSpec>,
+}
+
+/// The certificate lines a form's answers fill, e.g. for 食品经营许可证: the holder from
+/// `business_name`, its code from `credit_code`, 经营场所 from `address`, 主体业态 from
+/// `business_form`, 经营项目 from `business_types`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateSpec {
+    /// The field naming the holder (经营者名称); the account holder when unset or unanswered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+    /// The field with the holder's code (统一社会信用代码 or ID number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder_code: Option<String>,
+    /// Letters before the certificate number (e.g. `JY` for 食品经营许可证), `[A-Z]{0,4}`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub number_prefix: String,
+    /// Further lines, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<CertificateLine>,
+}
+
+/// One line of a certificate: its label and the field whose answer it prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificateLine {
+    pub label: Text,
+    pub field: String,
 }
 
 fn one() -> u32 {

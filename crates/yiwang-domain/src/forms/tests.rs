@@ -589,3 +589,71 @@ fn prefill_gives_each_account_only_what_means_it() {
     .unwrap_err();
     assert_eq!(e[0].args().get("rule").map(String::as_str), Some("prefill"));
 }
+
+#[test]
+fn the_certificate_takes_its_holder_and_lines_from_the_answers() {
+    let def = food();
+    let mut p = good_food();
+    p.push(("business_form".into(), "catering".into()));
+    let raw = RawAnswers::from_pairs(&def, p).unwrap();
+    let answers = validate(&def, &raw, Mode::Submit).unwrap();
+    let names = |c: &crate::codes::RegionCode| {
+        (c.as_str() == "120112100000").then(|| "天津市津南区咸水沽镇".to_string())
+    };
+    let facts = certificate_facts(&def, &answers, &names).unwrap();
+    assert_eq!(facts.holder.as_deref(), Some("津南区小王餐馆"));
+    let (label, code) = facts.holder_code.clone().unwrap();
+    assert_eq!(
+        (label.zh.as_str(), code.as_str()),
+        ("统一社会信用代码", "91120112MA05T8XK4U")
+    );
+    assert_eq!(facts.number_prefix, "JY");
+    let lines: Vec<(&str, &str)> = facts
+        .lines
+        .iter()
+        .map(|(l, v)| (l.zh.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("法定代表人（负责人）", "王小明"),
+            ("经营场所", "天津市津南区咸水沽镇咸水沽镇津沽路 1 号"),
+            ("主体业态", "餐饮服务经营者"),
+            // In the form's order of options, as the licence lists them.
+            ("经营项目", "预包装食品销售、热食类食品制售"),
+        ]
+    );
+    // An unanswered optional line is left out, not printed empty.
+    let raw = RawAnswers::from_pairs(&def, good_food()).unwrap();
+    let answers = validate(&def, &raw, Mode::Submit).unwrap();
+    let facts = certificate_facts(&def, &answers, &names).unwrap();
+    assert!(facts.lines.iter().all(|(l, _)| l.zh != "主体业态"));
+    // A form without a mapping: the certificate names the account holder.
+    assert!(certificate_facts(&default_form(), &answers, &names).is_none());
+}
+
+#[test]
+fn a_certificate_mapping_must_name_fields_of_the_form() {
+    let mut def = food();
+    let spec = def.certificate.as_mut().unwrap();
+    spec.holder = Some("no_such_field".into());
+    spec.lines.push(CertificateLine {
+        label: Text::zh("管理人员"),
+        field: "managers".into(),
+    });
+    spec.number_prefix = "jy1".into();
+    let errs = validate_definition(&def).unwrap_err();
+    let keys: Vec<(&str, &str)> = errs.iter().map(|e| (e.key(), e.field())).collect();
+    assert!(
+        keys.contains(&("unknown_certificate_field", "no_such_field")),
+        "{keys:?}"
+    );
+    assert!(
+        keys.contains(&("unknown_certificate_field", "managers")),
+        "a group cannot be printed: {keys:?}"
+    );
+    assert!(
+        keys.contains(&("invalid_key", "certificate.number_prefix")),
+        "{keys:?}"
+    );
+}

@@ -38,7 +38,10 @@ mod step;
 pub(crate) mod submit;
 
 pub use escalate::ESCALATION_BATCH;
-pub use notices::{DocumentFacts, DocumentIssuer, PreparedDocument};
+pub use notices::{DocumentFacts, DocumentIssuer, PreparedDocument, PreparedStep, RenderStep};
+use yiwang_domain::forms::{
+    Answers, CertificateFacts, Mode, RawAnswers, certificate_facts, validate,
+};
 
 /// When an operation runs, passed in so tests control it: the time and the official calendar.
 /// (Who renders the notices a step issues is a separate argument of [`Store::act_on_case`].)
@@ -561,8 +564,9 @@ impl Store {
         }
     }
 
-    /// The notices a step issues, rendered beforehand so the write only stores them, with the
-    /// department's name they print (empty when none is issued).
+    /// The notices a step issues, prepared beforehand (numbers are drawn and the PDFs rendered
+    /// in the write, see [`PreparedStep`]), with the department's name they print (empty when
+    /// none is issued).
     async fn step_documents(
         &self,
         case: &CaseRecord,
@@ -571,12 +575,17 @@ impl Store {
         timing: &CaseTiming,
         clock: CaseClock<'_>,
         docs: Option<&dyn DocumentIssuer>,
-    ) -> Result<(Vec<PreparedDocument>, String), StoreError> {
+    ) -> Result<(Option<PreparedStep>, String), StoreError> {
         let Some(issuer) = docs.filter(|d| d.issues_for(&req.action)) else {
-            return Ok((Vec::new(), String::new()));
+            return Ok((None, String::new()));
         };
         let (dept_name, applicant_name, result_name) = self.document_names(case).await?;
-        let documents = issuer.prepare(&DocumentFacts {
+        let certificate = if issuer.issues_certificate(&req.action) {
+            self.certificate_facts(case).await?
+        } else {
+            None
+        };
+        let step = issuer.prepare(&DocumentFacts {
             action: &req.action,
             case_number: &case.number,
             item_name: &case.item_name,
@@ -589,8 +598,56 @@ impl Store {
             due_on: timing.due_day,
             opinion,
             correction: &req.correction,
+            region: case.region.as_str(),
+            certificate: certificate.as_ref(),
         })?;
-        Ok((documents, dept_name))
+        Ok((Some(step), dept_name))
+    }
+
+    /// What the case's certificate states according to its form (holder, code, lines), read
+    /// from the application's answers; `None` when the form maps no certificate.
+    async fn certificate_facts(
+        &self,
+        case: &CaseRecord,
+    ) -> Result<Option<CertificateFacts>, StoreError> {
+        let Some(published) = self.published_implementation(&case.impl_code).await? else {
+            return Ok(None);
+        };
+        let form = self
+            .form_definition_for(&case.impl_code, &published.standard.basic_code)
+            .await?;
+        if form.definition.certificate.is_none() {
+            return Ok(None);
+        }
+        let doc = self.application_answers(case.application_id).await?;
+        // The checked answers stored with the submission; else the posted values checked now.
+        let checked = doc
+            .get("answers")
+            .and_then(|a| Answers::from_json(&a.to_string()).ok())
+            .or_else(|| {
+                let pairs: Vec<(String, String)> = doc
+                    .get("pairs")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())?;
+                let raw = RawAnswers::from_pairs(&form.definition, pairs).ok()?;
+                validate(&form.definition, &raw, Mode::Submit).ok()
+            });
+        let Some(answers) = checked else {
+            return Ok(None);
+        };
+        let mut names = std::collections::BTreeMap::new();
+        for code in answers.regions() {
+            let path = self.region_path(code).await?;
+            // 天津市津南区咸水沽镇: the placeholder levels (市辖区, 县) are not part of an address.
+            let name: String = path
+                .iter()
+                .map(|r| r.name.as_str())
+                .filter(|n| !matches!(*n, "市辖区" | "县" | "省直辖县级行政区划"))
+                .collect();
+            names.insert(code.clone(), name);
+        }
+        Ok(certificate_facts(&form.definition, &answers, &|c| {
+            names.get(c).cloned()
+        }))
     }
 
     /// The department's name, the applicant's name and the result's name, as notices print them.

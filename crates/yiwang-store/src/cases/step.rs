@@ -24,7 +24,8 @@ pub(crate) struct StepWrite {
     pub(super) days: [Option<i64>; 3],
     pub(super) entering_pause: bool,
     pub(super) leaving_pause: bool,
-    pub(super) documents: Vec<super::PreparedDocument>,
+    /// Rendered in the write, after its numbers are drawn.
+    pub(super) documents: Option<super::PreparedStep>,
     pub(super) dept_name: String,
     pub(super) actor: ActorFacts,
     /// The applicant's phone for the SMS (read beforehand; none when nothing is announced).
@@ -83,21 +84,29 @@ impl StepWrite {
             .execute(&mut **tx)
             .await?;
         }
-        for d in &self.documents {
-            crate::documents::issue_in(
-                tx,
-                &crate::documents::NewDocument {
-                    verify_code: &d.verify_code,
-                    case_number: self.number.as_str(),
-                    kind: d.kind,
-                    department_credit_code: case.department.as_str(),
-                    department_name: &self.dept_name,
-                    issued_at_ms: self.now_ms,
-                    notice_json: &d.notice_json,
-                    pdf: &d.pdf,
-                },
-            )
-            .await?;
+        if let Some(step) = &self.documents {
+            let mut serials = Vec::with_capacity(step.series.len());
+            for series in &step.series {
+                serials.push(crate::documents::next_serial_in(tx, series).await?);
+            }
+            for d in (step.render)(&serials)? {
+                crate::documents::issue_in(
+                    tx,
+                    &crate::documents::NewDocument {
+                        verify_code: &d.verify_code,
+                        case_number: self.number.as_str(),
+                        kind: d.kind,
+                        department_credit_code: case.department.as_str(),
+                        department_name: &self.dept_name,
+                        issued_at_ms: self.now_ms,
+                        notice_json: &d.notice_json,
+                        pdf: &d.pdf,
+                        doc_number: d.doc_number.as_deref(),
+                        printed_digest: d.printed_digest.as_deref(),
+                    },
+                )
+                .await?;
+            }
         }
         Ok(())
     }

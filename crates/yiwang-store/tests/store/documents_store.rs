@@ -30,6 +30,9 @@ fn notice(kind: DocumentKind, case: &str, code: &VerifyCode) -> Notice {
         verify_url: format!("https://zwfw.example.gov.cn/verify/{code}"),
         verify_code: code.to_string(),
         licence: None,
+        doc_number: None,
+        seal: None,
+        digest: None,
     }
 }
 
@@ -47,6 +50,7 @@ async fn documents_round_trip_on_every_backend() {
         let n1 = notice(DocumentKind::Acceptance, case, &c1);
         let json = serde_json::to_string(&n1).unwrap();
         let pdf = render_pdf(&n1).unwrap();
+        let printed = yiwang_docs::content_digest(&n1);
         let new = NewDocument {
             verify_code: &c1,
             case_number: case,
@@ -56,6 +60,8 @@ async fn documents_round_trip_on_every_backend() {
             issued_at_ms: 1_772_668_800_000,
             notice_json: &json,
             pdf: &pdf,
+            doc_number: Some("津南审批许〔2026〕1号"),
+            printed_digest: Some(&printed),
         };
 
         // Inside a caller's transaction that rolls back: nothing is left.
@@ -79,6 +85,13 @@ async fn documents_round_trip_on_every_backend() {
         assert_eq!(got.digest, digest(&pdf).1);
         assert_eq!(got.digest.len(), 64);
         assert_eq!(got.issued_at_ms, 1_772_668_800_000);
+        assert_eq!(got.doc_number.as_deref(), Some("津南审批许〔2026〕1号"));
+        assert_eq!(got.printed_digest.as_deref(), Some(printed.as_str()));
+        assert_eq!(
+            got.public().doc_number,
+            got.doc_number,
+            "the number is public"
+        );
 
         // The stored JSON renders the same bytes again.
         let back: Notice = serde_json::from_str(&got.notice_json).unwrap();
@@ -109,6 +122,8 @@ async fn documents_round_trip_on_every_backend() {
                 kind: DocumentKind::Correction,
                 notice_json: &json2,
                 pdf: &pdf2,
+                doc_number: None,
+                printed_digest: None,
                 issued_at_ms: 1_772_668_900_000,
                 ..new.clone()
             })
@@ -140,6 +155,8 @@ async fn documents_round_trip_on_every_backend() {
             NewDocument {
                 verify_code: &code(5),
                 pdf: &[],
+                doc_number: None,
+                printed_digest: None,
                 ..new.clone()
             },
         ] {
@@ -187,5 +204,39 @@ async fn documents_round_trip_on_every_backend() {
         assert_eq!(audits.len(), 1, "{b}");
         assert_eq!(audits[0].event.action, "document.revoke");
         assert!(audits[0].event.detail.contains("决定已撤回"));
+    }
+}
+
+/// Document numbers (文号, certificate numbers) come from counters drawn in the issuing
+/// transaction: 1, 2, 3 per series, independent between series, and a rolled-back step gives
+/// its number back (no gaps, no repeats).
+#[tokio::test]
+async fn document_numbers_are_drawn_in_the_issuing_transaction_on_every_backend() {
+    use yiwang_store::documents::next_serial_in;
+    for db in backends().await {
+        let b = db.backend.name();
+        let store = &db.store;
+        let a = "docno:11120112MB1W167324:2026";
+        let other = "licence:JY:120112000000";
+        let mut tx = store.pool().begin().await.unwrap();
+        assert_eq!(next_serial_in(&mut tx, a).await.unwrap(), 1, "{b}");
+        assert_eq!(next_serial_in(&mut tx, a).await.unwrap(), 2, "{b}");
+        assert_eq!(next_serial_in(&mut tx, other).await.unwrap(), 1, "{b}");
+        tx.commit().await.unwrap();
+        // A step that fails after drawing: rolled back, the number is given again.
+        let mut tx = store.pool().begin().await.unwrap();
+        assert_eq!(next_serial_in(&mut tx, a).await.unwrap(), 3, "{b}");
+        tx.rollback().await.unwrap();
+        let mut tx = store.pool().begin().await.unwrap();
+        assert_eq!(next_serial_in(&mut tx, a).await.unwrap(), 3, "{b}");
+        assert_eq!(
+            next_serial_in(&mut tx, "docno:11120112MB1W167324:2027")
+                .await
+                .unwrap(),
+            1
+        );
+        let e = next_serial_in(&mut tx, "").await.unwrap_err();
+        assert_eq!(e.code(), ErrorCode::InvalidInput, "{b}");
+        tx.commit().await.unwrap();
     }
 }

@@ -1,5 +1,6 @@
 //! 文书核验: the public status of a document by the verification code printed on it. No
-//! personal data: kind, case number, issuing department, dates, status and the PDF's digest.
+//! personal data: kind, case number, issuing department, dates, status, the PDF's digest,
+//! the document's number and the digest printed on it.
 
 use super::common::{ErrorBody, LangQuery};
 use crate::AppState;
@@ -42,6 +43,12 @@ pub struct DocumentVerification {
     pub alg: String,
     /// Hex digest of the PDF as issued.
     pub digest: String,
+    /// The issuing body's document number (文号) or the certificate number printed on it;
+    /// absent for documents issued before numbering.
+    #[schema(example = "津南审批许〔2026〕12号")]
+    pub doc_number: Option<String>,
+    /// Hex digest printed on the document (SM3 of what it states), to compare with the paper.
+    pub printed_digest: Option<String>,
 }
 
 /// Verify a document by the code printed on it.
@@ -85,5 +92,7 @@ pub async fn verify(
         revoked_at_ms: d.revoked_at_ms,
         alg: d.alg,
         digest: d.digest,
+        doc_number: d.doc_number,
+        printed_digest: d.printed_digest,
     }))
 }

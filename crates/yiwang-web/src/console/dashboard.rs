@@ -31,6 +31,8 @@ struct Dashboard {
     can_edit: bool,
     can_drift: bool,
     can_departments: bool,
+    /// The cases waiting (none for a role that handles no cases).
+    work: Option<yiwang_app::work::WorkWaiting>,
 }
 
 pub async fn show(
@@ -74,6 +76,13 @@ pub async fn show(
             .filter(|d| scope.covers(&d.implementation.department_code, &d.implementation.region))
             .count()
     };
+    let work = if may(&user, Action::HandleCases, locale) {
+        let calendar = state.calendar().await?;
+        let today = yiwang_domain::calendar::CivilDate::from_unix_ms(state.now_ms(), 8 * 3600);
+        Some(yiwang_app::work::waiting(&state.store, p, &calendar, today).await?)
+    } else {
+        None
+    };
     let tpl = Dashboard {
         page: page(locale, p, "console.dashboard.title", &path),
         name: p.display_name.clone(),
@@ -85,6 +94,7 @@ pub async fn show(
         can_edit: may(&user, Action::EditImplementation, locale),
         can_drift: may(&user, Action::ViewDrift, locale),
         can_departments: may(&user, Action::ManageDepartments, locale),
+        work,
     };
     Ok(render(StatusCode::OK, &tpl, lang))
 }

@@ -2,7 +2,7 @@
 //!
 //! The pending sign-in lives on the server (`login_challenges`), named by the `yw_pending`
 //! cookie. An account without TOTP enrols here: the page shows the new key and its `otpauth://`
-//! link as text, and the first correct code stores the key. Each time step is accepted once.
+//! link as text and as a QR code (inline SVG, no script), and the first correct code stores the key. Each time step is accepted once.
 //! Success replaces the pending sign-in (and any older session of the browser) by a new session.
 
 use super::login::{
@@ -32,6 +32,8 @@ struct TotpPage {
     next: String,
     /// On first sign-in: the key and its setup link.
     enrol: Option<(String, String)>,
+    /// The setup link as a QR code (an authenticator app scans it instead of typing the key).
+    qr: Option<yiwang_docs::QrSvg>,
     error: Option<String>,
 }
 
@@ -49,6 +51,9 @@ fn totp_page(
         )),
         ChallengeStage::Totp | ChallengeStage::ChangePassword => None,
     };
+    let qr = enrol
+        .as_ref()
+        .and_then(|(_, url)| yiwang_docs::qr_svg(url).ok());
     let key = if enrol.is_some() {
         "console.enrol.title"
     } else {
@@ -65,6 +70,7 @@ fn totp_page(
         ),
         next: next.to_string(),
         enrol,
+        qr,
         error,
     };
     render(status, &tpl, locale.lang)

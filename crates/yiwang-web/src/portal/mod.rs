@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/life-events/{code}", get(life_events::show))
         .route("/items/{code}", get(guide::current))
         .route("/items/{code}/versions/{version}", get(guide::version))
+        .route("/verify", get(verify::lookup))
         .route("/verify/{code}", get(verify::show))
         .route("/progress", get(progress::form).post(progress::lookup))
 }

@@ -32,6 +32,7 @@ mod hostile_console;
 mod hostile_portal;
 mod hostile_reset;
 mod mine_web;
+mod notices_web;
 mod page_snapshots;
 mod password_reset;
 mod portal_cache;

@@ -32,6 +32,8 @@ async fn verification_page_and_api() {
                 issued_at_ms: 1_772_676_000_000,
                 notice_json: &json,
                 pdf: &pdf,
+                doc_number: None,
+                printed_digest: None,
             })
             .await
             .unwrap();

@@ -7,3 +7,4 @@ mod calendar_cli;
 mod cli;
 mod keys_cli;
 mod serve_background;
+mod serve_public_url;

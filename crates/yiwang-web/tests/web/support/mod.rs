@@ -10,6 +10,7 @@ pub mod applicant;
 pub mod auth;
 pub mod console;
 pub mod portal;
+pub mod qr;
 pub mod security;
 
 use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};

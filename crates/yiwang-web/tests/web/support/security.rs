@@ -105,6 +105,8 @@ impl Samples {
                     issued_at_ms: 0,
                     notice_json: "{}",
                     pdf: b"%PDF",
+                    doc_number: None,
+                    printed_digest: None,
                 })
                 .await
                 .unwrap();
