@@ -168,17 +168,10 @@ fn letter(c: &mut Composer, doc: &Notice) {
             if let Some(o) = opinion {
                 p(c, &labelled("docs.label.opinion", o));
             }
-            match doc.due_on {
-                Some(d) => p(
-                    c,
-                    &tf(
-                        lang,
-                        "docs.body.correction_due",
-                        &[("date", &format_date(lang, d))],
-                    ),
-                ),
-                None => p(c, t(lang, "docs.body.correction_no_due")),
-            }
+            // No date: the case's due date is a time limit for the department (before
+            // acceptance the acceptance deadline), paused while the citizen corrects, not a
+            // deadline for the citizen; printing it here told people the wrong thing.
+            p(c, t(lang, "docs.body.correction_no_due"));
         }
         DocumentKind::Approval => {
             if let Some(o) = opinion {

@@ -166,7 +166,7 @@ fn each_kind_says_what_it_decides() {
                 "请上传清晰的彩色扫描件",
                 "经营场所平面图",
                 "表单：法定代表人联系电话",
-                "请于2026年3月27日前补正",
+                "补正期间不计入办理时限",
             ],
         ),
         (
@@ -199,6 +199,10 @@ fn each_kind_says_what_it_decides() {
         let text = text_of(&render_pdf(&notice(kind)).unwrap());
         for n in needles {
             assert!(text.contains(n), "{kind:?} lacks {n}: {text}");
+        }
+        if kind == DocumentKind::Correction {
+            // The case's due date is the department's limit, not a deadline for the citizen.
+            assert!(!text.contains("2026年3月27日"), "{text}");
         }
     }
 }

@@ -13,6 +13,10 @@ use yiwang_domain::case::CaseNumber;
 /// (a key of the `case_status` message group, rendered in the reader's language).
 pub const CASE_STATUS_MESSAGE: &str = "notify.case_status";
 
+/// The SMS of a submission: the case number with its query code (查询码), so a citizen can
+/// follow the case on the progress page or through the hotline without signing in.
+pub const CASE_SUBMITTED_SMS: &str = "notify.case_submitted_code";
+
 /// The applicant's phone number for the SMS of a status change (none without keys or phone);
 /// read before the grouped write, so the writer does not wait for it.
 pub(crate) async fn recipient_phone(
@@ -92,13 +96,23 @@ pub(crate) async fn notify_many_in(
     let sms: Vec<NewOutboxMessage> = notices
         .iter()
         .zip(args)
-        .filter_map(|(n, args)| {
+        .filter_map(|(n, mut args)| {
             let phone = n.phone.as_ref()?;
+            let code = (n.action == "submit")
+                .then(|| store.case_query_code(&n.number).ok())
+                .flatten();
+            let template_key = match code {
+                Some(code) => {
+                    args["query_code"] = serde_json::Value::String(code);
+                    CASE_SUBMITTED_SMS
+                }
+                None => CASE_STATUS_MESSAGE,
+            };
             Some(NewOutboxMessage {
                 channel: ChannelKind::Sms,
                 applicant_id: n.applicant_id,
                 recipient: phone.clone(),
-                template_key: CASE_STATUS_MESSAGE.to_string(),
+                template_key: template_key.to_string(),
                 args,
                 case_number: Some(n.number.as_str().to_string()),
                 dedup_key: Some(format!("case:{}:{}:{}:sms", n.number, n.action, n.now_ms)),

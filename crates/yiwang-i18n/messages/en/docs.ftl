@@ -15,7 +15,6 @@ docs.body.acceptance = Your application for "{item}" has been examined: the mate
 docs.body.acceptance_law = This notice is given under Article 32(1)(5) of the Administrative Licensing Law of the People's Republic of China.
 docs.body.non_acceptance = Your application for "{item}" has been examined and does not meet the conditions for acceptance. Under Article 32(1) of the Administrative Licensing Law, it is not accepted.
 docs.body.correction = Your application for "{item}" has been examined: the materials are incomplete or not in the legal form. Under Article 32(1)(4) of the Administrative Licensing Law, everything you need to supplement or correct is listed below, once and in full:
-docs.body.correction_due = Please supplement the materials above before {date}. The time spent on corrections does not count toward the time limit; if nothing is supplemented in time, the application is deemed withdrawn.
 docs.body.correction_no_due = Please supplement the materials above in one go. The time spent on corrections does not count toward the time limit.
 docs.body.approval = Your application for "{item}" has been examined and meets the legal conditions and standards. Under Article 38(1) of the Administrative Licensing Law, the licence is granted.
 docs.body.refusal = Your application for "{item}" has been examined and does not meet the legal conditions and standards. Under Article 38(2) of the Administrative Licensing Law, the licence is refused.

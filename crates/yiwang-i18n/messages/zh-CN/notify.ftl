@@ -8,6 +8,7 @@ notify.correction_required = 您的办件{case_number}需要补正材料，请�
 notify.case_resumed = 您的办件{case_number}已收到补正材料，继续办理。
 notify.case_decided = 您的办件{case_number}已作出决定，请登录查看。
 notify.case_completed = 您的办件{case_number}已办结，可登录下载结果文书。
+notify.case_submitted_code = 您的办件{case_number}已提交，查询码{query_code}。凭办件编号和查询码可在网站“办件进度查询”或拨打12345查询进度。
 notify.case_status = 您的办件{case_number}状态更新：{status}。
 notify.test = 测试消息：{text}
 notify.password_reset_code = 验证码{code}，用于找回一网通办账号密码，{minutes}分钟内有效，请勿告诉他人。

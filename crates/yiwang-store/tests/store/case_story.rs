@@ -600,6 +600,22 @@ async fn a_case_from_application_to_delivery_on_every_backend() {
             .await
             .unwrap();
         assert_eq!(outbox.0, 8, "{b}");
+        // The first SMS, of the submission, carries the query code for the progress lookup.
+        let sms = store.outbox_for_applicant(alice.id, 100).await.unwrap();
+        let first_sms = sms.iter().min_by_key(|m| m.id).unwrap();
+        assert_eq!(first_sms.template_key, "notify.case_submitted_code", "{b}");
+        assert_eq!(
+            first_sms.args["query_code"].as_str(),
+            Some(store.case_query_code(&number).unwrap().as_str()),
+            "{b}"
+        );
+        assert!(
+            sms.iter()
+                .filter(|m| m.id != first_sms.id)
+                .all(|m| m.template_key == "notify.case_status"
+                    && m.args.get("query_code").is_none()),
+            "{b}: later messages say the status only"
+        );
 
         // Every step is in the audit log, attributed.
         let audit = store

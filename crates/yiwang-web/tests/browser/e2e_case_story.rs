@@ -383,8 +383,10 @@ async fn the_whole_story_in_chromium() {
         let links = phone.find_all(Locator::Css("a[download]")).await.unwrap();
         assert!(links.len() >= 5, "{b}");
         let http = reqwest::Client::new();
+        let mut certificate = None;
         for l in links {
             let href = l.attr("href").await.unwrap().unwrap();
+            let title = l.text().await.unwrap();
             let res = http
                 .get(format!("{base}{href}"))
                 .header("cookie", format!("yw_app={}", cookie.value()))
@@ -392,8 +394,39 @@ async fn the_whole_story_in_chromium() {
                 .await
                 .unwrap();
             assert_eq!(res.status(), 200, "{b}: {href}");
-            assert!(res.bytes().await.unwrap().starts_with(b"%PDF"), "{b}");
+            let pdf = res.bytes().await.unwrap();
+            assert!(pdf.starts_with(b"%PDF"), "{b}");
+            if title.contains("电子证照") {
+                certificate = Some(pdf);
+            }
         }
+        // The certificate names the business the form names (not the account holder), with
+        // its credit code; its QR code, read as a phone reads it, opens the verification page
+        // of this very server.
+        let certificate = certificate.expect("the certificate is offered");
+        let text: String = pdf_extract::extract_text_from_mem(&certificate)
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        assert!(text.contains("津南小馆餐饮店"), "{b}: {text}");
+        assert!(text.contains("91350100M000100Y43"), "{b}: {text}");
+        let qr =
+            crate::support::qr::decode_pdf(&certificate).expect("a QR code on the certificate");
+        assert!(
+            qr.starts_with(&format!("{base}/verify/")),
+            "{b}: {qr} is not this server"
+        );
+        phone.goto(&qr).await.unwrap();
+        let verify = main_text(&phone).await;
+        assert!(
+            verify.contains("津南区行政审批局") || verify.contains("行政审批"),
+            "{b}: {verify}"
+        );
+        assert!(
+            !verify.contains("赵明"),
+            "{b}: no personal data on the verification page"
+        );
+        shot(&phone, &format!("story-verify-{b}")).await;
         phone.close().await.unwrap();
     }
 }

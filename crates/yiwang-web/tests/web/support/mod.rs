@@ -70,12 +70,18 @@ pub async fn spawn_app_with(
     adapt: impl FnOnce(AppState) -> AppState,
 ) -> TestApp {
     let clock = Arc::new(FixedClock::new(options.now_ms));
-    let mut state = adapt(AppState::new(db.store.clone(), options.config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bound = listener.local_addr().unwrap();
+    let base = format!("http://{bound}");
+    // As `yiwang serve` does: notices link to the address really served unless one is set.
+    let mut config = options.config;
+    if config.public_url == yiwang_web::WebConfig::default().public_url {
+        config.public_url = yiwang_web::serve_support::public_url(None, bound);
+    }
+    let mut state = adapt(AppState::new(db.store.clone(), config));
     if !options.wall_clock {
         state.clock = clock.clone();
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let app = router(state.clone());
     if options.peer_address {
         tokio::spawn(yiwang_web::serve_support::serve(listener, app));
