@@ -127,7 +127,7 @@ async fn case_page(
         can_resubmit: actions.iter().any(|x| x == "resubmit") && !lines.is_empty(),
         lines,
         can_withdraw: actions.iter().any(|x| x == yiwang_domain::mine::WITHDRAW),
-        query_code: state.store.case_query_code(&number)?,
+        query_code: state.store.case_query_code(number)?,
         version: file.case.version,
         events: file.events.clone(),
         tasks: file.tasks.clone(),
