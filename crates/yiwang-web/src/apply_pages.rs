@@ -359,7 +359,7 @@ pub(crate) async fn show_form(
 /// An application form as posted: the answers, and the files chosen in it (multipart).
 pub(crate) struct Posted {
     pub(crate) pairs: Vec<(String, String)>,
-    pub(crate) files: Vec<(usize, Result<yiwang_app::files::CheckedUpload, ErrorCode>)>,
+    pub(crate) files: ChosenFiles,
     pub(crate) cut: Option<ErrorCode>,
 }
 
@@ -448,19 +448,11 @@ pub(crate) async fn save_form(
         check: mode == Mode::Submit && !errors.is_empty(),
         ..Flash::default()
     };
-    for (n, file) in files {
-        let Some(m) = n.checked_sub(1).and_then(|i| l.required.get(i)) else {
-            continue;
-        };
-        let stored = match file {
-            Ok(file) => crate::materials::store_file(state, &l.app, &m.name, &file).await,
-            Err(code) => Err(code),
-        };
-        match stored {
-            Ok(_) => flash.uploaded.push(n),
-            Err(code) => flash.slot_errors.push((n, code)),
-        }
-    }
+    store_chosen(state, files, &mut flash, |n| {
+        let m = n.checked_sub(1).and_then(|i| l.required.get(i))?;
+        Some((&l.app, m.name.as_str()))
+    })
+    .await;
     if let Some(upload) = drop_file {
         crate::materials::remove(state, &l.app, upload)
             .await
@@ -491,6 +483,33 @@ pub(crate) async fn save_form(
         &format!("{path}{}", flash.to_query()),
         &anchor,
     ))
+}
+
+/// Files chosen in a posted form, by slot number.
+pub(crate) type ChosenFiles = Vec<(usize, Result<yiwang_app::files::CheckedUpload, ErrorCode>)>;
+
+/// Stores each file chosen in a posted form in the draft and material `target` names for its
+/// slot (none: the slot is not one, the file is ignored); a refused file becomes its slot's
+/// error in `flash`, a stored one its success, and the other files go on.
+pub(crate) async fn store_chosen<'a>(
+    state: &AppState,
+    files: ChosenFiles,
+    flash: &mut Flash,
+    target: impl Fn(usize) -> Option<(&'a Application, &'a str)>,
+) {
+    for (n, file) in files {
+        let Some((app, material)) = target(n) else {
+            continue;
+        };
+        let stored = match file {
+            Ok(file) => crate::materials::store_file(state, app, material, &file).await,
+            Err(code) => Err(code),
+        };
+        match stored {
+            Ok(_) => flash.uploaded.push(n),
+            Err(code) => flash.slot_errors.push((n, code)),
+        }
+    }
 }
 
 /// The answers of `app` listed as the check page shows them (field labels, option names,

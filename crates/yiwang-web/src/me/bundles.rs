@@ -359,30 +359,19 @@ pub async fn save_form(
         check: mode == Mode::Submit && !errors.is_empty(),
         ..Flash::default()
     };
-    for (n, file) in files {
-        let Some(slot) = n.checked_sub(1).and_then(|i| slots.get(i)) else {
-            continue;
-        };
-        let Some((_, draft)) = form
+    crate::apply_pages::store_chosen(&state, files, &mut flash, |n| {
+        let slot = n.checked_sub(1).and_then(|i| slots.get(i))?;
+        if slot.provided_by.is_some() {
+            return None;
+        }
+        let (_, draft) = form
             .parts
             .drafts
             .iter()
-            .find(|(_, d)| d.app.id == slot.app_id)
-        else {
-            continue;
-        };
-        let stored = match file {
-            Ok(file) if slot.provided_by.is_none() => {
-                crate::materials::store_file(&state, &draft.app, &slot.name, &file).await
-            }
-            Ok(_) => Err(ErrorCode::InvalidInput),
-            Err(code) => Err(code),
-        };
-        match stored {
-            Ok(_) => flash.uploaded.push(n),
-            Err(code) => flash.slot_errors.push((n, code)),
-        }
-    }
+            .find(|(_, d)| d.app.id == slot.app_id)?;
+        Some((&draft.app, slot.name.as_str()))
+    })
+    .await;
     let problems = !flash.slot_errors.is_empty() || flash.cut.is_some();
     if mode == Mode::Submit && errors.is_empty() && !problems {
         return Ok(see_other(locale, &format!("/me/bundles/{id}")));
