@@ -20,6 +20,8 @@ struct SecurityPage {
     /// A new key offered for enrolment (when off), and its otpauth link.
     secret: String,
     otpauth: String,
+    /// The otpauth link as a QR code (enrolment only).
+    qr: Option<yiwang_docs::QrSvg>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -36,11 +38,15 @@ async fn show_page(
     let enabled = state.store.applicant_totp(a.id).await?.is_some();
     let secret = secret.unwrap_or_else(yiwang_store::totp::new_secret);
     let otpauth = yiwang_store::totp::otpauth_url(&secret, &a.handle).unwrap_or_default();
+    let qr = (!enabled)
+        .then(|| yiwang_docs::qr_svg(&otpauth).ok())
+        .flatten();
     let tpl = SecurityPage {
         page: page(locale, Some(a), "me.security.title", "/me/security"),
         enabled,
         secret,
         otpauth,
+        qr,
         notice,
         error,
     };

@@ -45,6 +45,13 @@ async fn applicants_may_turn_on_one_time_codes_on_every_backend() {
             .await
             .unwrap();
         let secret = secret_of(&html);
+        // The key is also offered as a QR code of its otpauth link, for the phone's camera.
+        let scanned = crate::support::qr::decode_svg(&html, "totp-qr").expect("a QR code");
+        assert!(scanned.starts_with("otpauth://totp/"), "{b}: {scanned}");
+        assert!(
+            scanned.contains(&format!("secret={secret}")),
+            "{b}: {scanned}"
+        );
         let res = site
             .post(
                 "/me/security/totp",
