@@ -117,7 +117,8 @@ pub async fn current(
     let Path(raw) = path.map_err(|_| ctx.err(ErrorCode::InvalidImplCode))?;
     let code = impl_code(&ctx, &raw)?;
     let st = ctx.st.clone();
-    let key = ctx.page.user.is_none().then(|| {
+    // Only pages without a name in the header are shared between readers.
+    let key = (ctx.page.user.is_none() && ctx.page.applicant.is_none()).then(|| {
         format!(
             "guide:{}:{}:{}:{}",
             ctx.page.lang.tag(),

@@ -63,8 +63,14 @@ impl FromRequestParts<AppState> for Ctx {
     ) -> Result<Self, Self::Rejection> {
         let Ok(locale) = Locale::from_request_parts(parts, state).await;
         let user = CurrentUser::from_request_parts(parts, state).await?;
-        let page = Page::new(locale, String::new(), crate::link::here(&parts.uri))
+        // A signed-in citizen sees their account and 退出 in the header on every page.
+        let applicant = crate::auth::CurrentApplicant::from_request_parts(parts, state).await?;
+        let mut page = Page::new(locale, String::new(), crate::link::here(&parts.uri))
             .with_user(user.display_name());
+        page.applicant = applicant
+            .0
+            .as_ref()
+            .map(yiwang_store::applicants::Applicant::masked_name);
         Ok(Self {
             st: state.clone(),
             page,

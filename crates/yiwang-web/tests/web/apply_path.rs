@@ -318,6 +318,16 @@ async fn signing_in_from_the_guide_lands_on_the_form() {
             !home.contains("class=\"nav-logout\""),
             "{b}: nobody to sign out"
         );
+        // On the portal's pages too, the cached guide included, and the cache serves the
+        // anonymous reader a page without anybody's name.
+        let guide = format!("/items/{FOOD}");
+        let anonymous = text(site.get(&guide, None).await).await;
+        let signed_in = text(site.get(&guide, Some(&cookie)).await).await;
+        assert!(signed_in.contains("class=\"nav-logout\""), "{b}");
+        assert!(signed_in.contains("我的办事 (张*)"), "{b}");
+        let again = text(site.get(&guide, None).await).await;
+        assert_eq!(again, anonymous, "{b}: the shared page names nobody");
+        assert!(!again.contains("nav-logout"), "{b}");
     }
 }
 
