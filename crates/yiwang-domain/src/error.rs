@@ -82,6 +82,10 @@ error_codes! {
     IdentityConflict => "identity_conflict",
     TooManyDrafts => "too_many_drafts",
     UploadQuotaExceeded => "upload_quota_exceeded",
+    UnknownColumn => "unknown_column",
+    DuplicateKey => "duplicate_key",
+    ResidentIdCheckFailed => "resident_id_check_failed",
+    InconsistentValue => "inconsistent_value",
     Internal => "internal",
 }
 

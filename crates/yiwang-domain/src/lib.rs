@@ -16,6 +16,7 @@ pub mod forms;
 pub mod mine;
 pub mod password;
 pub mod policy;
+pub mod registers;
 pub mod rules;
 pub mod upload;
 pub mod workflow;

@@ -60,8 +60,8 @@ macro_rules! sources {
     };
 }
 
-const ZH: &[&str] = sources!("zh-CN": "common", "errors", "enums", "portal", "console", "api", "pii", "audit", "docs", "forms", "notify", "search", "cases", "apply_path", "corrections", "bundles_mine", "notices");
-const EN: &[&str] = sources!("en": "common", "errors", "enums", "portal", "console", "api", "pii", "audit", "docs", "forms", "notify", "search", "cases", "apply_path", "corrections", "bundles_mine", "notices");
+const ZH: &[&str] = sources!("zh-CN": "common", "errors", "enums", "portal", "console", "api", "pii", "audit", "docs", "forms", "notify", "search", "cases", "apply_path", "corrections", "bundles_mine", "notices", "registers");
+const EN: &[&str] = sources!("en": "common", "errors", "enums", "portal", "console", "api", "pii", "audit", "docs", "forms", "notify", "search", "cases", "apply_path", "corrections", "bundles_mine", "notices", "registers");
 
 type Table = HashMap<&'static str, &'static str>;
 
