@@ -18,6 +18,7 @@ pub mod notices;
 pub mod notify;
 pub mod password_reset;
 pub mod regions;
+pub mod registers;
 pub mod work;
 
 pub use catalog::{CatalogFormat, ImportError, import_catalog, validate_catalog};

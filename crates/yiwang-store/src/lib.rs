@@ -35,6 +35,7 @@ pub mod password_consts;
 pub mod password_reset;
 pub mod pii;
 mod regions;
+pub mod registers;
 mod rows;
 mod rowset;
 pub mod search_data;

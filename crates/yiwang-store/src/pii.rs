@@ -96,6 +96,15 @@ pub const PII_COLUMNS: &[PiiColumn] = &[
     crate::login_steps::USER_TOTP,
     crate::applications::APPLICATION_ANSWERS,
     crate::outbox::OUTBOX_RECIPIENT,
+    crate::registers::PERSON_ID_NUMBER,
+    crate::registers::PERSON_NAME,
+    crate::registers::PERSON_BIRTH_DATE,
+    crate::registers::PERSON_ADDRESS,
+    crate::registers::PERSON_PHONE,
+    crate::registers::ENTITY_REP_NAME,
+    crate::registers::ENTITY_REP_ID,
+    crate::registers::LICENCE_HOLDER,
+    crate::registers::LICENCE_HOLDER_NAME,
 ];
 
 fn ident_ok(s: &str) -> bool {

@@ -294,6 +294,8 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
             )
             .await?;
     }
+    // The demo registers (基础库) of 津南区, encrypted with the same keys.
+    yiwang_app::registers::load_demo_registers(store, now_ms()).await?;
     eprintln!("demo applicant sign-in at /login: {DEMO_APPLICANT_ID}, password {DEMO_PASSWORD}");
     eprintln!(
         "demo data ready in {:.1}s: 天津市津南区 catalog; staff sign-in admin / jinnan / chuangkou (window) / shichang, weijian (review) / shenpi (approval) / daiban (service point), password {DEMO_PASSWORD}",

@@ -17,5 +17,6 @@ mod infra_store;
 mod mine_store;
 mod password_reset_store;
 mod pii_store;
+mod registers_store;
 mod search_data;
 mod store_story;
