@@ -53,6 +53,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cmd_calendar::CalendarCommand,
     },
+    /// Registers (基础库): population, legal entities, e-licences.
+    Registers {
+        #[command(subcommand)]
+        command: crate::cmd_registers::RegistersCommand,
+    },
     /// The tamper-evident audit log.
     Audit {
         #[command(subcommand)]

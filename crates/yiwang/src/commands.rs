@@ -129,6 +129,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(&cli, &cfg).await?;
             crate::cmd_calendar::run(&store, command).await
         }
+        Command::Registers { command } => {
+            let store = open(&cli, &cfg).await?;
+            let store = crate::cmd_keys::attach(store, &cfg, false)?;
+            crate::cmd_registers::run(&store, command).await
+        }
         Command::Audit { command } => {
             let store = open(&cli, &cfg).await?;
             crate::cmd_audit::run(&store, command).await

@@ -5,6 +5,7 @@ mod cli;
 mod cmd_audit;
 mod cmd_calendar;
 mod cmd_keys;
+mod cmd_registers;
 mod cmd_search;
 mod cmd_user;
 mod commands;

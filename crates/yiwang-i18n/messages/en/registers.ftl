@@ -8,3 +8,4 @@ registers.legal_entity = Legal-entity register
 registers.licence = E-licence library
 registers.import_done = Imported {kind}: {rows} rows
 registers.import_refused = {kind} not imported: {count} problems found, nothing written
+sheet.register = Register file

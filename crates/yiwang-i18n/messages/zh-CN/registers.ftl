@@ -8,3 +8,4 @@ registers.legal_entity = 法人基础库
 registers.licence = 电子证照库
 registers.import_done = 已导入 {kind}：{rows} 行
 registers.import_refused = {kind} 未导入：发现 {count} 个问题，未写入任何数据
+sheet.register = 基础库文件

@@ -6,5 +6,6 @@ mod auth_cli;
 mod calendar_cli;
 mod cli;
 mod keys_cli;
+mod registers_cli;
 mod serve_background;
 mod serve_public_url;
