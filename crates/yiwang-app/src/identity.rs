@@ -38,6 +38,10 @@ pub trait IdentityVerifier: Send + Sync {
         true
     }
     fn check<'a>(&'a self, claim: &'a IdentityClaim) -> BoxFuture<'a, Result<Verdict, String>>;
+    /// How a confirmation by this source is recorded.
+    fn source(&self) -> VerificationSource {
+        VerificationSource::External
+    }
 }
 
 /// No online source: identities are verified in person only (the default).
@@ -227,7 +231,7 @@ pub async fn verify_online(
     };
     if let Verdict::Confirmed { reference } = &verdict {
         let record = VerificationRecord {
-            source: VerificationSource::External,
+            source: verifier.source(),
             verifier: verifier.name().to_string(),
             staff_id: None,
             place: reference.clone(),

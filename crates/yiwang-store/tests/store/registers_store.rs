@@ -318,3 +318,60 @@ async fn a_second_import_updates_in_place_and_records_each_run() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_population_register_verifies_an_identity_only_with_name_number_and_phone() {
+    use yiwang_app::identity::{Verdict, verify_online};
+    use yiwang_app::registers::RegisterVerifier;
+    use yiwang_domain::codes::Phone;
+    use yiwang_store::applicants::NewApplicant;
+    for db in backends().await {
+        let b = db.backend.name();
+        let store = with_test_keys(db.store.clone());
+        load_demo_registers(&store, DEMO_NOW_MS).await.unwrap();
+        let clock = std::sync::Arc::new(yiwang_app::FixedClock::new(DEMO_NOW_MS));
+        let verifier = RegisterVerifier::new(store.clone(), clock);
+        let register = |id: &str, name: &str, phone: &str| NewApplicant {
+            id: ApplicantId::parse(id).unwrap(),
+            display_name: name.into(),
+            legal_rep: None,
+            phone: Phone::parse(phone).unwrap(),
+            password: "Shenqing-2026!".into(),
+        };
+        // 赵明 signs up with the phone the register holds: confirmed by the register.
+        let zhao = store
+            .register_applicant(&register(ZHAO, "赵明", "13900000000"), "t", DEMO_NOW_MS)
+            .await
+            .unwrap();
+        let v = verify_online(&store, &verifier, &zhao, "t", DEMO_NOW_MS)
+            .await
+            .unwrap();
+        assert!(matches!(v, Verdict::Confirmed { .. }), "{b}: {v:?}");
+        assert!(store.identity_verified(zhao.id).await.unwrap(), "{b}");
+        use sqlx::Row;
+        let source: String =
+            sqlx::query("SELECT source FROM identity_verifications WHERE applicant_id = $1")
+                .bind(zhao.id)
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+                .try_get("source")
+                .unwrap();
+        assert_eq!(source, "register", "{b}");
+        // 孙丽's number with another phone, and 李强's number under another name: not verified.
+        for (id, name, phone) in [
+            ("120112197503120048", "孙丽", "13700000000"),
+            ("120112198506150036", "李刚", "13900000001"),
+        ] {
+            let a = store
+                .register_applicant(&register(id, name, phone), "t", DEMO_NOW_MS)
+                .await
+                .unwrap();
+            let v = verify_online(&store, &verifier, &a, "t", DEMO_NOW_MS)
+                .await
+                .unwrap();
+            assert_eq!(v, Verdict::Mismatch, "{b}: {name}");
+            assert!(!store.identity_verified(a.id).await.unwrap(), "{b}");
+        }
+    }
+}
