@@ -377,10 +377,19 @@ async fn serve(store: Store, cfg: &Config, listen: &str, demo: bool) -> anyhow::
         Err(e) => tracing::warn!("could not sweep the upload spool directory: {e}"),
     }
     let state = state.with_files(std::sync::Arc::new(files));
-    let verifier = yiwang_app::identity::verifier_from_config(
-        cfg.identity_verifier.as_deref(),
-        std::time::Duration::from_millis(cfg.notify.timeout_ms.max(1)),
-    )?;
+    // "register": the platform's own population and legal-entity registers (基础库).
+    let verifier: std::sync::Arc<dyn yiwang_app::identity::IdentityVerifier> =
+        if cfg.identity_verifier.as_deref().map(str::trim) == Some("register") {
+            std::sync::Arc::new(yiwang_app::registers::RegisterVerifier::new(
+                store.clone(),
+                std::sync::Arc::new(yiwang_app::SystemClock),
+            ))
+        } else {
+            yiwang_app::identity::verifier_from_config(
+                cfg.identity_verifier.as_deref(),
+                std::time::Duration::from_millis(cfg.notify.timeout_ms.max(1)),
+            )?
+        };
     let state = state.with_identity_verifier(verifier);
     let app = yiwang_web::router(state);
     // Jobs and notifications run beside HTTP in this process (see background.rs).

@@ -131,7 +131,8 @@ listen = "127.0.0.1:8080"
 max_upload_mb = 20
 
 # Online identity verification (实名核验) of newly registered applicants: "none" (the default:
-# in person at a counter or service point only), "file:/path/ids.csv" (id_number,name,phone
+# in person at a counter or service point only), "register" (the population and legal-entity
+# registers held by this platform), "file:/path/ids.csv" (id_number,name,phone
 # lines; tests and demonstrations only) or an http:// address that answers
 # {"result": "match" | "mismatch"} to a POST of {"id_number", "name", "phone"}.
 # identity_verifier = "none"
