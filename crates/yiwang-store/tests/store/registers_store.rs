@@ -375,3 +375,42 @@ async fn the_population_register_verifies_an_identity_only_with_name_number_and_
         }
     }
 }
+
+#[tokio::test]
+async fn key_rotation_reaches_the_registers_and_they_stay_readable() {
+    use std::sync::Arc;
+    use yiwang_crypto::{Alg, KeyFile, KeySource};
+    for db in backends().await {
+        let b = db.backend.name();
+        let mut file = KeyFile::generate(Alg::Sm4Gcm);
+        let ring = |f: &KeyFile| Arc::new(f.ring(KeySource::Inline).unwrap());
+        let old = db.store.clone().with_keys(ring(&file));
+        load_demo_registers(&old, DEMO_NOW_MS).await.unwrap();
+        assert_eq!(file.add_data_key(Alg::Sm4Gcm), "k2");
+        let both = db.store.clone().with_keys(ring(&file));
+        let sum = both.rotate_pii(50).await.unwrap();
+        let register_values: u64 = sum
+            .columns
+            .iter()
+            .filter(|c| c.column.starts_with("register_"))
+            .map(|c| c.reencrypted)
+            .sum();
+        // 6 people × 4 fields + 4 phones, 3 entities × 2, 7 licences × 2.
+        assert_eq!(register_values, 6 * 4 + 4 + 3 * 2 + 7 * 2, "{b}");
+        file.data_keys.remove(0);
+        let new_only = db.store.clone().with_keys(ring(&file));
+        let p = new_only
+            .find_person(&ResidentId::parse(ZHAO).unwrap(), "赵明", &admin(), "x", 1)
+            .await
+            .unwrap()
+            .one()
+            .expect("still found after rotation");
+        assert_eq!(p.phone.unwrap().reveal(), "13900000000", "{b}");
+        let noodles = ApplicantId::parse(NOODLES).unwrap();
+        let lic = new_only
+            .licences_of(&noodles, &admin(), "x", 1)
+            .await
+            .unwrap();
+        assert_eq!(lic.len(), 1, "{b}");
+    }
+}
