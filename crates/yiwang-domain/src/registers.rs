@@ -955,6 +955,25 @@ mod tests {
     }
 
     #[test]
+    fn the_import_guide_lists_every_declared_field() {
+        let doc = include_str!("../../../docs/registers.md");
+        for kind in RegisterKind::ALL {
+            for spec in kind.fields() {
+                let mark = if spec.personal { " ●" } else { "" };
+                let required = if spec.required { "yes" } else { "no" };
+                let start = format!("| {}{mark} | {} |", spec.header, spec.key);
+                let line = doc.lines().find(|l| l.starts_with(&start));
+                assert!(line.is_some(), "docs/registers.md lacks {start}");
+                assert!(
+                    line.is_some_and(|l| l.ends_with(&format!("| {required} |"))),
+                    "docs/registers.md: {} required = {required}",
+                    spec.key
+                );
+            }
+        }
+    }
+
+    #[test]
     fn a_licence_ending_before_it_starts_is_refused() {
         let h = header(RegisterKind::Licence);
         let row = s(&[
