@@ -529,6 +529,20 @@ pub fn read_rows(
     let mut records = Vec::with_capacity(rows.len());
     let mut seen: HashSet<String> = HashSet::with_capacity(rows.len());
     for (number, cells) in rows {
+        // More cells than headers: most often an address with an unquoted comma, which shifts
+        // every later value; reported rather than read as something else.
+        let extra = cells
+            .iter()
+            .skip(header.len())
+            .any(|c| !c.trim().is_empty());
+        if extra {
+            issues.push(
+                Issue::new(ErrorCode::MalformedFile)
+                    .at(REGISTER_SHEET, *number)
+                    .detail(format!("{} > {}", cells.len(), header.len())),
+            );
+            continue;
+        }
         let mut row = RowReader {
             fields,
             columns: &columns,
@@ -952,6 +966,51 @@ mod tests {
             ..lic
         };
         assert_eq!(revoked.status_on(d(6, 1)), LicenceStatus::Revoked);
+    }
+
+    #[test]
+    fn an_unquoted_comma_and_bad_codes_in_an_entity_file_are_reported_where_they_are() {
+        let h = header(RegisterKind::LegalEntity);
+        let good = s(&[
+            "91350100M000100Y43",
+            "津南区小李面馆",
+            "李强",
+            "120112198506150036",
+            "天津市津南区咸水沽镇津沽公路88号",
+            "120112100000",
+            "餐饮服务",
+            "存续",
+            "2024-03-01",
+        ]);
+        let mut shifted = good.clone();
+        shifted.insert(4, "天津市津南区".into());
+        let mut bad_codes = good.clone();
+        bad_codes[0] = "91350100M000100Y44".into();
+        bad_codes[3] = "120112198506150037".into();
+        bad_codes[7] = "歇业中".into();
+        let rows = vec![(2, shifted), (3, bad_codes), (4, good)];
+        let issues = read_rows(RegisterKind::LegalEntity, &h, &rows).unwrap_err();
+        let found: Vec<(Option<u64>, Option<&str>, ErrorCode)> = issues
+            .iter()
+            .map(|i| (i.row, i.field.as_deref(), i.code))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (Some(2), None, ErrorCode::MalformedFile),
+                (
+                    Some(3),
+                    Some("统一社会信用代码"),
+                    ErrorCode::CreditCodeCheckFailed
+                ),
+                (
+                    Some(3),
+                    Some("法定代表人身份证号码"),
+                    ErrorCode::ResidentIdCheckFailed
+                ),
+                (Some(3), Some("登记状态"), ErrorCode::UnknownEnumValue),
+            ]
+        );
     }
 
     #[test]
