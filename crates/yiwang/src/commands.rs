@@ -255,7 +255,8 @@ async fn load_demo(store: &Store) -> anyhow::Result<()> {
     }
     // A demo applicant (needs the data keys, which `serve --demo` generates).
     let demo_id = yiwang_domain::case::ApplicantId::parse(DEMO_APPLICANT_ID)?;
-    let demo_name = "赵明（演示）";
+    // The name the demo population register holds for this number, so the strict match finds her.
+    let demo_name = "赵明";
     let demo_phone = yiwang_domain::codes::Phone::parse("13900000000")?;
     if store.keys().is_some() && store.applicant_by_id_number(&demo_id).await?.is_none() {
         store
