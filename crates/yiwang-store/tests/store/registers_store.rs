@@ -414,3 +414,57 @@ async fn key_rotation_reaches_the_registers_and_they_stay_readable() {
         assert_eq!(lic.len(), 1, "{b}");
     }
 }
+
+/// Makes the database refuse the entity `code` (a disk or constraint failure half-way through).
+async fn refuse_entity(db: &yiwang_testkit::TestDb, code: &str) {
+    let statements: Vec<String> = match db.backend.name() {
+        "sqlite" => vec![format!(
+            "CREATE TRIGGER refuse BEFORE INSERT ON register_entities \
+             WHEN NEW.credit_code = '{code}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )],
+        _ => vec![
+            format!(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.credit_code = '{code}' THEN RAISE EXCEPTION 'refused'; END IF; \
+                 RETURN NEW; END $$ LANGUAGE plpgsql"
+            ),
+            "CREATE TRIGGER refuse BEFORE INSERT ON register_entities \
+             FOR EACH ROW EXECUTE FUNCTION refuse()"
+                .to_string(),
+        ],
+    };
+    for s in statements {
+        sqlx::query(sqlx::AssertSqlSafe(s))
+            .execute(db.store.pool())
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_failure_half_way_through_an_import_leaves_the_register_as_it_was() {
+    for db in backends().await {
+        let b = db.backend.name();
+        let store = with_test_keys(db.store.clone());
+        let (_, entities) = DEMO_REGISTERS[1];
+        let text = std::str::from_utf8(entities).unwrap();
+        // The last row of the file fails in the database, after the others were written.
+        let last = text.lines().last().unwrap().split(',').next().unwrap();
+        refuse_entity(&db, last).await;
+        let err = import_csv(&store, RegisterKind::LegalEntity, entities, &admin(), 5).await;
+        assert!(
+            matches!(err, Err(RegisterImportError::Store(_))),
+            "{b}: {err:?}"
+        );
+        assert_eq!(count(&store, "register_entities").await, 0, "{b}");
+        assert_eq!(count(&store, "register_imports").await, 0, "{b}");
+        assert!(
+            store
+                .audit_entries(&register_entries())
+                .await
+                .unwrap()
+                .is_empty(),
+            "{b}"
+        );
+    }
+}
