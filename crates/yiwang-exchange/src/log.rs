@@ -123,6 +123,9 @@ pub enum BreakKind {
     Gap,
     /// The stored entry cannot be read back (e.g. its envelope was edited into nonsense).
     Unreadable,
+    /// The chain ends before the head that storage recorded (its last entries were removed);
+    /// `seq` is the head's.
+    Truncated,
 }
 
 /// The first broken link.
@@ -139,6 +142,7 @@ impl fmt::Display for ChainBreak {
             BreakKind::Link => "does not link to the entry before it",
             BreakKind::Gap => "breaks the sequence (an entry is missing or repeated)",
             BreakKind::Unreadable => "cannot be read back",
+            BreakKind::Truncated => "is recorded as the head but the log ends before it",
         };
         write!(f, "message log entry {} {what}", self.seq)
     }

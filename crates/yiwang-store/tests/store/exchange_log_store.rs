@@ -1,0 +1,256 @@
+//! The exchange message log on every backend: the market regulator's yiwang asks the population
+//! register, both sides log, appends from many tasks form one chain, and a row edited, removed or
+//! cut off with raw SQL is named by `exchange_log_verify`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use yiwang_domain::case::CaseNumber;
+use yiwang_domain::codes::{CreditCode, ImplCode};
+use yiwang_exchange::log::BreakKind;
+use yiwang_exchange::{
+    Direction, EndUser, Envelope, EnvelopeFields, KeyId, MessageId, NewLogEntry, Party, Purpose,
+    Seal, SealKey, ServiceCode, SignedRequest, SystemName, TrustBundle,
+};
+use yiwang_store::{ExchangeLogReport, Store};
+use yiwang_testkit::{TestDb, backends};
+
+const T0: i64 = 1_796_688_000_000;
+
+fn market() -> CreditCode {
+    CreditCode::with_check_char("11120112MB1W16732").unwrap()
+}
+fn police() -> CreditCode {
+    CreditCode::with_check_char("11120112MB0000001").unwrap()
+}
+fn requester_key() -> SealKey {
+    SealKey::sm2_from_secret(KeyId::parse("scjg-2026").unwrap(), market(), &[7; 32]).unwrap()
+}
+fn provider_key() -> SealKey {
+    SealKey::sm2_from_secret(KeyId::parse("gaj-2026").unwrap(), police(), &[9; 32]).unwrap()
+}
+
+fn envelope(i: usize) -> Envelope {
+    Envelope::new(EnvelopeFields {
+        message_id: MessageId::parse(&format!("req-{i:06}")).unwrap(),
+        requester: Party {
+            org: market(),
+            system: SystemName::parse("yiwang-jinnan").unwrap(),
+        },
+        provider: Party {
+            org: police(),
+            system: SystemName::parse("population-register").unwrap(),
+        },
+        service: ServiceCode::parse("population/person-by-id/v1").unwrap(),
+        case_number: (i % 2 == 1).then(|| {
+            CaseNumber::parse(&format!("11120112MB1W167324000123001001-20261208-{i:06}")).unwrap()
+        }),
+        item_code: ImplCode::parse("11120112MB1W167324000123001001").unwrap(),
+        purpose: Purpose::parse("办理食品经营许可（新办）核验申请人身份").unwrap(),
+        legal_basis: Purpose::parse("《食品经营许可和备案管理办法》第十二条").unwrap(),
+        end_user: EndUser::parse("120112********002X").unwrap(),
+        created_at: T0 + i as i64,
+    })
+    .unwrap()
+}
+
+/// Exchange `i`: a sealed request; every third one refused by the provider (no response).
+fn body(i: usize) -> String {
+    format!("{{\"id\":\"12011219800101002X\",\"n\":{i}}}")
+}
+
+fn exchanged(i: usize, direction: Direction) -> (SignedRequest, NewLogEntry) {
+    let body = body(i);
+    let req = requester_key().sign_request(envelope(i), body.as_bytes());
+    let refused = i.is_multiple_of(3);
+    let resp = (!refused).then(|| provider_key().sign_response(&req, b"{\"match\":\"unique\"}"));
+    let entry = NewLogEntry {
+        at: T0 + 1_000 + i as i64,
+        direction,
+        envelope: req.envelope.clone(),
+        request_digest: req.digest(),
+        request_seal: req.seal.to_string(),
+        response_digest: resp.as_ref().map(|r| r.body_digest),
+        response_seal: resp.as_ref().map(|r| r.seal.to_string()),
+        outcome: if refused { "refused:no-consent" } else { "ok" }.into(),
+    };
+    (req, entry)
+}
+
+async fn verify(s: &Store) -> ExchangeLogReport {
+    s.exchange_log_verify(&mut |_| {}).await.unwrap()
+}
+
+async fn logged(n: usize) -> Vec<TestDb> {
+    let dbs = backends().await;
+    for db in &dbs {
+        for i in 1..=n {
+            let e = db
+                .store
+                .exchange_log_append(exchanged(i, Direction::Out).1)
+                .await
+                .unwrap();
+            assert_eq!(e.seq, i as i64);
+        }
+    }
+    dbs
+}
+
+async fn exec(s: &Store, sql: &str) -> u64 {
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(s.pool())
+        .await
+        .unwrap()
+        .rows_affected()
+}
+
+#[tokio::test]
+async fn both_sides_log_an_exchange_and_the_chain_verifies() {
+    for db in backends().await {
+        let s = &db.store;
+        let mut bundle = TrustBundle::default();
+        for k in [requester_key(), provider_key()] {
+            bundle.insert(k.key_id().clone(), k.trusted_key()).unwrap();
+        }
+        let mut written = Vec::new();
+        for i in 1..=6 {
+            // The requester logs what it sent and got; the provider what it received and answered.
+            for d in [Direction::Out, Direction::In] {
+                let (req, entry) = exchanged(i, d);
+                let e = s.exchange_log_append(entry.clone()).await.unwrap();
+                assert_eq!(e.entry, entry);
+                // The seal as logged is the one that verifies against the published keys.
+                assert_eq!(bundle.verify_request(&req, body(i).as_bytes()), Ok(()));
+                assert_eq!(Seal::parse(&e.entry.request_seal), Ok(req.seal.clone()));
+                written.push(e);
+            }
+        }
+        let read = s.exchange_log_range(0, 100).await.unwrap();
+        assert_eq!(read, written, "{:?}", db.backend);
+        assert_eq!(s.exchange_log_range(10, 100).await.unwrap(), written[10..]);
+
+        let both = s
+            .exchange_log_of_message(&MessageId::parse("req-000003").unwrap())
+            .await
+            .unwrap();
+        let dirs: Vec<_> = both.iter().map(|e| e.entry.direction).collect();
+        assert_eq!(dirs, vec![Direction::Out, Direction::In]);
+        assert_eq!(both[0].entry.outcome, "refused:no-consent");
+        assert_eq!(both[0].entry.response_seal, None);
+
+        let r = verify(s).await;
+        assert!(r.ok(), "{:?}: {:?}", db.backend, r.problem);
+        assert_eq!((r.checked, r.head_seq), (12, 12));
+    }
+}
+
+#[tokio::test]
+async fn concurrent_appends_form_one_chain() {
+    for db in backends().await {
+        let mut tasks = Vec::new();
+        for i in 1..=24 {
+            let s = db.store.clone();
+            tasks.push(tokio::spawn(async move {
+                s.exchange_log_append(exchanged(i, Direction::In).1)
+                    .await
+                    .unwrap()
+                    .seq
+            }));
+        }
+        let mut seqs = Vec::new();
+        for t in tasks {
+            seqs.push(t.await.unwrap());
+        }
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=24).collect::<Vec<i64>>(), "{:?}", db.backend);
+        let r = verify(&db.store).await;
+        assert!(r.ok(), "{:?}: {:?}", db.backend, r.problem);
+        assert_eq!(r.checked, 24);
+    }
+}
+
+/// Each edit someone with database access could make, and the entry and kind `verify` names.
+#[tokio::test]
+async fn tampering_with_stored_rows_is_named_by_verify() {
+    let cases: Vec<(&str, &str, i64, BreakKind)> = vec![
+        (
+            "outcome rewritten",
+            "UPDATE exchange_log SET outcome = 'ok' WHERE seq = 3",
+            3,
+            BreakKind::Altered,
+        ),
+        (
+            "time moved",
+            "UPDATE exchange_log SET at = at - 86400000 WHERE seq = 3",
+            3,
+            BreakKind::Altered,
+        ),
+        (
+            "purpose in the envelope changed",
+            "UPDATE exchange_log SET envelope = REPLACE(envelope, '核验申请人身份', '营销') WHERE seq = 3",
+            3,
+            BreakKind::Altered,
+        ),
+        (
+            "subject unmasked in the envelope",
+            "UPDATE exchange_log SET envelope = REPLACE(envelope, '120112********002X', '12011219800101002X') WHERE seq = 3",
+            3,
+            BreakKind::Unreadable,
+        ),
+        (
+            "request seal replaced",
+            "UPDATE exchange_log SET request_seal = (SELECT request_seal FROM exchange_log WHERE seq = 2) WHERE seq = 3",
+            3,
+            BreakKind::Altered,
+        ),
+        (
+            "response removed",
+            "UPDATE exchange_log SET response_digest = NULL, response_seal = NULL WHERE seq = 2",
+            2,
+            BreakKind::Altered,
+        ),
+        (
+            "message id column pointed elsewhere",
+            "UPDATE exchange_log SET message_id = 'req-999999' WHERE seq = 4",
+            4,
+            BreakKind::Unreadable,
+        ),
+        (
+            "direction flipped",
+            "UPDATE exchange_log SET direction = 'in' WHERE seq = 5",
+            5,
+            BreakKind::Altered,
+        ),
+        (
+            "an entry deleted",
+            "DELETE FROM exchange_log WHERE seq = 3",
+            4,
+            BreakKind::Gap,
+        ),
+        (
+            "the last entries deleted",
+            "DELETE FROM exchange_log WHERE seq >= 5",
+            6,
+            BreakKind::Truncated,
+        ),
+    ];
+    for (what, sql, seq, kind) in cases {
+        for db in logged(6).await {
+            assert!(verify(&db.store).await.ok());
+            assert!(
+                exec(&db.store, sql).await >= 1,
+                "{what}: the edit changed nothing"
+            );
+            let r = verify(&db.store).await;
+            let p = r
+                .problem
+                .unwrap_or_else(|| panic!("{what} on {:?}: not detected", db.backend));
+            assert_eq!(
+                (p.seq, p.kind),
+                (seq, kind),
+                "{what} on {:?}: {p}",
+                db.backend
+            );
+            assert!(p.to_string().contains(&format!("entry {seq}")));
+        }
+    }
+}
