@@ -126,6 +126,8 @@ pub enum BreakKind {
     /// The chain ends before the head that storage recorded (its last entries were removed);
     /// `seq` is the head's.
     Truncated,
+    /// The retention checkpoint the check starts from is not sealed by a trusted key.
+    Checkpoint,
 }
 
 /// The first broken link.
@@ -143,6 +145,7 @@ impl fmt::Display for ChainBreak {
             BreakKind::Gap => "breaks the sequence (an entry is missing or repeated)",
             BreakKind::Unreadable => "cannot be read back",
             BreakKind::Truncated => "is recorded as the head but the log ends before it",
+            BreakKind::Checkpoint => "is the retention checkpoint, and its seal does not verify",
         };
         write!(f, "message log entry {} {what}", self.seq)
     }
@@ -199,4 +202,23 @@ pub fn verify_chain<'a>(
         v.push(e)?;
     }
     Ok(v.tail())
+}
+
+/// Where a retention purge cut the chain: the last purged entry's seq and hash, and when. Sealed
+/// by the department's key, it lets verification start there instead of at genesis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub tail: Tail,
+    /// Unix milliseconds of the purge.
+    pub at: i64,
+}
+
+impl Checkpoint {
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        Canon::new("yiwang-exchange/log-checkpoint/v1")
+            .i64(self.tail.seq)
+            .bytes(&self.tail.hash)
+            .i64(self.at)
+            .finish()
+    }
 }

@@ -169,6 +169,11 @@ impl SealKey {
         }
     }
 
+    /// Seals a retention checkpoint of this department's message log.
+    pub fn sign_checkpoint(&self, cp: &crate::log::Checkpoint) -> Seal {
+        self.seal(&cp.canonical_bytes())
+    }
+
     /// Seals a request: the envelope and the digest of the body.
     pub fn sign_request(&self, envelope: Envelope, body: &[u8]) -> SignedRequest {
         let body_digest = sm3(body);
@@ -338,6 +343,16 @@ impl TrustBundle {
             .map_err(|_| VerifyError::BadSignature)?;
         vk.verify(bytes, &sig)
             .map_err(|_| VerifyError::BadSignature)
+    }
+
+    /// Checks a checkpoint's seal: by a trusted key, of department `org`.
+    pub fn verify_checkpoint(
+        &self,
+        cp: &crate::log::Checkpoint,
+        seal: &Seal,
+        org: &CreditCode,
+    ) -> Result<(), VerifyError> {
+        self.verify_seal(seal, org, &cp.canonical_bytes())
     }
 
     /// The provider's check of an incoming request and its body: sealed by the requester's

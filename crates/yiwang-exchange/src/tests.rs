@@ -418,3 +418,36 @@ fn removed_reordered_and_rewritten_entries_break_the_chain() {
     }
     assert_eq!(v.checked(), 3);
 }
+
+#[test]
+fn a_checkpoint_is_sealed_and_every_field_is_bound() {
+    let b = bundle();
+    let c = chain(4);
+    let cp = Checkpoint {
+        tail: c[2].tail(),
+        at: 1_830_000_000_000,
+    };
+    let seal = requester_key().sign_checkpoint(&cp);
+    assert_eq!(b.verify_checkpoint(&cp, &seal, &market()), Ok(()));
+    // Verification resumes from it.
+    assert_eq!(verify_chain(cp.tail, &c[3..]), Ok(c[3].tail()));
+    let edits: Vec<(&str, Edit<Checkpoint>)> = vec![
+        ("seq", |cp| cp.tail.seq += 1),
+        ("hash", |cp| cp.tail.hash[0] ^= 1),
+        ("at", |cp| cp.at -= 1),
+    ];
+    for (what, edit) in edits {
+        let mut bad = cp;
+        edit(&mut bad);
+        assert_eq!(
+            b.verify_checkpoint(&bad, &seal, &market()),
+            Err(VerifyError::BadSignature),
+            "{what}"
+        );
+    }
+    // Sealed by another department's key than the log's owner.
+    assert_eq!(
+        b.verify_checkpoint(&cp, &seal, &police()),
+        Err(VerifyError::WrongSigner)
+    );
+}

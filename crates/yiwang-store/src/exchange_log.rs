@@ -2,11 +2,14 @@
 //! range, and the offline check of the whole chain. The head row serialises appenders, so two
 //! processes writing at once still form one chain.
 
-use crate::rows::{get_i64, get_opt_str, get_str};
+use crate::rows::{get_i64, get_opt_i64, get_opt_str, get_str};
 use crate::{Backend, Store, StoreError};
 use sqlx::any::AnyRow;
-use yiwang_exchange::log::{BreakKind, ChainBreak, ChainVerifier, Tail};
-use yiwang_exchange::{Direction, Envelope, LogEntry, NewLogEntry, append};
+use yiwang_domain::codes::CreditCode;
+use yiwang_exchange::log::{BreakKind, ChainBreak, ChainVerifier, Checkpoint, Tail};
+use yiwang_exchange::{
+    Direction, Envelope, LogEntry, NewLogEntry, Seal, SealKey, TrustBundle, append,
+};
 
 /// Rows read per page while verifying.
 const PAGE: i64 = 5_000;
@@ -23,6 +26,9 @@ pub struct ExchangeLogReport {
     pub start: Tail,
     /// The head as recorded.
     pub head_seq: i64,
+    /// Whether the checkpoint's seal verified; `None` when there is no checkpoint or no trust
+    /// bundle was given.
+    pub checkpoint_sealed: Option<bool>,
     /// The first broken entry, if any.
     pub problem: Option<ChainBreak>,
 }
@@ -191,10 +197,12 @@ impl Store {
     }
 
     /// Checks the whole stored chain from the retention checkpoint (or genesis) to the head:
-    /// every hash, every link, no gap, nothing missing at the end. `progress` gets the count of
-    /// entries checked after each page.
+    /// every hash, every link, no gap, nothing missing at the end. With `trust` (the bundle and
+    /// the log owner's credit code) the checkpoint's seal is checked too. `progress` gets the
+    /// count of entries checked after each page.
     pub async fn exchange_log_verify(
         &self,
+        trust: Option<(&TrustBundle, &CreditCode)>,
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<ExchangeLogReport, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -208,46 +216,25 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let head_seq = get_i64(&head, "seq")?;
-        let cp =
-            sqlx::query("SELECT seq, hash FROM exchange_log_checkpoint ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *tx)
-                .await?;
-        let start = match cp {
-            None => Tail::GENESIS,
-            Some(r) => Tail {
-                seq: get_i64(&r, "seq")?,
-                hash: digest(&get_str(&r, "hash")?)
-                    .ok_or_else(|| StoreError::Corrupt("exchange log checkpoint".into()))?,
-            },
-        };
-        let mut v = ChainVerifier::new(start);
+        let cp = last_checkpoint(&mut tx).await?;
+        let start = cp.as_ref().map_or(Tail::GENESIS, |(c, _)| c.tail);
+        let mut checkpoint_sealed = None;
         let mut problem = None;
-        'pages: loop {
-            let after = v.tail().seq;
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM exchange_log WHERE seq > $1 ORDER BY seq LIMIT $2"
-            )))
-            .bind(after)
-            .bind(PAGE)
-            .fetch_all(&mut *tx)
-            .await?;
-            if rows.is_empty() {
-                break;
+        if let (Some((c, seal)), Some((bundle, owner))) = (&cp, trust) {
+            let ok = Seal::parse(seal)
+                .and_then(|seal| bundle.verify_checkpoint(c, &seal, owner))
+                .is_ok();
+            checkpoint_sealed = Some(ok);
+            if !ok {
+                problem = Some(ChainBreak {
+                    seq: c.tail.seq,
+                    kind: BreakKind::Checkpoint,
+                });
             }
-            for r in &rows {
-                let Some(e) = entry_of(r)? else {
-                    problem = Some(ChainBreak {
-                        seq: get_i64(r, "seq")?,
-                        kind: BreakKind::Unreadable,
-                    });
-                    break 'pages;
-                };
-                if let Err(b) = v.push(&e) {
-                    problem = Some(b);
-                    break 'pages;
-                }
-            }
-            progress(v.checked());
+        }
+        let mut v = ChainVerifier::new(start);
+        if problem.is_none() {
+            problem = walk(&mut tx, &mut v, head_seq, progress).await?;
         }
         tx.commit().await?;
         if problem.is_none() && v.tail().seq != head_seq {
@@ -260,7 +247,139 @@ impl Store {
             checked: v.checked(),
             start,
             head_seq,
+            checkpoint_sealed,
             problem,
         })
+    }
+
+    /// Retention: removes the entries older than `before_ms` (from the oldest up to the first
+    /// younger one, so nothing younger is ever removed), after checking that part of the chain,
+    /// and leaves a checkpoint at the cut sealed with `key`, from which `verify` goes on. One
+    /// transaction: the checkpoint and the removal commit together or not at all.
+    pub async fn exchange_log_purge(
+        &self,
+        before_ms: i64,
+        now_ms: i64,
+        key: &SealKey,
+    ) -> Result<PurgeSummary, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let head = sqlx::query("SELECT seq FROM exchange_log_head WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let head_seq = get_i64(&head, "seq")?;
+        let young = sqlx::query("SELECT MIN(seq) AS s FROM exchange_log WHERE at >= $1")
+            .bind(before_ms)
+            .fetch_one(&mut *tx)
+            .await?;
+        let cut = get_opt_i64(&young, "s")?.map_or(head_seq, |s| s - 1);
+        let start = last_checkpoint(&mut tx)
+            .await?
+            .map_or(Tail::GENESIS, |(c, _)| c.tail);
+        if cut <= start.seq {
+            return Ok(PurgeSummary {
+                purged: 0,
+                checkpoint: None,
+            });
+        }
+        // Never seal over a broken chain: that would make tampering look legitimate.
+        let mut v = ChainVerifier::new(start);
+        if let Some(b) = walk(&mut tx, &mut v, cut, &mut |_| {}).await? {
+            return Err(StoreError::Corrupt(b.to_string()));
+        }
+        if v.tail().seq != cut {
+            return Err(StoreError::Corrupt(format!(
+                "message log entries before {cut} are missing"
+            )));
+        }
+        let cp = Checkpoint {
+            tail: v.tail(),
+            at: now_ms,
+        };
+        let seal = key.sign_checkpoint(&cp);
+        sqlx::query(
+            "INSERT INTO exchange_log_checkpoint (seq, hash, at, seal) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(cp.tail.seq)
+        .bind(hex::encode(cp.tail.hash))
+        .bind(cp.at)
+        .bind(seal.to_string())
+        .execute(&mut *tx)
+        .await?;
+        let purged = sqlx::query("DELETE FROM exchange_log WHERE seq <= $1")
+            .bind(cut)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(PurgeSummary {
+            purged,
+            checkpoint: Some(cp),
+        })
+    }
+}
+
+/// What a retention purge did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgeSummary {
+    pub purged: u64,
+    /// The new checkpoint; `None` when nothing was old enough.
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// The latest checkpoint and its seal's text.
+async fn last_checkpoint(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+) -> Result<Option<(Checkpoint, String)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT seq, hash, at, seal FROM exchange_log_checkpoint ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    let hash = digest(&get_str(&r, "hash")?)
+        .ok_or_else(|| StoreError::Corrupt("exchange log checkpoint hash".into()))?;
+    Ok(Some((
+        Checkpoint {
+            tail: Tail {
+                seq: get_i64(&r, "seq")?,
+                hash,
+            },
+            at: get_i64(&r, "at")?,
+        },
+        get_str(&r, "seal")?,
+    )))
+}
+
+/// Feeds the entries after `v`'s tail up to `upto` into `v`, page by page; the first break.
+async fn walk(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    v: &mut ChainVerifier,
+    upto: i64,
+    progress: &mut (dyn FnMut(u64) + Send),
+) -> Result<Option<ChainBreak>, StoreError> {
+    loop {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM exchange_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3"
+        )))
+        .bind(v.tail().seq)
+        .bind(upto)
+        .bind(PAGE)
+        .fetch_all(&mut **tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        for r in &rows {
+            let Some(e) = entry_of(r)? else {
+                return Ok(Some(ChainBreak {
+                    seq: get_i64(r, "seq")?,
+                    kind: BreakKind::Unreadable,
+                }));
+            };
+            if let Err(b) = v.push(&e) {
+                return Ok(Some(b));
+            }
+        }
+        progress(v.checked());
     }
 }

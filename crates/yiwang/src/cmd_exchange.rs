@@ -14,15 +14,38 @@ pub enum ExchangeCommand {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// The published trust bundle (JSON); with `--owner`, the retention checkpoint's seal is
+        /// checked against it.
+        #[arg(long, requires = "owner")]
+        trust_bundle: Option<std::path::PathBuf>,
+        /// 统一社会信用代码 of the department that owns this log (and sealed its checkpoint).
+        #[arg(long, requires = "trust_bundle")]
+        owner: Option<String>,
     },
 }
 
 pub async fn run(store: &Store, command: &ExchangeCommand) -> anyhow::Result<()> {
-    let ExchangeCommand::Verify { json } = command;
+    let ExchangeCommand::Verify {
+        json,
+        trust_bundle,
+        owner,
+    } = command;
+    let trust = match (trust_bundle, owner) {
+        (Some(path), Some(owner)) => {
+            let bundle = yiwang_exchange::TrustBundle::from_json(&std::fs::read_to_string(path)?)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let owner = yiwang_domain::codes::CreditCode::parse(owner)
+                .map_err(|_| anyhow::anyhow!("--owner is not a valid 统一社会信用代码: {owner}"))?;
+            Some((bundle, owner))
+        }
+        _ => None,
+    };
     let started = Instant::now();
     let pb = indicatif::ProgressBar::new_spinner();
     let report = store
-        .exchange_log_verify(&mut |n| pb.set_message(format!("{n} entries checked")))
+        .exchange_log_verify(trust.as_ref().map(|(b, o)| (b, o)), &mut |n| {
+            pb.set_message(format!("{n} entries checked"))
+        })
         .await?;
     pb.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
@@ -37,6 +60,7 @@ pub async fn run(store: &Store, command: &ExchangeCommand) -> anyhow::Result<()>
             "checked": report.checked,
             "start_seq": report.start.seq,
             "head_seq": report.head_seq,
+            "checkpoint_sealed": report.checkpoint_sealed,
             "seconds": secs,
             "problem": report.problem.map(|p| serde_json::json!({
                 "seq": p.seq,
@@ -55,6 +79,11 @@ pub async fn run(store: &Store, command: &ExchangeCommand) -> anyhow::Result<()>
                     report.start.seq + 1,
                     report.head_seq
                 );
+                if report.start.seq > 0 && report.checkpoint_sealed.is_none() {
+                    println!(
+                        "note: the chain starts at a retention checkpoint whose seal was not checked (give --trust-bundle and --owner)"
+                    );
+                }
             }
             Ok(())
         }

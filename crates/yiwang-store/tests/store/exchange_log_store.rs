@@ -77,7 +77,7 @@ fn exchanged(i: usize, direction: Direction) -> (SignedRequest, NewLogEntry) {
 }
 
 async fn verify(s: &Store) -> ExchangeLogReport {
-    s.exchange_log_verify(&mut |_| {}).await.unwrap()
+    s.exchange_log_verify(None, &mut |_| {}).await.unwrap()
 }
 
 async fn logged(n: usize) -> Vec<TestDb> {
@@ -174,7 +174,7 @@ async fn tampering_with_stored_rows_is_named_by_verify() {
     let cases: Vec<(&str, &str, i64, BreakKind)> = vec![
         (
             "outcome rewritten",
-            "UPDATE exchange_log SET outcome = 'ok' WHERE seq = 3",
+            "UPDATE exchange_log SET outcome = 'tampered' WHERE seq = 3",
             3,
             BreakKind::Altered,
         ),
@@ -252,5 +252,127 @@ async fn tampering_with_stored_rows_is_named_by_verify() {
             );
             assert!(p.to_string().contains(&format!("entry {seq}")));
         }
+    }
+}
+
+const DAY: i64 = 86_400_000;
+
+/// `n` exchanges, one a day after T0.
+async fn daily(n: usize) -> Vec<TestDb> {
+    let dbs = backends().await;
+    for db in &dbs {
+        for i in 1..=n {
+            let mut e = exchanged(i, Direction::In).1;
+            e.at = T0 + i as i64 * DAY;
+            db.store.exchange_log_append(e).await.unwrap();
+        }
+    }
+    dbs
+}
+
+fn trusted() -> TrustBundle {
+    let mut b = TrustBundle::default();
+    let k = provider_key();
+    b.insert(k.key_id().clone(), k.trusted_key()).unwrap();
+    b
+}
+
+#[tokio::test]
+async fn a_retention_purge_leaves_a_sealed_checkpoint_that_verify_starts_from() {
+    let bundle = trusted();
+    for db in daily(10).await {
+        let s = &db.store;
+        // Nothing is older than the first day: nothing goes.
+        let none = s
+            .exchange_log_purge(T0, T0 + 20 * DAY, &provider_key())
+            .await
+            .unwrap();
+        assert_eq!((none.purged, none.checkpoint), (0, None));
+
+        // Keep what is younger than day 5 (entries 5..=10).
+        let hash_4 = s.exchange_log_range(3, 1).await.unwrap()[0].hash;
+        let p = s
+            .exchange_log_purge(T0 + 5 * DAY, T0 + 20 * DAY, &provider_key())
+            .await
+            .unwrap();
+        assert_eq!(p.purged, 4, "{:?}", db.backend);
+        let cp = p.checkpoint.unwrap();
+        assert_eq!((cp.tail.seq, cp.tail.hash), (4, hash_4));
+        let left: Vec<i64> = s
+            .exchange_log_range(0, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(left, (5..=10).collect::<Vec<_>>());
+
+        // The log goes on after a purge, and verify checks what remains, seal included.
+        s.exchange_log_append(exchanged(11, Direction::Out).1)
+            .await
+            .unwrap();
+        let r = s
+            .exchange_log_verify(Some((&bundle, &police())), &mut |_| {})
+            .await
+            .unwrap();
+        assert!(r.ok(), "{:?}: {:?}", db.backend, r.problem);
+        assert_eq!((r.start.seq, r.checked, r.head_seq), (4, 7, 11));
+        assert_eq!(r.checkpoint_sealed, Some(true));
+
+        // A second purge moves the checkpoint on.
+        let p = s
+            .exchange_log_purge(T0 + 8 * DAY, T0 + 21 * DAY, &provider_key())
+            .await
+            .unwrap();
+        assert_eq!(p.purged, 3);
+        let r = verify(s).await;
+        assert!(r.ok(), "{:?}", r.problem);
+        assert_eq!((r.start.seq, r.checked), (7, 4));
+    }
+}
+
+#[tokio::test]
+async fn a_forged_checkpoint_or_a_tampered_chain_is_caught_around_a_purge() {
+    let bundle = trusted();
+    for db in daily(6).await {
+        let s = &db.store;
+        // Tampering before the cut: the purge refuses to seal over it and removes nothing.
+        exec(
+            s,
+            "UPDATE exchange_log SET outcome = 'tampered' WHERE seq = 2",
+        )
+        .await;
+        let err = s
+            .exchange_log_purge(T0 + 4 * DAY, T0 + 20 * DAY, &provider_key())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("entry 2"), "{err}");
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM exchange_log")
+            .fetch_one(s.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 6);
+    }
+    for db in daily(6).await {
+        let s = &db.store;
+        s.exchange_log_purge(T0 + 4 * DAY, T0 + 20 * DAY, &provider_key())
+            .await
+            .unwrap();
+        // Someone moves the checkpoint to hide a rewrite: the seal no longer verifies, and
+        // without the bundle the first remaining entry no longer links.
+        exec(
+            s,
+            "UPDATE exchange_log_checkpoint SET hash = '1111111111111111111111111111111111111111111111111111111111111111'",
+        )
+        .await;
+        let r = s
+            .exchange_log_verify(Some((&bundle, &police())), &mut |_| {})
+            .await
+            .unwrap();
+        let p = r.problem.unwrap();
+        assert_eq!((p.seq, p.kind), (3, BreakKind::Checkpoint), "{p}");
+        assert_eq!(r.checkpoint_sealed, Some(false));
+        let p = verify(s).await.problem.unwrap();
+        assert_eq!((p.seq, p.kind), (4, BreakKind::Link), "{p}");
     }
 }

@@ -92,3 +92,77 @@ async fn exchange_verify_reports_ok_with_its_rate_then_the_tampered_entry() {
         assert_eq!(report["problem"]["kind"], "altered");
     }
 }
+
+#[tokio::test]
+async fn exchange_verify_checks_the_retention_checkpoint_against_the_trust_bundle() {
+    let market = CreditCode::with_check_char("11120112MB1W16732").unwrap();
+    let key =
+        SealKey::sm2_from_secret(KeyId::parse("scjg-2026").unwrap(), market.clone(), &[7; 32])
+            .unwrap();
+    let mut bundle = yiwang_exchange::TrustBundle::default();
+    bundle
+        .insert(key.key_id().clone(), key.trusted_key())
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("yiwang-bundle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("trust.json");
+    std::fs::write(&path, bundle.to_json()).unwrap();
+    let path = path.to_str().unwrap();
+
+    for db in backends().await {
+        for i in 1..=6 {
+            let mut e = entry(i);
+            e.at += i as i64 * 86_400_000;
+            db.store.exchange_log_append(e).await.unwrap();
+        }
+        let p = db
+            .store
+            .exchange_log_purge(1_796_688_000_000 + 4 * 86_400_000, 1_800_000_000_000, &key)
+            .await
+            .unwrap();
+        assert_eq!(p.purged, 3);
+
+        let out = yiwang(&db.url, &["exchange", "verify"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("ok: 3 entries verified"), "{stdout}");
+        assert!(stdout.contains("from entry 4 to 6"), "{stdout}");
+        assert!(stdout.contains("seal was not checked"), "{stdout}");
+
+        let owner = market.as_str();
+        let args = [
+            "exchange",
+            "verify",
+            "--trust-bundle",
+            path,
+            "--owner",
+            owner,
+        ];
+        let out = yiwang(&db.url, &args);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!stdout.contains("not checked"), "{stdout}");
+
+        // A checkpoint moved by hand no longer carries a valid seal.
+        sqlx::query("UPDATE exchange_log_checkpoint SET at = at + 1")
+            .execute(db.store.pool())
+            .await
+            .unwrap();
+        let out = yiwang(&db.url, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            stderr.contains("entry 3 is the retention checkpoint"),
+            "{stderr}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
