@@ -15,8 +15,8 @@ pub use envelope::{
     SystemName,
 };
 pub use log::{
-    BreakKind, ChainBreak, ChainVerifier, Checkpoint, Direction, LogEntry, NewLogEntry, Tail,
-    append, verify_chain,
+    BreakKind, ChainBreak, ChainVerifier, Checkpoint, Direction, LogEntry, NewLogEntry, OUTCOME_OK,
+    Tail, append, verify_chain,
 };
 pub use replay::{ReplayGuard, Replayed, SeenIds};
 pub use seal::{

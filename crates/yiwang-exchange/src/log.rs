@@ -6,6 +6,7 @@
 
 use crate::canon::Canon;
 use crate::envelope::Envelope;
+use crate::seal::{Seal, SignedRequest, SignedResponse, TrustBundle, VerifyError};
 use crate::sm3;
 use std::fmt;
 
@@ -42,10 +43,10 @@ pub struct NewLogEntry {
     pub at: i64,
     pub direction: Direction,
     pub envelope: Envelope,
-    pub request_digest: [u8; 32],
+    pub request_body_digest: [u8; 32],
     pub request_seal: String,
     /// Absent when no response was given or received (refusal, timeout).
-    pub response_digest: Option<[u8; 32]>,
+    pub response_body_digest: Option<[u8; 32]>,
     pub response_seal: Option<String>,
     /// `ok`, or the reason of a refusal or failure (e.g. `bad-signature`, `timeout`).
     pub outcome: String,
@@ -83,9 +84,9 @@ impl LogEntry {
             .i64(e.at)
             .str(e.direction.as_str())
             .bytes(&e.envelope.canonical_bytes())
-            .bytes(&e.request_digest)
+            .bytes(&e.request_body_digest)
             .str(&e.request_seal)
-            .opt_str(e.response_digest.map(hex::encode).as_deref())
+            .opt_str(e.response_body_digest.map(hex::encode).as_deref())
             .opt_str(e.response_seal.as_deref())
             .str(&e.outcome)
             .bytes(prev_hash);
@@ -99,6 +100,37 @@ impl LogEntry {
         }
     }
 }
+
+impl NewLogEntry {
+    /// Re-checks the seals of a successful exchange against `bundle`: the request's by the
+    /// requester, the response's (carrying this request's digest) by the provider. Entries of
+    /// refusals and failures are skipped: a bad seal may be exactly why they were refused.
+    pub fn check_seals(&self, bundle: &TrustBundle) -> Result<(), VerifyError> {
+        if self.outcome != OUTCOME_OK {
+            return Ok(());
+        }
+        let req = SignedRequest {
+            envelope: self.envelope.clone(),
+            body_digest: self.request_body_digest,
+            seal: Seal::parse(&self.request_seal)?,
+        };
+        bundle.verify_request_seal(&req)?;
+        let (Some(body_digest), Some(seal)) = (self.response_body_digest, &self.response_seal)
+        else {
+            return Err(VerifyError::Malformed);
+        };
+        let resp = SignedResponse {
+            message_id: self.envelope.message_id().clone(),
+            request_digest: req.digest(),
+            body_digest,
+            seal: Seal::parse(seal)?,
+        };
+        bundle.verify_response_seal(&req, &resp)
+    }
+}
+
+/// The outcome of a successful exchange.
+pub const OUTCOME_OK: &str = "ok";
 
 /// Chains `entry` after `tail`.
 pub fn append(tail: Tail, entry: NewLogEntry) -> LogEntry {
@@ -128,6 +160,8 @@ pub enum BreakKind {
     Truncated,
     /// The retention checkpoint the check starts from is not sealed by a trusted key.
     Checkpoint,
+    /// A successful exchange's request or response seal does not verify (signatures re-checked).
+    Seal,
 }
 
 /// The first broken link.
@@ -145,6 +179,7 @@ impl fmt::Display for ChainBreak {
             BreakKind::Gap => "breaks the sequence (an entry is missing or repeated)",
             BreakKind::Unreadable => "cannot be read back",
             BreakKind::Truncated => "is recorded as the head but the log ends before it",
+            BreakKind::Seal => "carries a seal that does not verify against the trust bundle",
             BreakKind::Checkpoint => "is the retention checkpoint, and its seal does not verify",
         };
         write!(f, "message log entry {} {what}", self.seq)

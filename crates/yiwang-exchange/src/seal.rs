@@ -361,6 +361,12 @@ impl TrustBundle {
         if sm3(body) != req.body_digest {
             return Err(VerifyError::BodyDigest);
         }
+        self.verify_request_seal(req)
+    }
+
+    /// The request's seal over its envelope and body digest (no body needed: the message log
+    /// keeps digests, not bodies).
+    pub fn verify_request_seal(&self, req: &SignedRequest) -> Result<(), VerifyError> {
         let bytes = request_bytes(&req.envelope, &req.body_digest);
         self.verify_seal(&req.seal, &req.envelope.requester().org, &bytes)
     }
@@ -381,6 +387,21 @@ impl TrustBundle {
         }
         if sm3(body) != resp.body_digest {
             return Err(VerifyError::BodyDigest);
+        }
+        self.verify_response_seal(req, resp)
+    }
+
+    /// The response's seal, its message id and request digest, without the body.
+    pub fn verify_response_seal(
+        &self,
+        req: &SignedRequest,
+        resp: &SignedResponse,
+    ) -> Result<(), VerifyError> {
+        if &resp.message_id != req.envelope.message_id() {
+            return Err(VerifyError::MessageId);
+        }
+        if resp.request_digest != req.digest() {
+            return Err(VerifyError::RequestDigest);
         }
         let bytes = response_bytes(&resp.message_id, &resp.request_digest, &resp.body_digest);
         self.verify_seal(&resp.seal, &req.envelope.provider().org, &bytes)

@@ -335,9 +335,9 @@ fn logged(i: u8) -> NewLogEntry {
             Direction::In
         },
         envelope: req.envelope.clone(),
-        request_digest: req.digest(),
+        request_body_digest: req.body_digest,
         request_seal: req.seal.to_string(),
-        response_digest: Some(resp.body_digest),
+        response_body_digest: Some(resp.body_digest),
         response_seal: Some(resp.seal.to_string()),
         outcome: "ok".into(),
     }
@@ -375,9 +375,9 @@ fn every_change_to_a_chained_entry_is_found_at_that_entry() {
             f.purpose = Purpose::parse("其他用途").unwrap();
             e.entry.envelope = Envelope::new(f).unwrap();
         }),
-        ("request digest", |e| e.entry.request_digest[0] ^= 1),
+        ("request digest", |e| e.entry.request_body_digest[0] ^= 1),
         ("request seal", |e| e.entry.request_seal.push('A')),
-        ("response digest", |e| e.entry.response_digest = None),
+        ("response digest", |e| e.entry.response_body_digest = None),
         ("response seal", |e| e.entry.response_seal = None),
         ("outcome", |e| e.entry.outcome = "refused".into()),
         ("hash", |e| e.hash[31] ^= 1),
@@ -449,5 +449,54 @@ fn a_checkpoint_is_sealed_and_every_field_is_bound() {
     assert_eq!(
         b.verify_checkpoint(&cp, &seal, &police()),
         Err(VerifyError::WrongSigner)
+    );
+}
+
+#[test]
+fn the_seals_of_a_logged_exchange_can_be_rechecked_from_the_log_alone() {
+    let b = bundle();
+    let e = logged(2);
+    assert_eq!(e.check_seals(&b), Ok(()));
+    let edits: Vec<(&str, Edit<NewLogEntry>, VerifyError)> = vec![
+        (
+            "request body digest",
+            |e| e.request_body_digest[0] ^= 1,
+            VerifyError::BadSignature,
+        ),
+        (
+            "response body digest",
+            |e| e.response_body_digest = Some([0; 32]),
+            VerifyError::BadSignature,
+        ),
+        (
+            "no response seal",
+            |e| e.response_seal = None,
+            VerifyError::Malformed,
+        ),
+        (
+            "response seal of another entry",
+            |e| e.response_seal = logged(4).response_seal,
+            VerifyError::BadSignature,
+        ),
+        (
+            "envelope",
+            |e| e.envelope = logged(3).envelope,
+            VerifyError::BadSignature,
+        ),
+    ];
+    for (what, edit, want) in edits {
+        let mut bad = logged(2);
+        edit(&mut bad);
+        assert_eq!(bad.check_seals(&b), Err(want), "{what}");
+    }
+    // Only successful exchanges are re-checked; a refusal logs the seal it refused.
+    let mut refused = logged(2);
+    refused.request_seal = "sm2-sm3:unknown:AAAA".into();
+    assert_eq!(refused.check_seals(&b), Err(VerifyError::UnknownKey));
+    refused.outcome = "refused:bad-signature".into();
+    assert_eq!(refused.check_seals(&b), Ok(()));
+    assert_eq!(
+        logged(2).check_seals(&TrustBundle::default()),
+        Err(VerifyError::UnknownKey)
     );
 }

@@ -14,8 +14,19 @@ use yiwang_exchange::{
 /// Rows read per page while verifying.
 const PAGE: i64 = 5_000;
 
-const COLUMNS: &str = "seq, at, direction, message_id, envelope, request_digest, request_seal, \
-     response_digest, response_seal, outcome, prev_hash, hash";
+const COLUMNS: &str = "seq, at, direction, message_id, envelope, request_body_digest, request_seal, \
+     response_body_digest, response_seal, outcome, prev_hash, hash";
+
+/// What [`Store::exchange_log_verify`] checks beyond the chain.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogVerifyOptions<'a> {
+    /// The published keys.
+    pub bundle: Option<&'a TrustBundle>,
+    /// The department owning this log: with `bundle`, the checkpoint's seal is checked.
+    pub owner: Option<&'a CreditCode>,
+    /// With `bundle`, re-check every successful exchange's request and response seals.
+    pub signatures: bool,
+}
 
 /// The result of checking the stored chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +59,8 @@ fn digest(hex_str: &str) -> Option<[u8; 32]> {
 fn entry_of(row: &AnyRow) -> Result<Option<LogEntry>, StoreError> {
     let envelope = Envelope::from_json(&get_str(row, "envelope")?).ok();
     let direction = Direction::parse(&get_str(row, "direction")?);
-    let request_digest = digest(&get_str(row, "request_digest")?);
-    let response_digest = match get_opt_str(row, "response_digest")? {
+    let request_body_digest = digest(&get_str(row, "request_body_digest")?);
+    let response_body_digest = match get_opt_str(row, "response_body_digest")? {
         None => Some(None),
         Some(h) => digest(&h).map(Some),
     };
@@ -58,15 +69,15 @@ fn entry_of(row: &AnyRow) -> Result<Option<LogEntry>, StoreError> {
     let (
         Some(envelope),
         Some(direction),
-        Some(request_digest),
-        Some(response_digest),
+        Some(request_body_digest),
+        Some(response_body_digest),
         Some(prev_hash),
         Some(hash),
     ) = (
         envelope,
         direction,
-        request_digest,
-        response_digest,
+        request_body_digest,
+        response_body_digest,
         prev_hash,
         hash,
     )
@@ -83,9 +94,9 @@ fn entry_of(row: &AnyRow) -> Result<Option<LogEntry>, StoreError> {
             at: get_i64(row, "at")?,
             direction,
             envelope,
-            request_digest,
+            request_body_digest,
             request_seal: get_str(row, "request_seal")?,
-            response_digest,
+            response_body_digest,
             response_seal: get_opt_str(row, "response_seal")?,
             outcome: get_str(row, "outcome")?,
         },
@@ -125,9 +136,9 @@ pub async fn append_in(
     .bind(n.direction.as_str())
     .bind(n.envelope.message_id().as_str().to_string())
     .bind(n.envelope.to_json())
-    .bind(hex::encode(n.request_digest))
+    .bind(hex::encode(n.request_body_digest))
     .bind(n.request_seal.clone())
-    .bind(n.response_digest.map(hex::encode))
+    .bind(n.response_body_digest.map(hex::encode))
     .bind(n.response_seal.clone())
     .bind(n.outcome.clone())
     .bind(hex::encode(e.prev_hash))
@@ -197,12 +208,12 @@ impl Store {
     }
 
     /// Checks the whole stored chain from the retention checkpoint (or genesis) to the head:
-    /// every hash, every link, no gap, nothing missing at the end. With `trust` (the bundle and
-    /// the log owner's credit code) the checkpoint's seal is checked too. `progress` gets the
-    /// count of entries checked after each page.
+    /// every hash, every link, no gap, nothing missing at the end; per `opts`, the checkpoint's
+    /// seal and every successful exchange's seals too. `progress` gets the count of entries
+    /// checked after each page.
     pub async fn exchange_log_verify(
         &self,
-        trust: Option<(&TrustBundle, &CreditCode)>,
+        opts: &LogVerifyOptions<'_>,
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<ExchangeLogReport, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -220,7 +231,7 @@ impl Store {
         let start = cp.as_ref().map_or(Tail::GENESIS, |(c, _)| c.tail);
         let mut checkpoint_sealed = None;
         let mut problem = None;
-        if let (Some((c, seal)), Some((bundle, owner))) = (&cp, trust) {
+        if let (Some((c, seal)), Some(bundle), Some(owner)) = (&cp, opts.bundle, opts.owner) {
             let ok = Seal::parse(seal)
                 .and_then(|seal| bundle.verify_checkpoint(c, &seal, owner))
                 .is_ok();
@@ -234,7 +245,8 @@ impl Store {
         }
         let mut v = ChainVerifier::new(start);
         if problem.is_none() {
-            problem = walk(&mut tx, &mut v, head_seq, progress).await?;
+            let seals = opts.bundle.filter(|_| opts.signatures);
+            problem = walk(&mut tx, &mut v, head_seq, seals, progress).await?;
         }
         tx.commit().await?;
         if problem.is_none() && v.tail().seq != head_seq {
@@ -283,7 +295,7 @@ impl Store {
         }
         // Never seal over a broken chain: that would make tampering look legitimate.
         let mut v = ChainVerifier::new(start);
-        if let Some(b) = walk(&mut tx, &mut v, cut, &mut |_| {}).await? {
+        if let Some(b) = walk(&mut tx, &mut v, cut, None, &mut |_| {}).await? {
             return Err(StoreError::Corrupt(b.to_string()));
         }
         if v.tail().seq != cut {
@@ -355,6 +367,7 @@ async fn walk(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     v: &mut ChainVerifier,
     upto: i64,
+    seals: Option<&TrustBundle>,
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Option<ChainBreak>, StoreError> {
     loop {
@@ -378,6 +391,14 @@ async fn walk(
             };
             if let Err(b) = v.push(&e) {
                 return Ok(Some(b));
+            }
+            if let Some(bundle) = seals
+                && e.entry.check_seals(bundle).is_err()
+            {
+                return Ok(Some(ChainBreak {
+                    seq: e.seq,
+                    kind: BreakKind::Seal,
+                }));
             }
         }
         progress(v.checked());

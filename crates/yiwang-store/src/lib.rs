@@ -55,7 +55,7 @@ pub use catalog_read::{
 };
 pub use catalog_write::{ImportSummary, PublishSummary};
 pub use error::StoreError;
-pub use exchange_log::{ExchangeLogReport, PurgeSummary};
+pub use exchange_log::{ExchangeLogReport, LogVerifyOptions, PurgeSummary};
 pub use form_defs::{FormSaved, FormScope, FormSource, FormVersion, InvalidForm, ResolvedForm};
 pub use jobs::{Job, JobState};
 pub use login_steps::{Challenge, ChallengeStage, StepOutcome};

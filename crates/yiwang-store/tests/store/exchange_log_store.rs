@@ -11,7 +11,7 @@ use yiwang_exchange::{
     Direction, EndUser, Envelope, EnvelopeFields, KeyId, MessageId, NewLogEntry, Party, Purpose,
     Seal, SealKey, ServiceCode, SignedRequest, SystemName, TrustBundle,
 };
-use yiwang_store::{ExchangeLogReport, Store};
+use yiwang_store::{ExchangeLogReport, LogVerifyOptions, Store};
 use yiwang_testkit::{TestDb, backends};
 
 const T0: i64 = 1_796_688_000_000;
@@ -67,9 +67,9 @@ fn exchanged(i: usize, direction: Direction) -> (SignedRequest, NewLogEntry) {
         at: T0 + 1_000 + i as i64,
         direction,
         envelope: req.envelope.clone(),
-        request_digest: req.digest(),
+        request_body_digest: req.body_digest,
         request_seal: req.seal.to_string(),
-        response_digest: resp.as_ref().map(|r| r.body_digest),
+        response_body_digest: resp.as_ref().map(|r| r.body_digest),
         response_seal: resp.as_ref().map(|r| r.seal.to_string()),
         outcome: if refused { "refused:no-consent" } else { "ok" }.into(),
     };
@@ -77,7 +77,9 @@ fn exchanged(i: usize, direction: Direction) -> (SignedRequest, NewLogEntry) {
 }
 
 async fn verify(s: &Store) -> ExchangeLogReport {
-    s.exchange_log_verify(None, &mut |_| {}).await.unwrap()
+    s.exchange_log_verify(&LogVerifyOptions::default(), &mut |_| {})
+        .await
+        .unwrap()
 }
 
 async fn logged(n: usize) -> Vec<TestDb> {
@@ -204,7 +206,7 @@ async fn tampering_with_stored_rows_is_named_by_verify() {
         ),
         (
             "response removed",
-            "UPDATE exchange_log SET response_digest = NULL, response_seal = NULL WHERE seq = 2",
+            "UPDATE exchange_log SET response_body_digest = NULL, response_seal = NULL WHERE seq = 2",
             2,
             BreakKind::Altered,
         ),
@@ -312,7 +314,14 @@ async fn a_retention_purge_leaves_a_sealed_checkpoint_that_verify_starts_from() 
             .await
             .unwrap();
         let r = s
-            .exchange_log_verify(Some((&bundle, &police())), &mut |_| {})
+            .exchange_log_verify(
+                &LogVerifyOptions {
+                    bundle: Some(&bundle),
+                    owner: Some(&police()),
+                    signatures: false,
+                },
+                &mut |_| {},
+            )
             .await
             .unwrap();
         assert!(r.ok(), "{:?}: {:?}", db.backend, r.problem);
@@ -366,7 +375,14 @@ async fn a_forged_checkpoint_or_a_tampered_chain_is_caught_around_a_purge() {
         )
         .await;
         let r = s
-            .exchange_log_verify(Some((&bundle, &police())), &mut |_| {})
+            .exchange_log_verify(
+                &LogVerifyOptions {
+                    bundle: Some(&bundle),
+                    owner: Some(&police()),
+                    signatures: false,
+                },
+                &mut |_| {},
+            )
             .await
             .unwrap();
         let p = r.problem.unwrap();
@@ -374,5 +390,46 @@ async fn a_forged_checkpoint_or_a_tampered_chain_is_caught_around_a_purge() {
         assert_eq!(r.checkpoint_sealed, Some(false));
         let p = verify(s).await.problem.unwrap();
         assert_eq!((p.seq, p.kind), (4, BreakKind::Link), "{p}");
+    }
+}
+
+#[tokio::test]
+async fn verify_can_recheck_every_seal_in_the_log() {
+    let mut bundle = trusted();
+    let k = requester_key();
+    bundle.insert(k.key_id().clone(), k.trusted_key()).unwrap();
+    let with_seals = LogVerifyOptions {
+        bundle: Some(&bundle),
+        owner: None,
+        signatures: true,
+    };
+    for db in logged(6).await {
+        let s = &db.store;
+        let r = s
+            .exchange_log_verify(&with_seals, &mut |_| {})
+            .await
+            .unwrap();
+        assert!(r.ok(), "{:?}: {:?}", db.backend, r.problem);
+        assert_eq!(r.checked, 6);
+    }
+    // A chain rebuilt whole (every hash recomputed) passes the hash check; the seals do not
+    // follow. Here entry 4, a successful exchange, is logged with the response seal of entry 5.
+    for db in backends().await {
+        let s = &db.store;
+        for i in 1..=6 {
+            let mut e = exchanged(i, Direction::Out).1;
+            if i == 4 {
+                e.response_seal = exchanged(5, Direction::Out).1.response_seal;
+            }
+            s.exchange_log_append(e).await.unwrap();
+        }
+        assert!(verify(s).await.ok());
+        let p = s
+            .exchange_log_verify(&with_seals, &mut |_| {})
+            .await
+            .unwrap()
+            .problem
+            .unwrap();
+        assert_eq!((p.seq, p.kind), (4, BreakKind::Seal), "{p}");
     }
 }

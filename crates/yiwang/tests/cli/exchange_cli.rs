@@ -51,9 +51,9 @@ fn entry(i: usize) -> NewLogEntry {
         at: 1_796_688_000_000,
         direction: Direction::Out,
         envelope: req.envelope.clone(),
-        request_digest: req.digest(),
+        request_body_digest: req.body_digest,
         request_seal: req.seal.to_string(),
-        response_digest: None,
+        response_body_digest: None,
         response_seal: None,
         outcome: "timeout".into(),
     }
@@ -150,6 +150,16 @@ async fn exchange_verify_checks_the_retention_checkpoint_against_the_trust_bundl
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(!stdout.contains("not checked"), "{stdout}");
+        let mut with_seals = args.to_vec();
+        with_seals.push("--signatures");
+        let out = yiwang(&db.url, &with_seals);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("entries/s, seals re-checked)"), "{stdout}");
 
         // A checkpoint moved by hand no longer carries a valid seal.
         sqlx::query("UPDATE exchange_log_checkpoint SET at = at + 1")
