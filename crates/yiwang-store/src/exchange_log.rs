@@ -105,6 +105,16 @@ fn entry_of(row: &AnyRow) -> Result<Option<LogEntry>, StoreError> {
     }))
 }
 
+/// A row that must read back (range reads): an altered one is an error naming it.
+fn readable(r: &AnyRow) -> Result<LogEntry, StoreError> {
+    entry_of(r)?.ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "exchange log entry {} cannot be read back",
+            get_i64(r, "seq").unwrap_or(-1)
+        ))
+    })
+}
+
 /// Appends `entry` inside `tx` (so the exchange's business write and its log entry commit
 /// together) and returns it chained.
 pub async fn append_in(
@@ -175,19 +185,11 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                entry_of(r)?.ok_or_else(|| {
-                    StoreError::Corrupt(format!(
-                        "exchange log entry {} cannot be read back",
-                        get_i64(r, "seq").unwrap_or(-1)
-                    ))
-                })
-            })
-            .collect()
+        rows.iter().map(readable).collect()
     }
 
-    /// The entries of one message (both directions, requests and refusals), in order.
+    /// The entries of one message (both directions, requests and refusals), in order. An entry
+    /// that cannot be read back is an error, as in [`Store::exchange_log_range`].
     pub async fn exchange_log_of_message(
         &self,
         message_id: &yiwang_exchange::MessageId,
@@ -198,13 +200,7 @@ impl Store {
         .bind(message_id.as_str().to_string())
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            if let Some(e) = entry_of(r)? {
-                out.push(e);
-            }
-        }
-        Ok(out)
+        rows.iter().map(readable).collect()
     }
 
     /// Checks the whole stored chain from the retention checkpoint (or genesis) to the head:
