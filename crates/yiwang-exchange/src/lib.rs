@@ -18,7 +18,7 @@ pub use log::{
     BreakKind, ChainBreak, ChainVerifier, Checkpoint, Direction, LogEntry, NewLogEntry, OUTCOME_OK,
     Tail, append, verify_chain,
 };
-pub use replay::{ReplayGuard, Replayed, SeenIds};
+pub use replay::{ReplayGuard, Replayed, SeenIds, check_window};
 pub use seal::{
     BundleError, KeyId, Seal, SealAlg, SealKey, SignedRequest, SignedResponse, TrustBundle,
     TrustedKey, VerifyError,

@@ -24,6 +24,24 @@ pub trait ReplayGuard {
     fn first_use(&mut self, envelope: &Envelope, now_ms: i64) -> Result<(), Replayed>;
 }
 
+/// The window rule alone (shared by every guard): refuses a message dated more than `skew_ms`
+/// ahead of `now_ms` or more than `window_ms` behind it.
+pub fn check_window(
+    envelope: &Envelope,
+    now_ms: i64,
+    window_ms: i64,
+    skew_ms: i64,
+) -> Result<(), Replayed> {
+    let at = envelope.created_at();
+    if at > now_ms.saturating_add(skew_ms) {
+        return Err(Replayed::Future);
+    }
+    if at < now_ms.saturating_sub(window_ms) {
+        return Err(Replayed::Stale);
+    }
+    Ok(())
+}
+
 /// An in-memory guard: ids seen within the last `window_ms`, forgotten after.
 #[derive(Debug, Clone)]
 pub struct SeenIds {
@@ -44,14 +62,9 @@ impl SeenIds {
 
 impl ReplayGuard for SeenIds {
     fn first_use(&mut self, envelope: &Envelope, now_ms: i64) -> Result<(), Replayed> {
+        check_window(envelope, now_ms, self.window_ms, self.skew_ms)?;
         let at = envelope.created_at();
-        if at > now_ms.saturating_add(self.skew_ms) {
-            return Err(Replayed::Future);
-        }
         let oldest = now_ms.saturating_sub(self.window_ms);
-        if at < oldest {
-            return Err(Replayed::Stale);
-        }
         // Anything older than the window would be refused as stale anyway.
         self.seen.retain(|_, t| *t >= oldest);
         let key = (

@@ -8,7 +8,8 @@ use sqlx::any::AnyRow;
 use yiwang_domain::codes::CreditCode;
 use yiwang_exchange::log::{BreakKind, ChainBreak, ChainVerifier, Checkpoint, Tail};
 use yiwang_exchange::{
-    Direction, Envelope, LogEntry, NewLogEntry, Seal, SealKey, TrustBundle, append,
+    Direction, Envelope, LogEntry, NewLogEntry, Replayed, Seal, SealKey, TrustBundle, append,
+    check_window,
 };
 
 /// Rows read per page while verifying.
@@ -257,6 +258,42 @@ impl Store {
             head_seq,
             checkpoint_sealed,
             problem,
+        })
+    }
+
+    /// The provider's replay guard shared by all its processes: accepts `envelope` at `now_ms`
+    /// if it is within the window and its id is new for its requester, and records it; forgets
+    /// ids older than the window in the same transaction.
+    pub async fn exchange_first_use(
+        &self,
+        envelope: &Envelope,
+        now_ms: i64,
+        window_ms: i64,
+        skew_ms: i64,
+    ) -> Result<Result<(), Replayed>, StoreError> {
+        if let Err(r) = check_window(envelope, now_ms, window_ms, skew_ms) {
+            return Ok(Err(r));
+        }
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM exchange_seen WHERE created_at < $1")
+            .bind(now_ms.saturating_sub(window_ms))
+            .execute(&mut *tx)
+            .await?;
+        let added = sqlx::query(
+            "INSERT INTO exchange_seen (requester, message_id, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (requester, message_id) DO NOTHING",
+        )
+        .bind(envelope.requester().org.as_str().to_string())
+        .bind(envelope.message_id().as_str().to_string())
+        .bind(envelope.created_at())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(if added == 1 {
+            Ok(())
+        } else {
+            Err(Replayed::Seen)
         })
     }
 

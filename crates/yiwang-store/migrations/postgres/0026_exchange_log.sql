@@ -37,3 +37,13 @@ CREATE TABLE exchange_log_checkpoint (
     at BIGINT NOT NULL,
     seal TEXT NOT NULL
 );
+
+-- Message ids a provider has accepted, per requesting department, kept for the replay window:
+-- the unique key refuses a replay even when several processes serve the same provider.
+CREATE TABLE exchange_seen (
+    requester TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (requester, message_id)
+);
+CREATE INDEX exchange_seen_created ON exchange_seen (created_at);

@@ -433,3 +433,58 @@ async fn verify_can_recheck_every_seal_in_the_log() {
         assert_eq!((p.seq, p.kind), (4, BreakKind::Seal), "{p}");
     }
 }
+
+#[tokio::test]
+async fn a_replayed_message_id_is_refused_across_processes() {
+    use yiwang_exchange::Replayed;
+    const WINDOW: i64 = 300_000;
+    for db in backends().await {
+        // A second store on the same database plays the provider's second process.
+        let other = Store::connect(&db.url).await.unwrap();
+        let e = envelope(1);
+        let now = T0 + 1_000;
+        assert_eq!(
+            db.store
+                .exchange_first_use(&e, now, WINDOW, 5_000)
+                .await
+                .unwrap(),
+            Ok(())
+        );
+        assert_eq!(
+            other
+                .exchange_first_use(&e, now + 5, WINDOW, 5_000)
+                .await
+                .unwrap(),
+            Err(Replayed::Seen),
+            "{:?}",
+            db.backend
+        );
+        // Another requester may use the same id.
+        let mut f = envelope(1).fields().clone();
+        f.requester.org = CreditCode::with_check_char("11120112MB0000009").unwrap();
+        let theirs = Envelope::new(f).unwrap();
+        assert_eq!(
+            other
+                .exchange_first_use(&theirs, now, WINDOW, 5_000)
+                .await
+                .unwrap(),
+            Ok(())
+        );
+        // Outside the window: refused before it is looked up.
+        assert_eq!(
+            db.store
+                .exchange_first_use(&envelope(2), T0 + WINDOW + 3, WINDOW, 5_000)
+                .await
+                .unwrap(),
+            Err(Replayed::Stale)
+        );
+        assert_eq!(
+            db.store
+                .exchange_first_use(&envelope(9), T0 - 10_000, WINDOW, 5_000)
+                .await
+                .unwrap(),
+            Err(Replayed::Future)
+        );
+        other.close().await;
+    }
+}
