@@ -24,6 +24,7 @@ pub mod corrections;
 mod departments;
 pub mod documents;
 mod error;
+pub mod exchange_log;
 pub mod form_defs;
 pub mod identity;
 pub mod jobs;
@@ -55,6 +56,7 @@ pub use catalog_read::{
 };
 pub use catalog_write::{ImportSummary, PublishSummary};
 pub use error::StoreError;
+pub use exchange_log::{ExchangeLogReport, LogVerifyOptions, PurgeSummary};
 pub use form_defs::{FormSaved, FormScope, FormSource, FormVersion, InvalidForm, ResolvedForm};
 pub use jobs::{Job, JobState};
 pub use login_steps::{Challenge, ChallengeStage, StepOutcome};

@@ -63,6 +63,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::cmd_audit::AuditCommand,
     },
+    /// The signed exchange between departments: its message log.
+    Exchange {
+        #[command(subcommand)]
+        command: crate::cmd_exchange::ExchangeCommand,
+    },
     /// Keys that encrypt personal data: generate, rotate, status.
     Keys {
         #[command(subcommand)]

@@ -138,6 +138,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(&cli, &cfg).await?;
             crate::cmd_audit::run(&store, command).await
         }
+        Command::Exchange { command } => {
+            let store = open(&cli, &cfg).await?;
+            crate::cmd_exchange::run(&store, command).await
+        }
         Command::User { command } => {
             let store = open(&cli, &cfg).await?;
             if let Some(done) = crate::cmd_user::run(&store, command).await {

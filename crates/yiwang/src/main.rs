@@ -4,6 +4,7 @@ mod background;
 mod cli;
 mod cmd_audit;
 mod cmd_calendar;
+mod cmd_exchange;
 mod cmd_keys;
 mod cmd_registers;
 mod cmd_search;

@@ -11,6 +11,7 @@ mod case_story;
 mod catalog_cache_store;
 mod correction_story;
 mod documents_store;
+mod exchange_log_store;
 mod form_defs_store;
 mod group_commit;
 mod infra_store;

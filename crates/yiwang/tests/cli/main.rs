@@ -5,6 +5,7 @@ mod audit_cli;
 mod auth_cli;
 mod calendar_cli;
 mod cli;
+mod exchange_cli;
 mod keys_cli;
 mod registers_cli;
 mod serve_background;
