@@ -242,26 +242,15 @@ impl Store {
         .bind(idx)
         .fetch_all(&mut *tx)
         .await?;
-        let mut found = Vec::with_capacity(rows.len());
-        for r in &rows {
-            found.push((get_i64(r, "id")?, person_of(keys, r)?));
-        }
-        let m = unique_match(
-            found.into_iter().map(Keyed),
-            &ApplicantId::Person(id.clone()),
+        let who = Lookup {
+            kind: RegisterKind::Population,
+            id: &ApplicantId::Person(id.clone()),
             name,
-        );
-        audit_lookup(
-            &mut tx,
             actor,
-            RegisterKind::Population,
-            &m,
             purpose,
             now_ms,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(unkey(m))
+        };
+        match_and_audit(tx, &rows, |r| person_of(keys, r), &who).await
     }
 
     /// The entity with this credit code AND this exact name, or no match; audited (the legal
@@ -284,26 +273,15 @@ impl Store {
         .bind(code.as_str().to_string())
         .fetch_all(&mut *tx)
         .await?;
-        let mut found = Vec::with_capacity(rows.len());
-        for r in &rows {
-            found.push((get_i64(r, "id")?, entity_of(keys, r)?));
-        }
-        let m = unique_match(
-            found.into_iter().map(Keyed),
-            &ApplicantId::Organisation(code.clone()),
+        let who = Lookup {
+            kind: RegisterKind::LegalEntity,
+            id: &ApplicantId::Organisation(code.clone()),
             name,
-        );
-        audit_lookup(
-            &mut tx,
             actor,
-            RegisterKind::LegalEntity,
-            &m,
             purpose,
             now_ms,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(unkey(m))
+        };
+        match_and_audit(tx, &rows, |r| entity_of(keys, r), &who).await
     }
 
     /// Every licence the register holds for `holder`, by type and number; audited. Whether one
@@ -351,6 +329,34 @@ impl Store {
 }
 
 /// A record with its row id, so the audit entry can name the row that was read.
+/// One identity lookup in a register: what is asked, by whom and why.
+struct Lookup<'a> {
+    kind: RegisterKind,
+    id: &'a ApplicantId,
+    name: &'a str,
+    actor: &'a Actor,
+    purpose: &'a str,
+    now_ms: i64,
+}
+
+/// The candidate `rows` (read in `tx` by the identity's blind index or code) decoded, matched
+/// strictly on identity and name, the lookup audited whatever the result, then committed.
+async fn match_and_audit<T: yiwang_domain::registers::Identified>(
+    mut tx: Tx,
+    rows: &[AnyRow],
+    decode: impl Fn(&AnyRow) -> Result<T, StoreError>,
+    who: &Lookup<'_>,
+) -> Result<Match<T>, StoreError> {
+    let mut found = Vec::with_capacity(rows.len());
+    for r in rows {
+        found.push(Keyed((get_i64(r, "id")?, decode(r)?)));
+    }
+    let m = unique_match(found, who.id, who.name);
+    audit_lookup(&mut tx, who.actor, who.kind, &m, who.purpose, who.now_ms).await?;
+    tx.commit().await?;
+    Ok(unkey(m))
+}
+
 struct Keyed<T>((i64, T));
 
 impl<T: yiwang_domain::registers::Identified> yiwang_domain::registers::Identified for Keyed<T> {
